@@ -1,0 +1,165 @@
+import { parseArgs } from 'node:util';
+import { ConfigValidationError } from '../config/config-problem.js';
+import type { GitopsReverserConfig } from '../config/config-types.js';
+import { loadConfigFile } from '../config/load-config.js';
+import { ErrorCodes, errorText, isGitopsReverserError } from '../errors.js';
+import { loadAdapters } from '../plugin/load-adapters.js';
+import { KERNEL_VERSION } from '../plugin/kernel-version.js';
+import { createLogger } from '../runtime/logger.js';
+import { Runtime } from '../runtime/runtime.js';
+
+const USAGE = `gitops-reverser ${KERNEL_VERSION}: live Kubernetes state as clean YAML in git
+
+Usage:
+  gitops-reverser run      --config <file>   start; stops cleanly on SIGTERM/SIGINT, reloads rules on SIGHUP
+  gitops-reverser validate --config <file>   check the config and every adapter it names; exit 0 or 1
+  gitops-reverser plugins  --config <file>   list the adapters the config resolves to, with versions
+
+Options:
+  -c, --config <file>   config file (default: $GITOPS_REVERSER_CONFIG)
+  -h, --help            this text
+  -v, --version         print the version
+`;
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** Runs one CLI command and returns the exit code. `run` resolves only after shutdown. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    io.stdout(`${KERNEL_VERSION}\n`);
+    return 0;
+  }
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    io.stdout(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (!['run', 'validate', 'plugins'].includes(command)) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate or plugins\n\n${USAGE}`);
+    return 2;
+  }
+  const configFile = values.config ?? process.env['GITOPS_REVERSER_CONFIG'];
+  if (!configFile) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: ${command} needs a config file\n  fix: pass --config <file>, e.g. --config examples/quickstart.yaml\n`);
+    return 2;
+  }
+
+  try {
+    const config = loadConfigFile(configFile);
+    if (command === 'validate') return await validate(config, io);
+    if (command === 'plugins') return await plugins(config, io);
+    return await run(config, io);
+  } catch (error) {
+    io.stderr(`${describeError(error)}\n`);
+    return 1;
+  }
+}
+
+async function validate(config: GitopsReverserConfig, io: CliIo): Promise<number> {
+  const adapters = await loadAdapters(config);
+  io.stdout(
+    `${config.configFile}: valid\n` +
+      `  cluster ${config.cluster.id}; ${config.sources.length} source(s), ${config.normalizers.length} extra normalizer(s), ` +
+      `bus ${adapters.bus?.descriptor.meta.name}, sink ${adapters.sink?.descriptor.meta.name}; ` +
+      `${config.providers.length} provider(s), ${config.targets.length} target(s), ${config.rules.length} rule(s)\n`,
+  );
+  return 0;
+}
+
+async function plugins(config: GitopsReverserConfig, io: CliIo): Promise<number> {
+  const adapters = await loadAdapters(config);
+  const rows = [
+    ...adapters.sources,
+    ...adapters.normalizers,
+    ...(adapters.bus ? [adapters.bus] : []),
+    ...(adapters.sink ? [adapters.sink] : []),
+  ].map((adapter) => [
+    adapter.ref.keyPath,
+    adapter.slot,
+    adapter.descriptor.meta.name,
+    adapter.module.packageVersion ?? adapter.descriptor.meta.version,
+    `kernel ${adapter.descriptor.meta.kernel}`,
+    adapter.module.file,
+  ]);
+  const header = ['KEY', 'SLOT', 'ADAPTER', 'VERSION', 'NEEDS', 'FILE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd();
+  io.stdout(`kernel ${KERNEL_VERSION}\n${line(header)}\n${rows.map(line).join('\n')}\n`);
+  return 0;
+}
+
+async function run(config: GitopsReverserConfig, io: CliIo): Promise<number> {
+  const logger = createLogger(config.log.level);
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: errorText(reason) }, `unhandled rejection (kept running): ${errorText(reason)}`);
+  });
+  const runtime = await Runtime.create(config, { logger });
+  await runtime.start();
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const onStop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now without finishing the shutdown');
+        logger.flush();
+        process.exit(130);
+      }
+      stopping = true;
+      // A last guard in case a step ignores its timeout: exit anyway a little after the budget.
+      const hardStop = setTimeout(() => {
+        logger.error('shutdown did not finish in time; exiting');
+        logger.flush();
+        process.exit(1);
+      }, (config.shutdown.timeoutSeconds + 5) * 1000);
+      hardStop.unref();
+      void runtime.stop(`received ${signal}`).then((clean) => {
+        clearTimeout(hardStop);
+        process.off('SIGHUP', onReload);
+        logger.flush();
+        resolve(clean ? 0 : 1);
+      });
+    };
+    const onReload = () => {
+      try {
+        const next = loadConfigFile(config.configFile);
+        void runtime.reload(next).catch((error: unknown) => logger.error({ err: errorText(error) }, `reload failed: ${errorText(error)}`));
+      } catch (error) {
+        io.stderr(`${describeError(error)}\n`);
+        logger.error({ err: errorText(error) }, 'config reload refused; keeping the running config');
+      }
+    };
+    process.on('SIGTERM', () => onStop('SIGTERM'));
+    process.on('SIGINT', () => onStop('SIGINT'));
+    process.on('SIGHUP', onReload);
+  });
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof ConfigValidationError) return error.describe();
+  if (isGitopsReverserError(error)) return error.describe();
+  return `error: ${errorText(error)}`;
+}

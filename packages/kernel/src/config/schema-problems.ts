@@ -1,0 +1,73 @@
+import type { ErrorObject } from 'ajv';
+import { ErrorCodes } from '../errors.js';
+import { keyPathOf, type ConfigProblem } from './config-problem.js';
+
+/**
+ * Turns JSON Schema (ajv) errors into config problems with key paths, "did you mean" for unknown
+ * keys and the schema's `x-fix` hint. Used for the config file and for adapter options alike.
+ */
+export function schemaProblems(errors: readonly ErrorObject[], prefix: readonly (string | number)[]): ConfigProblem[] {
+  return errors.flatMap((error) => schemaProblem(error, prefix) ?? []);
+}
+
+function schemaProblem(error: ErrorObject, prefix: readonly (string | number)[]): ConfigProblem | undefined {
+  const segments = [...prefix, ...error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))];
+  const here = keyPathOf(segments);
+  const fix = (error.parentSchema as { 'x-fix'?: string } | undefined)?.['x-fix'];
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = (error.params as { additionalProperty: string }).additionalProperty;
+      const known = Object.keys((error.parentSchema as { properties?: object }).properties ?? {});
+      return {
+        code: ErrorCodes.CONFIG_UNKNOWN_KEY,
+        keyPath: keyPathOf([...segments, key]),
+        message: `unknown key "${key}"`,
+        fix: suggestion(key, known, here || 'the top level'),
+      };
+    }
+    case 'required': {
+      const key = (error.params as { missingProperty: string }).missingProperty;
+      return { code: ErrorCodes.CONFIG_INVALID, keyPath: keyPathOf([...segments, key]), message: 'is required', fix: `add ${key}: to ${here || 'the top level'} (see examples/quickstart.yaml)` };
+    }
+    case 'anyOf':
+      return undefined; // the branch errors (type, required, ...) say more
+    case 'enum':
+      return {
+        code: ErrorCodes.CONFIG_INVALID,
+        keyPath: here,
+        message: `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,
+        fix: fix ?? 'use one of the values listed',
+      };
+    case 'pattern':
+      return { code: ErrorCodes.CONFIG_INVALID, keyPath: here, message: `${JSON.stringify(error.data)} has the wrong form`, fix: fix ?? `must match ${(error.params as { pattern: string }).pattern}` };
+    default:
+      return { code: ErrorCodes.CONFIG_INVALID, keyPath: here, message: error.message ?? 'is invalid', ...(fix ? { fix } : {}) };
+  }
+}
+
+/** "did you mean" for a misspelt name, else the list of valid names. */
+export function suggestion(given: string, candidates: readonly string[], where: string): string {
+  if (candidates.length === 0) return `define it under ${where}`;
+  const best = [...candidates].sort((a, b) => editDistance(given, a) - editDistance(given, b))[0] as string;
+  if (editDistance(given, best) <= Math.max(2, Math.floor(best.length / 3))) return `did you mean "${best}"? (${where} has: ${candidates.join(', ')})`;
+  return `use one of: ${candidates.join(', ')} (in ${where})`;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] as number;
+      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length] as number;
+}
+

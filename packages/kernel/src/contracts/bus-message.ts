@@ -1,0 +1,26 @@
+import type { ChangeEvent } from '../model/change-event.js';
+
+/** A change routed to one target. */
+export interface ChangeMessage {
+  readonly kind: 'change';
+  /** Target name (config `targets[].name`). */
+  readonly target: string;
+  readonly event: ChangeEvent;
+}
+
+/**
+ * Published after the last seed event of a snapshot, once per target the snapshot covers (also when
+ * it routed no object there). It tells the writer the snapshot is complete: the seed events before it
+ * become one commit, and with prune: Always files of objects not in the snapshot are removed.
+ */
+export interface SnapshotMessage {
+  readonly kind: 'snapshot';
+  readonly target: string;
+  readonly snapshotId: string;
+  /** How many seed events of this snapshot were routed to this target. */
+  readonly objectCount: number;
+  readonly clusterId: string;
+  readonly completedAt: string;
+}
+
+export type BusMessage = ChangeMessage | SnapshotMessage;

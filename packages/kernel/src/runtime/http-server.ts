@@ -1,0 +1,74 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from './logger.js';
+import type { KernelMetrics } from './metrics.js';
+
+export interface HealthReport {
+  readonly ready: boolean;
+  readonly status: string;
+  readonly adapters: readonly { slot: string; name: string; state: string; reason?: string }[];
+}
+
+export interface OperationsServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly metrics: KernelMetrics;
+  readonly logger: Logger;
+  readonly health: () => HealthReport;
+  /** Called before /metrics is rendered, to refresh gauges read from adapters. */
+  readonly beforeScrape?: () => void;
+}
+
+/** /healthz (the process is alive), /readyz (every adapter started and healthy), /metrics (Prometheus). */
+export class OperationsServer {
+  private server: Server | undefined;
+
+  constructor(private readonly options: OperationsServerOptions) {}
+
+  async listen(): Promise<AddressInfo> {
+    const server = createServer((request, response) => {
+      const path = (request.url ?? '/').split('?')[0];
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response.writeHead(405, { allow: 'GET, HEAD' }).end();
+        return;
+      }
+      if (path === '/healthz') {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'alive' }));
+        return;
+      }
+      if (path === '/readyz') {
+        const report = this.options.health();
+        response.writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report, null, 2));
+        return;
+      }
+      if (path === '/metrics') {
+        this.options.beforeScrape?.();
+        this.options.metrics.registry.metrics().then(
+          (text) => response.writeHead(200, { 'content-type': this.options.metrics.registry.contentType }).end(text),
+          (error: Error) => response.writeHead(500).end(error.message),
+        );
+        return;
+      }
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz or /metrics\n');
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    this.options.logger.info({ address: `${address.address}:${address.port}` }, `serving /healthz /readyz /metrics on port ${address.port}`);
+    return address;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

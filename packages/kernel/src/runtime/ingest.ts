@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import type { Bus } from '../contracts/bus.js';
+import type { BusMessage } from '../contracts/bus-message.js';
+import type { Normalizer } from '../contracts/normalizer.js';
+import type { SnapshotWriter } from '../contracts/source.js';
+import { errorText } from '../errors.js';
+import type { ChangeEvent } from '../model/change-event.js';
+import { identityKey, type KubeObject } from '../model/identity.js';
+import { contentHash } from '../normalize/content-hash.js';
+import { renderYaml } from '../normalize/render-yaml.js';
+import type { Route, RouteTable } from '../routing/route-table.js';
+import type { Logger } from './logger.js';
+import type { KernelMetrics } from './metrics.js';
+
+export interface IngestOptions {
+  readonly bus: Bus;
+  readonly routes: RouteTable;
+  /** The whole chain, default sanitizer first. Split by phase here. */
+  readonly normalizers: readonly Normalizer[];
+  readonly logger: Logger;
+  readonly metrics: KernelMetrics;
+}
+
+/**
+ * The path from a source to the bus: check the event, sanitize, hash, route, drop no-ops,
+ * encode per target and publish. `accept` resolves when every message is on the bus, so a source
+ * that awaits it is slowed down by a full bus instead of losing events.
+ */
+export class Ingest {
+  private routes: RouteTable;
+  private readonly sanitizers: readonly Normalizer[];
+  private readonly encoders: readonly Normalizer[];
+  /** Last published content hash per `{identityKey}|{target}`: equal content is a no-op. */
+  private readonly lastHash = new Map<string, string>();
+
+  constructor(private readonly options: IngestOptions) {
+    this.routes = options.routes;
+    this.sanitizers = options.normalizers.filter((n) => n.phase !== 'encode');
+    this.encoders = options.normalizers.filter((n) => n.phase === 'encode');
+  }
+
+  /** Switches routing (config reload). Events in flight finish with the table they started with. */
+  setRoutes(routes: RouteTable): void {
+    this.routes = routes;
+  }
+
+  /**
+   * Handles one event. Returns the targets it was published to (empty when it was a no-op or
+   * invalid). Never throws for a bad event: it is logged and counted, and the source goes on.
+   */
+  async accept(event: ChangeEvent, sourceName: string): Promise<readonly string[]> {
+    const { metrics, logger } = this.options;
+    metrics.eventsReceived.inc({ source: sourceName, origin: event.origin });
+    const problem = eventProblem(event);
+    if (problem) {
+      metrics.eventsInvalid.inc({ source: sourceName });
+      logger.error({ source: sourceName, problem, identity: event?.identity }, `refused an invalid event from ${sourceName}: ${problem}`);
+      return [];
+    }
+    const key = identityKey(event.identity);
+    const routes = this.routes.routesFor(event);
+    if (routes.length === 0) {
+      metrics.eventsSuppressed.inc({ reason: 'unrouted' });
+      return [];
+    }
+
+    let sanitized: KubeObject | undefined;
+    let hash: string | undefined;
+    if (event.operation === 'upsert') {
+      try {
+        sanitized = (await this.runChain(this.sanitizers, event.object as KubeObject, event)) ?? undefined;
+      } catch (error) {
+        metrics.eventsInvalid.inc({ source: sourceName });
+        logger.error({ key, err: errorText(error) }, `normalizer failed for ${key}; the change is not written: ${errorText(error)}`);
+        return [];
+      }
+      if (!sanitized) {
+        metrics.eventsSuppressed.inc({ reason: 'dropped_by_normalizer' });
+        return [];
+      }
+      hash = contentHash(renderYaml(sanitized));
+    }
+
+    const published: string[] = [];
+    for (const route of routes) {
+      const dedupeKey = `${key}|${route.target.name}`;
+      if (event.operation === 'upsert') {
+        // Seeds always pass: they are the reference state a writer compares its files with.
+        if (event.origin !== 'seed' && this.lastHash.get(dedupeKey) === hash) {
+          metrics.eventsSuppressed.inc({ reason: 'unchanged' });
+          continue;
+        }
+        this.lastHash.set(dedupeKey, hash as string);
+      } else {
+        this.lastHash.delete(dedupeKey);
+      }
+      const message = await this.message(event, route, sanitized, hash);
+      if (!message) continue;
+      await this.options.bus.publish(route.partitionKey, message);
+      metrics.messagesPublished.inc({ target: route.target.name, kind: 'change' });
+      published.push(route.target.name);
+    }
+    return published;
+  }
+
+  /** A snapshot: counts seed events per covered target and publishes each target's marker on completion. */
+  beginSnapshot(targets: readonly string[], sourceName: string, clusterId: string): SnapshotWriter {
+    const snapshotId = randomUUID();
+    const counts = new Map<string, number>(targets.map((target) => [target, 0]));
+    let completed = false;
+    return {
+      snapshotId,
+      emit: async (event) => {
+        if (completed) throw new Error(`snapshot ${snapshotId} is already complete`);
+        const publishedTo = await this.accept({ ...event, origin: 'seed', snapshotId }, sourceName);
+        for (const target of publishedTo) if (counts.has(target)) counts.set(target, (counts.get(target) ?? 0) + 1);
+      },
+      complete: async () => {
+        if (completed) return;
+        completed = true;
+        for (const [target, objectCount] of counts) {
+          const route = this.routes.route(target);
+          if (!route) continue;
+          const marker: BusMessage = { kind: 'snapshot', target, snapshotId, objectCount, clusterId, completedAt: new Date().toISOString() };
+          await this.options.bus.publish(route.partitionKey, marker);
+          this.options.metrics.messagesPublished.inc({ target, kind: 'snapshot' });
+        }
+      },
+    };
+  }
+
+  private async message(event: ChangeEvent, route: Route, sanitized: KubeObject | undefined, hash: string | undefined): Promise<BusMessage | undefined> {
+    if (event.operation === 'delete') {
+      // The last known state is not written anywhere for a delete; leave it out of the bus.
+      const { object: _dropped, ...rest } = event;
+      return { kind: 'change', target: route.target.name, event: rest };
+    }
+    let stored: KubeObject | null = sanitized as KubeObject;
+    if (this.encoders.length > 0) {
+      try {
+        stored = await this.runChain(this.encoders, stored, event, route);
+      } catch (error) {
+        this.options.logger.error(
+          { key: identityKey(event.identity), target: route.target.name, err: errorText(error) },
+          `encoding failed for ${identityKey(event.identity)} on target ${route.target.name}; the change is not written: ${errorText(error)}`,
+        );
+        return undefined;
+      }
+      if (!stored) {
+        this.options.metrics.eventsSuppressed.inc({ reason: 'dropped_by_normalizer' });
+        return undefined;
+      }
+    }
+    return { kind: 'change', target: route.target.name, event: { ...event, object: stored, contentHash: hash as string } };
+  }
+
+  private async runChain(chain: readonly Normalizer[], object: KubeObject, event: ChangeEvent, route?: Route): Promise<KubeObject | null> {
+    let current: KubeObject | null = object;
+    for (const normalizer of chain) {
+      if (current === null) return null;
+      current = await normalizer.normalize(current, route ? { event, route } : { event });
+    }
+    return current;
+  }
+}
+
+/** Why an event cannot be processed, or undefined. Sources are third-party code: check, do not trust. */
+export function eventProblem(event: ChangeEvent): string | undefined {
+  if (!event || typeof event !== 'object') return 'not an object';
+  const id = event.identity;
+  if (!id || typeof id !== 'object') return 'identity is missing';
+  for (const field of ['clusterId', 'version', 'resource', 'kind', 'name'] as const) {
+    if (typeof id[field] !== 'string' || id[field] === '') return `identity.${field} is missing`;
+  }
+  if (typeof id.group !== 'string') return 'identity.group must be a string ("" for the core group)';
+  if (typeof id.namespace !== 'string') return 'identity.namespace must be a string ("" for cluster-scoped objects)';
+  for (const field of ['clusterId', 'group', 'resource', 'namespace', 'name'] as const) {
+    if (id[field].includes('/')) return `identity.${field} "${id[field]}" contains "/"`;
+  }
+  if (event.operation !== 'upsert' && event.operation !== 'delete') return `operation "${String(event.operation)}" is neither upsert nor delete`;
+  if (event.operation === 'upsert' && (event.object === null || typeof event.object !== 'object')) return 'an upsert must carry the full object';
+  if (!['watch', 'audit', 'seed', 'sweep'].includes(event.origin)) return `origin "${String(event.origin)}" is unknown`;
+  return undefined;
+}

@@ -1,0 +1,72 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const METRIC_PREFIX = 'gitops_reverser_';
+
+/**
+ * The kernel's metrics, on a private registry (never prom-client's global one, so two runtimes in
+ * one process, as in tests, do not collide). Adapters register theirs on `registry` with the same prefix.
+ */
+export class KernelMetrics {
+  readonly registry = new Registry();
+
+  readonly eventsReceived = new Counter({
+    name: `${METRIC_PREFIX}events_received_total`,
+    help: 'Change events handed to the kernel by sources.',
+    labelNames: ['source', 'origin'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventsSuppressed = new Counter({
+    name: `${METRIC_PREFIX}events_suppressed_total`,
+    help: 'Events that produced nothing downstream: unchanged after sanitizing, matched no rule, or dropped by a normalizer.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventsInvalid = new Counter({
+    name: `${METRIC_PREFIX}events_invalid_total`,
+    help: 'Events refused because the object could not be processed (logged with the reason).',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
+  readonly messagesPublished = new Counter({
+    name: `${METRIC_PREFIX}messages_published_total`,
+    help: 'Messages published to the bus, per target and kind.',
+    labelNames: ['target', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueDepth = new Gauge({
+    name: `${METRIC_PREFIX}queue_depth`,
+    help: 'Messages on the bus not yet acked, per partition (repo#branch).',
+    labelNames: ['partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sinkOutcomes = new Counter({
+    name: `${METRIC_PREFIX}sink_outcomes_total`,
+    help: 'Outcomes reported by the sink per message: applied, unchanged, retry, rejected.',
+    labelNames: ['partition', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sinkApplySeconds = new Histogram({
+    name: `${METRIC_PREFIX}sink_apply_seconds`,
+    help: 'Time the sink took to apply one batch.',
+    labelNames: ['partition'] as const,
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60],
+    registers: [this.registry],
+  });
+
+  readonly adapterUp = new Gauge({
+    name: `${METRIC_PREFIX}adapter_ready`,
+    help: '1 when the adapter reports ready or degraded, else 0.',
+    labelNames: ['slot', 'adapter'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+  }
+}
