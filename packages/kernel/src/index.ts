@@ -25,6 +25,7 @@ export { loadAdapters } from './plugin/load-adapters.js';
 export type { AdapterResolution, ResolvedAdapterModule } from './plugin/resolve-adapter.js';
 export { resolveAdapter } from './plugin/resolve-adapter.js';
 export { KERNEL_VERSION } from './plugin/kernel-version.js';
+export { packageVersionOf } from './plugin/package-version.js';
 
 // Config
 export type {

@@ -59,16 +59,17 @@ export function loadConfigFile(file: string, options: LoadConfigOptions = {}): G
 /** Validates config text as if read from `configFile` (whose folder anchors relative paths). */
 export function parseConfig(text: string, configFile: string, options: LoadConfigOptions = {}): GitopsReverserConfig {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new ConfigValidationError(
       configFile,
-      document.errors.map((error) => {
+      // The first syntax error is the real one; the rest usually follow from it.
+      document.errors.slice(0, 3).map((error) => {
         const position = error.linePos?.[0];
         return {
           code: ErrorCodes.CONFIG_YAML,
           keyPath: '',
-          message: `not valid YAML: ${error.message.split('\n')[0]}`,
+          message: `not valid YAML: ${error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
           fix: 'correct the YAML syntax at the position shown',
           ...(position ? { line: position.line, column: position.col } : {}),
         };

@@ -52,8 +52,10 @@ function schemaProblem(error: ErrorObject, prefix: readonly (string | number)[])
 /** "did you mean" for a misspelt name, else the list of valid names. */
 export function suggestion(given: string, candidates: readonly string[], where: string): string {
   if (candidates.length === 0) return `define it under ${where}`;
-  const best = [...candidates].sort((a, b) => editDistance(given, a) - editDistance(given, b))[0] as string;
-  if (editDistance(given, best) <= Math.max(2, Math.floor(best.length / 3))) return `did you mean "${best}"? (${where} has: ${candidates.join(', ')})`;
+  const lower = given.toLowerCase();
+  const prefixed = candidates.find((c) => c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase()));
+  const best = prefixed ?? ([...candidates].sort((a, b) => editDistance(given, a) - editDistance(given, b))[0] as string);
+  if (prefixed || editDistance(given, best) <= Math.max(2, Math.floor(best.length / 3))) return `did you mean "${best}"? (${where} has: ${candidates.join(', ')})`;
   return `use one of: ${candidates.join(', ')} (in ${where})`;
 }
 

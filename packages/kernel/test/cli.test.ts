@@ -1,0 +1,126 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../../..');
+const cli = join(repoRoot, 'packages/kernel/dist/cli/main.js');
+const examples = join(repoRoot, 'examples');
+
+function runCli(args: string[], cwd = repoRoot) {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'info' } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A config in examples/ (so workspace packages resolve) writing to a fresh output file. */
+function exampleConfig(extra: { delayMs?: number; timeoutSeconds?: number } = {}) {
+  const out = mkdtempSync(join(tmpdir(), 'gr-cli-'));
+  const file = join(examples, `.cli-test-${process.pid}-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(
+    file,
+    `cluster: { id: demo }
+server: { port: 0, host: 127.0.0.1 }
+shutdown: { timeoutSeconds: ${extra.timeoutSeconds ?? 10} }
+sources: [ { use: gitops-reverser-source-manifests, with: { directory: ./source-manifests/sample, pollMs: 0 } } ]
+bus: { use: "@gitops-reverser/bus-memory" }
+sink: { use: gitops-reverser-sink-jsonl, with: { file: ${join(out, 'changes.jsonl')}, delayMs: ${extra.delayMs ?? 0} } }
+providers: [ { name: origin, url: ./unused-repo } ]
+targets: [ { name: live, provider: origin, branch: main, path: clusters/demo } ]
+rules:
+  - { target: live, scope: Namespaced, resources: ["*"] }
+  - { target: live, scope: Cluster, resources: [namespaces] }
+`,
+  );
+  return { file, output: join(out, 'changes.jsonl'), cleanup: () => rmSync(file, { force: true }) };
+}
+
+describe('gitops-reverser CLI', () => {
+  it('prints usage and the version', () => {
+    expect(runCli(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('gitops-reverser run      --config <file>') });
+    expect(runCli(['--version']).stdout.trim()).toBe('0.1.0');
+    expect(runCli([])).toMatchObject({ code: 2 });
+    expect(runCli(['deploy', '--config', 'x'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "deploy"') });
+    expect(runCli(['validate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('fix: pass --config <file>') });
+  });
+
+  it('validate: exit 0 for a good config', () => {
+    const { file, cleanup } = exampleConfig();
+    const result = runCli(['validate', '--config', file]);
+    cleanup();
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`${file}: valid`);
+    expect(result.stdout).toContain('bus @gitops-reverser/bus-memory, sink gitops-reverser-sink-jsonl');
+  });
+
+  it('validate: exit 1 with file, line, key path and fix for a bad config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gr-cli-bad-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'cluster: { id: dev }\nproviders: [ { name: origin, url: ./r, allowedBranches: [main] } ]\ntargets: [ { name: live, provider: origin, branch: dev, path: x } ]\nrules: [ { target: live, resources: [configmaps] } ]\n');
+    const result = runCli(['validate', '--config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}:3:`);
+    expect(result.stderr).toContain('targets[0].branch: branch "dev" is not in allowedBranches [main] of provider "origin" [GR_ERR_CONFIG_BRANCH_NOT_ALLOWED]');
+    expect(result.stderr).toContain('fix: use one of the allowed branches');
+  });
+
+  it('validate: exit 1 when an adapter package is missing, with the npm install that fixes it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gr-cli-missing-'));
+    const file = join(dir, 'missing.yaml');
+    writeFileSync(file, 'cluster: { id: dev }\nsink: { use: "@gitops-reverser/sink-nope" }\nproviders: [ { name: origin, url: ./r } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n');
+    const result = runCli(['validate', '--config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('sink.use: cannot find adapter package "@gitops-reverser/sink-nope"');
+    expect(result.stderr).toContain(`npm install @gitops-reverser/sink-nope`);
+  });
+
+  it('plugins: lists each resolved adapter with its version', () => {
+    const { file, cleanup } = exampleConfig();
+    const result = runCli(['plugins', '--config', file]);
+    cleanup();
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/sources\[0\]\s+source\s+gitops-reverser-source-manifests\s+0\.1\.0\s+kernel \^0\.1\.0/);
+    expect(result.stdout).toMatch(/bus\s+bus\s+@gitops-reverser\/bus-memory\s+0\.1\.0/);
+    expect(result.stdout).toMatch(/sink\s+sink\s+gitops-reverser-sink-jsonl\s+0\.1\.0/);
+  });
+
+  it('run: on SIGTERM stops sources, drains the bus, flushes the sink and exits 0', async () => {
+    const { file, output, cleanup } = exampleConfig({ delayMs: 300 });
+    const child = spawn(process.execPath, [cli, 'run', '--config', file], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    while (!stdout.includes('gitops-reverser started')) await new Promise((r) => setTimeout(r, 20));
+    // The sink is slow (300 ms per batch): the signal arrives while the snapshot is still in the bus.
+    child.kill('SIGTERM');
+    const code = await exit;
+    cleanup();
+    expect(code).toBe(0);
+    const lines = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { key?: string; snapshot?: string });
+    expect(lines.map((l) => l.key ?? 'marker')).toEqual(['demo/_core/configmaps/shop/app-settings', 'demo/_core/namespaces/_cluster/shop', 'marker']);
+    const logs = stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: string });
+    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['stopping: sources, then draining the bus, then flushing the sink', 'stopped cleanly']));
+    expect(logs.every((l) => typeof l.level === 'string')).toBe(true);
+  });
+
+  it('run: a second signal forces the exit', async () => {
+    const { file, output, cleanup } = exampleConfig({ delayMs: 20_000, timeoutSeconds: 60 });
+    const child = spawn(process.execPath, [cli, 'run', '--config', file], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    while (!stdout.includes('gitops-reverser started')) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    while (!stdout.includes('stopping:')) await new Promise((r) => setTimeout(r, 20));
+    const before = Date.now();
+    child.kill('SIGINT');
+    const code = await exit;
+    cleanup();
+    expect(code).toBe(130);
+    expect(Date.now() - before).toBeLessThan(5000);
+    expect(stdout).toContain('second signal: exiting now');
+    expect(existsSync(output)).toBe(false);
+  });
+});

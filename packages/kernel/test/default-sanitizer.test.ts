@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { contentHash, createDefaultSanitizer, renderYaml, type KubeObject } from '../src/index.js';
+
+const sanitize = (object: KubeObject, config?: Parameters<typeof createDefaultSanitizer>[0]) =>
+  createDefaultSanitizer(config).normalize(object, { event: {} as never }) as KubeObject;
+
+const serverMetadata = {
+  uid: 'u', resourceVersion: '5', generation: 3, creationTimestamp: 't', deletionTimestamp: 't', deletionGracePeriodSeconds: 30,
+  managedFields: [{ manager: 'kubectl' }], selfLink: '/x', ownerReferences: [{ name: 'o' }], finalizers: ['f'], generateName: 'g-',
+};
+
+describe('default sanitizer', () => {
+  it('removes status and every server-owned metadata field, keeping name, namespace, labels', () => {
+    const out = sanitize({
+      apiVersion: 'apps/v1', kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' }, ...serverMetadata },
+      spec: { replicas: 2 }, status: { readyReplicas: 2 },
+    });
+    expect(out).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' } }, spec: { replicas: 2 } });
+  });
+
+  it('removes tool and server annotations and drops an emptied annotations map', () => {
+    const out = sanitize({
+      apiVersion: 'apps/v1', kind: 'Deployment',
+      metadata: { name: 'web', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'deployment.kubernetes.io/revision': '4' } },
+    });
+    expect(out.metadata).toEqual({ name: 'web' });
+    const kept = sanitize({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', annotations: { 'team.example.com/owner': 'me', 'deployment.kubernetes.io/revision': '1' } } });
+    expect(kept.metadata?.annotations).toEqual({ 'team.example.com/owner': 'me' });
+  });
+
+  it('removes allocated Service fields but keeps a headless clusterIP: None', () => {
+    const spec = { clusterIP: '10.0.0.5', clusterIPs: ['10.0.0.5'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster', healthCheckNodePort: 31000, ports: [{ port: 80 }], selector: { app: 'web' } };
+    expect(sanitize({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec })['spec']).toEqual({ ports: [{ port: 80 }], selector: { app: 'web' } });
+    expect(sanitize({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ...spec, clusterIP: 'None' } })['spec']).toEqual({ clusterIP: 'None', ports: [{ port: 80 }], selector: { app: 'web' } });
+  });
+
+  it('keeps every other top-level field (StorageClass provisioner, Secret stringData)', () => {
+    const sc = { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'fast' }, provisioner: 'x.io/disk', parameters: { t: 'ssd' }, reclaimPolicy: 'Delete' };
+    expect(sanitize(sc)).toEqual(sc);
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, type: 'Opaque', stringData: { a: 'b' }, data: { c: 'ZA==' } };
+    expect(sanitize(secret)).toEqual(secret);
+  });
+
+  it('applies configured extra removals, per kind when kinds are given', () => {
+    const config = { removeFields: [{ path: 'spec.replicas', kinds: ['Deployment'] }, { path: 'data.noise', kinds: [] }], removeAnnotations: ['example.com/*'], removeLabels: ['pod-template-hash'] };
+    const out = sanitize({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', labels: { 'pod-template-hash': 'x', app: 'a' }, annotations: { 'example.com/a': '1', 'example.com/b': '2' } }, spec: { replicas: 3, paused: false } }, config);
+    expect(out).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', labels: { app: 'a' } }, spec: { paused: false } });
+    const other = sanitize({ apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'r' }, spec: { replicas: 3 } }, config);
+    expect(other['spec']).toEqual({ replicas: 3 });
+  });
+
+  it('never mutates its input', () => {
+    const input = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', uid: 'u' }, status: {} };
+    const copy = structuredClone(input);
+    sanitize(input);
+    expect(input).toEqual(copy);
+  });
+
+  it('makes a status-only or server-metadata-only change hash the same', () => {
+    const before = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', resourceVersion: '1', managedFields: [] }, data: { k: 'v' }, status: { x: 1 } };
+    const after = { ...before, metadata: { ...before.metadata, resourceVersion: '2', managedFields: [{ manager: 'm' }] }, status: { x: 2 } };
+    expect(contentHash(renderYaml(sanitize(after)))).toBe(contentHash(renderYaml(sanitize(before))));
+    const changed = { ...before, data: { k: 'w' } };
+    expect(contentHash(renderYaml(sanitize(changed)))).not.toBe(contentHash(renderYaml(sanitize(before))));
+  });
+});
+
+describe('renderYaml', () => {
+  it('puts apiVersion, kind, metadata first, name and namespace first in metadata, sorts the rest', () => {
+    const yaml = renderYaml({ spec: { b: 1, a: 2 }, metadata: { labels: { z: '1', a: '2' }, namespace: 'ns', name: 'x' }, kind: 'K', data: {}, apiVersion: 'v1' });
+    expect(yaml).toBe(
+      'apiVersion: v1\nkind: K\nmetadata:\n  name: x\n  namespace: ns\n  labels:\n    a: "2"\n    z: "1"\ndata: {}\nspec:\n  a: 2\n  b: 1\n',
+    );
+  });
+
+  it('is deterministic regardless of key insertion order', () => {
+    const a = renderYaml({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, data: { x: '1', y: '2' } });
+    const b = renderYaml({ data: { y: '2', x: '1' }, metadata: { name: 'a' }, kind: 'ConfigMap', apiVersion: 'v1' });
+    expect(a).toBe(b);
+  });
+
+  it('keeps list order and quotes strings a YAML 1.1 reader would misread', () => {
+    const yaml = renderYaml({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, data: { flag: 'yes', other: 'on', time: '12:30', list: 'b' }, items: ['b', 'a'] });
+    expect(yaml).toContain('flag: "yes"');
+    expect(yaml).toContain('other: "on"');
+    expect(yaml).toContain('time: "12:30"');
+    expect(yaml).toContain('items:\n  - b\n  - a\n');
+  });
+
+  it('writes multi-line strings as block scalars', () => {
+    expect(renderYaml({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, data: { 'app.conf': 'a=1\nb=2\n' } })).toContain('app.conf: |\n    a=1\n    b=2\n');
+  });
+});
+
+describe('contentHash', () => {
+  it('is a 16-digit xxhash64 hex string, stable for equal text', () => {
+    expect(contentHash('abc')).toMatch(/^[0-9a-f]{16}$/);
+    expect(contentHash('abc')).toBe(contentHash('abc'));
+    expect(contentHash('abc')).not.toBe(contentHash('abd'));
+  });
+});

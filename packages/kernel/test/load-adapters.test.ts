@@ -1,0 +1,124 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigValidationError, loadAdapters, parseConfig, resolveAdapter } from '../src/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../../..');
+const fixtures = join(here, 'fixtures/adapters');
+
+/** A config file placed in `dir` (default: the repo's examples folder, where workspace packages resolve). */
+function config(slots: { sink?: string; bus?: string; sources?: string }, dir = join(repoRoot, 'examples')) {
+  const text = `
+cluster: { id: dev }
+sources: [ ${slots.sources ?? '{ use: "gitops-reverser-source-manifests", with: { directory: ./source-manifests/sample } }'} ]
+bus: ${slots.bus ?? '{ use: "@gitops-reverser/bus-memory" }'}
+sink: ${slots.sink ?? `{ use: "${join(fixtures, 'in-memory-sink.mjs')}" }`}
+providers: [ { name: origin, url: ./repo } ]
+targets: [ { name: live, provider: origin, branch: main, path: clusters/dev } ]
+rules: [ { target: live, resources: ["*"] } ]
+`;
+  return parseConfig(text, join(dir, 'test-config.yaml'));
+}
+
+async function problemOf(slots: Parameters<typeof config>[0], dir?: string) {
+  try {
+    await loadAdapters(config(slots, dir));
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error;
+    throw error;
+  }
+  throw new Error('expected loading to fail');
+}
+
+describe('loadAdapters', () => {
+  it('loads third-party adapters from examples/ by package name and by relative path, with versions', async () => {
+    const adapters = await loadAdapters(config({ sink: '{ use: "./sink-jsonl", with: { file: ./out/x.jsonl } }' }));
+    expect(adapters.sources[0]?.descriptor.meta).toMatchObject({ name: 'gitops-reverser-source-manifests', slot: 'source', version: '0.1.0' });
+    expect(adapters.sources[0]?.module.file).toMatch(/gitops-reverser-source-manifests\/dist\/index\.js$/);
+    expect(adapters.sink?.descriptor.meta.name).toBe('gitops-reverser-sink-jsonl');
+    expect(adapters.sink?.module).toMatchObject({ packageName: 'gitops-reverser-sink-jsonl', packageVersion: '0.1.0' });
+    expect(adapters.bus?.descriptor.meta.name).toBe('@gitops-reverser/bus-memory');
+  });
+
+  it('fills option defaults from the schema', async () => {
+    const adapters = await loadAdapters(config({ bus: '{ use: "@gitops-reverser/bus-memory", with: {} }' }));
+    expect(adapters.bus?.options).toEqual({ capacityPerPartition: 10000 });
+    expect(adapters.sources[0]?.options).toEqual({ directory: './source-manifests/sample', pollMs: 1000, resources: {} });
+  });
+
+  it('names the missing package, the config file, where it looked and the npm install that fixes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gr-plugin-'));
+    const error = await problemOf({ bus: '{ use: "@gitops-reverser/bus-nope" }' }, dir);
+    const problem = error.problems.find((p) => p.keyPath === 'bus.use');
+    expect(problem?.code).toBe('GR_ERR_PLUGIN_NOT_FOUND');
+    expect(problem?.message).toContain('cannot find adapter package "@gitops-reverser/bus-nope" (looked in: ');
+    expect(problem?.message).toContain(join(dir, 'node_modules/@gitops-reverser/bus-nope'));
+    expect(problem?.fix).toBe(`install it next to the config file: (cd ${dir} && npm install @gitops-reverser/bus-nope)`);
+    expect(error.message).toContain(join(dir, 'test-config.yaml'));
+  });
+
+  it('a missing adapter file', async () => {
+    const error = await problemOf({ sink: '{ use: "./no-such-sink.mjs" }' });
+    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_PLUGIN_NOT_FOUND', keyPath: 'sink.use' });
+    expect(error.problems[0]?.fix).toContain("relative to the config file's folder");
+  });
+
+  it('a module that throws on import', async () => {
+    const error = await problemOf({ sink: `{ use: "${join(fixtures, 'throws-on-import.mjs')}" }` });
+    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_PLUGIN_IMPORT', keyPath: 'sink.use' });
+    expect(error.problems[0]?.message).toContain('failed to load: fixture: broken on purpose');
+  });
+
+  it('a module that is not an adapter', async () => {
+    const error = await problemOf({ sink: `{ use: "${join(fixtures, 'not-an-adapter.mjs')}" }` });
+    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_PLUGIN_SHAPE', keyPath: 'sink.use' });
+    expect(error.problems[0]?.fix).toContain('defineAdapter');
+  });
+
+  it('an adapter in the wrong slot', async () => {
+    const error = await problemOf({ bus: '{ use: "gitops-reverser-sink-jsonl", with: { file: x } }' });
+    expect(error.problems[0]).toMatchObject({
+      code: 'GR_ERR_PLUGIN_SLOT',
+      keyPath: 'bus.use',
+      message: '"gitops-reverser-sink-jsonl" is a sink adapter, but it is configured under bus',
+      fix: 'move it under sink:, or use a bus adapter here',
+    });
+  });
+
+  it('an adapter made for another kernel version', async () => {
+    const error = await problemOf({ sink: `{ use: "${join(fixtures, 'needs-future-kernel.mjs')}" }` });
+    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_PLUGIN_KERNEL_VERSION' });
+    expect(error.problems[0]?.message).toBe(`"${join(fixtures, 'needs-future-kernel.mjs')}" 9.0.0 needs kernel ^9.0.0, but this kernel is 0.1.0`);
+  });
+
+  it('wrong options, with the key path inside with:', async () => {
+    const error = await problemOf({
+      bus: '{ use: "@gitops-reverser/bus-memory", with: { capacityPerPartition: 0, capacity: 5 } }',
+      sink: '{ use: "gitops-reverser-sink-jsonl", with: {} }',
+    });
+    const byKey = Object.fromEntries(error.problems.map((p) => [p.keyPath, p]));
+    expect(byKey['bus.with.capacityPerPartition']).toMatchObject({ code: 'GR_ERR_PLUGIN_OPTIONS', message: 'must be >= 1 (options of @gitops-reverser/bus-memory)', fix: 'use a whole number of messages, at least 1' });
+    expect(byKey['bus.with.capacity']?.fix).toContain('did you mean "capacityPerPartition"');
+    expect(byKey['sink.with.file']).toMatchObject({ message: 'is required (options of gitops-reverser-sink-jsonl)' });
+    expect(error.message).toMatch(/test-config\.yaml:4:\d+: bus\.with\.capacityPerPartition: must be >= 1/);
+  });
+});
+
+describe('resolveAdapter', () => {
+  it('follows exports maps with import/default conditions and subpaths', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gr-resolve-'));
+    const pkg = join(dir, 'node_modules/@acme/adapters');
+    mkdirSync(join(pkg, 'lib'), { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@acme/adapters', version: '2.0.0', exports: { '.': { import: './lib/main.mjs' }, './sink': { default: './lib/sink.mjs' } } }));
+    writeFileSync(join(pkg, 'lib/main.mjs'), '');
+    writeFileSync(join(pkg, 'lib/sink.mjs'), '');
+    const nested = join(dir, 'deep/er');
+    mkdirSync(nested, { recursive: true });
+    expect(resolveAdapter('@acme/adapters', nested)).toMatchObject({ found: true, module: { file: join(pkg, 'lib/main.mjs'), packageName: '@acme/adapters', packageVersion: '2.0.0' } });
+    expect(resolveAdapter('@acme/adapters/sink', nested)).toMatchObject({ found: true, module: { file: join(pkg, 'lib/sink.mjs') } });
+    expect(resolveAdapter('@acme/adapters/hidden', nested).found).toBe(false);
+  });
+});
