@@ -1,0 +1,16 @@
+export { ControlPlane, ControlPlaneAccess, TEST_USERS, DEFAULT_AUDIT_POLICY } from './control-plane.js';
+export type { ControlPlaneInfo, ControlPlaneOptions, AuditWebhookOptions, TestUserName } from './control-plane.js';
+export { controlPlaneBinaries, BUILD_SCRIPT } from './binaries.js';
+export type { ControlPlaneBinaries } from './binaries.js';
+export { createPki, issueCertificate } from './pki.js';
+export type { Pki } from './pki.js';
+export { freePort } from './free-port.js';
+export { AuditReceiver } from './audit-receiver.js';
+export type { AuditEvent } from './audit-receiver.js';
+export { AdmissionWebhook } from './admission-webhook.js';
+export type { AdmissionRequest } from './admission-webhook.js';
+export { createTestNamespace } from './namespaces.js';
+export type { TestClusterInfo } from './global-setup.js';
+export { cacheRoot, listEntries, reap, reapOrphans, recordEntry, isAlive } from './process-registry.js';
+export type { RegistryEntry } from './process-registry.js';
+export { localClusterPaths } from './local-cluster.js';
