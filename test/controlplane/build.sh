@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and etcd from their Go modules into a per-user cache outside the clone and
+# Builds kube-apiserver, kubectl and etcd from their Go modules into a per-user cache outside the clone and
 # prints the directory holding them. Idempotent: when both binaries for this exact go.mod/go.sum are
 # present the build is skipped, so a machine that built once starts a fresh clone in seconds.
 #
@@ -15,7 +15,7 @@ cache_root="${GITOPS_REVERSER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gitops-reve
 source_hash=$(cat go.mod go.sum cmd/*/main.go build.sh | sha256sum | cut -c1-12)
 bin_dir="${cache_root}/controlplane/kube-${KUBERNETES_VERSION}-etcd-${ETCD_VERSION}-${source_hash}"
 
-if [ -x "${bin_dir}/kube-apiserver" ] && [ -x "${bin_dir}/etcd" ]; then
+if [ -x "${bin_dir}/kube-apiserver" ] && [ -x "${bin_dir}/etcd" ] && [ -x "${bin_dir}/kubectl" ]; then
   echo "${bin_dir}"
   exit 0
 fi
@@ -25,13 +25,16 @@ tmp_dir=$(mktemp -d "${bin_dir}.build.XXXXXX")
 trap 'rm -rf "${tmp_dir}"' EXIT
 
 started=$(date +%s)
-echo "build.sh: building kube-apiserver ${KUBERNETES_VERSION} and etcd ${ETCD_VERSION} (first time on this machine: several minutes)" >&2
+echo "build.sh: building kube-apiserver and kubectl ${KUBERNETES_VERSION} and etcd ${ETCD_VERSION} (first time on this machine: several minutes)" >&2
 export CGO_ENABLED=0
 go build -trimpath -o "${tmp_dir}/etcd" ./cmd/etcd >&2
 go build -trimpath \
   -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "${KUBERNETES_VERSION}" | cut -d. -f2)" \
   -o "${tmp_dir}/kube-apiserver" ./cmd/kube-apiserver >&2
-# Move into place only when both built, so a half-finished build is never taken for a cached one.
-mv "${tmp_dir}/etcd" "${tmp_dir}/kube-apiserver" "${bin_dir}/"
+go build -trimpath \
+  -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "${KUBERNETES_VERSION}" | cut -d. -f2)" \
+  -o "${tmp_dir}/kubectl" ./cmd/kubectl >&2
+# Move into place only when all built, so a half-finished build is never taken for a cached one.
+mv "${tmp_dir}/etcd" "${tmp_dir}/kube-apiserver" "${tmp_dir}/kubectl" "${bin_dir}/"
 echo "build.sh: built in $(( $(date +%s) - started ))s into ${bin_dir}" >&2
 echo "${bin_dir}"

@@ -65,6 +65,8 @@ export type { HealthReport } from './runtime/http-server.js';
 export type { Logger } from './runtime/logger.js';
 export { createLogger, silentLogger } from './runtime/logger.js';
 export { KernelMetrics, METRIC_PREFIX } from './runtime/metrics.js';
+// Adapters build their metrics with the kernel's prom-client, so one registry type exists.
+export { Counter, Gauge, Histogram } from 'prom-client';
 export { retryDelayMs } from './runtime/partition-worker.js';
 export { withTimeout } from './runtime/with-timeout.js';
 

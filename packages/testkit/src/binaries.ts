@@ -8,11 +8,13 @@ export const BUILD_SCRIPT = join(repoRoot, 'test/controlplane/build.sh');
 export interface ControlPlaneBinaries {
   readonly kubeApiserver: string;
   readonly etcd: string;
+  /** kubectl of the same release, built alongside. */
+  readonly kubectl: string;
   readonly dir: string;
 }
 
 /**
- * Paths of kube-apiserver and etcd, building them from their Go modules into the user's cache the
+ * Paths of kube-apiserver, etcd and kubectl, building them from their Go modules into the user's cache the
  * first time (several minutes, progress on stderr) and reusing them after (instant).
  */
 export function controlPlaneBinaries(): ControlPlaneBinaries {
@@ -21,5 +23,5 @@ export function controlPlaneBinaries(): ControlPlaneBinaries {
     throw new Error(`building the test control plane failed (exit ${result.status}): run ${BUILD_SCRIPT} to see why; it needs Go 1.26+ and the Go module proxy`);
   }
   const dir = result.stdout.trim().split('\n').pop() as string;
-  return { dir, kubeApiserver: join(dir, 'kube-apiserver'), etcd: join(dir, 'etcd') };
+  return { dir, kubeApiserver: join(dir, 'kube-apiserver'), etcd: join(dir, 'etcd'), kubectl: join(dir, 'kubectl') };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run cluster:up` / `npm run cluster:down`: a local control plane for developers and the demo.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { controlPlaneBinaries } from './binaries.js';
 import { ControlPlane } from './control-plane.js';
 import { localClusterPaths } from './local-cluster.js';
 import { isAlive, listEntries, reap } from './process-registry.js';
@@ -21,7 +22,10 @@ async function up(): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
   copyFileSync(plane.kubeconfig, LOCAL_KUBECONFIG);
   writeFileSync(stateFile, JSON.stringify({ id: plane.id, ownerPid: process.pid, server: plane.server, kubeconfig: LOCAL_KUBECONFIG }, null, 2));
-  process.stdout.write(`control plane ready at ${plane.server}\nkubeconfig: ${LOCAL_KUBECONFIG}\n  kubectl --kubeconfig ${LOCAL_KUBECONFIG} get ns\nCtrl-C stops it.\n`);
+  const { kubectl } = controlPlaneBinaries();
+  process.stdout.write(
+    `control plane ready at ${plane.server}\nkubeconfig: ${LOCAL_KUBECONFIG}\n  kubectl --kubeconfig ${LOCAL_KUBECONFIG} get ns\n(a kubectl of the same release: ${kubectl})\nCtrl-C stops it.\n`,
+  );
   const stop = async () => {
     await plane.stop();
     rmSync(stateFile, { force: true });

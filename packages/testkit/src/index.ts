@@ -14,3 +14,5 @@ export type { TestClusterInfo } from './global-setup.js';
 export { cacheRoot, listEntries, reap, reapOrphans, recordEntry, isAlive } from './process-registry.js';
 export type { RegistryEntry } from './process-registry.js';
 export { localClusterPaths } from './local-cluster.js';
+export { GitHttpServer } from './git-http-server.js';
+export type { GitHttpServerOptions } from './git-http-server.js';

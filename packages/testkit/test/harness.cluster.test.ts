@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ControlPlane, isAlive, listEntries, localClusterPaths, reapOrphans, recordEntry } from '../src/index.js';
+import { ControlPlane, controlPlaneBinaries, isAlive, listEntries, localClusterPaths, reapOrphans, recordEntry } from '../src/index.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -55,7 +55,7 @@ describe('control plane harness lifecycle', () => {
     await waitFor(() => out.includes('Ctrl-C stops it.'), 'the control plane');
     const { kubeconfig } = localClusterPaths();
     expect(out).toContain(`kubeconfig: ${kubeconfig}`);
-    const namespaces = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'ns', '-o', 'name'], { encoding: 'utf8' });
+    const namespaces = execFileSync(controlPlaneBinaries().kubectl, ['--kubeconfig', kubeconfig, 'get', 'ns', '-o', 'name'], { encoding: 'utf8' });
     expect(namespaces).toContain('namespace/kube-system');
     execFileSync(process.execPath, [cli, 'down'], { encoding: 'utf8' });
     expect(await exited).toBe(0);

@@ -1,0 +1,17 @@
+/** Error codes of the git sink (see docs/errors.md). */
+export const GitErrorCodes = {
+  /** The remote refused the credentials (HTTP 401/403). */
+  AUTH: 'GR_ERR_GIT_AUTH',
+  /** The remote cannot be reached (connection refused, DNS, timeout, 5xx). */
+  REMOTE_UNREACHABLE: 'GR_ERR_GIT_REMOTE_UNREACHABLE',
+  /** The remote kept rejecting the push after rebuilding on its new head. */
+  PUSH_REJECTED: 'GR_ERR_GIT_PUSH_REJECTED',
+  /** A name, namespace or layout template would put a file outside its target folder. */
+  PATH_ESCAPE: 'GR_ERR_GIT_PATH_ESCAPE',
+  /** A layout template with an unknown placeholder or an unsafe shape. */
+  LAYOUT: 'GR_ERR_GIT_LAYOUT',
+  /** The local repository cannot be created, opened or written. */
+  REPO: 'GR_ERR_GIT_REPO',
+  /** A provider URL the engine cannot use (e.g. ssh:// with the isomorphic-git engine). */
+  UNSUPPORTED_URL: 'GR_ERR_GIT_UNSUPPORTED_URL',
+} as const;

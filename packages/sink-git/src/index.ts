@@ -1,0 +1,18 @@
+export { GitSink, parseDuration, DEFAULT_GIT_SINK_OPTIONS } from './git-sink.js';
+export type { GitSinkOptions, EngineFactory } from './git-sink.js';
+export { BranchWriter } from './branch-writer.js';
+export type { BranchWriterOptions, WriterState, WriterTarget } from './branch-writer.js';
+export { GitRemoteError } from './git-engine.js';
+export type { GitEngine, RemoteFailureKind } from './git-engine.js';
+export { IsomorphicGitEngine } from './isomorphic-git-engine.js';
+export type { IsomorphicGitEngineOptions } from './isomorphic-git-engine.js';
+export { PathLayout, DEFAULT_LAYOUT } from './path-layout.js';
+export { DEFAULT_MESSAGES, renderMessage, authorOf, withTrailers } from './commit-message.js';
+export type { MessageTemplates, FileOperation, Identity } from './commit-message.js';
+export { TreeStore } from './tree-store.js';
+export type { FileChanges } from './tree-store.js';
+export { encodeObject, objectIdOf, serializeTree, serializeCommit } from './git-objects.js';
+export type { EncodedObject, TreeEntry, CommitFields, Signature, GitObjectType } from './git-objects.js';
+export { GitErrorCodes } from './git-error-codes.js';
+export { gitSinkOptionsSchema } from './descriptor.js';
+export { default } from './descriptor.js';

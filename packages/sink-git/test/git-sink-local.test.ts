@@ -1,0 +1,209 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/index.js';
+import { change, contextFor, git, items, log, marker, tempDir } from './helpers.js';
+
+function setup(extra: { targets?: string; rules?: string; options?: Partial<typeof DEFAULT_GIT_SINK_OPTIONS> } = {}) {
+  const dir = tempDir();
+  const repo = join(dir, 'state-repo');
+  const context = contextFor(
+    `cluster: { id: dev }
+providers: [ { name: origin, url: ./state-repo, allowedBranches: [main] } ]
+targets:
+  - { name: live, provider: origin, branch: main, path: clusters/dev }
+${extra.targets ?? ''}
+rules: [ { target: live, resources: ["*"] } ${extra.rules ?? ''} ]
+`,
+    dir,
+  );
+  const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, ...extra.options });
+  const partition = context.routes.route('live')?.partitionKey as string;
+  const apply = (...messages: Parameters<typeof items>) => sink.apply({ partitionKey: partition, items: items(...messages) });
+  return { dir, repo, sink, context, partition, apply, start: () => sink.start(context) };
+}
+
+describe('git sink on a local repository', () => {
+  it('creates the repository (bare) and mirrors create, update, delete as three commits', async () => {
+    const { repo, apply, start } = setup();
+    await start();
+    expect(await apply(change('app', { data: { color: 'blue' } }))).toEqual([{ status: 'applied' }]);
+    expect(await apply(change('app', { data: { color: 'green' } }))).toEqual([{ status: 'applied' }]);
+    expect(await apply(change('app', { operation: 'delete' }))).toEqual([{ status: 'applied' }]);
+    expect(git(repo, 'rev-parse', '--is-bare-repository').trim()).toBe('true');
+    expect(log(repo, 'main', '%s')).toEqual([
+      '[DELETE] v1/configmaps/default/app',
+      '[UPDATE] v1/configmaps/default/app',
+      '[CREATE] v1/configmaps/default/app',
+    ]);
+    expect(git(repo, 'show', 'main~1:clusters/dev/default/configmaps/app.yaml')).toBe('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: default\ndata:\n  color: green\n');
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('');
+    git(repo, 'fsck', '--strict');
+  });
+
+  it('makes no commit when the content equals what the branch holds', async () => {
+    const { repo, apply, start } = setup();
+    await start();
+    await apply(change('same', { data: { a: '1' } }));
+    expect(await apply(change('same', { data: { a: '1' } }))).toEqual([{ status: 'unchanged' }]);
+    expect(await apply(change('never-existed', { operation: 'delete' }))).toEqual([{ status: 'unchanged' }]);
+    expect(log(repo)).toHaveLength(1);
+  });
+
+  it('places files by namespace, group and resource, with _cluster for cluster-scoped objects', async () => {
+    const { repo, apply, start } = setup();
+    await start();
+    await apply(
+      change('web', { group: 'apps', resource: 'deployments', kind: 'Deployment', namespace: 'shop' }),
+      change('widgets.example.com', { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespace: '' }),
+      change('shop', { resource: 'namespaces', kind: 'Namespace', namespace: '' }),
+    );
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual([
+      'clusters/dev/_cluster/apiextensions.k8s.io/customresourcedefinitions/widgets.example.com.yaml',
+      'clusters/dev/_cluster/namespaces/shop.yaml',
+      'clusters/dev/shop/apps/deployments/web.yaml',
+    ]);
+    expect(log(repo, 'main', '%s')[0]).toBe('[CREATE] v1/namespaces/shop');
+    expect(log(repo, 'main', '%s')).toContain('[CREATE] apps/v1/deployments/shop/web');
+  });
+
+  it('uses a per-target layout template', async () => {
+    const { repo, apply, start } = setup({ targets: '  - { name: flat, provider: origin, branch: main, path: flat, layout: "{kind}-{namespace}-{name}.yaml" }', rules: ', { target: flat, resources: ["*"] }' });
+    await start();
+    await apply(change('cfg', { target: 'flat' }));
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('flat/ConfigMap-default-cfg.yaml');
+  });
+
+  it('rejects names and namespaces that would leave the target folder, and writes nothing for them', async () => {
+    const { repo, apply, start } = setup();
+    await start();
+    const outcomes = await apply(change('..'), change('x', { namespace: '../../etc' }), change('ok'));
+    expect(outcomes[0]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('GR_ERR_GIT_PATH_ESCAPE') });
+    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('namespace "../../etc" contains a path separator') });
+    expect(outcomes[2]).toEqual({ status: 'applied' });
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('clusters/dev/default/configmaps/ok.yaml');
+  });
+
+  it('refuses an unsafe layout template when it starts', async () => {
+    const traversal = setup({ targets: '  - { name: bad, provider: origin, branch: main, path: bad, layout: "../{name}.yaml" }', rules: ', { target: bad, resources: ["*"] }' });
+    await expect(traversal.start()).rejects.toMatchObject({ code: 'GR_ERR_GIT_LAYOUT' });
+    const unknown = setup({ targets: '  - { name: bad, provider: origin, branch: main, path: bad, layout: "{nmae}.yaml" }', rules: ', { target: bad, resources: ["*"] }' });
+    await expect(unknown.start()).rejects.toThrow(/unknown placeholder \{nmae\}/);
+  });
+
+  it('writes the actor as author, derives an email when the username is not one, and trailers', async () => {
+    const { repo, apply, start } = setup();
+    await start();
+    await apply(change('a', { actor: { username: 'alice@example.com' }, auditId: 'audit-1', resourceVersion: '4711' }));
+    await apply(change('b', { actor: { username: 'system:serviceaccount:ci:deployer' } }));
+    await apply(change('c'));
+    expect(log(repo, 'main', '%an|%ae|%cn|%ce')).toEqual([
+      'gitops-reverser|gitops-reverser@localhost|gitops-reverser|gitops-reverser@localhost',
+      'system:serviceaccount:ci:deployer|system-serviceaccount-ci-deployer@dev.cluster.local|gitops-reverser|gitops-reverser@localhost',
+      'alice@example.com|alice@example.com|gitops-reverser|gitops-reverser@localhost',
+    ]);
+    expect(git(repo, 'log', '-1', '--format=%B', 'main~2')).toBe('[CREATE] v1/configmaps/default/a\n\nCluster: dev\nResource-Version: 4711\nAudit-ID: audit-1\n\n');
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Audit-ID,valueonly)', 'main~2').trim()).toBe('audit-1');
+    expect(git(repo, 'log', '-1', '--format=%ad', '--date=iso-strict', 'main~2').trim()).toBe('2026-11-21T10:00:00+00:00');
+  });
+
+  it('with a commit window, groups consecutive changes of one author on one target; the last write wins', async () => {
+    const { repo, apply, start } = setup({ options: { commitWindowMs: 1000 } });
+    await start();
+    const alice = { username: 'alice@example.com' };
+    const bob = { username: 'bob' };
+    await apply(
+      change('one', { actor: alice, data: { v: '1' } }),
+      change('two', { actor: alice }),
+      change('one', { actor: alice, data: { v: '2' } }),
+      change('three', { actor: bob }),
+    );
+    expect(log(repo, 'main', '%s|%an')).toEqual(['[CREATE] v1/configmaps/default/three|bob', 'alice@example.com on live: 2 resource(s)|alice@example.com']);
+    expect(git(repo, 'log', '-1', '--format=%b', 'main~1')).toContain('[CREATE] v1/configmaps/default/one\n[CREATE] v1/configmaps/default/two');
+    expect(git(repo, 'show', 'main:clusters/dev/default/configmaps/one.yaml')).toContain('v: "2"');
+  });
+
+  it('uses configured message templates and committer', async () => {
+    const { repo, apply, start } = setup({ options: { messages: { event: '{operation} {kind} {namespace}/{name} in {cluster}', group: 'g', seed: 'seed {count}' }, committer: { name: 'Bot', email: 'bot@example.com' } } });
+    await start();
+    await apply(change('t'));
+    expect(log(repo, 'main', '%s|%cn|%ce')).toEqual(['CREATE ConfigMap default/t in dev|Bot|bot@example.com']);
+  });
+
+  it('turns a snapshot into one "reconciled N resources" commit, and a restart with the same state into none', async () => {
+    const { repo, apply, start } = setup();
+    await start();
+    const seed = (id: string) => [change('s1', { snapshotId: id }), change('s2', { snapshotId: id }), change('s3', { snapshotId: id, namespace: 'other' }), marker(id, 3)];
+    const first = await apply(...seed('snap-1'));
+    expect(first.every((o) => o.status === 'applied')).toBe(true);
+    expect(log(repo, 'main', '%s|%an')).toEqual(['reconciled 3 resources|gitops-reverser']);
+    const again = await apply(...seed('snap-2'));
+    expect(again.every((o) => o.status === 'unchanged')).toBe(true);
+    expect(log(repo)).toHaveLength(1);
+  });
+
+  it('prune OnEvent: a snapshot removes nothing, a live delete removes the file', async () => {
+    const { repo, apply, start } = setup();
+    await start();
+    await apply(change('gone-while-down'), change('stays'));
+    await apply(change('stays', { snapshotId: 'x' }), marker('x', 1));
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n')).toHaveLength(2);
+    await apply(change('gone-while-down', { operation: 'delete' }));
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('clusters/dev/default/configmaps/stays.yaml');
+  });
+
+  it('prune Always: a complete snapshot removes files of objects not in it, and only .yaml files in the target', async () => {
+    const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always }', rules: ', { target: strict, resources: ["*"] }' });
+    await start();
+    await apply(change('old', { target: 'strict' }), change('kept', { target: 'strict' }), change('other-target'));
+    // An incomplete snapshot (count mismatch) never prunes.
+    await apply(change('kept', { target: 'strict', snapshotId: 'a' }), marker('a', 5, 'strict'));
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n')).toHaveLength(2);
+    await apply(change('kept', { target: 'strict', snapshotId: 'b' }), marker('b', 1, 'strict'));
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['clusters/dev/default/configmaps/other-target.yaml', 'strict/default/configmaps/kept.yaml']);
+    expect(log(repo, 'main', '%s')[0]).toBe('reconciled 1 resources');
+  });
+
+  it('prune Never: live deletes are not mirrored', async () => {
+    const { repo, apply, start } = setup({ targets: '  - { name: keep, provider: origin, branch: main, path: keep, prune: Never }', rules: ', { target: keep, resources: ["*"] }' });
+    await start();
+    await apply(change('k', { target: 'keep' }));
+    expect(await apply(change('k', { target: 'keep', operation: 'delete' }))).toEqual([{ status: 'unchanged' }]);
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('keep/default/configmaps/k.yaml');
+  });
+
+  it('writes into an existing repository in place and keeps its other files', async () => {
+    const dir = tempDir();
+    const repo = join(dir, 'state-repo');
+    const execGit = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
+    execGit(dir, 'init', '--quiet', '--initial-branch=main', repo);
+    execGit(repo, 'config', 'user.email', 'x@example.com');
+    execGit(repo, 'config', 'user.name', 'x');
+    writeFileSync(join(repo, 'README.md'), 'hello\n');
+    execGit(repo, 'add', 'README.md');
+    execGit(repo, 'commit', '--quiet', '-m', 'initial');
+    const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: ./state-repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: clusters/dev } ]\nrules: [ { target: live, resources: ["*"] } ]\n', dir);
+    const sink = new GitSink(DEFAULT_GIT_SINK_OPTIONS);
+    await sink.start(context);
+    await sink.apply({ partitionKey: context.routes.route('live')?.partitionKey as string, items: items(change('in-place')) });
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['README.md', 'clusters/dev/default/configmaps/in-place.yaml']);
+    expect(log(repo, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/in-place', 'initial']);
+    git(repo, 'fsck', '--strict');
+    expect(existsSync(join(repo, '.git'))).toBe(true);
+  });
+
+  it('keeps targets on one branch apart: one writer, each target in its own folder', async () => {
+    const { repo, apply, start } = setup({ targets: '  - { name: infra, provider: origin, branch: main, path: infra }', rules: ', { target: infra, resources: ["*"] }' });
+    await start();
+    await apply(change('a'), change('b', { target: 'infra' }));
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['clusters/dev/default/configmaps/a.yaml', 'infra/default/configmaps/b.yaml']);
+  });
+
+  it('reports an unknown target as rejected instead of throwing', async () => {
+    const { apply, start } = setup();
+    await start();
+    expect(await apply(change('x', { target: 'nope' }))).toEqual([{ status: 'rejected', reason: expect.stringContaining('target "nope" is not configured') }]);
+  });
+});
+

@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeObject, objectIdOf, serializeCommit, serializeTree } from '../src/index.js';
+import { writeBranchRef, writeLooseObjects, writePack } from '../src/object-files.js';
+import { git, tempDir } from './helpers.js';
+
+function bareRepo(): string {
+  const dir = join(tempDir(), 'repo.git');
+  execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', dir]);
+  return dir;
+}
+
+/** A small history: two blobs, a tree, a commit. */
+function objects() {
+  const a = encodeObject('blob', Buffer.from('alpha\n'));
+  const b = encodeObject('blob', Buffer.alloc(70_000, 'b')); // size needs several header bytes in a pack
+  const sub = encodeObject('tree', serializeTree([{ mode: '100644', name: 'b.txt', oid: b.oid }]));
+  const root = encodeObject('tree', serializeTree([{ mode: '100644', name: 'a.txt', oid: a.oid }, { mode: '40000', name: 'dir', oid: sub.oid }]));
+  const commit = encodeObject('commit', serializeCommit({ tree: root.oid, parents: [], author: { name: 'A', email: 'a@example.com', timestamp: 1 }, committer: { name: 'C', email: 'c@example.com', timestamp: 2 }, message: 'first' }));
+  return { a, b, sub, root, commit, all: [a, b, sub, root, commit] };
+}
+
+describe('git object files', () => {
+  it('computes the ids git computes', () => {
+    const content = Buffer.from('hello\n');
+    expect(objectIdOf('blob', content)).toBe(execFileSync('git', ['hash-object', '--stdin'], { input: content, encoding: 'utf8' }).trim());
+  });
+
+  it('writes loose objects the git CLI reads and fsck accepts', async () => {
+    const repo = bareRepo();
+    const { commit, all } = objects();
+    await writeLooseObjects(repo, all);
+    await writeLooseObjects(repo, all); // existing objects are left alone
+    writeBranchRef(repo, 'main', commit.oid);
+    expect(git(repo, 'log', '--format=%s|%an', 'main').trim()).toBe('first|A');
+    expect(git(repo, 'show', 'main:dir/b.txt')).toHaveLength(70_000);
+    git(repo, 'fsck', '--strict');
+  });
+
+  it('writes a pack with an index that git verify-pack and fsck accept', async () => {
+    const repo = bareRepo();
+    const { commit, all } = objects();
+    const name = await writePack(repo, [...all, all[0] as (typeof all)[number]]);
+    const packDir = join(repo, 'objects/pack');
+    expect(readdirSync(packDir).sort()).toEqual([`${name}.idx`, `${name}.pack`]);
+    expect(git(repo, 'verify-pack', '-v', join(packDir, `${name}.idx`))).toContain('ok');
+    writeBranchRef(repo, 'release/1', commit.oid);
+    expect(git(repo, 'show', 'release/1:a.txt')).toBe('alpha\n');
+    git(repo, 'fsck', '--strict');
+  });
+
+  it('orders tree entries the way git does (a directory sorts as if it ended with "/")', () => {
+    const blob = encodeObject('blob', Buffer.from('x'));
+    const tree = serializeTree([
+      { mode: '40000', name: 'a', oid: blob.oid },
+      { mode: '100644', name: 'a.b', oid: blob.oid },
+      { mode: '100644', name: 'a-', oid: blob.oid },
+    ]);
+    const names = [...Buffer.from(tree).toString('latin1').matchAll(/\d+ ([^\0]+)\0/g)].map((m) => m[1]);
+    expect(names).toEqual(['a-', 'a.b', 'a']);
+  });
+});
