@@ -187,6 +187,16 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     ]);
   });
 
+  it('routes a snapshot only to the targets it covers, and marks partial targets', async () => {
+    const { source, sink } = await startRuntime();
+    const snapshot = source.ctx.beginSnapshot(['infra']);
+    await snapshot.emit(configMap('not-for-infra', { k: 'v' }));
+    await snapshot.emit({ ...configMap('ns1', {}), identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespace: '', name: 'ns1' }, object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns1' } } });
+    await snapshot.complete({ partialTargets: ['infra'] });
+    await until(() => sink.items.some((m) => m.kind === 'snapshot'), 'the marker');
+    expect(sink.items.map((m) => (m.kind === 'snapshot' ? `marker:${m.target}:${m.objectCount}:${m.partial}` : `${m.target}:${m.event.identity.name}`))).toEqual(['infra:ns1', 'marker:infra:1:true']);
+  });
+
   it('lets seeds through even when the content is unchanged (they are the reference state)', async () => {
     const { source, sink } = await startRuntime();
     await source.ctx.emit(configMap('same', { k: 'v' }));

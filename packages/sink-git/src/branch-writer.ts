@@ -63,7 +63,7 @@ interface PlannedCommit {
   readonly items: number[];
   readonly writes: FileWrite[];
   /** Seeds: the marker, when it arrived. */
-  marker?: { index: number; objectCount: number; clusterId: string };
+  marker?: { index: number; objectCount: number; clusterId: string; partial: boolean };
   readonly authorKey: string;
 }
 
@@ -197,7 +197,7 @@ export class BranchWriter {
       if (message.kind === 'snapshot') {
         const plan = snapshotPlan(message.target, message.snapshotId, target);
         plan.items.push(index);
-        plan.marker = { index, objectCount: message.objectCount, clusterId: message.clusterId };
+        plan.marker = { index, objectCount: message.objectCount, clusterId: message.clusterId, partial: message.partial === true };
         return;
       }
       const write = this.resolve(message, index, target, outcomes);
@@ -267,7 +267,7 @@ export class BranchWriter {
     if (plan.kind === 'seed' && plan.target.target.prune === 'Always') {
       const expected = plan.marker?.objectCount;
       const seedCount = plan.writes.length;
-      if (plan.marker && expected === seedCount) {
+      if (plan.marker && !plan.marker.partial && expected === seedCount) {
         const live = new Set(plan.writes.map((w) => w.path));
         for (const file of await this.trees.listFiles(headTree, plan.target.target.path)) {
           if (file.endsWith('.yaml') && !live.has(file)) changes.set(file, null);

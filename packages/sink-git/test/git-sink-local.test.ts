@@ -160,6 +160,9 @@ describe('git sink on a local repository', () => {
     // An incomplete snapshot (count mismatch) never prunes.
     await apply(change('kept', { target: 'strict', snapshotId: 'a' }), marker('a', 5, 'strict'));
     expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n')).toHaveLength(2);
+    // A partial snapshot (a type could not be listed) never prunes either.
+    await apply(change('kept', { target: 'strict', snapshotId: 'p' }), { ...marker('p', 1, 'strict'), partial: true } as ReturnType<typeof marker>);
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n')).toHaveLength(2);
     await apply(change('kept', { target: 'strict', snapshotId: 'b' }), marker('b', 1, 'strict'));
     expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['clusters/dev/default/configmaps/other-target.yaml', 'strict/default/configmaps/kept.yaml']);
     expect(log(repo, 'main', '%s')[0]).toBe('reconciled 1 resources');

@@ -16,3 +16,4 @@ export type { RegistryEntry } from './process-registry.js';
 export { localClusterPaths } from './local-cluster.js';
 export { GitHttpServer } from './git-http-server.js';
 export type { GitHttpServerOptions } from './git-http-server.js';
+export { TcpProxy } from './tcp-proxy.js';

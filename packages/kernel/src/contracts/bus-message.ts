@@ -19,6 +19,11 @@ export interface SnapshotMessage {
   readonly snapshotId: string;
   /** How many seed events of this snapshot were routed to this target. */
   readonly objectCount: number;
+  /**
+   * True when the source could not list all of this target's selection (a type was forbidden or
+   * failed): the seed events are the objects it did see, and nothing may be pruned on its basis.
+   */
+  readonly partial?: boolean;
   readonly clusterId: string;
   readonly completedAt: string;
 }

@@ -13,8 +13,11 @@ export interface SnapshotWriter {
   readonly snapshotId: string;
   /** Emits one object of the current state (origin `seed`). Waits for bus capacity. */
   emit(event: Omit<ChangeEvent, 'origin' | 'snapshotId'>): Promise<void>;
-  /** All objects were emitted: each covered target gets its snapshot marker. */
-  complete(): Promise<void>;
+  /**
+   * All objects were emitted: each covered target gets its snapshot marker. `partialTargets`: targets
+   * whose selection could not be listed completely (their markers say so; writers then prune nothing).
+   */
+  complete(options?: { partialTargets?: readonly string[] }): Promise<void>;
 }
 
 export interface SourceContext {
@@ -25,7 +28,10 @@ export interface SourceContext {
   readonly metrics: import('../runtime/metrics.js').KernelMetrics;
   /** Hands one change to the kernel; resolves when it is on the bus (waits for capacity, never drops). */
   emit(event: ChangeEvent): Promise<void>;
-  /** Starts a snapshot covering `targets` (default: every target of the selection). */
+  /**
+   * Starts a snapshot covering `targets` (default: every target with rules). Its events reach only
+   * those targets; other targets see nothing of it.
+   */
   beginSnapshot(targets?: readonly string[]): SnapshotWriter;
 }
 

@@ -48,7 +48,7 @@ export class Ingest {
    * Handles one event. Returns the targets it was published to (empty when it was a no-op or
    * invalid). Never throws for a bad event: it is logged and counted, and the source goes on.
    */
-  async accept(event: ChangeEvent, sourceName: string): Promise<readonly string[]> {
+  async accept(event: ChangeEvent, sourceName: string, onlyTargets?: ReadonlySet<string>): Promise<readonly string[]> {
     const { metrics, logger } = this.options;
     metrics.eventsReceived.inc({ source: sourceName, origin: event.origin });
     const problem = eventProblem(event);
@@ -58,7 +58,7 @@ export class Ingest {
       return [];
     }
     const key = identityKey(event.identity);
-    const routes = this.routes.routesFor(event);
+    const routes = this.routes.routesFor(event).filter((route) => !onlyTargets || onlyTargets.has(route.target.name));
     if (routes.length === 0) {
       metrics.eventsSuppressed.inc({ reason: 'unrouted' });
       return [];
@@ -107,21 +107,31 @@ export class Ingest {
   beginSnapshot(targets: readonly string[], sourceName: string, clusterId: string): SnapshotWriter {
     const snapshotId = randomUUID();
     const counts = new Map<string, number>(targets.map((target) => [target, 0]));
+    const covered: ReadonlySet<string> = new Set(targets);
     let completed = false;
     return {
       snapshotId,
       emit: async (event) => {
         if (completed) throw new Error(`snapshot ${snapshotId} is already complete`);
-        const publishedTo = await this.accept({ ...event, origin: 'seed', snapshotId }, sourceName);
-        for (const target of publishedTo) if (counts.has(target)) counts.set(target, (counts.get(target) ?? 0) + 1);
+        const publishedTo = await this.accept({ ...event, origin: 'seed', snapshotId }, sourceName, covered);
+        for (const target of publishedTo) counts.set(target, (counts.get(target) ?? 0) + 1);
       },
-      complete: async () => {
+      complete: async (options = {}) => {
         if (completed) return;
         completed = true;
+        const partial = new Set(options.partialTargets ?? []);
         for (const [target, objectCount] of counts) {
           const route = this.routes.route(target);
           if (!route) continue;
-          const marker: BusMessage = { kind: 'snapshot', target, snapshotId, objectCount, clusterId, completedAt: new Date().toISOString() };
+          const marker: BusMessage = {
+            kind: 'snapshot',
+            target,
+            snapshotId,
+            objectCount,
+            clusterId,
+            completedAt: new Date().toISOString(),
+            ...(partial.has(target) ? { partial: true } : {}),
+          };
           await this.options.bus.publish(route.partitionKey, marker);
           this.options.metrics.messagesPublished.inc({ target, kind: 'snapshot' });
         }

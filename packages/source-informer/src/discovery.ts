@@ -1,0 +1,132 @@
+import type { Logger, RuleConfig } from '@gitops-reverser/kernel';
+import type { KubeClient } from './kube-client.js';
+
+/** A type the API server serves, from discovery. */
+export interface ServedResource {
+  readonly group: string;
+  readonly version: string;
+  /** Plural name, e.g. "configmaps". */
+  readonly resource: string;
+  readonly kind: string;
+  readonly namespaced: boolean;
+  readonly verbs: readonly string[];
+}
+
+export interface ServedGroup {
+  readonly name: string;
+  readonly versions: readonly string[];
+  readonly preferredVersion: string;
+}
+
+export interface DiscoveryResult {
+  readonly groups: readonly ServedGroup[];
+  readonly resources: readonly ServedResource[];
+}
+
+/**
+ * Types that change constantly or are owned by controllers; a `*` rule skips them. A rule that
+ * names one explicitly still gets it. Keys: `resource` (core) or `resource.group`.
+ */
+export const DEFAULT_EXCLUDED_RESOURCES: readonly string[] = [
+  'events',
+  'events.events.k8s.io',
+  'leases.coordination.k8s.io',
+  'endpoints',
+  'endpointslices.discovery.k8s.io',
+  'controllerrevisions.apps',
+  'pods',
+  'replicasets.apps',
+  'nodes',
+  'csinodes.storage.k8s.io',
+  'volumeattachments.storage.k8s.io',
+  'componentstatuses',
+  'certificatesigningrequests.certificates.k8s.io',
+];
+
+export function resourceKey(resource: Pick<ServedResource, 'group' | 'resource'>): string {
+  return resource.group === '' ? resource.resource : `${resource.resource}.${resource.group}`;
+}
+
+/** Reads /api and /apis: every group, its versions and preferred version, and the types of each. */
+export async function discover(client: KubeClient, logger: Logger): Promise<DiscoveryResult> {
+  const core = await client.getJson<{ versions: string[] }>('/api');
+  const apis = await client.getJson<{ groups: { name: string; versions: { version: string }[]; preferredVersion?: { version: string } }[] }>('/apis');
+  const groups: ServedGroup[] = [
+    { name: '', versions: core.versions, preferredVersion: core.versions[0] ?? 'v1' },
+    ...apis.groups.map((g) => ({ name: g.name, versions: g.versions.map((v) => v.version), preferredVersion: g.preferredVersion?.version ?? g.versions[0]?.version ?? '' })),
+  ];
+  const groupVersions = groups.flatMap((g) => g.versions.map((version) => ({ group: g.name, version })));
+  const resources: ServedResource[] = [];
+  // A few at a time: an aggregated API that is down must not hold up the rest.
+  for (let i = 0; i < groupVersions.length; i += 8) {
+    await Promise.all(
+      groupVersions.slice(i, i + 8).map(async ({ group, version }) => {
+        const path = group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
+        try {
+          const list = await client.getJson<{ resources: { name: string; kind: string; namespaced: boolean; verbs?: string[] }[] }>(path);
+          for (const r of list.resources) resources.push({ group, version, resource: r.name, kind: r.kind, namespaced: r.namespaced, verbs: r.verbs ?? [] });
+        } catch (error) {
+          logger.warn({ groupVersion: `${group || 'core'}/${version}`, err: (error as Error).message }, `discovery of ${path} failed; its types are skipped until the next discovery`);
+        }
+      }),
+    );
+  }
+  return { groups, resources };
+}
+
+/** One list+watch to run: a type, and the namespaces to watch it in (undefined: all / cluster-scoped). */
+export interface WatchSpec {
+  readonly served: ServedResource;
+  /** Undefined: watch across all namespaces (or the cluster-scoped type). */
+  readonly namespace: string | undefined;
+  /** Targets whose rules selected this watch (to mark their snapshot partial if it cannot list). */
+  readonly targets: ReadonlySet<string>;
+}
+
+export function watchKey(spec: Pick<WatchSpec, 'served' | 'namespace'>): string {
+  return `${resourceKey(spec.served)}/${spec.served.version}@${spec.namespace ?? '*'}`;
+}
+
+/**
+ * Resolves rules against discovery into watches. `*` and empty lists mean all; without versions the
+ * preferred one is used; only whole types that support list and watch; subresources never. A
+ * namespaced rule with namespaces watches exactly those namespaces, never cluster-wide. One type
+ * is watched at one version only (the first a rule asked for): an object is one object.
+ */
+export function resolveWatches(rules: readonly RuleConfig[], discovery: DiscoveryResult, excluded: readonly string[]): WatchSpec[] {
+  const excludedSet = new Set(excluded);
+  const byType = new Map<string, { served: ServedResource; allNamespaces: boolean; namespaces: Set<string>; targets: Set<string> }>();
+  const groupsByName = new Map(discovery.groups.map((g) => [g.name, g]));
+  for (const rule of rules) {
+    const allGroups = rule.apiGroups.length === 0 || rule.apiGroups.includes('*');
+    const groups = allGroups ? discovery.groups : rule.apiGroups.flatMap((name) => groupsByName.get(name) ?? []);
+    for (const group of groups) {
+      const versions = rule.apiVersions.length === 0 || rule.apiVersions.includes('*') ? [group.preferredVersion] : rule.apiVersions.filter((v) => group.versions.includes(v));
+      for (const version of versions) {
+        for (const served of discovery.resources) {
+          if (served.group !== group.name || served.version !== version) continue;
+          if (served.resource.includes('/')) continue;
+          if (!served.verbs.includes('list') || !served.verbs.includes('watch')) continue;
+          if ((rule.scope === 'Namespaced') !== served.namespaced) continue;
+          const wildcard = rule.resources.includes('*');
+          if (!(wildcard ? !excludedSet.has(resourceKey(served)) : rule.resources.includes(served.resource))) continue;
+          const key = resourceKey(served);
+          let entry = byType.get(key);
+          if (!entry) {
+            entry = { served, allNamespaces: false, namespaces: new Set(), targets: new Set() };
+            byType.set(key, entry);
+          }
+          entry.targets.add(rule.target);
+          if (!served.namespaced || rule.namespaces.length === 0) entry.allNamespaces = true;
+          else for (const ns of rule.namespaces) entry.namespaces.add(ns);
+        }
+      }
+    }
+  }
+  const specs: WatchSpec[] = [];
+  for (const entry of byType.values()) {
+    if (entry.allNamespaces) specs.push({ served: entry.served, namespace: undefined, targets: entry.targets });
+    else for (const namespace of [...entry.namespaces].sort()) specs.push({ served: entry.served, namespace, targets: entry.targets });
+  }
+  return specs;
+}

@@ -1,0 +1,243 @@
+import {
+  Counter,
+  errorText,
+  Gauge,
+  grError,
+  METRIC_PREFIX,
+  type AdapterHealth,
+  type Logger,
+  type Selection,
+  type Source,
+  type SourceContext,
+} from '@gitops-reverser/kernel';
+import { discover, resolveWatches, watchKey, type WatchSpec } from './discovery.js';
+import { InformerErrorCodes } from './informer-error-codes.js';
+import { KubeClient } from './kube-client.js';
+import { ResourceWatcher } from './resource-watcher.js';
+
+export interface InformerSourceOptions {
+  /** Types a `*` rule skips (`resource` or `resource.group`); replaces the default list. */
+  readonly excludeResources: readonly string[];
+  /** Discovery runs again this often (and shortly after any CRD change). */
+  readonly rediscoverySeconds: number;
+  /** The server ends each watch after this long; it is resumed from the last resourceVersion. */
+  readonly watchTimeoutSeconds: number;
+  readonly listPageSize: number;
+  /** How many types are listed at once during a seed. */
+  readonly listConcurrency: number;
+}
+
+/**
+ * The watch source: resolves rules through discovery, runs one list+watch per type and namespace,
+ * seeds each target's current state as one snapshot on start and after a rule change, follows new
+ * CRDs, and reports types it may not read instead of failing.
+ */
+export class InformerSource implements Source {
+  private context: SourceContext | undefined;
+  private client: KubeClient | undefined;
+  private logger: Logger | undefined;
+  private readonly watchers = new Map<string, ResourceWatcher>();
+  private rediscoveryTimer: NodeJS.Timeout | undefined;
+  private readonly crdWatch = new AbortController();
+  private crdWatchRunning: Promise<void> | undefined;
+  /** Reconciles (start, reload, rediscovery) run one at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private started = false;
+  private stopped = false;
+  private lastDiscoveryError: string | undefined;
+  private metrics: { watches: Gauge<'state'>; relists: Counter<'resource'>; watchStarts: Counter<'resource'> } | undefined;
+
+  constructor(private readonly options: InformerSourceOptions) {}
+
+  async start(context: SourceContext): Promise<void> {
+    this.context = context;
+    this.logger = context.logger;
+    this.client = KubeClient.load({ ...(context.config.cluster.kubeconfig ? { kubeconfig: context.config.cluster.kubeconfig } : {}), ...(context.config.cluster.context ? { context: context.config.cluster.context } : {}) });
+    const registry = context.metrics.registry;
+    this.metrics = {
+      watches: (registry.getSingleMetric(`${METRIC_PREFIX}informer_watches`) as Gauge<'state'> | undefined) ?? new Gauge({ name: `${METRIC_PREFIX}informer_watches`, help: 'List+watch loops by state: watching, forbidden, failing, gone.', labelNames: ['state'], registers: [registry] }),
+      relists: (registry.getSingleMetric(`${METRIC_PREFIX}informer_relists_total`) as Counter<'resource'> | undefined) ?? new Counter({ name: `${METRIC_PREFIX}informer_relists_total`, help: 'Relists after 410 Gone, per watch.', labelNames: ['resource'], registers: [registry] }),
+      watchStarts: (registry.getSingleMetric(`${METRIC_PREFIX}informer_watch_starts_total`) as Counter<'resource'> | undefined) ?? new Counter({ name: `${METRIC_PREFIX}informer_watch_starts_total`, help: 'Watch requests opened (first and every reconnect), per watch.', labelNames: ['resource'], registers: [registry] }),
+    };
+    const allTargets = [...new Set(context.selection.rules.map((rule) => rule.target))];
+    if (await this.serialized(() => this.reconcile(context.selection, allTargets))) this.started = true;
+    else void this.retryFirstSeed(allTargets);
+    this.rediscoveryTimer = setInterval(() => void this.serialized(() => this.reconcile(this.selection(), [])), this.options.rediscoverySeconds * 1000);
+    this.rediscoveryTimer.unref();
+    this.crdWatchRunning = this.watchCustomResourceDefinitions();
+  }
+
+  async updateSelection(selection: Selection, changedTargets: readonly string[]): Promise<void> {
+    await this.serialized(() => this.reconcile(selection, changedTargets));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.rediscoveryTimer);
+    this.crdWatch.abort();
+    await this.crdWatchRunning;
+    await this.queue.catch(() => undefined);
+    await Promise.all([...this.watchers.values()].map((w) => w.stop()));
+    this.watchers.clear();
+    this.updateGauges();
+  }
+
+  health(): AdapterHealth {
+    if (this.stopped) return { state: 'stopped' };
+    if (!this.started) return { state: 'starting', ...(this.lastDiscoveryError ? { reason: this.lastDiscoveryError } : {}) };
+    this.updateGauges();
+    const troubled = [...this.watchers.values()].filter((w) => w.state === 'forbidden' || w.state === 'failing');
+    if (this.lastDiscoveryError) return { state: 'degraded', reason: `discovery failed: ${this.lastDiscoveryError}` };
+    if (troubled.length === 0) return { state: 'ready', details: { watches: this.watchers.size } };
+    return {
+      state: 'degraded',
+      reason: troubled.map((w) => `${w.describe()}: ${w.state}`).join('; '),
+      details: Object.fromEntries(troubled.map((w) => [w.describe(), { state: w.state, problem: w.problem }])),
+    };
+  }
+
+  /** Watch keys currently running (for tests and /readyz details). */
+  watchKeys(): string[] {
+    return [...this.watchers.keys()].sort();
+  }
+
+  /** The API server was not reachable at start: keep trying; /readyz says "starting" meanwhile. */
+  private async retryFirstSeed(targets: readonly string[]): Promise<void> {
+    for (let attempt = 1; !this.stopped; attempt++) {
+      await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5))).unref());
+      if (this.stopped) return;
+      if (await this.serialized(() => this.reconcile(this.selection(), targets))) {
+        this.started = true;
+        return;
+      }
+    }
+  }
+
+  private selection(): Selection {
+    return (this.context as SourceContext).selection;
+  }
+
+  private serialized<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Brings the running watches in line with `selection`: stops those no longer selected (their
+   * connections close), lists and starts new ones, keeps the rest running. Then, for `seedTargets`,
+   * writes one snapshot of everything the watches know.
+   */
+  private async reconcile(selection: Selection, seedTargets: readonly string[]): Promise<boolean> {
+    if (this.stopped) return false;
+    const context = this.context as SourceContext;
+    const client = this.client as KubeClient;
+    const logger = this.logger as Logger;
+    let specs: WatchSpec[];
+    try {
+      specs = resolveWatches(selection.rules, await discover(client, logger), this.options.excludeResources);
+      this.lastDiscoveryError = undefined;
+    } catch (error) {
+      const message = grError(InformerErrorCodes.UNREACHABLE, `discovery at ${client.server} failed: ${errorText(error)}`, {
+        fix: 'check that the API server is reachable with the configured kubeconfig; discovery is retried',
+      }).describe();
+      if (message !== this.lastDiscoveryError) logger.error({ server: client.server }, message);
+      this.lastDiscoveryError = message;
+      return false;
+    }
+
+    const wanted = new Map(specs.map((spec) => [watchKey(spec), spec]));
+    const removed = [...this.watchers.entries()].filter(([key, watcher]) => !wanted.has(key) || watcher.state === 'gone');
+    for (const [key, watcher] of removed) {
+      await watcher.stop();
+      this.watchers.delete(key);
+      logger.info({ watch: key }, `stopped watching ${watcher.describe()}`);
+    }
+    const added: ResourceWatcher[] = [];
+    for (const [key, spec] of wanted) {
+      const existing = this.watchers.get(key);
+      if (existing) {
+        // Targets may have changed for a kept watch; keep the instance, its spec targets are informational.
+        continue;
+      }
+      const watcher = new ResourceWatcher({
+        client,
+        spec,
+        clusterId: context.clusterId,
+        emit: (event) => context.emit(event),
+        logger,
+        listPageSize: this.options.listPageSize,
+        watchTimeoutSeconds: this.options.watchTimeoutSeconds,
+        onRelist: () => this.metrics?.relists.inc({ resource: key }),
+        onWatchStart: () => this.metrics?.watchStarts.inc({ resource: key }),
+      });
+      this.watchers.set(key, watcher);
+      added.push(watcher);
+    }
+    for (let i = 0; i < added.length; i += this.options.listConcurrency) {
+      await Promise.all(added.slice(i, i + this.options.listConcurrency).map((w) => w.prime()));
+    }
+
+    if (seedTargets.length > 0) {
+      const watchers = [...this.watchers.values()];
+      // Hold live events while the snapshot is written, so no seed carries a state older than one
+      // already sent; they continue right after.
+      for (const watcher of watchers) watcher.pause();
+      try {
+        const snapshot = context.beginSnapshot(seedTargets);
+        for (const watcher of watchers) {
+          for (const object of watcher.objects()) await snapshot.emit(watcher.toEvent(object, 'upsert', false, 'seed'));
+        }
+        const partialTargets = new Set<string>();
+        for (const watcher of watchers) {
+          if (watcher.state === 'forbidden' || watcher.state === 'failing') for (const target of watcher.spec.targets) partialTargets.add(target);
+        }
+        await snapshot.complete({ partialTargets: [...partialTargets] });
+        logger.info({ targets: seedTargets, watches: watchers.length, partial: [...partialTargets] }, 'snapshot written');
+      } finally {
+        for (const watcher of watchers) watcher.resume();
+      }
+    } else {
+      // New types found by rediscovery: their objects are news, not a reseed.
+      for (const watcher of added) {
+        for (const object of watcher.objects()) await context.emit(watcher.toEvent(object, 'upsert', false, 'watch'));
+      }
+    }
+    for (const watcher of added) watcher.start();
+    this.updateGauges();
+    return true;
+  }
+
+  /** Any CRD change may add or remove types: rediscover shortly after (twice: discovery lags establishment). */
+  private async watchCustomResourceDefinitions(): Promise<void> {
+    const client = this.client as KubeClient;
+    const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+    let resourceVersion = '';
+    while (!this.crdWatch.signal.aborted) {
+      try {
+        if (!resourceVersion) resourceVersion = (await client.getJson<{ metadata: { resourceVersion: string } }>(`${path}?limit=1`, this.crdWatch.signal)).metadata.resourceVersion;
+        await client.watch(
+          `${path}?watch=1&allowWatchBookmarks=true&timeoutSeconds=${this.options.watchTimeoutSeconds}&resourceVersion=${resourceVersion}`,
+          async (event) => {
+            const rv = (event.object as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+            if (rv) resourceVersion = rv;
+            if (event.type === 'BOOKMARK') return;
+            for (const delay of [1000, 5000]) setTimeout(() => void this.serialized(() => this.reconcile(this.selection(), [])), delay).unref();
+          },
+          this.crdWatch.signal,
+        );
+      } catch {
+        if (this.crdWatch.signal.aborted) return;
+        // Forbidden or gone: the periodic rediscovery still picks up new types.
+        resourceVersion = '';
+        await new Promise((r) => setTimeout(r, 10_000).unref());
+      }
+    }
+  }
+
+  private updateGauges(): void {
+    if (!this.metrics) return;
+    this.metrics.watches.reset();
+    for (const watcher of this.watchers.values()) this.metrics.watches.inc({ state: watcher.state === 'idle' ? 'watching' : watcher.state });
+  }
+}

@@ -1,0 +1,142 @@
+import { existsSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+import { grError } from '@gitops-reverser/kernel';
+import { InformerErrorCodes } from './informer-error-codes.js';
+
+/** A Kubernetes API answer that was not a success, with its HTTP status and Status reason. */
+export class KubeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'KubeApiError';
+  }
+}
+
+export interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: Record<string, unknown>;
+}
+
+export interface KubeClientOptions {
+  /** Path of a kubeconfig; undefined: in-cluster when running in a pod, else the default kubeconfig. */
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * The few calls the informer needs (GET JSON, streamed watch), on node:https with the credentials
+ * @kubernetes/client-node resolves from the kubeconfig (tokens, client certificates, exec plugins).
+ * Own streaming code so a watch can be paused (backpressure) and aborted (connection released).
+ */
+export class KubeClient {
+  readonly server: string;
+
+  private constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly requestTimeoutMs: number,
+  ) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw grError(InformerErrorCodes.KUBECONFIG, 'the kubeconfig has no current cluster', { fix: 'set current-context, or cluster.context in the config' });
+    this.server = cluster.server.replace(/\/+$/, '');
+  }
+
+  static load(options: KubeClientOptions = {}): KubeClient {
+    const kubeConfig = new KubeConfig();
+    const where = options.kubeconfig ?? (process.env['KUBERNETES_SERVICE_HOST'] ? 'in-cluster service account' : 'the default kubeconfig ($KUBECONFIG or ~/.kube/config)');
+    try {
+      if (options.kubeconfig) {
+        if (!existsSync(options.kubeconfig)) throw new Error('file not found');
+        kubeConfig.loadFromFile(options.kubeconfig);
+      } else if (process.env['KUBERNETES_SERVICE_HOST']) {
+        kubeConfig.loadFromCluster();
+      } else {
+        kubeConfig.loadFromDefault();
+      }
+      if (options.context) kubeConfig.setCurrentContext(options.context);
+    } catch (cause) {
+      throw grError(InformerErrorCodes.KUBECONFIG, `cannot load the kubeconfig from ${where}: ${(cause as Error).message}`, {
+        fix: 'set cluster.kubeconfig to a readable kubeconfig file (relative to the config file), or run inside a pod',
+        cause,
+      });
+    }
+    return new KubeClient(kubeConfig, options.requestTimeoutMs ?? 60_000);
+  }
+
+  async getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+    const response = await this.open(path, signal, this.requestTimeoutMs);
+    const body = await readBody(response);
+    if ((response.statusCode ?? 0) >= 300) throw apiError(response.statusCode ?? 0, body, path);
+    return JSON.parse(body) as T;
+  }
+
+  /**
+   * Streams a watch. Each event is handed to `onEvent` and awaited before the next is read, so a
+   * slow consumer slows the stream (TCP backpressure) instead of buffering. Resolves when the server
+   * ends the watch; rejects with KubeApiError on an error status or an ERROR event.
+   */
+  async watch(path: string, onEvent: (event: WatchEvent) => Promise<void>, signal: AbortSignal): Promise<void> {
+    const response = await this.open(path, signal, 0);
+    if ((response.statusCode ?? 0) >= 300) throw apiError(response.statusCode ?? 0, await readBody(response), path);
+    response.setEncoding('utf8');
+    let pending = '';
+    for await (const chunk of response as AsyncIterable<string>) {
+      pending += chunk;
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline).trim();
+        pending = pending.slice(newline + 1);
+        if (line === '') continue;
+        const event = JSON.parse(line) as WatchEvent;
+        if (event.type === 'ERROR') {
+          const status = event.object as { code?: number; reason?: string; message?: string };
+          throw new KubeApiError(status.code ?? 500, status.reason ?? 'Error', `watch ${path}: ${status.message ?? 'error event'}`);
+        }
+        await onEvent(event);
+      }
+    }
+  }
+
+  private async open(path: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<IncomingMessage> {
+    const url = new URL(this.server + path);
+    const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+    await this.kubeConfig.applyToHTTPSOptions(options);
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = send(url, { ...options, ...(signal ? { signal } : {}) }, resolve);
+      if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new KubeApiError(0, 'Timeout', `GET ${path} timed out after ${timeoutMs} ms`)));
+      req.on('error', (error) => {
+        if ((error as { name?: string }).name === 'AbortError') reject(error);
+        else if (error instanceof KubeApiError) reject(error);
+        else reject(new KubeApiError(0, 'Unreachable', `cannot reach ${this.server}: ${error.message}`, { cause: error }));
+      });
+      req.end();
+    });
+  }
+}
+
+async function readBody(response: IncomingMessage): Promise<string> {
+  response.setEncoding('utf8');
+  let body = '';
+  for await (const chunk of response as AsyncIterable<string>) body += chunk;
+  return body;
+}
+
+function apiError(status: number, body: string, path: string): KubeApiError {
+  let reason = 'Error';
+  let message = body.slice(0, 300);
+  try {
+    const parsed = JSON.parse(body) as { reason?: string; message?: string };
+    reason = parsed.reason ?? reason;
+    message = parsed.message ?? message;
+  } catch {
+    // not a Status object
+  }
+  return new KubeApiError(status, reason, `GET ${path}: ${status} ${message}`);
+}
