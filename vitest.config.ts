@@ -22,7 +22,7 @@ export default defineConfig({
       {
         test: {
           name: 'cluster',
-          include: ['packages/*/test/**/*.cluster.test.ts'],
+          include: ['packages/*/test/**/*.cluster.test.ts', 'test/**/*.cluster.test.ts'],
           globalSetup: ['packages/testkit/dist/global-setup.js'],
           fileParallelism: false,
           testTimeout: 120_000,

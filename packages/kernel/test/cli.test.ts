@@ -55,6 +55,12 @@ describe('gitops-reverser CLI', () => {
     expect(result.stdout).toContain('bus @gitops-reverser/bus-memory, sink gitops-reverser-sink-jsonl');
   });
 
+  it('validate: the quickstart config resolves every adapter it names', () => {
+    const result = runCli(['validate', '--config', join(examples, 'quickstart.yaml')]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('bus @gitops-reverser/bus-memory, sink @gitops-reverser/sink-git');
+  });
+
   it('validate: exit 1 with file, line, key path and fix for a bad config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gr-cli-bad-'));
     const file = join(dir, 'bad.yaml');
@@ -103,6 +109,40 @@ describe('gitops-reverser CLI', () => {
     const logs = stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: string });
     expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['stopping: sources, then draining the bus, then flushing the sink', 'stopped cleanly']));
     expect(logs.every((l) => typeof l.level === 'string')).toBe(true);
+  });
+
+  it('run: SIGHUP reloads the rules; a broken config is refused and the old one keeps running', async () => {
+    const { file, output, cleanup } = exampleConfig();
+    const child = spawn(process.execPath, [cli, 'run', '--config', file], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const waitFor = async (check: () => boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out; stdout: ${stdout}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await waitFor(() => existsSync(output) && readFileSync(output, 'utf8').includes('"snapshot"'));
+    // Narrow the rules: only the cluster-scoped rule stays.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('  - { target: live, scope: Namespaced, resources: ["*"] }\n', ''));
+    child.kill('SIGHUP');
+    await waitFor(() => stdout.includes('"msg":"config reloaded"'));
+    expect(stdout).toContain('"changedTargets":["live"]');
+    // The source was restarted and seeded again: a second snapshot with only the namespace.
+    await waitFor(() => readFileSync(output, 'utf8').trim().split('\n').filter((l) => l.includes('"snapshot"')).length === 2);
+    const last = readFileSync(output, 'utf8').trim().split('\n').pop() as string;
+    expect(JSON.parse(last)).toMatchObject({ objects: 1 });
+    writeFileSync(file, 'cluster: { id: demo\n');
+    child.kill('SIGHUP');
+    await waitFor(() => stdout.includes('config reload refused; keeping the running config'));
+    expect(stderr).toContain('not valid YAML');
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    cleanup();
   });
 
   it('run: a second signal forces the exit', async () => {

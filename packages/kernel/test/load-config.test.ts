@@ -90,6 +90,12 @@ describe('config errors: each names the file, the key path and the fix', () => {
     expect(error.message).toContain('targets[0].nmae: unknown key "nmae"');
   });
 
+  it('accepts a number written as a string (as ${VAR} expansion produces)', () => {
+    const config = parseConfig(VALID.replace('server: { port: 8080 }', 'server: { port: "${PORT}" }'), file, { env: { GIT_TOKEN: 'x', PORT: '9090' } });
+    expect(config.server.port).toBe(9090);
+    expect(problemsOf(VALID.replace('server: { port: 8080 }', 'server: { port: "${PORT}" }'), { GIT_TOKEN: 'x', PORT: 'eighty' }).problems[0]).toMatchObject({ keyPath: 'server.port', message: 'must be integer' });
+  });
+
   it('an unknown top-level key', () => {
     const error = problemsOf(`${VALID}\nrulez: []\n`);
     expect(error.problems[0]).toMatchObject({ keyPath: 'rulez', code: 'GR_ERR_CONFIG_UNKNOWN_KEY' });
@@ -97,7 +103,7 @@ describe('config errors: each names the file, the key path and the fix', () => {
   });
 
   it('a missing required key and a wrong type', () => {
-    const error = problemsOf(VALID.replace('cluster: { id: dev, kubeconfig: ./kubeconfig }', 'cluster: { kubeconfig: 3 }'));
+    const error = problemsOf(VALID.replace('cluster: { id: dev, kubeconfig: ./kubeconfig }', 'cluster: { kubeconfig: [a, b] }'));
     expect(error.problems.map((p) => [p.keyPath, p.message])).toEqual([
       ['cluster.id', 'is required'],
       ['cluster.kubeconfig', 'must be string'],

@@ -28,6 +28,8 @@ export interface DiscoveryResult {
  * names one explicitly still gets it. Keys: `resource` (core) or `resource.group`.
  */
 export const DEFAULT_EXCLUDED_RESOURCES: readonly string[] = [
+  // Secrets would land in git in plain text: a rule must name them explicitly (and should encrypt them).
+  'secrets',
   'events',
   'events.events.k8s.io',
   'leases.coordination.k8s.io',

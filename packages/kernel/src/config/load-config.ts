@@ -32,7 +32,8 @@ export interface LoadConfigOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });
+// coerceTypes: `port: ${PORT}` expands to a string; "8080" is accepted where a number is expected.
+const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, coerceTypes: true });
 ajv.addVocabulary(['x-fix']);
 const validateRaw = ajv.compile(configSchema);
 

@@ -1,0 +1,150 @@
+// Benchmark: the informer source end to end against the real API server (not a test).
+//   1. seed: 10,000 live ConfigMaps -> one committed "reconciled" commit, vs the naive baseline
+//      `kubectl get -o json` + write files + `git add -A` + `git commit` on the same objects;
+//   2. live-change latency (API write -> commit on the branch) at commitWindow 0, p50/p99, vs the
+//      floor: the same change arriving at a plain watch connection opened by this script.
+// Prints both, their ratios and one JSON line (prefix BENCH_JSON).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createDefaultSanitizer, parseConfig, renderYaml, Runtime, silentLogger } from '@gitops-reverser/kernel';
+import { ControlPlane, controlPlaneBinaries, TEST_USERS } from '@gitops-reverser/testkit';
+
+const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 10_000);
+const CHANGES = Number(process.env.BENCH_CHANGES ?? 200);
+const NAMESPACE = 'bench';
+const now = () => performance.now();
+
+const plane = await ControlPlane.start();
+const dir = mkdtempSync(join(tmpdir(), 'gr-bench-informer-'));
+try {
+  const api = async (method, path, body) => {
+    const response = await plane.request(method, path, { body, ...(method === 'PATCH' ? { headers: { 'content-type': 'application/merge-patch+json' } } : {}) });
+    if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${response.body}`);
+    return response;
+  };
+  await api('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+  let start = now();
+  const pending = [];
+  for (let i = 0; i < OBJECTS; i++) {
+    pending.push(api('POST', `/api/v1/namespaces/${NAMESPACE}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, labels: { app: `a${i % 50}` } }, data: { index: String(i), payload: 'x'.repeat(200) } }));
+    if (pending.length >= 48) await Promise.all(pending.splice(0));
+  }
+  await Promise.all(pending);
+  console.log(`created ${OBJECTS} ConfigMaps in ${Math.round(now() - start)} ms`);
+
+  // --- ours: seed ------------------------------------------------------------------------------
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, plane.kubeconfigText('admin'));
+  const repo = join(dir, 'ours');
+  const config = parseConfig(
+    `cluster: { id: bench, kubeconfig: ${kubeconfig} }
+server: { enabled: false }
+sources: [ { use: "@gitops-reverser/source-informer" } ]
+bus: { use: "@gitops-reverser/bus-memory" }
+sink: { use: "@gitops-reverser/sink-git", with: { commitWindow: 0 } }
+providers: [ { name: origin, url: ${repo} } ]
+targets: [ { name: live, provider: origin, branch: main, path: clusters/bench } ]
+rules: [ { target: live, scope: Namespaced, namespaces: [${NAMESPACE}], resources: [configmaps] } ]
+`,
+    join(dir, 'config.yaml'),
+  );
+  const refFile = join(repo, 'refs/heads/main');
+  const readRef = () => {
+    try {
+      return readFileSync(refFile, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  start = now();
+  const runtime = await Runtime.create(config, { logger: silentLogger() });
+  await runtime.start();
+  while (!readRef()) await new Promise((r) => setTimeout(r, 5));
+  const oursSeedMs = now() - start;
+  const seedSubject = execFileSync('git', ['-C', repo, 'log', '-1', '--format=%s', 'main'], { encoding: 'utf8' }).trim();
+
+  // --- baseline: kubectl + files + git CLI ----------------------------------------------------
+  const cliRepo = join(dir, 'cli');
+  mkdirSync(cliRepo);
+  const git = (...args) => execFileSync('git', ['-C', cliRepo, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  git('init', '--quiet', '--initial-branch=main');
+  git('config', 'user.name', 'bench');
+  git('config', 'user.email', 'bench@example.com');
+  const sanitizer = createDefaultSanitizer();
+  start = now();
+  const listed = JSON.parse(execFileSync(controlPlaneBinaries().kubectl, ['--kubeconfig', kubeconfig, '-n', NAMESPACE, 'get', 'configmaps', '-o', 'json'], { encoding: 'utf8', maxBuffer: 1 << 30 }));
+  for (const item of listed.items) {
+    const file = join(cliRepo, 'clusters/bench', NAMESPACE, 'configmaps', `${item.metadata.name}.yaml`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, renderYaml(sanitizer.normalize({ apiVersion: 'v1', kind: 'ConfigMap', ...item }, {})));
+  }
+  git('add', '-A');
+  git('commit', '--quiet', '-m', `reconciled ${listed.items.length} resources`);
+  const cliSeedMs = now() - start;
+  const sameTree = git('rev-parse', 'HEAD^{tree}').trim() === execFileSync('git', ['-C', repo, 'rev-parse', 'main^{tree}'], { encoding: 'utf8' }).trim();
+
+  // --- live-change latency vs a plain watch -------------------------------------------------------
+  const watchArrivals = new Map();
+  const listRv = JSON.parse((await api('GET', `/api/v1/namespaces/${NAMESPACE}/configmaps?limit=1`)).body).metadata.resourceVersion;
+  const watchAbort = new AbortController();
+  const watchReq = request(`${plane.server}/api/v1/namespaces/${NAMESPACE}/configmaps?watch=1&resourceVersion=${listRv}`, {
+    ca: readFileSync(plane.info.caCert),
+    headers: { authorization: `Bearer ${TEST_USERS.admin.token}` },
+    signal: watchAbort.signal,
+  }, (res) => {
+    let buffer = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk) => {
+      const at = now();
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const event = JSON.parse(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+        const marker = event.object?.data?.marker;
+        if (marker && !watchArrivals.has(marker)) watchArrivals.set(marker, at);
+      }
+    });
+  });
+  watchReq.on('error', () => undefined);
+  watchReq.end();
+  await new Promise((r) => setTimeout(r, 500));
+  const ours = [];
+  const floor = [];
+  for (let n = 0; n < CHANGES; n++) {
+    const before = readRef();
+    const marker = `m${n}`;
+    const sent = now();
+    await api('PATCH', `/api/v1/namespaces/${NAMESPACE}/configmaps/cm-${(n * 37) % OBJECTS}`, { data: { marker } });
+    while (readRef() === before) await new Promise((r) => setImmediate(r));
+    ours.push(now() - sent);
+    while (!watchArrivals.has(marker)) await new Promise((r) => setTimeout(r, 1));
+    floor.push(watchArrivals.get(marker) - sent);
+  }
+  watchAbort.abort();
+  await runtime.stop('bench done');
+
+  const stats = (values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    return { p50: +at(0.5).toFixed(1), p99: +at(0.99).toFixed(1) };
+  };
+  const latency = { ours: stats(ours), plainWatch: stats(floor) };
+  const summary = {
+    benchmark: 'source-informer',
+    objects: OBJECTS,
+    changes: CHANGES,
+    seed: { oursMs: Math.round(oursSeedMs), baselineMs: Math.round(cliSeedMs), ratio: +(oursSeedMs / cliSeedMs).toFixed(2), baseline: 'kubectl get -o json + files + git add/commit', commit: seedSubject, identicalTrees: sameTree },
+    latency: { oursP50Ms: latency.ours.p50, oursP99Ms: latency.ours.p99, plainWatchP50Ms: latency.plainWatch.p50, plainWatchP99Ms: latency.plainWatch.p99, ratioP50: +(latency.ours.p50 / Math.max(latency.plainWatch.p50, 0.1)).toFixed(1) },
+  };
+  console.log(`source-informer benchmark: ${OBJECTS} ConfigMaps, ${CHANGES} live changes (commitWindow 0)`);
+  console.log(`  seed to commit   ours ${summary.seed.oursMs} ms ("${seedSubject}")   baseline ${summary.seed.baselineMs} ms   ratio ${summary.seed.ratio}   same tree: ${sameTree}`);
+  console.log(`  API write -> commit   ours p50 ${summary.latency.oursP50Ms} ms, p99 ${summary.latency.oursP99Ms} ms   plain watch p50 ${summary.latency.plainWatchP50Ms} ms, p99 ${summary.latency.plainWatchP99Ms} ms`);
+  console.log(`BENCH_JSON ${JSON.stringify(summary)}`);
+} finally {
+  await plane.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

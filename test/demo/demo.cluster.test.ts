@@ -1,0 +1,32 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+// README's first command runs this script (after npm ci and a build); here it runs once and exits.
+it('npm run demo: control plane, gitops-reverser on quickstart.yaml, sample objects, git log', async () => {
+  const demoDir = mkdtempSync(join(tmpdir(), 'gr-demo-'));
+  const child = spawn(process.execPath, [join(root, 'scripts/demo.mjs'), '--once'], {
+    cwd: root,
+    env: { ...process.env, GITOPS_REVERSER_DEMO_DIR: demoDir, GITOPS_REVERSER_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  expect(code, output).toBe(0);
+  expect(output).toContain('[CREATE] demo.example.com/v1/widgets/demo/gizmo');
+  expect(output).toContain('gitops-reverser exited with 0');
+  const repo = join(demoDir, 'state-repo');
+  const log = execFileSync('git', ['-C', repo, 'log', '--format=%s', 'main'], { encoding: 'utf8' }).trim().split('\n');
+  expect(log.slice(0, 2).sort()).toEqual(['[DELETE] v1/serviceaccounts/demo/shop', '[UPDATE] v1/configmaps/demo/app-settings']);
+  expect(log).toContain('[CREATE] apiextensions.k8s.io/v1/customresourcedefinitions/widgets.demo.example.com');
+  expect(execFileSync('git', ['-C', repo, 'show', 'main:clusters/demo/demo/configmaps/app-settings.yaml'], { encoding: 'utf8' })).toContain('color: green');
+  execFileSync('git', ['-C', repo, 'fsck', '--strict']);
+}, 300_000);
