@@ -41,6 +41,8 @@ export const ErrorCodes = {
   EVENT_INVALID_OBJECT: 'GR_ERR_EVENT_INVALID_OBJECT',
   /** A bus that was used after it was stopped. */
   BUS_CLOSED: 'GR_ERR_BUS_CLOSED',
+  /** The /healthz /readyz /metrics server cannot listen (port in use, no permission). */
+  SERVER_LISTEN: 'GR_ERR_SERVER_LISTEN',
   /** Command line usage error. */
   CLI_USAGE: 'GR_ERR_CLI_USAGE',
 } as const;

@@ -306,6 +306,16 @@ describe('runtime lifecycle and operations endpoints', () => {
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 
+  it('names a busy port as the reason it cannot start', async () => {
+    const { runtime: first } = await startRuntime();
+    const second = await Runtime.create(parseConfig(CONFIG.replace('port: 0', `port: ${first.port}`), '/tmp/pipeline.yaml'), {
+      logger: silentLogger(),
+      metrics: new KernelMetrics(),
+      instances: { sources: [new TestSource()], sink: new RecordingSink(), bus: new MemoryBus({ capacityPerPartition: 10 }) },
+    });
+    await expect(second.start()).rejects.toMatchObject({ code: 'GR_ERR_SERVER_LISTEN', message: expect.stringContaining('the port is already in use'), fix: expect.stringContaining('server.port') });
+  });
+
   it('is not ready while an adapter is failed, and says which', async () => {
     const sink = new RecordingSink();
     sink.health = () => ({ state: 'failed', reason: 'cannot open repository' });

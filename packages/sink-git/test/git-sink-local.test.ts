@@ -203,6 +203,12 @@ describe('git sink on a local repository', () => {
     expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['clusters/dev/default/configmaps/a.yaml', 'infra/default/configmaps/b.yaml']);
   });
 
+  it('refuses an ssh URL at start: the isomorphic-git engine speaks http(s) only', async () => {
+    const dir = tempDir();
+    const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: "git@github.com:org/state.git" } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n', dir);
+    await expect(new GitSink(DEFAULT_GIT_SINK_OPTIONS).start(context)).rejects.toMatchObject({ code: 'GR_ERR_GIT_UNSUPPORTED_URL', fix: expect.stringContaining('https://') });
+  });
+
   it('reports an unknown target as rejected instead of throwing', async () => {
     const { apply, start } = setup();
     await start();

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ErrorCodes, grError } from '../errors.js';
 import type { Logger } from './logger.js';
 import type { KernelMetrics } from './metrics.js';
 
@@ -53,9 +54,18 @@ export class OperationsServer {
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const fail = (error: NodeJS.ErrnoException) => {
+        const why = error.code === 'EADDRINUSE' ? 'the port is already in use' : error.code === 'EACCES' ? 'permission denied' : error.message;
+        reject(
+          grError(ErrorCodes.SERVER_LISTEN, `cannot serve /healthz /readyz /metrics on ${this.options.host}:${this.options.port}: ${why}`, {
+            fix: 'set server.port to a free port (0 picks one), or server.enabled: false',
+            cause: error,
+          }),
+        );
+      };
+      server.once('error', fail);
       server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject);
+        server.off('error', fail);
         resolve();
       });
     });
