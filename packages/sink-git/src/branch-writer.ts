@@ -100,10 +100,6 @@ export class BranchWriter {
     return this.state;
   }
 
-  get hasPending(): boolean {
-    return this.pending.length > 0;
-  }
-
   async apply(items: readonly SinkItem[]): Promise<SinkOutcome[]> {
     if (!this.opened) {
       try {
@@ -128,6 +124,7 @@ export class BranchWriter {
     const engine = this.options.engine;
     if (!engine.hasRemote) {
       if (committed && this.head) await engine.writeBranch(this.options.branch, this.head);
+      if (!this.state.ok) this.setState({ ok: true, pendingCommits: 0 });
       return outcomes;
     }
     if (this.head) await engine.writeBranch(this.options.branch, this.head);
@@ -151,6 +148,10 @@ export class BranchWriter {
     if (!engine.hasRemote) {
       this.head = local;
       this.opened = true;
+      const worktree = await engine.checkedOutWorktree?.(branch);
+      if (worktree) {
+        logger.warn({ worktree, branch }, `${worktree} has ${branch} checked out: commits land in git, but its files and index will not follow; use a bare repository, or run git reset --hard there to look at the files`);
+      }
       return;
     }
     const remote = await engine.fetch(branch);

@@ -38,4 +38,6 @@ export interface GitEngine {
   fetch(branch: string): Promise<string | undefined>;
   /** Remote only: pushes `oid` to the branch; throws GitRemoteError ('rejected' when the remote moved). */
   push(branch: string, oid: string): Promise<void>;
+  /** Local repositories: the working tree path when `branch` is checked out there (it will not follow our commits). */
+  checkedOutWorktree?(branch: string): Promise<string | undefined>;
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { grError, repoLocationOf, type ProviderAuth } from '@gitops-reverser/kernel';
@@ -58,6 +58,16 @@ export class IsomorphicGitEngine implements GitEngine {
   }
 
   /** Few objects: loose files; many (a seed): one packfile. Both in git's formats (see object-files.ts). */
+  async checkedOutWorktree(branch: string): Promise<string | undefined> {
+    if (!this.gitdir.endsWith(`${sep}.git`)) return undefined;
+    try {
+      const head = fs.readFileSync(join(this.gitdir, 'HEAD'), 'utf8').trim();
+      return head === `ref: refs/heads/${branch}` ? dirname(this.gitdir) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async writeObjects(objects: readonly EncodedObject[]): Promise<void> {
     if (objects.length >= PACK_THRESHOLD) await writePack(this.gitdir, objects);
     else await writeLooseObjects(this.gitdir, objects, this.objectDirs);

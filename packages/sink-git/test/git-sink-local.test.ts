@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/index.js';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink, IsomorphicGitEngine } from '../src/index.js';
 import { change, contextFor, git, items, log, marker, tempDir } from './helpers.js';
 
 function setup(extra: { targets?: string; rules?: string; options?: Partial<typeof DEFAULT_GIT_SINK_OPTIONS> } = {}) {
@@ -207,6 +207,33 @@ describe('git sink on a local repository', () => {
     const dir = tempDir();
     const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: "git@github.com:org/state.git" } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n', dir);
     await expect(new GitSink(DEFAULT_GIT_SINK_OPTIONS).start(context)).rejects.toMatchObject({ code: 'GR_ERR_GIT_UNSUPPORTED_URL', fix: expect.stringContaining('https://') });
+  });
+
+  it('retries after a failed local write and reports healthy again once writing works', async () => {
+    const dir = tempDir();
+    const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: ./repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n', dir);
+    let failNext = true;
+    // The real engine on a real repository, with one write made to fail (a full disk, say).
+    const sink = new GitSink(DEFAULT_GIT_SINK_OPTIONS, ({ url, branch }) => {
+      const engine = new IsomorphicGitEngine({ gitdir: url, initialBranch: branch, timeoutMs: 1000 });
+      const writeObjects = engine.writeObjects.bind(engine);
+      engine.writeObjects = async (objects) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('ENOSPC: no space left on device');
+        }
+        return writeObjects(objects);
+      };
+      return engine;
+    });
+    await sink.start(context);
+    const partitionKey = context.routes.route('live')?.partitionKey as string;
+    const first = await sink.apply({ partitionKey, items: items(change('a', { target: 'live' })) });
+    expect(first[0]).toMatchObject({ status: 'retry', reason: expect.stringContaining('ENOSPC') });
+    expect(sink.health()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('ENOSPC') });
+    expect(await sink.apply({ partitionKey, items: items(change('a', { target: 'live' })) })).toEqual([{ status: 'applied' }]);
+    expect(sink.health().state).toBe('ready');
+    expect(log(join(dir, 'repo'), 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/a']);
   });
 
   it('reports an unknown target as rejected instead of throwing', async () => {

@@ -157,7 +157,7 @@ export class InformerSource implements Source {
     for (const [key, spec] of wanted) {
       const existing = this.watchers.get(key);
       if (existing) {
-        // Targets may have changed for a kept watch; keep the instance, its spec targets are informational.
+        existing.retarget(spec);
         continue;
       }
       const watcher = new ResourceWatcher({

@@ -58,10 +58,19 @@ export class ResourceWatcher {
   private stateValue: WatcherState = 'idle';
   private lastProblem: string | undefined;
 
-  constructor(private readonly options: ResourceWatcherOptions) {}
+  constructor(private readonly options: ResourceWatcherOptions) {
+    this.specValue = options.spec;
+  }
+
+  private specValue: WatchSpec;
 
   get spec(): WatchSpec {
-    return this.options.spec;
+    return this.specValue;
+  }
+
+  /** The targets using this watch changed (rules reloaded); the watch itself stays. */
+  retarget(spec: WatchSpec): void {
+    this.specValue = spec;
   }
 
   get state(): WatcherState {
