@@ -1,6 +1,8 @@
 import { defineAdapter, packageVersionOf } from '@gitops-reverser/kernel';
-import { DEFAULT_MESSAGES } from './commit-message.js';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink, parseDuration } from './git-sink.js';
+
+// One source of truth for defaults: the schema fills them from DEFAULT_GIT_SINK_OPTIONS.
+const defaults = DEFAULT_GIT_SINK_OPTIONS;
 
 export const gitSinkOptionsSchema = {
   type: 'object',
@@ -9,30 +11,30 @@ export const gitSinkOptionsSchema = {
     engine: { enum: ['isomorphic-git'], default: 'isomorphic-git', 'x-fix': 'isomorphic-git is the engine available today (local paths and http/https remotes)' },
     commitWindow: {
       anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m)?$' }],
-      default: 0,
+      default: defaults.commitWindowMs,
       'x-fix': 'use milliseconds (500) or a duration ("500ms", "5s", "1m"); 0 makes one commit per event',
     },
-    commitMaxBytes: { type: 'integer', minimum: 1, default: 1_048_576 },
+    commitMaxBytes: { type: 'integer', minimum: 1, default: defaults.commitMaxBytes },
     committer: {
       type: 'object',
       additionalProperties: false,
-      properties: { name: { type: 'string', minLength: 1, default: 'gitops-reverser' }, email: { type: 'string', minLength: 3, default: 'gitops-reverser@localhost' } },
+      properties: { name: { type: 'string', minLength: 1, default: defaults.committer.name }, email: { type: 'string', minLength: 3, default: defaults.committer.email } },
       default: {},
     },
-    authorEmailDomain: { type: 'string', minLength: 1, default: '{cluster}.cluster.local' },
+    authorEmailDomain: { type: 'string', minLength: 1, default: defaults.authorEmailDomain },
     messages: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        event: { type: 'string', minLength: 1, default: DEFAULT_MESSAGES.event },
-        group: { type: 'string', minLength: 1, default: DEFAULT_MESSAGES.group },
-        seed: { type: 'string', minLength: 1, default: DEFAULT_MESSAGES.seed },
+        event: { type: 'string', minLength: 1, default: defaults.messages.event },
+        group: { type: 'string', minLength: 1, default: defaults.messages.group },
+        seed: { type: 'string', minLength: 1, default: defaults.messages.seed },
       },
       default: {},
     },
     cacheDir: { type: 'string', minLength: 1 },
-    remoteTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, default: 30 },
-    pushAttempts: { type: 'integer', minimum: 1, default: 5 },
+    remoteTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, default: defaults.remoteTimeoutSeconds },
+    pushAttempts: { type: 'integer', minimum: 1, default: defaults.pushAttempts },
   },
 } as const;
 

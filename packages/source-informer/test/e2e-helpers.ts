@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, Runtime, silentLogger, type KernelMetrics } from '@gitops-reverser/kernel';
 import { ControlPlaneAccess, type TestUserName } from '@gitops-reverser/testkit';
+export { until } from '@gitops-reverser/testkit';
 import { inject } from 'vitest';
 
 export const cluster = inject('testCluster');
@@ -36,16 +37,6 @@ export function files(repo: string, path: string, branch = 'main'): string[] {
 
 export function show(repo: string, path: string, branch = 'main'): string {
   return git(repo, 'show', `${branch}:${path}`);
-}
-
-export async function until<T>(produce: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await produce();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Writes a kubeconfig for a test user into `dir`, optionally through another server address. */

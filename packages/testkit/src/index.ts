@@ -17,3 +17,4 @@ export { localClusterPaths } from './local-cluster.js';
 export { GitHttpServer } from './git-http-server.js';
 export type { GitHttpServerOptions } from './git-http-server.js';
 export { TcpProxy } from './tcp-proxy.js';
+export { until } from './until.js';

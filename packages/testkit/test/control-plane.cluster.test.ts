@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AdmissionWebhook, AuditReceiver, ControlPlaneAccess, createTestNamespace, freePort, TEST_USERS } from '../src/index.js';
+import { AdmissionWebhook, AuditReceiver, ControlPlaneAccess, createTestNamespace, freePort, TEST_USERS, until } from '../src/index.js';
 
 const cluster = inject('testCluster');
 const access = new ControlPlaneAccess(cluster);
@@ -27,16 +27,6 @@ async function collectWatch(kc: k8s.KubeConfig, path: string, query: Record<stri
     (error) => (ended = error ?? 'ended'),
   );
   return { events, stop: () => controller.abort(), ended: () => ended };
-}
-
-async function until<T>(produce: () => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = produce();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('the test control plane (real kube-apiserver + etcd)', () => {
@@ -94,7 +84,7 @@ describe('the test control plane (real kube-apiserver + etcd)', () => {
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'watched' }, data: { color: 'blue' } } });
     await core.replaceNamespacedConfigMap({ namespace, name: 'watched', body: { metadata: { name: 'watched' }, data: { color: 'green' } } });
     await core.deleteNamespacedConfigMap({ namespace, name: 'watched' });
-    await until(() => watch.events.length >= 3 || undefined, 'three watch events');
+    await until(() => watch.events.length >= 3, 'three watch events');
     watch.stop();
     expect(watch.events.map((e) => [e.type, e.object.metadata?.name, e.object.data?.['color']])).toEqual([
       ['ADDED', 'watched', 'blue'],

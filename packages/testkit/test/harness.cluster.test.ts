@@ -4,17 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ControlPlane, controlPlaneBinaries, isAlive, listEntries, localClusterPaths, reapOrphans, recordEntry } from '../src/index.js';
+import { ControlPlane, controlPlaneBinaries, isAlive, listEntries, localClusterPaths, reapOrphans, recordEntry, until } from '../src/index.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('control plane harness lifecycle', () => {
   it('stops exactly the processes it started, by pid, and removes its data folder', async () => {
@@ -52,7 +44,7 @@ describe('control plane harness lifecycle', () => {
     let out = '';
     up.stdout.on('data', (c) => (out += c));
     const exited = new Promise<number | null>((r) => up.on('exit', (code) => r(code)));
-    await waitFor(() => out.includes('Ctrl-C stops it.'), 'the control plane');
+    await until(() => out.includes('Ctrl-C stops it.'), 'the control plane');
     const { kubeconfig } = localClusterPaths();
     expect(out).toContain(`kubeconfig: ${kubeconfig}`);
     const namespaces = execFileSync(controlPlaneBinaries().kubectl, ['--kubeconfig', kubeconfig, 'get', 'ns', '-o', 'name'], { encoding: 'utf8' });
