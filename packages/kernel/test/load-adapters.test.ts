@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigValidationError, loadAdapters, parseConfig, resolveAdapter } from '../src/index.js';
+import { ConfigValidationError, KernelMetrics, loadAdapters, parseConfig, resolveAdapter, Runtime, silentLogger } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
@@ -92,6 +92,23 @@ describe('loadAdapters', () => {
     const error = await problemOf({ sink: `{ use: "${join(fixtures, 'needs-future-kernel.mjs')}" }` });
     expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_PLUGIN_KERNEL_VERSION' });
     expect(error.problems[0]?.message).toBe(`"${join(fixtures, 'needs-future-kernel.mjs')}" 9.0.0 needs kernel ^9.0.0, but this kernel is 0.1.0`);
+  });
+
+  it('an adapter whose instance lacks the methods of its slot is refused before anything starts', async () => {
+    await expect(Runtime.create(config({ sink: `{ use: "${join(fixtures, 'incomplete-sink.mjs')}" }` }), { logger: silentLogger(), metrics: new KernelMetrics() })).rejects.toMatchObject({
+      code: 'GR_ERR_PLUGIN_SHAPE',
+      message: 'sink: sink adapter "fixture-incomplete" lacks apply, flush, stop, health',
+    });
+  });
+
+  it('loads a plain-JavaScript adapter and names two sources of one package apart', async () => {
+    const twoSources = config({
+      sources: '{ use: gitops-reverser-source-manifests, with: { directory: ./source-manifests/sample, pollMs: 0 } }, { use: gitops-reverser-source-manifests, with: { directory: ./source-manifests/sample, pollMs: 0 } }',
+    });
+    const runtime = await Runtime.create({ ...twoSources, server: { ...twoSources.server, enabled: false } }, { logger: silentLogger(), metrics: new KernelMetrics() });
+    await runtime.start();
+    expect(runtime.health().adapters.map((a) => a.name)).toEqual(['gitops-reverser-source-manifests', 'gitops-reverser-source-manifests#2', '@gitops-reverser/bus-memory', 'fixture-in-memory-sink']);
+    await runtime.stop();
   });
 
   it('wrong options, with the key path inside with:', async () => {

@@ -93,8 +93,9 @@ export function parseConfig(text: string, configFile: string, options: LoadConfi
   }
   if (problems.length > 0) throw new ConfigValidationError(configFile, locateProblems(problems, findPosition));
 
-  const config = buildConfig(expanded as unknown as RawConfig, configFile, findPosition);
-  checkReferences(config, problems);
+  const written = expanded as unknown as RawConfig;
+  const config = buildConfig(written, configFile, findPosition);
+  checkReferences(config, written, problems);
   if (problems.length > 0) throw new ConfigValidationError(configFile, locateProblems(problems, findPosition));
   return config;
 }
@@ -163,7 +164,7 @@ function buildConfig(raw: RawConfig, configFile: string, findPosition: (keyPath:
         name: t.name,
         provider: t.provider,
         branch: t.branch,
-        path: t.path,
+        path: normalizeTargetPath(t.path),
         prune: t.prune ?? 'OnEvent',
         ...(t.layout ? { layout: t.layout } : {}),
       }),
@@ -185,8 +186,8 @@ function buildConfig(raw: RawConfig, configFile: string, findPosition: (keyPath:
   };
 }
 
-/** Cross-references and rules no schema can express. Mutates target paths into normal form. */
-function checkReferences(config: GitopsReverserConfig, problems: ConfigProblem[]): void {
+/** Cross-references and rules no schema can express (target paths are checked as written). */
+function checkReferences(config: GitopsReverserConfig, raw: RawConfig, problems: ConfigProblem[]): void {
   const providers = new Map<string, (typeof config.providers)[number]>();
   config.providers.forEach((provider, i) => {
     if (providers.has(provider.name)) {
@@ -196,7 +197,6 @@ function checkReferences(config: GitopsReverserConfig, problems: ConfigProblem[]
   });
 
   const targets = new Map<string, TargetConfig>();
-  const normalized: TargetConfig[] = [];
   config.targets.forEach((target, i) => {
     if (targets.has(target.name)) {
       problems.push({ code: ErrorCodes.CONFIG_DUPLICATE, keyPath: `targets[${i}].name`, message: `target "${target.name}" is defined twice`, fix: 'give each target a unique name' });
@@ -217,22 +217,20 @@ function checkReferences(config: GitopsReverserConfig, problems: ConfigProblem[]
         fix: `use one of the allowed branches, or add "${target.branch}" to providers[${config.providers.indexOf(provider)}].allowedBranches`,
       });
     }
-    const pathProblem = targetPathProblem(target.path);
+    const written = raw.targets[i]?.path ?? target.path;
+    const pathProblem = targetPathProblem(written);
     if (pathProblem) {
-      problems.push({ code: ErrorCodes.CONFIG_PATH, keyPath: `targets[${i}].path`, message: `"${target.path}" ${pathProblem}`, fix: 'use a relative folder inside the repository, e.g. "clusters/dev"' });
+      problems.push({ code: ErrorCodes.CONFIG_PATH, keyPath: `targets[${i}].path`, message: `"${written}" ${pathProblem}`, fix: 'use a relative folder inside the repository, e.g. "clusters/dev"' });
     }
-    const withPath = { ...target, path: normalizeTargetPath(target.path) };
-    normalized.push(withPath);
-    targets.set(target.name, withPath);
+    targets.set(target.name, target);
   });
-  (config as { targets: readonly TargetConfig[] }).targets = normalized;
 
   // Targets that share a branch share one writer; nested folders would make one target's sweep
   // delete the other's files, so they are refused.
-  normalized.forEach((a, i) => {
+  config.targets.forEach((a, i) => {
     const providerA = providers.get(a.provider);
     if (!providerA) return;
-    normalized.slice(0, i).forEach((b, j) => {
+    config.targets.slice(0, i).forEach((b, j) => {
       const providerB = providers.get(b.provider);
       if (!providerB || partitionKeyOf(providerA.url, a.branch) !== partitionKeyOf(providerB.url, b.branch)) return;
       if (pathsOverlap(a.path, b.path)) {

@@ -122,7 +122,7 @@ export class Runtime {
       instance,
     });
 
-    const sources = given.sources ? given.sources.map((s, i) => named('source', s, i)) : loaded.sources.map(build);
+    const sources = distinctNames(given.sources ? given.sources.map((s, i) => named('source', s, i)) : loaded.sources.map(build));
     const normalizers = given.normalizers ? given.normalizers.map((n, i) => ({ ...named('normalizer', n, i), name: n.name })) : loaded.normalizers.map(build);
     const bus = given.bus ? named('bus', given.bus) : build(required(loaded.bus));
     const sink = given.sink ? named('sink', given.sink) : build(required(loaded.sink));
@@ -312,6 +312,16 @@ export class Runtime {
       this.metrics.adapterUp.set({ slot: adapter.slot, adapter: adapter.name }, state === 'ready' || state === 'degraded' ? 1 : 0);
     }
   }
+}
+
+/** Two sources of one package (e.g. two clusters) get "#2", "#3"... so logs and metrics tell them apart. */
+function distinctNames<T>(adapters: NamedAdapter<T>[]): NamedAdapter<T>[] {
+  const seen = new Map<string, number>();
+  return adapters.map((adapter) => {
+    const count = (seen.get(adapter.name) ?? 0) + 1;
+    seen.set(adapter.name, count);
+    return count === 1 ? adapter : { ...adapter, name: `${adapter.name}#${count}` };
+  });
 }
 
 function required<T>(value: T | undefined): T {
