@@ -33,6 +33,12 @@ const child = spawn(process.execPath, [join(root, 'packages/kernel/dist/cli/main
   cwd: root,
   env: { ...process.env, GITOPS_REVERSER_DEMO_DIR: demoDir },
   stdio: ['ignore', 'pipe', 'inherit'],
+  // Its own process group: Ctrl-C reaches only this script, which then stops it with one SIGTERM
+  // (a second signal would make gitops-reverser skip its orderly shutdown).
+  detached: true,
+});
+process.on('exit', () => {
+  if (child.exitCode === null) child.kill('SIGKILL');
 });
 const { createWriteStream } = await import('node:fs');
 const log = createWriteStream(logFile);

@@ -335,7 +335,9 @@ current-context: default
 
 function spawnLogged(executable: string, args: string[], logFile: string): ChildProcess {
   const fd = openSync(logFile, 'a');
-  const child = spawn(executable, args, { stdio: ['ignore', fd, fd] });
+  // Own process group: a Ctrl-C in the terminal reaches the Node process, which stops clients
+  // first and the control plane last, instead of the API server dying under them.
+  const child = spawn(executable, args, { stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
   return child;
 }
