@@ -40,19 +40,37 @@ export function isTreeMode(mode: string): boolean {
 }
 
 /** Git's order: by name, a tree's name compared as if it ended with "/". */
-function compareEntries(a: TreeEntry, b: TreeEntry): number {
-  const ka = isTreeMode(a.mode) ? `${a.name}/` : a.name;
-  const kb = isTreeMode(b.mode) ? `${b.name}/` : b.name;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+function sortKey(entry: TreeEntry): string {
+  return isTreeMode(entry.mode) ? `${entry.name}/` : entry.name;
 }
 
+/**
+ * Serializes a tree in git's entry order. Hot path (every commit rewrites the trees on its path,
+ * and a folder may hold thousands of files): entries usually arrive in order already, so order is
+ * checked in one pass and only sorted when needed, and the bytes are written into one buffer.
+ */
 export function serializeTree(entries: readonly TreeEntry[]): Uint8Array {
-  const sorted = [...entries].sort(compareEntries);
-  const chunks: Buffer[] = [];
-  for (const entry of sorted) {
-    chunks.push(Buffer.from(`${isTreeMode(entry.mode) ? TREE_MODE : entry.mode} ${entry.name}\0`), Buffer.from(entry.oid, 'hex'));
+  const keys = entries.map(sortKey);
+  let ordered = true;
+  for (let i = 1; i < keys.length && ordered; i++) if ((keys[i - 1] as string) > (keys[i] as string)) ordered = false;
+  let list = entries;
+  if (!ordered) {
+    const indexes = keys.map((_, i) => i).sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : (keys[a] as string) > (keys[b] as string) ? 1 : 0));
+    list = indexes.map((i) => entries[i] as TreeEntry);
   }
-  return Buffer.concat(chunks);
+  let size = 0;
+  const modes = list.map((entry) => (isTreeMode(entry.mode) ? TREE_MODE : entry.mode));
+  for (const [i, entry] of list.entries()) size += (modes[i] as string).length + 1 + Buffer.byteLength(entry.name) + 1 + 20;
+  const buffer = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const [i, entry] of list.entries()) {
+    at += buffer.write(modes[i] as string, at, 'latin1');
+    buffer[at++] = 0x20;
+    at += buffer.write(entry.name, at, 'utf8');
+    buffer[at++] = 0;
+    at += buffer.write(entry.oid, at, 'hex');
+  }
+  return buffer;
 }
 
 export interface Signature {
