@@ -40,37 +40,42 @@ export function isTreeMode(mode: string): boolean {
 }
 
 /** Git's order: by name, a tree's name compared as if it ended with "/". */
-function sortKey(entry: TreeEntry): string {
+export function treeSortKey(entry: Pick<TreeEntry, 'mode' | 'name'>): string {
   return isTreeMode(entry.mode) ? `${entry.name}/` : entry.name;
 }
 
+/** Puts entries in git's order (a no-op pass when they already are, the usual case). */
+export function sortTreeEntries(entries: readonly TreeEntry[]): readonly TreeEntry[] {
+  const keys = entries.map(treeSortKey);
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) {
+      const indexes = keys.map((_, n) => n).sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : (keys[a] as string) > (keys[b] as string) ? 1 : 0));
+      return indexes.map((n) => entries[n] as TreeEntry);
+    }
+  }
+  return entries;
+}
+
+/** Encoded entries, remembered per entry object: unchanged entries are shared between tree versions. */
+const encodedEntries = new WeakMap<TreeEntry, Buffer>();
+
+function encodeEntry(entry: TreeEntry): Buffer {
+  let bytes = encodedEntries.get(entry);
+  if (!bytes) {
+    const head = Buffer.from(`${isTreeMode(entry.mode) ? TREE_MODE : entry.mode} ${entry.name}\0`);
+    bytes = Buffer.concat([head, Buffer.from(entry.oid, 'hex')]);
+    encodedEntries.set(entry, bytes);
+  }
+  return bytes;
+}
+
 /**
- * Serializes a tree in git's entry order. Hot path (every commit rewrites the trees on its path,
- * and a folder may hold thousands of files): entries usually arrive in order already, so order is
- * checked in one pass and only sorted when needed, and the bytes are written into one buffer.
+ * Serializes a tree in git's entry order. Hot path: every commit rewrites the trees on its path,
+ * and a folder may hold thousands of files, so each entry's bytes are encoded once and reused by
+ * every later version of the tree that keeps the entry.
  */
 export function serializeTree(entries: readonly TreeEntry[]): Uint8Array {
-  const keys = entries.map(sortKey);
-  let ordered = true;
-  for (let i = 1; i < keys.length && ordered; i++) if ((keys[i - 1] as string) > (keys[i] as string)) ordered = false;
-  let list = entries;
-  if (!ordered) {
-    const indexes = keys.map((_, i) => i).sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : (keys[a] as string) > (keys[b] as string) ? 1 : 0));
-    list = indexes.map((i) => entries[i] as TreeEntry);
-  }
-  let size = 0;
-  const modes = list.map((entry) => (isTreeMode(entry.mode) ? TREE_MODE : entry.mode));
-  for (const [i, entry] of list.entries()) size += (modes[i] as string).length + 1 + Buffer.byteLength(entry.name) + 1 + 20;
-  const buffer = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const [i, entry] of list.entries()) {
-    at += buffer.write(modes[i] as string, at, 'latin1');
-    buffer[at++] = 0x20;
-    at += buffer.write(entry.name, at, 'utf8');
-    buffer[at++] = 0;
-    at += buffer.write(entry.oid, at, 'hex');
-  }
-  return buffer;
+  return Buffer.concat(sortTreeEntries(entries).map(encodeEntry));
 }
 
 export interface Signature {

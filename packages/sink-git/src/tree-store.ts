@@ -1,5 +1,5 @@
 import type { GitEngine } from './git-engine.js';
-import { encodeObject, FILE_MODE, isTreeMode, serializeTree, TREE_MODE, type EncodedObject, type TreeEntry } from './git-objects.js';
+import { encodeObject, FILE_MODE, isTreeMode, serializeTree, TREE_MODE, treeSortKey, type EncodedObject, type TreeEntry } from './git-objects.js';
 
 /** A change to one file: the new blob id, or null to delete it. */
 export type FileChanges = ReadonlyMap<string, string | null>;
@@ -114,22 +114,35 @@ export class TreeStore {
   }
 
   private async rewrite(oid: string | undefined, node: ChangeNode, objects: EncodedObject[]): Promise<string | undefined> {
-    const entries = new Map((oid ? await this.entries(oid) : []).map((e) => [e.name, e]));
-    for (const [name, blob] of node.files) {
-      if (blob === null) entries.delete(name);
-      else entries.set(name, { mode: FILE_MODE, name, oid: blob });
-    }
+    // Entries stay in git order; each change is placed by binary search, so a tree of thousands of
+    // entries is copied once, not rebuilt.
+    const entries = [...(oid ? await this.entries(oid) : [])];
+    // Sets (or with null: deletes) one entry. A name is either a file or a folder in git, never both.
+    const place = (name: string, mode: string, oid: string | null) => {
+      const at = entries.findIndex((e) => e.name === name);
+      if (at >= 0 && (oid !== null || isTreeMode((entries[at] as TreeEntry).mode) === isTreeMode(mode))) entries.splice(at, 1);
+      if (oid === null) return;
+      const entry: TreeEntry = { mode, name, oid };
+      const key = treeSortKey(entry);
+      let low = 0;
+      let high = entries.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (treeSortKey(entries[mid] as TreeEntry) < key) low = mid + 1;
+        else high = mid;
+      }
+      entries.splice(low, 0, entry);
+    };
+    for (const [name, blob] of node.files) place(name, FILE_MODE, blob);
     for (const [name, child] of node.dirs) {
-      const existing = entries.get(name);
-      const childOid = await this.rewrite(existing && isTreeMode(existing.mode) ? existing.oid : undefined, child, objects);
-      if (childOid) entries.set(name, { mode: TREE_MODE, name, oid: childOid });
-      else entries.delete(name);
+      const existing = entries.find((e) => e.name === name && isTreeMode(e.mode));
+      const childOid = await this.rewrite(existing?.oid, child, objects);
+      place(name, TREE_MODE, childOid ?? null);
     }
-    if (entries.size === 0) return undefined;
-    const list = [...entries.values()];
-    const encoded = encodeObject('tree', serializeTree(list));
+    if (entries.length === 0) return undefined;
+    const encoded = encodeObject('tree', serializeTree(entries));
     objects.push(encoded);
-    this.remember(encoded.oid, list);
+    this.remember(encoded.oid, entries);
     return encoded.oid;
   }
 
