@@ -207,7 +207,7 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
   });
 
   it('groups changes that arrive within the sink commit window into one batch', async () => {
-    const { source, sink } = await startRuntime({ sink: new RecordingSink({ windowMs: 400, maxBytes: 1 << 20 }) });
+    const { source, sink } = await startRuntime({ sink: new RecordingSink({ windowMs: 1500, maxBytes: 1 << 20 }) });
     for (const name of ['w1', 'w2', 'w3']) {
       await source.ctx.emit(configMap(name, { k: name }));
       await new Promise((r) => setTimeout(r, 50));
