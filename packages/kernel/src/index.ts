@@ -10,7 +10,6 @@ export { partitionKeyOf, parsePartitionKey, repoLocationOf, resolveProviderUrl, 
 
 // Adapter contracts
 export type { AdapterHealth, AdapterState } from './contracts/adapter-health.js';
-export { READY } from './contracts/adapter-health.js';
 export type { BusMessage, ChangeMessage, SnapshotMessage } from './contracts/bus-message.js';
 export type { Bus, BusContext, Delivery, FetchOptions, PartitionLease } from './contracts/bus.js';
 export type { Normalizer, NormalizerPhase, NormalizeContext } from './contracts/normalizer.js';

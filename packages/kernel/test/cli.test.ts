@@ -37,6 +37,23 @@ rules:
   return { file, output: join(out, 'changes.jsonl'), cleanup: () => rmSync(file, { force: true }) };
 }
 
+/** `gitops-reverser run` as a child process, with its output collected and a bounded wait. */
+function startRun(file: string) {
+  const child = spawn(process.execPath, [cli, 'run', '--config', file], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk) => (out.stdout += chunk));
+  child.stderr.on('data', (chunk) => (out.stderr += chunk));
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const waitFor = async (check: () => boolean, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out; stdout: ${out.stdout}\nstderr: ${out.stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { child, out, exit, waitFor };
+}
+
 describe('gitops-reverser CLI', () => {
   it('prints usage and the version', () => {
     expect(runCli(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('gitops-reverser run      --config <file>') });
@@ -94,11 +111,8 @@ describe('gitops-reverser CLI', () => {
 
   it('run: on SIGTERM stops sources, drains the bus, flushes the sink and exits 0', async () => {
     const { file, output, cleanup } = exampleConfig({ delayMs: 300 });
-    const child = spawn(process.execPath, [cli, 'run', '--config', file], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    while (!stdout.includes('gitops-reverser started')) await new Promise((r) => setTimeout(r, 20));
+    const { child, out, exit, waitFor } = startRun(file);
+    await waitFor(() => out.stdout.includes('gitops-reverser started'));
     // The sink is slow (300 ms per batch): the signal arrives while the snapshot is still in the bus.
     child.kill('SIGTERM');
     const code = await exit;
@@ -106,40 +120,28 @@ describe('gitops-reverser CLI', () => {
     expect(code).toBe(0);
     const lines = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { key?: string; snapshot?: string });
     expect(lines.map((l) => l.key ?? 'marker')).toEqual(['demo/_core/configmaps/shop/app-settings', 'demo/_core/namespaces/_cluster/shop', 'marker']);
-    const logs = stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: string });
+    const logs = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: string });
     expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['stopping: sources, then draining the bus, then flushing the sink', 'stopped cleanly']));
     expect(logs.every((l) => typeof l.level === 'string')).toBe(true);
   });
 
   it('run: SIGHUP reloads the rules; a broken config is refused and the old one keeps running', async () => {
     const { file, output, cleanup } = exampleConfig();
-    const child = spawn(process.execPath, [cli, 'run', '--config', file], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const waitFor = async (check: () => boolean) => {
-      const deadline = Date.now() + 10_000;
-      while (!check()) {
-        if (Date.now() > deadline) throw new Error(`timed out; stdout: ${stdout}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
+    const { child, out, exit, waitFor } = startRun(file);
     await waitFor(() => existsSync(output) && readFileSync(output, 'utf8').includes('"snapshot"'));
     // Narrow the rules: only the cluster-scoped rule stays.
     writeFileSync(file, readFileSync(file, 'utf8').replace('  - { target: live, scope: Namespaced, resources: ["*"] }\n', ''));
     child.kill('SIGHUP');
-    await waitFor(() => stdout.includes('"msg":"config reloaded"'));
-    expect(stdout).toContain('"changedTargets":["live"]');
+    await waitFor(() => out.stdout.includes('"msg":"config reloaded"'));
+    expect(out.stdout).toContain('"changedTargets":["live"]');
     // The source was restarted and seeded again: a second snapshot with only the namespace.
     await waitFor(() => readFileSync(output, 'utf8').trim().split('\n').filter((l) => l.includes('"snapshot"')).length === 2);
     const last = readFileSync(output, 'utf8').trim().split('\n').pop() as string;
     expect(JSON.parse(last)).toMatchObject({ objects: 1 });
     writeFileSync(file, 'cluster: { id: demo\n');
     child.kill('SIGHUP');
-    await waitFor(() => stdout.includes('config reload refused; keeping the running config'));
-    expect(stderr).toContain('not valid YAML');
+    await waitFor(() => out.stdout.includes('config reload refused; keeping the running config'));
+    expect(out.stderr).toContain('not valid YAML');
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     cleanup();
@@ -147,20 +149,17 @@ describe('gitops-reverser CLI', () => {
 
   it('run: a second signal forces the exit', async () => {
     const { file, output, cleanup } = exampleConfig({ delayMs: 20_000, timeoutSeconds: 60 });
-    const child = spawn(process.execPath, [cli, 'run', '--config', file], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    while (!stdout.includes('gitops-reverser started')) await new Promise((r) => setTimeout(r, 20));
+    const { child, out, exit, waitFor } = startRun(file);
+    await waitFor(() => out.stdout.includes('gitops-reverser started'));
     child.kill('SIGTERM');
-    while (!stdout.includes('stopping:')) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => out.stdout.includes('stopping:'));
     const before = Date.now();
     child.kill('SIGINT');
     const code = await exit;
     cleanup();
     expect(code).toBe(130);
     expect(Date.now() - before).toBeLessThan(5000);
-    expect(stdout).toContain('second signal: exiting now');
+    expect(out.stdout).toContain('second signal: exiting now');
     expect(existsSync(output)).toBe(false);
   });
 });

@@ -2,12 +2,11 @@ import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
-  Counter,
-  Gauge,
+  type Counter,
+  type Gauge,
   errorText,
   grError,
   isRemoteUrl,
-  METRIC_PREFIX,
   parsePartitionKey,
   type AdapterHealth,
   type BatchPolicy,
@@ -74,13 +73,12 @@ export class GitSink implements Sink {
 
   async start(context: SinkContext): Promise<void> {
     this.context = context;
-    const registry = context.metrics.registry;
-    const existing = <T>(name: string) => registry.getSingleMetric(name) as T | undefined;
+    const metrics = context.metrics;
     this.metrics = {
-      commits: existing(`${METRIC_PREFIX}git_commits_total`) ?? new Counter({ name: `${METRIC_PREFIX}git_commits_total`, help: 'Commits written, by partition and kind (event, group, seed).', labelNames: ['partition', 'kind'], registers: [registry] }),
-      pushes: existing(`${METRIC_PREFIX}git_pushes_total`) ?? new Counter({ name: `${METRIC_PREFIX}git_pushes_total`, help: 'Push attempts by result: ok, rejected (remote moved), auth, unreachable, other.', labelNames: ['partition', 'result'], registers: [registry] }),
-      remoteOk: existing(`${METRIC_PREFIX}git_remote_ok`) ?? new Gauge({ name: `${METRIC_PREFIX}git_remote_ok`, help: '1 when the last write/push of the partition succeeded, 0 while it is failing.', labelNames: ['partition'], registers: [registry] }),
-      pending: existing(`${METRIC_PREFIX}git_pending_commits`) ?? new Gauge({ name: `${METRIC_PREFIX}git_pending_commits`, help: 'Commits made locally and not yet pushed.', labelNames: ['partition'], registers: [registry] }),
+      commits: metrics.counter('git_commits_total', 'Commits written, by partition and kind (event, group, seed).', ['partition', 'kind']),
+      pushes: metrics.counter('git_pushes_total', 'Push attempts by result: ok, rejected (remote moved), auth, unreachable, other.', ['partition', 'result']),
+      remoteOk: metrics.gauge('git_remote_ok', '1 when the last write/push of the partition succeeded, 0 while it is failing.', ['partition']),
+      pending: metrics.gauge('git_pending_commits', 'Commits made locally and not yet pushed.', ['partition']),
     };
     // Refuse unusable providers and layouts now, not at the first event.
     for (const route of context.routes.routes()) {

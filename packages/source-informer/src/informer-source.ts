@@ -1,9 +1,8 @@
 import {
-  Counter,
+  type Counter,
   errorText,
-  Gauge,
+  type Gauge,
   grError,
-  METRIC_PREFIX,
   type AdapterHealth,
   type Logger,
   type Selection,
@@ -53,11 +52,11 @@ export class InformerSource implements Source {
     this.context = context;
     this.logger = context.logger;
     this.client = KubeClient.load({ ...(context.config.cluster.kubeconfig ? { kubeconfig: context.config.cluster.kubeconfig } : {}), ...(context.config.cluster.context ? { context: context.config.cluster.context } : {}) });
-    const registry = context.metrics.registry;
+    const metrics = context.metrics;
     this.metrics = {
-      watches: (registry.getSingleMetric(`${METRIC_PREFIX}informer_watches`) as Gauge<'state'> | undefined) ?? new Gauge({ name: `${METRIC_PREFIX}informer_watches`, help: 'List+watch loops by state: watching, forbidden, failing, gone.', labelNames: ['state'], registers: [registry] }),
-      relists: (registry.getSingleMetric(`${METRIC_PREFIX}informer_relists_total`) as Counter<'resource'> | undefined) ?? new Counter({ name: `${METRIC_PREFIX}informer_relists_total`, help: 'Relists after 410 Gone, per watch.', labelNames: ['resource'], registers: [registry] }),
-      watchStarts: (registry.getSingleMetric(`${METRIC_PREFIX}informer_watch_starts_total`) as Counter<'resource'> | undefined) ?? new Counter({ name: `${METRIC_PREFIX}informer_watch_starts_total`, help: 'Watch requests opened (first and every reconnect), per watch.', labelNames: ['resource'], registers: [registry] }),
+      watches: metrics.gauge('informer_watches', 'List+watch loops by state: watching, forbidden, failing, gone.', ['state']),
+      relists: metrics.counter('informer_relists_total', 'Relists after 410 Gone, per watch.', ['resource']),
+      watchStarts: metrics.counter('informer_watch_starts_total', 'Watch requests opened (first and every reconnect), per watch.', ['resource']),
     };
     const allTargets = [...new Set(context.selection.rules.map((rule) => rule.target))];
     if (await this.serialized(() => this.reconcile(context.selection, allTargets))) this.started = true;

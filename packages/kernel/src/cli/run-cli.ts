@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { ConfigValidationError } from '../config/config-problem.js';
 import type { GitopsReverserConfig } from '../config/config-types.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { ErrorCodes, errorText, isGitopsReverserError } from '../errors.js';
@@ -158,8 +157,7 @@ async function run(config: GitopsReverserConfig, io: CliIo): Promise<number> {
   });
 }
 
+/** Our errors describe themselves (code, message, fix; a ConfigValidationError lists every problem). */
 function describeError(error: unknown): string {
-  if (error instanceof ConfigValidationError) return error.describe();
-  if (isGitopsReverserError(error)) return error.describe();
-  return `error: ${errorText(error)}`;
+  return isGitopsReverserError(error) ? error.describe() : `error: ${errorText(error)}`;
 }

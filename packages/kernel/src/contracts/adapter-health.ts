@@ -11,5 +11,3 @@ export interface AdapterHealth {
   readonly reason?: string;
   readonly details?: Readonly<Record<string, unknown>>;
 }
-
-export const READY: AdapterHealth = Object.freeze({ state: 'ready' });

@@ -69,4 +69,19 @@ export class KernelMetrics {
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
   }
+
+  /**
+   * An adapter's counter, `gitops_reverser_{name}`. Get-or-create: an adapter started twice on one
+   * registry (a restart after reload, two sources of one package) shares the metric instead of failing.
+   */
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    const full = `${METRIC_PREFIX}${name}`;
+    return (this.registry.getSingleMetric(full) as Counter<L> | undefined) ?? new Counter({ name: full, help, labelNames, registers: [this.registry] });
+  }
+
+  /** An adapter's gauge, `gitops_reverser_{name}`; get-or-create like counter(). */
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
+    const full = `${METRIC_PREFIX}${name}`;
+    return (this.registry.getSingleMetric(full) as Gauge<L> | undefined) ?? new Gauge({ name: full, help, labelNames, registers: [this.registry] });
+  }
 }

@@ -265,11 +265,6 @@ export class Runtime {
     return { ready, status, adapters };
   }
 
-  /** Hands an event to the kernel as a source would (integrators feeding events from code). */
-  get currentRoutes(): RouteTable {
-    return this.routes;
-  }
-
   private sourceContext(sourceName: string): SourceContext {
     const runtime = this;
     return {
