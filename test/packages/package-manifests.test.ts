@@ -20,15 +20,21 @@ const workspaces = ['packages', 'examples'].flatMap((folder) =>
 );
 
 describe('package manifests', () => {
-  // One kernel and one DI container at run time: adapters must not bring their own copy.
-  it.each(workspaces.filter((w) => w.manifest.name !== '@gitops-reverser/kernel').map((w) => [w.manifest.name, w] as const))(
-    '%s lists the kernel as a peer dependency, never a plain one',
-    (_name, { manifest }) => {
-      expect(manifest.dependencies?.['@gitops-reverser/kernel']).toBeUndefined();
-      expect(manifest.dependencies?.['tsyringe']).toBeUndefined();
-      if (manifest.name !== '@gitops-reverser/testkit') expect(manifest.peerDependencies?.['@gitops-reverser/kernel']).toBeDefined();
-    },
-  );
+  // One contract at run time: adapters build on it as a peer and never bring their own copy of it or
+  // of the kernel (which owns the DI container).
+  const adapters = workspaces.filter((w) => !['@gitops-reverser/kernel', '@gitops-reverser/contract', '@gitops-reverser/testkit'].includes(w.manifest.name));
+  it.each(adapters.map((w) => [w.manifest.name, w] as const))('%s lists the contract as a peer dependency, and neither the contract nor the kernel as a plain one', (_name, { manifest }) => {
+    expect(manifest.dependencies?.['@gitops-reverser/kernel']).toBeUndefined();
+    expect(manifest.dependencies?.['@gitops-reverser/contract']).toBeUndefined();
+    expect(manifest.dependencies?.['tsyringe']).toBeUndefined();
+    expect(manifest.peerDependencies?.['@gitops-reverser/kernel']).toBeUndefined();
+    expect(manifest.peerDependencies?.['@gitops-reverser/contract']).toBeDefined();
+  });
+
+  it('the contract has no runtime dependencies', () => {
+    const contract = workspaces.find((w) => w.manifest.name === '@gitops-reverser/contract');
+    expect(contract?.manifest.dependencies ?? {}).toEqual({});
+  });
 
   it.each(workspaces.filter((w) => w.dir.includes('/packages/') && !w.manifest.private).map((w) => [w.manifest.name, w] as const))(
     '%s has an explicit exports map, a README whose first code block is a config, src/ and test/',

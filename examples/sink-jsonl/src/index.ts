@@ -5,13 +5,17 @@ import {
   errorText,
   identityKey,
   packageVersionOf,
-  renderYaml,
+  serviceToken,
   type AdapterHealth,
   type BatchPolicy,
+  type ChangeMessage,
   type Sink,
   type SinkBatch,
   type SinkOutcome,
-} from '@gitops-reverser/kernel';
+  type TargetConfig,
+  type TargetPlan,
+  type SinkPartition,
+} from '@gitops-reverser/contract';
 
 export interface JsonlSinkOptions {
   /** File to append to; relative paths are relative to the config file's folder. */
@@ -20,12 +24,36 @@ export interface JsonlSinkOptions {
   readonly delayMs: number;
 }
 
-/** One line per message: what a log shipper or an audit pipeline would want. */
+/**
+ * A service another adapter may provide: where an object came from. Declared here by id (the
+ * manifests source provides an equal token), so this package does not depend on that one.
+ */
+export interface ManifestFiles {
+  fileOf(key: string): string | undefined;
+}
+export const ManifestFilesService = serviceToken<ManifestFiles>('manifests.files', { providedBy: 'gitops-reverser-source-manifests' });
+
+/** How many written messages are remembered to recognize a redelivery. */
+const REMEMBERED = 100_000;
+
+/** One line per message: what a log shipper or an audit pipeline would want. All targets share one file. */
 export class JsonlSink implements Sink {
   readonly batchPolicy: BatchPolicy = { windowMs: 0, maxBytes: 1 << 20 };
   private state: AdapterHealth = { state: 'starting' };
+  /** Messages already written: a redelivery of one is `unchanged`, never a second line. */
+  private readonly written = new Set<string>();
 
-  constructor(private readonly file: string, private readonly delayMs: number) {}
+  constructor(
+    private readonly file: string,
+    private readonly delayMs: number,
+    private readonly files?: ManifestFiles,
+  ) {}
+
+  /** Every target writes to the one file: one partition, keyed by the file. */
+  planTargets(targets: readonly TargetConfig[]): TargetPlan {
+    const partition: SinkPartition = { key: `jsonl:${this.file}` };
+    return { partitions: new Map(targets.map((t) => [t.name, partition])), problems: [] };
+  }
 
   async start(): Promise<void> {
     await mkdir(dirname(this.file), { recursive: true });
@@ -34,28 +62,26 @@ export class JsonlSink implements Sink {
 
   async apply(batch: SinkBatch): Promise<readonly SinkOutcome[]> {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-    const lines = batch.items.map(({ message }) =>
-      message.kind === 'snapshot'
-        ? { partition: batch.partitionKey, target: message.target, snapshot: message.snapshotId, objects: message.objectCount }
-        : {
-            partition: batch.partitionKey,
-            target: message.target,
-            key: identityKey(message.event.identity),
-            operation: message.event.operation,
-            origin: message.event.origin,
-            actor: message.event.actor?.username,
-            yaml: message.event.object ? renderYaml(message.event.object) : undefined,
-          },
-    );
+    const fresh: string[] = [];
+    const lines: string[] = [];
+    const outcomes: SinkOutcome[] = batch.items.map(({ message }) => {
+      const key = messageKey(message);
+      if (this.written.has(key) || fresh.includes(key)) return { status: 'unchanged' };
+      fresh.push(key);
+      lines.push(`${JSON.stringify(this.line(batch.partition.key, message))}\n`);
+      return { status: 'applied' };
+    });
+    if (lines.length === 0) return outcomes;
     try {
-      await appendFile(this.file, lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+      await appendFile(this.file, lines.join(''));
       this.state = { state: 'ready' };
-      return batch.items.map(() => ({ status: 'applied' }));
     } catch (error) {
       // Report, never throw: the kernel retries these later.
       this.state = { state: 'degraded', reason: errorText(error) };
       return batch.items.map(() => ({ status: 'retry', reason: errorText(error) }));
     }
+    for (const key of fresh) this.remember(key);
+    return outcomes;
   }
 
   async flush(): Promise<void> {}
@@ -67,10 +93,38 @@ export class JsonlSink implements Sink {
   health(): AdapterHealth {
     return this.state;
   }
+
+  private line(partition: string, message: ChangeMessage | Extract<SinkBatch['items'][number]['message'], { kind: 'snapshot' }>) {
+    if (message.kind === 'snapshot') return { partition, target: message.target, snapshot: message.snapshotId, objects: message.objectCount };
+    const key = identityKey(message.event.identity);
+    const sourceFile = this.files?.fileOf(key);
+    return {
+      partition,
+      target: message.target,
+      key,
+      operation: message.event.operation,
+      origin: message.event.origin,
+      actor: message.event.actor?.username,
+      yaml: message.yaml,
+      ...(sourceFile ? { sourceFile } : {}),
+    };
+  }
+
+  private remember(key: string): void {
+    if (this.written.size >= REMEMBERED) this.written.delete(this.written.values().next().value as string);
+    this.written.add(key);
+  }
+}
+
+/** What makes a message the same message on redelivery. */
+function messageKey(message: SinkBatch['items'][number]['message']): string {
+  if (message.kind === 'snapshot') return `snapshot|${message.target}|${message.snapshotId}`;
+  const { event } = message;
+  return `${message.target}|${identityKey(event.identity)}|${event.operation}|${event.resourceVersion}|${event.contentHash ?? ''}|${event.snapshotId ?? ''}`;
 }
 
 export default defineAdapter<'sink', JsonlSinkOptions>({
-  meta: { name: 'gitops-reverser-sink-jsonl', version: packageVersionOf(import.meta.url), slot: 'sink', kernel: '^0.1.0' },
+  meta: { name: 'gitops-reverser-sink-jsonl', version: packageVersionOf(import.meta.url), slot: 'sink', kernel: '^0.2.0' },
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
@@ -80,5 +134,7 @@ export default defineAdapter<'sink', JsonlSinkOptions>({
       delayMs: { type: 'integer', minimum: 0, default: 0 },
     },
   },
-  create: ({ options, config }) => new JsonlSink(resolve(config.baseDir, options.file), options.delayMs),
+  // Optional: with the manifests source configured, each line says which file the object came from.
+  needs: [{ token: ManifestFilesService, optional: true }],
+  create: ({ options, config, optionalService }) => new JsonlSink(resolve(config.baseDir, options.file), options.delayMs, optionalService(ManifestFilesService)),
 });

@@ -7,12 +7,13 @@ import {
   identityKey,
   identityOf,
   packageVersionOf,
+  serviceToken,
   type AdapterHealth,
   type ChangeEvent,
   type KubeObject,
   type Source,
   type SourceContext,
-} from '@gitops-reverser/kernel';
+} from '@gitops-reverser/contract';
 
 export interface ManifestSourceOptions {
   /** Folder of *.yaml / *.yml files (multi-document allowed), relative to the config file. */
@@ -31,12 +32,24 @@ export function pluralOf(kind: string): string {
   return `${lower}s`;
 }
 
+/** A service this source offers other adapters (through the kernel's DI): which file an object came from. */
+export interface ManifestFiles {
+  /** The manifest file (absolute path) an object was read from, by `identityKey`; undefined when unknown. */
+  fileOf(key: string): string | undefined;
+}
+
+/** Its token. Consumers may declare an equal token (same id) without importing this package. */
+export const ManifestFilesService = serviceToken<ManifestFiles>('manifests.files', {
+  providedBy: 'gitops-reverser-source-manifests',
+  description: 'the manifest file each object was read from',
+});
+
 /**
  * Treats a folder of manifests as a tiny cluster: on start every object is one snapshot, then every
  * poll emits upserts and deletes for what changed in the files.
  */
-export class ManifestSource implements Source {
-  private known = new Map<string, { event: ChangeEvent; text: string }>();
+export class ManifestSource implements Source, ManifestFiles {
+  private known = new Map<string, { event: ChangeEvent; text: string; file: string }>();
   private timer: NodeJS.Timeout | undefined;
   private state: AdapterHealth = { state: 'starting' };
   private context: SourceContext | undefined;
@@ -47,10 +60,11 @@ export class ManifestSource implements Source {
   async start(context: SourceContext): Promise<void> {
     this.context = context;
     const current = await this.read(context);
+    // Known before emitting, so fileOf() answers for every event a sink receives.
+    this.known = current;
     const snapshot = context.beginSnapshot();
     for (const { event } of current.values()) await snapshot.emit(event);
     await snapshot.complete();
-    this.known = current;
     this.state = { state: 'ready', details: { objects: current.size } };
     if (this.options.pollMs > 0) {
       this.timer = setInterval(() => {
@@ -69,15 +83,21 @@ export class ManifestSource implements Source {
     return this.state;
   }
 
+  fileOf(key: string): string | undefined {
+    return this.known.get(key)?.file;
+  }
+
   private async poll(): Promise<void> {
     const context = this.context as SourceContext;
     try {
       const current = await this.read(context);
+      const previous = this.known;
+      this.known = new Map([...previous, ...current]);
       for (const [key, entry] of current) {
-        const before = this.known.get(key);
+        const before = previous.get(key);
         if (!before || before.text !== entry.text) await context.emit({ ...entry.event, created: !before });
       }
-      for (const [key, entry] of this.known) {
+      for (const [key, entry] of previous) {
         if (!current.has(key)) {
           const { object: _gone, ...rest } = entry.event;
           await context.emit({ ...rest, operation: 'delete', created: false, observedAt: new Date().toISOString() });
@@ -91,8 +111,8 @@ export class ManifestSource implements Source {
     }
   }
 
-  private async read(context: SourceContext): Promise<Map<string, { event: ChangeEvent; text: string }>> {
-    const out = new Map<string, { event: ChangeEvent; text: string }>();
+  private async read(context: SourceContext): Promise<Map<string, { event: ChangeEvent; text: string; file: string }>> {
+    const out = new Map<string, { event: ChangeEvent; text: string; file: string }>();
     const files = (await readdir(this.options.directory)).filter((f) => /\.ya?ml$/.test(f)).sort();
     for (const file of files) {
       const path = join(this.options.directory, file);
@@ -115,7 +135,7 @@ export class ManifestSource implements Source {
             observedAt: new Date().toISOString(),
             origin: 'watch',
           };
-          out.set(identityKey(identity), { event, text: JSON.stringify(object) });
+          out.set(identityKey(identity), { event, text: JSON.stringify(object), file: path });
         } catch (error) {
           context.logger.warn({ file: path, err: errorText(error) }, `skipping a document of ${path}: ${errorText(error)}`);
         }
@@ -126,7 +146,7 @@ export class ManifestSource implements Source {
 }
 
 export default defineAdapter<'source', ManifestSourceOptions>({
-  meta: { name: 'gitops-reverser-source-manifests', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.1.0' },
+  meta: { name: 'gitops-reverser-source-manifests', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.2.0' },
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
@@ -137,5 +157,10 @@ export default defineAdapter<'source', ManifestSourceOptions>({
       resources: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
     },
   },
-  create: ({ options, config }) => new ManifestSource({ ...options, directory: resolve(config.baseDir, options.directory) }),
+  provides: [ManifestFilesService],
+  create: ({ options, config, provide }) => {
+    const source = new ManifestSource({ ...options, directory: resolve(config.baseDir, options.directory) });
+    provide(ManifestFilesService, source);
+    return source;
+  },
 });

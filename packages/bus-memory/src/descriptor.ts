@@ -1,4 +1,4 @@
-import { defineAdapter, packageVersionOf } from '@gitops-reverser/kernel';
+import { defineAdapter, packageVersionOf } from '@gitops-reverser/contract';
 import { MemoryBus } from './memory-bus.js';
 
 export const memoryBusOptionsSchema = {
@@ -16,7 +16,7 @@ export const memoryBusOptionsSchema = {
 } as const;
 
 export default defineAdapter<'bus', { capacityPerPartition: number }>({
-  meta: { name: '@gitops-reverser/bus-memory', version: packageVersionOf(import.meta.url), slot: 'bus', kernel: '^0.1.0' },
+  meta: { name: '@gitops-reverser/bus-memory', version: packageVersionOf(import.meta.url), slot: 'bus', kernel: '^0.2.0' },
   optionsSchema: memoryBusOptionsSchema,
   create: ({ options }) => new MemoryBus(options),
 });

@@ -1,5 +1,5 @@
 import {
-  ErrorCodes,
+  ContractErrorCodes,
   grError,
   type AdapterHealth,
   type Bus,
@@ -9,7 +9,7 @@ import {
   type FetchOptions,
   type Logger,
   type PartitionLease,
-} from '@gitops-reverser/kernel';
+} from '@gitops-reverser/contract';
 
 export interface MemoryBusOptions {
   /**
@@ -157,7 +157,7 @@ export class MemoryBus implements Bus {
 
   private assertOpen(): void {
     if (this.closed) {
-      throw grError(ErrorCodes.BUS_CLOSED, 'the memory bus is stopped; no more messages are accepted', {
+      throw grError(ContractErrorCodes.BUS_CLOSED, 'the memory bus is stopped; no more messages are accepted', {
         fix: 'publish only between start() and stop(); stop sources before the bus',
       });
     }

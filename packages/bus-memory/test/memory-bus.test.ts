@@ -1,5 +1,6 @@
-import { describeBusConformance, numberedMessage } from '@gitops-reverser/kernel/conformance';
-import { KernelMetrics, silentLogger, type PartitionLease } from '@gitops-reverser/kernel';
+import { describeBusConformance, numberedMessage } from '@gitops-reverser/contract/conformance';
+import type { PartitionLease } from '@gitops-reverser/contract';
+import { KernelMetrics, silentLogger } from '@gitops-reverser/kernel';
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../src/memory-bus.js';
 

@@ -1,33 +1,32 @@
 /**
- * Every error a user can meet carries a stable code, a message that names what is wrong and where,
- * and a fix. Codes are grouped by area; docs/errors.md lists each one and a test keeps both in step.
+ * The kernel's error codes (config, plugins, runtime, CLI). The error type and factory live in
+ * @gitops-reverser/contract (`grError`), shared with every adapter. docs/errors.md lists each code and
+ * a test keeps both in step.
  */
 export const ErrorCodes = {
   /** The config file cannot be read. */
   CONFIG_READ: 'GR_ERR_CONFIG_READ',
   /** The config file is not valid YAML. */
   CONFIG_YAML: 'GR_ERR_CONFIG_YAML',
+  /** The config has no `apiVersion`, an unknown one, or the shape of an older version. */
+  CONFIG_VERSION: 'GR_ERR_CONFIG_VERSION',
   /** A key the config does not know. */
   CONFIG_UNKNOWN_KEY: 'GR_ERR_CONFIG_UNKNOWN_KEY',
   /** A required key is missing or a value has the wrong type or form. */
   CONFIG_INVALID: 'GR_ERR_CONFIG_INVALID',
   /** A `${VAR}` reference to an environment variable that is not set. */
   CONFIG_ENV: 'GR_ERR_CONFIG_ENV',
-  /** A name that refers to something the config does not define (rule -> target, target -> provider). */
+  /** A name that refers to something the config does not define (rule -> target, rule -> cluster). */
   CONFIG_DANGLING_REF: 'GR_ERR_CONFIG_DANGLING_REF',
-  /** A target's branch is not in its provider's allowedBranches. */
-  CONFIG_BRANCH_NOT_ALLOWED: 'GR_ERR_CONFIG_BRANCH_NOT_ALLOWED',
-  /** A target path that is absolute or leaves the repository. */
-  CONFIG_PATH: 'GR_ERR_CONFIG_PATH',
-  /** Two targets on one branch whose paths are equal or nested. */
-  CONFIG_OVERLAP: 'GR_ERR_CONFIG_OVERLAP',
   /** Two entries with the same name. */
   CONFIG_DUPLICATE: 'GR_ERR_CONFIG_DUPLICATE',
+  /** A target the sink cannot serve (its `planTargets` said why). */
+  CONFIG_TARGET: 'GR_ERR_CONFIG_TARGET',
   /** An adapter package or file that cannot be found. */
   PLUGIN_NOT_FOUND: 'GR_ERR_PLUGIN_NOT_FOUND',
   /** An adapter module that failed while being imported. */
   PLUGIN_IMPORT: 'GR_ERR_PLUGIN_IMPORT',
-  /** An adapter module whose default export is not an adapter descriptor. */
+  /** A module whose default export is not an adapter descriptor, or an instance that lacks what its slot needs. */
   PLUGIN_SHAPE: 'GR_ERR_PLUGIN_SHAPE',
   /** An adapter configured in a slot it does not implement. */
   PLUGIN_SLOT: 'GR_ERR_PLUGIN_SLOT',
@@ -35,12 +34,18 @@ export const ErrorCodes = {
   PLUGIN_KERNEL_VERSION: 'GR_ERR_PLUGIN_KERNEL_VERSION',
   /** Adapter options (`with:`) that do not match the adapter's schema. */
   PLUGIN_OPTIONS: 'GR_ERR_PLUGIN_OPTIONS',
-  /** An adapter that failed to start or stop. */
+  /** An adapter's `create()` threw. */
+  PLUGIN_CREATE: 'GR_ERR_PLUGIN_CREATE',
+  /** A service an adapter needs that no configured adapter provides, or needs that form a cycle. */
+  PLUGIN_SERVICE: 'GR_ERR_PLUGIN_SERVICE',
+  /** An adapter failed to start or stop. */
   PLUGIN_LIFECYCLE: 'GR_ERR_PLUGIN_LIFECYCLE',
-  /** A Kubernetes object that cannot be turned into an event (no kind, no name, ...). */
-  EVENT_INVALID_OBJECT: 'GR_ERR_EVENT_INVALID_OBJECT',
-  /** A bus that was used after it was stopped. */
-  BUS_CLOSED: 'GR_ERR_BUS_CLOSED',
+  /** An adapter's `start()` did not finish within `startup.timeoutSeconds`. */
+  PLUGIN_START_TIMEOUT: 'GR_ERR_PLUGIN_START_TIMEOUT',
+  /** A sink answered a batch with something that is not one known outcome per item; treated as retry. */
+  SINK_OUTCOME: 'GR_ERR_SINK_OUTCOME',
+  /** A partition worker stopped on an error; it is restarted with backoff and /readyz is 503 meanwhile. */
+  WORKER_CRASHED: 'GR_ERR_WORKER_CRASHED',
   /** The /healthz /readyz /metrics server cannot listen (port in use, no permission). */
   SERVER_LISTEN: 'GR_ERR_SERVER_LISTEN',
   /** Command line usage error. */
@@ -48,48 +53,3 @@ export const ErrorCodes = {
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
-
-export interface GitopsReverserErrorOptions {
-  /** What the user can do about it. Shown after the message. */
-  fix?: string;
-  /** The underlying error (from a dependency: git, NATS, the Kubernetes client, the filesystem). */
-  cause?: unknown;
-  /** Structured details for logs (file, key path, package name, ...). */
-  details?: Record<string, unknown>;
-}
-
-export class GitopsReverserError extends Error {
-  readonly code: string;
-  readonly fix: string | undefined;
-  readonly details: Record<string, unknown>;
-
-  constructor(code: string, message: string, options: GitopsReverserErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'GitopsReverserError';
-    this.code = code;
-    this.fix = options.fix;
-    this.details = options.details ?? {};
-  }
-
-  /** One line for humans: `CODE: message (fix: ...)`. */
-  describe(): string {
-    return `${this.code}: ${this.message}${this.fix ? `\n  fix: ${this.fix}` : ''}`;
-  }
-}
-
-/** The one factory every package uses, so codes, fixes and causes look the same everywhere. */
-export function grError(code: string, message: string, options?: GitopsReverserErrorOptions): GitopsReverserError {
-  return new GitopsReverserError(code, message, options);
-}
-
-export function isGitopsReverserError(value: unknown): value is GitopsReverserError {
-  const code = (value as { code?: unknown } | undefined)?.code;
-  return value instanceof Error && typeof code === 'string' && code.startsWith('GR_ERR_');
-}
-
-/** Text of any thrown value, for logs. */
-export function errorText(error: unknown): string {
-  if (isGitopsReverserError(error)) return error.describe();
-  if (error instanceof Error) return error.message;
-  return String(error);
-}

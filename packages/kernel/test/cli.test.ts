@@ -21,14 +21,13 @@ function exampleConfig(extra: { delayMs?: number; timeoutSeconds?: number } = {}
   const file = join(examples, `.cli-test-${process.pid}-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(
     file,
-    `cluster: { id: demo }
+    `apiVersion: gitops-reverser/v1alpha2
 server: { port: 0, host: 127.0.0.1 }
 shutdown: { timeoutSeconds: ${extra.timeoutSeconds ?? 10} }
-sources: [ { use: gitops-reverser-source-manifests, with: { directory: ./source-manifests/sample, pollMs: 0 } } ]
+sources: [ { use: gitops-reverser-source-manifests, cluster: demo, with: { directory: ./source-manifests/sample, pollMs: 0 } } ]
 bus: { use: "@gitops-reverser/bus-memory" }
 sink: { use: gitops-reverser-sink-jsonl, with: { file: ${join(out, 'changes.jsonl')}, delayMs: ${extra.delayMs ?? 0} } }
-providers: [ { name: origin, url: ./unused-repo } ]
-targets: [ { name: live, provider: origin, branch: main, path: clusters/demo } ]
+targets: [ { name: live } ]
 rules:
   - { target: live, scope: Namespaced, resources: ["*"] }
   - { target: live, scope: Cluster, resources: [namespaces] }
@@ -57,7 +56,7 @@ function startRun(file: string) {
 describe('gitops-reverser CLI', () => {
   it('prints usage and the version', () => {
     expect(runCli(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('gitops-reverser run      --config <file>') });
-    expect(runCli(['--version']).stdout.trim()).toBe('0.1.0');
+    expect(runCli(['--version']).stdout.trim()).toBe('0.2.0');
     expect(runCli([])).toMatchObject({ code: 2 });
     expect(runCli(['deploy', '--config', 'x'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "deploy"') });
     expect(runCli(['validate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('fix: pass --config <file>') });
@@ -69,30 +68,33 @@ describe('gitops-reverser CLI', () => {
     cleanup();
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`${file}: valid`);
-    expect(result.stdout).toContain('bus @gitops-reverser/bus-memory, sink gitops-reverser-sink-jsonl');
+    expect(result.stdout).toContain('bus @gitops-reverser/bus-memory; sink gitops-reverser-sink-jsonl; 1 target(s) in 1 partition(s)');
   });
 
   it('validate: the quickstart config resolves every adapter it names', () => {
     const result = runCli(['validate', '--config', join(examples, 'quickstart.yaml')]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain('bus @gitops-reverser/bus-memory, sink @gitops-reverser/sink-git');
+    expect(result.stdout).toContain('bus @gitops-reverser/bus-memory; sink @gitops-reverser/sink-git');
   });
 
   it('validate: exit 1 with file, line, key path and fix for a bad config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gr-cli-bad-'));
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, 'cluster: { id: dev }\nproviders: [ { name: origin, url: ./r, allowedBranches: [main] } ]\ntargets: [ { name: live, provider: origin, branch: dev, path: x } ]\nrules: [ { target: live, resources: [configmaps] } ]\n');
+    writeFileSync(
+      file,
+      'apiVersion: gitops-reverser/v1alpha2\nsources: [ { use: "@gitops-reverser/source-informer", cluster: dev } ]\nsink: { use: "@gitops-reverser/sink-git", with: { providers: [ { name: origin, url: ./r, allowedBranches: [main] } ] } }\ntargets:\n  - { name: live, with: { provider: origin, branch: dev, path: x } }\nrules: [ { target: live, resources: [configmaps] } ]\n',
+    );
     const result = runCli(['validate', '--config', file]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`${file}:3:`);
-    expect(result.stderr).toContain('targets[0].branch: branch "dev" is not in allowedBranches [main] of provider "origin" [GR_ERR_CONFIG_BRANCH_NOT_ALLOWED]');
+    expect(result.stderr).toContain(`${file}:5:`);
+    expect(result.stderr).toContain('targets[0].with.branch: branch "dev" is not in allowedBranches [main] of provider "origin" [GR_ERR_GIT_BRANCH_NOT_ALLOWED]');
     expect(result.stderr).toContain('fix: use one of the allowed branches');
   });
 
   it('validate: exit 1 when an adapter package is missing, with the npm install that fixes it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gr-cli-missing-'));
     const file = join(dir, 'missing.yaml');
-    writeFileSync(file, 'cluster: { id: dev }\nsink: { use: "@gitops-reverser/sink-nope" }\nproviders: [ { name: origin, url: ./r } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n');
+    writeFileSync(file, 'apiVersion: gitops-reverser/v1alpha2\nsources: [ { use: "@gitops-reverser/source-informer", cluster: dev } ]\nsink: { use: "@gitops-reverser/sink-nope" }\ntargets: [ { name: live } ]\nrules: []\n');
     const result = runCli(['validate', '--config', file]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('sink.use: cannot find adapter package "@gitops-reverser/sink-nope"');
@@ -104,9 +106,9 @@ describe('gitops-reverser CLI', () => {
     const result = runCli(['plugins', '--config', file]);
     cleanup();
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/sources\[0\]\s+source\s+gitops-reverser-source-manifests\s+0\.1\.0\s+kernel \^0\.1\.0/);
-    expect(result.stdout).toMatch(/bus\s+bus\s+@gitops-reverser\/bus-memory\s+0\.1\.0/);
-    expect(result.stdout).toMatch(/sink\s+sink\s+gitops-reverser-sink-jsonl\s+0\.1\.0/);
+    expect(result.stdout).toMatch(/sources\[0\]\s+source\s+gitops-reverser-source-manifests\s+gitops-reverser-source-manifests\s+0\.1\.0\s+kernel \^0\.2\.0/);
+    expect(result.stdout).toMatch(/bus\s+bus\s+@gitops-reverser\/bus-memory\s+@gitops-reverser\/bus-memory\s+0\.2\.0/);
+    expect(result.stdout).toMatch(/sink\s+sink\s+gitops-reverser-sink-jsonl\s+gitops-reverser-sink-jsonl\s+0\.1\.0/);
   });
 
   it('run: on SIGTERM stops sources, drains the bus, flushes the sink and exits 0', async () => {

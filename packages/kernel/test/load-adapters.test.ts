@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigValidationError, KernelMetrics, loadAdapters, parseConfig, resolveAdapter, Runtime, silentLogger } from '../src/index.js';
+import { ConfigValidationError, KernelMetrics, parseConfig, Runtime, silentLogger } from '../src/index.js';
+import { loadAdapters } from '../src/plugin/load-adapters.js';
+import { resolveAdapter } from '../src/plugin/resolve-adapter.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
@@ -12,15 +14,25 @@ const fixtures = join(here, 'fixtures/adapters');
 /** A config file placed in `dir` (default: the repo's examples folder, where workspace packages resolve). */
 function config(slots: { sink?: string; bus?: string; sources?: string }, dir = join(repoRoot, 'examples')) {
   const text = `
-cluster: { id: dev }
-sources: [ ${slots.sources ?? '{ use: "gitops-reverser-source-manifests", with: { directory: ./source-manifests/sample } }'} ]
+apiVersion: gitops-reverser/v1alpha2
+sources: [ ${slots.sources ?? '{ use: "gitops-reverser-source-manifests", cluster: dev, with: { directory: ./source-manifests/sample } }'} ]
 bus: ${slots.bus ?? '{ use: "@gitops-reverser/bus-memory" }'}
 sink: ${slots.sink ?? `{ use: "${join(fixtures, 'in-memory-sink.mjs')}" }`}
-providers: [ { name: origin, url: ./repo } ]
-targets: [ { name: live, provider: origin, branch: main, path: clusters/dev } ]
+targets: [ { name: live } ]
 rules: [ { target: live, resources: ["*"] } ]
 `;
   return parseConfig(text, join(dir, 'test-config.yaml'));
+}
+
+/** The error Runtime.create (the same assembly `validate` runs) gives for a config. */
+async function createProblem(slots: Parameters<typeof config>[0]): Promise<ConfigValidationError> {
+  try {
+    await Runtime.create(config(slots), { logger: silentLogger(), metrics: new KernelMetrics() });
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error;
+    throw error;
+  }
+  throw new Error('expected creating the runtime to fail');
 }
 
 async function problemOf(slots: Parameters<typeof config>[0], dir?: string) {
@@ -37,7 +49,7 @@ describe('loadAdapters', () => {
   it('loads third-party adapters from examples/ by package name and by relative path, with versions', async () => {
     const adapters = await loadAdapters(config({ sink: '{ use: "./sink-jsonl", with: { file: ./out/x.jsonl } }' }));
     expect(adapters.sources[0]?.descriptor.meta).toMatchObject({ name: 'gitops-reverser-source-manifests', slot: 'source', version: '0.1.0' });
-    expect(adapters.sources[0]?.module.file).toMatch(/gitops-reverser-source-manifests\/dist\/index\.js$/);
+    expect(adapters.sources[0]?.module?.file).toMatch(/gitops-reverser-source-manifests\/dist\/index\.js$/);
     expect(adapters.sink?.descriptor.meta.name).toBe('gitops-reverser-sink-jsonl');
     expect(adapters.sink?.module).toMatchObject({ packageName: 'gitops-reverser-sink-jsonl', packageVersion: '0.1.0' });
     expect(adapters.bus?.descriptor.meta.name).toBe('@gitops-reverser/bus-memory');
@@ -91,19 +103,53 @@ describe('loadAdapters', () => {
   it('an adapter made for another kernel version', async () => {
     const error = await problemOf({ sink: `{ use: "${join(fixtures, 'needs-future-kernel.mjs')}" }` });
     expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_PLUGIN_KERNEL_VERSION' });
-    expect(error.problems[0]?.message).toBe(`"${join(fixtures, 'needs-future-kernel.mjs')}" 9.0.0 needs kernel ^9.0.0, but this kernel is 0.1.0`);
+    expect(error.problems[0]?.message).toBe(`"${join(fixtures, 'needs-future-kernel.mjs')}" 9.0.0 needs kernel ^9.0.0, but this kernel is 0.2.0`);
   });
 
   it('an adapter whose instance lacks the methods of its slot is refused before anything starts', async () => {
-    await expect(Runtime.create(config({ sink: `{ use: "${join(fixtures, 'incomplete-sink.mjs')}" }` }), { logger: silentLogger(), metrics: new KernelMetrics() })).rejects.toMatchObject({
+    const error = await createProblem({ sink: `{ use: "${join(fixtures, 'incomplete-sink.mjs')}" }` });
+    expect(error.problems[0]).toMatchObject({
       code: 'GR_ERR_PLUGIN_SHAPE',
-      message: 'sink: sink adapter "fixture-incomplete" lacks apply, flush, stop, health',
+      keyPath: 'sink.use',
+      message: 'sink adapter "fixture-incomplete" is incomplete: apply() is missing; flush() is missing; stop() is missing; health() is missing; batchPolicy is missing (e.g. { windowMs: 0, maxBytes: 1048576 })',
     });
+  });
+
+  it('a create() that throws gets its own code and names the adapter', async () => {
+    const error = await createProblem({ bus: `{ use: "${join(fixtures, 'create-throws.mjs')}" }` });
+    expect(error.problems[0]).toMatchObject({
+      code: 'GR_ERR_PLUGIN_CREATE',
+      keyPath: 'bus.use',
+      message: 'bus adapter "fixture-create-throws" failed in create(): cannot read /etc/fixture/credentials',
+    });
+  });
+
+  it('a service nobody provides is a config error naming both packages', async () => {
+    const error = await createProblem({ bus: `{ use: "${join(fixtures, 'needs-clock-service.mjs')}" }` });
+    expect(error.problems[0]).toMatchObject({
+      code: 'GR_ERR_PLUGIN_SERVICE',
+      keyPath: 'bus.use',
+      message: '"fixture-needs-team-clock" needs service "fixture.team-clock" (the team clock), which no configured adapter provides; fixture-team-clock-provider provides it',
+      fix: 'add fixture-team-clock-provider to the config (in its slot), or remove "fixture-needs-team-clock"',
+    });
+  });
+
+  it('a declared service that create() never provides', async () => {
+    const error = await createProblem({ bus: `{ use: "${join(fixtures, 'provides-undeclared.mjs')}" }` });
+    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_PLUGIN_SHAPE', message: expect.stringContaining('declares provides [fixture.forgotten] but did not provide it') });
+  });
+
+  it('wires a service one adapter provides to the adapter that needs it, from config alone', async () => {
+    const runtime = await Runtime.create(config({ sink: '{ use: "./sink-jsonl", with: { file: ./out/di.jsonl } }' }), { logger: silentLogger(), metrics: new KernelMetrics() });
+    // The sink-jsonl instance received the manifests source's service through the container.
+    const sink = runtime.health().adapters.find((a) => a.slot === 'sink');
+    expect(sink?.name).toBe('gitops-reverser-sink-jsonl');
+    expect(runtime.container.isRegistered(Symbol.for('gitops-reverser.service.manifests.files'), true)).toBe(true);
   });
 
   it('loads a plain-JavaScript adapter and names two sources of one package apart', async () => {
     const twoSources = config({
-      sources: '{ use: gitops-reverser-source-manifests, with: { directory: ./source-manifests/sample, pollMs: 0 } }, { use: gitops-reverser-source-manifests, with: { directory: ./source-manifests/sample, pollMs: 0 } }',
+      sources: '{ use: gitops-reverser-source-manifests, cluster: a, with: { directory: ./source-manifests/sample, pollMs: 0 } }, { use: gitops-reverser-source-manifests, cluster: b, with: { directory: ./source-manifests/sample, pollMs: 0 } }',
     });
     const runtime = await Runtime.create({ ...twoSources, server: { ...twoSources.server, enabled: false } }, { logger: silentLogger(), metrics: new KernelMetrics() });
     await runtime.start();

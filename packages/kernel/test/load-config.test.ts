@@ -2,23 +2,22 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigValidationError, loadConfigFile, parseConfig } from '../src/index.js';
+import { ConfigValidationError, defineConfig, loadConfigFile, parseConfig } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gr-config-'));
 const file = join(dir, 'config.yaml');
 
 const VALID = `
-cluster: { id: dev, kubeconfig: ./kubeconfig }
+apiVersion: gitops-reverser/v1alpha2
 server: { port: 8080 }
-sources:    [ { use: "@gitops-reverser/source-informer" } ]
+sources:    [ { use: "@gitops-reverser/source-informer", cluster: dev, with: { kubeconfig: ./kubeconfig } } ]
 normalizers: []
 bus:  { use: "@gitops-reverser/bus-memory" }
-sink: { use: "@gitops-reverser/sink-git" }
-providers:
-  - { name: origin, url: ./state-repo, allowedBranches: [main],
-      auth: { username: git, password: "\${GIT_TOKEN}" } }
+sink:
+  use: "@gitops-reverser/sink-git"
+  with: { providers: [ { name: origin, url: ./state-repo, auth: { username: git, password: "\${GIT_TOKEN}" } } ] }
 targets:
-  - { name: live, provider: origin, branch: main, path: clusters/dev }
+  - { name: live, with: { provider: origin, branch: main, path: clusters/dev } }
 rules:
   - { target: live, scope: Namespaced, namespaces: [default], apiGroups: [""], resources: [configmaps] }
   - { target: live, scope: Cluster, apiGroups: [apiextensions.k8s.io], resources: [customresourcedefinitions] }
@@ -37,36 +36,65 @@ function problemsOf(text: string, env: Record<string, string> = { GIT_TOKEN: 't0
 describe('config: the documented shape', () => {
   it('accepts the contract example and fills defaults', () => {
     const config = parseConfig(VALID, file, { env: { GIT_TOKEN: 't0ken' } });
-    expect(config.cluster).toEqual({ id: 'dev', kubeconfig: join(dir, 'kubeconfig') });
-    expect(config.providers[0]).toMatchObject({ url: join(dir, 'state-repo'), auth: { username: 'git', password: 't0ken' } });
-    expect(config.targets[0]).toMatchObject({ path: 'clusters/dev', prune: 'OnEvent' });
-    expect(config.rules[1]).toMatchObject({ scope: 'Cluster', namespaces: [], operations: [], apiVersions: [] });
+    expect(config.apiVersion).toBe('gitops-reverser/v1alpha2');
+    expect(config.sources[0]).toEqual({ use: '@gitops-reverser/source-informer', cluster: 'dev', with: { kubeconfig: './kubeconfig' }, keyPath: 'sources[0]' });
+    // Adapter options pass through as written (expanded); the adapter's schema checks them at load.
+    expect(config.sink.with).toMatchObject({ providers: [{ name: 'origin', url: './state-repo', auth: { username: 'git', password: 't0ken' } }] });
+    expect(config.targets[0]).toEqual({ name: 'live', with: { provider: 'origin', branch: 'main', path: 'clusters/dev' }, keyPath: 'targets[0]' });
+    expect(config.rules[1]).toMatchObject({ scope: 'Cluster', clusters: [], namespaces: [], operations: [], apiVersions: [] });
     expect(config.bus).toEqual({ use: '@gitops-reverser/bus-memory', with: {}, keyPath: 'bus' });
+    expect(config.server).toEqual({ port: 8080, host: '127.0.0.1' });
     expect(config.shutdown.timeoutSeconds).toBe(25);
+    expect(config.startup.timeoutSeconds).toBe(600);
   });
 
-  it('defaults the adapters when their keys are omitted', () => {
-    const config = parseConfig(VALID.replace(/^(sources|bus|sink):.*$/gm, ''), file, { env: { GIT_TOKEN: 'x' } });
-    expect(config.sources.map((s) => s.use)).toEqual(['@gitops-reverser/source-informer']);
+  it('defaults the bus and sink when their keys are omitted', () => {
+    const config = parseConfig(VALID.replace(/^bus:.*$/m, ''), file, { env: { GIT_TOKEN: 'x' } });
     expect(config.bus.use).toBe('@gitops-reverser/bus-memory');
     expect(config.sink.use).toBe('@gitops-reverser/sink-git');
   });
 
   it('expands ${VAR}, ${VAR:-default} and $$ in values only', () => {
-    const config = parseConfig(
-      VALID.replace('path: clusters/dev', 'path: "clusters/${CLUSTER:-fallback}"'),
-      file,
-      { env: { GIT_TOKEN: 'a$b' } },
-    );
-    expect(config.targets[0]?.path).toBe('clusters/fallback');
-    expect(config.providers[0]?.auth?.password).toBe('a$b');
+    const config = parseConfig(VALID.replace('path: clusters/dev', 'path: "clusters/${CLUSTER:-fallback}"'), file, { env: { GIT_TOKEN: 'a$b' } });
+    expect(config.targets[0]?.with['path']).toBe('clusters/fallback');
+    expect(JSON.stringify(config.sink.with)).toContain('"password":"a$b"');
     const dollars = parseConfig(VALID.replace('clusters/dev', 'clusters/$$x'), file, { env: { GIT_TOKEN: 'x' } });
-    expect(dollars.targets[0]?.path).toBe('clusters/$x');
+    expect(dollars.targets[0]?.with['path']).toBe('clusters/$x');
   });
 
-  it('normalizes target paths', () => {
-    const config = parseConfig(VALID.replace('path: clusters/dev', 'path: ./clusters//dev/'), file, { env: { GIT_TOKEN: 'x' } });
-    expect(config.targets[0]?.path).toBe('clusters/dev');
+  it('builds the same config from an object in code (defineConfig), with the same errors', () => {
+    const config = defineConfig(
+      { sources: [{ use: './source.js', cluster: 'dev' }], sink: { use: './sink.js' }, targets: [{ name: 'live' }], rules: [{ target: 'live', resources: ['configmaps'] }] },
+      { baseDir: dir },
+    );
+    expect(config).toMatchObject({ apiVersion: 'gitops-reverser/v1alpha2', configFile: '<inline>', baseDir: dir, server: { port: 8080, host: '127.0.0.1' } });
+    expect(config.server.enabled).toBeUndefined();
+    expect(() => defineConfig({ targets: [{ name: 'live' }], rules: [{ target: 'nope', resources: ['x'] }] })).toThrow(/rules\[0\]\.target: target "nope" is not defined \[GR_ERR_CONFIG_DANGLING_REF\]/);
+  });
+});
+
+describe('config: the 0.1 shape is refused with a way to move each key', () => {
+  const OLD = `
+cluster: { id: dev, kubeconfig: ./kubeconfig }
+providers: [ { name: origin, url: ./state-repo } ]
+targets: [ { name: live, provider: origin, branch: main, path: clusters/dev } ]
+rules: [ { target: live, resources: [configmaps] } ]
+`;
+  it('says where cluster, providers and the git keys of targets go', () => {
+    const error = problemsOf(OLD);
+    expect(error.problems.every((p) => p.code === 'GR_ERR_CONFIG_VERSION')).toBe(true);
+    const byKey = Object.fromEntries(error.problems.map((p) => [p.keyPath, p]));
+    expect(byKey['']?.fix).toContain('add apiVersion: gitops-reverser/v1alpha2');
+    expect(byKey['cluster']?.fix).toMatch(/write cluster: dev on each entry of sources:.*sources\[\]\.with\.kubeconfig/);
+    expect(byKey['providers']?.fix).toContain('sink.with.providers');
+    expect(byKey['targets[0]']?.message).toBe('provider, branch, path are options of the git sink now');
+    expect(byKey['targets[0]']?.fix).toContain('under targets[0].with');
+    expect(error.message).toMatch(/config\.yaml:2:\d+: cluster:/);
+  });
+
+  it('an unknown apiVersion', () => {
+    const error = problemsOf(VALID.replace('gitops-reverser/v1alpha2', 'gitops-reverser/v9'));
+    expect(error.problems).toEqual([expect.objectContaining({ code: 'GR_ERR_CONFIG_VERSION', keyPath: 'apiVersion' })]);
   });
 });
 
@@ -86,7 +114,7 @@ describe('config errors: each names the file, the key path and the fix', () => {
     expect(error.problems).toHaveLength(1);
     expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_UNKNOWN_KEY', keyPath: 'targets[0].nmae', message: 'unknown key "nmae"' });
     expect(error.problems[0]?.fix).toMatch(/did you mean "name"\?/);
-    expect(error.message).toContain(`${file}:12:`);
+    expect(error.message).toContain(`${file}:11:`);
     expect(error.message).toContain('targets[0].nmae: unknown key "nmae"');
   });
 
@@ -103,10 +131,10 @@ describe('config errors: each names the file, the key path and the fix', () => {
   });
 
   it('a missing required key and a wrong type', () => {
-    const error = problemsOf(VALID.replace('cluster: { id: dev, kubeconfig: ./kubeconfig }', 'cluster: { kubeconfig: [a, b] }'));
+    const error = problemsOf(VALID.replace('cluster: dev, with:', 'name: [a, b], with:'));
     expect(error.problems.map((p) => [p.keyPath, p.message])).toEqual([
-      ['cluster.id', 'is required'],
-      ['cluster.kubeconfig', 'must be string'],
+      ['sources[0].cluster', 'is required'],
+      ['sources[0].name', 'must be string'],
     ]);
   });
 
@@ -117,7 +145,7 @@ describe('config errors: each names the file, the key path and the fix', () => {
 
   it('an unset environment variable', () => {
     const error = problemsOf(VALID, {});
-    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_ENV', keyPath: 'providers[0].auth.password', message: 'environment variable GIT_TOKEN is not set' });
+    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_ENV', keyPath: 'sink.with.providers[0].auth.password', message: 'environment variable GIT_TOKEN is not set' });
     expect(error.problems[0]?.fix).toContain('export GIT_TOKEN=');
   });
 
@@ -125,46 +153,16 @@ describe('config errors: each names the file, the key path and the fix', () => {
     const error = problemsOf(VALID.replace('{ target: live, scope: Cluster', '{ target: lve, scope: Cluster'));
     expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_DANGLING_REF', keyPath: 'rules[1].target', message: 'target "lve" is not defined' });
     expect(error.problems[0]?.fix).toMatch(/did you mean "live"/);
-    expect(error.message).toMatch(/config\.yaml:15:\d+: rules\[1\]\.target/);
+    expect(error.message).toMatch(/config\.yaml:14:\d+: rules\[1\]\.target/);
   });
 
-  it('a target naming a provider that does not exist', () => {
-    const error = problemsOf(VALID.replace('provider: origin', 'provider: upstream'));
-    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_DANGLING_REF', keyPath: 'targets[0].provider', message: 'provider "upstream" is not defined' });
-  });
-
-  it('a branch outside allowedBranches', () => {
-    const error = problemsOf(VALID.replace('branch: main', 'branch: develop'));
-    expect(error.problems[0]).toMatchObject({
-      code: 'GR_ERR_CONFIG_BRANCH_NOT_ALLOWED',
-      keyPath: 'targets[0].branch',
-      message: 'branch "develop" is not in allowedBranches [main] of provider "origin"',
-    });
-    expect(error.problems[0]?.fix).toContain('add "develop" to providers[0].allowedBranches');
-  });
-
-  it('accepts a branch matching an allowedBranches glob', () => {
-    expect(() => parseConfig(VALID.replace('branch: main', 'branch: release/1.2').replace('allowedBranches: [main]', 'allowedBranches: ["release/*"]'), file, { env: { GIT_TOKEN: 'x' } })).not.toThrow();
-  });
-
-  it('an absolute target path', () => {
-    const error = problemsOf(VALID.replace('path: clusters/dev', 'path: /etc/clusters'));
-    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_PATH', keyPath: 'targets[0].path', message: '"/etc/clusters" must be relative to the repository root, not absolute' });
-  });
-
-  it('a target path with ".."', () => {
-    const error = problemsOf(VALID.replace('path: clusters/dev', 'path: clusters/../../outside'));
-    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_PATH', keyPath: 'targets[0].path', message: '"clusters/../../outside" must not contain ".."' });
-  });
-
-  it('two targets on one branch with nested paths', () => {
-    const error = problemsOf(VALID.replace('targets:\n', 'targets:\n  - { name: all, provider: origin, branch: main, path: clusters }\n'));
-    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_OVERLAP', keyPath: 'targets[1].path' });
-    expect(error.problems[0]?.message).toContain('overlaps targets[0] "all"');
+  it('a rule naming a cluster no source observes', () => {
+    const error = problemsOf(VALID.replace('{ target: live, scope: Cluster,', '{ target: live, clusters: [prod], scope: Cluster,'));
+    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_DANGLING_REF', keyPath: 'rules[1].clusters[0]', message: 'no source observes cluster "prod"' });
   });
 
   it('two targets with one name', () => {
-    const error = problemsOf(VALID.replace('targets:\n', 'targets:\n  - { name: live, provider: origin, branch: main, path: other }\n'));
+    const error = problemsOf(VALID.replace('targets:\n', 'targets:\n  - { name: live }\n'));
     expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_DUPLICATE', keyPath: 'targets[1].name', message: 'target "live" is defined twice' });
   });
 
@@ -175,9 +173,11 @@ describe('config errors: each names the file, the key path and the fix', () => {
   });
 
   it('reports every problem of a file at once', () => {
-    const error = problemsOf(VALID.replace('branch: main', 'branch: dev').replace('path: clusters/dev', 'path: /abs').replace('target: live, scope: Cluster', 'target: nope, scope: Cluster'));
-    expect(error.problems.map((p) => p.code).sort()).toEqual(['GR_ERR_CONFIG_BRANCH_NOT_ALLOWED', 'GR_ERR_CONFIG_DANGLING_REF', 'GR_ERR_CONFIG_PATH']);
-    expect(error.message).toMatch(/^invalid config \(3 problems\)/);
+    const error = problemsOf(VALID.replace('scope: Cluster,', 'scope: Cluster, namespaces: [x],').replace('target: live, scope: Cluster', 'target: nope, scope: Cluster').replace('port: 8080', 'port: 99999'));
+    expect(error.problems.map((p) => p.code).sort()).toEqual(['GR_ERR_CONFIG_INVALID']);
+    const later = problemsOf(VALID.replace('scope: Cluster,', 'scope: Cluster, namespaces: [x],').replace('target: live, scope: Cluster', 'target: nope, scope: Cluster'));
+    expect(later.problems.map((p) => p.code).sort()).toEqual(['GR_ERR_CONFIG_DANGLING_REF', 'GR_ERR_CONFIG_INVALID']);
+    expect(later.message).toMatch(/^invalid config \(2 problems\)/);
   });
 });
 

@@ -1,10 +1,7 @@
 import { MemoryBus } from '@gitops-reverser/bus-memory';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KernelMetrics, Runtime, parseConfig, silentLogger } from '../src/index.js';
 import {
-  KernelMetrics,
-  Runtime,
-  parseConfig,
-  silentLogger,
   type AdapterHealth,
   type BatchPolicy,
   type ChangeEvent,
@@ -15,16 +12,17 @@ import {
   type SinkOutcome,
   type Source,
   type SourceContext,
-} from '../src/index.js';
+  type TargetConfig,
+  type TargetPlan,
+} from '@gitops-reverser/contract';
 
 const CONFIG = `
-cluster: { id: dev }
-server: { port: 0, host: 127.0.0.1 }
+apiVersion: gitops-reverser/v1alpha2
+server: { port: 0, host: 127.0.0.1, enabled: true }
 shutdown: { timeoutSeconds: 5 }
-providers: [ { name: origin, url: /repos/state } ]
 targets:
-  - { name: live, provider: origin, branch: main, path: clusters/dev }
-  - { name: infra, provider: origin, branch: main, path: infra }
+  - { name: live, with: { folder: clusters/dev } }
+  - { name: infra, with: { folder: infra } }
 rules:
   - { target: live, scope: Namespaced, namespaces: [default], apiGroups: [""], resources: [configmaps] }
   - { target: infra, scope: Cluster, resources: [namespaces] }
@@ -56,6 +54,10 @@ class RecordingSink implements Sink {
   delayMs = 0;
   flushed = false;
   constructor(public batchPolicy: BatchPolicy = { windowMs: 0, maxBytes: 1 << 20 }) {}
+  /** Both targets write one partition, as two folders of one branch would. */
+  planTargets(targets: readonly TargetConfig[]): TargetPlan {
+    return { partitions: new Map(targets.map((t) => [t.name, { key: '/repos/state#main' }])), problems: [] };
+  }
   async start() {}
   async apply(batch: SinkBatch) {
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
@@ -110,7 +112,12 @@ async function startRuntime(options: { sink?: RecordingSink; normalizers?: Norma
   runtime = await Runtime.create(parseConfig(CONFIG, '/tmp/pipeline.yaml'), {
     logger: silentLogger(),
     metrics,
-    instances: { sources: [source], sink, bus: new MemoryBus({ capacityPerPartition: options.capacity ?? 100 }), ...(options.normalizers ? { normalizers: options.normalizers } : {}) },
+    adapters: {
+      sources: [{ cluster: 'dev', instance: source }],
+      sink: { instance: sink },
+      bus: { instance: new MemoryBus({ capacityPerPartition: options.capacity ?? 100 }) },
+      ...(options.normalizers ? { normalizers: options.normalizers.map((instance) => ({ instance })) } : {}),
+    },
   });
   await runtime.start();
   return { source, sink, metrics, runtime };
@@ -134,7 +141,7 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     expect(message.event.object).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'default' }, data: { color: 'blue' } });
     expect(message.event.actor?.username).toBe('alice@example.com');
     expect(message.event.contentHash).toMatch(/^[0-9a-f]{16}$/);
-    expect(sink.batches[0]?.partitionKey).toBe('/repos/state#main');
+    expect(sink.batches[0]?.partition.key).toBe('/repos/state#main');
   });
 
   it('turns a status-only or server-metadata-only change into a no-op', async () => {
@@ -299,7 +306,7 @@ describe('runtime lifecycle and operations endpoints', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ready: true, status: 'ready' });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toContain('gitops_reverser_events_received_total{source="source-0",origin="watch"} 1');
+    expect(metrics).toContain('gitops_reverser_events_received_total{source="TestSource",origin="watch"} 1');
     expect(metrics).toContain('gitops_reverser_events_suppressed_total');
     expect(metrics).toContain('gitops_reverser_queue_depth');
     expect(metrics).toMatch(/gitops_reverser_sink_outcomes_total\{partition="\/repos\/state#main",status="applied"\} 1/);
@@ -311,7 +318,7 @@ describe('runtime lifecycle and operations endpoints', () => {
     const second = await Runtime.create(parseConfig(CONFIG.replace('port: 0', `port: ${first.port}`), '/tmp/pipeline.yaml'), {
       logger: silentLogger(),
       metrics: new KernelMetrics(),
-      instances: { sources: [new TestSource()], sink: new RecordingSink(), bus: new MemoryBus({ capacityPerPartition: 10 }) },
+      adapters: { sources: [{ cluster: 'dev', instance: new TestSource() }], sink: { instance: new RecordingSink() }, bus: { instance: new MemoryBus({ capacityPerPartition: 10 }) } },
     });
     await expect(second.start()).rejects.toMatchObject({ code: 'GR_ERR_SERVER_LISTEN', message: expect.stringContaining('the port is already in use'), fix: expect.stringContaining('server.port') });
   });
@@ -322,7 +329,7 @@ describe('runtime lifecycle and operations endpoints', () => {
     const { runtime: rt } = await startRuntime({ sink });
     const response = await fetch(`http://127.0.0.1:${rt.port}/readyz`);
     expect(response.status).toBe(503);
-    expect(await response.json()).toMatchObject({ ready: false, adapters: expect.arrayContaining([{ slot: 'sink', name: 'sink-0', state: 'failed', reason: 'cannot open repository' }]) });
+    expect(await response.json()).toMatchObject({ ready: false, adapters: expect.arrayContaining([{ slot: 'sink', name: 'RecordingSink', state: 'failed', reason: 'cannot open repository' }]) });
   });
 
   it('stops in order: sources first, then drains the bus into the sink, then flushes', async () => {

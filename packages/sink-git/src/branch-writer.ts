@@ -2,32 +2,25 @@ import {
   errorText,
   grError,
   identityKey,
-  renderYaml,
   type ChangeMessage,
   type Logger,
   type ResourceIdentity,
   type SinkItem,
   type SinkOutcome,
-  type TargetConfig,
-} from '@gitops-reverser/kernel';
+} from '@gitops-reverser/contract';
 import { authorOf, renderMessage, withTrailers, type FileOperation, type Identity, type MessageTemplates } from './commit-message.js';
 import { GitRemoteError, type GitEngine, type RemoteFailureKind } from './git-engine.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { encodeObject, serializeCommit, type EncodedObject, type Signature } from './git-objects.js';
-import type { PathLayout } from './path-layout.js';
+import type { GitTarget } from './git-target.js';
 import { TreeStore } from './tree-store.js';
-
-export interface WriterTarget {
-  readonly target: TargetConfig;
-  readonly layout: PathLayout;
-}
 
 export interface BranchWriterOptions {
   readonly engine: GitEngine;
   readonly branch: string;
   readonly partitionKey: string;
   /** Targets on this (repo, branch), by name; read on every batch so a reload takes effect. */
-  readonly targets: () => ReadonlyMap<string, WriterTarget>;
+  readonly targets: () => ReadonlyMap<string, GitTarget>;
   readonly committer: Identity;
   readonly messages: MessageTemplates;
   /** Email domain for actors whose username is not an email; `{cluster}` is replaced. */
@@ -59,7 +52,7 @@ interface FileWrite {
 
 interface PlannedCommit {
   kind: 'event' | 'group' | 'seed';
-  readonly target: WriterTarget;
+  readonly target: GitTarget;
   readonly items: number[];
   readonly writes: FileWrite[];
   /** Seeds: the marker, when it arrived. */
@@ -177,7 +170,7 @@ export class BranchWriter {
     const targets = this.options.targets();
     const plans: PlannedCommit[] = [];
     const snapshots = new Map<string, PlannedCommit>();
-    const snapshotPlan = (targetName: string, snapshotId: string, target: WriterTarget) => {
+    const snapshotPlan = (targetName: string, snapshotId: string, target: GitTarget) => {
       const key = `${targetName}|${snapshotId}`;
       let plan = snapshots.get(key);
       if (!plan) {
@@ -223,23 +216,23 @@ export class BranchWriter {
   }
 
   /** The file write of a change, or undefined with its outcome set (rejected, or a delete not mirrored). */
-  private resolve(message: ChangeMessage, index: number, target: WriterTarget, outcomes: SinkOutcome[]): FileWrite | undefined {
+  private resolve(message: ChangeMessage, index: number, target: GitTarget, outcomes: SinkOutcome[]): FileWrite | undefined {
     const { event } = message;
-    const placed = target.layout.pathOf(target.target.path, event.identity);
+    const placed = target.layout.pathOf(target.path, event.identity);
     if ('problem' in placed) {
       const error = grError(GitErrorCodes.PATH_ESCAPE, `${identityKey(event.identity)} cannot be written: ${placed.problem}`);
       outcomes[index] = { status: 'rejected', reason: error.describe() };
       return undefined;
     }
     if (event.operation === 'delete') {
-      if (target.target.prune === 'Never') return undefined; // deletes are not mirrored on this target
+      if (target.prune === 'Never') return undefined; // deletes are not mirrored on this target
       return { itemIndex: index, path: placed.path, blob: null, identity: event.identity, event };
     }
-    if (!event.object) {
-      outcomes[index] = { status: 'rejected', reason: `${identityKey(event.identity)}: an upsert without an object cannot be written` };
+    if (typeof message.yaml !== 'string') {
+      outcomes[index] = { status: 'rejected', reason: `${identityKey(event.identity)}: an upsert without its rendered yaml cannot be written (messages come from the kernel's ingest)` };
       return undefined;
     }
-    return { itemIndex: index, path: placed.path, blob: encodeObject('blob', Buffer.from(renderYaml(event.object))), identity: event.identity, event };
+    return { itemIndex: index, path: placed.path, blob: encodeObject('blob', Buffer.from(message.yaml)), identity: event.identity, event };
   }
 
   /** Makes one commit for a plan if it changes anything. Returns whether a commit was made. */
@@ -265,16 +258,16 @@ export class BranchWriter {
         lines.push({ write, operation: existingBlob ? 'UPDATE' : 'CREATE' });
       }
     }
-    if (plan.kind === 'seed' && plan.target.target.prune === 'Always') {
+    if (plan.kind === 'seed' && plan.target.prune === 'Always') {
       const expected = plan.marker?.objectCount;
       const seedCount = plan.writes.length;
       if (plan.marker && !plan.marker.partial && expected === seedCount) {
         const live = new Set(plan.writes.map((w) => w.path));
-        for (const file of await this.trees.listFiles(headTree, plan.target.target.path)) {
+        for (const file of await this.trees.listFiles(headTree, plan.target.path)) {
           if (file.endsWith('.yaml') && !live.has(file)) changes.set(file, null);
         }
       } else {
-        this.options.logger.warn({ target: plan.target.target.name, expected, received: seedCount }, 'snapshot incomplete: not pruning files of objects that may still exist');
+        this.options.logger.warn({ target: plan.target.name, expected, received: seedCount }, 'snapshot incomplete: not pruning files of objects that may still exist');
       }
     }
 
@@ -316,18 +309,18 @@ export class BranchWriter {
     const cluster = plan.marker?.clusterId ?? first?.write.identity.clusterId;
     if (plan.kind === 'seed') {
       const count = plan.marker?.objectCount ?? plan.writes.length;
-      return withTrailers(renderMessage(templates.seed, { count, target: plan.target.target.name }), [], [['Cluster', cluster]]);
+      return withTrailers(renderMessage(templates.seed, { count, target: plan.target.name }), [], [['Cluster', cluster]]);
     }
     if (lines.length === 1) {
       const { write, operation } = first;
-      return withTrailers(renderMessage(templates.event, { operation, identity: write.identity, target: plan.target.target.name }), [], [
+      return withTrailers(renderMessage(templates.event, { operation, identity: write.identity, target: plan.target.name }), [], [
         ['Cluster', cluster],
         ['Resource-Version', write.event.resourceVersion],
         ['Audit-ID', write.event.auditId],
       ]);
     }
     const author = first.write.event.actor?.username ?? this.options.committer.name;
-    const subject = renderMessage(templates.group, { author, target: plan.target.target.name, count: lines.length });
+    const subject = renderMessage(templates.group, { author, target: plan.target.name, count: lines.length });
     const body = lines.map(({ write, operation }) => renderMessage(templates.event, { operation, identity: write.identity }));
     const auditIds = [...new Set(lines.map((l) => l.write.event.auditId).filter((id): id is string => Boolean(id)))];
     return withTrailers(subject, body, [['Cluster', cluster], ...auditIds.map((id): [string, string] => ['Audit-ID', id])]);

@@ -1,4 +1,4 @@
-import { apiVersionOf, type Actor, type ResourceIdentity } from '@gitops-reverser/kernel';
+import { apiVersionOf, type Actor, type ResourceIdentity } from '@gitops-reverser/contract';
 
 export type FileOperation = 'CREATE' | 'UPDATE' | 'DELETE';
 

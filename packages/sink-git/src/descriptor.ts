@@ -1,5 +1,8 @@
-import { defineAdapter, packageVersionOf } from '@gitops-reverser/kernel';
+import { defineAdapter, grError, packageVersionOf } from '@gitops-reverser/contract';
+import { GitErrorCodes } from './git-error-codes.js';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink, parseDuration } from './git-sink.js';
+import type { ProviderAuth } from './git-target.js';
+import { resolveProviderUrl } from './repo-location.js';
 
 // One source of truth for defaults: the schema fills them from DEFAULT_GIT_SINK_OPTIONS.
 const defaults = DEFAULT_GIT_SINK_OPTIONS;
@@ -35,6 +38,46 @@ export const gitSinkOptionsSchema = {
     cacheDir: { type: 'string', minLength: 1 },
     remoteTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, default: defaults.remoteTimeoutSeconds },
     pushAttempts: { type: 'integer', minimum: 1, default: defaults.pushAttempts },
+    providers: {
+      type: 'array',
+      minItems: 1,
+      'x-fix': 'list the repositories targets write to, e.g. providers: [ { name: origin, url: ./state-repo } ]',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'url'],
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, 'x-fix': 'use a DNS label, e.g. "origin"' },
+          url: { type: 'string', minLength: 1, 'x-fix': 'use a local path (./state-repo) or an http(s):// URL' },
+          allowedBranches: { type: 'array', items: { type: 'string' }, minItems: 1, default: ['**'] },
+          auth: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { username: { type: 'string' }, password: { type: 'string' }, token: { type: 'string' } },
+          },
+        },
+      },
+    },
+  },
+  required: ['providers'],
+} as const;
+
+/** `targets[].with` for this sink: where in which repository a target's files go. */
+export const gitTargetOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['provider', 'branch'],
+  properties: {
+    provider: { type: 'string', minLength: 1, 'x-fix': 'name a provider of sink.with.providers' },
+    branch: {
+      type: 'string',
+      minLength: 1,
+      pattern: '^(?!/)(?!.*//)(?!.*\\.\\.)(?!.*@\\{)[^\\s~^:?*\\[\\\\]+(?<!/)(?<!\\.lock)(?<!\\.)$',
+      'x-fix': 'use a valid git branch name, e.g. "main"',
+    },
+    path: { type: 'string', default: '', 'x-fix': 'use a relative folder inside the repository, e.g. "clusters/dev"' },
+    prune: { enum: ['Never', 'OnEvent', 'Always'], default: 'OnEvent' },
+    layout: { type: 'string', minLength: 1 },
   },
 } as const;
 
@@ -48,15 +91,24 @@ interface RawOptions {
   cacheDir?: string;
   remoteTimeoutSeconds: number;
   pushAttempts: number;
+  providers: { name: string; url: string; allowedBranches: string[]; auth?: ProviderAuth }[];
 }
 
 export default defineAdapter<'sink', RawOptions>({
-  meta: { name: '@gitops-reverser/sink-git', version: packageVersionOf(import.meta.url), slot: 'sink', kernel: '^0.1.0' },
+  meta: { name: '@gitops-reverser/sink-git', version: packageVersionOf(import.meta.url), slot: 'sink', kernel: '^0.2.0' },
   optionsSchema: gitSinkOptionsSchema,
-  create: ({ options }) =>
-    new GitSink({
+  targetOptionsSchema: gitTargetOptionsSchema,
+  create: ({ options, config }) => {
+    const names = options.providers.map((p) => p.name);
+    const twice = names.find((name, i) => names.indexOf(name) !== i);
+    if (twice) throw grError(GitErrorCodes.PROVIDER, `provider "${twice}" is defined twice in sink.with.providers`, { fix: 'give each provider a unique name' });
+    return new GitSink({
       ...DEFAULT_GIT_SINK_OPTIONS,
       ...options,
+      // Relative paths (repositories, the clone cache) are relative to the config file's folder.
+      providers: options.providers.map((p) => ({ ...p, url: resolveProviderUrl(p.url, config.baseDir) })),
+      ...(options.cacheDir ? { cacheDir: resolveProviderUrl(options.cacheDir, config.baseDir) } : {}),
       commitWindowMs: parseDuration(options.commitWindow),
-    }),
+    });
+  },
 });

@@ -14,4 +14,12 @@ export const GitErrorCodes = {
   REPO: 'GR_ERR_GIT_REPO',
   /** A provider URL the engine cannot use (e.g. ssh:// with the isomorphic-git engine). */
   UNSUPPORTED_URL: 'GR_ERR_GIT_UNSUPPORTED_URL',
+  /** A target names a provider that `sink.with.providers` does not define. */
+  PROVIDER: 'GR_ERR_GIT_PROVIDER',
+  /** A target's branch is not in its provider's allowedBranches. */
+  BRANCH_NOT_ALLOWED: 'GR_ERR_GIT_BRANCH_NOT_ALLOWED',
+  /** A target folder that is absolute, leaves the repository or points into `.git`. */
+  TARGET_PATH: 'GR_ERR_GIT_TARGET_PATH',
+  /** Two targets on one repository branch whose folders are equal or nested. */
+  TARGET_OVERLAP: 'GR_ERR_GIT_TARGET_OVERLAP',
 } as const;

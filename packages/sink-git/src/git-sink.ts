@@ -1,26 +1,26 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
-  type Counter,
-  type Gauge,
   errorText,
-  grError,
-  isRemoteUrl,
-  parsePartitionKey,
   type AdapterHealth,
   type BatchPolicy,
+  type CounterMetric,
+  type GaugeMetric,
   type Sink,
   type SinkBatch,
   type SinkContext,
   type SinkOutcome,
-} from '@gitops-reverser/kernel';
-import { BranchWriter, type WriterTarget } from './branch-writer.js';
+  type TargetConfig,
+  type TargetPlan,
+} from '@gitops-reverser/contract';
+import { BranchWriter } from './branch-writer.js';
 import { DEFAULT_MESSAGES, type Identity, type MessageTemplates } from './commit-message.js';
 import type { GitEngine } from './git-engine.js';
-import { GitErrorCodes } from './git-error-codes.js';
+import { gitTargetOptions, isGitPartition, planGitTargets, type GitPartition, type GitTarget, type ProviderConfig } from './git-target.js';
 import { IsomorphicGitEngine } from './isomorphic-git-engine.js';
 import { PathLayout } from './path-layout.js';
+import { isRemoteUrl } from './repo-location.js';
 
 export interface GitSinkOptions {
   readonly engine: 'isomorphic-git';
@@ -32,7 +32,9 @@ export interface GitSinkOptions {
   /** Email domain for actors whose username is not an email address; `{cluster}` is the cluster id. */
   readonly authorEmailDomain: string;
   readonly messages: MessageTemplates;
-  /** Where clones of remote repositories live (relative: to the config file's folder). */
+  /** Repositories targets may write to; local paths already absolute. */
+  readonly providers: readonly ProviderConfig[];
+  /** Where clones of remote repositories live (absolute). */
   readonly cacheDir?: string;
   readonly remoteTimeoutSeconds: number;
   /** How often one batch replays on a moved remote before it is retried later. */
@@ -48,20 +50,21 @@ export function parseDuration(value: number | string): number {
   return Math.round(match[2] === 's' ? amount * 1000 : match[2] === 'm' ? amount * 60_000 : amount);
 }
 
-/** Chooses the engine for a provider URL; today isomorphic-git (local paths and http/https). */
-export type EngineFactory = (input: { url: string; auth: SinkContext['config']['providers'][number]['auth']; branch: string }) => GitEngine;
+/** Chooses the engine for a partition; the default is isomorphic-git (local paths and http/https). */
+export type EngineFactory = (partition: GitPartition) => GitEngine;
 
 /**
  * The git sink: one BranchWriter per (repository, branch), created on first use. Targets sharing a
- * branch share its writer; their paths are disjoint (the config refuses nested ones).
+ * branch share its writer; their folders are disjoint (planTargets refuses nested ones).
  */
-export class GitSink implements Sink {
+export class GitSink implements Sink<GitPartition> {
   readonly batchPolicy: BatchPolicy;
-  private context: SinkContext | undefined;
+  private context: SinkContext<GitPartition> | undefined;
   private readonly writers = new Map<string, BranchWriter>();
+  private readonly layouts = new Map<string, PathLayout>();
   private stopped = false;
   private metrics:
-    | { commits: Counter<'partition' | 'kind'>; pushes: Counter<'partition' | 'result'>; remoteOk: Gauge<'partition'>; pending: Gauge<'partition'> }
+    | { commits: CounterMetric<'partition' | 'kind'>; pushes: CounterMetric<'partition' | 'result'>; remoteOk: GaugeMetric<'partition'>; pending: GaugeMetric<'partition'> }
     | undefined;
 
   constructor(
@@ -71,7 +74,12 @@ export class GitSink implements Sink {
     this.batchPolicy = { windowMs: options.commitWindowMs, maxBytes: options.commitMaxBytes };
   }
 
-  async start(context: SinkContext): Promise<void> {
+  planTargets(targets: readonly TargetConfig[]): TargetPlan<GitPartition> {
+    // An injected engine may reach more than http(s) (tests, other engines): let it decide at open.
+    return planGitTargets(targets, this.options.providers, (url) => this.engineFactory !== undefined || /^https?:\/\//i.test(url));
+  }
+
+  async start(context: SinkContext<GitPartition>): Promise<void> {
     this.context = context;
     const metrics = context.metrics;
     this.metrics = {
@@ -80,21 +88,16 @@ export class GitSink implements Sink {
       remoteOk: metrics.gauge('git_remote_ok', '1 when the last write/push of the partition succeeded, 0 while it is failing.', ['partition']),
       pending: metrics.gauge('git_pending_commits', 'Commits made locally and not yet pushed.', ['partition']),
     };
-    // Refuse unusable providers and layouts now, not at the first event.
-    for (const route of context.routes.routes()) {
-      if (isRemoteUrl(route.provider.url) && !/^https?:\/\//i.test(route.provider.url) && !this.engineFactory) {
-        throw grError(GitErrorCodes.UNSUPPORTED_URL, `provider "${route.provider.name}" uses ${route.provider.url}, which the isomorphic-git engine cannot reach (http and https only)`, {
-          fix: 'use an https:// URL with a token, or a local path',
-        });
-      }
-      new PathLayout(route.target.layout);
-    }
   }
 
-  async apply(batch: SinkBatch): Promise<readonly SinkOutcome[]> {
+  async apply(batch: SinkBatch<GitPartition>): Promise<readonly SinkOutcome[]> {
     if (this.stopped) return batch.items.map(() => ({ status: 'retry', reason: 'the git sink is stopping' }));
+    const partition = batch.partition;
+    if (!isGitPartition(partition)) {
+      return batch.items.map(() => ({ status: 'rejected', reason: `no target writes to ${partition.key} any more (removed by a config reload)` }));
+    }
     try {
-      return await this.writer(batch.partitionKey).apply(batch.items);
+      return await this.writer(partition).apply(batch.items);
     } catch (error) {
       return batch.items.map(() => ({ status: 'retry', reason: errorText(error) }));
     }
@@ -110,6 +113,7 @@ export class GitSink implements Sink {
 
   health(): AdapterHealth {
     if (this.stopped) return { state: 'stopped' };
+    if (!this.context) return { state: 'starting' };
     const failing = [...this.writers.entries()].filter(([, w]) => !w.status.ok);
     if (failing.length === 0) return { state: 'ready', details: { partitions: this.writers.size } };
     return {
@@ -119,69 +123,65 @@ export class GitSink implements Sink {
     };
   }
 
-  private writer(partitionKey: string): BranchWriter {
-    const existing = this.writers.get(partitionKey);
+  /** The targets of one partition now (read per batch, so a reload takes effect). */
+  private targetsOf(partitionKey: string): ReadonlyMap<string, GitTarget> {
+    const current = new Map<string, GitTarget>();
+    for (const planned of this.context?.targets() ?? []) {
+      if (planned.partition.key !== partitionKey) continue;
+      const options = gitTargetOptions(planned.target);
+      const template = options.layout ?? '';
+      let layout = this.layouts.get(template);
+      if (!layout) {
+        layout = new PathLayout(options.layout);
+        this.layouts.set(template, layout);
+      }
+      current.set(planned.target.name, { name: planned.target.name, path: options.path, prune: options.prune, layout });
+    }
+    return current;
+  }
+
+  private writer(partition: GitPartition): BranchWriter {
+    const existing = this.writers.get(partition.key);
     if (existing) return existing;
     const context = this.context;
     if (!context) throw new Error('the git sink was not started');
-    const routes = context.routes.routes().filter((r) => r.partitionKey === partitionKey);
-    const first = routes[0];
-    if (!first) throw new Error(`no target is configured for ${partitionKey}`);
-    const { branch } = parsePartitionKey(partitionKey);
-    const engine = this.engineFactory
-      ? this.engineFactory({ url: first.provider.url, auth: first.provider.auth, branch })
-      : this.defaultEngine(first.provider.url, first.provider.auth, branch);
+    const engine = this.engineFactory ? this.engineFactory(partition) : this.defaultEngine(partition);
     const metrics = this.metrics;
-    const layouts = new Map<string, PathLayout>();
+    const key = partition.key;
     const writer = new BranchWriter({
       engine,
-      branch,
-      partitionKey,
-      targets: () => {
-        const current = new Map<string, WriterTarget>();
-        for (const route of context.routes.routes()) {
-          if (route.partitionKey !== partitionKey) continue;
-          const template = route.target.layout ?? '';
-          let layout = layouts.get(template);
-          if (!layout) {
-            layout = new PathLayout(route.target.layout);
-            layouts.set(template, layout);
-          }
-          current.set(route.target.name, { target: route.target, layout });
-        }
-        return current;
-      },
+      branch: partition.branch,
+      partitionKey: key,
+      targets: () => this.targetsOf(key),
       committer: this.options.committer,
       messages: this.options.messages,
       authorEmailDomain: this.options.authorEmailDomain,
       grouping: this.options.commitWindowMs > 0,
       pushAttempts: this.options.pushAttempts,
-      logger: context.logger.child({ partition: partitionKey }),
-      onCommit: (kind) => metrics?.commits.inc({ partition: partitionKey, kind }),
-      onPush: (result) => metrics?.pushes.inc({ partition: partitionKey, result }),
+      logger: context.logger.child({ partition: key }),
+      onCommit: (kind) => metrics?.commits.inc({ partition: key, kind }),
+      onPush: (result) => metrics?.pushes.inc({ partition: key, result }),
       onRemoteState: (ok, pending) => {
-        metrics?.remoteOk.set({ partition: partitionKey }, ok ? 1 : 0);
-        metrics?.pending.set({ partition: partitionKey }, pending);
+        metrics?.remoteOk.set({ partition: key }, ok ? 1 : 0);
+        metrics?.pending.set({ partition: key }, pending);
       },
     });
-    this.writers.set(partitionKey, writer);
+    this.writers.set(key, writer);
     return writer;
   }
 
-  private defaultEngine(url: string, auth: SinkContext['config']['providers'][number]['auth'], branch: string): GitEngine {
+  private defaultEngine(partition: GitPartition): GitEngine {
+    const { url, auth } = partition.provider;
     const timeoutMs = this.options.remoteTimeoutSeconds * 1000;
-    if (!isRemoteUrl(url)) return new IsomorphicGitEngine({ gitdir: url, initialBranch: branch, timeoutMs });
-    const config = this.context?.config;
-    const base = this.options.cacheDir
-      ? isAbsolute(this.options.cacheDir) ? this.options.cacheDir : resolve(config?.baseDir ?? process.cwd(), this.options.cacheDir)
-      : join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'gitops-reverser', 'repos');
+    if (!isRemoteUrl(url)) return new IsomorphicGitEngine({ gitdir: url, initialBranch: partition.branch, timeoutMs });
+    const base = this.options.cacheDir ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'gitops-reverser', 'repos');
     // One clone per repository URL (credentials stripped), shared by its branches.
     const key = createHash('sha256').update(url.replace(/\/\/[^@/]*@/, '//')).digest('hex').slice(0, 16);
-    return new IsomorphicGitEngine({ url, ...(auth ? { auth } : {}), gitdir: join(base, `${key}.git`), initialBranch: branch, timeoutMs });
+    return new IsomorphicGitEngine({ url, ...(auth ? { auth } : {}), gitdir: join(base, `${key}.git`), initialBranch: partition.branch, timeoutMs });
   }
 }
 
-export const DEFAULT_GIT_SINK_OPTIONS: GitSinkOptions = {
+export const DEFAULT_GIT_SINK_OPTIONS: Omit<GitSinkOptions, 'providers'> = {
   engine: 'isomorphic-git',
   commitWindowMs: 0,
   commitMaxBytes: 1 << 20,

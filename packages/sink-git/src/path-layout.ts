@@ -1,4 +1,4 @@
-import { CLUSTER_SCOPE_KEY, grError, type ResourceIdentity } from '@gitops-reverser/kernel';
+import { CLUSTER_SCOPE_KEY, grError, type ResourceIdentity } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
 
 /** The default file layout inside a target folder. `{groupPath}` is "group/" or "" for the core group. */

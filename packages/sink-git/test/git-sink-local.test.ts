@@ -18,9 +18,9 @@ rules: [ { target: live, resources: ["*"] } ${extra.rules ?? ''} ]
 `,
     dir,
   );
-  const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, ...extra.options });
-  const partition = context.routes.route('live')?.partitionKey as string;
-  const apply = (...messages: Parameters<typeof items>) => sink.apply({ partitionKey: partition, items: items(...messages) });
+  const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers, ...extra.options });
+  const partition = context.partition('live');
+  const apply = (...messages: Parameters<typeof items>) => sink.apply({ partition, items: items(...messages) });
   return { dir, repo, sink, context, partition, apply, start: () => sink.start(context) };
 }
 
@@ -85,11 +85,11 @@ describe('git sink on a local repository', () => {
     expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('clusters/dev/default/configmaps/ok.yaml');
   });
 
-  it('refuses an unsafe layout template when it starts', async () => {
-    const traversal = setup({ targets: '  - { name: bad, provider: origin, branch: main, path: bad, layout: "../{name}.yaml" }', rules: ', { target: bad, resources: ["*"] }' });
-    await expect(traversal.start()).rejects.toMatchObject({ code: 'GR_ERR_GIT_LAYOUT' });
-    const unknown = setup({ targets: '  - { name: bad, provider: origin, branch: main, path: bad, layout: "{nmae}.yaml" }', rules: ', { target: bad, resources: ["*"] }' });
-    await expect(unknown.start()).rejects.toThrow(/unknown placeholder \{nmae\}/);
+  it('refuses an unsafe layout template when planning targets', async () => {
+    const traversal = setup({ targets: '  - { name: bad, provider: origin, branch: main, path: bad, layout: "../{name}.yaml" }' });
+    expect(traversal.context.plan.problems).toEqual([expect.objectContaining({ target: 'bad', path: 'with.layout', code: 'GR_ERR_GIT_LAYOUT' })]);
+    const unknown = setup({ targets: '  - { name: bad, provider: origin, branch: main, path: bad, layout: "{nmae}.yaml" }' });
+    expect(unknown.context.plan.problems[0]?.message).toMatch(/unknown placeholder \{nmae\}/);
   });
 
   it('writes the actor as author, derives an email when the username is not one, and trailers', async () => {
@@ -187,9 +187,9 @@ describe('git sink on a local repository', () => {
     execGit(repo, 'add', 'README.md');
     execGit(repo, 'commit', '--quiet', '-m', 'initial');
     const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: ./state-repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: clusters/dev } ]\nrules: [ { target: live, resources: ["*"] } ]\n', dir);
-    const sink = new GitSink(DEFAULT_GIT_SINK_OPTIONS);
+    const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers });
     await sink.start(context);
-    await sink.apply({ partitionKey: context.routes.route('live')?.partitionKey as string, items: items(change('in-place')) });
+    await sink.apply({ partition: context.partition('live'), items: items(change('in-place')) });
     expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['README.md', 'clusters/dev/default/configmaps/in-place.yaml']);
     expect(log(repo, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/in-place', 'initial']);
     git(repo, 'fsck', '--strict');
@@ -203,10 +203,12 @@ describe('git sink on a local repository', () => {
     expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['clusters/dev/default/configmaps/a.yaml', 'infra/default/configmaps/b.yaml']);
   });
 
-  it('refuses an ssh URL at start: the isomorphic-git engine speaks http(s) only', async () => {
+  it('refuses an ssh URL when planning targets: the isomorphic-git engine speaks http(s) only', async () => {
     const dir = tempDir();
     const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: "git@github.com:org/state.git" } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n', dir);
-    await expect(new GitSink(DEFAULT_GIT_SINK_OPTIONS).start(context)).rejects.toMatchObject({ code: 'GR_ERR_GIT_UNSUPPORTED_URL', fix: expect.stringContaining('https://') });
+    const plan = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers }).planTargets(context.targetConfigs);
+    expect(plan.partitions.size).toBe(0);
+    expect(plan.problems).toEqual([expect.objectContaining({ target: 'live', path: 'with.provider', code: 'GR_ERR_GIT_UNSUPPORTED_URL', fix: expect.stringContaining('https://') })]);
   });
 
   it('retries after a failed local write and reports healthy again once writing works', async () => {
@@ -214,7 +216,7 @@ describe('git sink on a local repository', () => {
     const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: ./repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n', dir);
     let failNext = true;
     // The real engine on a real repository, with one write made to fail (a full disk, say).
-    const sink = new GitSink(DEFAULT_GIT_SINK_OPTIONS, ({ url, branch }) => {
+    const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers }, ({ provider: { url }, branch }) => {
       const engine = new IsomorphicGitEngine({ gitdir: url, initialBranch: branch, timeoutMs: 1000 });
       const writeObjects = engine.writeObjects.bind(engine);
       engine.writeObjects = async (objects) => {
@@ -227,11 +229,11 @@ describe('git sink on a local repository', () => {
       return engine;
     });
     await sink.start(context);
-    const partitionKey = context.routes.route('live')?.partitionKey as string;
-    const first = await sink.apply({ partitionKey, items: items(change('a', { target: 'live' })) });
+    const partitionKey = context.partition('live');
+    const first = await sink.apply({ partition: partitionKey, items: items(change('a', { target: 'live' })) });
     expect(first[0]).toMatchObject({ status: 'retry', reason: expect.stringContaining('ENOSPC') });
     expect(sink.health()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('ENOSPC') });
-    expect(await sink.apply({ partitionKey, items: items(change('a', { target: 'live' })) })).toEqual([{ status: 'applied' }]);
+    expect(await sink.apply({ partition: partitionKey, items: items(change('a', { target: 'live' })) })).toEqual([{ status: 'applied' }]);
     expect(sink.health().state).toBe('ready');
     expect(log(join(dir, 'repo'), 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/a']);
   });

@@ -31,9 +31,9 @@ rules: [ { target: live, resources: ["*"] } ]
 `,
     dir,
   );
-  const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, cacheDir: join(dir, 'cache'), remoteTimeoutSeconds: 5, pushAttempts: 5 });
-  const partition = context.routes.route('live')?.partitionKey as string;
-  const apply = (...messages: Parameters<typeof items>) => sink.apply({ partitionKey: partition, items: items(...messages) });
+  const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers, cacheDir: join(dir, 'cache'), remoteTimeoutSeconds: 5, pushAttempts: 5 });
+  const partition = context.partition('live');
+  const apply = (...messages: Parameters<typeof items>) => sink.apply({ partition, items: items(...messages) });
   return { dir, sink, context, apply, remote: server.repoPath('state') };
 }
 
@@ -138,20 +138,20 @@ describe('git sink against a smart-HTTP server (git http-backend)', () => {
 
   it('after a crash, finds commits it had not pushed, replays them on the moved remote and pushes', async () => {
     const { dir, context, remote } = setup();
-    const options = { ...DEFAULT_GIT_SINK_OPTIONS, cacheDir: join(dir, 'cache'), remoteTimeoutSeconds: 5 };
-    const partitionKey = context.routes.route('live')?.partitionKey as string;
+    const options = { ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers, cacheDir: join(dir, 'cache'), remoteTimeoutSeconds: 5 };
+    const partitionKey = context.partition('live');
     const first = new GitSink(options);
     await first.start(context);
-    await first.apply({ partitionKey, items: items(change('pushed')) });
+    await first.apply({ partition: partitionKey, items: items(change('pushed')) });
     await server.stop();
-    await first.apply({ partitionKey, items: items(change('unpushed-1'), change('unpushed-2')) });
+    await first.apply({ partition: partitionKey, items: items(change('unpushed-1'), change('unpushed-2')) });
     // "crash": the first sink is gone; meanwhile someone else pushed.
     await server.start();
     const clone = await foreignClone(dir);
     await foreignCommit(clone, 'notes.txt', 'n\n');
     const second = new GitSink(options);
     await second.start(context);
-    expect(await second.apply({ partitionKey, items: items(change('next')) })).toEqual([{ status: 'applied' }]);
+    expect(await second.apply({ partition: partitionKey, items: items(change('next')) })).toEqual([{ status: 'applied' }]);
     expect(log(remote, 'main', '%s')).toEqual([
       '[CREATE] v1/configmaps/default/next',
       '[CREATE] v1/configmaps/default/unpushed-2',

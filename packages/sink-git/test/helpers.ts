@@ -2,19 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  KernelMetrics,
-  parseConfig,
-  RouteTable,
-  silentLogger,
-  type Actor,
-  type BusMessage,
-  type ChangeEvent,
-  type GitopsReverserConfig,
-  type KubeObject,
-  type SinkContext,
-  type SinkItem,
-} from '@gitops-reverser/kernel';
+import { parse } from 'yaml';
+import type { Actor, BusMessage, ChangeEvent, KubeObject, SinkContext, SinkItem, TargetConfig, TargetPlan } from '@gitops-reverser/contract';
+import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
+import { planGitTargets, type GitPartition, type ProviderConfig } from '../src/index.js';
+import { resolveProviderUrl } from '../src/repo-location.js';
 
 export function tempDir(prefix = 'gr-sink-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -25,10 +17,37 @@ export function git(repo: string, ...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
 }
 
-export function contextFor(yaml: string, baseDir: string): SinkContext & { config: GitopsReverserConfig } {
-  const config = parseConfig(yaml, join(baseDir, 'config.yaml'), { env: process.env });
-  const routes = new RouteTable(config.rules, config.targets, config.providers);
-  return { config, routes, logger: silentLogger(), metrics: new KernelMetrics() };
+export interface GitTestContext extends SinkContext<GitPartition> {
+  /** Providers with local paths resolved, for `new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers })`. */
+  readonly providers: ProviderConfig[];
+  readonly targetConfigs: TargetConfig[];
+  readonly plan: TargetPlan<GitPartition>;
+  /** The partition planned for a target. */
+  partition(target: string): GitPartition;
+}
+
+/**
+ * A sink context from a short YAML of providers and targets (target keys as in `targets[].with`),
+ * planned the way the kernel plans them: what the git sink sees at run time.
+ */
+export function contextFor(yaml: string, baseDir: string): GitTestContext {
+  // ${VAR} from the environment, as the kernel expands config values.
+  const doc = parse(yaml.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => process.env[name] ?? '')) as {
+    providers: { name: string; url: string; allowedBranches?: string[]; auth?: ProviderConfig['auth'] }[];
+    targets: { name: string; provider: string; branch: string; path?: string; prune?: string; layout?: string }[];
+  };
+  const providers: ProviderConfig[] = doc.providers.map((p) => ({ name: p.name, url: resolveProviderUrl(p.url, baseDir), allowedBranches: p.allowedBranches ?? ['**'], ...(p.auth ? { auth: p.auth } : {}) }));
+  const targetConfigs: TargetConfig[] = doc.targets.map(({ name, ...options }, i) => ({ name, with: { path: '', prune: 'OnEvent', ...options }, keyPath: `targets[${i}]` }));
+  const plan = planGitTargets(targetConfigs, providers, () => true);
+  return {
+    providers,
+    targetConfigs,
+    plan,
+    partition: (target) => plan.partitions.get(target) as GitPartition,
+    logger: silentLogger(),
+    metrics: new KernelMetrics(),
+    targets: () => targetConfigs.flatMap((target) => (plan.partitions.has(target.name) ? [{ target, partition: plan.partitions.get(target.name) as GitPartition }] : [])),
+  };
 }
 
 export interface ChangeOptions {
@@ -67,7 +86,8 @@ export function change(name: string, options: ChangeOptions = {}): BusMessage {
     ...(options.auditId ? { auditId: options.auditId } : {}),
     ...(options.snapshotId ? { snapshotId: options.snapshotId } : {}),
   };
-  return { kind: 'change', target: options.target ?? 'live', event };
+  // The kernel renders every upsert once and sends the text along.
+  return { kind: 'change', target: options.target ?? 'live', event, ...(event.object ? { yaml: renderYaml(event.object) } : {}) };
 }
 
 export function marker(snapshotId: string, objectCount: number, target = 'live'): BusMessage {

@@ -40,13 +40,12 @@ try {
   writeFileSync(kubeconfig, plane.kubeconfigText('admin'));
   const repo = join(dir, 'ours');
   const config = parseConfig(
-    `cluster: { id: bench, kubeconfig: ${kubeconfig} }
+    `apiVersion: gitops-reverser/v1alpha2
 server: { enabled: false }
-sources: [ { use: "@gitops-reverser/source-informer" } ]
+sources: [ { use: "@gitops-reverser/source-informer", cluster: bench, with: { kubeconfig: ${kubeconfig} } } ]
 bus: { use: "@gitops-reverser/bus-memory" }
-sink: { use: "@gitops-reverser/sink-git", with: { commitWindow: 0 } }
-providers: [ { name: origin, url: ${repo} } ]
-targets: [ { name: live, provider: origin, branch: main, path: clusters/bench } ]
+sink: { use: "@gitops-reverser/sink-git", with: { commitWindow: 0, providers: [ { name: origin, url: ${repo} } ] } }
+targets: [ { name: live, with: { provider: origin, branch: main, path: clusters/bench } } ]
 rules: [ { target: live, scope: Namespaced, namespaces: [${NAMESPACE}], resources: [configmaps] } ]
 `,
     join(dir, 'config.yaml'),

@@ -1,4 +1,5 @@
-import { defineAdapter, packageVersionOf } from '@gitops-reverser/kernel';
+import { isAbsolute, resolve } from 'node:path';
+import { defineAdapter, packageVersionOf } from '@gitops-reverser/contract';
 import { DEFAULT_EXCLUDED_RESOURCES } from './discovery.js';
 import { InformerSource, type InformerSourceOptions } from './informer-source.js';
 
@@ -6,6 +7,8 @@ export const informerOptionsSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    kubeconfig: { type: 'string', minLength: 1, 'x-fix': 'the path of a kubeconfig file, relative to the config file; leave it out in a pod to use its service account' },
+    context: { type: 'string', minLength: 1 },
     excludeResources: {
       type: 'array',
       items: { type: 'string', minLength: 1 },
@@ -20,7 +23,11 @@ export const informerOptionsSchema = {
 } as const;
 
 export default defineAdapter<'source', InformerSourceOptions>({
-  meta: { name: '@gitops-reverser/source-informer', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.1.0' },
+  meta: { name: '@gitops-reverser/source-informer', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.2.0' },
   optionsSchema: informerOptionsSchema,
-  create: ({ options }) => new InformerSource(options),
+  create: ({ options, config }) =>
+    new InformerSource({
+      ...options,
+      ...(options.kubeconfig ? { kubeconfig: isAbsolute(options.kubeconfig) ? options.kubeconfig : resolve(config.baseDir, options.kubeconfig) } : {}),
+    }),
 });

@@ -1,4 +1,4 @@
-import type { Logger, RuleConfig } from '@gitops-reverser/kernel';
+import { ruleMatchesType, type Logger, type RuleConfig } from '@gitops-reverser/contract';
 import type { KubeClient } from './kube-client.js';
 
 /** A type the API server serves, from discovery. */
@@ -109,9 +109,10 @@ export function resolveWatches(rules: readonly RuleConfig[], discovery: Discover
           if (served.group !== group.name || served.version !== version) continue;
           if (served.resource.includes('/')) continue;
           if (!served.verbs.includes('list') || !served.verbs.includes('watch')) continue;
-          if ((rule.scope === 'Namespaced') !== served.namespaced) continue;
-          const wildcard = rule.resources.includes('*');
-          if (!(wildcard ? !excludedSet.has(resourceKey(served)) : rule.resources.includes(served.resource))) continue;
+          // The same matcher the kernel routes with, so a watch never disagrees with routing.
+          if (!ruleMatchesType(rule, served)) continue;
+          // "*" skips excluded types; a rule that names one explicitly still gets it.
+          if (!rule.resources.includes(served.resource) && excludedSet.has(resourceKey(served))) continue;
           const key = resourceKey(served);
           let entry = byType.get(key);
           if (!entry) {

@@ -1,20 +1,25 @@
 import {
-  type Counter,
+  backoffDelayMs,
+  type CounterMetric,
   errorText,
-  type Gauge,
+  type GaugeMetric,
   grError,
   type AdapterHealth,
   type Logger,
   type Selection,
   type Source,
   type SourceContext,
-} from '@gitops-reverser/kernel';
+} from '@gitops-reverser/contract';
 import { discover, resolveWatches, watchKey, type WatchSpec } from './discovery.js';
 import { InformerErrorCodes } from './informer-error-codes.js';
 import { KubeClient } from './kube-client.js';
 import { ResourceWatcher } from './resource-watcher.js';
 
 export interface InformerSourceOptions {
+  /** Path of a kubeconfig (absolute); undefined: the pod's service account in a pod, else the default kubeconfig. */
+  readonly kubeconfig?: string;
+  /** Context of the kubeconfig to use; undefined: its current context. */
+  readonly context?: string;
   /** Types a `*` rule skips (`resource` or `resource.group`); replaces the default list. */
   readonly excludeResources: readonly string[];
   /** Discovery runs again this often (and shortly after any CRD change). */
@@ -44,14 +49,14 @@ export class InformerSource implements Source {
   private started = false;
   private stopped = false;
   private lastDiscoveryError: string | undefined;
-  private metrics: { watches: Gauge<'state'>; relists: Counter<'resource'>; watchStarts: Counter<'resource'> } | undefined;
+  private metrics: { watches: GaugeMetric<'state'>; relists: CounterMetric<'resource'>; watchStarts: CounterMetric<'resource'> } | undefined;
 
   constructor(private readonly options: InformerSourceOptions) {}
 
   async start(context: SourceContext): Promise<void> {
     this.context = context;
     this.logger = context.logger;
-    this.client = KubeClient.load({ ...(context.config.cluster.kubeconfig ? { kubeconfig: context.config.cluster.kubeconfig } : {}), ...(context.config.cluster.context ? { context: context.config.cluster.context } : {}) });
+    this.client = KubeClient.load({ ...(this.options.kubeconfig ? { kubeconfig: this.options.kubeconfig } : {}), ...(this.options.context ? { context: this.options.context } : {}) });
     const metrics = context.metrics;
     this.metrics = {
       watches: metrics.gauge('informer_watches', 'List+watch loops by state: watching, forbidden, failing, gone.', ['state']),
@@ -103,7 +108,7 @@ export class InformerSource implements Source {
   /** The API server was not reachable at start: keep trying; /readyz says "starting" meanwhile. */
   private async retryFirstSeed(targets: readonly string[]): Promise<void> {
     for (let attempt = 1; !this.stopped; attempt++) {
-      await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5))).unref());
+      await new Promise((r) => setTimeout(r, backoffDelayMs(attempt, { baseMs: 1000 })).unref());
       if (this.stopped) return;
       if (await this.serialized(() => this.reconcile(this.selection(), targets))) {
         this.started = true;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
-import { grError } from '@gitops-reverser/kernel';
+import { grError } from '@gitops-reverser/contract';
 import { InformerErrorCodes } from './informer-error-codes.js';
 
 /** A Kubernetes API answer that was not a success, with its HTTP status and Status reason. */

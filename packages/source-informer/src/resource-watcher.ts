@@ -1,4 +1,4 @@
-import { errorText, grError, identityOf, type ChangeEvent, type KubeObject, type Logger } from '@gitops-reverser/kernel';
+import { backoffDelayMs, errorText, grError, identityOf, type ChangeEvent, type KubeObject, type Logger } from '@gitops-reverser/contract';
 import type { ServedResource, WatchSpec } from './discovery.js';
 import { InformerErrorCodes } from './informer-error-codes.js';
 import { KubeApiError, type KubeClient, type WatchEvent } from './kube-client.js';
@@ -138,7 +138,7 @@ export class ResourceWatcher {
 
   private async loop(): Promise<void> {
     let failures = 0;
-    const backoff = () => sleep(Math.min(30_000, 500 * 2 ** Math.min(failures++, 6)) * (0.8 + Math.random() * 0.4), this.abort.signal);
+    const backoff = () => sleep(backoffDelayMs(++failures), this.abort.signal);
     while (!this.abort.signal.aborted) {
       try {
         if (!this.resourceVersion) {

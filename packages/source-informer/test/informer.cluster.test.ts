@@ -24,14 +24,17 @@ function setup(rules: string, options: { user?: 'admin' | 'reader'; kubeServer?:
   const dir = tempDir();
   const name = `state-${repoCounter++}`;
   server.createRepo(name);
-  const yaml = `cluster: { id: e2e, kubeconfig: ${kubeconfig(dir, options.user ?? 'admin', options.kubeServer)} }
-server: { port: 0, host: 127.0.0.1 }
+  const yaml = `apiVersion: gitops-reverser/v1alpha2
+server: { port: 0, host: 127.0.0.1, enabled: true }
 shutdown: { timeoutSeconds: 10 }
-sources: [ { use: "@gitops-reverser/source-informer", with: { rediscoverySeconds: 30 ${options.informer ?? ''} } } ]
+sources: [ { use: "@gitops-reverser/source-informer", cluster: e2e, with: { kubeconfig: ${kubeconfig(dir, options.user ?? 'admin', options.kubeServer)}, rediscoverySeconds: 30 ${options.informer ?? ''} } } ]
 bus: { use: "@gitops-reverser/bus-memory" }
-sink: { use: "@gitops-reverser/sink-git", with: { cacheDir: ${dir}/cache } }
-providers: [ { name: origin, url: "${server.url(name)}", auth: { username: bot, password: pw } } ]
-targets: [ { name: live, provider: origin, branch: main, path: ${options.targetPath ?? 'clusters/e2e'}${options.prune ? `, prune: ${options.prune}` : ''} } ]
+sink:
+  use: "@gitops-reverser/sink-git"
+  with:
+    cacheDir: ${dir}/cache
+    providers: [ { name: origin, url: "${server.url(name)}", auth: { username: bot, password: pw } } ]
+targets: [ { name: live, with: { provider: origin, branch: main, path: ${options.targetPath ?? 'clusters/e2e'}${options.prune ? `, prune: ${options.prune}` : ''} } } ]
 rules:
 ${rules}
 `;

@@ -1,4 +1,4 @@
-import type { RuleConfig } from '@gitops-reverser/kernel';
+import type { RuleConfig } from '@gitops-reverser/contract';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EXCLUDED_RESOURCES, resolveWatches, watchKey, type DiscoveryResult, type ServedResource } from '../src/index.js';
 
@@ -23,7 +23,7 @@ const discovery: DiscoveryResult = {
     served('example.com', 'v1beta1', 'widgets', true),
   ],
 };
-const rule = (r: Partial<RuleConfig>): RuleConfig => ({ target: 't', scope: 'Namespaced', namespaces: [], apiGroups: [], apiVersions: [], resources: ['*'], operations: [], keyPath: 'rules[0]', ...r });
+const rule = (r: Partial<RuleConfig>): RuleConfig => ({ target: 't', scope: 'Namespaced', clusters: [], namespaces: [], apiGroups: [], apiVersions: [], resources: ['*'], operations: [], keyPath: 'rules[0]', ...r });
 const keys = (rules: RuleConfig[]) => resolveWatches(rules, discovery, DEFAULT_EXCLUDED_RESOURCES).map(watchKey).sort();
 
 describe('resolveWatches', () => {

@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
 import type { GitopsReverserConfig } from '../config/config-types.js';
 import { loadConfigFile } from '../config/load-config.js';
-import { ErrorCodes, errorText, isGitopsReverserError } from '../errors.js';
-import { loadAdapters } from '../plugin/load-adapters.js';
+import { errorText, isGitopsReverserError } from '@gitops-reverser/contract';
+import { ErrorCodes } from '../errors.js';
+import { assemble } from '../assembly/assemble.js';
 import { KERNEL_VERSION } from '../plugin/kernel-version.js';
-import { createLogger } from '../runtime/logger.js';
+import { createLogger, silentLogger } from '../runtime/logger.js';
+import { KernelMetrics } from '../runtime/metrics.js';
 import { Runtime } from '../runtime/runtime.js';
 
 const USAGE = `gitops-reverser ${KERNEL_VERSION}: live Kubernetes state as clean YAML in git
@@ -78,33 +80,36 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }
 }
 
+/** Loads, creates and checks every adapter and lets the sink plan the targets, exactly as `run` would; starts nothing. */
+async function assembled(config: GitopsReverserConfig) {
+  return assemble(config, { logger: silentLogger(), metrics: new KernelMetrics() });
+}
+
 async function validate(config: GitopsReverserConfig, io: CliIo): Promise<number> {
-  const adapters = await loadAdapters(config);
+  const assembly = await assembled(config);
+  const clusters = [...new Set(assembly.sources.map((s) => s.cluster))];
+  const partitions = new Set([...assembly.plan.partitions.values()].map((p) => p.key));
   io.stdout(
     `${config.configFile}: valid\n` +
-      `  cluster ${config.cluster.id}; ${config.sources.length} source(s), ${config.normalizers.length} extra normalizer(s), ` +
-      `bus ${adapters.bus?.descriptor.meta.name}, sink ${adapters.sink?.descriptor.meta.name}; ` +
-      `${config.providers.length} provider(s), ${config.targets.length} target(s), ${config.rules.length} rule(s)\n`,
+      `  ${assembly.sources.length} source(s) for cluster(s) ${clusters.join(', ')}; ${assembly.normalizers.length} extra normalizer(s); ` +
+      `bus ${assembly.bus.name}; sink ${assembly.sink.name}; ` +
+      `${assembly.targets.length} target(s) in ${partitions.size} partition(s); ${config.rules.length} rule(s)\n`,
   );
   return 0;
 }
 
 async function plugins(config: GitopsReverserConfig, io: CliIo): Promise<number> {
-  const adapters = await loadAdapters(config);
-  const rows = [
-    ...adapters.sources,
-    ...adapters.normalizers,
-    ...(adapters.bus ? [adapters.bus] : []),
-    ...(adapters.sink ? [adapters.sink] : []),
-  ].map((adapter) => [
-    adapter.ref.keyPath,
+  const assembly = await assembled(config);
+  const rows = [...assembly.sources, ...assembly.normalizers, assembly.bus, assembly.sink].map((adapter) => [
+    adapter.keyPath,
     adapter.slot,
-    adapter.descriptor.meta.name,
-    adapter.module.packageVersion ?? adapter.descriptor.meta.version,
-    `kernel ${adapter.descriptor.meta.kernel}`,
-    adapter.module.file,
+    adapter.name,
+    adapter.packageName ?? '-',
+    adapter.version ?? '-',
+    adapter.kernelRange ? `kernel ${adapter.kernelRange}` : '-',
+    adapter.file ?? '(given in code)',
   ]);
-  const header = ['KEY', 'SLOT', 'ADAPTER', 'VERSION', 'NEEDS', 'FILE'];
+  const header = ['KEY', 'SLOT', 'NAME', 'PACKAGE', 'VERSION', 'NEEDS', 'FILE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd();
   io.stdout(`kernel ${KERNEL_VERSION}\n${line(header)}\n${rows.map(line).join('\n')}\n`);
@@ -116,7 +121,8 @@ async function run(config: GitopsReverserConfig, io: CliIo): Promise<number> {
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: errorText(reason) }, `unhandled rejection (kept running): ${errorText(reason)}`);
   });
-  const runtime = await Runtime.create(config, { logger });
+  // The CLI serves /healthz /readyz /metrics unless the config says server.enabled: false.
+  const runtime = await Runtime.create(config, { logger, serve: config.server.enabled ?? true });
   await runtime.start();
 
   return await new Promise<number>((resolve) => {

@@ -1,4 +1,5 @@
-import { ErrorCodes, GitopsReverserError } from '../errors.js';
+import { GitopsReverserError } from '@gitops-reverser/contract';
+import { ErrorCodes } from '../errors.js';
 
 /** One thing wrong with a config file, located by key path (and line, when known). */
 export interface ConfigProblem {

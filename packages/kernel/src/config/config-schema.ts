@@ -1,19 +1,10 @@
+import { CONFIG_API_VERSION } from './config-types.js';
+
 /**
  * JSON Schema of the config file as written by users (before defaults and env expansion).
  * This is the public contract: names here are kept; new optional fields may be added.
  * `x-fix` holds the hint shown when a value fails the schema.
  */
-const adapterRef = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['use'],
-  properties: {
-    use: { type: 'string', minLength: 1, 'x-fix': 'name an npm package (e.g. "@gitops-reverser/bus-memory") or a path starting with ./' },
-    with: { type: 'object', 'x-fix': 'adapter options go in a mapping under `with:`' },
-  },
-} as const;
-
-const stringList = { type: 'array', items: { type: 'string' } } as const;
 const nameField = {
   type: 'string',
   pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
@@ -21,21 +12,32 @@ const nameField = {
   'x-fix': 'use lowercase letters, digits and "-" (a DNS label), e.g. "origin"',
 } as const;
 
+const adapterRefProperties = {
+  use: { type: 'string', minLength: 1, 'x-fix': 'name an npm package (e.g. "@gitops-reverser/bus-memory") or a path starting with ./' },
+  with: { type: 'object', 'x-fix': 'adapter options go in a mapping under `with:`' },
+  name: { ...nameField, 'x-fix': 'an instance name is a DNS label, e.g. "prod-informer"' },
+} as const;
+
+const adapterRef = { type: 'object', additionalProperties: false, required: ['use'], properties: adapterRefProperties } as const;
+
+const sourceRef = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['use', 'cluster'],
+  properties: {
+    ...adapterRefProperties,
+    cluster: { ...nameField, 'x-fix': 'give the cluster this source observes a short DNS-label id, e.g. "dev"; it is part of every event identity' },
+  },
+} as const;
+
+const stringList = { type: 'array', items: { type: 'string' } } as const;
+
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['cluster', 'providers', 'targets', 'rules'],
+  required: ['apiVersion', 'targets', 'rules'],
   properties: {
-    cluster: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['id'],
-      properties: {
-        id: { ...nameField, 'x-fix': 'give the cluster a short DNS-label id, e.g. "dev"; it is part of every event identity' },
-        kubeconfig: { type: 'string', minLength: 1 },
-        context: { type: 'string', minLength: 1 },
-      },
-    },
+    apiVersion: { const: CONFIG_API_VERSION, 'x-fix': `write apiVersion: ${CONFIG_API_VERSION} as the first line` },
     server: {
       type: 'object',
       additionalProperties: false,
@@ -52,7 +54,7 @@ export const configSchema = {
         level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
       },
     },
-    sources: { type: 'array', items: adapterRef },
+    sources: { type: 'array', items: sourceRef, 'x-fix': 'list at least one source, e.g. - { use: "@gitops-reverser/source-informer", cluster: dev }' },
     normalizers: { type: 'array', items: adapterRef },
     sanitizer: {
       type: 'object',
@@ -78,43 +80,16 @@ export const configSchema = {
     },
     bus: adapterRef,
     sink: adapterRef,
-    providers: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'url'],
-        properties: {
-          name: nameField,
-          url: { type: 'string', minLength: 1, 'x-fix': 'use a local path (./state-repo) or an http(s):// URL' },
-          allowedBranches: { ...stringList, minItems: 1 },
-          auth: {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              username: { type: 'string' },
-              password: { type: 'string' },
-              token: { type: 'string' },
-            },
-          },
-        },
-      },
-    },
     targets: {
       type: 'array',
       minItems: 1,
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'provider', 'branch', 'path'],
+        required: ['name'],
         properties: {
           name: nameField,
-          provider: { type: 'string', minLength: 1 },
-          branch: { type: 'string', minLength: 1, pattern: '^(?!/)(?!.*//)(?!.*\\.\\.)(?!.*@\\{)[^\\s~^:?*\\[\\\\]+(?<!/)(?<!\\.lock)(?<!\\.)$', 'x-fix': 'use a valid git branch name, e.g. "main"' },
-          path: { type: 'string', 'x-fix': 'use a relative folder inside the repository, e.g. "clusters/dev"' },
-          prune: { enum: ['Never', 'OnEvent', 'Always'] },
-          layout: { type: 'string', minLength: 1 },
+          with: { type: 'object', 'x-fix': "the sink's options for this target go in a mapping under `with:` (see the sink's README)" },
         },
       },
     },
@@ -127,6 +102,7 @@ export const configSchema = {
         properties: {
           target: { type: 'string', minLength: 1 },
           scope: { enum: ['Namespaced', 'Cluster'] },
+          clusters: stringList,
           namespaces: stringList,
           apiGroups: stringList,
           apiVersions: stringList,
@@ -134,6 +110,11 @@ export const configSchema = {
           operations: { type: 'array', items: { enum: ['CREATE', 'UPDATE', 'DELETE', '*'] } },
         },
       },
+    },
+    startup: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { timeoutSeconds: { type: 'number', exclusiveMinimum: 0 } },
     },
     shutdown: {
       type: 'object',

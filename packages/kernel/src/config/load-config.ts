@@ -1,35 +1,58 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { RuleConfig, RuleOperation, RuleScope, TargetConfig } from '@gitops-reverser/contract';
 import { ErrorCodes } from '../errors.js';
-import { partitionKeyOf, resolveProviderUrl } from '../model/partition-key.js';
-import { branchAllowed } from './branch-pattern.js';
 import { configSchema } from './config-schema.js';
 import { ConfigValidationError, type ConfigProblem } from './config-problem.js';
-import { schemaProblems, suggestion } from './schema-problems.js';
-import type {
-  AdapterRef,
-  FieldRemoval,
-  GitopsReverserConfig,
-  LogLevel,
-  PruneMode,
-  RuleConfig,
-  RuleOperation,
-  RuleScope,
-  SourcePosition,
-  TargetConfig,
+import {
+  CONFIG_API_VERSION,
+  type AdapterRef,
+  type FieldRemoval,
+  type GitopsReverserConfig,
+  type LogLevel,
+  type SourcePosition,
+  type SourceRef,
 } from './config-types.js';
 import { expandEnvironment } from './env-expansion.js';
-import { normalizeTargetPath, pathsOverlap, targetPathProblem } from './target-path.js';
+import { oldShapeProblems } from './old-shape.js';
+import { schemaProblems, suggestion } from './schema-problems.js';
 
-export const DEFAULT_SOURCE = '@gitops-reverser/source-informer';
 export const DEFAULT_BUS = '@gitops-reverser/bus-memory';
 export const DEFAULT_SINK = '@gitops-reverser/sink-git';
+/** The name `configFile` has for a config built in code. */
+export const INLINE_CONFIG = '<inline>';
 
 export interface LoadConfigOptions {
   /** Environment for `${VAR}` expansion; default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The config as written: what `defineConfig` takes and what a YAML file holds. */
+export interface ConfigInput {
+  apiVersion?: typeof CONFIG_API_VERSION;
+  server?: { port?: number | string; host?: string; enabled?: boolean };
+  log?: { level?: LogLevel };
+  /** Required in a file; may be left out in code when sources are given as instances. */
+  sources?: { use: string; cluster: string; name?: string; with?: Record<string, unknown> }[];
+  normalizers?: { use: string; name?: string; with?: Record<string, unknown> }[];
+  sanitizer?: { removeFields?: (string | { path: string; kinds?: string[] })[]; removeAnnotations?: string[]; removeLabels?: string[] };
+  bus?: { use: string; name?: string; with?: Record<string, unknown> };
+  sink?: { use: string; name?: string; with?: Record<string, unknown> };
+  targets: { name: string; with?: Record<string, unknown> }[];
+  rules: {
+    target: string;
+    scope?: RuleScope;
+    clusters?: string[];
+    namespaces?: string[];
+    apiGroups?: string[];
+    apiVersions?: string[];
+    resources: string[];
+    operations?: (RuleOperation | '*')[];
+  }[];
+  startup?: { timeoutSeconds?: number };
+  shutdown?: { timeoutSeconds?: number };
 }
 
 // coerceTypes: `port: ${PORT}` expands to a string; "8080" is accepted where a number is expected.
@@ -77,74 +100,66 @@ export function parseConfig(text: string, configFile: string, options: LoadConfi
       }),
     );
   }
-  const raw = document.toJS() ?? {};
-  const problems: ConfigProblem[] = [];
-  const findPosition = positionFinder(document, lineCounter);
+  return validateConfig(document.toJS() ?? {}, configFile, dirname(configFile), positionFinder(document, lineCounter), options);
+}
 
+/**
+ * Builds a config in code, validated exactly like a file (same schema, defaults, checks and error
+ * codes). `apiVersion` may be left out. Relative paths in options resolve against `baseDir`
+ * (default: the current folder).
+ */
+export function defineConfig(input: ConfigInput, options: LoadConfigOptions & { baseDir?: string } = {}): GitopsReverserConfig {
+  const raw = input !== null && typeof input === 'object' && !Array.isArray(input) && !('apiVersion' in input) ? { apiVersion: CONFIG_API_VERSION, ...input } : input;
+  return validateConfig(raw, INLINE_CONFIG, resolve(options.baseDir ?? process.cwd()), undefined, options);
+}
+
+function validateConfig(
+  raw: unknown,
+  configFile: string,
+  baseDir: string,
+  findPosition: ((keyPath: string) => SourcePosition | undefined) | undefined,
+  options: LoadConfigOptions,
+): GitopsReverserConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigValidationError(configFile, [
-      { code: ErrorCodes.CONFIG_INVALID, keyPath: '', message: 'must be a YAML mapping with cluster, providers, targets and rules', fix: 'start from examples/quickstart.yaml' },
+      { code: ErrorCodes.CONFIG_INVALID, keyPath: '', message: 'must be a mapping with apiVersion, sources, targets and rules', fix: 'start from examples/quickstart.yaml' },
     ]);
   }
+  const versionProblems = oldShapeProblems(raw as Record<string, unknown>);
+  if (versionProblems.length > 0) throw new ConfigValidationError(configFile, locateProblems(versionProblems, findPosition));
 
+  const problems: ConfigProblem[] = [];
   const expanded = expandEnvironment(raw, options.env ?? process.env, problems) as Record<string, unknown>;
-  if (!validateRaw(expanded)) {
-    problems.push(...schemaProblems(validateRaw.errors ?? [], []));
-  }
+  if (!validateRaw(expanded)) problems.push(...schemaProblems(validateRaw.errors ?? [], []));
   if (problems.length > 0) throw new ConfigValidationError(configFile, locateProblems(problems, findPosition));
 
-  const written = expanded as unknown as RawConfig;
-  const config = buildConfig(written, configFile, findPosition);
-  checkReferences(config, written, problems);
+  const config = buildConfig(expanded as unknown as ConfigInput, configFile, baseDir, findPosition);
+  checkReferences(config, problems);
   if (problems.length > 0) throw new ConfigValidationError(configFile, locateProblems(problems, findPosition));
   return config;
 }
 
-interface RawAdapterRef { use: string; with?: Record<string, unknown> }
-interface RawConfig {
-  cluster: { id: string; kubeconfig?: string; context?: string };
-  server?: { port?: number; host?: string; enabled?: boolean };
-  log?: { level?: LogLevel };
-  sources?: RawAdapterRef[];
-  normalizers?: RawAdapterRef[];
-  sanitizer?: { removeFields?: (string | { path: string; kinds?: string[] })[]; removeAnnotations?: string[]; removeLabels?: string[] };
-  bus?: RawAdapterRef;
-  sink?: RawAdapterRef;
-  providers: { name: string; url: string; allowedBranches?: string[]; auth?: { username?: string; password?: string; token?: string } }[];
-  targets: { name: string; provider: string; branch: string; path: string; prune?: PruneMode; layout?: string }[];
-  rules: {
-    target: string;
-    scope?: RuleScope;
-    namespaces?: string[];
-    apiGroups?: string[];
-    apiVersions?: string[];
-    resources: string[];
-    operations?: (RuleOperation | '*')[];
-  }[];
-  shutdown?: { timeoutSeconds?: number };
+function adapterRef(raw: { use: string; name?: string; with?: Record<string, unknown> } | undefined, fallback: string, keyPath: string): AdapterRef {
+  return { use: raw?.use ?? fallback, with: raw?.with ?? {}, keyPath, ...(raw?.name ? { name: raw.name } : {}) };
 }
 
-function adapterRef(raw: RawAdapterRef | undefined, fallback: string, keyPath: string): AdapterRef {
-  return { use: raw?.use ?? fallback, with: raw?.with ?? {}, keyPath };
-}
-
-function buildConfig(raw: RawConfig, configFile: string, findPosition: (keyPath: string) => SourcePosition | undefined): GitopsReverserConfig {
-  const baseDir = dirname(configFile);
+function buildConfig(raw: ConfigInput, configFile: string, baseDir: string, findPosition: ((keyPath: string) => SourcePosition | undefined) | undefined): GitopsReverserConfig {
   const envLevel = process.env['LOG_LEVEL'] as LogLevel | undefined;
   const removeFields: FieldRemoval[] = (raw.sanitizer?.removeFields ?? []).map((entry) =>
     typeof entry === 'string' ? { path: entry, kinds: [] } : { path: entry.path, kinds: entry.kinds ?? [] },
   );
   return {
+    apiVersion: CONFIG_API_VERSION,
     configFile,
     baseDir,
-    cluster: {
-      id: raw.cluster.id,
-      ...(raw.cluster.kubeconfig ? { kubeconfig: resolvePath(baseDir, raw.cluster.kubeconfig) } : {}),
-      ...(raw.cluster.context ? { context: raw.cluster.context } : {}),
+    server: {
+      port: Number(raw.server?.port ?? 8080),
+      // Loopback unless asked: the server has no authentication (in a pod, set host: 0.0.0.0).
+      host: raw.server?.host ?? '127.0.0.1',
+      ...(raw.server?.enabled !== undefined ? { enabled: raw.server.enabled } : {}),
     },
-    server: { port: raw.server?.port ?? 8080, host: raw.server?.host ?? '0.0.0.0', enabled: raw.server?.enabled ?? true },
     log: { level: raw.log?.level ?? (isLogLevel(envLevel) ? envLevel : 'info') },
-    sources: (raw.sources ?? [{ use: DEFAULT_SOURCE }]).map((ref, i) => adapterRef(ref, DEFAULT_SOURCE, `sources[${i}]`)),
+    sources: (raw.sources ?? []).map((ref, i): SourceRef => ({ ...adapterRef(ref, '', `sources[${i}]`), cluster: ref.cluster })),
     normalizers: (raw.normalizers ?? []).map((ref, i) => adapterRef(ref, '', `normalizers[${i}]`)),
     sanitizer: {
       removeFields,
@@ -153,26 +168,12 @@ function buildConfig(raw: RawConfig, configFile: string, findPosition: (keyPath:
     },
     bus: adapterRef(raw.bus, DEFAULT_BUS, 'bus'),
     sink: adapterRef(raw.sink, DEFAULT_SINK, 'sink'),
-    providers: raw.providers.map((p) => ({
-      name: p.name,
-      url: resolveProviderUrl(p.url, baseDir),
-      allowedBranches: p.allowedBranches ?? ['**'],
-      ...(p.auth ? { auth: p.auth } : {}),
-    })),
-    targets: raw.targets.map(
-      (t): TargetConfig => ({
-        name: t.name,
-        provider: t.provider,
-        branch: t.branch,
-        path: normalizeTargetPath(t.path),
-        prune: t.prune ?? 'OnEvent',
-        ...(t.layout ? { layout: t.layout } : {}),
-      }),
-    ),
+    targets: raw.targets.map((t, i): TargetConfig => ({ name: t.name, with: t.with ?? {}, keyPath: `targets[${i}]` })),
     rules: raw.rules.map(
       (r, i): RuleConfig => ({
         target: r.target,
         scope: r.scope ?? 'Namespaced',
+        clusters: r.clusters ?? [],
         namespaces: r.namespaces ?? [],
         apiGroups: r.apiGroups ?? [],
         apiVersions: r.apiVersions ?? [],
@@ -181,78 +182,51 @@ function buildConfig(raw: RawConfig, configFile: string, findPosition: (keyPath:
         keyPath: `rules[${i}]`,
       }),
     ),
+    startup: { timeoutSeconds: raw.startup?.timeoutSeconds ?? 600 },
     shutdown: { timeoutSeconds: raw.shutdown?.timeoutSeconds ?? 25 },
-    findPosition,
+    ...(findPosition ? { findPosition } : {}),
   };
 }
 
-/** Cross-references and rules no schema can express (target paths are checked as written). */
-function checkReferences(config: GitopsReverserConfig, raw: RawConfig, problems: ConfigProblem[]): void {
-  const providers = new Map<string, (typeof config.providers)[number]>();
-  config.providers.forEach((provider, i) => {
-    if (providers.has(provider.name)) {
-      problems.push({ code: ErrorCodes.CONFIG_DUPLICATE, keyPath: `providers[${i}].name`, message: `provider "${provider.name}" is defined twice`, fix: 'give each provider a unique name' });
-    }
-    providers.set(provider.name, provider);
-  });
-
-  const targets = new Map<string, TargetConfig>();
+/** Cross-references and rules no schema can express. Target options are the sink's to check. */
+function checkReferences(config: GitopsReverserConfig, problems: ConfigProblem[]): void {
+  const targets = new Set<string>();
   config.targets.forEach((target, i) => {
     if (targets.has(target.name)) {
       problems.push({ code: ErrorCodes.CONFIG_DUPLICATE, keyPath: `targets[${i}].name`, message: `target "${target.name}" is defined twice`, fix: 'give each target a unique name' });
     }
-    const provider = providers.get(target.provider);
-    if (!provider) {
-      problems.push({
-        code: ErrorCodes.CONFIG_DANGLING_REF,
-        keyPath: `targets[${i}].provider`,
-        message: `provider "${target.provider}" is not defined`,
-        fix: suggestion(target.provider, [...providers.keys()], 'providers'),
-      });
-    } else if (!branchAllowed(target.branch, provider.allowedBranches)) {
-      problems.push({
-        code: ErrorCodes.CONFIG_BRANCH_NOT_ALLOWED,
-        keyPath: `targets[${i}].branch`,
-        message: `branch "${target.branch}" is not in allowedBranches [${provider.allowedBranches.join(', ')}] of provider "${provider.name}"`,
-        fix: `use one of the allowed branches, or add "${target.branch}" to providers[${config.providers.indexOf(provider)}].allowedBranches`,
-      });
-    }
-    const written = raw.targets[i]?.path ?? target.path;
-    const pathProblem = targetPathProblem(written);
-    if (pathProblem) {
-      problems.push({ code: ErrorCodes.CONFIG_PATH, keyPath: `targets[${i}].path`, message: `"${written}" ${pathProblem}`, fix: 'use a relative folder inside the repository, e.g. "clusters/dev"' });
-    }
-    targets.set(target.name, target);
+    targets.add(target.name);
   });
 
-  // Targets that share a branch share one writer; nested folders would make one target's sweep
-  // delete the other's files, so they are refused.
-  config.targets.forEach((a, i) => {
-    const providerA = providers.get(a.provider);
-    if (!providerA) return;
-    config.targets.slice(0, i).forEach((b, j) => {
-      const providerB = providers.get(b.provider);
-      if (!providerB || partitionKeyOf(providerA.url, a.branch) !== partitionKeyOf(providerB.url, b.branch)) return;
-      if (pathsOverlap(a.path, b.path)) {
-        problems.push({
-          code: ErrorCodes.CONFIG_OVERLAP,
-          keyPath: `targets[${i}].path`,
-          message: `"${a.path || '<repository root>'}" overlaps targets[${j}] "${b.name}" ("${b.path || '<repository root>'}") on the same repository and branch`,
-          fix: 'give targets on one branch disjoint folders, e.g. clusters/a and clusters/b',
-        });
-      }
-    });
+  const names = new Set<string>();
+  [...config.sources, ...config.normalizers, config.bus, config.sink].forEach((ref) => {
+    if (!ref.name) return;
+    if (names.has(ref.name)) {
+      problems.push({ code: ErrorCodes.CONFIG_DUPLICATE, keyPath: `${ref.keyPath}.name`, message: `instance name "${ref.name}" is used twice`, fix: 'give each adapter instance a unique name' });
+    }
+    names.add(ref.name);
   });
 
+  const clusters = [...new Set(config.sources.map((s) => s.cluster))];
   config.rules.forEach((rule, i) => {
     if (!targets.has(rule.target)) {
       problems.push({
         code: ErrorCodes.CONFIG_DANGLING_REF,
         keyPath: `rules[${i}].target`,
         message: `target "${rule.target}" is not defined`,
-        fix: suggestion(rule.target, [...targets.keys()], 'targets'),
+        fix: suggestion(rule.target, [...targets], 'targets'),
       });
     }
+    rule.clusters.forEach((cluster, k) => {
+      if (!clusters.includes(cluster)) {
+        problems.push({
+          code: ErrorCodes.CONFIG_DANGLING_REF,
+          keyPath: `rules[${i}].clusters[${k}]`,
+          message: `no source observes cluster "${cluster}"`,
+          fix: suggestion(cluster, clusters, 'sources[].cluster'),
+        });
+      }
+    });
     if (rule.scope === 'Cluster' && rule.namespaces.length > 0) {
       problems.push({
         code: ErrorCodes.CONFIG_INVALID,
@@ -266,7 +240,7 @@ function checkReferences(config: GitopsReverserConfig, raw: RawConfig, problems:
         problems.push({
           code: ErrorCodes.CONFIG_INVALID,
           keyPath: `rules[${i}].resources[${k}]`,
-          message: `"${resource}" is a subresource; only whole resources are written to git`,
+          message: `"${resource}" is a subresource; only whole resources are written`,
           fix: `use "${resource.split('/')[0]}"`,
         });
       }
@@ -311,10 +285,6 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
     seen.add(key);
     return true;
   });
-}
-
-function resolvePath(baseDir: string, path: string): string {
-  return isAbsolute(path) ? path : resolve(baseDir, path);
 }
 
 function isLogLevel(value: string | undefined): value is LogLevel {

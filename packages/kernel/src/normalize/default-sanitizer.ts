@@ -1,6 +1,5 @@
 import type { SanitizerConfig } from '../config/config-types.js';
-import type { Normalizer } from '../contracts/normalizer.js';
-import type { KubeObject } from '../model/identity.js';
+import type { KubeObject, Normalizer } from '@gitops-reverser/contract';
 
 /** metadata fields the API server owns; never part of the desired state. */
 export const SERVER_OWNED_METADATA = [

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { KubeObject } from '../model/identity.js';
+import type { KubeObject } from '@gitops-reverser/contract';
 
 const LEADING_KEYS = ['apiVersion', 'kind', 'metadata'];
 const LEADING_METADATA_KEYS = ['name', 'namespace'];

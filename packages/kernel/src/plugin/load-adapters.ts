@@ -1,12 +1,12 @@
 import { Ajv } from 'ajv';
 import semver from 'semver';
+import { ADAPTER_SLOTS, type AdapterDescriptor, type AdapterSlot, type TargetConfig } from '@gitops-reverser/contract';
 import type { ConfigProblem } from '../config/config-problem.js';
 import { ConfigValidationError } from '../config/config-problem.js';
 import type { AdapterRef, GitopsReverserConfig } from '../config/config-types.js';
 import { locateProblems } from '../config/load-config.js';
 import { schemaProblems } from '../config/schema-problems.js';
 import { ErrorCodes } from '../errors.js';
-import { ADAPTER_SLOTS, type AdapterDescriptor, type AdapterSlot } from './adapter-descriptor.js';
 import { KERNEL_VERSION } from './kernel-version.js';
 import { resolveAdapter, type ResolvedAdapterModule } from './resolve-adapter.js';
 
@@ -15,7 +15,8 @@ export interface LoadedAdapter<S extends AdapterSlot = AdapterSlot> {
   readonly ref: AdapterRef;
   readonly slot: S;
   readonly descriptor: AdapterDescriptor<S>;
-  readonly module: ResolvedAdapterModule;
+  /** Where it was found; undefined for a descriptor passed in code. */
+  readonly module?: ResolvedAdapterModule;
   /** `with:` after schema validation, defaults filled in. */
   readonly options: Record<string, unknown>;
 }
@@ -23,12 +24,12 @@ export interface LoadedAdapter<S extends AdapterSlot = AdapterSlot> {
 export interface LoadedAdapters {
   readonly sources: LoadedAdapter<'source'>[];
   readonly normalizers: LoadedAdapter<'normalizer'>[];
-  /** Undefined only when skipped. */
+  /** Undefined when the slot is given as an instance. */
   readonly bus: LoadedAdapter<'bus'> | undefined;
   readonly sink: LoadedAdapter<'sink'> | undefined;
 }
 
-/** Slots not to load (they are given as instances by the caller). */
+/** Slots not to load from config (they are given in code). */
 export type SkippedSlots = Partial<Record<'sources' | 'normalizers' | 'bus' | 'sink', boolean>>;
 
 const SLOT_NAMES: Record<AdapterSlot, string> = { source: 'sources', normalizer: 'normalizers', bus: 'bus', sink: 'sink' };
@@ -45,7 +46,7 @@ export async function loadAdapters(config: GitopsReverserConfig, skip: SkippedSl
   const normalizers = skip.normalizers ? [] : await Promise.all(config.normalizers.map((ref) => load(ref, 'normalizer')));
   const bus = skip.bus ? undefined : await load(config.bus, 'bus');
   const sink = skip.sink ? undefined : await load(config.sink, 'sink');
-  if (problems.length > 0 || sources.includes(undefined) || normalizers.includes(undefined)) {
+  if (problems.length > 0 || sources.includes(undefined) || normalizers.includes(undefined) || (!skip.bus && !bus) || (!skip.sink && !sink)) {
     throw new ConfigValidationError(config.configFile, locateProblems(problems, config.findPosition));
   }
   return {
@@ -56,12 +57,7 @@ export async function loadAdapters(config: GitopsReverserConfig, skip: SkippedSl
   };
 }
 
-async function loadAdapter<S extends AdapterSlot>(
-  ref: AdapterRef,
-  slot: S,
-  config: GitopsReverserConfig,
-  problems: ConfigProblem[],
-): Promise<LoadedAdapter<S> | undefined> {
+async function loadAdapter<S extends AdapterSlot>(ref: AdapterRef, slot: S, config: GitopsReverserConfig, problems: ConfigProblem[]): Promise<LoadedAdapter<S> | undefined> {
   const useKey = `${ref.keyPath}.use`;
   const resolution = resolveAdapter(ref.use, config.baseDir);
   if (!resolution.found) {
@@ -89,18 +85,27 @@ async function loadAdapter<S extends AdapterSlot>(
     });
     return undefined;
   }
+  const loaded = checkDescriptor(imported.default, ref, slot, problems);
+  return loaded ? { ...loaded, module: resolution.module } : undefined;
+}
 
-  const descriptor = imported.default;
-  if (!isDescriptor(descriptor)) {
+/**
+ * Checks a descriptor (loaded from a package, or passed in code) for `slot`: its shape, slot, kernel
+ * range and options. Returns it with validated options, or undefined with the problems pushed.
+ */
+export function checkDescriptor<S extends AdapterSlot>(candidate: unknown, ref: AdapterRef, slot: S, problems: ConfigProblem[]): LoadedAdapter<S> | undefined {
+  const useKey = `${ref.keyPath}.use`;
+  const shapeProblem = descriptorProblem(candidate);
+  if (shapeProblem) {
     problems.push({
       code: ErrorCodes.PLUGIN_SHAPE,
       keyPath: useKey,
-      message: `"${ref.use}" does not default-export an adapter descriptor ({ meta: { name, version, slot, kernel }, optionsSchema, register })`,
-      fix: 'export default defineAdapter({ meta, optionsSchema, create }) from @gitops-reverser/kernel',
+      message: `"${ref.use}" does not export an adapter descriptor as default: ${shapeProblem}`,
+      fix: 'export default defineAdapter({ meta: { name, version, slot, kernel }, optionsSchema, create }) from @gitops-reverser/contract',
     });
     return undefined;
   }
-
+  const descriptor = candidate as AdapterDescriptor;
   if (descriptor.meta.slot !== slot) {
     problems.push({
       code: ErrorCodes.PLUGIN_SLOT,
@@ -110,7 +115,6 @@ async function loadAdapter<S extends AdapterSlot>(
     });
     return undefined;
   }
-
   if (!semver.validRange(descriptor.meta.kernel) || !semver.satisfies(KERNEL_VERSION, descriptor.meta.kernel, { includePrerelease: true })) {
     problems.push({
       code: ErrorCodes.PLUGIN_KERNEL_VERSION,
@@ -120,49 +124,67 @@ async function loadAdapter<S extends AdapterSlot>(
     });
     return undefined;
   }
+  const options = structuredClone(ref.with) as Record<string, unknown>;
+  const optionProblems = validateAgainst(descriptor.optionsSchema, options, `${ref.keyPath}.with`, descriptor.meta.name, 'options');
+  if (optionProblems.length > 0) {
+    problems.push(...optionProblems);
+    return undefined;
+  }
+  return { ref, slot, descriptor: descriptor as AdapterDescriptor<S>, options };
+}
 
-  const options = structuredClone(ref.with);
-  let validate;
-  try {
-    validate = optionsValidator.compile(descriptor.optionsSchema);
-  } catch (cause) {
-    problems.push({
-      code: ErrorCodes.PLUGIN_SHAPE,
-      keyPath: useKey,
-      message: `"${ref.use}" has an invalid optionsSchema: ${(cause as Error).message}`,
-      fix: 'report this to the adapter author',
-    });
-    return undefined;
-  }
-  if (!validate(options)) {
-    const prefix = `${ref.keyPath}.with`.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-    problems.push(
-      ...schemaProblems(validate.errors ?? [], prefix).map((problem) => ({
-        ...problem,
-        code: ErrorCodes.PLUGIN_OPTIONS,
-        message: `${problem.message} (options of ${descriptor.meta.name})`,
-      })),
-    );
-    return undefined;
-  }
-  return { ref, slot, descriptor: descriptor as AdapterDescriptor<S>, module: resolution.module, options };
+/**
+ * Each target's `with:` checked against the sink's `targetOptionsSchema`, defaults applied. Without a
+ * schema (a sink instance passed in code) the options pass as written: `planTargets` checks them.
+ */
+export function validateTargetOptions(
+  targets: readonly TargetConfig[],
+  schema: Readonly<Record<string, unknown>> | undefined,
+  sinkName: string,
+  problems: ConfigProblem[],
+): TargetConfig[] {
+  if (!schema) return [...targets];
+  return targets.map((target) => {
+    const options = structuredClone(target.with) as Record<string, unknown>;
+    problems.push(...validateAgainst(schema, options, `${target.keyPath}.with`, sinkName, 'target options'));
+    return { ...target, with: options };
+  });
 }
 
 // Options are validated with defaults applied (`useDefaults`), so adapters see complete options.
 const optionsValidator = new Ajv({ allErrors: true, verbose: true, useDefaults: true, allowUnionTypes: true, strict: false });
+const compiled = new WeakMap<object, ReturnType<typeof optionsValidator.compile>>();
 
-function isDescriptor(value: unknown): value is AdapterDescriptor {
-  if (value === null || typeof value !== 'object') return false;
+function validateAgainst(schema: Readonly<Record<string, unknown>>, value: Record<string, unknown>, keyPath: string, adapterName: string, what: string): ConfigProblem[] {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    try {
+      validate = optionsValidator.compile(schema);
+    } catch (cause) {
+      return [{ code: ErrorCodes.PLUGIN_SHAPE, keyPath, message: `${adapterName} has an invalid ${what} schema: ${(cause as Error).message}`, fix: 'report this to the adapter author' }];
+    }
+    compiled.set(schema, validate);
+  }
+  if (validate(value)) return [];
+  const prefix = keyPath.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  return schemaProblems(validate.errors ?? [], prefix).map((problem) => ({
+    ...problem,
+    code: ErrorCodes.PLUGIN_OPTIONS,
+    message: `${problem.message} (${what} of ${adapterName})`,
+  }));
+}
+
+function descriptorProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return 'the default export is not an object';
   const candidate = value as Partial<AdapterDescriptor>;
   const meta = candidate.meta as Partial<AdapterDescriptor['meta']> | undefined;
-  return (
-    meta !== undefined &&
-    typeof meta.name === 'string' &&
-    typeof meta.version === 'string' &&
-    typeof meta.kernel === 'string' &&
-    ADAPTER_SLOTS.includes(meta.slot as AdapterSlot) &&
-    typeof candidate.optionsSchema === 'object' &&
-    candidate.optionsSchema !== null &&
-    typeof candidate.register === 'function'
-  );
+  if (!meta || typeof meta !== 'object') return 'meta is missing';
+  for (const field of ['name', 'version', 'kernel'] as const) if (typeof meta[field] !== 'string') return `meta.${field} is not a string`;
+  if (!ADAPTER_SLOTS.includes(meta.slot as AdapterSlot)) return `meta.slot is not one of ${ADAPTER_SLOTS.join(', ')}`;
+  if (typeof candidate.optionsSchema !== 'object' || candidate.optionsSchema === null) return 'optionsSchema is missing';
+  if (typeof candidate.create !== 'function') {
+    return typeof (candidate as { register?: unknown }).register === 'function' ? 'it has register() (kernel 0.1); kernel 0.2 calls create()' : 'create is not a function';
+  }
+  for (const field of ['provides', 'needs'] as const) if (candidate[field] !== undefined && !Array.isArray(candidate[field])) return `${field} is not a list`;
+  return undefined;
 }

@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Bus } from '../contracts/bus.js';
-import type { BusMessage } from '../contracts/bus-message.js';
-import type { Normalizer } from '../contracts/normalizer.js';
-import type { SnapshotWriter } from '../contracts/source.js';
-import { errorText } from '../errors.js';
-import type { ChangeEvent } from '../model/change-event.js';
-import { identityKey, type KubeObject } from '../model/identity.js';
+import {
+  changeEventProblem,
+  errorText,
+  identityKey,
+  type Bus,
+  type BusMessage,
+  type ChangeEvent,
+  type KubeObject,
+  type Logger,
+  type Normalizer,
+  type SnapshotWriter,
+} from '@gitops-reverser/contract';
 import { contentHash } from '../normalize/content-hash.js';
 import { renderYaml } from '../normalize/render-yaml.js';
 import type { Route, RouteTable } from '../routing/route-table.js';
-import type { Logger } from './logger.js';
 import type { KernelMetrics } from './metrics.js';
 
 export interface IngestOptions {
@@ -50,8 +54,8 @@ export class Ingest {
    */
   async accept(event: ChangeEvent, sourceName: string, onlyTargets?: ReadonlySet<string>): Promise<readonly string[]> {
     const { metrics, logger } = this.options;
-    metrics.eventsReceived.inc({ source: sourceName, origin: event.origin });
-    const problem = eventProblem(event);
+    metrics.eventsReceived.inc({ source: sourceName, origin: typeof event?.origin === 'string' ? event.origin : 'unknown' });
+    const problem = changeEventProblem(event);
     if (problem) {
       metrics.eventsInvalid.inc({ source: sourceName });
       logger.error({ source: sourceName, problem, identity: event?.identity }, `refused an invalid event from ${sourceName}: ${problem}`);
@@ -66,6 +70,7 @@ export class Ingest {
 
     let sanitized: KubeObject | undefined;
     let hash: string | undefined;
+    let yaml: string | undefined;
     if (event.operation === 'upsert') {
       try {
         sanitized = (await this.runChain(this.sanitizers, event.object as KubeObject, event)) ?? undefined;
@@ -78,7 +83,9 @@ export class Ingest {
         metrics.eventsSuppressed.inc({ reason: 'dropped_by_normalizer' });
         return [];
       }
-      hash = contentHash(renderYaml(sanitized));
+      // Rendered once: the hash is taken of the file content, and the same text travels to the sink.
+      yaml = renderYaml(sanitized);
+      hash = contentHash(yaml);
     }
 
     const published: string[] = [];
@@ -94,9 +101,9 @@ export class Ingest {
       } else {
         this.lastHash.delete(dedupeKey);
       }
-      const message = await this.message(event, route, sanitized, hash);
+      const message = await this.message(event, route, sanitized, hash, yaml);
       if (!message) continue;
-      await this.options.bus.publish(route.partitionKey, message);
+      await this.options.bus.publish(route.partition.key, message);
       metrics.messagesPublished.inc({ target: route.target.name, kind: 'change' });
       published.push(route.target.name);
     }
@@ -132,14 +139,14 @@ export class Ingest {
             completedAt: new Date().toISOString(),
             ...(partial.has(target) ? { partial: true } : {}),
           };
-          await this.options.bus.publish(route.partitionKey, marker);
+          await this.options.bus.publish(route.partition.key, marker);
           this.options.metrics.messagesPublished.inc({ target, kind: 'snapshot' });
         }
       },
     };
   }
 
-  private async message(event: ChangeEvent, route: Route, sanitized: KubeObject | undefined, hash: string | undefined): Promise<BusMessage | undefined> {
+  private async message(event: ChangeEvent, route: Route, sanitized: KubeObject | undefined, hash: string | undefined, yaml: string | undefined): Promise<BusMessage | undefined> {
     if (event.operation === 'delete') {
       // The last known state is not written anywhere for a delete; leave it out of the bus.
       const { object: _dropped, ...rest } = event;
@@ -149,6 +156,8 @@ export class Ingest {
     if (this.encoders.length > 0) {
       try {
         stored = await this.runChain(this.encoders, stored, event, route);
+        // The stored form differs from what was hashed: render it (once, here).
+        if (stored) yaml = renderYaml(stored);
       } catch (error) {
         this.options.logger.error(
           { key: identityKey(event.identity), target: route.target.name, err: errorText(error) },
@@ -161,34 +170,15 @@ export class Ingest {
         return undefined;
       }
     }
-    return { kind: 'change', target: route.target.name, event: { ...event, object: stored, contentHash: hash as string } };
+    return { kind: 'change', target: route.target.name, event: { ...event, object: stored, contentHash: hash as string }, yaml: yaml as string };
   }
 
   private async runChain(chain: readonly Normalizer[], object: KubeObject, event: ChangeEvent, route?: Route): Promise<KubeObject | null> {
     let current: KubeObject | null = object;
     for (const normalizer of chain) {
       if (current === null) return null;
-      current = await normalizer.normalize(current, route ? { event, route } : { event });
+      current = await normalizer.normalize(current, route ? { event, target: route.target, partition: route.partition } : { event });
     }
     return current;
   }
-}
-
-/** Why an event cannot be processed, or undefined. Sources are third-party code: check, do not trust. */
-export function eventProblem(event: ChangeEvent): string | undefined {
-  if (!event || typeof event !== 'object') return 'not an object';
-  const id = event.identity;
-  if (!id || typeof id !== 'object') return 'identity is missing';
-  for (const field of ['clusterId', 'version', 'resource', 'kind', 'name'] as const) {
-    if (typeof id[field] !== 'string' || id[field] === '') return `identity.${field} is missing`;
-  }
-  if (typeof id.group !== 'string') return 'identity.group must be a string ("" for the core group)';
-  if (typeof id.namespace !== 'string') return 'identity.namespace must be a string ("" for cluster-scoped objects)';
-  for (const field of ['clusterId', 'group', 'resource', 'namespace', 'name'] as const) {
-    if (id[field].includes('/')) return `identity.${field} "${id[field]}" contains "/"`;
-  }
-  if (event.operation !== 'upsert' && event.operation !== 'delete') return `operation "${String(event.operation)}" is neither upsert nor delete`;
-  if (event.operation === 'upsert' && (event.object === null || typeof event.object !== 'object')) return 'an upsert must carry the full object';
-  if (!['watch', 'audit', 'seed', 'sweep'].includes(event.origin)) return `origin "${String(event.origin)}" is unknown`;
-  return undefined;
 }

@@ -1,7 +1,10 @@
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { LogLevel } from '../config/config-types.js';
 
-/** pino's logger: JSON lines on stdout. Adapters get a child with `{ adapter: name }`. */
+/**
+ * pino's logger: JSON lines on stdout. It implements the contract's `Logger`; adapters get a child
+ * bound to `{ adapter: name }`.
+ */
 export type Logger = PinoLogger;
 
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {

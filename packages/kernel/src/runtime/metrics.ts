@@ -1,3 +1,4 @@
+import type { Metrics } from '@gitops-reverser/contract';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const METRIC_PREFIX = 'gitops_reverser_';
@@ -6,7 +7,7 @@ export const METRIC_PREFIX = 'gitops_reverser_';
  * The kernel's metrics, on a private registry (never prom-client's global one, so two runtimes in
  * one process, as in tests, do not collide). Adapters register theirs on `registry` with the same prefix.
  */
-export class KernelMetrics {
+export class KernelMetrics implements Metrics {
   readonly registry = new Registry();
 
   readonly eventsReceived = new Counter({
@@ -51,6 +52,20 @@ export class KernelMetrics {
     registers: [this.registry],
   });
 
+  readonly sinkOutcomeErrors = new Counter({
+    name: `${METRIC_PREFIX}sink_outcome_errors_total`,
+    help: 'Batches a sink answered with no array, a wrong length or an unknown status, or threw on (treated as retry).',
+    labelNames: ['sink'] as const,
+    registers: [this.registry],
+  });
+
+  readonly workerRestarts = new Counter({
+    name: `${METRIC_PREFIX}partition_worker_restarts_total`,
+    help: 'Partition workers restarted after they stopped on an error.',
+    labelNames: ['partition'] as const,
+    registers: [this.registry],
+  });
+
   readonly sinkApplySeconds = new Histogram({
     name: `${METRIC_PREFIX}sink_apply_seconds`,
     help: 'Time the sink took to apply one batch.',
@@ -77,6 +92,15 @@ export class KernelMetrics {
   counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
     const full = `${METRIC_PREFIX}${name}`;
     return (this.registry.getSingleMetric(full) as Counter<L> | undefined) ?? new Counter({ name: full, help, labelNames, registers: [this.registry] });
+  }
+
+  /** An adapter's histogram, `gitops_reverser_{name}`; get-or-create like counter(). */
+  histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets?: readonly number[]): Histogram<L> {
+    const full = `${METRIC_PREFIX}${name}`;
+    return (
+      (this.registry.getSingleMetric(full) as Histogram<L> | undefined) ??
+      new Histogram({ name: full, help, labelNames, registers: [this.registry], ...(buckets ? { buckets: [...buckets] } : {}) })
+    );
   }
 
   /** An adapter's gauge, `gitops_reverser_{name}`; get-or-create like counter(). */

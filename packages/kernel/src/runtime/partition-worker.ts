@@ -1,13 +1,14 @@
-import type { Delivery, PartitionLease } from '../contracts/bus.js';
-import type { Sink, SinkOutcome } from '../contracts/sink.js';
-import { errorText } from '../errors.js';
-import { identityKey } from '../model/identity.js';
-import type { Logger } from './logger.js';
+import { backoffDelayMs, errorText, identityKey, type Delivery, type Logger, type PartitionLease, type Sink, type SinkOutcome, type SinkPartition } from '@gitops-reverser/contract';
+import { ErrorCodes } from '../errors.js';
 import type { KernelMetrics } from './metrics.js';
 
 export interface PartitionWorkerOptions {
   readonly lease: PartitionLease;
   readonly sink: Sink;
+  /** The sink's instance name, for logs that say whose mistake it was. */
+  readonly sinkName: string;
+  /** The partition object the sink planned for this key (read per batch: a reload may change it). */
+  readonly partition: () => SinkPartition;
   readonly logger: Logger;
   readonly metrics: KernelMetrics;
   /** Most messages fetched at once. */
@@ -17,21 +18,16 @@ export interface PartitionWorkerOptions {
 }
 
 const IDLE_WAIT_MS = 500;
-
-/** Retry delay after a failed attempt: 0.5 s doubling to 30 s, with jitter so replicas spread out. */
-export function retryDelayMs(attempt: number): number {
-  const base = Math.min(30_000, 500 * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
-}
+const STATUSES: ReadonlySet<string> = new Set(['applied', 'unchanged', 'retry', 'rejected']);
 
 /**
- * Consumes one partition (one repo+branch) and feeds its sink in order. It decides what arrives
- * together: a commit window (the sink's batchPolicy), and a snapshot's seed events held until their
- * marker so they become one commit. Acks only what the sink reports written.
+ * Consumes one partition (for git: one repo+branch) and feeds its sink in order. It decides what
+ * arrives together: a commit window (the sink's batchPolicy), and a snapshot's seed events held until
+ * their marker so they become one commit. Acks only what the sink reports written; whatever else the
+ * sink answers counts as `retry`.
  */
 export class PartitionWorker {
   private readonly stopController = new AbortController();
-  private running: Promise<void> | undefined;
 
   constructor(private readonly options: PartitionWorkerOptions) {}
 
@@ -39,22 +35,25 @@ export class PartitionWorker {
     return this.options.lease.partitionKey;
   }
 
-  start(): void {
-    this.running ??= this.loop().catch((error) => {
-      this.options.logger.error({ partition: this.partitionKey, err: errorText(error) }, `partition worker stopped on an error: ${errorText(error)}`);
-    });
+  /** Runs until stopped or the lease is revoked; rejects when something unexpected broke the loop. */
+  run(): Promise<void> {
+    return this.loop();
   }
 
   /** Stops after the batch in progress; unsettled deliveries are nacked so they are redelivered. */
-  async stop(): Promise<void> {
+  stop(): void {
     this.stopController.abort();
-    await this.running;
+  }
+
+  get stopped(): boolean {
+    return this.stopController.signal.aborted || this.options.lease.revoked.aborted;
   }
 
   private async loop(): Promise<void> {
     const { lease, sink } = this.options;
     const signal = AbortSignal.any([this.stopController.signal, lease.revoked]);
     let buffer: Delivery[] = [];
+    let applying: readonly Delivery[] = [];
     let windowOpenedAt = 0;
     let bytes = 0;
     try {
@@ -71,13 +70,16 @@ export class PartitionWorker {
         }
         if (buffer.length === 0 || this.hasOpenSnapshot(buffer, windowOpenedAt)) continue;
         if (policy.windowMs > 0 && Date.now() - windowOpenedAt < policy.windowMs && bytes < policy.maxBytes) continue;
-        await this.apply(buffer);
+        applying = buffer;
         buffer = [];
         bytes = 0;
+        await this.apply(applying);
+        applying = [];
       }
     } finally {
-      // Stopped mid-window: give the messages back, in order, for whoever consumes next.
-      for (const delivery of buffer) await delivery.nack(0).catch(() => undefined);
+      // Stopped mid-window (or broken mid-batch): give the messages back, in order, for whoever
+      // consumes next. Settled deliveries ignore the nack (a delivery settles once).
+      for (const delivery of [...applying, ...buffer]) await delivery.nack(0).catch(() => undefined);
     }
   }
 
@@ -109,20 +111,19 @@ export class PartitionWorker {
     const stopTimer = metrics.sinkApplySeconds.startTimer({ partition });
     let outcomes: readonly SinkOutcome[];
     try {
-      outcomes = await sink.apply({ partitionKey: partition, items: deliveries.map((d) => ({ message: d.message, attempt: d.attempt })) });
+      const answer: unknown = await sink.apply({ partition: this.options.partition(), items: deliveries.map((d) => ({ message: d.message, attempt: d.attempt })) });
+      outcomes = this.checkedOutcomes(answer, deliveries.length);
     } catch (error) {
       // A sink must not throw; if one does, nothing is assumed written.
-      logger.error({ partition, err: errorText(error) }, `sink threw instead of reporting outcomes; retrying the batch: ${errorText(error)}`);
+      metrics.sinkOutcomeErrors.inc({ sink: this.options.sinkName });
+      logger.error({ partition, sink: this.options.sinkName, code: ErrorCodes.SINK_OUTCOME, err: errorText(error) }, `sink "${this.options.sinkName}" threw instead of reporting outcomes; retrying the batch: ${errorText(error)}`);
       outcomes = deliveries.map(() => ({ status: 'retry', reason: errorText(error) }));
     }
     stopTimer();
-    if (outcomes.length !== deliveries.length) {
-      logger.error({ partition, expected: deliveries.length, got: outcomes.length }, 'sink returned the wrong number of outcomes; retrying the ones without one');
-    }
 
     let retryFrom: { reason: string; delayMs: number } | undefined;
     for (const [index, delivery] of deliveries.entries()) {
-      const outcome: SinkOutcome = outcomes[index] ?? { status: 'retry', reason: 'no outcome reported' };
+      const outcome = outcomes[index] as SinkOutcome;
       if (retryFrom) {
         // Keep partition order: everything after a retry is retried after it.
         await delivery.nack(retryFrom.delayMs);
@@ -140,13 +141,40 @@ export class PartitionWorker {
           await delivery.reject(outcome.reason);
           break;
         case 'retry': {
-          retryFrom = { reason: outcome.reason, delayMs: outcome.delayMs ?? retryDelayMs(delivery.attempt) };
-          logger.warn({ partition, attempt: delivery.attempt, reason: outcome.reason, retryInMs: retryFrom.delayMs }, `write not done, will retry: ${outcome.reason}`);
-          await delivery.nack(retryFrom.delayMs);
+          const delayMs = typeof outcome.delayMs === 'number' && outcome.delayMs >= 0 ? outcome.delayMs : backoffDelayMs(delivery.attempt);
+          retryFrom = { reason: outcome.reason, delayMs };
+          logger.warn({ partition, attempt: delivery.attempt, reason: outcome.reason, retryInMs: delayMs }, `write not done, will retry: ${outcome.reason}`);
+          await delivery.nack(delayMs);
           break;
         }
       }
     }
+  }
+
+  /** One known outcome per item; anything else becomes `retry`, logged once per batch with the sink's name. */
+  private checkedOutcomes(answer: unknown, count: number): SinkOutcome[] {
+    const { logger, metrics, sinkName } = this.options;
+    const complain = (problem: string) => {
+      metrics.sinkOutcomeErrors.inc({ sink: sinkName });
+      logger.error({ partition: this.partitionKey, sink: sinkName, code: ErrorCodes.SINK_OUTCOME, problem }, `sink "${sinkName}" broke the Sink contract (${problem}); the affected items are retried`);
+    };
+    if (!Array.isArray(answer)) {
+      complain(`apply() resolved to ${answer === null ? 'null' : typeof answer}, not an array of outcomes`);
+      return Array.from({ length: count }, () => ({ status: 'retry', reason: `sink "${sinkName}" reported no outcomes` }));
+    }
+    if (answer.length !== count) complain(`apply() returned ${answer.length} outcomes for ${count} items`);
+    let unknown = 0;
+    const outcomes = Array.from({ length: count }, (_, index): SinkOutcome => {
+      const outcome = answer[index] as { status?: unknown; reason?: unknown } | undefined;
+      if (outcome && typeof outcome === 'object' && typeof outcome.status === 'string' && STATUSES.has(outcome.status)) {
+        if ((outcome.status === 'retry' || outcome.status === 'rejected') && typeof outcome.reason !== 'string') return { ...(outcome as SinkOutcome), reason: 'no reason given' } as SinkOutcome;
+        return outcome as SinkOutcome;
+      }
+      if (index < answer.length) unknown++;
+      return { status: 'retry', reason: `sink "${sinkName}" reported no known outcome for this item` };
+    });
+    if (unknown > 0) complain(`${unknown} outcome(s) without a known status (applied, unchanged, retry, rejected)`);
+    return outcomes;
   }
 }
 

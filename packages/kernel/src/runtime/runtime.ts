@@ -1,15 +1,25 @@
-import 'reflect-metadata';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import {
+  backoffDelayMs,
+  errorText,
+  grError,
+  rulesForCluster,
+  type AdapterHealth,
+  type AdapterSlot,
+  type Clock,
+  type Normalizer,
+  type PartitionLease,
+  type PlannedTarget,
+  type Selection,
+  type SinkContext,
+  type SinkPartition,
+  type SourceContext,
+} from '@gitops-reverser/contract';
+import type { DependencyContainer } from 'tsyringe';
+import { assemble, type AssembledAdapter, type AssembledSource, type Assembly, type GivenAdapters } from '../assembly/assemble.js';
 import type { GitopsReverserConfig } from '../config/config-types.js';
-import type { AdapterHealth } from '../contracts/adapter-health.js';
-import type { Bus } from '../contracts/bus.js';
-import type { Normalizer } from '../contracts/normalizer.js';
-import type { Sink, SinkContext } from '../contracts/sink.js';
-import type { Selection, Source, SourceContext } from '../contracts/source.js';
-import { ErrorCodes, errorText, grError } from '../errors.js';
+import { defineConfig, type ConfigInput, type LoadConfigOptions } from '../config/load-config.js';
+import { ErrorCodes } from '../errors.js';
 import { createDefaultSanitizer } from '../normalize/default-sanitizer.js';
-import { KernelTokens, SlotTokens, type AdapterSlot, type SlotInstances } from '../plugin/adapter-descriptor.js';
-import { loadAdapters, type LoadedAdapter } from '../plugin/load-adapters.js';
 import { RouteTable } from '../routing/route-table.js';
 import { OperationsServer, type HealthReport } from './http-server.js';
 import { Ingest } from './ingest.js';
@@ -18,39 +28,68 @@ import { KernelMetrics } from './metrics.js';
 import { PartitionWorker } from './partition-worker.js';
 import { withTimeout } from './with-timeout.js';
 
-/** Adapters given as instances instead of loaded from config (integrators composing in code, tests). */
-export interface AdapterInstances {
-  readonly sources?: readonly Source[];
-  readonly normalizers?: readonly Normalizer[];
-  readonly bus?: Bus;
-  readonly sink?: Sink;
-}
-
 export interface RuntimeOptions {
   readonly logger?: Logger;
   readonly metrics?: KernelMetrics;
-  /** Use these instead of the adapters named in config (each slot independently). */
-  readonly instances?: AdapterInstances;
+  readonly clock?: Clock;
+  /** Adapters given in code; each slot given replaces that slot of the config. */
+  readonly adapters?: GivenAdapters;
+  /**
+   * Serve /healthz /readyz /metrics. Default: `server.enabled` of the config, else false: an embedded
+   * runtime opens no port unless asked (the CLI passes true).
+   */
+  readonly serve?: boolean;
 }
 
-interface NamedAdapter<T> {
-  readonly slot: AdapterSlot;
-  readonly name: string;
-  readonly instance: T;
+/** `createRuntime`'s input: a config (object as written, or already validated) plus runtime options. */
+export interface CreateRuntimeOptions extends RuntimeOptions, LoadConfigOptions {
+  readonly config: ConfigInput | GitopsReverserConfig;
+  /** Folder relative paths in an object config resolve against (default: the current folder). */
+  readonly baseDir?: string;
+}
+
+/**
+ * Builds a runtime in code: the config object is validated exactly like a file (defaults, schema,
+ * references, adapter options, target plan), adapters given in `adapters` replace their config slots.
+ * Nothing starts until `start()`.
+ */
+export async function createRuntime(options: CreateRuntimeOptions): Promise<Runtime> {
+  const config = isValidated(options.config)
+    ? options.config
+    : defineConfig(options.config, { ...(options.baseDir ? { baseDir: options.baseDir } : {}), ...(options.env ? { env: options.env } : {}) });
+  return Runtime.create(config, options);
+}
+
+function isValidated(config: ConfigInput | GitopsReverserConfig): config is GitopsReverserConfig {
+  return typeof (config as GitopsReverserConfig).configFile === 'string' && typeof (config as GitopsReverserConfig).baseDir === 'string';
 }
 
 type RuntimeState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
+/** A partition worker and how it is doing; a crashed worker is restarted with backoff. */
+interface WorkerSlot {
+  worker: PartitionWorker;
+  readonly lease: PartitionLease;
+  /** Set while the worker is down between a crash and its restart. */
+  down?: { reason: string; since: number; restarts: number };
+  running: Promise<void>;
+}
+
+/** How long a start() may run silently before the runtime says it is still waiting. */
+const START_NOTICE_MS = 10_000;
+
 /**
- * One running gitops-reverser: adapters wired through a tsyringe container, started in order
- * (sink, bus, consumers, sources) and stopped in reverse (sources, drain the bus, flush the sink).
+ * One running gitops-reverser: adapters created through a DI container (see assemble), started in
+ * order (sink, bus, partition workers, normalizers, sources) and stopped in reverse (sources, drain the
+ * bus, flush the sink), with a timeout per step.
  */
 export class Runtime {
   private state: RuntimeState = 'created';
   private config: GitopsReverserConfig;
   private routes: RouteTable;
   private readonly ingest: Ingest;
-  private readonly workers = new Map<string, PartitionWorker>();
+  private readonly workers = new Map<string, WorkerSlot>();
+  private readonly stopping = new AbortController();
   private server: OperationsServer | undefined;
   private serverPort: number | undefined;
 
@@ -58,75 +97,31 @@ export class Runtime {
     config: GitopsReverserConfig,
     readonly logger: Logger,
     readonly metrics: KernelMetrics,
-    readonly container: DependencyContainer,
-    private readonly sources: readonly NamedAdapter<Source>[],
-    private readonly normalizers: readonly NamedAdapter<Normalizer>[],
-    private readonly bus: NamedAdapter<Bus>,
-    private readonly sink: NamedAdapter<Sink>,
+    private readonly assembly: Assembly,
+    private readonly serve: boolean,
   ) {
     this.config = config;
-    this.routes = new RouteTable(config.rules, config.targets, config.providers);
+    this.routes = new RouteTable(config.rules, assembly.targets, assembly.plan.partitions);
     this.ingest = new Ingest({
-      bus: bus.instance,
+      bus: assembly.bus.instance,
       routes: this.routes,
-      normalizers: [createDefaultSanitizer(config.sanitizer), ...orderedChain(normalizers.map((n) => n.instance))],
+      normalizers: [createDefaultSanitizer(config.sanitizer), ...orderedChain(assembly.normalizers.map((n) => n.instance))],
       logger: logger.child({ component: 'ingest' }),
       metrics,
     });
   }
 
-  /** Loads (or takes) the adapters and wires them; nothing is started yet. */
+  /** Loads (or takes) the adapters, creates and checks them; nothing is started yet. */
   static async create(config: GitopsReverserConfig, options: RuntimeOptions = {}): Promise<Runtime> {
     const logger = options.logger ?? createLogger(config.log.level);
     const metrics = options.metrics ?? new KernelMetrics({ processMetrics: true });
-    const given = options.instances ?? {};
-    const loaded = await loadAdapters(config, {
-      sources: given.sources !== undefined,
-      normalizers: given.normalizers !== undefined,
-      bus: given.bus !== undefined,
-      sink: given.sink !== undefined,
-    });
+    const assembly = await assemble(config, { logger, metrics, ...(options.clock ? { clock: options.clock } : {}), ...(options.adapters ? { given: options.adapters } : {}) });
+    return new Runtime(config, logger, metrics, assembly, options.serve ?? config.server.enabled ?? false);
+  }
 
-    const container = rootContainer.createChildContainer();
-    container.registerInstance(KernelTokens.Config, config);
-    container.registerInstance(KernelTokens.Logger, logger);
-    container.registerInstance(KernelTokens.Metrics, metrics);
-
-    const build = <S extends AdapterSlot>(adapter: LoadedAdapter<S>): NamedAdapter<SlotInstances[S]> => {
-      const child = container.createChildContainer();
-      const name = adapter.descriptor.meta.name;
-      child.registerInstance(KernelTokens.AdapterOptions, adapter.options);
-      adapter.descriptor.register(child, {
-        options: adapter.options,
-        config,
-        logger: logger.child({ adapter: name }),
-        metrics,
-        keyPath: adapter.ref.keyPath,
-      });
-      let instance: SlotInstances[S];
-      try {
-        instance = child.resolve<SlotInstances[S]>(SlotTokens[adapter.slot]);
-      } catch (cause) {
-        throw grError(ErrorCodes.PLUGIN_SHAPE, `${adapter.ref.keyPath}: adapter "${name}" did not register a ${adapter.slot} (${errorText(cause)})`, {
-          fix: `its register() must put an instance under SlotTokens.${adapter.slot}; defineAdapter() does this`,
-          cause,
-        });
-      }
-      checkInstance(adapter.slot, name, instance, adapter.ref.keyPath);
-      return { slot: adapter.slot, name, instance };
-    };
-
-    const named = <S extends AdapterSlot>(slot: S, instance: SlotInstances[S], index = 0): NamedAdapter<SlotInstances[S]> => ({
-      slot,
-      name: `${slot}-${index}`,
-      instance,
-    });
-
-    const sources = distinctNames(given.sources ? given.sources.map((s, i) => named('source', s, i)) : loaded.sources.map(build));
-    const normalizers = given.normalizers ? given.normalizers.map((n, i) => ({ ...named('normalizer', n, i), name: n.name })) : loaded.normalizers.map(build);
-    const bus = given.bus ? named('bus', given.bus) : build(required(loaded.bus));
-    const sink = given.sink ? named('sink', given.sink) : build(required(loaded.sink));
-    return new Runtime(config, logger, metrics, container, sources, normalizers, bus, sink);
+  /** The DI container the adapters were created in (kernel services and provided services are registered there). */
+  get container(): DependencyContainer {
+    return this.assembly.container;
   }
 
   /** The port /healthz /readyz /metrics listen on (after start; useful with `server.port: 0`). */
@@ -137,8 +132,8 @@ export class Runtime {
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`runtime cannot start from state ${this.state}`);
     this.state = 'starting';
-    const { logger } = this;
-    if (this.config.server.enabled) {
+    const { logger, assembly } = this;
+    if (this.serve) {
       this.server = new OperationsServer({
         host: this.config.server.host,
         port: this.config.server.port,
@@ -151,33 +146,27 @@ export class Runtime {
     }
     try {
       const runtime = this;
+      const sink = assembly.sink;
       const sinkContext: SinkContext = {
-        get config() {
-          return runtime.config;
-        },
-        // A getter: after a reload the sink sees the new targets.
-        get routes() {
-          return runtime.routes;
-        },
-        logger: logger.child({ adapter: this.sink.name }),
+        logger: logger.child({ adapter: sink.name }),
         metrics: this.metrics,
+        // Read on use: after a reload the sink sees the new targets.
+        targets: (): PlannedTarget[] => runtime.routes.routes().map((route) => ({ target: route.target, partition: route.partition })),
       };
-      await this.startAdapter(this.sink, () => this.sink.instance.start(sinkContext));
-      await this.startAdapter(this.bus, () => this.bus.instance.start({ logger: logger.child({ adapter: this.bus.name }), metrics: this.metrics }));
-      this.bus.instance.consume((lease) => {
-        const worker = new PartitionWorker({ lease, sink: this.sink.instance, logger: logger.child({ partition: lease.partitionKey }), metrics: this.metrics });
-        this.workers.get(lease.partitionKey)?.stop();
-        this.workers.set(lease.partitionKey, worker);
-        worker.start();
-      });
-      for (const normalizer of this.normalizers) await this.startAdapter(normalizer, () => normalizer.instance.start?.() ?? Promise.resolve());
-      for (const source of this.sources) await this.startAdapter(source, () => source.instance.start(this.sourceContext(source.name)));
+      await this.startAdapter(sink, () => sink.instance.start(sinkContext));
+      await this.startAdapter(assembly.bus, () => assembly.bus.instance.start({ logger: logger.child({ adapter: assembly.bus.name }), metrics: this.metrics }));
+      assembly.bus.instance.consume((lease) => this.superviseWorker(lease));
+      for (const normalizer of assembly.normalizers) await this.startAdapter(normalizer, () => normalizer.instance.start?.() ?? Promise.resolve());
+      for (const source of assembly.sources) await this.startAdapter(source, () => source.instance.start(this.sourceContext(source)));
     } catch (error) {
       await this.stop('start failed');
       throw error;
     }
     this.state = 'running';
-    logger.info({ cluster: this.config.cluster.id, sources: this.sources.map((s) => s.name), bus: this.bus.name, sink: this.sink.name }, 'gitops-reverser started');
+    logger.info(
+      { clusters: [...new Set(assembly.sources.map((s) => s.cluster))], sources: assembly.sources.map((s) => s.name), bus: assembly.bus.name, sink: assembly.sink.name },
+      'gitops-reverser started',
+    );
   }
 
   /**
@@ -190,7 +179,7 @@ export class Runtime {
     this.state = 'stopping';
     const deadline = Date.now() + this.config.shutdown.timeoutSeconds * 1000;
     const left = () => Math.max(0, deadline - Date.now());
-    const { logger } = this;
+    const { logger, assembly } = this;
     logger.info({ reason }, 'stopping: sources, then draining the bus, then flushing the sink');
     let clean = true;
     const step = async (label: string, run: () => Promise<unknown>) => {
@@ -205,20 +194,28 @@ export class Runtime {
         logger.error({ step: label, err: errorText(error) }, `shutdown step "${label}" failed: ${errorText(error)}`);
       }
     };
-    for (const source of this.sources) await step(`stop source ${source.name}`, () => source.instance.stop());
+    for (const source of assembly.sources) await step(`stop source ${source.name}`, () => source.instance.stop());
     await step('drain bus', async () => {
-      const drained = await this.bus.instance.drain(left());
+      const drained = await assembly.bus.instance.drain(left());
       if (!drained) {
         clean = false;
-        const depth = [...this.bus.instance.depth()].filter(([, n]) => n > 0);
+        const depth = [...assembly.bus.instance.depth()].filter(([, n]) => n > 0);
         logger.warn({ undelivered: Object.fromEntries(depth) }, 'bus not drained before the shutdown timeout');
       }
     });
-    await step('stop partition workers', () => Promise.all([...this.workers.values()].map((w) => w.stop())));
-    await step('flush sink', () => this.sink.instance.flush());
-    await step('stop sink', () => this.sink.instance.stop());
-    await step('stop bus', () => this.bus.instance.stop());
-    for (const normalizer of this.normalizers) await step(`stop normalizer ${normalizer.name}`, () => normalizer.instance.stop?.() ?? Promise.resolve());
+    this.stopping.abort();
+    await step('stop partition workers', () =>
+      Promise.all(
+        [...this.workers.values()].map((slot) => {
+          slot.worker.stop();
+          return slot.running;
+        }),
+      ),
+    );
+    await step('flush sink', () => assembly.sink.instance.flush());
+    await step('stop sink', () => assembly.sink.instance.stop());
+    await step('stop bus', () => assembly.bus.instance.stop());
+    for (const normalizer of assembly.normalizers) await step(`stop normalizer ${normalizer.name}`, () => normalizer.instance.stop?.() ?? Promise.resolve());
     await this.server?.close();
     this.state = 'stopped';
     logger.info({ clean }, clean ? 'stopped cleanly' : 'stopped, with steps that timed out or failed (see above)');
@@ -226,25 +223,26 @@ export class Runtime {
   }
 
   /**
-   * Applies a new config at run time (SIGHUP). Rules, targets and providers take effect; sources
-   * learn which targets' selections changed and reseed those. Changes to adapters (`use`/`with`),
-   * cluster or server need a restart and are reported, not applied.
+   * Applies a new config at run time (SIGHUP). Rules and targets take effect (the sink plans the new
+   * targets first: a target it cannot serve refuses the whole reload); sources learn which targets'
+   * selections changed and reseed those. Changes to adapters (`use`/`with`/`cluster`), server or
+   * sanitizer need a restart and are reported, not applied.
    */
   async reload(next: GitopsReverserConfig): Promise<{ changedTargets: string[]; needsRestart: string[] }> {
     const previous = this.config;
+    const { targets, plan } = this.assembly.planTargets(next);
     const needsRestart = restartOnlyChanges(previous, next);
-    const nextRoutes = new RouteTable(next.rules, next.targets, next.providers);
-    const changedTargets = changedTargetsBetween(previous, next);
+    const nextRoutes = new RouteTable(next.rules, targets, plan.partitions);
+    const changedTargets = changedTargetsBetween(this.routes, nextRoutes);
     this.config = next;
     this.routes = nextRoutes;
     this.ingest.setRoutes(nextRoutes);
-    const selection = selectionOf(next);
-    for (const source of this.sources) {
+    for (const source of this.assembly.sources) {
       if (source.instance.updateSelection) {
-        await source.instance.updateSelection(selection, changedTargets);
+        await source.instance.updateSelection(this.selectionFor(source.cluster), changedTargets);
       } else if (changedTargets.length > 0) {
         await source.instance.stop();
-        await source.instance.start(this.sourceContext(source.name));
+        await source.instance.start(this.sourceContext(source));
       }
     }
     if (needsRestart.length > 0) {
@@ -255,77 +253,125 @@ export class Runtime {
   }
 
   health(): HealthReport {
-    const adapters = [...this.sources, this.bus, this.sink].map((adapter) => {
+    const { assembly } = this;
+    const adapters = [...assembly.sources, assembly.bus, assembly.sink].map((adapter) => {
       const report = safeHealth(adapter);
       return { slot: adapter.slot, name: adapter.name, state: report.state, ...(report.reason ? { reason: report.reason } : {}) };
     });
+    const workersDown = [...this.workers.entries()]
+      .filter(([, slot]) => slot.down)
+      .map(([partition, slot]) => ({ partition, state: 'restarting', reason: slot.down?.reason ?? '', restarts: slot.down?.restarts ?? 0 }));
     const adaptersReady = adapters.every((a) => a.state === 'ready' || a.state === 'degraded');
-    const ready = this.state === 'running' && adaptersReady;
-    const status = this.state !== 'running' ? this.state : adapters.some((a) => a.state === 'degraded') ? 'degraded' : adaptersReady ? 'ready' : 'not ready';
-    return { ready, status, adapters };
+    const ready = this.state === 'running' && adaptersReady && workersDown.length === 0;
+    const status =
+      this.state !== 'running'
+        ? this.state
+        : !ready
+          ? 'not ready'
+          : adapters.some((a) => a.state === 'degraded')
+            ? 'degraded'
+            : 'ready';
+    return { ready, status, adapters, ...(workersDown.length > 0 ? { workers: workersDown } : {}) };
   }
 
-  private sourceContext(sourceName: string): SourceContext {
+  /**
+   * Runs a partition's worker and restarts it with backoff when it stops on an error, so a sink or
+   * bus fault never leaves a dead worker behind a green probe: /readyz is 503 while it is down.
+   */
+  private superviseWorker(lease: PartitionLease): void {
+    const key = lease.partitionKey;
+    this.workers.get(key)?.worker.stop();
+    const newWorker = () =>
+      new PartitionWorker({
+        lease,
+        sink: this.assembly.sink.instance,
+        sinkName: this.assembly.sink.name,
+        partition: (): SinkPartition => this.routes.partition(key) ?? { key },
+        logger: this.logger.child({ partition: key }),
+        metrics: this.metrics,
+      });
+    const slot: WorkerSlot = { worker: newWorker(), lease, running: Promise.resolve() };
+    this.workers.set(key, slot);
+    const loop = async () => {
+      for (let restarts = 0; ; ) {
+        try {
+          await slot.worker.run();
+          return; // stopped or lease revoked
+        } catch (error) {
+          if (this.stopping.signal.aborted || lease.revoked.aborted) return;
+          restarts++;
+          const delayMs = backoffDelayMs(restarts, { baseMs: 200, maxMs: 10_000 });
+          const reason = grError(ErrorCodes.WORKER_CRASHED, `the worker of ${key} stopped on an error: ${errorText(error)}`, {
+            fix: `it restarts in ${delayMs} ms; nothing it held is lost (unacked messages are redelivered)`,
+          }).describe();
+          slot.down = { reason, since: Date.now(), restarts };
+          this.metrics.workerRestarts.inc({ partition: key });
+          this.logger.error({ partition: key, restarts, retryInMs: delayMs }, reason);
+          await abortableSleep(delayMs, AbortSignal.any([this.stopping.signal, lease.revoked]));
+          if (this.stopping.signal.aborted || lease.revoked.aborted) return;
+          slot.worker = newWorker();
+          slot.down = undefined;
+          this.logger.info({ partition: key, restarts }, `restarted the worker of ${key}`);
+        }
+      }
+    };
+    slot.running = loop();
+  }
+
+  private selectionFor(cluster: string): Selection {
+    const rules = rulesForCluster(this.config.rules, cluster);
+    return { rules, targets: [...new Set(rules.map((rule) => rule.target))] };
+  }
+
+  private sourceContext(source: AssembledSource): SourceContext {
     const runtime = this;
     return {
-      clusterId: this.config.cluster.id,
-      get config() {
-        return runtime.config;
-      },
+      clusterId: source.cluster,
       get selection() {
-        return selectionOf(runtime.config);
+        return runtime.selectionFor(source.cluster);
       },
-      logger: this.logger.child({ adapter: sourceName }),
+      logger: this.logger.child({ adapter: source.name }),
       metrics: this.metrics,
       emit: async (event) => {
-        await this.ingest.accept(event, sourceName);
+        await this.ingest.accept(event, source.name);
       },
-      beginSnapshot: (targets) => {
-        const covered = targets ?? [...new Set(this.config.rules.map((rule) => rule.target))];
-        return this.ingest.beginSnapshot(covered, sourceName, this.config.cluster.id);
-      },
+      beginSnapshot: (targets) => this.ingest.beginSnapshot(targets ?? this.selectionFor(source.cluster).targets, source.name, source.cluster),
     };
   }
 
-  private async startAdapter(adapter: NamedAdapter<unknown>, start: () => Promise<void>): Promise<void> {
+  private async startAdapter(adapter: AssembledAdapter<AdapterSlot>, start: () => Promise<void>): Promise<void> {
+    const timeoutMs = this.config.startup.timeoutSeconds * 1000;
+    const notice = setTimeout(() => {
+      this.logger.warn({ slot: adapter.slot, adapter: adapter.name }, `still waiting for ${adapter.slot} "${adapter.name}" to start (it has ${this.config.startup.timeoutSeconds}s: startup.timeoutSeconds)`);
+    }, Math.min(START_NOTICE_MS, timeoutMs));
+    notice.unref();
+    let result;
     try {
-      await start();
-      this.metrics.adapterUp.set({ slot: adapter.slot, adapter: adapter.name }, 1);
+      result = await withTimeout(Promise.resolve().then(start), timeoutMs);
     } catch (cause) {
       throw grError(ErrorCodes.PLUGIN_LIFECYCLE, `${adapter.slot} adapter "${adapter.name}" failed to start: ${errorText(cause)}`, {
         fix: 'see the cause above; check the adapter options and that what it connects to is reachable',
         cause,
       });
+    } finally {
+      clearTimeout(notice);
     }
+    if (result.timedOut) {
+      throw grError(ErrorCodes.PLUGIN_START_TIMEOUT, `${adapter.slot} adapter "${adapter.name}" did not finish start() within ${this.config.startup.timeoutSeconds}s`, {
+        fix: 'check what it connects to; raise startup.timeoutSeconds if a first seed of a large cluster needs longer',
+      });
+    }
+    this.metrics.adapterUp.set({ slot: adapter.slot, adapter: adapter.name }, 1);
   }
 
   private refreshGauges(): void {
     this.metrics.queueDepth.reset();
-    for (const [partition, depth] of this.bus.instance.depth()) this.metrics.queueDepth.set({ partition }, depth);
-    for (const adapter of [...this.sources, this.bus, this.sink]) {
+    for (const [partition, depth] of this.assembly.bus.instance.depth()) this.metrics.queueDepth.set({ partition }, depth);
+    for (const adapter of [...this.assembly.sources, this.assembly.bus, this.assembly.sink]) {
       const state = safeHealth(adapter).state;
       this.metrics.adapterUp.set({ slot: adapter.slot, adapter: adapter.name }, state === 'ready' || state === 'degraded' ? 1 : 0);
     }
   }
-}
-
-/** Two sources of one package (e.g. two clusters) get "#2", "#3"... so logs and metrics tell them apart. */
-function distinctNames<T>(adapters: NamedAdapter<T>[]): NamedAdapter<T>[] {
-  const seen = new Map<string, number>();
-  return adapters.map((adapter) => {
-    const count = (seen.get(adapter.name) ?? 0) + 1;
-    seen.set(adapter.name, count);
-    return count === 1 ? adapter : { ...adapter, name: `${adapter.name}#${count}` };
-  });
-}
-
-function required<T>(value: T | undefined): T {
-  if (value === undefined) throw new Error('adapter slot was neither loaded nor given');
-  return value;
-}
-
-export function selectionOf(config: GitopsReverserConfig): Selection {
-  return { rules: config.rules, targets: config.targets };
 }
 
 /** The sanitize phase keeps config order, then the encode phase: encoding always sees sanitized content. */
@@ -333,56 +379,51 @@ function orderedChain(normalizers: readonly Normalizer[]): Normalizer[] {
   return [...normalizers.filter((n) => n.phase !== 'encode'), ...normalizers.filter((n) => n.phase === 'encode')];
 }
 
-function safeHealth(adapter: NamedAdapter<{ health?: () => AdapterHealth }>): AdapterHealth {
+function safeHealth(adapter: AssembledAdapter<AdapterSlot>): AdapterHealth {
   try {
-    return adapter.instance.health?.() ?? { state: 'ready' };
+    const report = (adapter.instance as { health?: () => AdapterHealth }).health?.();
+    return report && typeof report.state === 'string' ? report : { state: 'failed', reason: 'health() returned no state' };
   } catch (error) {
     return { state: 'failed', reason: errorText(error) };
   }
 }
 
-const REQUIRED_METHODS: Record<AdapterSlot, readonly string[]> = {
-  source: ['start', 'stop', 'health'],
-  bus: ['start', 'publish', 'consume', 'depth', 'drain', 'stop', 'health'],
-  normalizer: ['normalize'],
-  sink: ['start', 'apply', 'flush', 'stop', 'health'],
-};
-
-function checkInstance(slot: AdapterSlot, name: string, instance: unknown, keyPath: string): void {
-  const missing = REQUIRED_METHODS[slot].filter((method) => typeof (instance as Record<string, unknown> | undefined)?.[method] !== 'function');
-  if (missing.length > 0) {
-    throw grError(ErrorCodes.PLUGIN_SHAPE, `${keyPath}: ${slot} adapter "${name}" lacks ${missing.join(', ')}`, {
-      fix: `a ${slot} must implement the ${slot[0]?.toUpperCase()}${slot.slice(1)} interface of @gitops-reverser/kernel`,
-    });
-  }
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
-/** Targets whose selection (rules, path, branch or provider) differs between two configs. */
-export function changedTargetsBetween(previous: GitopsReverserConfig, next: GitopsReverserConfig): string[] {
-  const signature = (config: GitopsReverserConfig, target: string) => {
-    const definition = config.targets.find((t) => t.name === target);
-    const provider = config.providers.find((p) => p.name === definition?.provider);
-    const rules = config.rules.filter((rule) => rule.target === target).map(({ keyPath: _k, ...rule }) => rule);
-    return JSON.stringify({ definition, url: provider?.url, rules });
+/** Targets whose definition (options, partition) or rules differ between two route tables. */
+export function changedTargetsBetween(previous: RouteTable, next: RouteTable): string[] {
+  const signature = (table: RouteTable, name: string) => {
+    const route = table.route(name);
+    const rules = table.rules.filter((rule) => rule.target === name).map(({ keyPath: _k, ...rule }) => rule);
+    return JSON.stringify({ with: route?.target.with, partition: route?.partition.key, rules });
   };
-  const names = new Set([...previous.targets.map((t) => t.name), ...next.targets.map((t) => t.name)]);
-  return [...names].filter((name) => next.targets.some((t) => t.name === name) && signature(previous, name) !== signature(next, name));
+  return next.targets.map((t) => t.name).filter((name) => signature(previous, name) !== signature(next, name));
 }
 
 function restartOnlyChanges(previous: GitopsReverserConfig, next: GitopsReverserConfig): string[] {
   const keys: string[] = [];
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const refs = (config: GitopsReverserConfig) => ({
-    sources: config.sources.map((r) => [r.use, r.with]),
-    normalizers: config.normalizers.map((r) => [r.use, r.with]),
-    bus: [config.bus.use, config.bus.with],
-    sink: [config.sink.use, config.sink.with],
+    sources: config.sources.map((r) => [r.use, r.with, r.name, r.cluster]),
+    normalizers: config.normalizers.map((r) => [r.use, r.with, r.name]),
+    bus: [config.bus.use, config.bus.with, config.bus.name],
+    sink: [config.sink.use, config.sink.with, config.sink.name],
   });
   const a = refs(previous);
   const b = refs(next);
   for (const key of ['sources', 'normalizers', 'bus', 'sink'] as const) if (!same(a[key], b[key])) keys.push(key);
-  if (!same(previous.cluster, next.cluster)) keys.push('cluster');
   if (!same(previous.server, next.server)) keys.push('server');
   if (!same(previous.sanitizer, next.sanitizer)) keys.push('sanitizer');
+  if (!same(previous.startup, next.startup)) keys.push('startup');
   return keys;
 }

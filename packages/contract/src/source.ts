@@ -1,12 +1,7 @@
-import type { GitopsReverserConfig, RuleConfig, TargetConfig } from '../config/config-types.js';
-import type { ChangeEvent } from '../model/change-event.js';
 import type { AdapterHealth } from './adapter-health.js';
-
-/** What the sources should observe: the rules, and the targets they feed. */
-export interface Selection {
-  readonly rules: readonly RuleConfig[];
-  readonly targets: readonly TargetConfig[];
-}
+import type { ChangeEvent } from './change-event.js';
+import type { Logger, Metrics } from './observability.js';
+import type { Selection } from './selection.js';
 
 /** A running snapshot (seed): emit the current state, then complete it. */
 export interface SnapshotWriter {
@@ -21,16 +16,20 @@ export interface SnapshotWriter {
 }
 
 export interface SourceContext {
+  /** The cluster this source instance observes (`sources[].cluster`): every identity it emits carries it. */
   readonly clusterId: string;
-  readonly config: GitopsReverserConfig;
+  /** Rules for this cluster; a getter: after a reload it returns the new selection. */
   readonly selection: Selection;
-  readonly logger: import('../runtime/logger.js').Logger;
-  readonly metrics: import('../runtime/metrics.js').KernelMetrics;
-  /** Hands one change to the kernel; resolves when it is on the bus (waits for capacity, never drops). */
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /**
+   * Hands one change to the kernel; resolves when it is on the bus (waits for capacity, never drops).
+   * Never rejects for a bad event: the kernel logs and counts it.
+   */
   emit(event: ChangeEvent): Promise<void>;
   /**
-   * Starts a snapshot covering `targets` (default: every target with rules). Its events reach only
-   * those targets; other targets see nothing of it.
+   * Starts a snapshot covering `targets` (default: every target with rules for this cluster). Its
+   * events reach only those targets; other targets see nothing of it.
    */
   beginSnapshot(targets?: readonly string[]): SnapshotWriter;
 }

@@ -1,5 +1,6 @@
 import type { AdapterHealth } from './adapter-health.js';
 import type { BusMessage } from './bus-message.js';
+import type { Logger, Metrics } from './observability.js';
 
 /** One message handed to a consumer. Settle it exactly once: ack, nack or reject. */
 export interface Delivery {
@@ -39,8 +40,8 @@ export interface PartitionLease {
 }
 
 export interface BusContext {
-  readonly logger: import('../runtime/logger.js').Logger;
-  readonly metrics: import('../runtime/metrics.js').KernelMetrics;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ChangeEvent } from '../model/change-event.js';
+import type { ChangeEvent } from './change-event.js';
 
 /** A change routed to one target. */
 export interface ChangeMessage {
@@ -6,6 +6,11 @@ export interface ChangeMessage {
   /** Target name (config `targets[].name`). */
   readonly target: string;
   readonly event: ChangeEvent;
+  /**
+   * Upserts: `event.object` rendered as the deterministic YAML file content (set by the kernel, which
+   * renders each event once). Sinks write this text instead of rendering the object again.
+   */
+  readonly yaml?: string;
 }
 
 /**

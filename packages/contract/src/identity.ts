@@ -1,4 +1,4 @@
-import { ErrorCodes, grError } from '../errors.js';
+import { ContractErrorCodes, grError } from './errors.js';
 
 /**
  * Which object a change is about. Always complete: cluster, group, version, resource (plural), kind,
@@ -80,24 +80,24 @@ export function identityOf(
 ): ResourceIdentity {
   const where = `${object.kind ?? '?'} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? '?'}`;
   if (typeof object.apiVersion !== 'string' || object.apiVersion === '') {
-    throw grError(ErrorCodes.EVENT_INVALID_OBJECT, `object ${where} has no apiVersion`, {
+    throw grError(ContractErrorCodes.EVENT_INVALID_OBJECT, `object ${where} has no apiVersion`, {
       fix: 'objects must come from the Kubernetes API with apiVersion and kind set',
     });
   }
   if (typeof object.kind !== 'string' || object.kind === '') {
-    throw grError(ErrorCodes.EVENT_INVALID_OBJECT, `object ${where} has no kind`, {
+    throw grError(ContractErrorCodes.EVENT_INVALID_OBJECT, `object ${where} has no kind`, {
       fix: 'objects must come from the Kubernetes API with apiVersion and kind set',
     });
   }
   const name = object.metadata?.name;
   if (typeof name !== 'string' || name === '') {
-    throw grError(ErrorCodes.EVENT_INVALID_OBJECT, `object ${where} has no metadata.name`, {
+    throw grError(ContractErrorCodes.EVENT_INVALID_OBJECT, `object ${where} has no metadata.name`, {
       fix: 'only named objects can be written to git',
     });
   }
   const namespace = served.namespaced ? object.metadata?.namespace ?? '' : '';
   if (served.namespaced && namespace === '') {
-    throw grError(ErrorCodes.EVENT_INVALID_OBJECT, `namespaced object ${where} has no metadata.namespace`);
+    throw grError(ContractErrorCodes.EVENT_INVALID_OBJECT, `namespaced object ${where} has no metadata.namespace`);
   }
   const { group, version } = parseApiVersion(object.apiVersion);
   return { clusterId: served.clusterId, group, version, resource: served.resource, kind: object.kind, namespace, name };

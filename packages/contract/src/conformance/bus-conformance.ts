@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Bus, Delivery, PartitionLease } from '../contracts/bus.js';
-import type { BusMessage } from '../contracts/bus-message.js';
-import { silentLogger } from '../runtime/logger.js';
-import { KernelMetrics } from '../runtime/metrics.js';
+import type { Bus, Delivery, PartitionLease } from '../bus.js';
+import type { BusMessage } from '../bus-message.js';
+import { memoryLogger, noopMetrics } from './test-doubles.js';
 
 export interface BusConformanceOptions {
   /** A new, not yet started bus; `capacity` is the per-partition bound it must honour. */
@@ -25,6 +24,8 @@ export function numberedMessage(n: number, target = 'conformance'): BusMessage {
       observedAt: new Date(0).toISOString(),
       origin: 'watch',
     },
+    // What the kernel renders for this object (written by hand: the contract has no YAML library).
+    yaml: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${n}\n  namespace: ns\ndata:\n  n: "${n}"\n`,
   };
 }
 
@@ -40,7 +41,7 @@ function numberOf(delivery: Delivery): number {
  */
 export function describeBusConformance(name: string, options: BusConformanceOptions): void {
   const settle = options.settleMs ?? 2000;
-  const context = () => ({ logger: silentLogger(), metrics: new KernelMetrics() });
+  const context = () => ({ logger: memoryLogger(), metrics: noopMetrics() });
 
   async function startedBus(capacity = 100): Promise<{ bus: Bus; leases: Map<string, PartitionLease> }> {
     const bus = await options.createBus(capacity);

@@ -38,8 +38,3 @@ export function repoLocationOf(url: string, baseDir = process.cwd()): string {
 export function partitionKeyOf(providerUrl: string, branch: string): string {
   return `${repoLocationOf(providerUrl)}#${branch}`;
 }
-
-export function parsePartitionKey(key: string): { repo: string; branch: string } {
-  const hash = key.indexOf('#');
-  return { repo: key.slice(0, hash), branch: key.slice(hash + 1) };
-}

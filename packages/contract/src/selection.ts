@@ -1,0 +1,85 @@
+import type { ChangeEvent } from './change-event.js';
+import type { ResourceIdentity } from './identity.js';
+
+export type RuleScope = 'Namespaced' | 'Cluster';
+export type RuleOperation = 'CREATE' | 'UPDATE' | 'DELETE';
+
+/** One entry of config `rules:`, defaults applied. Semantics follow WatchRule / ClusterWatchRule. */
+export interface RuleConfig {
+  readonly target: string;
+  readonly scope: RuleScope;
+  /** Cluster ids (of `sources[].cluster`) the rule applies to; empty = every cluster. */
+  readonly clusters: readonly string[];
+  /** Namespaced rules only: the namespaces to select; empty = all namespaces. */
+  readonly namespaces: readonly string[];
+  /** "" is the core group; "*" or empty = all groups. */
+  readonly apiGroups: readonly string[];
+  /** "*" or empty = all versions (a watching source uses the preferred one). */
+  readonly apiVersions: readonly string[];
+  /** Plural resource names; "*" = all. */
+  readonly resources: readonly string[];
+  /** Empty = all operations. */
+  readonly operations: readonly RuleOperation[];
+  /** Key path in the config file (`rules[2]`), for messages. */
+  readonly keyPath: string;
+}
+
+/**
+ * One entry of config `targets:`. The kernel knows only its name; everything about where and how it
+ * is written (`with:`) belongs to the sink, which validates it with its `targetOptionsSchema`.
+ */
+export interface TargetConfig {
+  readonly name: string;
+  /** The sink's options for this target, validated and with the schema's defaults applied. */
+  readonly with: Readonly<Record<string, unknown>>;
+  /** Key path in the config file (`targets[0]`), for messages. */
+  readonly keyPath: string;
+}
+
+/** What a source should observe: the rules that apply to its cluster, and the names of the targets they feed. */
+export interface Selection {
+  readonly rules: readonly RuleConfig[];
+  readonly targets: readonly string[];
+}
+
+/** A served type, as discovery reports it. */
+export interface ResourceType {
+  readonly group: string;
+  readonly version: string;
+  /** Plural name, e.g. "configmaps". */
+  readonly resource: string;
+  readonly namespaced: boolean;
+}
+
+function matchesList(list: readonly string[], value: string): boolean {
+  return list.length === 0 || list.includes('*') || list.includes(value);
+}
+
+/**
+ * True when `rule` covers objects of this type (scope, group, version, resource), before namespaces,
+ * clusters and operations. The one matcher: the kernel routes with it and sources plan watches with it.
+ */
+export function ruleMatchesType(rule: RuleConfig, type: ResourceType): boolean {
+  if ((rule.scope === 'Namespaced') !== type.namespaced) return false;
+  return matchesList(rule.apiGroups, type.group) && matchesList(rule.apiVersions, type.version) && matchesList(rule.resources, type.resource);
+}
+
+/** True when `rule` selects this object (ignoring operations). */
+export function ruleSelects(rule: RuleConfig, identity: ResourceIdentity): boolean {
+  const namespaced = identity.namespace !== '';
+  if (rule.clusters.length > 0 && !rule.clusters.includes(identity.clusterId)) return false;
+  if (namespaced && rule.namespaces.length > 0 && !rule.namespaces.includes(identity.namespace)) return false;
+  return ruleMatchesType(rule, { group: identity.group, version: identity.version, resource: identity.resource, namespaced });
+}
+
+/** The rules that apply to one cluster's objects. */
+export function rulesForCluster(rules: readonly RuleConfig[], clusterId: string): RuleConfig[] {
+  return rules.filter((rule) => rule.clusters.length === 0 || rule.clusters.includes(clusterId));
+}
+
+/** Which rule operation an event counts as. Seeds are the current state: they match CREATE or UPDATE. */
+export function operationsOf(event: Pick<ChangeEvent, 'operation' | 'created' | 'origin'>): readonly RuleOperation[] {
+  if (event.operation === 'delete') return ['DELETE'];
+  if (event.origin === 'seed') return ['CREATE', 'UPDATE'];
+  return [event.created ? 'CREATE' : 'UPDATE'];
+}
