@@ -1,3 +1,4 @@
+import { describeNormalizerConformance } from '@gitops-reverser/contract/conformance';
 import { describe, expect, it } from 'vitest';
 import { contentHash, createDefaultSanitizer, renderYaml, type KubeObject } from '../src/index.js';
 
@@ -99,4 +100,9 @@ describe('contentHash', () => {
     expect(contentHash('abc')).toBe(contentHash('abc'));
     expect(contentHash('abc')).not.toBe(contentHash('abd'));
   });
+});
+
+describeNormalizerConformance('default sanitizer', {
+  create: () => createDefaultSanitizer({ removeFields: [{ path: 'spec.replicas', kinds: [] }], removeAnnotations: ['example.com/*'], removeLabels: ['tmp'] }),
+  samples: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'n', uid: 'u', annotations: { 'example.com/a': 'x' } }, spec: { clusterIP: '10.0.0.1', ports: [{ port: 80 }] }, status: {} }],
 });
