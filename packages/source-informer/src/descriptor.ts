@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { defineAdapter, packageVersionOf } from '@gitops-reverser/contract';
 import { DEFAULT_EXCLUDED_RESOURCES } from './discovery.js';
 import { InformerSource, type InformerSourceOptions } from './informer-source.js';
@@ -28,6 +29,12 @@ export default defineAdapter<'source', InformerSourceOptions>({
   create: ({ options, config }) =>
     new InformerSource({
       ...options,
-      ...(options.kubeconfig ? { kubeconfig: isAbsolute(options.kubeconfig) ? options.kubeconfig : resolve(config.baseDir, options.kubeconfig) } : {}),
+      ...(options.kubeconfig ? { kubeconfig: kubeconfigPath(options.kubeconfig, config.baseDir) } : {}),
     }),
 });
+
+/** `~/...` is the home folder (as kubectl reads it); other relative paths are relative to the config file. */
+function kubeconfigPath(path: string, baseDir: string): string {
+  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
+  return isAbsolute(path) ? path : resolve(baseDir, path);
+}
