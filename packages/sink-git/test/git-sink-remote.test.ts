@@ -129,7 +129,7 @@ describe('git sink against a smart-HTTP server (git http-backend)', () => {
     const refused = await apply(change('x'));
     expect(refused[0]).toMatchObject({ status: 'retry', reason: expect.stringContaining('GR_ERR_GIT_AUTH') });
     expect(refused[0]).toMatchObject({ reason: expect.stringContaining('the remote refused the credentials') });
-    expect(refused[0]).toMatchObject({ reason: expect.stringContaining('fix: check providers[].auth') });
+    expect(refused[0]).toMatchObject({ reason: expect.stringContaining('fix: check the provider auth (username/password or token) in sink.with.providers') });
     expect(sink.health().state).toBe('degraded');
     server.credentials = { username: 'writer', password: 'wrong' }; // the server now accepts what we send
     expect(await apply(change('x'))).toEqual([{ status: 'applied' }]);

@@ -1,0 +1,164 @@
+import type { Logger } from '@gitops-reverser/contract';
+import { authorOf, renderMessage, withTrailers, type FileOperation, type Identity, type MessageTemplates } from './commit-message.js';
+import type { FileWrite, PlannedCommit } from './commit-plan.js';
+import type { GitEngine } from './git-engine.js';
+import { encodeObject, serializeCommit, type EncodedObject, type Signature } from './git-objects.js';
+import type { TreeStore } from './tree-store.js';
+
+/** What a commit changed, in a form that can be replayed on another base. */
+export interface CommitRecord {
+  readonly changes: ReadonlyMap<string, string | null>;
+  readonly message: string;
+  readonly author: Signature;
+}
+
+export interface BuiltCommit extends CommitRecord {
+  readonly oid: string;
+  /** Items of the plan whose content changed (the others were already there). */
+  readonly changedItems: ReadonlySet<number>;
+}
+
+export interface CommitBuilderOptions {
+  readonly engine: GitEngine;
+  readonly trees: TreeStore;
+  readonly committer: Identity;
+  readonly messages: MessageTemplates;
+  /** Email domain for actors whose username is not an email; `{cluster}` is replaced. */
+  readonly authorEmailDomain: string;
+  readonly logger: Logger;
+}
+
+/**
+ * Turns planned commits into git objects: compares each write with the tree it lands on (equal
+ * content is no change; what a path held decides CREATE vs UPDATE), prunes for complete snapshots,
+ * rewrites only the trees on changed paths, and stores blobs, trees and the commit. It also replays a
+ * recorded commit on another base (after the remote moved).
+ */
+export class CommitBuilder {
+  /** Tree of the last commit built or read, since every next commit needs it. */
+  private lastTree: { commit: string; tree: string } | undefined;
+
+  constructor(private readonly options: CommitBuilderOptions) {}
+
+  /** Builds and stores the commit of `plan` on `head`; undefined when it changes nothing. */
+  async build(plan: PlannedCommit, head: string | undefined): Promise<BuiltCommit | undefined> {
+    const { trees } = this.options;
+    const headTree = await this.treeOf(head);
+    // Last write to a path wins.
+    const finalWrites = new Map<string, FileWrite>();
+    for (const write of plan.writes) finalWrites.set(write.path, write);
+    const changes = new Map<string, string | null>();
+    const blobs: EncodedObject[] = [];
+    const lines: { write: FileWrite; operation: FileOperation }[] = [];
+    for (const [path, write] of finalWrites) {
+      const existing = await trees.lookup(headTree, path);
+      const existingBlob = existing && !existing.mode.startsWith('4') ? existing.oid : undefined;
+      if (write.blob === null) {
+        if (!existingBlob) continue;
+        changes.set(path, null);
+        lines.push({ write, operation: 'DELETE' });
+      } else {
+        if (existingBlob === write.blob.oid) continue;
+        changes.set(path, write.blob.oid);
+        blobs.push(write.blob);
+        lines.push({ write, operation: existingBlob ? 'UPDATE' : 'CREATE' });
+      }
+    }
+    if (plan.kind === 'seed' && plan.target.prune === 'Always') {
+      const expected = plan.marker?.objectCount;
+      const seedCount = plan.writes.length;
+      if (plan.marker && !plan.marker.partial && expected === seedCount) {
+        const live = new Set(plan.writes.map((w) => w.path));
+        for (const file of await trees.listFiles(headTree, plan.target.path)) {
+          if (file.endsWith('.yaml') && !live.has(file)) changes.set(file, null);
+        }
+      } else {
+        this.options.logger.warn({ target: plan.target.name, expected, received: seedCount }, 'snapshot incomplete: not pruning files of objects that may still exist');
+      }
+    }
+    if (changes.size === 0) return undefined;
+
+    const author = this.authorFor(plan, lines.map((l) => l.write));
+    const message = this.messageFor(plan, lines);
+    const oid = await this.store(headTree, head, changes, { message, author }, blobs);
+    return { oid, changes, message, author, changedItems: new Set(lines.map((l) => l.write.itemIndex)) };
+  }
+
+  /**
+   * Replays a recorded commit on `base`: only its changes that differ from `base` are applied, so
+   * files another writer changed elsewhere stay as they are. Undefined when nothing is left to change.
+   */
+  async replay(record: CommitRecord, base: string | undefined): Promise<(CommitRecord & { oid: string }) | undefined> {
+    const tree = await this.treeOf(base);
+    const effective = new Map<string, string | null>();
+    for (const [path, oid] of record.changes) {
+      const existing = (await this.options.trees.lookup(tree, path))?.oid;
+      if ((oid === null && existing !== undefined) || (oid !== null && existing !== oid)) effective.set(path, oid);
+    }
+    if (effective.size === 0) return undefined;
+    const oid = await this.store(tree, base, effective, record, []);
+    return { ...record, changes: effective, oid };
+  }
+
+  /** The root tree of a commit (undefined: no commit yet, the empty tree). */
+  async treeOf(commit: string | undefined): Promise<string | undefined> {
+    if (!commit) return undefined;
+    if (this.lastTree?.commit === commit) return this.lastTree.tree;
+    const tree = (await this.options.engine.readCommit(commit)).tree;
+    this.lastTree = { commit, tree };
+    return tree;
+  }
+
+  private async store(
+    baseTree: string | undefined,
+    parent: string | undefined,
+    changes: ReadonlyMap<string, string | null>,
+    record: Pick<CommitRecord, 'message' | 'author'>,
+    blobs: readonly EncodedObject[],
+  ): Promise<string> {
+    const { root, objects } = await this.options.trees.apply(baseTree, changes);
+    const commit = encodeObject('commit', serializeCommit({
+      tree: root,
+      parents: parent ? [parent] : [],
+      author: record.author,
+      committer: { ...this.options.committer, timestamp: Date.now() / 1000 },
+      message: record.message,
+    }));
+    await this.options.engine.writeObjects([...blobs, ...objects, commit]);
+    this.lastTree = { commit: commit.oid, tree: root };
+    return commit.oid;
+  }
+
+  private authorFor(plan: PlannedCommit, writes: readonly FileWrite[]): Signature {
+    const committer = this.options.committer;
+    if (plan.kind === 'seed') return { ...committer, timestamp: Date.now() / 1000 };
+    const event = (writes[writes.length - 1] ?? plan.writes[plan.writes.length - 1])?.event;
+    const cluster = event?.identity.clusterId ?? '';
+    const who = authorOf(event?.actor, committer, this.options.authorEmailDomain.replace('{cluster}', cluster));
+    const observed = Date.parse(event?.observedAt ?? '');
+    return { ...who, timestamp: Number.isFinite(observed) ? observed / 1000 : Date.now() / 1000 };
+  }
+
+  private messageFor(plan: PlannedCommit, lines: readonly { write: FileWrite; operation: FileOperation }[]): string {
+    const templates = this.options.messages;
+    const first = lines[0] as { write: FileWrite; operation: FileOperation };
+    const cluster = plan.marker?.clusterId ?? first?.write.identity.clusterId;
+    if (plan.kind === 'seed') {
+      const count = plan.marker?.objectCount ?? plan.writes.length;
+      return withTrailers(renderMessage(templates.seed, { count, target: plan.target.name }), [], [['Cluster', cluster]]);
+    }
+    if (lines.length === 1) {
+      const { write, operation } = first;
+      return withTrailers(renderMessage(templates.event, { operation, identity: write.identity, target: plan.target.name }), [], [
+        ['Cluster', cluster],
+        ['Resource-Version', write.event.resourceVersion],
+        ['Audit-ID', write.event.auditId],
+      ]);
+    }
+    const author = first.write.event.actor?.username ?? this.options.committer.name;
+    const subject = renderMessage(templates.group, { author, target: plan.target.name, count: lines.length });
+    const body = lines.map(({ write, operation }) => renderMessage(templates.event, { operation, identity: write.identity }));
+    const auditIds = [...new Set(lines.map((l) => l.write.event.auditId).filter((id): id is string => Boolean(id)))];
+    return withTrailers(subject, body, [['Cluster', cluster], ...auditIds.map((id): [string, string] => ['Audit-ID', id])]);
+  }
+}

@@ -1,0 +1,105 @@
+import { grError, identityKey, type ChangeMessage, type ResourceIdentity, type SinkItem, type SinkOutcome } from '@gitops-reverser/contract';
+import { GitErrorCodes } from './git-error-codes.js';
+import { encodeObject, type EncodedObject } from './git-objects.js';
+import type { GitTarget } from './git-target.js';
+
+/** One file write resolved from a message: a new blob, or null to delete the file. */
+export interface FileWrite {
+  readonly itemIndex: number;
+  readonly path: string;
+  readonly blob: EncodedObject | null;
+  readonly identity: ResourceIdentity;
+  readonly event: ChangeMessage['event'];
+}
+
+/** What one commit will contain, before anything is read from or written to git. */
+export interface PlannedCommit {
+  kind: 'event' | 'group' | 'seed';
+  readonly target: GitTarget;
+  /** Indexes of the batch items this commit settles. */
+  readonly items: number[];
+  readonly writes: FileWrite[];
+  /** Seeds: the marker, when it arrived. */
+  marker?: { index: number; objectCount: number; clusterId: string; partial: boolean };
+  /** Username of the actor: consecutive writes of one author share a commit when grouping. */
+  readonly authorKey: string;
+}
+
+export interface PlanOptions {
+  readonly partitionKey: string;
+  /** Consecutive events of one author on one target share a commit (commit window > 0). */
+  readonly grouping: boolean;
+}
+
+/**
+ * Groups a batch into commits and resolves each change to a file write. Pure: no git access. Items
+ * that can never be written get their `rejected` outcome here; the rest stay `unchanged` until a
+ * commit settles them.
+ */
+export function planCommits(items: readonly SinkItem[], targets: ReadonlyMap<string, GitTarget>, outcomes: SinkOutcome[], options: PlanOptions): PlannedCommit[] {
+  const plans: PlannedCommit[] = [];
+  const snapshots = new Map<string, PlannedCommit>();
+  const snapshotPlan = (targetName: string, snapshotId: string, target: GitTarget) => {
+    const key = `${targetName}|${snapshotId}`;
+    let plan = snapshots.get(key);
+    if (!plan) {
+      plan = { kind: 'seed', target, items: [], writes: [], authorKey: '' };
+      snapshots.set(key, plan);
+      plans.push(plan);
+    }
+    return plan;
+  };
+
+  items.forEach((item, index) => {
+    const message = item.message;
+    const target = targets.get(message.target);
+    if (!target) {
+      outcomes[index] = { status: 'rejected', reason: `target "${message.target}" is not configured on ${options.partitionKey}` };
+      return;
+    }
+    if (message.kind === 'snapshot') {
+      const plan = snapshotPlan(message.target, message.snapshotId, target);
+      plan.items.push(index);
+      plan.marker = { index, objectCount: message.objectCount, clusterId: message.clusterId, partial: message.partial === true };
+      return;
+    }
+    const write = resolveWrite(message, index, target, outcomes);
+    if (message.event.snapshotId) {
+      const plan = snapshotPlan(message.target, message.event.snapshotId, target);
+      plan.items.push(index);
+      if (write) plan.writes.push(write);
+      return;
+    }
+    if (!write) return;
+    const authorKey = message.event.actor?.username ?? '';
+    const last = plans[plans.length - 1];
+    if (options.grouping && last && last.kind !== 'seed' && last.target === target && last.authorKey === authorKey) {
+      last.kind = 'group';
+      last.items.push(index);
+      last.writes.push(write);
+    } else {
+      plans.push({ kind: 'event', target, items: [index], writes: [write], authorKey });
+    }
+  });
+  return plans;
+}
+
+/** The file write of a change, or undefined with its outcome set (rejected, or a delete not mirrored). */
+function resolveWrite(message: ChangeMessage, index: number, target: GitTarget, outcomes: SinkOutcome[]): FileWrite | undefined {
+  const { event } = message;
+  const placed = target.layout.pathOf(target.path, event.identity);
+  if ('problem' in placed) {
+    const error = grError(GitErrorCodes.PATH_ESCAPE, `${identityKey(event.identity)} cannot be written: ${placed.problem}`);
+    outcomes[index] = { status: 'rejected', reason: error.describe() };
+    return undefined;
+  }
+  if (event.operation === 'delete') {
+    if (target.prune === 'Never') return undefined; // deletes are not mirrored on this target
+    return { itemIndex: index, path: placed.path, blob: null, identity: event.identity, event };
+  }
+  if (typeof message.yaml !== 'string') {
+    outcomes[index] = { status: 'rejected', reason: `${identityKey(event.identity)}: an upsert without its rendered yaml cannot be written (messages come from the kernel's ingest)` };
+    return undefined;
+  }
+  return { itemIndex: index, path: placed.path, blob: encodeObject('blob', Buffer.from(message.yaml)), identity: event.identity, event };
+}
