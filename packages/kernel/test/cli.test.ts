@@ -91,6 +91,18 @@ describe('gitops-reverser CLI', () => {
     expect(result.stderr).toContain('fix: use one of the allowed branches');
   });
 
+  it('validate: exit 1 for an adapter whose instance is incomplete, naming what it lacks (found without running it)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gr-cli-shape-'));
+    const file = join(dir, 'shape.yaml');
+    const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/adapters/incomplete-sink.mjs');
+    writeFileSync(file, `apiVersion: gitops-reverser/v1alpha2\nsources: [ { use: "@gitops-reverser/source-informer", cluster: dev } ]\nsink: { use: "${fixture}" }\ntargets: [ { name: live } ]\nrules: []\n`);
+    const result = runCli(['validate', '--config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}:3:`);
+    expect(result.stderr).toContain('sink.use: sink adapter "fixture-incomplete" is incomplete: apply() is missing; flush() is missing; stop() is missing; health() is missing; batchPolicy is missing');
+    expect(result.stderr).toContain('[GR_ERR_PLUGIN_SHAPE]');
+  });
+
   it('validate: exit 1 when an adapter package is missing, with the npm install that fixes it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gr-cli-missing-'));
     const file = join(dir, 'missing.yaml');

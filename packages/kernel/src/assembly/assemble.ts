@@ -178,7 +178,7 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
 
   const created = new Map<Pending, unknown>();
   for (const pending of order) {
-    const instance = pending.loaded ? createThroughContainer(pending, pending.loaded, container, options.metrics, clock, configView, problems) : pending.instance;
+    const instance = pending.loaded ? createThroughContainer(pending, pending.loaded, container, problems) : pending.instance;
     if (instance === undefined) continue;
     const shape = adapterShapeProblems(pending.slot, instance);
     if (shape.length > 0) {
@@ -268,9 +268,6 @@ function createThroughContainer(
   pending: Pending,
   adapter: LoadedAdapter,
   container: DependencyContainer,
-  metrics: Metrics,
-  clock: Clock,
-  config: ConfigView,
   problems: ConfigProblem[],
 ): unknown {
   const descriptor = adapter.descriptor;
@@ -296,10 +293,11 @@ function createThroughContainer(
         name: pending.name,
         keyPath: pending.keyPath,
         options: adapter.options,
+        // The kernel's services, resolved from the container like any other service.
         logger: scope.resolve<Logger>(serviceSymbol(KernelServices.Logger)).child({ adapter: pending.name }),
-        metrics,
-        clock,
-        config,
+        metrics: scope.resolve<Metrics>(serviceSymbol(KernelServices.Metrics)),
+        clock: scope.resolve<Clock>(serviceSymbol(KernelServices.Clock)),
+        config: scope.resolve<ConfigView>(serviceSymbol(KernelServices.Config)),
         service: (token) => lookup(token, false) as never,
         optionalService: (token) => lookup(token, true),
         provide: (token, value) => {
