@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeSinkConformance } from '@gitops-reverser/contract/conformance';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/index.js';
@@ -9,6 +10,7 @@ describeSinkConformance('sink-git (local repository)', {
     const repo = join(dir, 'repo');
     const context = contextFor('providers: [ { name: origin, url: ./repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: state } ]\n', dir);
     const commits = () => {
+      if (!existsSync(repo)) return 0;
       try {
         return Number(git(repo, 'rev-list', '--count', 'main').trim());
       } catch {
