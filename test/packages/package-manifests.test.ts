@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,5 +54,15 @@ describe('package manifests', () => {
       const index = join(dir, 'src/index.ts');
       if (existsSync(index)) expect(readFileSync(index, 'utf8')).not.toMatch(/export \* from/);
     }
+  });
+});
+
+describe('the gitops-reverser bin', () => {
+  // README's `npx gitops-reverser ...` needs the bin linked at install time, before dist/ exists.
+  it('is linked into node_modules/.bin by npm ci and runs the built CLI', () => {
+    const bin = join(repoRoot, 'node_modules/.bin/gitops-reverser');
+    expect(existsSync(bin)).toBe(true);
+    const kernel = JSON.parse(readFileSync(join(repoRoot, 'packages/kernel/package.json'), 'utf8')) as { version: string };
+    expect(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()).toBe(kernel.version);
   });
 });
