@@ -55,7 +55,7 @@ export class BranchWriter {
     const trees = new TreeStore(options.engine);
     this.builder = new CommitBuilder({ engine: options.engine, trees, committer: options.committer, messages: options.messages, authorEmailDomain: options.authorEmailDomain, logger: options.logger });
     if (options.engine.hasRemote) {
-      this.remote = new RemoteSync({ engine: options.engine, branch: options.branch, builder: this.builder, trees, pushAttempts: options.pushAttempts, logger: options.logger, ...(options.onPush ? { onPush: options.onPush } : {}) });
+      this.remote = new RemoteSync({ engine: options.engine, branch: options.branch, builder: this.builder, trees, pushAttempts: options.pushAttempts, targets: options.targets, committer: options.committer, logger: options.logger, ...(options.onPush ? { onPush: options.onPush } : {}) });
     }
   }
 

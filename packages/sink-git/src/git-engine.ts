@@ -34,6 +34,9 @@ export interface GitEngine {
   /** The local branch head, or undefined when the branch does not exist yet. */
   readBranch(branch: string): Promise<string | undefined>;
   writeBranch(branch: string, oid: string): Promise<void>;
+  /** Any ref of the local repository (e.g. `refs/gitops-reverser/pushed/main`); undefined when missing. */
+  readRef(ref: string): Promise<string | undefined>;
+  writeRef(ref: string, oid: string): Promise<void>;
   /** Remote only: brings the remote branch's objects in and returns its head (undefined: no such branch). */
   fetch(branch: string): Promise<string | undefined>;
   /** Remote only: pushes `oid` to the branch; throws GitRemoteError ('rejected' when the remote moved). */

@@ -16,6 +16,8 @@ export const GitErrorCodes = {
   UNSUPPORTED_URL: 'GR_ERR_GIT_UNSUPPORTED_URL',
   /** A target names a provider that `sink.with.providers` does not define. */
   PROVIDER: 'GR_ERR_GIT_PROVIDER',
+  /** A provider URL that does not parse (e.g. an unencoded "#" in its password). */
+  PROVIDER_URL: 'GR_ERR_GIT_PROVIDER_URL',
   /** A target's branch is not in its provider's allowedBranches. */
   BRANCH_NOT_ALLOWED: 'GR_ERR_GIT_BRANCH_NOT_ALLOWED',
   /** A target folder that is absolute, leaves the repository or points into `.git`. */

@@ -20,7 +20,7 @@ import type { GitEngine } from './git-engine.js';
 import { gitTargetOptions, isGitPartition, planGitTargets, type GitPartition, type GitTarget, type ProviderConfig } from './git-target.js';
 import { IsomorphicGitEngine } from './isomorphic-git-engine.js';
 import { PathLayout } from './path-layout.js';
-import { isRemoteUrl } from './repo-location.js';
+import { isRemoteUrl, repoLocationOf } from './repo-location.js';
 
 export interface GitSinkOptions {
   readonly engine: 'isomorphic-git';
@@ -176,7 +176,7 @@ export class GitSink implements Sink<GitPartition> {
     if (!isRemoteUrl(url)) return new IsomorphicGitEngine({ gitdir: url, initialBranch: partition.branch, timeoutMs });
     const base = this.options.cacheDir ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'gitops-reverser', 'repos');
     // One clone per repository URL (credentials stripped), shared by its branches.
-    const key = createHash('sha256').update(url.replace(/\/\/[^@/]*@/, '//')).digest('hex').slice(0, 16);
+    const key = createHash('sha256').update(repoLocationOf(url)).digest('hex').slice(0, 16);
     return new IsomorphicGitEngine({ url, ...(auth ? { auth } : {}), gitdir: join(base, `${key}.git`), initialBranch: partition.branch, timeoutMs });
   }
 }

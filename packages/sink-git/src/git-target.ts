@@ -2,7 +2,7 @@ import type { SinkPartition, TargetConfig, TargetPlan, TargetProblem } from '@gi
 import { branchAllowed } from './branch-pattern.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { PathLayout } from './path-layout.js';
-import { isRemoteUrl, partitionKeyOf, repoLocationOf } from './repo-location.js';
+import { isRemoteUrl, partitionKeyOf, redactUrl, remoteUrlProblem, repoLocationOf } from './repo-location.js';
 import { normalizeTargetPath, pathsOverlap, targetPathProblem } from './target-path.js';
 
 export type PruneMode = 'Never' | 'OnEvent' | 'Always';
@@ -86,6 +86,11 @@ export function planGitTargets(targets: readonly TargetConfig[], providers: read
     const pathProblem = targetPathProblem(written);
     if (pathProblem) {
       problem('with.path', GitErrorCodes.TARGET_PATH, `"${written}" ${pathProblem}`, 'use a relative folder inside the repository, e.g. "clusters/dev"');
+      continue;
+    }
+    const urlProblem = remoteUrlProblem(provider.url);
+    if (urlProblem) {
+      problem('with.provider', GitErrorCodes.PROVIDER_URL, `the url of provider "${provider.name}" (${redactUrl(provider.url)}) ${urlProblem}`, 'fix sink.with.providers[].url as described; the password is never shown');
       continue;
     }
     if (isRemoteUrl(provider.url) && !canReach(provider.url)) {

@@ -5,11 +5,11 @@ import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { grError } from '@gitops-reverser/contract';
 import type { ProviderAuth } from './git-target.js';
-import { repoLocationOf } from './repo-location.js';
+import { repoLocationOf, splitCredentials } from './repo-location.js';
 import { GitRemoteError, type GitEngine } from './git-engine.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { isTreeMode, type CommitFields, type EncodedObject, type TreeEntry } from './git-objects.js';
-import { writeBranchRef, writeLooseObjects, writePack } from './object-files.js';
+import { writeLooseObjects, writePack, writeRefFile } from './object-files.js';
 
 /** From this many objects in one write, a packfile beats loose files. */
 const PACK_THRESHOLD = 256;
@@ -34,11 +34,19 @@ export class IsomorphicGitEngine implements GitEngine {
   private readonly cache = {};
   private gitdir: string;
   private readonly objectDirs = new Set<string>();
+  /** The remote URL without user or password: what is stored in the clone and sent to isomorphic-git. */
+  private readonly url: string | undefined;
+  private readonly auth: ProviderAuth | undefined;
 
   constructor(private readonly options: IsomorphicGitEngineOptions) {
     this.hasRemote = options.url !== undefined;
     this.location = options.url ? repoLocationOf(options.url) : options.gitdir;
     this.gitdir = options.gitdir;
+    // Credentials written into the URL move to auth: they are never stored in the clone's .git/config.
+    const split = options.url ? splitCredentials(options.url) : undefined;
+    this.url = split?.url;
+    const fromUrl = split && (split.username !== undefined || split.password !== undefined) ? { ...(split.username ? { username: split.username } : {}), ...(split.password ? { password: split.password } : {}) } : undefined;
+    this.auth = options.auth ?? fromUrl;
   }
 
   async open(): Promise<void> {
@@ -46,12 +54,28 @@ export class IsomorphicGitEngine implements GitEngine {
       // A non-bare repository keeps its objects in .git.
       if (fs.existsSync(join(this.gitdir, '.git', 'HEAD'))) this.gitdir = join(this.gitdir, '.git');
       if (!fs.existsSync(join(this.gitdir, 'HEAD'))) {
-        mkdirSync(this.gitdir, { recursive: true });
+        // A folder with files that is not a repository is someone's data: never git init it in place.
+        if (!this.url && fs.existsSync(this.gitdir) && fs.readdirSync(this.gitdir).length > 0) {
+          throw grError(GitErrorCodes.REPO, `${this.gitdir} is not a git repository and not empty: refusing to turn it into one`, {
+            fix: 'point the provider url at a git repository, an empty folder or a path that does not exist yet',
+          });
+        }
+        // Clones of remotes may hold fetched content: only this user may read them (0700 on every new folder).
+        mkdirSync(this.gitdir, { recursive: true, ...(this.url ? { mode: 0o700 } : {}) });
         await git.init({ fs, gitdir: this.gitdir, bare: true, defaultBranch: this.options.initialBranch });
       }
-      // isomorphic-git fetches through a named remote with a refspec.
-      if (this.options.url) await git.addRemote({ fs, gitdir: this.gitdir, remote: 'origin', url: this.options.url, force: true });
+      if (this.url) {
+        const stored = await git.getConfig({ fs, gitdir: this.gitdir, path: 'remote.origin.url' });
+        if (typeof stored === 'string' && repoLocationOf(stored) !== this.location) {
+          throw grError(GitErrorCodes.REPO, `the clone at ${this.gitdir} belongs to ${repoLocationOf(stored)}, not ${this.location}`, {
+            fix: 'remove that folder (it is a cache) or set sink.with.cacheDir to a folder of its own',
+          });
+        }
+        // isomorphic-git fetches through a named remote with a refspec; stored without credentials.
+        await git.addRemote({ fs, gitdir: this.gitdir, remote: 'origin', url: this.url, force: true });
+      }
     } catch (cause) {
+      if ((cause as { code?: string }).code === GitErrorCodes.REPO) throw cause;
       throw grError(GitErrorCodes.REPO, `cannot open or create the repository at ${this.gitdir}: ${(cause as Error).message}`, {
         fix: 'check that the folder is writable and is a git repository (or does not exist yet)',
         cause,
@@ -101,15 +125,23 @@ export class IsomorphicGitEngine implements GitEngine {
   }
 
   async readBranch(branch: string): Promise<string | undefined> {
+    return this.readRef(`refs/heads/${branch}`);
+  }
+
+  async writeBranch(branch: string, oid: string): Promise<void> {
+    writeRefFile(this.gitdir, `refs/heads/${branch}`, oid);
+  }
+
+  async readRef(ref: string): Promise<string | undefined> {
     try {
-      return await git.resolveRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${branch}` });
+      return await git.resolveRef({ fs, gitdir: this.gitdir, ref });
     } catch {
       return undefined;
     }
   }
 
-  async writeBranch(branch: string, oid: string): Promise<void> {
-    writeBranchRef(this.gitdir, branch, oid);
+  async writeRef(ref: string, oid: string): Promise<void> {
+    writeRefFile(this.gitdir, ref, oid);
   }
 
   async fetch(branch: string): Promise<string | undefined> {
@@ -140,12 +172,12 @@ export class IsomorphicGitEngine implements GitEngine {
   }
 
   private remoteUrl(): string {
-    if (!this.options.url) throw new Error('no remote: this repository is written in place');
-    return this.options.url;
+    if (!this.url) throw new Error('no remote: this repository is written in place');
+    return this.url;
   }
 
   private authCallbacks() {
-    const auth = this.options.auth;
+    const auth = this.auth;
     if (!auth || (auth.username === undefined && auth.password === undefined && auth.token === undefined)) return {};
     const credentials = auth.token !== undefined ? { username: auth.username ?? 'x-access-token', password: auth.token } : { username: auth.username ?? '', password: auth.password ?? '' };
     return {

@@ -127,8 +127,8 @@ function packIndex(entries: readonly { oid: string; offset: number; crc: number 
  * Moves a branch the way git does: write `refs/heads/{branch}.lock`, then rename it over the ref,
  * so a reader sees the old or the new value, never a partial one.
  */
-export function writeBranchRef(gitdir: string, branch: string, oid: string): void {
-  const file = join(gitdir, 'refs', 'heads', ...branch.split('/'));
+export function writeRefFile(gitdir: string, ref: string, oid: string): void {
+  const file = join(gitdir, ...ref.split('/'));
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(`${file}.lock`, `${oid}\n`);
   renameSync(`${file}.lock`, file);

@@ -1,7 +1,10 @@
 import { errorText, grError, type Logger } from '@gitops-reverser/contract';
 import type { CommitBuilder, CommitRecord } from './commit-builder.js';
+import type { Identity } from './commit-message.js';
 import { GitRemoteError, type GitEngine, type RemoteFailureKind } from './git-engine.js';
 import { GitErrorCodes } from './git-error-codes.js';
+import type { GitTarget } from './git-target.js';
+import { isTreeMode } from './git-objects.js';
 import type { TreeStore } from './tree-store.js';
 
 export interface RemoteSyncOptions {
@@ -11,6 +14,9 @@ export interface RemoteSyncOptions {
   readonly trees: TreeStore;
   /** How often one push replays on a moved remote before giving up for this batch. */
   readonly pushAttempts: number;
+  /** The targets on this branch: their folders are what a fresh seed writes. */
+  readonly targets: () => ReadonlyMap<string, GitTarget>;
+  readonly committer: Identity;
   readonly logger: Logger;
   readonly onPush?: (result: 'ok' | RemoteFailureKind) => void;
 }
@@ -24,8 +30,12 @@ export type SyncResult = { readonly ok: true; readonly head: string | undefined 
  */
 export class RemoteSync {
   private pending: CommitRecord[] = [];
+  /** Where the last head known to be on the remote is recorded, in the local clone. */
+  private readonly pushedRef: string;
 
-  constructor(private readonly options: RemoteSyncOptions) {}
+  constructor(private readonly options: RemoteSyncOptions) {
+    this.pushedRef = `refs/gitops-reverser/pushed/${options.branch}`;
+  }
 
   get pendingCount(): number {
     return this.pending.length;
@@ -37,26 +47,41 @@ export class RemoteSync {
   }
 
   /**
-   * Fetches the remote branch and reconciles it with the local one a previous run left: fast-forward
-   * when local is behind, otherwise the local-only commits are replayed on the remote head. Returns
-   * the head to continue from.
+   * Fetches the remote branch and reconciles it with what a previous run left in the local clone.
+   * Only commits made after the last recorded push are replayed: a remote whose history was rewritten
+   * (a purge) or re-created at the same URL never gets old commits back. When the remote no longer
+   * holds the last pushed commit, the current state of our folders is written as one fresh commit
+   * instead. Returns the head to continue from.
    */
   async open(local: string | undefined): Promise<string | undefined> {
     const { engine, branch, logger } = this.options;
     const remote = await engine.fetch(branch);
+    const pushed = await engine.readRef(this.pushedRef);
     this.pending = [];
     let head = remote;
     if (local && local !== remote) {
-      const unpushed = await this.localOnlyCommits(local, remote);
-      if (unpushed === 'behind') {
+      const remoteChain = await this.firstParentChain(remote);
+      if (remoteChain.has(local)) {
         logger.info({ branch }, 'local copy was behind the remote; fast-forwarded');
       } else {
-        this.pending = unpushed;
-        logger.warn({ branch, commits: unpushed.length }, `found ${unpushed.length} commit(s) a previous run did not push; replaying them on the remote head`);
-        head = await this.replayOn(remote);
+        // The commits since the last push (or, for a clone without a record, since the last commit both share).
+        const base = pushed !== undefined ? (remoteChain.has(pushed) ? pushed : undefined) : await this.lastShared(local, remoteChain);
+        const unpushed = base !== undefined ? await this.commitsAfter(local, base) : undefined;
+        if (unpushed) {
+          this.pending = unpushed;
+          if (unpushed.length > 0) logger.warn({ branch, commits: unpushed.length }, `found ${unpushed.length} commit(s) a previous run did not push; replaying them on the remote head`);
+          head = await this.replayOn(remote);
+        } else {
+          logger.warn(
+            { branch, lastPushed: pushed, remote },
+            `the remote ${branch} no longer contains what was last pushed (history rewritten or repository re-created): not replaying old commits; writing the current state of our folders as one commit`,
+          );
+          head = await this.freshSeed(local, remote);
+        }
       }
     }
     if (head) await engine.writeBranch(branch, head);
+    if (remote && this.pending.length === 0) await engine.writeRef(this.pushedRef, remote);
     return head;
   }
 
@@ -69,6 +94,7 @@ export class RemoteSync {
         await engine.push(branch, current as string);
         this.options.onPush?.('ok');
         this.pending = [];
+        await engine.writeRef(this.pushedRef, current as string);
         return { ok: true, head: current };
       } catch (error) {
         const kind = error instanceof GitRemoteError ? error.kind : 'other';
@@ -104,31 +130,80 @@ export class RemoteSync {
     return head;
   }
 
-  /**
-   * Commits on `local` that `remote` lacks (oldest first), or 'behind' when local is an ancestor of
-   * remote. Follows first parents; our writer never makes merges.
-   */
-  private async localOnlyCommits(local: string, remote: string | undefined): Promise<CommitRecord[] | 'behind'> {
-    const { engine, trees } = this.options;
-    const remoteChain = new Set<string>();
-    for (let oid = remote, n = 0; oid && n < 10_000; n++) {
-      remoteChain.add(oid);
+  /** Commit ids on the first-parent chain of `head` that are present locally (bounded). */
+  private async firstParentChain(head: string | undefined): Promise<Set<string>> {
+    const { engine } = this.options;
+    const chain = new Set<string>();
+    for (let oid = head, n = 0; oid && n < 10_000; n++) {
+      chain.add(oid);
       if (!(await engine.hasObject(oid))) break;
       oid = (await engine.readCommit(oid)).parents[0];
     }
-    if (remoteChain.has(local)) return 'behind';
+    return chain;
+  }
+
+  /** The newest commit of `local`'s first-parent chain that `remoteChain` also holds. */
+  private async lastShared(local: string, remoteChain: ReadonlySet<string>): Promise<string | undefined> {
+    for (let oid: string | undefined = local, n = 0; oid && n < 10_000; n++) {
+      if (remoteChain.has(oid)) return oid;
+      oid = (await this.options.engine.readCommit(oid)).parents[0];
+    }
+    return undefined;
+  }
+
+  /** The commits on `local` after `base` (oldest first), as replayable records; undefined when `base` is not on the chain. */
+  private async commitsAfter(local: string, base: string): Promise<CommitRecord[] | undefined> {
+    const { engine, trees } = this.options;
     const mine: { oid: string; parent: string | undefined }[] = [];
-    for (let oid: string | undefined = local, n = 0; oid && !remoteChain.has(oid) && n < 10_000; n++) {
+    let oid: string | undefined = local;
+    for (let n = 0; oid && oid !== base && n < 10_000; n++) {
       const commit = await engine.readCommit(oid);
       mine.push({ oid, parent: commit.parents[0] });
       oid = commit.parents[0];
     }
+    if (oid !== base) return undefined;
     const records: CommitRecord[] = [];
-    for (const { oid, parent } of mine.reverse()) {
-      const commit = await engine.readCommit(oid);
+    for (const { oid: commitOid, parent } of mine.reverse()) {
+      const commit = await engine.readCommit(commitOid);
       const parentTree = parent ? (await engine.readCommit(parent)).tree : undefined;
       records.push({ changes: await trees.diff(parentTree, commit.tree), message: commit.message, author: commit.author });
     }
     return records;
+  }
+
+  /**
+   * One commit on `remote` that makes each target folder hold what it holds at `local` (our last known
+   * state): files added or updated; `.yaml` files we do not have removed only where the target prunes
+   * (`prune: Always`). Files outside our folders are untouched.
+   */
+  private async freshSeed(local: string, remote: string | undefined): Promise<string | undefined> {
+    const { engine, trees, builder } = this.options;
+    const localTree = await builder.treeOf(local);
+    const remoteTree = await builder.treeOf(remote);
+    const changes = new Map<string, string | null>();
+    for (const target of this.options.targets().values()) {
+      const subtree = async (root: string | undefined) => {
+        if (target.path === '') return root;
+        const entry = await trees.lookup(root, target.path);
+        return entry && isTreeMode(entry.mode) ? entry.oid : undefined;
+      };
+      const diff = await trees.diff(await subtree(remoteTree), await subtree(localTree));
+      for (const [path, oid] of diff) {
+        const full = target.path === '' ? path : `${target.path}/${path}`;
+        if (oid !== null) changes.set(full, oid);
+        else if (target.prune === 'Always' && full.endsWith('.yaml')) changes.set(full, null);
+      }
+    }
+    if (changes.size === 0) return remote;
+    const record: CommitRecord = {
+      changes,
+      message: `reconciled ${changes.size} file(s): the remote history changed, current state written again\n`,
+      author: { ...this.options.committer, timestamp: Date.now() / 1000 },
+    };
+    const rebuilt = await builder.replay(record, remote);
+    if (!rebuilt) return remote;
+    this.pending = [{ changes: rebuilt.changes, message: rebuilt.message, author: rebuilt.author }];
+    await engine.writeBranch(this.options.branch, rebuilt.oid);
+    return rebuilt.oid;
   }
 }

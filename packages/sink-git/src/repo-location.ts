@@ -23,11 +23,41 @@ export function repoLocationOf(url: string, baseDir = process.cwd()): string {
       parsed.hash = '';
       return parsed.toString().replace(/\/+$/, '');
     } catch {
-      return url;
+      // Never the raw text: it may hold a password (planGitTargets refuses such URLs before use).
+      return redactUrl(url);
     }
   }
   if (/^[^/]+@[^:]+:/.test(url)) return url; // scp-like SSH address: git@host:org/repo.git
   return isAbsolute(url) ? url : resolve(baseDir, url);
+}
+
+/** Why a remote URL cannot be used, or undefined. Checked before anything else sees the URL. */
+export function remoteUrlProblem(url: string): string | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return undefined;
+  try {
+    const parsed = new URL(url);
+    if (parsed.hash !== '' || url.includes('#')) return 'contains "#" (a fragment): a password with "#" must be written as %23';
+    return undefined;
+  } catch {
+    return 'does not parse as a URL; write reserved characters in the user name or password percent-encoded (# as %23, @ as %40, / as %2F, : as %3A), or use auth: instead';
+  }
+}
+
+/** The URL with everything between "://" and the last "@" (user and password) replaced by "***". */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)(.*)@/i, (_match, scheme: string) => `${scheme}***@`);
+}
+
+/** Splits user and password out of an http(s) URL (percent-decoded), returning the URL without them. */
+export function splitCredentials(url: string): { url: string; username?: string; password?: string } {
+  if (!/^https?:\/\//i.test(url)) return { url };
+  const parsed = new URL(url);
+  if (parsed.username === '' && parsed.password === '') return { url };
+  const username = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.toString(), ...(username ? { username } : {}), ...(password ? { password } : {}) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink, IsomorphicGitEngine } from '../src/index.js';
@@ -243,5 +243,15 @@ describe('git sink on a local repository', () => {
     await start();
     expect(await apply(change('x', { target: 'nope' }))).toEqual([{ status: 'rejected', reason: expect.stringContaining('target "nope" is not configured') }]);
   });
-});
 
+  it('refuses to git init a folder that holds files but is not a repository', async () => {
+    const { dir, apply, start } = setup();
+    mkdirSync(join(dir, 'state-repo'));
+    writeFileSync(join(dir, 'state-repo', 'thesis.tex'), 'years of work\n');
+    await start();
+    const [outcome] = await apply(change('a'));
+    expect(outcome).toMatchObject({ status: 'retry', reason: expect.stringContaining('is not a git repository and not empty: refusing to turn it into one') });
+    expect(existsSync(join(dir, 'state-repo', 'HEAD'))).toBe(false);
+    expect(readFileSync(join(dir, 'state-repo', 'thesis.tex'), 'utf8')).toBe('years of work\n');
+  });
+});

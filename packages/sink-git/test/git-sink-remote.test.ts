@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -168,5 +168,70 @@ describe('git sink against a smart-HTTP server (git http-backend)', () => {
     expect(git(remote, 'branch', '--list').trim()).toBe('');
     await apply(change('first'));
     expect(log(remote, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/first']);
+  });
+});
+
+/** True when any object reachable in the repository holds `text` (every blob of every commit). */
+function historyContains(repo: string, text: string): boolean {
+  const oids = git(repo, 'rev-list', '--all', '--objects').trim().split('\n').map((line) => line.split(' ')[0] as string);
+  return oids.some((oid) => git(repo, 'cat-file', '-p', oid).includes(text));
+}
+
+describe('git sink: no resurrected history', () => {
+  /** A restarted writer on the same clone cache, as a new process would be. */
+  async function restart(context: ReturnType<typeof setup>['context'], dir: string) {
+    const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers, cacheDir: join(dir, 'cache'), remoteTimeoutSeconds: 5 });
+    await sink.start(context);
+    return (...messages: Parameters<typeof items>) => sink.apply({ partition: context.partition('live'), items: items(...messages) });
+  }
+  const leak = 'clusters/dev/default/configmaps/leak.yaml';
+
+  it('after the remote history was rewritten to purge a file, a restart replays nothing old: the purged file stays gone', async () => {
+    const { dir, sink, context, apply, remote } = setup();
+    await sink.start(context);
+    await apply(change('keep'));
+    await apply(change('leak', { data: { password: 'hunter2' } }));
+    await apply(change('leak', { operation: 'delete' }));
+    expect(git(remote, 'log', '--format=%s', 'main', '--', leak).trim().split('\n')).toHaveLength(2);
+    // The purge, as a human does it: the same files, a new history without the leak.
+    const clone = await foreignClone(dir);
+    git(clone, 'checkout', '--quiet', '--orphan', 'purged');
+    git(clone, 'commit', '--quiet', '-m', 'history rewritten: leak purged');
+    await gitAsync('-C', clone, 'push', '--quiet', '--force', 'origin', 'purged:main');
+    git(remote, 'reflog', 'expire', '--expire=now', '--all');
+    git(remote, 'gc', '--quiet', '--prune=now');
+    const next = await restart(context, dir);
+    expect(await next(change('after-purge'))).toEqual([{ status: 'applied' }]);
+    expect(git(remote, 'log', '--all', '--format=%s', '--', leak).trim()).toBe('');
+    expect(historyContains(remote, 'hunter2')).toBe(false);
+    expect(log(remote, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/after-purge', 'history rewritten: leak purged']);
+    expect(git(remote, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['clusters/dev/default/configmaps/after-purge.yaml', 'clusters/dev/default/configmaps/keep.yaml']);
+    git(remote, 'fsck', '--strict');
+  });
+
+  it('a repository re-created at the same URL gets the current state as one commit, not the old history', async () => {
+    const { dir, sink, context, apply, remote } = setup();
+    await sink.start(context);
+    await apply(change('one'));
+    await apply(change('two'));
+    await apply(change('one', { operation: 'delete' }));
+    // Someone deletes the repository and creates a new one at the same URL, with a file of their own.
+    rmSync(remote, { recursive: true, force: true });
+    server.createRepo('state');
+    const clone = join(dir, 'other');
+    await gitAsync('clone', '--quiet', server.url('state', true), clone);
+    git(clone, 'config', 'user.name', 'Other');
+    git(clone, 'config', 'user.email', 'other@example.com');
+    writeFileSync(join(clone, 'README.md'), 'a new repository\n');
+    git(clone, 'add', 'README.md');
+    git(clone, 'commit', '--quiet', '-m', 'new repository');
+    await gitAsync('-C', clone, 'push', '--quiet', 'origin', 'HEAD:main');
+    const next = await restart(context, dir);
+    expect(await next(change('three'))).toEqual([{ status: 'applied' }]);
+    const subjects = log(remote, 'main', '%s');
+    expect(subjects).toEqual(['[CREATE] v1/configmaps/default/three', 'reconciled 1 file(s): the remote history changed, current state written again', 'new repository']);
+    expect(subjects.some((s) => s.includes('configmaps/default/one'))).toBe(false);
+    expect(git(remote, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['README.md', 'clusters/dev/default/configmaps/three.yaml', 'clusters/dev/default/configmaps/two.yaml']);
+    git(remote, 'fsck', '--strict');
   });
 });

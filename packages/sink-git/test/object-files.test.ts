@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeObject, objectIdOf, serializeCommit, serializeTree } from '../src/index.js';
-import { writeBranchRef, writeLooseObjects, writePack } from '../src/object-files.js';
+import { writeRefFile, writeLooseObjects, writePack } from '../src/object-files.js';
 import { git, tempDir } from './helpers.js';
 
 function bareRepo(): string {
@@ -33,7 +33,7 @@ describe('git object files', () => {
     const { commit, all } = objects();
     await writeLooseObjects(repo, all);
     await writeLooseObjects(repo, all); // existing objects are left alone
-    writeBranchRef(repo, 'main', commit.oid);
+    writeRefFile(repo, 'refs/heads/main', commit.oid);
     expect(git(repo, 'log', '--format=%s|%an', 'main').trim()).toBe('first|A');
     expect(git(repo, 'show', 'main:dir/b.txt')).toHaveLength(70_000);
     git(repo, 'fsck', '--strict');
@@ -46,7 +46,7 @@ describe('git object files', () => {
     const packDir = join(repo, 'objects/pack');
     expect(readdirSync(packDir).sort()).toEqual([`${name}.idx`, `${name}.pack`]);
     expect(git(repo, 'verify-pack', '-v', join(packDir, `${name}.idx`))).toContain('ok');
-    writeBranchRef(repo, 'release/1', commit.oid);
+    writeRefFile(repo, 'refs/heads/release/1', commit.oid);
     expect(git(repo, 'show', 'release/1:a.txt')).toBe('alpha\n');
     git(repo, 'fsck', '--strict');
   });
