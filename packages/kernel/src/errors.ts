@@ -46,6 +46,10 @@ export const ErrorCodes = {
   SINK_OUTCOME: 'GR_ERR_SINK_OUTCOME',
   /** A partition worker stopped on an error; it is restarted with backoff and /readyz is 503 meanwhile. */
   WORKER_CRASHED: 'GR_ERR_WORKER_CRASHED',
+  /** An object nested deeper than the kernel accepts (MAX_OBJECT_DEPTH levels); it is not written. */
+  EVENT_TOO_DEEP: 'GR_ERR_EVENT_TOO_DEEP',
+  /** Processing one event failed unexpectedly; it is logged and counted, and every other event goes on. */
+  INGEST_FAILED: 'GR_ERR_INGEST_FAILED',
   /** The /healthz /readyz /metrics server cannot listen (port in use, no permission). */
   SERVER_LISTEN: 'GR_ERR_SERVER_LISTEN',
   /** Command line usage error. */

@@ -272,6 +272,19 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     expect(await metricValue(metrics, 'gitops_reverser_events_invalid_total')).toBe(2);
   });
 
+  it('refuses an object nested deeper than the limit with a code, and a snapshot containing one still completes', async () => {
+    const { source, sink, metrics } = await startRuntime();
+    let nested: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < 5000; i++) nested = { a: nested }; // deep enough to exhaust the stack when rendered
+    const snapshot = source.ctx.beginSnapshot(['live']);
+    await snapshot.emit({ ...configMap('deep', {}), object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'deep', namespace: 'default' }, data: nested } });
+    await snapshot.emit(configMap('shallow', { ok: 'yes' }));
+    await snapshot.complete();
+    await until(() => sink.items.length === 2, 'the shallow seed event and the marker');
+    expect(sink.items.map((m) => (m.kind === 'change' ? m.event.identity.name : 'marker'))).toEqual(['shallow', 'marker']);
+    expect(await metricValue(metrics, 'gitops_reverser_events_invalid_total')).toBe(1);
+  });
+
   it('runs encode-phase normalizers after the hash, so random output does not defeat no-op detection', async () => {
     const encoder: Normalizer = { name: 'random-encoder', phase: 'encode', normalize: (object) => ({ ...object, nonce: Math.random() }) };
     const dropper: Normalizer = { name: 'drop-secret-named', phase: 'sanitize', normalize: (object) => (object.metadata?.name === 'drop-me' ? null : object) };

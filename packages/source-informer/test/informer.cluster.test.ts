@@ -257,4 +257,32 @@ describe('source-informer end to end (real API server, real git server)', () => 
     expect(await response.text()).toContain('forbidden');
     expect(await metrics.registry.getSingleMetricAsString('gitops_reverser_informer_watches')).toContain('gitops_reverser_informer_watches{state="forbidden"} 1');
   });
+
+  it('a custom resource nested 650 levels deep is refused with a code; start and the other objects are unaffected', async () => {
+    const ns = await createTestNamespace(access, 'deep');
+    await api('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'burrows.deep.example.com' },
+      spec: {
+        group: 'deep.example.com',
+        scope: 'Namespaced',
+        names: { plural: 'burrows', singular: 'burrow', kind: 'Burrow' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    }).catch((e: Error) => (e.message.includes('409') ? undefined : Promise.reject(e)));
+    await until(async () => (await access.request('GET', `/apis/deep.example.com/v1/namespaces/${ns}/burrows`)).status === 200 || undefined, 'the Burrow type to be served');
+    let nested: Record<string, unknown> = { bottom: true };
+    for (let i = 0; i < 650; i++) nested = { down: nested };
+    await api('POST', `/apis/deep.example.com/v1/namespaces/${ns}/burrows`, { apiVersion: 'deep.example.com/v1', kind: 'Burrow', metadata: { name: 'rabbit-hole' }, spec: nested });
+    await api('POST', `/apis/deep.example.com/v1/namespaces/${ns}/burrows`, { apiVersion: 'deep.example.com/v1', kind: 'Burrow', metadata: { name: 'shallow' }, spec: { down: 1 } });
+    await api('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap('beside', { k: 'v' }));
+    const { repo, start } = setup(`  - { target: live, scope: Namespaced, namespaces: [${ns}], apiGroups: ["", deep.example.com], resources: [configmaps, burrows] }`);
+    const metrics = new KernelMetrics();
+    await start(undefined, metrics);
+    await until(() => subjects(repo)[0] === 'reconciled 2 resources' || undefined, 'the seed without the deep object');
+    expect(files(repo, `clusters/e2e/${ns}`)).toEqual([`clusters/e2e/${ns}/configmaps/beside.yaml`, `clusters/e2e/${ns}/deep.example.com/burrows/shallow.yaml`]);
+    const invalid = (await metrics.registry.getSingleMetric('gitops_reverser_events_invalid_total')?.get())?.values ?? [];
+    expect(invalid.reduce((sum, v) => sum + v.value, 0)).toBe(1);
+  });
 });

@@ -14,7 +14,33 @@ import {
 import { contentHash } from '../normalize/content-hash.js';
 import { renderYaml } from '../normalize/render-yaml.js';
 import type { Route, RouteTable } from '../routing/route-table.js';
+import { ErrorCodes } from '../errors.js';
 import type { KernelMetrics } from './metrics.js';
+
+/** Deeper objects are refused: rendering and cloning them would exhaust the stack. */
+export const MAX_OBJECT_DEPTH = 100;
+
+/** How deeply a value nests objects and arrays; iterative, so any depth is measured without recursion. */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_OBJECT_DEPTH) return deepest;
+    for (const child of Object.values(current)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+function describeEvent(event: ChangeEvent): string {
+  try {
+    return identityKey(event.identity);
+  } catch {
+    return 'an event without identity';
+  }
+}
 
 export interface IngestOptions {
   readonly bus: Bus;
@@ -53,6 +79,18 @@ export class Ingest {
    * invalid). Never throws for a bad event: it is logged and counted, and the source goes on.
    */
   async accept(event: ChangeEvent, sourceName: string, onlyTargets?: ReadonlySet<string>): Promise<readonly string[]> {
+    try {
+      return await this.acceptOne(event, sourceName, onlyTargets);
+    } catch (error) {
+      // Total: whatever one object does, it is logged and counted, and the source (a seed) goes on.
+      const key = describeEvent(event);
+      this.options.metrics.eventsInvalid.inc({ source: sourceName });
+      this.options.logger.error({ source: sourceName, key, code: ErrorCodes.INGEST_FAILED, err: errorText(error) }, `${ErrorCodes.INGEST_FAILED}: ${key} from ${sourceName} was not written: ${errorText(error)}`);
+      return [];
+    }
+  }
+
+  private async acceptOne(event: ChangeEvent, sourceName: string, onlyTargets?: ReadonlySet<string>): Promise<readonly string[]> {
     const { metrics, logger } = this.options;
     metrics.eventsReceived.inc({ source: sourceName, origin: typeof event?.origin === 'string' ? event.origin : 'unknown' });
     const problem = changeEventProblem(event);
@@ -62,6 +100,14 @@ export class Ingest {
       return [];
     }
     const key = identityKey(event.identity);
+    if (event.object !== undefined && nestingDepth(event.object) > MAX_OBJECT_DEPTH) {
+      metrics.eventsInvalid.inc({ source: sourceName });
+      logger.error(
+        { source: sourceName, key, code: ErrorCodes.EVENT_TOO_DEEP },
+        `${ErrorCodes.EVENT_TOO_DEEP}: ${key} is nested more than ${MAX_OBJECT_DEPTH} levels deep; it is not written (fix: flatten the object; no desired state needs that depth)`,
+      );
+      return [];
+    }
     const routes = this.routes.routesFor(event).filter((route) => !onlyTargets || onlyTargets.has(route.target.name));
     if (routes.length === 0) {
       metrics.eventsSuppressed.inc({ reason: 'unrouted' });
