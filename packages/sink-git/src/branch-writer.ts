@@ -82,7 +82,11 @@ export class BranchWriter {
         this.head = commit.oid;
         committed = true;
         this.remote?.record(commit);
-        for (const index of plan.items) if (commit.changedItems.has(index) || plan.kind === 'seed') outcomes[index] = { status: 'applied' };
+        for (const index of plan.items) {
+          // A rejected item stays rejected (reported on every delivery), also inside a snapshot.
+          if (outcomes[index]?.status === 'rejected') continue;
+          if (commit.changedItems.has(index) || plan.kind === 'seed') outcomes[index] = { status: 'applied' };
+        }
         this.options.onCommit?.(plan.kind);
       }
       if (committed && this.head) await this.options.engine.writeBranch(this.options.branch, this.head);

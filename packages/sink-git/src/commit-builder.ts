@@ -66,7 +66,8 @@ export class CommitBuilder {
     }
     if (plan.kind === 'seed' && plan.target.prune === 'Always') {
       const expected = plan.marker?.objectCount;
-      const seedCount = plan.writes.length;
+      // Rejected objects have no file; they were seen, so they do not make the snapshot incomplete.
+      const seedCount = plan.writes.length + (plan.rejected ?? 0);
       if (plan.marker && !plan.marker.partial && expected === seedCount) {
         const live = new Set(plan.writes.map((w) => w.path));
         for (const file of await trees.listFiles(headTree, plan.target.path)) {
@@ -77,6 +78,7 @@ export class CommitBuilder {
       }
     }
     if (changes.size === 0) return undefined;
+    await this.warnOfCaseCollisions(headTree, lines.filter((l) => l.operation === 'CREATE').map((l) => l.write.path));
 
     const author = this.authorFor(plan, lines.map((l) => l.write));
     const message = this.messageFor(plan, lines);
@@ -98,6 +100,26 @@ export class CommitBuilder {
     if (effective.size === 0) return undefined;
     const oid = await this.store(tree, base, effective, record, []);
     return { ...record, changes: effective, oid };
+  }
+
+  /**
+   * Names differing only in case (`Foo` and `foo`) are two files in git but one on a case-insensitive
+   * disk (macOS, Windows): a checkout there shows one of them. Written anyway; said once per file.
+   */
+  private async warnOfCaseCollisions(headTree: string | undefined, created: readonly string[]): Promise<void> {
+    for (const path of created) {
+      const slash = path.lastIndexOf('/');
+      const folder = slash < 0 ? undefined : await this.options.trees.lookup(headTree, path.slice(0, slash));
+      const entries = slash < 0 ? (headTree ? await this.options.trees.entries(headTree) : []) : folder && folder.mode.startsWith('4') ? await this.options.trees.entries(folder.oid) : [];
+      const name = path.slice(slash + 1);
+      const twin = entries.find((entry) => entry.name !== name && entry.name.toLowerCase() === name.toLowerCase());
+      if (twin) {
+        this.options.logger.warn(
+          { path, existing: `${path.slice(0, slash + 1)}${twin.name}` },
+          `${path} differs from ${path.slice(0, slash + 1)}${twin.name} only in case: both are in git, but a checkout on a case-insensitive file system (macOS, Windows) shows only one`,
+        );
+      }
+    }
   }
 
   /** The root tree of a commit (undefined: no commit yet, the empty tree). */

@@ -46,12 +46,17 @@ export function renderMessage(template: string, values: MessageValues): string {
     target: values.target ?? '',
     count: values.count === undefined ? '' : String(values.count),
   };
-  return template.replace(/\{([A-Za-z/]+)\}/g, (match, key: string) => table[key] ?? match);
+  return template.replace(/\{([A-Za-z/]+)\}/g, (match, key: string) => (key in table ? oneLine(table[key] as string) : match));
+}
+
+/** A value on one line: CR/LF (and other line breaks) become a visible "\\n", so no value can forge a trailer or a body line. */
+export function oneLine(value: string): string {
+  return value.replace(/\r\n|[\r\n\u2028\u2029]/g, '\\n');
 }
 
 /** Git trailers: `Key: value` lines after a blank line, omitted when there is nothing to say. */
 export function withTrailers(subject: string, body: readonly string[], trailers: readonly [string, string | undefined][]): string {
-  const lines = trailers.filter(([, value]) => value !== undefined && value !== '').map(([key, value]) => `${key}: ${value}`);
+  const lines = trailers.filter(([, value]) => value !== undefined && value !== '').map(([key, value]) => `${key}: ${oneLine(value as string)}`);
   const parts = [subject];
   if (body.length > 0) parts.push(body.join('\n'));
   if (lines.length > 0) parts.push(lines.join('\n'));

@@ -23,6 +23,8 @@ export interface PlannedCommit {
   marker?: { index: number; objectCount: number; clusterId: string; partial: boolean };
   /** Username of the actor: consecutive writes of one author share a commit when grouping. */
   readonly authorKey: string;
+  /** Seeds: items of the snapshot that were rejected; they count as seen, so they never block pruning. */
+  rejected?: number;
 }
 
 export interface PlanOptions {
@@ -68,6 +70,7 @@ export function planCommits(items: readonly SinkItem[], targets: ReadonlyMap<str
       const plan = snapshotPlan(message.target, message.event.snapshotId, target);
       plan.items.push(index);
       if (write) plan.writes.push(write);
+      else if (outcomes[index]?.status === 'rejected') plan.rejected = (plan.rejected ?? 0) + 1;
       return;
     }
     if (!write) return;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CLUSTER_SCOPE_KEY, grError, type ResourceIdentity } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
 
@@ -53,9 +54,11 @@ export class PathLayout {
       const problem = unsafeValue(values[key]);
       if (problem && !(key === 'group' && values.group === '')) return { problem: `${key} "${values[key]}" ${problem}` };
     }
-    const relative = this.parts.map((part) => (typeof part === 'string' ? part : values[part.placeholder])).join('');
-    const segments = relative.split('/');
-    if (segments.some((s) => s === '' || s === '.' || s === '..' || s === '.git')) return { problem: `layout produced an unsafe path "${relative}"` };
+    const produced = this.parts.map((part) => (typeof part === 'string' ? part : values[part.placeholder])).join('');
+    const segments = produced.split('/');
+    // ".git" is unsafe as a segment in any case (a checkout on a case-insensitive disk would see it as .git).
+    if (segments.some((s) => s === '' || s === '.' || s === '..' || s.toLowerCase() === '.git')) return { problem: `layout produced an unsafe path "${produced}"` };
+    const relative = segments.map(fitSegment).join('/');
     return { path: targetPath === '' ? relative : `${targetPath}/${relative}` };
   }
 }
@@ -65,6 +68,23 @@ function unsafeValue(value: string): string | undefined {
   if (value === '.' || value === '..') return 'is a relative path segment';
   if (value.includes('/') || value.includes('\\')) return 'contains a path separator';
   if (value.includes('\0')) return 'contains a NUL byte';
-  if (value.toLowerCase() === '.git') return 'is ".git"';
   return undefined;
+}
+
+/** File systems refuse names over 255 bytes (git itself does not, so a clone would fail to check out). */
+export const MAX_SEGMENT_BYTES = 255;
+
+/**
+ * A path segment that fits `MAX_SEGMENT_BYTES`: unchanged when it does; otherwise a readable prefix,
+ * "~", 12 hex digits of the sha256 of the whole segment, and the extension. Deterministic, so the
+ * same object always lands in the same file.
+ */
+export function fitSegment(segment: string): string {
+  if (Buffer.byteLength(segment) <= MAX_SEGMENT_BYTES) return segment;
+  const dot = segment.lastIndexOf('.');
+  const extension = dot > 0 && segment.length - dot <= 16 ? segment.slice(dot) : '';
+  const suffix = `~${createHash('sha256').update(segment).digest('hex').slice(0, 12)}${extension}`;
+  let prefix = segment.slice(0, segment.length - extension.length);
+  while (Buffer.byteLength(prefix) + Buffer.byteLength(suffix) > MAX_SEGMENT_BYTES) prefix = prefix.slice(0, -1);
+  return `${prefix}${suffix}`;
 }

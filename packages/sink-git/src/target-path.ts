@@ -3,7 +3,7 @@ export function targetPathProblem(path: string): string | undefined {
   if (path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path)) return 'must be relative to the repository root, not absolute';
   if (path.includes('\\')) return 'must use "/" as separator';
   if (path.split('/').some((segment) => segment === '..')) return 'must not contain ".."';
-  if (path.split('/').some((segment) => segment === '.git')) return 'must not point into ".git"';
+  if (path.split('/').some((segment) => segment.toLowerCase() === '.git')) return 'must not point into ".git"';
   return undefined;
 }
 

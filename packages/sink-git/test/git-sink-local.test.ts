@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { memoryLogger } from '@gitops-reverser/contract/conformance';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink, IsomorphicGitEngine } from '../src/index.js';
 import { change, contextFor, git, items, log, marker, tempDir } from './helpers.js';
 
@@ -253,5 +254,66 @@ describe('git sink on a local repository', () => {
     expect(outcome).toMatchObject({ status: 'retry', reason: expect.stringContaining('is not a git repository and not empty: refusing to turn it into one') });
     expect(existsSync(join(dir, 'state-repo', 'HEAD'))).toBe(false);
     expect(readFileSync(join(dir, 'state-repo', 'thesis.tex'), 'utf8')).toBe('years of work\n');
+  });
+
+  it('a 253-character name gets a shortened, deterministic file name that git clone can check out', async () => {
+    const { dir, repo, apply, start } = setup();
+    await start();
+    const name = `a${'b'.repeat(251)}c`; // 253 characters: a valid object name; as "<name>.yaml" 258 bytes, over the 255 of file systems
+    expect(await apply(change(name))).toEqual([{ status: 'applied' }]);
+    const [path] = git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n');
+    const file = (path as string).split('/').pop() as string;
+    expect(Buffer.byteLength(file)).toBeLessThanOrEqual(255);
+    expect(file).toMatch(/^abbbb+~[0-9a-f]{12}\.yaml$/);
+    // The same object lands in the same file: an update is an UPDATE of that file.
+    await apply(change(name, { data: { key: 'changed' } }));
+    expect(log(repo, 'main', '%s')[0]).toBe(`[UPDATE] v1/configmaps/default/${name}`);
+    execFileSync('git', ['clone', '--quiet', repo, join(dir, 'checkout')]);
+    expect(readFileSync(join(dir, 'checkout', path as string), 'utf8')).toContain(`name: ${name}`);
+  });
+
+  it('an object named ".git" is written as .git.yaml; only a path segment ".git" (any case) is refused', async () => {
+    const { repo, apply, start } = setup({ targets: '  - { name: flat, provider: origin, branch: main, path: flat, layout: "{resource}/{name}" }', rules: ', { target: flat, resources: ["*"] }' });
+    await start();
+    const role = (target: string) => change('.git', { target, namespace: '', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', kind: 'ClusterRole' });
+    const outcomes = await apply(role('live'), role('flat'), change('.GIT', { target: 'flat' }));
+    expect(outcomes[0]).toEqual({ status: 'applied' });
+    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('unsafe path "clusterroles/.git"') });
+    expect(outcomes[2]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('unsafe path "configmaps/.GIT"') });
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('clusters/dev/_cluster/rbac.authorization.k8s.io/clusterroles/.git.yaml');
+  });
+
+  it('a rejected object stays rejected on every seed, and does not stop prune: Always', async () => {
+    const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always, layout: "{namespace}/{name}/object.yaml" }', rules: ', { target: strict, resources: ["*"] }' });
+    await start();
+    await apply(change('gone', { target: 'strict' }), change('kept', { target: 'strict' }));
+    // The first seed prunes "gone"; the second changes nothing. The refusal is reported both times.
+    for (const [snapshotId, written] of [['s1', 'applied'], ['s2', 'unchanged']] as const) {
+      const outcomes = await apply(change('kept', { target: 'strict', snapshotId }), change('.git', { target: 'strict', snapshotId }), marker(snapshotId, 2, 'strict'));
+      expect(outcomes.map((o) => o.status)).toEqual([written, 'rejected', written]);
+    }
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n')).toEqual(["strict/default/kept/object.yaml"]);
+  });
+
+  it('a name or actor with line breaks cannot forge commit trailers', async () => {
+    const { repo, apply, start } = setup();
+    await start();
+    await apply(change('evil\nAudit-ID: forged', { actor: { username: 'mallory\nCluster: other' }, auditId: 'real-id' }));
+    const message = git(repo, 'log', '-1', '--format=%B', 'main');
+    expect(message.split('\n')[0]).toBe('[CREATE] v1/configmaps/default/evil\\nAudit-ID: forged');
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Audit-ID,valueonly)', 'main').trim()).toBe('real-id');
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Cluster,valueonly)', 'main').trim()).toBe('dev');
+    expect(git(repo, 'log', '-1', '--format=%an', 'main').trim()).not.toContain('\n');
+    git(repo, 'fsck', '--strict');
+  });
+
+  it('warns when two names differ only in case (one file on a case-insensitive checkout), and writes both', async () => {
+    const { repo, context, sink } = setup({ targets: '  - { name: roles, provider: origin, branch: main, path: roles }', rules: ', { target: roles, resources: ["*"] }' });
+    const logger = memoryLogger();
+    await sink.start({ ...context, logger });
+    const role = (name: string) => change(name, { target: 'roles', namespace: '', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', kind: 'ClusterRole' });
+    await sink.apply({ partition: context.partition('roles'), items: items(role('Admin'), role('admin')) });
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml', 'roles/_cluster/rbac.authorization.k8s.io/clusterroles/admin.yaml']);
+    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([expect.stringContaining('admin.yaml differs from roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml only in case')]);
   });
 });

@@ -13,9 +13,23 @@ describe('PathLayout', () => {
   it.each([
     ['..', 'name ".." is a relative path segment'],
     ['a/b', 'name "a/b" contains a path separator'],
-    ['.git', 'name ".git" is ".git"'],
   ])('refuses the name %s', (name, problem) => {
     expect(new PathLayout().pathOf('t', { ...identity, name })).toEqual({ problem });
+  });
+
+  it('refuses ".git" only as a whole path segment, in any case', () => {
+    expect(new PathLayout().pathOf('t', { ...identity, name: '.git' })).toEqual({ path: 't/shop/apps/deployments/.git.yaml' });
+    expect(new PathLayout('{name}/manifest.yaml').pathOf('t', { ...identity, name: '.Git' })).toEqual({ problem: 'layout produced an unsafe path ".Git/manifest.yaml"' });
+  });
+
+  it('shortens a segment over 255 bytes to a readable prefix and a hash, the same every time', () => {
+    const name = 'x'.repeat(253);
+    const first = new PathLayout().pathOf('t', { ...identity, name }) as { path: string };
+    const file = first.path.split('/').pop() as string;
+    expect(Buffer.byteLength(file)).toBe(255);
+    expect(file).toMatch(/^x{237}~[0-9a-f]{12}\.yaml$/);
+    expect(new PathLayout().pathOf('t', { ...identity, name })).toEqual(first);
+    expect((new PathLayout().pathOf('t', { ...identity, name: `${'x'.repeat(252)}y` }) as { path: string }).path).not.toBe(first.path);
   });
 
   it('refuses templates that could escape or collide', () => {
