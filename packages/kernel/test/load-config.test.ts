@@ -181,6 +181,20 @@ describe('config errors: each names the file, the key path and the fix', () => {
   });
 });
 
+describe('config errors never echo secrets or blow up', () => {
+  it('a value from ${VAR} is shown as written, not expanded', () => {
+    const error = problemsOf(VALID.replace('cluster: dev,', 'cluster: "${CLUSTER_ID}",'), { GIT_TOKEN: 'x', CLUSTER_ID: 'Sup3r_Secret_Value' });
+    expect(error.problems[0]).toMatchObject({ keyPath: 'sources[0].cluster', message: '"${CLUSTER_ID}" has the wrong form' });
+    expect(error.message).not.toContain('Sup3r_Secret_Value');
+  });
+
+  it('a YAML alias bomb is refused with a code', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((name, i) => `${name}: &${name} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n');
+    const error = problemsOf(`${bomb}\n`);
+    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_YAML', message: expect.stringContaining('cannot be read') });
+  });
+});
+
 it('reads a config file from disk', () => {
   writeFileSync(file, VALID);
   expect(loadConfigFile(file, { env: { GIT_TOKEN: 'x' } }).configFile).toBe(file);

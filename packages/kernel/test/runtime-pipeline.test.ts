@@ -374,4 +374,10 @@ describe('runtime lifecycle and operations endpoints', () => {
     await until(() => sink.items.length === 1, 'the change routed by the new rule');
     expect(sink.items[0]?.kind === 'change' && sink.items[0].event.identity.name).toBe('after');
   });
+
+  it('reload: changed adapter options (e.g. new git credentials) are reported as needing a restart, not silently kept', async () => {
+    const { runtime: rt } = await startRuntime();
+    const next = parseConfig(`${CONFIG}sink: { use: "@gitops-reverser/sink-git", with: { providers: [ { name: o, url: ./r, auth: { password: new } } ] } }\n`, '/tmp/pipeline.yaml');
+    expect(await rt.reload(next)).toEqual({ changedTargets: [], needsRestart: ['sink'] });
+  });
 });

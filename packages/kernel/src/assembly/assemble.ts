@@ -23,7 +23,7 @@ import {
 import type { ConfigProblem } from '../config/config-problem.js';
 import { ConfigValidationError } from '../config/config-problem.js';
 import type { AdapterRef, GitopsReverserConfig } from '../config/config-types.js';
-import { locateProblems } from '../config/load-config.js';
+import { configProblems } from '../config/load-config.js';
 import { suggestion } from '../config/schema-problems.js';
 import { ErrorCodes } from '../errors.js';
 import { checkDescriptor, loadAdapters, validateTargetOptions, type LoadedAdapter } from '../plugin/load-adapters.js';
@@ -117,7 +117,7 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
     sink: given.sink !== undefined,
   });
   const problems: ConfigProblem[] = [];
-  const fail = () => new ConfigValidationError(config.configFile, locateProblems(problems, config.findPosition));
+  const fail = () => new ConfigValidationError(config.configFile, configProblems(config, problems));
 
   const fromGiven = <S extends AdapterSlot>(slot: S, adapter: GivenAdapter<S>, keyPath: string, cluster?: string): Pending | undefined => {
     const name = adapter.name ?? adapter.descriptor?.meta.name ?? className(adapter.instance) ?? slot;
@@ -208,7 +208,7 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
   const planTargets = (next: GitopsReverserConfig) => {
     const planProblems: ConfigProblem[] = [];
     const result = planWithSink(next, sinkAdapter, targetSchema, planProblems);
-    if (planProblems.length > 0) throw new ConfigValidationError(next.configFile, locateProblems(planProblems, next.findPosition));
+    if (planProblems.length > 0) throw new ConfigValidationError(next.configFile, configProblems(next, planProblems));
     return result;
   };
   const { targets, plan } = planTargets(config);

@@ -66,4 +66,6 @@ export interface GitopsReverserConfig {
   readonly shutdown: { readonly timeoutSeconds: number };
   /** Where a key path (e.g. `sink.with.commitWindow`) is written in the config file, when known. */
   readonly findPosition?: (keyPath: string) => SourcePosition | undefined;
+  /** Values that came from `${VAR}`, by key path: problems show them as written, never expanded. */
+  readonly expandedValues?: ReadonlyMap<string, { readonly written: string; readonly value: string }>;
 }

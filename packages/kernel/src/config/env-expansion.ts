@@ -13,9 +13,10 @@ export function expandEnvironment(
   env: Readonly<Record<string, string | undefined>>,
   problems: ConfigProblem[],
   path: (string | number)[] = [],
+  expanded?: Map<string, ExpandedValue>,
 ): unknown {
   if (typeof value === 'string') {
-    return value.replace(REFERENCE, (match, name: string | undefined, fallback: string | undefined) => {
+    const result = value.replace(REFERENCE, (match, name: string | undefined, fallback: string | undefined) => {
       if (match === '$$') return '$';
       const resolved = env[name as string];
       if (resolved !== undefined && resolved !== '') return resolved;
@@ -28,12 +29,41 @@ export function expandEnvironment(
       });
       return '';
     });
+    if (result !== value && expanded) expanded.set(keyPathOf(path), { written: value, value: result });
+    return result;
   }
-  if (Array.isArray(value)) return value.map((item, index) => expandEnvironment(item, env, problems, [...path, index]));
+  if (Array.isArray(value)) return value.map((item, index) => expandEnvironment(item, env, problems, [...path, index], expanded));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = expandEnvironment(item, env, problems, [...path, key]);
+    for (const [key, item] of Object.entries(value)) out[key] = expandEnvironment(item, env, problems, [...path, key], expanded);
     return out;
   }
   return value;
+}
+
+/** A value that came from `${VAR}`: what the file says and what it expanded to. */
+export interface ExpandedValue {
+  readonly written: string;
+  readonly value: string;
+}
+
+/**
+ * Problems never echo what a `${VAR}` expanded to (it may be a secret): in a problem about such a key
+ * (or inside it), the expanded text is shown as written, e.g. `${GIT_TOKEN}`.
+ */
+export function hideExpandedValues(problems: readonly ConfigProblem[], expanded: ReadonlyMap<string, ExpandedValue> | undefined): ConfigProblem[] {
+  if (!expanded || expanded.size === 0) return [...problems];
+  return problems.map((problem) => {
+    let { message } = problem;
+    let fix = problem.fix;
+    for (const [keyPath, { written, value }] of expanded) {
+      // Values of 3+ characters are hidden in every problem (an adapter may quote them anywhere);
+      // shorter ones only in problems about their own key, where they cannot be confused with other text.
+      const related = problem.keyPath === keyPath || problem.keyPath.startsWith(`${keyPath}.`) || problem.keyPath.startsWith(`${keyPath}[`);
+      if (value === '' || (value.length < 3 && !related)) continue;
+      message = message.split(value).join(written);
+      fix = fix?.split(value).join(written);
+    }
+    return { ...problem, message, ...(fix !== undefined ? { fix } : {}) };
+  });
 }

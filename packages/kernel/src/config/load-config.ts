@@ -15,7 +15,7 @@ import {
   type SourcePosition,
   type SourceRef,
 } from './config-types.js';
-import { expandEnvironment } from './env-expansion.js';
+import { expandEnvironment, hideExpandedValues, type ExpandedValue } from './env-expansion.js';
 import { oldShapeProblems } from './old-shape.js';
 import { schemaProblems, suggestion } from './schema-problems.js';
 
@@ -100,7 +100,16 @@ export function parseConfig(text: string, configFile: string, options: LoadConfi
       }),
     );
   }
-  return validateConfig(document.toJS() ?? {}, configFile, dirname(configFile), positionFinder(document, lineCounter), options);
+  let raw: unknown;
+  try {
+    raw = document.toJS() ?? {};
+  } catch (error) {
+    // yaml refuses documents whose aliases expand without bound ("billion laughs").
+    throw new ConfigValidationError(configFile, [
+      { code: ErrorCodes.CONFIG_YAML, keyPath: '', message: `cannot be read: ${(error as Error).message}`, fix: 'write the values out instead of nesting anchors and aliases (*name) this deeply' },
+    ]);
+  }
+  return validateConfig(raw, configFile, dirname(configFile), positionFinder(document, lineCounter), options);
 }
 
 /**
@@ -129,13 +138,15 @@ function validateConfig(
   if (versionProblems.length > 0) throw new ConfigValidationError(configFile, locateProblems(versionProblems, findPosition));
 
   const problems: ConfigProblem[] = [];
-  const expanded = expandEnvironment(raw, options.env ?? process.env, problems) as Record<string, unknown>;
+  const expandedValues = new Map<string, ExpandedValue>();
+  const expanded = expandEnvironment(raw, options.env ?? process.env, problems, [], expandedValues) as Record<string, unknown>;
   if (!validateRaw(expanded)) problems.push(...schemaProblems(validateRaw.errors ?? [], []));
-  if (problems.length > 0) throw new ConfigValidationError(configFile, locateProblems(problems, findPosition));
+  const refuse = () => new ConfigValidationError(configFile, locateProblems(hideExpandedValues(problems, expandedValues), findPosition));
+  if (problems.length > 0) throw refuse();
 
-  const config = buildConfig(expanded as unknown as ConfigInput, configFile, baseDir, findPosition);
+  const config = { ...buildConfig(expanded as unknown as ConfigInput, configFile, baseDir, findPosition), ...(expandedValues.size > 0 ? { expandedValues } : {}) };
   checkReferences(config, problems);
-  if (problems.length > 0) throw new ConfigValidationError(configFile, locateProblems(problems, findPosition));
+  if (problems.length > 0) throw refuse();
   return config;
 }
 
@@ -264,6 +275,11 @@ function positionFinder(document: Document, lineCounter: LineCounter): (keyPath:
     }
     return undefined;
   };
+}
+
+/** A config's problems as users see them: located in the file, `${VAR}` values hidden. */
+export function configProblems(config: Pick<GitopsReverserConfig, 'findPosition' | 'expandedValues'>, problems: readonly ConfigProblem[]): ConfigProblem[] {
+  return locateProblems(hideExpandedValues(problems, config.expandedValues), config.findPosition);
 }
 
 /** Adds file positions to problems that have a key path but no position yet. */

@@ -4,7 +4,7 @@ import { ADAPTER_SLOTS, type AdapterDescriptor, type AdapterSlot, type TargetCon
 import type { ConfigProblem } from '../config/config-problem.js';
 import { ConfigValidationError } from '../config/config-problem.js';
 import type { AdapterRef, GitopsReverserConfig } from '../config/config-types.js';
-import { locateProblems } from '../config/load-config.js';
+import { configProblems } from '../config/load-config.js';
 import { schemaProblems } from '../config/schema-problems.js';
 import { ErrorCodes } from '../errors.js';
 import { KERNEL_VERSION } from './kernel-version.js';
@@ -47,7 +47,7 @@ export async function loadAdapters(config: GitopsReverserConfig, skip: SkippedSl
   const bus = skip.bus ? undefined : await load(config.bus, 'bus');
   const sink = skip.sink ? undefined : await load(config.sink, 'sink');
   if (problems.length > 0 || sources.includes(undefined) || normalizers.includes(undefined) || (!skip.bus && !bus) || (!skip.sink && !sink)) {
-    throw new ConfigValidationError(config.configFile, locateProblems(problems, config.findPosition));
+    throw new ConfigValidationError(config.configFile, configProblems(config, problems));
   }
   return {
     sources: sources as LoadedAdapter<'source'>[],
