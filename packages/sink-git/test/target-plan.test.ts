@@ -37,11 +37,11 @@ describe('git sink: target options checked when the config is loaded', () => {
   });
 
   it('absolute folders, "..", and .git', async () => {
-    const error = await problemsOf('  - { name: a, with: { provider: origin, branch: main, path: /etc/x } }\n  - { name: b, with: { provider: origin, branch: main, path: "x/../../out" } }\n  - { name: c, with: { provider: origin, branch: main, path: .git/hooks } }');
+    const error = await problemsOf('  - { name: a, with: { provider: origin, branch: main, path: /etc/x } }\n  - { name: b, with: { provider: origin, branch: main, path: "x/../../out" } }\n  - { name: c, with: { provider: origin, branch: main, path: .GIT/hooks } }');
     expect(error.problems.map((p) => [p.code, p.keyPath, p.message])).toEqual([
       ['GR_ERR_GIT_TARGET_PATH', 'targets[0].with.path', '"/etc/x" must be relative to the repository root, not absolute'],
       ['GR_ERR_GIT_TARGET_PATH', 'targets[1].with.path', '"x/../../out" must not contain ".."'],
-      ['GR_ERR_GIT_TARGET_PATH', 'targets[2].with.path', '".git/hooks" must not point into ".git"'],
+      ['GR_ERR_GIT_TARGET_PATH', 'targets[2].with.path', '".GIT/hooks" must not point into ".git"'],
     ]);
   });
 
