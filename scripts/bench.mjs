@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCHES = [
   'packages/sink-git/bench/git-write.bench.mjs',
+  'packages/sink-git/bench/git-push.bench.mjs',
   'packages/source-informer/bench/informer.bench.mjs',
 ].filter((file) => existsSync(join(root, file)));
 

@@ -10,6 +10,11 @@ export interface CommitRecord {
   readonly changes: ReadonlyMap<string, string | null>;
   readonly message: string;
   readonly author: Signature;
+  /**
+   * Every object this commit added over its parent (blobs, trees, the commit): what a push must send.
+   * Undefined for commits found in the repository rather than built here (a push then finds them itself).
+   */
+  readonly objects?: readonly EncodedObject[];
 }
 
 export interface BuiltCommit extends CommitRecord {
@@ -82,8 +87,8 @@ export class CommitBuilder {
 
     const author = this.authorFor(plan, lines.map((l) => l.write));
     const message = this.messageFor(plan, lines);
-    const oid = await this.store(headTree, head, changes, { message, author }, blobs);
-    return { oid, changes, message, author, changedItems: new Set(lines.map((l) => l.write.itemIndex)) };
+    const { oid, objects } = await this.store(headTree, head, changes, { message, author }, blobs);
+    return { oid, changes, message, author, objects, changedItems: new Set(lines.map((l) => l.write.itemIndex)) };
   }
 
   /**
@@ -98,8 +103,10 @@ export class CommitBuilder {
       if ((oid === null && existing !== undefined) || (oid !== null && existing !== oid)) effective.set(path, oid);
     }
     if (effective.size === 0) return undefined;
-    const oid = await this.store(tree, base, effective, record, []);
-    return { ...record, changes: effective, oid };
+    // The blobs are the original commit's (already stored); the trees and the commit are new.
+    const blobs = record.objects?.filter((object) => object.type === 'blob' && [...effective.values()].includes(object.oid));
+    const { oid, objects } = await this.store(tree, base, effective, record, []);
+    return { ...record, changes: effective, oid, ...(blobs ? { objects: [...blobs, ...objects] } : { objects: undefined }) };
   }
 
   /**
@@ -137,7 +144,7 @@ export class CommitBuilder {
     changes: ReadonlyMap<string, string | null>,
     record: Pick<CommitRecord, 'message' | 'author'>,
     blobs: readonly EncodedObject[],
-  ): Promise<string> {
+  ): Promise<{ oid: string; objects: EncodedObject[] }> {
     const { root, objects } = await this.options.trees.apply(baseTree, changes);
     const commit = encodeObject('commit', serializeCommit({
       tree: root,
@@ -146,9 +153,10 @@ export class CommitBuilder {
       committer: { ...this.options.committer, timestamp: Date.now() / 1000 },
       message: record.message,
     }));
-    await this.options.engine.writeObjects([...blobs, ...objects, commit]);
+    const written = [...blobs, ...objects, commit];
+    await this.options.engine.writeObjects(written);
     this.lastTree = { commit: commit.oid, tree: root };
-    return commit.oid;
+    return { oid: commit.oid, objects: written };
   }
 
   private authorFor(plan: PlannedCommit, writes: readonly FileWrite[]): Signature {

@@ -41,6 +41,12 @@ export interface GitEngine {
   fetch(branch: string): Promise<string | undefined>;
   /** Remote only: pushes `oid` to the branch; throws GitRemoteError ('rejected' when the remote moved). */
   push(branch: string, oid: string): Promise<void>;
+  /**
+   * Remote only, optional: pushes `newOid` sending exactly `objects` (everything the remote lacks),
+   * with `oldOid` as the expected remote head (undefined: no branch yet). Same errors as `push`.
+   * Engines without it get `push`, which finds the objects itself.
+   */
+  pushObjects?(branch: string, oldOid: string | undefined, newOid: string, objects: readonly EncodedObject[]): Promise<void>;
   /** Local repositories: the working tree path when `branch` is checked out there (it will not follow our commits). */
   checkedOutWorktree?(branch: string): Promise<string | undefined>;
 }

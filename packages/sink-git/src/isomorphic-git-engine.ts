@@ -10,6 +10,7 @@ import { GitRemoteError, type GitEngine } from './git-engine.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { isTreeMode, type CommitFields, type EncodedObject, type TreeEntry } from './git-objects.js';
 import { writeLooseObjects, writePack, writeRefFile } from './object-files.js';
+import { ReceivePackClient } from './receive-pack.js';
 
 /** From this many objects in one write, a packfile beats loose files. */
 const PACK_THRESHOLD = 256;
@@ -37,6 +38,7 @@ export class IsomorphicGitEngine implements GitEngine {
   /** The remote URL without user or password: what is stored in the clone and sent to isomorphic-git. */
   private readonly url: string | undefined;
   private readonly auth: ProviderAuth | undefined;
+  private receivePack: ReceivePackClient | undefined;
 
   constructor(private readonly options: IsomorphicGitEngineOptions) {
     this.hasRemote = options.url !== undefined;
@@ -168,6 +170,24 @@ export class IsomorphicGitEngine implements GitEngine {
     if (!result.ok || (refResult && !refResult.ok)) {
       const reason = refResult?.error ?? result.error ?? 'push refused';
       throw new GitRemoteError(/fast-forward|fetch first|stale|failed to (update|lock)|reference already exists|cannot lock/i.test(reason) ? 'rejected' : 'other', `the remote refused the push: ${reason}`);
+    }
+  }
+
+  async pushObjects(branch: string, oldOid: string | undefined, newOid: string, objects: readonly EncodedObject[]): Promise<void> {
+    const url = this.remoteUrl();
+    const auth = this.auth;
+    this.receivePack ??= new ReceivePackClient({
+      url,
+      timeoutMs: this.options.timeoutMs,
+      ...(auth && (auth.token !== undefined || auth.password !== undefined || auth.username !== undefined)
+        ? { credentials: auth.token !== undefined ? { username: auth.username ?? 'x-access-token', password: auth.token } : { username: auth.username ?? '', password: auth.password ?? '' } }
+        : {}),
+    });
+    await this.writeBranch(branch, newOid);
+    try {
+      await this.receivePack.push(`refs/heads/${branch}`, oldOid, newOid, objects);
+    } catch (error) {
+      throw error instanceof GitRemoteError ? new GitRemoteError(error.kind, `${error.message.replace(/^pushing/, `pushing ${this.location}`)}`, { cause: error }) : error;
     }
   }
 

@@ -40,6 +40,19 @@ const PACK_TYPE: Record<GitObjectType, number> = { commit: 1, tree: 2, blob: 3 }
  * pack without it.
  */
 export async function writePack(gitdir: string, objects: readonly EncodedObject[]): Promise<string> {
+  const { pack, entries, checksum } = packOf(objects);
+  const name = `pack-${checksum.toString('hex')}`;
+  const dir = join(gitdir, 'objects', 'pack');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, `${name}.pack`), pack);
+  const index = packIndex(entries, checksum);
+  await writeFile(join(dir, `${name}.idx.tmp`), index);
+  await rename(join(dir, `${name}.idx.tmp`), join(dir, `${name}.idx`));
+  return name;
+}
+
+/** A version 2 pack of whole objects (no deltas; duplicates dropped): what writePack stores and a push sends. */
+export function packOf(objects: readonly EncodedObject[]): { pack: Buffer; entries: { oid: string; offset: number; crc: number }[]; checksum: Buffer } {
   const unique = [...new Map(objects.map((o) => [o.oid, o])).values()];
   const chunks: Buffer[] = [];
   const header = Buffer.alloc(12);
@@ -56,16 +69,8 @@ export async function writePack(gitdir: string, objects: readonly EncodedObject[
     offset += entry.length;
   }
   const body = Buffer.concat(chunks);
-  const packChecksum = createHash('sha1').update(body).digest();
-  const pack = Buffer.concat([body, packChecksum]);
-  const name = `pack-${packChecksum.toString('hex')}`;
-  const dir = join(gitdir, 'objects', 'pack');
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, `${name}.pack`), pack);
-  const index = packIndex(entries, packChecksum);
-  await writeFile(join(dir, `${name}.idx.tmp`), index);
-  await rename(join(dir, `${name}.idx.tmp`), join(dir, `${name}.idx`));
-  return name;
+  const checksum = createHash('sha1').update(body).digest();
+  return { pack: Buffer.concat([body, checksum]), entries, checksum };
 }
 
 /** Object header in a pack: type and size, size continued in 7-bit groups. */

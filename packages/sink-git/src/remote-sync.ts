@@ -30,6 +30,8 @@ export type SyncResult = { readonly ok: true; readonly head: string | undefined 
  */
 export class RemoteSync {
   private pending: CommitRecord[] = [];
+  /** The remote branch head as last seen (fetched or pushed): the expected old id of the next push. */
+  private remoteHead: string | undefined;
   /** Where the last head known to be on the remote is recorded, in the local clone. */
   private readonly pushedRef: string;
 
@@ -56,6 +58,7 @@ export class RemoteSync {
   async open(local: string | undefined): Promise<string | undefined> {
     const { engine, branch, logger } = this.options;
     const remote = await engine.fetch(branch);
+    this.remoteHead = remote;
     const pushed = await engine.readRef(this.pushedRef);
     this.pending = [];
     let head = remote;
@@ -91,7 +94,11 @@ export class RemoteSync {
     let current = head;
     for (let attempt = 1; attempt <= this.options.pushAttempts; attempt++) {
       try {
-        await engine.push(branch, current as string);
+        // The objects of every pending commit are known: send exactly those (cost independent of repository size).
+        const objects = engine.pushObjects && this.pending.every((commit) => commit.objects) ? this.pending.flatMap((commit) => commit.objects ?? []) : undefined;
+        if (objects && engine.pushObjects) await engine.pushObjects(branch, this.remoteHead, current as string, objects);
+        else await engine.push(branch, current as string);
+        this.remoteHead = current;
         this.options.onPush?.('ok');
         this.pending = [];
         await engine.writeRef(this.pushedRef, current as string);
@@ -102,7 +109,8 @@ export class RemoteSync {
         if (kind !== 'rejected') return { ok: false, head: current, error };
         logger.info({ branch, attempt, err: errorText(error) }, 'the remote branch moved; replaying our commits on its new head');
         try {
-          current = await this.replayOn(await engine.fetch(branch));
+          this.remoteHead = await engine.fetch(branch);
+          current = await this.replayOn(this.remoteHead);
         } catch (fetchError) {
           return { ok: false, head: current, error: fetchError };
         }
@@ -123,7 +131,7 @@ export class RemoteSync {
       const rebuilt = await this.options.builder.replay(commit, head);
       if (!rebuilt) continue;
       head = rebuilt.oid;
-      replayed.push({ changes: rebuilt.changes, message: rebuilt.message, author: rebuilt.author });
+      replayed.push({ changes: rebuilt.changes, message: rebuilt.message, author: rebuilt.author, ...(rebuilt.objects ? { objects: rebuilt.objects } : {}) });
     }
     this.pending = replayed;
     if (head) await this.options.engine.writeBranch(this.options.branch, head);

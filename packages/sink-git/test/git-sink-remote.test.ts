@@ -162,6 +162,20 @@ describe('git sink against a smart-HTTP server (git http-backend)', () => {
     git(remote, 'fsck', '--strict');
   });
 
+  it('pushes a change in one request: the objects it made and the expected old head, no ref advertisement first', async () => {
+    const { sink, context, apply, remote } = setup();
+    await sink.start(context);
+    await apply(change('first'));
+    server.log.length = 0;
+    for (const name of ['second', 'third']) expect(await apply(change(name))).toEqual([{ status: 'applied' }]);
+    expect(server.log.map((entry) => `${entry.method} ${entry.path} ${entry.status}`)).toEqual([
+      'POST /state.git/git-receive-pack 200',
+      'POST /state.git/git-receive-pack 200',
+    ]);
+    expect(log(remote, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/third', '[CREATE] v1/configmaps/default/second', '[CREATE] v1/configmaps/default/first']);
+    git(remote, 'fsck', '--strict');
+  });
+
   it('pushes into an empty remote repository (no branch yet)', async () => {
     const { sink, context, apply, remote } = setup();
     await sink.start(context);
