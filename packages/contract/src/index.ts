@@ -4,6 +4,7 @@
 // Event model
 export type { ResourceIdentity, KubeObject, KubeObjectMeta } from './identity.js';
 export { identityKey, identityOf, apiVersionOf, parseApiVersion, CORE_GROUP_KEY, CLUSTER_SCOPE_KEY } from './identity.js';
+export { inWrittenOrder } from './key-order.js';
 export type { ChangeEvent, ChangeOperation, EventOrigin, Actor } from './change-event.js';
 
 // Selection: rules and targets as the kernel hands them to adapters

@@ -1,5 +1,5 @@
 import type { ChangeEvent } from './change-event.js';
-import type { KubeObject } from './identity.js';
+import type { KubeObject, ResourceIdentity } from './identity.js';
 import type { SinkPartition } from './sink.js';
 import type { TargetConfig } from './selection.js';
 
@@ -27,6 +27,12 @@ export interface Normalizer {
   readonly phase: NormalizerPhase;
   /** Returns the new object (never mutate the input), or null to not write this object at all. */
   normalize(object: KubeObject, context: NormalizeContext): KubeObject | null | Promise<KubeObject | null>;
+  /**
+   * Encode phase: true when this normalizer protects (encrypts) objects of this type, so they may be
+   * written. The kernel refuses core Secrets that no normalizer protects, unless the rule that selects
+   * them opts into plain text (`plaintextSecrets: true`).
+   */
+  protects?(identity: ResourceIdentity): boolean;
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }

@@ -20,6 +20,11 @@ export interface RuleConfig {
   readonly resources: readonly string[];
   /** Empty = all operations. */
   readonly operations: readonly RuleOperation[];
+  /**
+   * Core Secrets this rule selects may be written in plain text when no encoder protects them. Off by
+   * default: without an encoder (e.g. sanitizer-sops) Secrets are refused.
+   */
+  readonly plaintextSecrets: boolean;
   /** Key path in the config file (`rules[2]`), for messages. */
   readonly keyPath: string;
 }

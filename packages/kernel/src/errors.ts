@@ -48,6 +48,8 @@ export const ErrorCodes = {
   WORKER_CRASHED: 'GR_ERR_WORKER_CRASHED',
   /** An object nested deeper than the kernel accepts (MAX_OBJECT_DEPTH levels); it is not written. */
   EVENT_TOO_DEEP: 'GR_ERR_EVENT_TOO_DEEP',
+  /** A Secret no encoder protects, selected by a rule without `plaintextSecrets: true`: not written. */
+  SECRET_PLAINTEXT: 'GR_ERR_SECRET_PLAINTEXT',
   /** Processing one event failed unexpectedly; it is logged and counted, and every other event goes on. */
   INGEST_FAILED: 'GR_ERR_INGEST_FAILED',
   /** The /healthz /readyz /metrics server cannot listen (port in use, no permission). */

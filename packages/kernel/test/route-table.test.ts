@@ -14,7 +14,7 @@ const partitions: ReadonlyMap<string, SinkPartition> = new Map([
   ['audit', { key: 'https://git.example/state.git#audit' }],
 ]);
 const rule = (r: Partial<RuleConfig> & Pick<RuleConfig, 'target'>): RuleConfig => ({
-  scope: 'Namespaced', clusters: [], namespaces: [], apiGroups: [], apiVersions: [], resources: ['*'], operations: [], keyPath: 'rules[0]', ...r,
+  scope: 'Namespaced', clusters: [], namespaces: [], apiGroups: [], apiVersions: [], resources: ['*'], operations: [], plaintextSecrets: false, keyPath: 'rules[0]', ...r,
 });
 
 function event(partial: { group?: string; version?: string; resource: string; namespace?: string; operation?: 'upsert' | 'delete'; created?: boolean; origin?: ChangeEvent['origin'] }): ChangeEvent {

@@ -285,6 +285,35 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     expect(await metricValue(metrics, 'gitops_reverser_events_invalid_total')).toBe(1);
   });
 
+  it('fails closed for Secrets: refused without an encoder or a plaintext opt-in, written with either', async () => {
+    const secret = (name: string): ChangeEvent => ({
+      ...configMap(name, {}),
+      identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespace: 'default', name },
+      object: { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, data: { password: 'aHVudGVyMg==' } },
+    });
+    const rules = 'rules:\n  - { target: live, scope: Namespaced, namespaces: [default], resources: [secrets] }\n  - { target: infra, scope: Namespaced, namespaces: [default], resources: [secrets], plaintextSecrets: true }\n';
+    const config = parseConfig(CONFIG.replace(/rules:[\s\S]*$/, rules), '/tmp/pipeline.yaml');
+    const source = new TestSource();
+    const sink = new RecordingSink();
+    const metrics = new KernelMetrics();
+    runtime = await Runtime.create(config, { logger: silentLogger(), metrics, adapters: { sources: [{ cluster: 'dev', instance: source }], sink: { instance: sink }, bus: { instance: new MemoryBus({ capacityPerPartition: 10 }) } } });
+    await runtime.start();
+    await source.ctx.emit(secret('db'));
+    await until(() => sink.items.length === 1, 'the opted-in target');
+    expect(sink.items.map((m) => m.target)).toEqual(['infra']);
+    expect(await metricValue(metrics, 'gitops_reverser_events_suppressed_total', { reason: 'secret_unprotected' })).toBe(1);
+    await runtime.stop();
+    // An encoder that protects Secrets lets them through to every target.
+    const protector: Normalizer = { name: 'fake-encrypt', phase: 'encode', normalize: (o) => ({ ...o, data: { password: 'ENC[...]' } }), protects: (id) => id.resource === 'secrets' };
+    const sink2 = new RecordingSink();
+    const source2 = new TestSource();
+    runtime = await Runtime.create(config, { logger: silentLogger(), metrics: new KernelMetrics(), adapters: { sources: [{ cluster: 'dev', instance: source2 }], sink: { instance: sink2 }, normalizers: [{ instance: protector }], bus: { instance: new MemoryBus({ capacityPerPartition: 10 }) } } });
+    await runtime.start();
+    await source2.ctx.emit(secret('db'));
+    await until(() => sink2.items.length === 2, 'both targets');
+    expect(sink2.items.map((m) => m.target).sort()).toEqual(['infra', 'live']);
+  });
+
   it('runs encode-phase normalizers after the hash, so random output does not defeat no-op detection', async () => {
     const encoder: Normalizer = { name: 'random-encoder', phase: 'encode', normalize: (object) => ({ ...object, nonce: Math.random() }) };
     const dropper: Normalizer = { name: 'drop-secret-named', phase: 'sanitize', normalize: (object) => (object.metadata?.name === 'drop-me' ? null : object) };

@@ -24,7 +24,7 @@ export interface SourceConformanceOptions {
 const CLUSTER = 'conformance';
 
 function allRules(): RuleConfig[] {
-  const base = { target: 'conformance', clusters: [], namespaces: [], apiGroups: [], apiVersions: [], resources: ['*'], operations: [] };
+  const base = { target: 'conformance', clusters: [], namespaces: [], apiGroups: [], apiVersions: [], resources: ['*'], operations: [], plaintextSecrets: false };
   return [
     { ...base, scope: 'Namespaced', keyPath: 'rules[0]' },
     { ...base, scope: 'Cluster', keyPath: 'rules[1]' },

@@ -108,6 +108,7 @@ export const configSchema = {
           apiVersions: stringList,
           resources: { ...stringList, minItems: 1, 'x-fix': 'list plural resource names, e.g. [configmaps], or ["*"]' },
           operations: { type: 'array', items: { enum: ['CREATE', 'UPDATE', 'DELETE', '*'] } },
+          plaintextSecrets: { type: 'boolean', 'x-fix': 'true lets Secrets this rule selects be written unencrypted when no encoder is configured' },
         },
       },
     },

@@ -50,6 +50,7 @@ export interface ConfigInput {
     apiVersions?: string[];
     resources: string[];
     operations?: (RuleOperation | '*')[];
+    plaintextSecrets?: boolean;
   }[];
   startup?: { timeoutSeconds?: number };
   shutdown?: { timeoutSeconds?: number };
@@ -190,6 +191,7 @@ function buildConfig(raw: ConfigInput, configFile: string, baseDir: string, find
         apiVersions: r.apiVersions ?? [],
         resources: r.resources,
         operations: (r.operations ?? []).includes('*') ? [] : ((r.operations ?? []) as RuleOperation[]),
+        plaintextSecrets: r.plaintextSecrets ?? false,
         keyPath: `rules[${i}]`,
       }),
     ),

@@ -45,6 +45,11 @@ export class RouteTable {
     });
   }
 
+  /** True when a rule of `targetName` that selects this object lets Secrets be written in plain text. */
+  plaintextSecretsAllowed(identity: ChangeEvent['identity'], targetName: string): boolean {
+    return this.rules.some((rule) => rule.target === targetName && rule.plaintextSecrets && ruleSelects(rule, identity));
+  }
+
   /** The route of a target by name. */
   route(targetName: string): Route | undefined {
     return this.routesByTarget.get(targetName);

@@ -60,6 +60,8 @@ export class Ingest {
   private routes: RouteTable;
   private readonly sanitizers: readonly Normalizer[];
   private readonly encoders: readonly Normalizer[];
+  /** Secret/target pairs already reported as refused (one log line each, not one per event). */
+  private readonly refusedSecrets = new Set<string>();
   /** Last published content hash per `{identityKey}|{target}`: equal content is a no-op. */
   private readonly lastHash = new Map<string, string>();
 
@@ -108,7 +110,7 @@ export class Ingest {
       );
       return [];
     }
-    const routes = this.routes.routesFor(event).filter((route) => !onlyTargets || onlyTargets.has(route.target.name));
+    const routes = this.secretsGuard(event, key, this.routes.routesFor(event).filter((route) => !onlyTargets || onlyTargets.has(route.target.name)));
     if (routes.length === 0) {
       metrics.eventsSuppressed.inc({ reason: 'unrouted' });
       return [];
@@ -154,6 +156,29 @@ export class Ingest {
       published.push(route.target.name);
     }
     return published;
+  }
+
+  /**
+   * Fail closed for Secrets: a core Secret goes only to targets where an encoder protects it or a rule
+   * opts into plain text. Deletes pass (removing a file leaks nothing). Said once per object and target.
+   */
+  private secretsGuard(event: ChangeEvent, key: string, routes: Route[]): Route[] {
+    if (event.operation === 'delete' || event.identity.group !== '' || event.identity.resource !== 'secrets') return routes;
+    if (this.encoders.some((encoder) => encoder.protects?.(event.identity) === true)) return routes;
+    return routes.filter((route) => {
+      if (this.routes.plaintextSecretsAllowed(event.identity, route.target.name)) return true;
+      this.options.metrics.eventsSuppressed.inc({ reason: 'secret_unprotected' });
+      const warned = `${key}|${route.target.name}`;
+      if (!this.refusedSecrets.has(warned)) {
+        this.refusedSecrets.add(warned);
+        this.options.logger.error(
+          { key, target: route.target.name, code: ErrorCodes.SECRET_PLAINTEXT },
+          `${ErrorCodes.SECRET_PLAINTEXT}: Secret ${key} is not written to target ${route.target.name}: no encoder protects it ` +
+            '(fix: configure an encoder such as @gitops-reverser/sanitizer-sops under normalizers, or set plaintextSecrets: true on the rule to store it unencrypted)',
+        );
+      }
+      return false;
+    });
   }
 
   /** A snapshot: counts seed events per covered target and publishes each target's marker on completion. */
