@@ -10,6 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCHES = [
   'packages/sink-git/bench/git-write.bench.mjs',
   'packages/sink-git/bench/git-push.bench.mjs',
+  'packages/sanitizer-sops/bench/sops.bench.mjs',
   'packages/source-informer/bench/informer.bench.mjs',
 ].filter((file) => existsSync(join(root, file)));
 

@@ -34,6 +34,8 @@ export type { Source, SourceContext, SnapshotWriter } from './source.js';
 export type { AdapterDescriptor, AdapterMeta, AdapterContext, AdapterSlot, SlotInstances, ServiceToken, ServiceNeed, ConfigView } from './adapter.js';
 export { defineAdapter, serviceToken, serviceNeeds, KernelServices, ADAPTER_SLOTS } from './adapter.js';
 export { packageVersionOf } from './package-version.js';
+export type { StoredContent, ProtectedTypes } from './stored-content.js';
+export { StoredContentService, ProtectedTypesService } from './stored-content.js';
 export { adapterShapeProblems, changeEventProblem } from './adapter-shape.js';
 
 // Logging, metrics, time

@@ -45,14 +45,17 @@ const EMPTY_OUTCOME: SinkOutcome = { status: 'unchanged' };
  */
 export class BranchWriter {
   private readonly builder: CommitBuilder;
+  private readonly trees: TreeStore;
   private readonly remote: RemoteSync | undefined;
   private opened = false;
+  private opening: Promise<void> | undefined;
   /** Local branch head: remote head + commits not pushed yet. */
   private head: string | undefined;
   private state: WriterState = { ok: true, pendingCommits: 0 };
 
   constructor(private readonly options: BranchWriterOptions) {
     const trees = new TreeStore(options.engine);
+    this.trees = trees;
     this.builder = new CommitBuilder({ engine: options.engine, trees, committer: options.committer, messages: options.messages, authorEmailDomain: options.authorEmailDomain, logger: options.logger });
     if (options.engine.hasRemote) {
       this.remote = new RemoteSync({ engine: options.engine, branch: options.branch, builder: this.builder, trees, pushAttempts: options.pushAttempts, targets: options.targets, committer: options.committer, logger: options.logger, ...(options.onPush ? { onPush: options.onPush } : {}) });
@@ -66,7 +69,7 @@ export class BranchWriter {
   async apply(items: readonly SinkItem[]): Promise<SinkOutcome[]> {
     if (!this.opened) {
       try {
-        await this.open();
+        await this.ensureOpen();
       } catch (error) {
         const reason = this.failure(error);
         return items.map(() => ({ status: 'retry', reason }));
@@ -108,9 +111,25 @@ export class BranchWriter {
     return outcomes;
   }
 
+  /** The content of a file at the branch head (opening the branch first), or undefined when it has none. */
+  async readFile(path: string): Promise<string | undefined> {
+    if (!this.opened) await this.ensureOpen();
+    const entry = await this.trees.lookup(await this.builder.treeOf(this.head), path);
+    if (!entry || entry.mode.startsWith('4')) return undefined;
+    return Buffer.from(await this.options.engine.readBlob(entry.oid)).toString('utf8');
+  }
+
   /** Pushes pending commits once (shutdown flush). */
   async flush(): Promise<void> {
     if (this.remote && this.remote.pendingCount > 0) await this.push();
+  }
+
+  /** One open at a time, shared by a batch and a read that arrive together. */
+  private ensureOpen(): Promise<void> {
+    this.opening ??= this.open().finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
   }
 
   /** Loads the branch; for a remote, fetches it and reconciles with commits a previous run left unpushed. */

@@ -3,6 +3,7 @@ import { authorOf, renderMessage, withTrailers, type FileOperation, type Identit
 import type { FileWrite, PlannedCommit } from './commit-plan.js';
 import type { GitEngine } from './git-engine.js';
 import { encodeObject, serializeCommit, type EncodedObject, type Signature } from './git-objects.js';
+import { creationRulesFor, SOPS_CONFIG_FILE } from './sops-files.js';
 import type { TreeStore } from './tree-store.js';
 
 /** What a commit changed, in a form that can be replayed on another base. */
@@ -69,6 +70,16 @@ export class CommitBuilder {
         lines.push({ write, operation: existingBlob ? 'UPDATE' : 'CREATE' });
       }
     }
+    // The other variant of a file (plain <-> SOPS) goes: a Secret once encrypted never stays in plain text beside it.
+    for (const write of finalWrites.values()) {
+      if (!write.alsoDelete || finalWrites.has(write.alsoDelete)) continue;
+      const other = await trees.lookup(headTree, write.alsoDelete);
+      if (!other || other.mode.startsWith('4')) continue;
+      changes.set(write.alsoDelete, null);
+      // Same content in the other variant still changes the object's file: say so in the message.
+      if (write.blob && !lines.some((line) => line.write === write)) lines.push({ write, operation: 'UPDATE' });
+    }
+    await this.addSopsConfig(plan, headTree, [...finalWrites.values()], changes, blobs);
     if (plan.kind === 'seed' && plan.target.prune === 'Always') {
       const expected = plan.marker?.objectCount;
       // Rejected objects have no file; they were seen, so they do not make the snapshot incomplete.
@@ -76,7 +87,7 @@ export class CommitBuilder {
       if (plan.marker && !plan.marker.partial && expected === seedCount) {
         const live = new Set(plan.writes.map((w) => w.path));
         for (const file of await trees.listFiles(headTree, plan.target.path)) {
-          if (file.endsWith('.yaml') && !live.has(file)) changes.set(file, null);
+          if (file.endsWith('.yaml') && !live.has(file) && !file.endsWith(`/${SOPS_CONFIG_FILE}`) && file !== SOPS_CONFIG_FILE) changes.set(file, null);
         }
       } else {
         this.options.logger.warn({ target: plan.target.name, expected, received: seedCount }, 'snapshot incomplete: not pruning files of objects that may still exist');
@@ -107,6 +118,18 @@ export class CommitBuilder {
     const blobs = record.objects?.filter((object) => object.type === 'blob' && [...effective.values()].includes(object.oid));
     const { oid, objects } = await this.store(tree, base, effective, record, []);
     return { ...record, changes: effective, oid, ...(blobs ? { objects: [...blobs, ...objects] } : { objects: undefined }) };
+  }
+
+  /** Writes the target folder's `.sops.yaml` when this commit holds SOPS files and it is missing or different. */
+  private async addSopsConfig(plan: PlannedCommit, headTree: string | undefined, writes: readonly FileWrite[], changes: Map<string, string | null>, blobs: EncodedObject[]): Promise<void> {
+    const sops = [...writes].reverse().find((write) => write.sops && write.blob)?.sops;
+    const content = sops ? creationRulesFor(sops) : undefined;
+    if (!content) return;
+    const path = plan.target.path === '' ? SOPS_CONFIG_FILE : `${plan.target.path}/${SOPS_CONFIG_FILE}`;
+    const blob = encodeObject('blob', Buffer.from(content));
+    if ((await this.options.trees.lookup(headTree, path))?.oid === blob.oid) return;
+    changes.set(path, blob.oid);
+    blobs.push(blob);
   }
 
   /**

@@ -2,11 +2,16 @@ import { grError, identityKey, type ChangeMessage, type ResourceIdentity, type S
 import { GitErrorCodes } from './git-error-codes.js';
 import { encodeObject, type EncodedObject } from './git-objects.js';
 import type { GitTarget } from './git-target.js';
+import { isSopsObject, sopsVariantOf } from './sops-files.js';
 
 /** One file write resolved from a message: a new blob, or null to delete the file. */
 export interface FileWrite {
   readonly itemIndex: number;
   readonly path: string;
+  /** The object's other file variant (`.yaml` vs `.sops.yaml`), removed when present. */
+  readonly alsoDelete?: string;
+  /** Set for SOPS-encrypted objects: their `sops` block (for the folder's `.sops.yaml`). */
+  readonly sops?: Record<string, unknown>;
   readonly blob: EncodedObject | null;
   readonly identity: ResourceIdentity;
   readonly event: ChangeMessage['event'];
@@ -96,13 +101,25 @@ function resolveWrite(message: ChangeMessage, index: number, target: GitTarget, 
     outcomes[index] = { status: 'rejected', reason: error.describe() };
     return undefined;
   }
+  const variant = sopsVariantOf(placed.path);
   if (event.operation === 'delete') {
     if (target.prune === 'Never') return undefined; // deletes are not mirrored on this target
-    return { itemIndex: index, path: placed.path, blob: null, identity: event.identity, event };
+    return { itemIndex: index, path: placed.path, ...(variant ? { alsoDelete: variant.encrypted } : {}), blob: null, identity: event.identity, event };
   }
+  const encrypted = isSopsObject(event.object);
   if (typeof message.yaml !== 'string') {
     outcomes[index] = { status: 'rejected', reason: `${identityKey(event.identity)}: an upsert without its rendered yaml cannot be written (messages come from the kernel's ingest)` };
     return undefined;
   }
-  return { itemIndex: index, path: placed.path, blob: encodeObject('blob', Buffer.from(message.yaml)), identity: event.identity, event };
+  const path = encrypted && variant ? variant.encrypted : placed.path;
+  const alsoDelete = variant ? (encrypted ? variant.plain : variant.encrypted) : undefined;
+  return {
+    itemIndex: index,
+    path,
+    ...(alsoDelete ? { alsoDelete } : {}),
+    ...(encrypted ? { sops: event.object?.['sops'] as Record<string, unknown> } : {}),
+    blob: encodeObject('blob', Buffer.from(message.yaml)),
+    identity: event.identity,
+    event,
+  };
 }

@@ -1,4 +1,4 @@
-import { defineAdapter, grError, packageVersionOf } from '@gitops-reverser/contract';
+import { defineAdapter, grError, packageVersionOf, StoredContentService } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink, parseDuration } from './git-sink.js';
 import type { ProviderAuth } from './git-target.js';
@@ -98,11 +98,13 @@ export default defineAdapter<'sink', RawOptions>({
   meta: { name: '@gitops-reverser/sink-git', version: packageVersionOf(import.meta.url), slot: 'sink', kernel: '^0.2.0' },
   optionsSchema: gitSinkOptionsSchema,
   targetOptionsSchema: gitTargetOptionsSchema,
-  create: ({ options, config }) => {
+  // Encoders (sanitizer-sops) read what the branch holds through this, to avoid re-encrypting unchanged Secrets.
+  provides: [StoredContentService],
+  create: ({ options, config, provide }) => {
     const names = options.providers.map((p) => p.name);
     const twice = names.find((name, i) => names.indexOf(name) !== i);
     if (twice) throw grError(GitErrorCodes.PROVIDER, `provider "${twice}" is defined twice in sink.with.providers`, { fix: 'give each provider a unique name' });
-    return new GitSink({
+    const sink = new GitSink({
       ...DEFAULT_GIT_SINK_OPTIONS,
       ...options,
       // Relative paths (repositories, the clone cache) are relative to the config file's folder.
@@ -110,5 +112,7 @@ export default defineAdapter<'sink', RawOptions>({
       ...(options.cacheDir ? { cacheDir: resolveProviderUrl(options.cacheDir, config.baseDir) } : {}),
       commitWindowMs: parseDuration(options.commitWindow),
     });
+    provide(StoredContentService, sink);
+    return sink;
   },
 });

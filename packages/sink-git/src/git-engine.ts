@@ -30,6 +30,7 @@ export interface GitEngine {
   writeObjects(objects: readonly EncodedObject[]): Promise<void>;
   hasObject(oid: string): Promise<boolean>;
   readTree(oid: string): Promise<TreeEntry[]>;
+  readBlob(oid: string): Promise<Uint8Array>;
   readCommit(oid: string): Promise<CommitFields>;
   /** The local branch head, or undefined when the branch does not exist yet. */
   readBranch(branch: string): Promise<string | undefined>;

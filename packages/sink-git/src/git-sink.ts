@@ -7,8 +7,10 @@ import {
   type BatchPolicy,
   type CounterMetric,
   type GaugeMetric,
+  type ResourceIdentity,
   type Sink,
   type SinkBatch,
+  type StoredContent,
   type SinkContext,
   type SinkOutcome,
   type TargetConfig,
@@ -21,6 +23,7 @@ import { gitTargetOptions, isGitPartition, planGitTargets, type GitPartition, ty
 import { IsomorphicGitEngine } from './isomorphic-git-engine.js';
 import { PathLayout } from './path-layout.js';
 import { isRemoteUrl, repoLocationOf } from './repo-location.js';
+import { sopsVariantOf } from './sops-files.js';
 
 export interface GitSinkOptions {
   readonly engine: 'isomorphic-git';
@@ -57,7 +60,7 @@ export type EngineFactory = (partition: GitPartition) => GitEngine;
  * The git sink: one BranchWriter per (repository, branch), created on first use. Targets sharing a
  * branch share its writer; their folders are disjoint (planTargets refuses nested ones).
  */
-export class GitSink implements Sink<GitPartition> {
+export class GitSink implements Sink<GitPartition>, StoredContent {
   readonly batchPolicy: BatchPolicy;
   private context: SinkContext<GitPartition> | undefined;
   private readonly writers = new Map<string, BranchWriter>();
@@ -121,6 +124,25 @@ export class GitSink implements Sink<GitPartition> {
       reason: failing.map(([key, w]) => `${key}: ${w.status.reason ?? 'failing'}`).join('; '),
       details: Object.fromEntries(failing.map(([key, w]) => [key, { code: w.status.code, pendingCommits: w.status.pendingCommits }])),
     };
+  }
+
+  /**
+   * What the branch holds for an object on a target (its `.sops.yaml` variant first): the
+   * StoredContent service encoders use to keep unchanged Secrets byte-for-byte.
+   */
+  async read(targetName: string, identity: ResourceIdentity): Promise<string | undefined> {
+    const planned = this.context?.targets().find((t) => t.target.name === targetName);
+    if (!planned || !isGitPartition(planned.partition)) return undefined;
+    const target = this.targetsOf(planned.partition.key).get(targetName);
+    const placed = target?.layout.pathOf(target.path, identity);
+    if (!placed || 'problem' in placed) return undefined;
+    const variant = sopsVariantOf(placed.path);
+    const writer = this.writer(planned.partition);
+    for (const path of variant ? [variant.encrypted, variant.plain] : [placed.path]) {
+      const text = await writer.readFile(path);
+      if (text !== undefined) return text;
+    }
+    return undefined;
   }
 
   /** The targets of one partition now (read per batch, so a reload takes effect). */

@@ -115,6 +115,10 @@ export class IsomorphicGitEngine implements GitEngine {
     return tree.map((entry) => ({ mode: isTreeMode(entry.mode) ? '40000' : entry.mode, name: entry.path, oid: entry.oid }));
   }
 
+  async readBlob(oid: string): Promise<Uint8Array> {
+    return (await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache })).blob;
+  }
+
   async readCommit(oid: string): Promise<CommitFields> {
     const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });
     return {

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { defineAdapter, packageVersionOf } from '@gitops-reverser/contract';
+import { defineAdapter, packageVersionOf, ProtectedTypesService } from '@gitops-reverser/contract';
 import { DEFAULT_EXCLUDED_RESOURCES } from './discovery.js';
 import { InformerSource, type InformerSourceOptions } from './informer-source.js';
 
@@ -26,9 +26,12 @@ export const informerOptionsSchema = {
 export default defineAdapter<'source', InformerSourceOptions>({
   meta: { name: '@gitops-reverser/source-informer', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.2.0' },
   optionsSchema: informerOptionsSchema,
-  create: ({ options, config }) =>
+  // An encoder that protects a type (sanitizer-sops: Secrets) lets `*` rules select it again.
+  needs: [{ token: ProtectedTypesService, optional: true }],
+  create: ({ options, config, optionalService }) =>
     new InformerSource({
       ...options,
+      excludeResources: withoutProtected(options.excludeResources, optionalService(ProtectedTypesService)),
       ...(options.kubeconfig ? { kubeconfig: kubeconfigPath(options.kubeconfig, config.baseDir) } : {}),
     }),
 });
@@ -37,4 +40,14 @@ export default defineAdapter<'source', InformerSourceOptions>({
 function kubeconfigPath(path: string, baseDir: string): string {
   if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
   return isAbsolute(path) ? path : resolve(baseDir, path);
+}
+
+/** The excluded types minus those an encoder protects (`resource` or `resource.group` keys). */
+function withoutProtected(excluded: readonly string[], protectedTypes: { protects(type: { group: string; resource: string }): boolean } | undefined): string[] {
+  if (!protectedTypes) return [...excluded];
+  return excluded.filter((key) => {
+    const dot = key.indexOf('.');
+    const type = dot < 0 ? { resource: key, group: '' } : { resource: key.slice(0, dot), group: key.slice(dot + 1) };
+    return !protectedTypes.protects(type);
+  });
 }

@@ -320,6 +320,9 @@ function createThroughContainer(
   } catch (error) {
     if (isGitopsReverserError(error) && error.code === ErrorCodes.PLUGIN_SHAPE) {
       problems.push({ code: error.code, keyPath: `${pending.keyPath}.use`, message: error.message, ...(error.fix ? { fix: error.fix } : {}) });
+    } else if (isGitopsReverserError(error) && typeof error.details['optionPath'] === 'string') {
+      // The adapter named the option that is wrong: report it there, with its own code.
+      problems.push({ code: error.code, keyPath: `${pending.keyPath}.with.${error.details['optionPath']}`, message: `${error.message} (${where})`, ...(error.fix ? { fix: error.fix } : {}) });
     } else {
       problems.push({
         code: ErrorCodes.PLUGIN_CREATE,

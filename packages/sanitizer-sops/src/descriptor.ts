@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { identityToRecipient } from 'age-encryption';
+import { defineAdapter, grError, packageVersionOf, ProtectedTypesService, StoredContentService, type Normalizer } from '@gitops-reverser/contract';
+import { SopsEncoder } from './sops-encoder.js';
+import { SopsErrorCodes } from './sops-error-codes.js';
+
+export const sopsOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    recipients: { type: 'array', items: { type: 'string', pattern: '^age1[0-9a-z]+$', 'x-fix': 'an age recipient (public key), e.g. from age-keygen -y' }, default: [] },
+    recipientsFile: { type: 'string', minLength: 1, 'x-fix': 'a file with one age recipient per line (# comments allowed), e.g. a mounted Secret' },
+    identitiesFile: { type: 'string', minLength: 1, 'x-fix': 'an age identity file (AGE-SECRET-KEY-... lines), e.g. the sops-age Secret Flux uses' },
+    fingerprintKey: { type: 'string', minLength: 16, 'x-fix': 'a random secret of 16+ characters shared by all replicas, e.g. "${SOPS_FINGERPRINT_KEY}"' },
+    encryptedRegex: { type: 'string', minLength: 1, default: '^(data|stringData)$' },
+    resources: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: ['secrets'],
+      'x-fix': 'types to encrypt, as "resource" (core group) or "resource.group", e.g. [secrets, credentials.example.com]',
+    },
+  },
+} as const;
+
+interface SopsOptions {
+  recipients: string[];
+  recipientsFile?: string;
+  identitiesFile?: string;
+  fingerprintKey?: string;
+  encryptedRegex: string;
+  resources: string[];
+}
+
+function readKeys(path: string, baseDir: string, option: string, prefix: RegExp): string[] {
+  const file = path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : isAbsolute(path) ? path : resolve(baseDir, path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw grError(SopsErrorCodes.KEYS, `cannot read ${option} ${file}: ${(cause as Error).message}`, { fix: `check the path (relative to the config file) and that it is readable`, details: { optionPath: option } });
+  }
+  const keys = text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  const bad = keys.find((key) => !prefix.test(key));
+  // Never echo a line of an identities file: it may be a private key.
+  if (bad !== undefined) throw grError(SopsErrorCodes.KEYS, `${option} ${file} has a line that is not a valid age key`, { fix: 'one key per line; # starts a comment', details: { optionPath: option } });
+  return keys;
+}
+
+/**
+ * The descriptor: needs the sink's stored content (optional: without it every seed re-encrypts), and
+ * provides the types it protects (so sources may select Secrets under `*`).
+ */
+export default defineAdapter<'normalizer', SopsOptions>({
+  meta: { name: '@gitops-reverser/sanitizer-sops', version: packageVersionOf(import.meta.url), slot: 'normalizer', kernel: '^0.2.0' },
+  optionsSchema: sopsOptionsSchema,
+  needs: [{ token: StoredContentService, optional: true }],
+  provides: [ProtectedTypesService],
+  create: ({ options, config, logger, clock, optionalService, provide }) => {
+    const fromFile = options.recipientsFile ? readKeys(options.recipientsFile, config.baseDir, 'recipientsFile', /^age1[0-9a-z]+$/) : [];
+    const identities = options.identitiesFile ? readKeys(options.identitiesFile, config.baseDir, 'identitiesFile', /^AGE-SECRET-KEY-[0-9A-Z]+$/) : [];
+    if (options.recipients.length + fromFile.length + identities.length === 0) {
+      throw grError(SopsErrorCodes.KEYS, 'no age recipient is configured: Secrets could not be encrypted to anyone', {
+        fix: 'set recipients: [age1...], recipientsFile or identitiesFile',
+        details: { optionPath: 'recipients' },
+      });
+    }
+    const storedContent = optionalService(StoredContentService);
+    if (!storedContent || (identities.length === 0 && !options.fingerprintKey)) {
+      logger.warn(
+        {},
+        'sanitizer-sops cannot recognize unchanged Secrets across restarts (no stored content, or neither identitiesFile nor fingerprintKey): each seed re-encrypts them',
+      );
+    }
+    let encoder: SopsEncoder | undefined;
+    const normalizer: Normalizer & { start(): Promise<void> } = {
+      name: 'sanitizer-sops',
+      phase: 'encode',
+      // Recipients of identities are derived (asynchronously) before the first event.
+      async start() {
+        const derived = await Promise.all(identities.map((identity) => identityToRecipient(identity)));
+        encoder = new SopsEncoder({
+          recipients: [...options.recipients, ...fromFile, ...derived],
+          identities,
+          ...(options.fingerprintKey ? { fingerprintKey: Buffer.from(options.fingerprintKey, 'utf8') } : {}),
+          encryptedRegex: options.encryptedRegex,
+          resources: options.resources,
+          ...(storedContent ? { storedContent } : {}),
+          clock,
+          logger,
+        });
+      },
+      protects: (identity) => options.resources.includes(identity.group === '' ? identity.resource : `${identity.resource}.${identity.group}`),
+      normalize: (object, context) => {
+        if (!encoder) throw grError(SopsErrorCodes.ENCRYPT, 'sanitizer-sops was not started');
+        return encoder.normalize(object, context);
+      },
+    };
+    provide(ProtectedTypesService, { protects: (type) => normalizer.protects?.({ ...type, clusterId: '', version: '', kind: '', namespace: '', name: '' }) === true });
+    return normalizer;
+  },
+});
