@@ -65,6 +65,7 @@ export class JsonlSink implements Sink {
     const fresh: string[] = [];
     const lines: string[] = [];
     const outcomes: SinkOutcome[] = batch.items.map(({ message }) => {
+      if (message.kind === 'attribution') return { status: 'unchanged' };
       const key = messageKey(message);
       if (this.written.has(key) || fresh.includes(key)) return { status: 'unchanged' };
       fresh.push(key);
@@ -117,7 +118,7 @@ export class JsonlSink implements Sink {
 }
 
 /** What makes a message the same message on redelivery. */
-function messageKey(message: SinkBatch['items'][number]['message']): string {
+function messageKey(message: Exclude<SinkBatch['items'][number]['message'], { kind: 'attribution' }>): string {
   if (message.kind === 'snapshot') return `snapshot|${message.target}|${message.snapshotId}`;
   const { event } = message;
   return `${message.target}|${identityKey(event.identity)}|${event.operation}|${event.resourceVersion}|${event.contentHash ?? ''}|${event.snapshotId ?? ''}`;

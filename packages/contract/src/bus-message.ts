@@ -33,4 +33,28 @@ export interface SnapshotMessage {
   readonly completedAt: string;
 }
 
-export type BusMessage = ChangeMessage | SnapshotMessage;
+/**
+ * Who made a change (from an audit event), routed to the partition that writes the object so its
+ * writer can author the commit of the matching watch event; works the same with several replicas,
+ * since the fact travels the bus instead of living in one process. Consumed by the kernel's partition
+ * worker; sinks never see it.
+ */
+export interface AttributionMessage {
+  readonly kind: 'attribution';
+  readonly target: string;
+  readonly fact: AttributionFact;
+}
+
+/** One write the API server audited: the object, the resourceVersion it produced, and its actor. */
+export interface AttributionFact {
+  readonly identity: import('./identity.js').ResourceIdentity;
+  readonly operation: 'upsert' | 'delete';
+  /** The resourceVersion the write produced ("" when unknown, e.g. some deletes). */
+  readonly resourceVersion: string;
+  readonly actor: import('./change-event.js').Actor;
+  readonly auditId: string;
+  /** ISO 8601 time of the write (the audit event's stageTimestamp). */
+  readonly at: string;
+}
+
+export type BusMessage = ChangeMessage | SnapshotMessage | AttributionMessage;

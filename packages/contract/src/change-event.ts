@@ -3,6 +3,10 @@ import type { KubeObject, ResourceIdentity } from './identity.js';
 /** Who made a change, when the source knows it (the audit source does; a watch does not). */
 export interface Actor {
   readonly username: string;
+  /** Display name for commits, when the source maps the user to one (else the username). */
+  readonly name?: string;
+  /** Email for commits, when known (else derived from the username). */
+  readonly email?: string;
   readonly uid?: string;
   readonly groups?: readonly string[];
   readonly extra?: Readonly<Record<string, readonly string[]>>;

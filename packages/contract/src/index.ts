@@ -13,7 +13,7 @@ export { ruleMatchesType, ruleSelects, rulesForCluster, operationsOf } from './s
 
 // Slot contracts
 export type { AdapterHealth, AdapterState } from './adapter-health.js';
-export type { BusMessage, ChangeMessage, SnapshotMessage } from './bus-message.js';
+export type { BusMessage, ChangeMessage, SnapshotMessage, AttributionMessage, AttributionFact } from './bus-message.js';
 export type { Bus, BusContext, Delivery, FetchOptions, PartitionLease } from './bus.js';
 export type { Normalizer, NormalizerPhase, NormalizeContext } from './normalizer.js';
 export type {

@@ -1,4 +1,5 @@
 import type { AdapterHealth } from './adapter-health.js';
+import type { AttributionFact } from './bus-message.js';
 import type { ChangeEvent } from './change-event.js';
 import type { Logger, Metrics } from './observability.js';
 import type { Selection } from './selection.js';
@@ -32,9 +33,19 @@ export interface SourceContext {
    * events reach only those targets; other targets see nothing of it.
    */
   beginSnapshot(targets?: readonly string[]): SnapshotWriter;
+  /**
+   * Hands over who made a write (an audit source does): routed like the object's changes, so the
+   * writer of each target authors the matching watch event's commit with this actor. Resolves when on the bus.
+   */
+  attribute(fact: AttributionFact): Promise<void>;
 }
 
 export interface Source {
+  /**
+   * True for a source that calls `attribute()`: writers then hold watch changes without an actor for up
+   * to `attribution.waitMs` for their fact to arrive.
+   */
+  readonly attributes?: boolean;
   start(context: SourceContext): Promise<void>;
   /** Stop observing and release every connection. Events already emitted stay on the bus. */
   stop(): Promise<void>;

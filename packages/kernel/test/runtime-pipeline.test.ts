@@ -314,6 +314,49 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     expect(sink2.items.map((m) => m.target).sort()).toEqual(['infra', 'live']);
   });
 
+  it('authors a watch change with the actor of its audit fact, whichever arrives first; without one it waits attribution.waitMs, then the committer', async () => {
+    const config = parseConfig(CONFIG.replace('shutdown: { timeoutSeconds: 5 }', 'shutdown: { timeoutSeconds: 5 }\nattribution: { waitMs: 400 }'), '/tmp/pipeline.yaml');
+    const source = Object.assign(new TestSource(), { attributes: true });
+    const sink = new RecordingSink();
+    const metrics = new KernelMetrics();
+    runtime = await Runtime.create(config, { logger: silentLogger(), metrics, adapters: { sources: [{ cluster: 'dev', instance: source }], sink: { instance: sink }, bus: { instance: new MemoryBus({ capacityPerPartition: 100 }) } } });
+    await runtime.start();
+    const watch = (name: string, rv: string): ChangeEvent => {
+      const { actor: _none, ...event } = configMap(name, { k: name });
+      return { ...event, resourceVersion: rv };
+    };
+    const fact = (name: string, rv: string, username: string) => ({
+      identity: watch(name, rv).identity,
+      operation: 'upsert' as const,
+      resourceVersion: rv,
+      actor: { username, impersonatedBy: { username: 'admin' } },
+      auditId: `audit-${name}`,
+      at: new Date().toISOString(),
+    });
+    const actorOf = (name: string) => {
+      const message = sink.items.find((m) => m.kind === 'change' && m.event.identity.name === name);
+      return message?.kind === 'change' ? message.event.actor : undefined;
+    };
+    // Watch first, fact a little later.
+    await source.ctx.emit(watch('late-fact', '11'));
+    await new Promise((r) => setTimeout(r, 100));
+    await source.ctx.attribute(fact('late-fact', '11', 'jane'));
+    // Fact first, watch later.
+    await source.ctx.attribute(fact('early-fact', '12', 'bob'));
+    await source.ctx.emit(watch('early-fact', '12'));
+    // No fact at all.
+    const started = Date.now();
+    await source.ctx.emit(watch('no-fact', '13'));
+    await until(() => sink.items.length === 3, 'three changes', 5000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect(actorOf('late-fact')).toEqual({ username: 'jane', impersonatedBy: { username: 'admin' } });
+    expect(actorOf('early-fact')?.username).toBe('bob');
+    expect(actorOf('no-fact')).toBeUndefined();
+    expect(sink.items.every((m) => m.kind === 'change')).toBe(true);
+    expect(await metricValue(metrics, 'gitops_reverser_attribution_total', { result: 'hit' })).toBe(2);
+    expect(await metricValue(metrics, 'gitops_reverser_attribution_total', { result: 'miss' })).toBe(1);
+  });
+
   it('runs encode-phase normalizers after the hash, so random output does not defeat no-op detection', async () => {
     const encoder: Normalizer = { name: 'random-encoder', phase: 'encode', normalize: (object) => ({ ...object, nonce: Math.random() }) };
     const dropper: Normalizer = { name: 'drop-secret-named', phase: 'sanitize', normalize: (object) => (object.metadata?.name === 'drop-me' ? null : object) };

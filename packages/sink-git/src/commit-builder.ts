@@ -206,12 +206,14 @@ export class CommitBuilder {
         ['Cluster', cluster],
         ['Resource-Version', write.event.resourceVersion],
         ['Audit-ID', write.event.auditId],
+        ['Impersonated-By', write.event.actor?.impersonatedBy?.username],
       ]);
     }
     const author = first.write.event.actor?.username ?? this.options.committer.name;
     const subject = renderMessage(templates.group, { author, target: plan.target.name, count: lines.length });
     const body = lines.map(({ write, operation }) => renderMessage(templates.event, { operation, identity: write.identity }));
     const auditIds = [...new Set(lines.map((l) => l.write.event.auditId).filter((id): id is string => Boolean(id)))];
-    return withTrailers(subject, body, [['Cluster', cluster], ...auditIds.map((id): [string, string] => ['Audit-ID', id])]);
+    const impersonators = [...new Set(lines.map((l) => l.write.event.actor?.impersonatedBy?.username).filter((u): u is string => Boolean(u)))];
+    return withTrailers(subject, body, [['Cluster', cluster], ...auditIds.map((id): [string, string] => ['Audit-ID', id]), ...impersonators.map((u): [string, string] => ['Impersonated-By', u])]);
   }
 }

@@ -78,7 +78,10 @@ const EMAIL = /^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/;
 export function authorOf(actor: Actor | undefined, committer: Identity, emailDomain: string): Identity {
   if (!actor?.username) return committer;
   const username = actor.username;
-  if (EMAIL.test(username)) return { name: username, email: username };
+  const name = actor.name ?? username;
+  // A source that knows the user's name or email (a mapping, an OIDC claim) wins over derivation.
+  if (actor.email) return { name, email: actor.email };
+  if (EMAIL.test(username)) return { name, email: username };
   const local = username.replace(/[^A-Za-z0-9._+-]+/g, '-').replace(/^-+|-+$/g, '') || 'unknown';
-  return { name: username, email: `${local}@${emailDomain}` };
+  return { name, email: `${local}@${emailDomain}` };
 }

@@ -70,6 +70,8 @@ export function planCommits(items: readonly SinkItem[], targets: ReadonlyMap<str
       plan.marker = { index, objectCount: message.objectCount, clusterId: message.clusterId, partial: message.partial === true };
       return;
     }
+    // The kernel consumes attribution facts; one reaching a sink changes nothing here.
+    if (message.kind === 'attribution') return;
     const write = resolveWrite(message, index, target, outcomes);
     if (message.event.snapshotId) {
       const plan = snapshotPlan(message.target, message.event.snapshotId, target);

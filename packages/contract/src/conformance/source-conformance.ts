@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest';
 import { adapterShapeProblems, changeEventProblem } from '../adapter-shape.js';
+import type { AttributionFact } from '../bus-message.js';
 import type { ChangeEvent } from '../change-event.js';
 import type { RuleConfig } from '../selection.js';
 import type { Source, SourceContext } from '../source.js';
@@ -39,6 +40,7 @@ interface Recording {
 
 function recordingContext(rules: readonly RuleConfig[]): Recording {
   const events: ChangeEvent[] = [];
+  const facts: AttributionFact[] = [];
   const snapshots: { id: string; completed: boolean }[] = [];
   let n = 0;
   const context: SourceContext = {
@@ -48,6 +50,9 @@ function recordingContext(rules: readonly RuleConfig[]): Recording {
     metrics: noopMetrics(),
     emit: async (event) => {
       events.push(event);
+    },
+    attribute: async (fact) => {
+      facts.push(fact);
     },
     beginSnapshot: () => {
       const record = { id: `snapshot-${++n}`, completed: false };

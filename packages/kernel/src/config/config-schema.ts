@@ -112,6 +112,11 @@ export const configSchema = {
         },
       },
     },
+    attribution: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { waitMs: { type: 'integer', minimum: 0, maximum: 600000, 'x-fix': 'milliseconds a watch change waits for its audit fact, e.g. 1500' } },
+    },
     startup: {
       type: 'object',
       additionalProperties: false,

@@ -63,6 +63,11 @@ export interface GitopsReverserConfig {
   readonly targets: readonly TargetConfig[];
   readonly rules: readonly RuleConfig[];
   readonly startup: { readonly timeoutSeconds: number };
+  /**
+   * How long a writer holds a watch change without an actor for its audit fact. Undefined: 1500 ms when
+   * a source attributes (source-audit), else 0 (no wait).
+   */
+  readonly attribution: { readonly waitMs?: number };
   readonly shutdown: { readonly timeoutSeconds: number };
   /** Where a key path (e.g. `sink.with.commitWindow`) is written in the config file, when known. */
   readonly findPosition?: (keyPath: string) => SourcePosition | undefined;

@@ -54,6 +54,7 @@ export interface ConfigInput {
   }[];
   startup?: { timeoutSeconds?: number };
   shutdown?: { timeoutSeconds?: number };
+  attribution?: { waitMs?: number };
 }
 
 // coerceTypes: `port: ${PORT}` expands to a string; "8080" is accepted where a number is expected.
@@ -196,6 +197,7 @@ function buildConfig(raw: ConfigInput, configFile: string, baseDir: string, find
       }),
     ),
     startup: { timeoutSeconds: raw.startup?.timeoutSeconds ?? 600 },
+    attribution: { ...(raw.attribution?.waitMs !== undefined ? { waitMs: raw.attribution.waitMs } : {}) },
     shutdown: { timeoutSeconds: raw.shutdown?.timeoutSeconds ?? 25 },
     ...(findPosition ? { findPosition } : {}),
   };

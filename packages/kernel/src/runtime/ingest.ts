@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   changeEventProblem,
+  type AttributionFact,
   errorText,
   identityKey,
   type Bus,
@@ -179,6 +180,29 @@ export class Ingest {
       }
       return false;
     });
+  }
+
+  /**
+   * Routes an audit fact like a change of its object (a write counts as create or update for rule
+   * operations) and publishes it to each target's partition. Never throws for a bad fact.
+   */
+  async attribute(fact: AttributionFact, sourceName: string): Promise<void> {
+    try {
+      const problem = changeEventProblem({ identity: fact?.identity, operation: fact?.operation, object: {}, origin: 'audit', resourceVersion: fact?.resourceVersion, created: false, observedAt: '' } as ChangeEvent);
+      if (problem || typeof fact.actor?.username !== 'string' || fact.actor.username === '') {
+        this.options.metrics.eventsInvalid.inc({ source: sourceName });
+        this.options.logger.error({ source: sourceName, problem: problem ?? 'actor.username is missing' }, `refused an attribution fact from ${sourceName}: ${problem ?? 'actor.username is missing'}`);
+        return;
+      }
+      const routes = this.routes.routesFor({ identity: fact.identity, operation: fact.operation, created: false, origin: fact.operation === 'upsert' ? 'seed' : 'audit' });
+      for (const route of routes) {
+        await this.options.bus.publish(route.partition.key, { kind: 'attribution', target: route.target.name, fact });
+        this.options.metrics.messagesPublished.inc({ target: route.target.name, kind: 'attribution' });
+      }
+    } catch (error) {
+      this.options.metrics.eventsInvalid.inc({ source: sourceName });
+      this.options.logger.error({ source: sourceName, code: ErrorCodes.INGEST_FAILED, err: errorText(error) }, `${ErrorCodes.INGEST_FAILED}: an attribution fact from ${sourceName} was not routed: ${errorText(error)}`);
+    }
   }
 
   /** A snapshot: counts seed events per covered target and publishes each target's marker on completion. */

@@ -59,6 +59,20 @@ export class KernelMetrics implements Metrics {
     registers: [this.registry],
   });
 
+  readonly attributions = new Counter({
+    name: `${METRIC_PREFIX}attribution_total`,
+    help: 'Watch changes and their actor: hit (an audit fact named the actor), miss (none came within attribution.waitMs; the committer authors it).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly attributionWaitSeconds = new Histogram({
+    name: `${METRIC_PREFIX}attribution_wait_seconds`,
+    help: 'How long a watch change waited for its audit fact before it was written.',
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers: [this.registry],
+  });
+
   readonly workerRestarts = new Counter({
     name: `${METRIC_PREFIX}partition_worker_restarts_total`,
     help: 'Partition workers restarted after they stopped on an error.',

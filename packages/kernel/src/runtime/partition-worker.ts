@@ -1,4 +1,17 @@
-import { backoffDelayMs, errorText, identityKey, type Delivery, type Logger, type PartitionLease, type Sink, type SinkOutcome, type SinkPartition } from '@gitops-reverser/contract';
+import {
+  backoffDelayMs,
+  errorText,
+  identityKey,
+  type AttributionFact,
+  type BusMessage,
+  type ChangeMessage,
+  type Delivery,
+  type Logger,
+  type PartitionLease,
+  type Sink,
+  type SinkOutcome,
+  type SinkPartition,
+} from '@gitops-reverser/contract';
 import { ErrorCodes } from '../errors.js';
 import type { KernelMetrics } from './metrics.js';
 
@@ -15,7 +28,13 @@ export interface PartitionWorkerOptions {
   readonly fetchMax?: number;
   /** How long to hold an incomplete snapshot waiting for its marker before applying what came. */
   readonly snapshotWaitMs?: number;
+  /** How long a watch change without an actor waits for its audit fact (0: no wait, no attribution). */
+  readonly attributionWaitMs?: number;
 }
+
+/** Audit facts a worker keeps to author the watch changes that follow them (bounded, oldest dropped). */
+const MAX_FACTS = 50_000;
+const FACT_TTL_MS = 10 * 60_000;
 
 const IDLE_WAIT_MS = 500;
 const STATUSES: ReadonlySet<string> = new Set(['applied', 'unchanged', 'retry', 'rejected']);
@@ -28,6 +47,10 @@ const STATUSES: ReadonlySet<string> = new Set(['applied', 'unchanged', 'retry', 
  */
 export class PartitionWorker {
   private readonly stopController = new AbortController();
+  /** `{identityKey}|{resourceVersion}` (and `{identityKey}|delete`) -> the fact and when it arrived. */
+  private readonly facts = new Map<string, { fact: AttributionFact; at: number }>();
+  /** When each buffered delivery was fetched: the attribution wait counts from there. */
+  private readonly fetchedAt = new WeakMap<Delivery, number>();
 
   constructor(private readonly options: PartitionWorkerOptions) {}
 
@@ -60,16 +83,23 @@ export class PartitionWorker {
       while (!signal.aborted) {
         const policy = sink.batchPolicy;
         const elapsed = Date.now() - windowOpenedAt;
+        const holdMs = this.attributionHoldMs(buffer);
         const maxWaitMs =
-          buffer.length === 0 || this.hasOpenSnapshot(buffer, windowOpenedAt) ? IDLE_WAIT_MS : Math.max(0, policy.windowMs - elapsed);
-        const fetched = await lease.fetch({ max: this.options.fetchMax ?? 1000, maxWaitMs, signal });
+          buffer.length === 0 || this.hasOpenSnapshot(buffer, windowOpenedAt) ? IDLE_WAIT_MS : Math.max(0, Math.max(policy.windowMs - elapsed, holdMs));
+        const fetched = await this.takeFacts(await lease.fetch({ max: this.options.fetchMax ?? 1000, maxWaitMs, signal }));
         if (fetched.length > 0) {
           if (buffer.length === 0) windowOpenedAt = Date.now();
           buffer.push(...fetched);
-          for (const delivery of fetched) bytes += delivery.sizeBytes;
+          const now = Date.now();
+          for (const delivery of fetched) {
+            bytes += delivery.sizeBytes;
+            this.fetchedAt.set(delivery, now);
+          }
         }
         if (buffer.length === 0 || this.hasOpenSnapshot(buffer, windowOpenedAt)) continue;
         if (policy.windowMs > 0 && Date.now() - windowOpenedAt < policy.windowMs && bytes < policy.maxBytes) continue;
+        // Partition order: a change waiting for its actor holds everything behind it, for at most waitMs.
+        if (this.attributionHoldMs(buffer) > 0) continue;
         applying = buffer;
         buffer = [];
         bytes = 0;
@@ -92,7 +122,7 @@ export class PartitionWorker {
     const completed = new Set<string>();
     for (const { message } of buffer) {
       if (message.kind === 'snapshot') completed.add(`${message.target}|${message.snapshotId}`);
-      else if (message.event.snapshotId) latestSnapshot.set(message.target, message.event.snapshotId);
+      else if (message.kind === 'change' && message.event.snapshotId) latestSnapshot.set(message.target, message.event.snapshotId);
     }
     for (const [target, snapshotId] of latestSnapshot) {
       if (completed.has(`${target}|${snapshotId}`)) continue;
@@ -111,7 +141,7 @@ export class PartitionWorker {
     const stopTimer = metrics.sinkApplySeconds.startTimer({ partition });
     let outcomes: readonly SinkOutcome[];
     try {
-      const answer: unknown = await sink.apply({ partition: this.options.partition(), items: deliveries.map((d) => ({ message: d.message, attempt: d.attempt })) });
+      const answer: unknown = await sink.apply({ partition: this.options.partition(), items: deliveries.map((d) => ({ message: this.attributed(d), attempt: d.attempt })) });
       outcomes = this.checkedOutcomes(answer, deliveries.length);
     } catch (error) {
       // A sink must not throw; if one does, nothing is assumed written.
@@ -151,6 +181,66 @@ export class PartitionWorker {
     }
   }
 
+  /** Stores the audit facts among `fetched` (acking them: they are consumed here) and returns the rest. */
+  private async takeFacts(fetched: Delivery[]): Promise<Delivery[]> {
+    if (!fetched.some((d) => d.message.kind === 'attribution')) return fetched;
+    const rest: Delivery[] = [];
+    const now = Date.now();
+    for (const delivery of fetched) {
+      const message = delivery.message;
+      if (message.kind !== 'attribution') {
+        rest.push(delivery);
+        continue;
+      }
+      const key = identityKey(message.fact.identity);
+      this.facts.delete(factKey(key, message.fact));
+      this.facts.set(factKey(key, message.fact), { fact: message.fact, at: now });
+      await delivery.ack();
+    }
+    // Bounded memory: drop expired facts, then the oldest beyond the cap (Map keeps insertion order).
+    for (const [key, entry] of this.facts) {
+      if (this.facts.size <= MAX_FACTS && now - entry.at < FACT_TTL_MS) break;
+      this.facts.delete(key);
+    }
+    return rest;
+  }
+
+  /** A watch change without an actor, when this partition attributes. */
+  private needsActor(message: BusMessage): message is ChangeMessage {
+    return (this.options.attributionWaitMs ?? 0) > 0 && message.kind === 'change' && message.event.origin === 'watch' && message.event.actor === undefined;
+  }
+
+  private factFor(message: ChangeMessage): AttributionFact | undefined {
+    const key = identityKey(message.event.identity);
+    const lookup = message.event.operation === 'delete' ? `${key}|delete` : `${key}|${message.event.resourceVersion}`;
+    return this.facts.get(lookup)?.fact;
+  }
+
+  /** Milliseconds until the oldest buffered change still waiting for its actor gives up; 0 when none waits. */
+  private attributionHoldMs(buffer: readonly Delivery[]): number {
+    const waitMs = this.options.attributionWaitMs ?? 0;
+    if (waitMs === 0) return 0;
+    const now = Date.now();
+    let hold = 0;
+    for (const delivery of buffer) {
+      if (!this.needsActor(delivery.message) || this.factFor(delivery.message)) continue;
+      hold = Math.max(hold, (this.fetchedAt.get(delivery) ?? now) + waitMs - now);
+    }
+    return Math.max(0, hold);
+  }
+
+  /** The message with its actor from the matching fact (counted as hit or miss). */
+  private attributed(delivery: Delivery): BusMessage {
+    const message = delivery.message;
+    if (!this.needsActor(message)) return message;
+    const fact = this.factFor(message);
+    const { metrics } = this.options;
+    metrics.attributions.inc({ result: fact ? 'hit' : 'miss' });
+    metrics.attributionWaitSeconds.observe((Date.now() - (this.fetchedAt.get(delivery) ?? Date.now())) / 1000);
+    if (!fact) return message;
+    return { ...message, event: { ...message.event, actor: fact.actor, auditId: fact.auditId } };
+  }
+
   /** One known outcome per item; anything else becomes `retry`, logged once per batch with the sink's name. */
   private checkedOutcomes(answer: unknown, count: number): SinkOutcome[] {
     const { logger, metrics, sinkName } = this.options;
@@ -181,5 +271,11 @@ export class PartitionWorker {
 function describe(delivery: Delivery): string {
   const message = delivery.message;
   if (message.kind === 'snapshot') return `snapshot ${message.snapshotId} marker for target ${message.target}`;
+  if (message.kind === 'attribution') return `attribution of ${identityKey(message.fact.identity)} for target ${message.target}`;
   return `${message.event.operation} of ${identityKey(message.event.identity)} for target ${message.target}`;
+}
+
+/** Upserts match on the resourceVersion the write produced; deletes on the object alone (their versions differ). */
+function factKey(key: string, fact: AttributionFact): string {
+  return fact.operation === 'delete' ? `${key}|delete` : `${key}|${fact.resourceVersion}`;
 }

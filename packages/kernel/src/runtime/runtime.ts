@@ -289,6 +289,7 @@ export class Runtime {
         partition: (): SinkPartition => this.routes.partition(key) ?? { key },
         logger: this.logger.child({ partition: key }),
         metrics: this.metrics,
+        attributionWaitMs: this.attributionWaitMs(),
       });
     const slot: WorkerSlot = { worker: newWorker(), lease, running: Promise.resolve() };
     this.workers.set(key, slot);
@@ -318,6 +319,11 @@ export class Runtime {
     slot.running = loop();
   }
 
+  /** `attribution.waitMs`, else 1500 ms when a source attributes (an audit source), else 0. */
+  private attributionWaitMs(): number {
+    return this.config.attribution.waitMs ?? (this.assembly.sources.some((source) => source.instance.attributes === true) ? 1500 : 0);
+  }
+
   private selectionFor(cluster: string): Selection {
     const rules = rulesForCluster(this.config.rules, cluster);
     return { rules, targets: [...new Set(rules.map((rule) => rule.target))] };
@@ -336,6 +342,7 @@ export class Runtime {
         await this.ingest.accept(event, source.name);
       },
       beginSnapshot: (targets) => this.ingest.beginSnapshot(targets ?? this.selectionFor(source.cluster).targets, source.name, source.cluster),
+      attribute: (fact) => this.ingest.attribute(fact, source.name),
     };
   }
 
