@@ -29,6 +29,10 @@ export interface AuditWebhookOptions {
   readonly policy?: string;
   /** Batch wait; short so tests are fast. Default 500 ms. */
   readonly batchMaxWaitMs?: number;
+  /** Bearer token the API server sends with each batch. */
+  readonly token?: string;
+  /** Client certificate the API server presents (mTLS). */
+  readonly clientCert?: { readonly cert: string; readonly key: string };
 }
 
 export interface ControlPlaneOptions {
@@ -237,7 +241,7 @@ clusters:
     cluster: { server: "${options.audit.url}", certificate-authority: "${options.audit.caFile}" }
 users:
   - name: api-server
-    user: {}
+    user: ${options.audit.token || options.audit.clientCert ? `{ ${[options.audit.token ? `token: "${options.audit.token}"` : '', options.audit.clientCert ? `client-certificate: "${options.audit.clientCert.cert}", client-key: "${options.audit.clientCert.key}"` : ''].filter(Boolean).join(', ')} }` : '{}'}
 contexts:
   - name: default
     context: { cluster: audit-receiver, user: api-server }

@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { defineAdapter, grError, packageVersionOf } from '@gitops-reverser/contract';
+import { AuditErrorCodes } from './audit-error-codes.js';
+import { AuditSource } from './audit-source.js';
+
+export const auditOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['tls'],
+  properties: {
+    listen: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string', minLength: 1, default: '127.0.0.1', 'x-fix': 'an address to listen on; in a pod 0.0.0.0' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 9443 },
+      },
+      default: {},
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['certFile', 'keyFile'],
+      properties: {
+        certFile: { type: 'string', minLength: 1 },
+        keyFile: { type: 'string', minLength: 1 },
+        clientCAFile: { type: 'string', minLength: 1, 'x-fix': 'the CA of the client certificates API servers present (for auth.clientCertificate)' },
+      },
+      'x-fix': 'the API server only posts audit events over https: give tls: { certFile, keyFile }',
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        token: { type: 'string', minLength: 16, 'x-fix': 'a random token of 16+ characters, e.g. "${AUDIT_TOKEN}"; the API server sends it as users[].user.token' },
+        tokenFile: { type: 'string', minLength: 1 },
+        clientCertificate: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { commonNames: { type: 'array', items: { type: 'string', minLength: 1 } } },
+        },
+      },
+      default: {},
+    },
+    mode: { enum: ['attribute', 'changes'], default: 'attribute', 'x-fix': 'attribute: authors for watch changes (with source-informer); changes: the audit stream alone (clusters that can only push)' },
+    maxBodyBytes: { type: 'integer', minimum: 1024, default: 10 * 1024 * 1024 },
+    dedupeEntries: { type: 'integer', minimum: 100, default: 100_000 },
+    actors: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        users: {
+          type: 'object',
+          additionalProperties: { type: 'object', additionalProperties: false, properties: { name: { type: 'string', minLength: 1 }, email: { type: 'string', minLength: 3 } } },
+          default: {},
+        },
+        emailFromExtra: { type: 'string', minLength: 1, 'x-fix': 'a user.extra key holding the email, e.g. an OIDC claim' },
+      },
+      default: {},
+    },
+  },
+} as const;
+
+interface AuditOptions {
+  listen: { host: string; port: number };
+  tls: { certFile: string; keyFile: string; clientCAFile?: string };
+  auth: { token?: string; tokenFile?: string; clientCertificate?: { commonNames?: string[] } };
+  mode: 'attribute' | 'changes';
+  maxBodyBytes: number;
+  dedupeEntries: number;
+  actors: { users: Record<string, { name?: string; email?: string }>; emailFromExtra?: string };
+}
+
+const pathIn = (baseDir: string, path: string) => (path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : isAbsolute(path) ? path : resolve(baseDir, path));
+
+export default defineAdapter<'source', AuditOptions>({
+  meta: { name: '@gitops-reverser/source-audit', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.2.0' },
+  optionsSchema: auditOptionsSchema,
+  create: ({ options, config }) => {
+    let token = options.auth.token;
+    if (options.auth.tokenFile) {
+      try {
+        token = readFileSync(pathIn(config.baseDir, options.auth.tokenFile), 'utf8').trim();
+      } catch (cause) {
+        throw grError(AuditErrorCodes.AUTH_CONFIG, `cannot read auth.tokenFile: ${(cause as Error).message}`, { fix: 'check the path (relative to the config file)', details: { optionPath: 'auth.tokenFile' } });
+      }
+    }
+    if (token === undefined && !options.auth.clientCertificate) {
+      throw grError(AuditErrorCodes.AUTH_CONFIG, 'the audit webhook would accept anyone: no token and no client certificate is configured', {
+        fix: 'set auth.token (or auth.tokenFile), or auth.clientCertificate with tls.clientCAFile',
+        details: { optionPath: 'auth' },
+      });
+    }
+    if (options.auth.clientCertificate && !options.tls.clientCAFile) {
+      throw grError(AuditErrorCodes.AUTH_CONFIG, 'auth.clientCertificate needs tls.clientCAFile to check the certificates against', { fix: 'set tls.clientCAFile', details: { optionPath: 'tls' } });
+    }
+    return new AuditSource({
+      listen: options.listen,
+      tls: {
+        certFile: pathIn(config.baseDir, options.tls.certFile),
+        keyFile: pathIn(config.baseDir, options.tls.keyFile),
+        ...(options.tls.clientCAFile ? { clientCAFile: pathIn(config.baseDir, options.tls.clientCAFile) } : {}),
+      },
+      auth: { ...(token !== undefined ? { token } : {}), ...(options.auth.clientCertificate ? { clientCertificate: options.auth.clientCertificate } : {}) },
+      mode: options.mode,
+      maxBodyBytes: options.maxBodyBytes,
+      dedupeEntries: options.dedupeEntries,
+      actors: { users: options.actors.users, ...(options.actors.emailFromExtra ? { emailFromExtra: options.actors.emailFromExtra } : {}) },
+    });
+  },
+});
