@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
+import { freePort } from '@gitops-reverser/testkit';
 import { expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -13,7 +14,7 @@ it('npm run demo: control plane, gitops-reverser on quickstart.yaml, sample obje
   const demoDir = mkdtempSync(join(tmpdir(), 'gr-demo-'));
   const child = spawn(process.execPath, [join(root, 'scripts/demo.mjs'), '--once'], {
     cwd: root,
-    env: { ...process.env, GITOPS_REVERSER_DEMO_DIR: demoDir, GITOPS_REVERSER_PORT: '0' },
+    env: { ...process.env, GITOPS_REVERSER_DEMO_DIR: demoDir, GITOPS_REVERSER_PORT: '0', GITOPS_REVERSER_AUDIT_PORT: String(await freePort()) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -28,5 +29,10 @@ it('npm run demo: control plane, gitops-reverser on quickstart.yaml, sample obje
   expect(log.slice(0, 2).sort()).toEqual(['[DELETE] v1/serviceaccounts/demo/shop', '[UPDATE] v1/configmaps/demo/app-settings']);
   expect(log).toContain('[CREATE] apiextensions.k8s.io/v1/customresourcedefinitions/widgets.demo.example.com');
   expect(execFileSync('git', ['-C', repo, 'show', 'main:clusters/demo/demo/configmaps/app-settings.yaml'], { encoding: 'utf8' })).toContain('color: green');
+  // The real users, from the audit webhook: alice applied the samples, bob made the hotfix and the delete.
+  const authors = execFileSync('git', ['-C', repo, 'log', '--format=%an|%s', 'main'], { encoding: 'utf8' }).trim().split('\n');
+  expect(authors).toContain('bob|[UPDATE] v1/configmaps/demo/app-settings');
+  expect(authors).toContain('bob|[DELETE] v1/serviceaccounts/demo/shop');
+  expect(authors).toContain('alice@example.com|[CREATE] demo.example.com/v1/widgets/demo/gizmo');
   execFileSync('git', ['-C', repo, 'fsck', '--strict']);
 }, 300_000);

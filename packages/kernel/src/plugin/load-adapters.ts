@@ -151,8 +151,9 @@ export function validateTargetOptions(
   });
 }
 
-// Options are validated with defaults applied (`useDefaults`), so adapters see complete options.
-const optionsValidator = new Ajv({ allErrors: true, verbose: true, useDefaults: true, allowUnionTypes: true, strict: false });
+// Options are validated with defaults applied (`useDefaults`), so adapters see complete options;
+// coerceTypes as for the config itself: `port: "${PORT}"` expands to a string.
+const optionsValidator = new Ajv({ allErrors: true, verbose: true, useDefaults: true, allowUnionTypes: true, strict: false, coerceTypes: true });
 const compiled = new WeakMap<object, ReturnType<typeof optionsValidator.compile>>();
 
 function validateAgainst(schema: Readonly<Record<string, unknown>>, value: Record<string, unknown>, keyPath: string, adapterName: string, what: string): ConfigProblem[] {
