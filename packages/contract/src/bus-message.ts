@@ -11,6 +11,12 @@ export interface ChangeMessage {
    * renders each event once). Sinks write this text instead of rendering the object again.
    */
   readonly yaml?: string;
+  /**
+   * Set by the kernel on a seed event whose object already has a newer state written (a snapshot taken
+   * by another replica can lag behind what a faster one sent): write nothing for it, but count the
+   * object as present in the snapshot (so pruning keeps its file).
+   */
+  readonly superseded?: boolean;
 }
 
 /**

@@ -357,6 +357,21 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     expect(await metricValue(metrics, 'gitops_reverser_attribution_total', { result: 'miss' })).toBe(1);
   });
 
+  it('never writes an older state over a newer one: a lagging seed event arrives superseded, a lagging live one is dropped', async () => {
+    const { source, sink } = await startRuntime();
+    await source.ctx.emit({ ...configMap('fresh', { v: 'new' }), resourceVersion: '20' });
+    await until(() => sink.items.length === 1, 'the live change');
+    // Another replica's snapshot, taken before that change, comes later.
+    const snapshot = source.ctx.beginSnapshot(['live']);
+    await snapshot.emit({ ...configMap('fresh', { v: 'old' }), resourceVersion: '10' });
+    await snapshot.complete();
+    await source.ctx.emit({ ...configMap('fresh', { v: 'older' }), resourceVersion: '15' });
+    await source.ctx.emit({ ...configMap('fresh', { v: 'newest' }), resourceVersion: '30' });
+    await until(() => sink.items.some((m) => m.kind === 'change' && m.event.resourceVersion === '30'), 'the newest change');
+    const seen = sink.items.map((m) => (m.kind === 'change' ? `${m.event.resourceVersion}${m.superseded ? ' superseded' : ''}` : 'marker'));
+    expect(seen).toEqual(['20', '10 superseded', 'marker', '30']);
+  });
+
   it('runs encode-phase normalizers after the hash, so random output does not defeat no-op detection', async () => {
     const encoder: Normalizer = { name: 'random-encoder', phase: 'encode', normalize: (object) => ({ ...object, nonce: Math.random() }) };
     const dropper: Normalizer = { name: 'drop-secret-named', phase: 'sanitize', normalize: (object) => (object.metadata?.name === 'drop-me' ? null : object) };

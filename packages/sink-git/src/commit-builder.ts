@@ -83,9 +83,9 @@ export class CommitBuilder {
     if (plan.kind === 'seed' && plan.target.prune === 'Always') {
       const expected = plan.marker?.objectCount;
       // Rejected objects have no file; they were seen, so they do not make the snapshot incomplete.
-      const seedCount = plan.writes.length + (plan.rejected ?? 0);
+      const seedCount = plan.writes.length + (plan.rejected ?? 0) + (plan.kept?.length ? new Set(plan.kept.map((p) => p.replace(/\.sops\.yaml$/, '.yaml'))).size : 0);
       if (plan.marker && !plan.marker.partial && expected === seedCount) {
-        const live = new Set(plan.writes.map((w) => w.path));
+        const live = new Set([...plan.writes.map((w) => w.path), ...(plan.kept ?? [])]);
         for (const file of await trees.listFiles(headTree, plan.target.path)) {
           if (file.endsWith('.yaml') && !live.has(file) && !file.endsWith(`/${SOPS_CONFIG_FILE}`) && file !== SOPS_CONFIG_FILE) changes.set(file, null);
         }

@@ -30,6 +30,8 @@ export interface PlannedCommit {
   readonly authorKey: string;
   /** Seeds: items of the snapshot that were rejected; they count as seen, so they never block pruning. */
   rejected?: number;
+  /** Seeds: files of objects in the snapshot whose newer state is already written (superseded): kept, never pruned. */
+  kept?: string[];
 }
 
 export interface PlanOptions {
@@ -72,6 +74,15 @@ export function planCommits(items: readonly SinkItem[], targets: ReadonlyMap<str
     }
     // The kernel consumes attribution facts; one reaching a sink changes nothing here.
     if (message.kind === 'attribution') return;
+    if (message.superseded && message.event.snapshotId) {
+      // A newer state of this object is written already: keep its file, write nothing.
+      const plan = snapshotPlan(message.target, message.event.snapshotId, target);
+      plan.items.push(index);
+      const placed = target.layout.pathOf(target.path, message.event.identity);
+      if (!('problem' in placed)) (plan.kept ??= []).push(...[placed.path, sopsVariantOf(placed.path)?.encrypted].filter((p): p is string => p !== undefined));
+      else plan.rejected = (plan.rejected ?? 0) + 1;
+      return;
+    }
     const write = resolveWrite(message, index, target, outcomes);
     if (message.event.snapshotId) {
       const plan = snapshotPlan(message.target, message.event.snapshotId, target);

@@ -316,4 +316,15 @@ describe('git sink on a local repository', () => {
     expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml', 'roles/_cluster/rbac.authorization.k8s.io/clusterroles/admin.yaml']);
     expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([expect.stringContaining('admin.yaml differs from roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml only in case')]);
   });
+
+  it('a superseded seed event writes nothing and keeps its file under prune: Always', async () => {
+    const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always }', rules: ', { target: strict, resources: ["*"] }' });
+    await start();
+    await apply(change('newer', { target: 'strict', data: { v: 'new' } }), change('gone', { target: 'strict' }));
+    const stale = change('newer', { target: 'strict', snapshotId: 's', data: { v: 'old' } });
+    const outcomes = await apply({ ...stale, superseded: true } as typeof stale, change('other', { target: 'strict', snapshotId: 's' }), marker('s', 2, 'strict'));
+    expect(outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n').sort()).toEqual(['strict/default/configmaps/newer.yaml', 'strict/default/configmaps/other.yaml']);
+    expect(git(repo, 'show', 'main:strict/default/configmaps/newer.yaml')).toContain('v: new');
+  });
 });

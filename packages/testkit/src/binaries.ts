@@ -33,15 +33,16 @@ export interface ToolBinaries {
   readonly sops: string;
   readonly age: string;
   readonly ageKeygen: string;
+  readonly natsServer: string;
   readonly dir: string;
 }
 
-/** Paths of sops, age and age-keygen, built from their Go modules into the cache the first time. */
+/** Paths of sops, age, age-keygen and nats-server, built from their Go modules into the cache the first time. */
 export function toolBinaries(): ToolBinaries {
   const result = spawnSync(TOOLS_BUILD_SCRIPT, [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (result.status !== 0) {
     throw new Error(`building sops and age failed (exit ${result.status}): run ${TOOLS_BUILD_SCRIPT} to see why; it needs Go 1.26+ and the Go module proxy`);
   }
   const dir = result.stdout.trim().split('\n').pop() as string;
-  return { dir, sops: join(dir, 'sops'), age: join(dir, 'age'), ageKeygen: join(dir, 'age-keygen') };
+  return { dir, sops: join(dir, 'sops'), age: join(dir, 'age'), ageKeygen: join(dir, 'age-keygen'), natsServer: join(dir, 'nats-server') };
 }

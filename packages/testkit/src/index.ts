@@ -18,3 +18,5 @@ export { GitHttpServer } from './git-http-server.js';
 export type { GitHttpServerOptions } from './git-http-server.js';
 export { TcpProxy } from './tcp-proxy.js';
 export { until } from './until.js';
+export { NatsServer } from './nats-server.js';
+export type { NatsServerOptions } from './nats-server.js';

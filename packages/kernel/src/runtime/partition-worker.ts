@@ -49,6 +49,8 @@ export class PartitionWorker {
   private readonly stopController = new AbortController();
   /** `{identityKey}|{resourceVersion}` (and `{identityKey}|delete`) -> the fact and when it arrived. */
   private readonly facts = new Map<string, { fact: AttributionFact; at: number }>();
+  /** Newest resourceVersion written per `{target}|{identityKey}`: an older state is never written over it. */
+  private readonly newest = new Map<string, bigint>();
   /** When each buffered delivery was fetched: the attribution wait counts from there. */
   private readonly fetchedAt = new WeakMap<Delivery, number>();
 
@@ -140,9 +142,24 @@ export class PartitionWorker {
     const partition = this.partitionKey;
     const stopTimer = metrics.sinkApplySeconds.startTimer({ partition });
     let outcomes: readonly SinkOutcome[];
+    // Older than what was written (from another replica's lagging view): live changes are settled as
+    // unchanged without the sink; seed events go with `superseded` so the snapshot still counts them.
+    const stale = deliveries.map((d) => this.isStale(d.message));
+    const forSink = deliveries.filter((d, i) => !stale[i] || (d.message.kind === 'change' && d.message.event.origin === 'seed'));
     try {
-      const answer: unknown = await sink.apply({ partition: this.options.partition(), items: deliveries.map((d) => ({ message: this.attributed(d), attempt: d.attempt })) });
-      outcomes = this.checkedOutcomes(answer, deliveries.length);
+      const answer: unknown =
+        forSink.length === 0
+          ? []
+          : await sink.apply({
+              partition: this.options.partition(),
+              items: forSink.map((d) => {
+                const message = this.attributed(d);
+                return { message: stale[deliveries.indexOf(d)] && message.kind === 'change' ? { ...message, superseded: true } : message, attempt: d.attempt };
+              }),
+            });
+      const sinkOutcomes = this.checkedOutcomes(answer, forSink.length);
+      let next = 0;
+      outcomes = deliveries.map((d) => (forSink.includes(d) ? (sinkOutcomes[next++] as SinkOutcome) : { status: 'unchanged' }));
     } catch (error) {
       // A sink must not throw; if one does, nothing is assumed written.
       metrics.sinkOutcomeErrors.inc({ sink: this.options.sinkName });
@@ -164,6 +181,7 @@ export class PartitionWorker {
       switch (outcome.status) {
         case 'applied':
         case 'unchanged':
+          this.remember(delivery.message);
           await delivery.ack();
           break;
         case 'rejected':
@@ -179,6 +197,24 @@ export class PartitionWorker {
         }
       }
     }
+  }
+
+  /** True for a change with a numeric resourceVersion older than the newest written for its object and target. */
+  private isStale(message: BusMessage): boolean {
+    if (message.kind !== 'change' || !/^\d+$/.test(message.event.resourceVersion)) return false;
+    const newest = this.newest.get(`${message.target}|${identityKey(message.event.identity)}`);
+    return newest !== undefined && BigInt(message.event.resourceVersion) < newest;
+  }
+
+  private remember(message: BusMessage): void {
+    if (message.kind !== 'change' || !/^\d+$/.test(message.event.resourceVersion)) return;
+    const key = `${message.target}|${identityKey(message.event.identity)}`;
+    const rv = BigInt(message.event.resourceVersion);
+    const known = this.newest.get(key);
+    if (known !== undefined && known >= rv) return;
+    this.newest.delete(key);
+    this.newest.set(key, rv);
+    if (this.newest.size > MAX_FACTS) this.newest.delete(this.newest.keys().next().value as string);
   }
 
   /** Stores the audit facts among `fetched` (acking them: they are consumed here) and returns the rest. */

@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toolBinaries } from './binaries.js';
+import { freePort } from './free-port.js';
+import { recordEntry, removeEntry } from './process-registry.js';
+
+export interface NatsServerOptions {
+  /** Cluster peers: the `cluster` ports of the other nodes (for a JetStream cluster). */
+  readonly routes?: readonly number[];
+  readonly clusterName?: string;
+  readonly clusterPort?: number;
+  readonly serverName?: string;
+  /** Data folder (JetStream store); default a new temp folder, removed by `dispose()`. */
+  readonly dataDir?: string;
+  readonly port?: number;
+}
+
+/**
+ * A real nats-server with JetStream (built from its Go module) on loopback, for tests and benchmarks:
+ * `stop()` ends it gracefully, `kill()` with SIGKILL (a crash), `start()` again keeps its store.
+ */
+export class NatsServer {
+  readonly dataDir: string;
+  private child: ChildProcess | undefined;
+  private readonly id = `nats-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  port = 0;
+  monitorPort = 0;
+
+  constructor(private readonly options: NatsServerOptions = {}) {
+    this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gr-nats-'));
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** A 3-node JetStream cluster on loopback. */
+  static async cluster(size = 3): Promise<NatsServer[]> {
+    const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+    const nodes = clusterPorts.map(
+      (clusterPort, i) => new NatsServer({ clusterName: 'gr-test', clusterPort, serverName: `n${i + 1}`, routes: clusterPorts.filter((p) => p !== clusterPort) }),
+    );
+    await Promise.all(nodes.map((node) => node.start()));
+    return nodes;
+  }
+
+  async start(): Promise<void> {
+    if (this.child) return;
+    this.port ||= this.options.port ?? (await freePort());
+    this.monitorPort ||= await freePort();
+    mkdirSync(this.dataDir, { recursive: true });
+    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-m', String(this.monitorPort), '-js', '-sd', join(this.dataDir, 'jetstream')];
+    if (this.options.clusterPort) {
+      args.push('--cluster_name', this.options.clusterName ?? 'gr-test', '--cluster', `nats://127.0.0.1:${this.options.clusterPort}`, '-n', this.options.serverName ?? this.id);
+      if (this.options.routes?.length) args.push('--routes', this.options.routes.map((p) => `nats://127.0.0.1:${p}`).join(','));
+    }
+    const log = openSync(join(this.dataDir, 'nats-server.log'), 'a');
+    const child = spawn(toolBinaries().natsServer, args, { stdio: ['ignore', log, log], detached: true });
+    closeSync(log);
+    this.child = child;
+    child.once('exit', () => {
+      if (this.child === child) this.child = undefined;
+    });
+    recordEntry({ id: this.id, ownerPid: process.pid, pids: [{ pid: child.pid as number, executable: 'nats-server' }], dataDir: this.dataDir });
+    await this.waitReady();
+  }
+
+  /** Graceful stop (SIGTERM); the store stays for `start()`. */
+  async stop(): Promise<void> {
+    await this.end('SIGTERM');
+  }
+
+  /** A crash: SIGKILL, nothing flushed on purpose. */
+  async kill(): Promise<void> {
+    await this.end('SIGKILL');
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    removeEntry(this.id);
+    if (!this.options.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  private async end(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+    this.child = undefined;
+  }
+
+  /** Waits for the monitoring endpoint to report JetStream healthy. */
+  private async waitReady(): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${this.monitorPort}/healthz?js-enabled-only=true`);
+        if (response.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`nats-server on port ${this.port} did not become ready (log: ${join(this.dataDir, 'nats-server.log')})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
