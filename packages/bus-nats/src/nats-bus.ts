@@ -119,9 +119,19 @@ export class NatsBus implements Bus {
     this.connected = true;
     void this.watchStatus(this.nc);
     this.js = jetstream(this.nc);
-    this.jsm = await jetstreamManager(this.nc);
-    await this.ensureStreams();
-    this.leases = await new Kvm(this.nc).create(`${options.stream}_LEASES`, { ttl: options.leaseSeconds * 1000, history: 1, replicas: options.replicas });
+    // JetStream may still be electing its leaders (a fresh cluster, a node restarting): keep trying for a while.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.jsm = await jetstreamManager(this.nc);
+        await this.ensureStreams();
+        this.leases = await new Kvm(this.nc).create(`${options.stream}_LEASES`, { ttl: options.leaseSeconds * 1000, history: 1, replicas: options.replicas });
+        break;
+      } catch (error) {
+        if (attempt >= 60) throw grError(NatsBusErrorCodes.CONNECT, `JetStream at ${options.servers.join(', ')} did not accept the stream ${options.stream}: ${errorText(error)}`, { fix: 'check that JetStream is enabled and, for replicas > 1, that the cluster has that many nodes', cause: error });
+        if (attempt === 1) this.logger?.warn({ err: errorText(error) }, 'JetStream not ready yet; retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
     this.discovery = setInterval(() => void this.discover(), options.discoveryMs);
     this.discovery.unref();
     this.heartbeat = setInterval(() => void this.renew(), Math.max(200, (options.leaseSeconds * 1000) / 3));

@@ -43,6 +43,8 @@ export class NatsServer {
       (clusterPort, i) => new NatsServer({ clusterName: 'gr-test', clusterPort, serverName: `n${i + 1}`, routes: clusterPorts.filter((p) => p !== clusterPort) }),
     );
     await Promise.all(nodes.map((node) => node.start()));
+    // A cluster is usable once JetStream has its meta leader: the full health check says so.
+    await Promise.all(nodes.map((node) => node.waitReady('/healthz')));
     return nodes;
   }
 
@@ -93,16 +95,16 @@ export class NatsServer {
   }
 
   /** Waits for the monitoring endpoint to report JetStream healthy. */
-  private async waitReady(): Promise<void> {
+  async waitReady(path = '/healthz?js-enabled-only=true'): Promise<void> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
-        const response = await fetch(`http://127.0.0.1:${this.monitorPort}/healthz?js-enabled-only=true`);
+        const response = await fetch(`http://127.0.0.1:${this.monitorPort}${path}`);
         if (response.status === 200) return;
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`nats-server on port ${this.port} did not become ready (log: ${join(this.dataDir, 'nats-server.log')})`);
+      if (Date.now() > deadline + (path === '/healthz' ? 30_000 : 0)) throw new Error(`nats-server on port ${this.port} did not become ready (log: ${join(this.dataDir, 'nats-server.log')})`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
