@@ -1,5 +1,5 @@
 import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import {
   defineAdapter,
   errorText,
@@ -137,5 +137,5 @@ export default defineAdapter<'sink', JsonlSinkOptions>({
   },
   // Optional: with the manifests source configured, each line says which file the object came from.
   needs: [{ token: ManifestFilesService, optional: true }],
-  create: ({ options, config, optionalService }) => new JsonlSink(resolve(config.baseDir, options.file), options.delayMs, optionalService(ManifestFilesService)),
+  create: ({ options, config, optionalService }) => new JsonlSink(config.resolvePath(options.file), options.delayMs, optionalService(ManifestFilesService)),
 });

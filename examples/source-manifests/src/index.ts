@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import {
   defineAdapter,
@@ -159,7 +159,7 @@ export default defineAdapter<'source', ManifestSourceOptions>({
   },
   provides: [ManifestFilesService],
   create: ({ options, config, provide }) => {
-    const source = new ManifestSource({ ...options, directory: resolve(config.baseDir, options.directory) });
+    const source = new ManifestSource({ ...options, directory: config.resolvePath(options.directory) });
     provide(ManifestFilesService, source);
     return source;
   },

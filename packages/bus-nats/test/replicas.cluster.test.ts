@@ -34,7 +34,8 @@ interface Replica {
   output: string;
 }
 
-function setup(name: string, ns: string) {
+/** A config for replicas writing namespace `ns` through NATS at `servers`, started with `start(id)`. */
+function setup(name: string, ns: string, servers: readonly string[] = [nats.url], streamReplicas = 1) {
   const dir = mkdtempSync(join(tmpdir(), `gr-ha-${name}-`));
   git.createRepo(name);
   writeFileSync(join(dir, 'kubeconfig'), access.kubeconfigText('admin'));
@@ -46,7 +47,7 @@ shutdown: { timeoutSeconds: 5 }
 sources: [ { use: "@gitops-reverser/source-informer", cluster: ha, with: { kubeconfig: ./kubeconfig } } ]
 bus:
   use: "@gitops-reverser/bus-nats"
-  with: { servers: ["${nats.url}"], stream: ${name.toUpperCase().replace(/-/g, '_')}, subjectPrefix: ${name}, leaseSeconds: 2, discoveryMs: 200, ackWaitSeconds: 5 }
+  with: { servers: [${servers.map((url) => `"${url}"`).join(', ')}], stream: ${name.toUpperCase().replace(/-/g, '_')}, subjectPrefix: ${name}, replicas: ${streamReplicas}, leaseSeconds: 2, discoveryMs: 200, ackWaitSeconds: 5 }
 sink:
   use: "@gitops-reverser/sink-git"
   with: { commitWindow: 150ms, cacheDir: "\${REPLICA_CACHE}", providers: [ { name: origin, url: "${git.url(name)}" } ] }
@@ -183,50 +184,13 @@ describe('bus-nats on a 3-node JetStream cluster', () => {
     const nodes = await NatsServer.cluster(3);
     try {
       const ns = await createTestNamespace(access, 'ha-3node');
-      const name = 'ha-cluster';
-      const dir = mkdtempSync(join(tmpdir(), `gr-ha-${name}-`));
-      git.createRepo(name);
-      writeFileSync(join(dir, 'kubeconfig'), access.kubeconfigText('admin'));
-      writeFileSync(
-        join(dir, 'config.yaml'),
-        `apiVersion: gitops-reverser/v1alpha2
-server: { enabled: false }
-sources: [ { use: "@gitops-reverser/source-informer", cluster: ha, with: { kubeconfig: ./kubeconfig } } ]
-bus:
-  use: "@gitops-reverser/bus-nats"
-  with: { servers: [${nodes.map((n) => `"${n.url}"`).join(', ')}], stream: HA_CLUSTER, subjectPrefix: ha-cluster, replicas: 3, leaseSeconds: 2, discoveryMs: 200, ackWaitSeconds: 5 }
-sink:
-  use: "@gitops-reverser/sink-git"
-  with: { commitWindow: 150ms, cacheDir: "\${REPLICA_CACHE}", providers: [ { name: origin, url: "${git.url(name)}" } ] }
-targets: [ { name: live, with: { provider: origin, branch: main, path: ha } } ]
-rules: [ { target: live, scope: Namespaced, namespaces: [${ns}], resources: [configmaps] } ]
-`,
-      );
-      const replicas = ['a', 'b'].map((id) => {
-        const child = spawn(process.execPath, [join(root, 'packages/kernel/bin/gitops-reverser.js'), 'run', '--config', join(dir, 'config.yaml')], {
-          cwd: root,
-          env: { ...process.env, REPLICA_CACHE: join(dir, `cache-${id}`) },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        children.push(child);
-        const replica: Replica = { child, output: '' };
-        child.stdout?.on('data', (chunk) => (replica.output += chunk));
-        child.stderr?.on('data', (chunk) => (replica.output += chunk));
-        return replica;
-      });
+      const { start, files, remote } = setup('ha-cluster', ns, nodes.map((node) => node.url), 3);
+      const replicas = [start('a'), start('b')];
       await until(() => replicas.every(started) || undefined, 'both replicas', 60_000);
       const names = Array.from({ length: 300 }, (_, i) => `cm-${i}`);
       await inBatches(names, 20, (cm) => api('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: cm }, data: { cm } }), async (done) => {
         if (done === 140) await nodes[0]?.kill();
       });
-      const remote = git.repoPath(name);
-      const files = () => {
-        try {
-          return execFileSync('git', ['-C', remote, 'ls-tree', '-r', '--name-only', 'main', '--', `ha/${ns}/configmaps`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-        } catch {
-          return [];
-        }
-      };
       await until(() => files().length === 300 || undefined, 'all 300 files with one NATS node down', 180_000);
       execFileSync('git', ['-C', remote, 'fsck', '--strict']);
     } finally {

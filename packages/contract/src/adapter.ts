@@ -47,6 +47,8 @@ export interface ConfigView {
   readonly baseDir: string;
   /** Cluster ids of the configured sources. */
   readonly clusters: readonly string[];
+  /** A path from an option as users mean it: `~/` is the home folder, a relative path is relative to `baseDir`. */
+  resolvePath(path: string): string;
 }
 
 /** Services the kernel always provides; adapters use them without declaring a need. */

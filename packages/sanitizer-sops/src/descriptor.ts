@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { homedir } from 'node:os';
 import { identityToRecipient } from 'age-encryption';
 import { defineAdapter, grError, packageVersionOf, ProtectedTypesService, StoredContentService, type Normalizer } from '@gitops-reverser/contract';
 import { SopsEncoder } from './sops-encoder.js';
@@ -33,8 +31,7 @@ interface SopsOptions {
   resources: string[];
 }
 
-function readKeys(path: string, baseDir: string, option: string, prefix: RegExp): string[] {
-  const file = path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : isAbsolute(path) ? path : resolve(baseDir, path);
+function readKeys(file: string, option: string, prefix: RegExp): string[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -58,8 +55,8 @@ export default defineAdapter<'normalizer', SopsOptions>({
   needs: [{ token: StoredContentService, optional: true }],
   provides: [ProtectedTypesService],
   create: ({ options, config, logger, clock, optionalService, provide }) => {
-    const fromFile = options.recipientsFile ? readKeys(options.recipientsFile, config.baseDir, 'recipientsFile', /^age1[0-9a-z]+$/) : [];
-    const identities = options.identitiesFile ? readKeys(options.identitiesFile, config.baseDir, 'identitiesFile', /^AGE-SECRET-KEY-[0-9A-Z]+$/) : [];
+    const fromFile = options.recipientsFile ? readKeys(config.resolvePath(options.recipientsFile), 'recipientsFile', /^age1[0-9a-z]+$/) : [];
+    const identities = options.identitiesFile ? readKeys(config.resolvePath(options.identitiesFile), 'identitiesFile', /^AGE-SECRET-KEY-[0-9A-Z]+$/) : [];
     if (options.recipients.length + fromFile.length + identities.length === 0) {
       throw grError(SopsErrorCodes.KEYS, 'no age recipient is configured: Secrets could not be encrypted to anyone', {
         fix: 'set recipients: [age1...], recipientsFile or identitiesFile',

@@ -2,7 +2,7 @@ import { defineAdapter, grError, packageVersionOf, StoredContentService } from '
 import { GitErrorCodes } from './git-error-codes.js';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink, parseDuration } from './git-sink.js';
 import type { ProviderAuth } from './git-target.js';
-import { resolveProviderUrl } from './repo-location.js';
+import { isRemoteUrl } from './repo-location.js';
 
 // One source of truth for defaults: the schema fills them from DEFAULT_GIT_SINK_OPTIONS.
 const defaults = DEFAULT_GIT_SINK_OPTIONS;
@@ -108,8 +108,8 @@ export default defineAdapter<'sink', RawOptions>({
       ...DEFAULT_GIT_SINK_OPTIONS,
       ...options,
       // Relative paths (repositories, the clone cache) are relative to the config file's folder.
-      providers: options.providers.map((p) => ({ ...p, url: resolveProviderUrl(p.url, config.baseDir) })),
-      ...(options.cacheDir ? { cacheDir: resolveProviderUrl(options.cacheDir, config.baseDir) } : {}),
+      providers: options.providers.map((p) => ({ ...p, url: isRemoteUrl(p.url) ? p.url : config.resolvePath(p.url) })),
+      ...(options.cacheDir ? { cacheDir: config.resolvePath(options.cacheDir) } : {}),
       commitWindowMs: parseDuration(options.commitWindow),
     });
     provide(StoredContentService, sink);

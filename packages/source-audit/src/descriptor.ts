@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
 import { defineAdapter, grError, packageVersionOf } from '@gitops-reverser/contract';
 import { AuditErrorCodes } from './audit-error-codes.js';
 import { AuditSource } from './audit-source.js';
@@ -73,7 +71,6 @@ interface AuditOptions {
   actors: { users: Record<string, { name?: string; email?: string }>; emailFromExtra?: string };
 }
 
-const pathIn = (baseDir: string, path: string) => (path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : isAbsolute(path) ? path : resolve(baseDir, path));
 
 export default defineAdapter<'source', AuditOptions>({
   meta: { name: '@gitops-reverser/source-audit', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.2.0' },
@@ -82,7 +79,7 @@ export default defineAdapter<'source', AuditOptions>({
     let token = options.auth.token;
     if (options.auth.tokenFile) {
       try {
-        token = readFileSync(pathIn(config.baseDir, options.auth.tokenFile), 'utf8').trim();
+        token = readFileSync(config.resolvePath(options.auth.tokenFile), 'utf8').trim();
       } catch (cause) {
         throw grError(AuditErrorCodes.AUTH_CONFIG, `cannot read auth.tokenFile: ${(cause as Error).message}`, { fix: 'check the path (relative to the config file)', details: { optionPath: 'auth.tokenFile' } });
       }
@@ -99,9 +96,9 @@ export default defineAdapter<'source', AuditOptions>({
     return new AuditSource({
       listen: options.listen,
       tls: {
-        certFile: pathIn(config.baseDir, options.tls.certFile),
-        keyFile: pathIn(config.baseDir, options.tls.keyFile),
-        ...(options.tls.clientCAFile ? { clientCAFile: pathIn(config.baseDir, options.tls.clientCAFile) } : {}),
+        certFile: config.resolvePath(options.tls.certFile),
+        keyFile: config.resolvePath(options.tls.keyFile),
+        ...(options.tls.clientCAFile ? { clientCAFile: config.resolvePath(options.tls.clientCAFile) } : {}),
       },
       auth: { ...(token !== undefined ? { token } : {}), ...(options.auth.clientCertificate ? { clientCertificate: options.auth.clientCertificate } : {}) },
       mode: options.mode,

@@ -1,5 +1,3 @@
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
 import { defineAdapter, packageVersionOf, ProtectedTypesService } from '@gitops-reverser/contract';
 import { DEFAULT_EXCLUDED_RESOURCES } from './discovery.js';
 import { InformerSource, type InformerSourceOptions } from './informer-source.js';
@@ -32,15 +30,9 @@ export default defineAdapter<'source', InformerSourceOptions>({
     new InformerSource({
       ...options,
       excludeResources: withoutProtected(options.excludeResources, optionalService(ProtectedTypesService)),
-      ...(options.kubeconfig ? { kubeconfig: kubeconfigPath(options.kubeconfig, config.baseDir) } : {}),
+      ...(options.kubeconfig ? { kubeconfig: config.resolvePath(options.kubeconfig) } : {}),
     }),
 });
-
-/** `~/...` is the home folder (as kubectl reads it); other relative paths are relative to the config file. */
-function kubeconfigPath(path: string, baseDir: string): string {
-  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
-  return isAbsolute(path) ? path : resolve(baseDir, path);
-}
 
 /** The excluded types minus those an encoder protects (`resource` or `resource.group` keys). */
 function withoutProtected(excluded: readonly string[], protectedTypes: { protects(type: { group: string; resource: string }): boolean } | undefined): string[] {

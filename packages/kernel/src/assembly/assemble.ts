@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import {
   KernelServices,
@@ -167,7 +169,12 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
 
   const container = rootContainer.createChildContainer();
   const clock = options.clock ?? { now: () => Date.now() };
-  const configView: ConfigView = { configFile: config.configFile, baseDir: config.baseDir, clusters };
+  const configView: ConfigView = {
+    configFile: config.configFile,
+    baseDir: config.baseDir,
+    clusters,
+    resolvePath: (path) => (path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : isAbsolute(path) ? path : resolve(config.baseDir, path)),
+  };
   container.registerInstance(serviceSymbol(KernelServices.Logger), options.logger);
   container.registerInstance(serviceSymbol(KernelServices.Metrics), options.metrics);
   container.registerInstance(serviceSymbol(KernelServices.Clock), clock);
