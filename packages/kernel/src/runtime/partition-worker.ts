@@ -145,21 +145,25 @@ export class PartitionWorker {
     // Older than what was written (from another replica's lagging view): live changes are settled as
     // unchanged without the sink; seed events go with `superseded` so the snapshot still counts them.
     const stale = deliveries.map((d) => this.isStale(d.message));
-    const forSink = deliveries.filter((d, i) => !stale[i] || (d.message.kind === 'change' && d.message.event.origin === 'seed'));
+    // Indexes of the deliveries the sink sees (in order); stale live changes skip it.
+    const forSink = deliveries.flatMap((d, i) => (!stale[i] || (d.message.kind === 'change' && d.message.event.origin === 'seed') ? [i] : []));
     try {
       const answer: unknown =
         forSink.length === 0
           ? []
           : await sink.apply({
               partition: this.options.partition(),
-              items: forSink.map((d) => {
-                const message = this.attributed(d);
-                return { message: stale[deliveries.indexOf(d)] && message.kind === 'change' ? { ...message, superseded: true } : message, attempt: d.attempt };
+              items: forSink.map((i) => {
+                const delivery = deliveries[i] as Delivery;
+                const message = this.attributed(delivery);
+                return { message: stale[i] && message.kind === 'change' ? { ...message, superseded: true } : message, attempt: delivery.attempt };
               }),
             });
       const sinkOutcomes = this.checkedOutcomes(answer, forSink.length);
-      let next = 0;
-      outcomes = deliveries.map((d) => (forSink.includes(d) ? (sinkOutcomes[next++] as SinkOutcome) : { status: 'unchanged' }));
+      outcomes = deliveries.map((): SinkOutcome => ({ status: 'unchanged' }));
+      forSink.forEach((i, n) => {
+        (outcomes as SinkOutcome[])[i] = sinkOutcomes[n] as SinkOutcome;
+      });
     } catch (error) {
       // A sink must not throw; if one does, nothing is assumed written.
       metrics.sinkOutcomeErrors.inc({ sink: this.options.sinkName });
