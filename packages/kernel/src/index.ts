@@ -19,6 +19,8 @@ export type { HealthReport } from './runtime/http-server.js';
 export { createLogger, silentLogger } from './runtime/logger.js';
 export { KernelMetrics, METRIC_PREFIX } from './runtime/metrics.js';
 export { KERNEL_VERSION } from './plugin/kernel-version.js';
+export type { RbacSubject, RbacPlan, PolicyRule, KubernetesManifest } from './rbac/rbac-for-rules.js';
+export { rbacForRules } from './rbac/rbac-for-rules.js';
 
 // Normalizing (what the kernel does to every object before a sink sees it)
 export { createDefaultSanitizer, SERVER_OWNED_METADATA, NOISE_ANNOTATIONS, DEFAULT_SANITIZER_NAME } from './normalize/default-sanitizer.js';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
@@ -111,6 +112,21 @@ describe('gitops-reverser CLI', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('sink.use: cannot find adapter package "@gitops-reverser/sink-nope"');
     expect(result.stderr).toContain(`npm install @gitops-reverser/sink-nope`);
+  });
+
+  it('rbac: prints a read-only ClusterRole and binding for the rules, without loading adapters', () => {
+    const config = exampleConfig();
+    try {
+      const result = runCli(['rbac', '--config', config.file, '--service-account', 'mirror', '--namespace', 'ops']);
+      expect(result.code).toBe(0);
+      const documents = result.stdout.split(/^---$/m).slice(1).map((doc) => parse(doc) as { kind: string; rules?: { resources: string[]; verbs: string[] }[]; subjects?: unknown[] });
+      expect(documents.map((d) => d.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+      expect(new Set(documents[0]?.rules?.flatMap((r) => r.verbs))).toEqual(new Set(['get', 'list', 'watch']));
+      expect(documents[1]?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'mirror', namespace: 'ops' }]);
+      expect(result.stdout).toContain('# note: rules[0] selects every resource of the core group, Secrets included');
+    } finally {
+      config.cleanup();
+    }
   });
 
   it('plugins: lists each resolved adapter with its version', () => {

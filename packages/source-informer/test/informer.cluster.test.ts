@@ -1,7 +1,15 @@
 import { createTestNamespace, GitHttpServer, TcpProxy } from '@gitops-reverser/testkit';
 import { KernelMetrics, type Runtime } from '@gitops-reverser/kernel';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { access, api, cluster, configMap, files, git, kubeconfig, openWatches, show, startRuntime, subjects, tempDir, until } from './e2e-helpers.js';
+
+/** The CLI as installed: the kernel package's bin launcher. */
+const cliPath = join(dirname(createRequire(import.meta.url).resolve('@gitops-reverser/kernel/package.json')), 'bin/gitops-reverser.js');
 
 let server: GitHttpServer;
 let runtimes: Runtime[] = [];
@@ -20,14 +28,14 @@ afterEach(async () => {
 
 let repoCounter = 0;
 /** A fresh repository on the git server and a config writing to it. */
-function setup(rules: string, options: { user?: 'admin' | 'reader'; kubeServer?: string; targetPath?: string; prune?: string; informer?: string } = {}) {
+function setup(rules: string, options: { user?: 'admin' | 'reader'; kubeconfigFile?: string; kubeServer?: string; targetPath?: string; prune?: string; informer?: string } = {}) {
   const dir = tempDir();
   const name = `state-${repoCounter++}`;
   server.createRepo(name);
   const yaml = `apiVersion: gitops-reverser/v1alpha2
 server: { port: 0, host: 127.0.0.1, enabled: true }
 shutdown: { timeoutSeconds: 10 }
-sources: [ { use: "@gitops-reverser/source-informer", cluster: e2e, with: { kubeconfig: ${kubeconfig(dir, options.user ?? 'admin', options.kubeServer)}, rediscoverySeconds: 30 ${options.informer ?? ''} } } ]
+sources: [ { use: "@gitops-reverser/source-informer", cluster: e2e, with: { kubeconfig: ${options.kubeconfigFile ?? kubeconfig(dir, options.user ?? 'admin', options.kubeServer)}, rediscoverySeconds: 30 ${options.informer ?? ''} } } ]
 bus: { use: "@gitops-reverser/bus-memory" }
 sink:
   use: "@gitops-reverser/sink-git"
@@ -256,6 +264,50 @@ describe('source-informer end to end (real API server, real git server)', () => 
     const response = await fetch(`http://127.0.0.1:${runtime.port}/readyz`);
     expect(await response.text()).toContain('forbidden');
     expect(await metrics.registry.getSingleMetricAsString('gitops_reverser_informer_watches')).toContain('gitops_reverser_informer_watches{state="forbidden"} 1');
+  });
+
+  it('the role `gitops-reverser rbac` prints is enough for every rule, and grants nothing else', async () => {
+    const ns = await createTestNamespace(access, 'least');
+    const rules = [
+      `  - { target: live, scope: Namespaced, namespaces: [${ns}], apiGroups: [""], resources: [configmaps] }`,
+      `  - { target: live, scope: Namespaced, namespaces: [${ns}], apiGroups: [rbac.authorization.k8s.io], resources: [roles] }`,
+      `  - { target: live, scope: Cluster, apiGroups: [scheduling.k8s.io], resources: [priorityclasses] }`,
+    ].join('\n');
+    const tokenKubeconfig = join(tempDir(), 'kubeconfig-mirror');
+    const { dir, repo, yaml, start } = setup(rules, { kubeconfigFile: tokenKubeconfig });
+    writeFileSync(join(dir, 'config.yaml'), yaml);
+    const printed = spawnSync(process.execPath, [cliPath, 'rbac', '--config', join(dir, 'config.yaml'), '--service-account', 'mirror', '--namespace', ns, '--name', ns], { encoding: 'utf8' });
+    expect(printed.stderr).toBe('');
+    const manifests = printed.stdout.split(/^---$/m).slice(1).map((doc) => parseYaml(doc) as { kind: string; metadata: { namespace?: string }; rules?: { verbs: string[]; resources: string[] }[] });
+    expect(manifests.map((m) => m.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+    expect(new Set(manifests.flatMap((m) => m.rules ?? []).flatMap((r) => r.verbs))).toEqual(new Set(['get', 'list', 'watch']));
+    for (const manifest of manifests) {
+      const plural = `${manifest.kind.toLowerCase()}s`;
+      const path = manifest.metadata.namespace ? `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/${plural}` : `/apis/rbac.authorization.k8s.io/v1/${plural}`;
+      await api('POST', path, manifest);
+    }
+    await api('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'mirror' } });
+    const token = ((await api('POST', `/api/v1/namespaces/${ns}/serviceaccounts/mirror/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } })).json['status'] as { token: string }).token;
+    writeFileSync(
+      tokenKubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters: [ { name: test, cluster: { server: "${cluster.server}", certificate-authority: "${cluster.caCert}" } } ]\nusers: [ { name: mirror, user: { token: "${token}" } } ]\ncontexts: [ { name: test, context: { cluster: test, user: mirror } } ]\ncurrent-context: test\n`,
+    );
+    await api('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap('settings', { k: 'v' }));
+
+    const runtime = await start();
+    await until(() => files(repo, `clusters/e2e/${ns}/configmaps/settings.yaml`).length === 1 || undefined, 'the ConfigMap, read with the generated role');
+    await until(() => files(repo, 'clusters/e2e').some((f) => f.endsWith(`${ns}/rbac.authorization.k8s.io/roles/${ns}.yaml`)) || undefined, 'the Role, read with the generated role');
+    expect(files(repo, 'clusters/e2e').some((f) => f.endsWith('scheduling.k8s.io/priorityclasses/system-cluster-critical.yaml'))).toBe(true);
+    expect(runtime.health().adapters.find((a) => a.slot === 'source')).toMatchObject({ state: 'ready' });
+
+    // Minimal: the ServiceAccount may not read Secrets, read outside its namespace, or write anything.
+    const review = async (attributes: Record<string, string>) =>
+      ((await api('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: `system:serviceaccount:${ns}:mirror`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'], resourceAttributes: attributes } })).json['status'] as { allowed: boolean }).allowed;
+    expect(await review({ namespace: ns, verb: 'list', resource: 'configmaps' })).toBe(true);
+    expect(await review({ namespace: ns, verb: 'list', resource: 'secrets' })).toBe(false);
+    expect(await review({ namespace: 'default', verb: 'list', resource: 'configmaps' })).toBe(false);
+    expect(await review({ namespace: ns, verb: 'create', resource: 'configmaps' })).toBe(false);
+    expect(await review({ verb: 'list', resource: 'namespaces' })).toBe(false);
   });
 
   it('a custom resource nested 650 levels deep is refused with a code; start and the other objects are unaffected', async () => {
