@@ -12,7 +12,7 @@ export type { ConfigProblem } from './config/config-problem.js';
 export { ConfigValidationError } from './config/config-problem.js';
 
 // Runtime
-export type { RuntimeOptions, CreateRuntimeOptions } from './runtime/runtime.js';
+export type { RuntimeOptions, CreateRuntimeOptions, SnapshotProgress, SnapshotReport } from './runtime/runtime.js';
 export { Runtime, createRuntime } from './runtime/runtime.js';
 export type { GivenAdapter, GivenAdapters, GivenSource } from './assembly/assemble.js';
 export type { HealthReport } from './runtime/http-server.js';

@@ -114,6 +114,25 @@ describe('gitops-reverser CLI', () => {
     expect(result.stderr).toContain(`npm install @gitops-reverser/sink-nope`);
   });
 
+  it('snapshot: seeds every target once, writes it, prints progress as plain lines off a terminal and exits 0', () => {
+    const config = exampleConfig();
+    try {
+      const result = runCli(['snapshot', '--config', config.file]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/snapshot: sources seeded 1\/1, \d+ object\(s\) listed, \d+ file\(s\) written, 0 queued/);
+      expect(result.stdout).not.toContain('\r');
+      expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('snapshot complete');
+      const written = readFileSync(config.output, 'utf8').trim().split('\n');
+      const listed = Number(/(\d+) object\(s\) listed/.exec(result.stdout)?.[1]);
+      expect(listed).toBeGreaterThan(0);
+      expect(written.length).toBeGreaterThanOrEqual(listed);
+      expect(runCli(['snapshot', '--config', config.file, '--timeout', 'soon'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--timeout "soon" is not a positive number') });
+    } finally {
+      config.cleanup();
+    }
+  });
+
   it('rbac: prints a read-only ClusterRole and binding for the rules, without loading adapters', () => {
     const config = exampleConfig();
     try {

@@ -1,6 +1,6 @@
 import { createTestNamespace, GitHttpServer, TcpProxy } from '@gitops-reverser/testkit';
 import { KernelMetrics, type Runtime } from '@gitops-reverser/kernel';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,17 @@ import { access, api, cluster, configMap, files, git, kubeconfig, openWatches, s
 
 /** The CLI as installed: the kernel package's bin launcher. */
 const cliPath = join(dirname(createRequire(import.meta.url).resolve('@gitops-reverser/kernel/package.json')), 'bin/gitops-reverser.js');
+
+/** The CLI in a child process; async, because the git server it pushes to runs in this process. */
+async function runCliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stdout, stderr };
+}
 
 let server: GitHttpServer;
 let runtimes: Runtime[] = [];
@@ -308,6 +319,28 @@ describe('source-informer end to end (real API server, real git server)', () => 
     expect(await review({ namespace: 'default', verb: 'list', resource: 'configmaps' })).toBe(false);
     expect(await review({ namespace: ns, verb: 'create', resource: 'configmaps' })).toBe(false);
     expect(await review({ verb: 'list', resource: 'namespaces' })).toBe(false);
+  });
+
+  it('`gitops-reverser snapshot` seeds, commits and pushes every target, then exits 0; a type it may not list makes it exit 1 naming it', async () => {
+    const ns = await createTestNamespace(access, 'snap');
+    for (let i = 0; i < 25; i++) await api('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(`cm-${i}`, { i: String(i) }));
+    const { dir, repo, yaml } = setup(`  - { target: live, scope: Namespaced, namespaces: [${ns}], resources: [configmaps] }`);
+    writeFileSync(join(dir, 'config.yaml'), yaml);
+    const done = await runCliAsync(['snapshot', '--config', join(dir, 'config.yaml')]);
+    expect(done.stderr).toBe('');
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('snapshot: sources seeded 1/1, 1 type(s) watched, 25 object(s) listed');
+    expect(done.stdout.trimEnd().split('\n').at(-1)).toBe('snapshot complete');
+    // Pushed: the server's repository holds the seed commit and every object.
+    expect(subjects(repo)[0]).toBe('reconciled 25 resources');
+    expect(files(repo, `clusters/e2e/${ns}/configmaps`)).toHaveLength(25);
+
+    const partial = setup(`  - { target: live, scope: Namespaced, namespaces: [${ns}], resources: [configmaps, secrets] }`, { user: 'reader' });
+    writeFileSync(join(partial.dir, 'config.yaml'), partial.yaml);
+    const refused = await runCliAsync(['snapshot', '--config', join(partial.dir, 'config.yaml')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('snapshot incomplete: 1 problem(s)');
+    expect(refused.stderr).toContain(`v1/secrets in ${ns}: forbidden`);
   });
 
   it('a custom resource nested 650 levels deep is refused with a code; start and the other objects are unaffected', async () => {

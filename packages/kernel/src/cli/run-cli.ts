@@ -7,7 +7,7 @@ import { assemble } from '../assembly/assemble.js';
 import { KERNEL_VERSION } from '../plugin/kernel-version.js';
 import { createLogger, silentLogger } from '../runtime/logger.js';
 import { KernelMetrics } from '../runtime/metrics.js';
-import { Runtime } from '../runtime/runtime.js';
+import { Runtime, type SnapshotProgress, type SnapshotReport } from '../runtime/runtime.js';
 import { rbacForRules } from '../rbac/rbac-for-rules.js';
 import { rulesForCluster } from '@gitops-reverser/contract';
 import { stringify } from 'yaml';
@@ -18,10 +18,12 @@ Usage:
   gitops-reverser run      --config <file>   start; stops cleanly on SIGTERM/SIGINT, reloads rules on SIGHUP
   gitops-reverser validate --config <file>   check the config and every adapter it names; exit 0 or 1
   gitops-reverser plugins  --config <file>   list the adapters the config resolves to, with versions
+  gitops-reverser snapshot --config <file>   seed every target once, commit, push, exit (0, or 1 with what is missing)
   gitops-reverser rbac     --config <file>   print the least-privilege ClusterRole/Roles (+ bindings) the rules need
 
 Options:
   -c, --config <file>   config file (default: $GITOPS_REVERSER_CONFIG)
+  --timeout <seconds>   snapshot: give up waiting after this long (default 600)
   --service-account <n> rbac: ServiceAccount the bindings name (default gitops-reverser)
   --namespace <ns>      rbac: namespace of that ServiceAccount (default gitops-reverser)
   --name <name>         rbac: name of the ClusterRole, Roles and bindings (default gitops-reverser)
@@ -53,6 +55,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
         namespace: { type: 'string' },
         cluster: { type: 'string' },
         name: { type: 'string' },
+        timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -71,8 +74,13 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     io.stdout(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (!['run', 'validate', 'plugins', 'rbac'].includes(command)) {
-    io.stderr(`${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate, plugins or rbac\n\n${USAGE}`);
+  if (!['run', 'validate', 'plugins', 'rbac', 'snapshot'].includes(command)) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate, plugins, rbac or snapshot\n\n${USAGE}`);
+    return 2;
+  }
+  const timeoutSeconds = Number(values.timeout ?? 600);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: --timeout "${values.timeout}" is not a positive number of seconds\n  fix: e.g. --timeout 900\n`);
     return 2;
   }
   const configFile = values.config ?? process.env['GITOPS_REVERSER_CONFIG'];
@@ -85,6 +93,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     const config = loadConfigFile(configFile);
     if (command === 'validate') return await validate(config, io);
     if (command === 'plugins') return await plugins(config, io);
+    if (command === 'snapshot') return await snapshot(config, io, timeoutSeconds);
     if (command === 'rbac') {
       return rbac(config, io, {
         serviceAccount: values['service-account'] ?? 'gitops-reverser',
@@ -134,6 +143,48 @@ async function plugins(config: GitopsReverserConfig, io: CliIo): Promise<number>
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd();
   io.stdout(`kernel ${KERNEL_VERSION}\n${line(header)}\n${rows.map(line).join('\n')}\n`);
   return 0;
+}
+
+/**
+ * One seed of every target, written and pushed, then an ordered stop. Progress: one rewritten line
+ * on a terminal, a plain line every few seconds otherwise. Exit 1 with a summary when a source could
+ * not list something, or the sink could not write or push.
+ */
+async function snapshot(config: GitopsReverserConfig, io: CliIo, timeoutSeconds: number, isTty = Boolean(process.stdout.isTTY)): Promise<number> {
+  // Info logs would interleave with the progress display; warnings and errors still show.
+  const logger = createLogger(config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn');
+  const runtime = await Runtime.create(config, { logger, serve: false });
+  const describe = (p: SnapshotProgress) =>
+    `snapshot: sources seeded ${p.sourcesSeeded}/${p.sources}` +
+    (p.watchedTypes > 0 ? `, ${p.watchedTypes} type(s) watched` : '') +
+    `, ${p.objectsReceived} object(s) listed, ${p.objectsWritten} file(s) written, ${p.queued} queued (${(p.elapsedMs / 1000).toFixed(1)} s)`;
+  let lastPlainLine = 0;
+  let report: SnapshotReport;
+  let clean = false;
+  try {
+    await runtime.start();
+    report = await runtime.snapshot({
+      timeoutMs: timeoutSeconds * 1000,
+      intervalMs: isTty ? 200 : 250,
+      onProgress: (progress) => {
+        if (isTty) io.stdout(`\r\x1b[2K${describe(progress)}`);
+        else if (Date.now() - lastPlainLine >= 2000) {
+          lastPlainLine = Date.now();
+          io.stdout(`${describe(progress)}\n`);
+        }
+      },
+    });
+  } finally {
+    clean = await runtime.stop('snapshot finished');
+  }
+  io.stdout(`${isTty ? '\r\x1b[2K' : ''}${describe(report.progress)}\n`);
+  const problems = [...report.problems, ...(clean ? [] : ['the shutdown did not finish cleanly: a step timed out or failed (see the log above)'])];
+  if (problems.length === 0) {
+    io.stdout('snapshot complete\n');
+    return 0;
+  }
+  io.stderr(`snapshot incomplete: ${problems.length} problem(s)\n${problems.map((problem) => `  - ${problem}`).join('\n')}\n`);
+  return 1;
 }
 
 /** Prints the RBAC the rules need as multi-document YAML, ready for `kubectl apply -f -`. Loads no adapter. */

@@ -42,6 +42,29 @@ export interface RuntimeOptions {
 }
 
 /** `createRuntime`'s input: a config (object as written, or already validated) plus runtime options. */
+/** Counts reported while `Runtime.snapshot()` runs. */
+export interface SnapshotProgress {
+  /** Sources past their first snapshot (ready, degraded or failed), of `sources`. */
+  readonly sourcesSeeded: number;
+  readonly sources: number;
+  /** Types (per namespace) the sources watch, as their health details report them once seeded. */
+  readonly watchedTypes: number;
+  /** Objects handed to the kernel by sources, seed and live. */
+  readonly objectsReceived: number;
+  /** Objects the sink reported applied or unchanged. */
+  readonly objectsWritten: number;
+  /** Messages on the bus not yet written. */
+  readonly queued: number;
+  readonly elapsedMs: number;
+}
+
+/** What `Runtime.snapshot()` found: complete, or the problems that kept it from being so. */
+export interface SnapshotReport {
+  readonly complete: boolean;
+  readonly problems: readonly string[];
+  readonly progress: SnapshotProgress;
+}
+
 export interface CreateRuntimeOptions extends RuntimeOptions, LoadConfigOptions {
   readonly config: ConfigInput | GitopsReverserConfig;
   /** Folder relative paths in an object config resolve against (default: the current folder). */
@@ -167,6 +190,51 @@ export class Runtime {
       { clusters: [...new Set(assembly.sources.map((s) => s.cluster))], sources: assembly.sources.map((s) => s.name), bus: assembly.bus.name, sink: assembly.sink.name },
       'gitops-reverser started',
     );
+  }
+
+  /**
+   * Waits until every source has written its first snapshot and the bus is empty, then flushes the
+   * sink (a git sink pushes) and reports what could not be done: a source still starting, a type it
+   * may not read (degraded), a sink that cannot write or push. Call after start(); stop() after it.
+   * `onProgress` is called about every `intervalMs` with counts, for a progress display.
+   */
+  async snapshot(options: { timeoutMs: number; intervalMs?: number; onProgress?: (progress: SnapshotProgress) => void }): Promise<SnapshotReport> {
+    if (this.state !== 'running') throw new Error(`snapshot() needs a running runtime (state: ${this.state}); call start() first`);
+    const deadline = Date.now() + options.timeoutMs;
+    const progress = async (): Promise<SnapshotProgress> => {
+      const sum = async (metric: { get(): Promise<{ values: { value: number; labels: Record<string, string | number> }[] }> }, status?: string[]) =>
+        (await metric.get()).values.filter((v) => !status || status.includes(String(v.labels['status']))).reduce((total, v) => total + v.value, 0);
+      const sources = this.assembly.sources.map((source) => ({ name: source.name, cluster: source.cluster, ...safeHealth(source) }));
+      return {
+        sourcesSeeded: sources.filter((s) => s.state !== 'starting').length,
+        sources: sources.length,
+        watchedTypes: sources.reduce((total, s) => total + (typeof s.details?.['watches'] === 'number' ? s.details['watches'] : 0), 0),
+        objectsReceived: await sum(this.metrics.eventsReceived),
+        objectsWritten: await sum(this.metrics.sinkOutcomes, ['applied', 'unchanged']),
+        queued: [...this.assembly.bus.instance.depth().values()].reduce((total, n) => total + n, 0),
+        elapsedMs: Date.now() - (deadline - options.timeoutMs),
+      };
+    };
+    let current = await progress();
+    while (current.sourcesSeeded < current.sources || current.queued > 0) {
+      if (Date.now() > deadline) break;
+      options.onProgress?.(current);
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
+      current = await progress();
+    }
+    await this.assembly.sink.instance.flush();
+    current = await progress();
+    options.onProgress?.(current);
+    const problems: string[] = [];
+    for (const source of this.assembly.sources) {
+      const report = safeHealth(source);
+      if (report.state === 'starting') problems.push(`source ${source.name} (cluster ${source.cluster}) did not finish its first snapshot within ${Math.round(options.timeoutMs / 1000)} s${report.reason ? `: ${report.reason}` : ''}`);
+      else if (report.state !== 'ready') problems.push(`source ${source.name} (cluster ${source.cluster}) is ${report.state}: ${report.reason ?? 'no reason given'}`);
+    }
+    if (current.queued > 0) problems.push(`${current.queued} change(s) still queued for the sink when the time ran out`);
+    const sink = safeHealth(this.assembly.sink);
+    if (sink.state !== 'ready') problems.push(`sink ${this.assembly.sink.name} is ${sink.state}: ${sink.reason ?? 'no reason given'}`);
+    return { complete: problems.length === 0, problems, progress: current };
   }
 
   /**
