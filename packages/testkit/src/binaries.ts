@@ -46,3 +46,14 @@ export function toolBinaries(): ToolBinaries {
   const dir = result.stdout.trim().split('\n').pop() as string;
   return { dir, sops: join(dir, 'sops'), age: join(dir, 'age'), ageKeygen: join(dir, 'age-keygen'), natsServer: join(dir, 'nats-server') };
 }
+
+export const HELM_BUILD_SCRIPT = join(repoRoot, 'test/tools/build-helm.sh');
+
+/** Path of `helm`, built from its Go module into the cache the first time. */
+export function helmBinary(): string {
+  const result = spawnSync(HELM_BUILD_SCRIPT, [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (result.status !== 0) {
+    throw new Error(`building helm failed (exit ${result.status}): run ${HELM_BUILD_SCRIPT} to see why; it needs Go 1.26+ and the Go module proxy`);
+  }
+  return join(result.stdout.trim().split('\n').pop() as string, 'helm');
+}

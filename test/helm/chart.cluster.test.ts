@@ -1,0 +1,157 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '@gitops-reverser/kernel';
+import { ControlPlaneAccess, controlPlaneBinaries, helmBinary } from '@gitops-reverser/testkit';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const chart = join(repoRoot, 'deploy/helm/gitops-reverser');
+const cli = join(repoRoot, 'packages/kernel/bin/gitops-reverser.js');
+const cluster = inject('testCluster');
+const access = new ControlPlaneAccess(cluster);
+/** Values for ${VAR} in the example configs: the chart sets them from Secrets in a pod. */
+const env = { GIT_URL: 'https://git.example.com/org/state.git', GIT_USERNAME: 'bot', GIT_PASSWORD: 'pw-from-a-secret-9731', AUDIT_TOKEN: 'a-token-of-sixteen-chars' };
+
+let helm: string;
+let kubectl: string;
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  data?: Record<string, string>;
+  rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+  spec?: Record<string, unknown>;
+}
+
+function run(command: string, args: string[], input?: string, extraEnv: Record<string, string> = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', input, env: { ...process.env, ...extraEnv } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function render(namespace: string, valuesFile?: string, extra: string[] = []) {
+  return run(helm, ['template', 'gr', chart, '--namespace', namespace, ...(valuesFile ? ['-f', join(chart, 'examples', valuesFile)] : []), ...extra]);
+}
+
+function documents(yaml: string): Manifest[] {
+  return parseAllDocuments(yaml)
+    .map((doc) => doc.toJS() as Manifest | null)
+    .filter((doc): doc is Manifest => doc !== null);
+}
+
+/** Every grant as "namespace|group|resource|verb", so a merged and an unmerged role compare equal. */
+function grants(manifests: Manifest[]): string[] {
+  const out = new Set<string>();
+  for (const manifest of manifests) {
+    if (manifest.kind !== 'Role' && manifest.kind !== 'ClusterRole') continue;
+    for (const rule of manifest.rules ?? []) {
+      for (const group of rule.apiGroups) for (const resource of rule.resources) for (const verb of rule.verbs) out.add(`${manifest.metadata.namespace ?? '*'}|${group}|${resource}|${verb}`);
+    }
+  }
+  return [...out].sort();
+}
+
+async function ensureNamespace(name: string): Promise<void> {
+  const response = await access.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
+  if (response.status !== 201 && response.status !== 409) throw new Error(`namespace ${name}: ${response.status} ${response.body}`);
+}
+
+beforeAll(async () => {
+  helm = helmBinary();
+  kubectl = controlPlaneBinaries().kubectl;
+  // The HA values turn the ServiceMonitor on: its CRD, as prometheus-operator installs it (schema-less here).
+  const crd = await access.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+    body: {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'servicemonitors.monitoring.coreos.com' },
+      spec: {
+        group: 'monitoring.coreos.com',
+        scope: 'Namespaced',
+        names: { plural: 'servicemonitors', singular: 'servicemonitor', kind: 'ServiceMonitor' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    },
+  });
+  if (crd.status !== 201 && crd.status !== 409) throw new Error(`ServiceMonitor CRD: ${crd.status} ${crd.body}`);
+  for (let i = 0; i < 100 && (await access.request('GET', '/apis/monitoring.coreos.com/v1/servicemonitors')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  for (const namespace of ['gr-default', 'gr-audit', 'gr-ha', 'team-a', 'team-b']) await ensureNamespace(namespace);
+});
+
+describe('helm chart deploy/helm/gitops-reverser', () => {
+  const cases = [
+    { name: 'default', namespace: 'gr-default', values: undefined, kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Service', 'ServiceAccount'] },
+    { name: 'audit-enabled', namespace: 'gr-audit', values: 'values-audit.yaml', kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount'] },
+    { name: 'HA', namespace: 'gr-ha', values: 'values-ha.yaml', kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor'] },
+  ];
+
+  for (const { name, namespace, values, kinds } of cases) {
+    it(`${name} values: renders manifests the API server accepts (server-side dry-run), a valid config and the role \`gitops-reverser rbac\` prints`, () => {
+      const rendered = render(namespace, values);
+      expect(rendered.stderr).toBe('');
+      expect(rendered.code).toBe(0);
+      const manifests = documents(rendered.stdout);
+      expect(manifests.map((m) => m.kind).sort()).toEqual(kinds);
+
+      const applied = run(kubectl, ['--kubeconfig', cluster.kubeconfig, 'apply', '--server-side', '--dry-run=server', '--field-manager=chart-test', '-f', '-'], rendered.stdout);
+      expect(applied.stderr).toBe('');
+      expect(applied.code).toBe(0);
+      expect(applied.stdout.trim().split('\n')).toHaveLength(manifests.length);
+      expect(applied.stdout).not.toMatch(/^(?!.*serverside-applied \(server dry run\)).+$/m);
+
+      // The ConfigMap holds a config the kernel accepts.
+      const configText = manifests.find((m) => m.kind === 'ConfigMap')?.data?.['config.yaml'] as string;
+      const dir = mkdtempSync(join(tmpdir(), 'gr-chart-'));
+      const configFile = join(dir, 'config.yaml');
+      writeFileSync(configFile, configText);
+      expect(() => parseConfig(configText, configFile, { env })).not.toThrow();
+
+      // The chart's RBAC grants exactly what the CLI generates for that config.
+      const printed = run(process.execPath, [cli, 'rbac', '--config', configFile, '--service-account', 'gr-gitops-reverser', '--namespace', namespace, '--name', 'gr-gitops-reverser'], undefined, env);
+      expect(printed.stderr).toBe('');
+      expect(grants(manifests)).toEqual(grants(documents(printed.stdout)));
+      expect(grants(manifests).every((grant) => /\|(get|list|watch)$/.test(grant))).toBe(true);
+      const binding = manifests.find((m) => m.kind === 'ClusterRoleBinding') as unknown as { subjects: unknown[] };
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'gr-gitops-reverser', namespace }]);
+
+      // Non-root on a read-only root filesystem; probes on /healthz and /readyz.
+      const pod = (manifests.find((m) => m.kind === 'Deployment')?.spec as { template: { spec: Record<string, any> } }).template.spec;
+      expect(pod['securityContext']).toMatchObject({ runAsNonRoot: true });
+      expect(pod['containers'][0]).toMatchObject({
+        securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+        livenessProbe: { httpGet: { path: '/healthz' } },
+        readinessProbe: { httpGet: { path: '/readyz' } },
+      });
+    });
+  }
+
+  it('audit-enabled values: a self-signed serving certificate for the Service names, mounted where the audit source reads it', () => {
+    const manifests = documents(render('gr-audit', 'values-audit.yaml').stdout);
+    const secret = manifests.find((m) => m.kind === 'Secret') as Manifest & { type: string };
+    expect(secret.type).toBe('kubernetes.io/tls');
+    const cert = Buffer.from(secret.data?.['tls.crt'] as string, 'base64').toString();
+    const text = run('openssl', ['x509', '-noout', '-ext', 'subjectAltName'], cert).stdout;
+    expect(text).toContain('DNS:gr-gitops-reverser.gr-audit.svc');
+    const service = manifests.find((m) => m.kind === 'Service')?.spec as { ports: { name: string; port: number }[] };
+    expect(service.ports.map((p) => p.name)).toEqual(['http', 'audit']);
+    const config = manifests.find((m) => m.kind === 'ConfigMap')?.data?.['config.yaml'] as string;
+    expect(config).toContain('/etc/gitops-reverser/audit-tls/tls.crt');
+  });
+
+  it('refuses more than one replica without the durable bus, naming the fix', () => {
+    const refused = render('gr-default', undefined, ['--set', 'replicaCount=2']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('replicaCount 2 needs the durable bus: set config.bus.use to "@gitops-reverser/bus-nats"');
+  });
+
+  it('keeps Secrets out of values: credentials reach the pod as env from Secrets', () => {
+    const manifests = documents(render('gr-ha', 'values-ha.yaml').stdout);
+    const container = ((manifests.find((m) => m.kind === 'Deployment')?.spec as { template: { spec: Record<string, any> } }).template.spec['containers'] as Record<string, any>[])[0] as Record<string, any>;
+    expect(container['env']).toContainEqual({ name: 'GIT_PASSWORD', valueFrom: { secretKeyRef: { name: 'git-credentials', key: 'password' } } });
+    expect(JSON.stringify(manifests.filter((m) => m.kind === 'ConfigMap'))).not.toContain(env.GIT_PASSWORD);
+  });
+});
