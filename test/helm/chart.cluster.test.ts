@@ -90,7 +90,8 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
   ];
 
   for (const { name, namespace, values, kinds } of cases) {
-    it(`${name} values: renders manifests the API server accepts (server-side dry-run), a valid config and the role \`gitops-reverser rbac\` prints`, () => {
+    it(`${name} values: lints, renders manifests the API server accepts (server-side dry-run), a valid config and the role \`gitops-reverser rbac\` prints`, () => {
+      expect(run(helm, ['lint', chart, ...(values ? ['-f', join(chart, 'examples', values)] : [])])).toMatchObject({ code: 0, stdout: expect.stringContaining('0 chart(s) failed') });
       const rendered = render(namespace, values);
       expect(rendered.stderr).toBe('');
       expect(rendered.code).toBe(0);

@@ -1,14 +1,17 @@
 // Benchmark: the informer source end to end against the real API server (not a test).
 //   1. seed: 10,000 live ConfigMaps -> one committed "reconciled" commit, vs the naive baseline
 //      `kubectl get -o json` + write files + `git add -A` + `git commit` on the same objects;
-//   2. live-change latency (API write -> commit on the branch) at commitWindow 0, p50/p99, vs the
+//   2. `gitops-reverser snapshot` (process start to exit) of the same objects into a fresh repository,
+//      vs `gitops-reverser run` from process start to its seed commit (the run seed time);
+//   3. live-change latency (API write -> commit on the branch) at commitWindow 0, p50/p99, vs the
 //      floor: the same change arriving at a plain watch connection opened by this script.
 // Prints both, their ratios and one JSON line (prefix BENCH_JSON).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createDefaultSanitizer, parseConfig, renderYaml, Runtime, silentLogger } from '@gitops-reverser/kernel';
 import { ControlPlane, controlPlaneBinaries, TEST_USERS } from '@gitops-reverser/testkit';
 
@@ -126,6 +129,37 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${NAMESPACE}], resource
   watchAbort.abort();
   await runtime.stop('bench done');
 
+  // --- snapshot: the one-shot CLI vs `run` from the CLI, both process start to the seed written ----
+  const cliBin = join(dirname(fileURLToPath(import.meta.url)), '../../kernel/bin/gitops-reverser.js');
+  const cliConfig = (name) => {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(
+      file,
+      `apiVersion: gitops-reverser/v1alpha2
+server: { enabled: false }
+sources: [ { use: "@gitops-reverser/source-informer", cluster: bench, with: { kubeconfig: ${kubeconfig} } } ]
+sink: { use: "@gitops-reverser/sink-git", with: { providers: [ { name: origin, url: ${join(dir, `${name}-repo`)} } ] } }
+targets: [ { name: live, with: { provider: origin, branch: main, path: clusters/bench } } ]
+rules: [ { target: live, scope: Namespaced, namespaces: [${NAMESPACE}], resources: [configmaps] } ]
+`,
+    );
+    return file;
+  };
+  const runConfig = cliConfig('run');
+  start = now();
+  const runChild = spawn(process.execPath, [cliBin, 'run', '--config', runConfig], { stdio: 'ignore' });
+  const runRef = join(dir, 'run-repo', 'refs/heads/main');
+  while (!existsSync(runRef)) await new Promise((r) => setTimeout(r, 5));
+  const runCliSeedMs = now() - start;
+  runChild.kill('SIGTERM');
+  await new Promise((r) => runChild.on('exit', r));
+  const snapshotConfig = cliConfig('snapshot');
+  start = now();
+  const snapshotOutput = execFileSync(process.execPath, [cliBin, 'snapshot', '--config', snapshotConfig], { encoding: 'utf8' });
+  const snapshotMs = now() - start;
+  const snapshotFiles = execFileSync('git', ['-C', join(dir, 'snapshot-repo'), 'ls-tree', '-r', '--name-only', 'main'], { encoding: 'utf8', maxBuffer: 1 << 30 }).trim().split('\n').length;
+  const snapshotLast = snapshotOutput.trim().split('\n').slice(-2).join(' | ');
+
   const stats = (values) => {
     const sorted = [...values].sort((a, b) => a - b);
     const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -137,10 +171,13 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${NAMESPACE}], resource
     objects: OBJECTS,
     changes: CHANGES,
     seed: { oursMs: Math.round(oursSeedMs), baselineMs: Math.round(cliSeedMs), ratio: +(oursSeedMs / cliSeedMs).toFixed(2), baseline: 'kubectl get -o json + files + git add/commit', commit: seedSubject, identicalTrees: sameTree },
+    snapshot: { cliMs: Math.round(snapshotMs), runSeedMs: Math.round(runCliSeedMs), ratio: +(snapshotMs / runCliSeedMs).toFixed(2), files: snapshotFiles, note: '`snapshot` from process start to exit vs `run` from process start to its seed commit' },
     latency: { oursP50Ms: latency.ours.p50, oursP99Ms: latency.ours.p99, plainWatchP50Ms: latency.plainWatch.p50, plainWatchP99Ms: latency.plainWatch.p99, ratioP50: +(latency.ours.p50 / Math.max(latency.plainWatch.p50, 0.1)).toFixed(1) },
   };
   console.log(`source-informer benchmark: ${OBJECTS} ConfigMaps, ${CHANGES} live changes (commitWindow 0)`);
   console.log(`  seed to commit   ours ${summary.seed.oursMs} ms ("${seedSubject}")   baseline ${summary.seed.baselineMs} ms   ratio ${summary.seed.ratio}   same tree: ${sameTree}`);
+  console.log(`  snapshot CLI     ${summary.snapshot.cliMs} ms for ${snapshotFiles} files (start to exit)   run CLI to seed commit ${summary.snapshot.runSeedMs} ms   ratio ${summary.snapshot.ratio}`);
+  console.log(`    last output: ${snapshotLast}`);
   console.log(`  API write -> commit   ours p50 ${summary.latency.oursP50Ms} ms, p99 ${summary.latency.oursP99Ms} ms   plain watch p50 ${summary.latency.plainWatchP50Ms} ms, p99 ${summary.latency.plainWatchP99Ms} ms`);
   console.log(`BENCH_JSON ${JSON.stringify(summary)}`);
 } finally {
