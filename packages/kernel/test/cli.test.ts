@@ -133,6 +133,19 @@ describe('gitops-reverser CLI', () => {
     }
   });
 
+  it('snapshot: on a terminal, rewrites one progress line in place', () => {
+    const config = exampleConfig();
+    try {
+      // util-linux `script` gives the command a pseudo-terminal.
+      const result = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} snapshot --config ${JSON.stringify(config.file)}`, '/dev/null'], { cwd: repoRoot, encoding: 'utf8' });
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/^\r\x1b\[2Ksnapshot: sources seeded \d\/1/);
+      expect(result.stdout).toContain('snapshot complete');
+    } finally {
+      config.cleanup();
+    }
+  });
+
   it('rbac: prints a read-only ClusterRole and binding for the rules, without loading adapters', () => {
     const config = exampleConfig();
     try {
