@@ -41,7 +41,6 @@ export interface RuntimeOptions {
   readonly serve?: boolean;
 }
 
-/** `createRuntime`'s input: a config (object as written, or already validated) plus runtime options. */
 /** Counts reported while `Runtime.snapshot()` runs. */
 export interface SnapshotProgress {
   /** Sources past their first snapshot (ready, degraded or failed), of `sources`. */
@@ -65,6 +64,7 @@ export interface SnapshotReport {
   readonly progress: SnapshotProgress;
 }
 
+/** `createRuntime`'s input: a config (object as written, or already validated) plus runtime options. */
 export interface CreateRuntimeOptions extends RuntimeOptions, LoadConfigOptions {
   readonly config: ConfigInput | GitopsReverserConfig;
   /** Folder relative paths in an object config resolve against (default: the current folder). */
