@@ -56,8 +56,16 @@ afterAll(async () => {
   await Promise.all([main?.stop(), edge?.stop()]);
 });
 
-/** Authors of the commits touching a file, newest first. */
-const authors = (path: string) => git('log', '--format=%an <%ae>|%(trailers:key=Impersonated-By,valueonly,separator=%x2C)', 'main', '--', path).trim().split('\n').filter(Boolean);
+/** Authors of the commits touching a file, newest first ([] before the branch's first commit). */
+const authors = (path: string) => branchExists() ? git('log', '--format=%an <%ae>|%(trailers:key=Impersonated-By,valueonly,separator=%x2C)', 'main', '--', path).trim().split('\n').filter(Boolean) : [];
+const branchExists = () => {
+  try {
+    git('rev-parse', '--verify', '--quiet', 'refs/heads/main');
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 async function call(plane: ControlPlane, method: string, path: string, options: { user?: 'admin' | 'alice' | 'bob'; token?: string; body?: unknown } = {}) {
   const response = await new ControlPlaneAccess(plane.info).request(method, path, {
