@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@gitops-reverser/kernel';
-import { ControlPlaneAccess, controlPlaneBinaries, helmBinary } from '@gitops-reverser/testkit';
+import { ControlPlaneAccess, controlPlaneBinaries, createCustomResourceDefinition, helmBinary } from '@gitops-reverser/testkit';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 
@@ -64,21 +64,7 @@ beforeAll(async () => {
   helm = helmBinary();
   kubectl = controlPlaneBinaries().kubectl;
   // The HA values turn the ServiceMonitor on: its CRD, as prometheus-operator installs it (schema-less here).
-  const crd = await access.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
-    body: {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: 'servicemonitors.monitoring.coreos.com' },
-      spec: {
-        group: 'monitoring.coreos.com',
-        scope: 'Namespaced',
-        names: { plural: 'servicemonitors', singular: 'servicemonitor', kind: 'ServiceMonitor' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-      },
-    },
-  });
-  if (crd.status !== 201 && crd.status !== 409) throw new Error(`ServiceMonitor CRD: ${crd.status} ${crd.body}`);
-  for (let i = 0; i < 100 && (await access.request('GET', '/apis/monitoring.coreos.com/v1/servicemonitors')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  await createCustomResourceDefinition(access, { group: 'monitoring.coreos.com', plural: 'servicemonitors', kind: 'ServiceMonitor', reuseExisting: true });
   for (const namespace of ['gr-default', 'gr-audit', 'gr-ha', 'team-a', 'team-b']) await ensureNamespace(namespace);
 });
 

@@ -1,4 +1,4 @@
-import { createTestNamespace, GitHttpServer, TcpProxy } from '@gitops-reverser/testkit';
+import { createTestNamespace, createCustomResourceDefinition, GitHttpServer, TcpProxy } from '@gitops-reverser/testkit';
 import { KernelMetrics, type Runtime } from '@gitops-reverser/kernel';
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -91,18 +91,7 @@ describe('source-informer end to end (real API server, real git server)', () => 
 
   it('makes no commit for a metadata-only or status-only server change', async () => {
     const ns = await createTestNamespace(access, 'noop');
-    await api('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: 'gauges.noop.example.com' },
-      spec: {
-        group: 'noop.example.com',
-        scope: 'Namespaced',
-        names: { plural: 'gauges', singular: 'gauge', kind: 'Gauge' },
-        versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-      },
-    }).catch((e: Error) => (e.message.includes('409') ? undefined : Promise.reject(e)));
-    await until(async () => (await access.request('GET', `/apis/noop.example.com/v1/namespaces/${ns}/gauges`)).status === 200 || undefined, 'the Gauge type to be served');
+    await createCustomResourceDefinition(access, { group: 'noop.example.com', plural: 'gauges', kind: 'Gauge', statusSubresource: true, reuseExisting: true });
     await api('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap('quiet', { k: 'v' }));
     await api('POST', `/apis/noop.example.com/v1/namespaces/${ns}/gauges`, { apiVersion: 'noop.example.com/v1', kind: 'Gauge', metadata: { name: 'g' }, spec: { max: 10 } });
     const { repo, start } = setup(`  - { target: live, scope: Namespaced, namespaces: [${ns}], apiGroups: ["", noop.example.com], resources: [configmaps, gauges] }`);
@@ -123,18 +112,7 @@ describe('source-informer end to end (real API server, real git server)', () => 
     const ns = await createTestNamespace(access, 'crd');
     const { repo, start } = setup(`  - { target: live, scope: Namespaced, namespaces: [${ns}], apiGroups: ["*"], resources: ["*"] }`);
     await start(); // the namespace is empty: the seed writes nothing
-    await api('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: `widgets.${ns}.example.com` },
-      spec: {
-        group: `${ns}.example.com`,
-        scope: 'Namespaced',
-        names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-      },
-    });
-    await until(async () => (await access.request('GET', `/apis/${ns}.example.com/v1/namespaces/${ns}/widgets`)).status === 200 || undefined, 'the CRD to be served');
+    await createCustomResourceDefinition(access, { group: `${ns}.example.com`, plural: 'widgets', kind: 'Widget' });
     await api('POST', `/apis/${ns}.example.com/v1/namespaces/${ns}/widgets`, { apiVersion: `${ns}.example.com/v1`, kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3 } });
     const path = `clusters/e2e/${ns}/${ns}.example.com/widgets/w1.yaml`;
     await until(() => files(repo, path).length === 1 || undefined, 'the custom resource file', 40_000);
@@ -224,13 +202,7 @@ describe('source-informer end to end (real API server, real git server)', () => 
   it('applies rule changes at run time: new watches start, removed ones release their connections, the changed target is reseeded', async () => {
     const ns = await createTestNamespace(access, 'reload');
     const group = `${ns}.reload.example.com`;
-    await api('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: `gadgets.${group}` },
-      spec: { group, scope: 'Namespaced', names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
-    });
-    await until(async () => (await access.request('GET', `/apis/${group}/v1/namespaces/${ns}/gadgets`)).status === 200 || undefined, 'the Gadget type');
+    await createCustomResourceDefinition(access, { group, plural: 'gadgets', kind: 'Gadget' });
     await api('POST', `/apis/${group}/v1/namespaces/${ns}/gadgets`, { apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g1' } });
     await api('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap('c1', { k: 'v' }));
     await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'steady' }, rules: [] });
@@ -299,10 +271,7 @@ describe('source-informer end to end (real API server, real git server)', () => 
     }
     await api('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'mirror' } });
     const token = ((await api('POST', `/api/v1/namespaces/${ns}/serviceaccounts/mirror/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } })).json['status'] as { token: string }).token;
-    writeFileSync(
-      tokenKubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters: [ { name: test, cluster: { server: "${cluster.server}", certificate-authority: "${cluster.caCert}" } } ]\nusers: [ { name: mirror, user: { token: "${token}" } } ]\ncontexts: [ { name: test, context: { cluster: test, user: mirror } } ]\ncurrent-context: test\n`,
-    );
+    writeFileSync(tokenKubeconfig, access.kubeconfigForToken(token, 'mirror'));
     await api('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap('settings', { k: 'v' }));
 
     const runtime = await start();
@@ -345,18 +314,7 @@ describe('source-informer end to end (real API server, real git server)', () => 
 
   it('a custom resource nested 650 levels deep is refused with a code; start and the other objects are unaffected', async () => {
     const ns = await createTestNamespace(access, 'deep');
-    await api('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: 'burrows.deep.example.com' },
-      spec: {
-        group: 'deep.example.com',
-        scope: 'Namespaced',
-        names: { plural: 'burrows', singular: 'burrow', kind: 'Burrow' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-      },
-    }).catch((e: Error) => (e.message.includes('409') ? undefined : Promise.reject(e)));
-    await until(async () => (await access.request('GET', `/apis/deep.example.com/v1/namespaces/${ns}/burrows`)).status === 200 || undefined, 'the Burrow type to be served');
+    await createCustomResourceDefinition(access, { group: 'deep.example.com', plural: 'burrows', kind: 'Burrow', reuseExisting: true });
     let nested: Record<string, unknown> = { bottom: true };
     for (let i = 0; i < 650; i++) nested = { down: nested };
     await api('POST', `/apis/deep.example.com/v1/namespaces/${ns}/burrows`, { apiVersion: 'deep.example.com/v1', kind: 'Burrow', metadata: { name: 'rabbit-hole' }, spec: nested });

@@ -18,11 +18,7 @@ export interface ControlPlaneBinaries {
  * first time (several minutes, progress on stderr) and reusing them after (instant).
  */
 export function controlPlaneBinaries(): ControlPlaneBinaries {
-  const result = spawnSync(BUILD_SCRIPT, [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (result.status !== 0) {
-    throw new Error(`building the test control plane failed (exit ${result.status}): run ${BUILD_SCRIPT} to see why; it needs Go 1.26+ and the Go module proxy`);
-  }
-  const dir = result.stdout.trim().split('\n').pop() as string;
+  const dir = runBuildScript(BUILD_SCRIPT, 'the test control plane');
   return { dir, kubeApiserver: join(dir, 'kube-apiserver'), etcd: join(dir, 'etcd'), kubectl: join(dir, 'kubectl') };
 }
 
@@ -39,11 +35,7 @@ export interface ToolBinaries {
 
 /** Paths of sops, age, age-keygen and nats-server, built from their Go modules into the cache the first time. */
 export function toolBinaries(): ToolBinaries {
-  const result = spawnSync(TOOLS_BUILD_SCRIPT, [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (result.status !== 0) {
-    throw new Error(`building sops and age failed (exit ${result.status}): run ${TOOLS_BUILD_SCRIPT} to see why; it needs Go 1.26+ and the Go module proxy`);
-  }
-  const dir = result.stdout.trim().split('\n').pop() as string;
+  const dir = runBuildScript(TOOLS_BUILD_SCRIPT, 'sops and age');
   return { dir, sops: join(dir, 'sops'), age: join(dir, 'age'), ageKeygen: join(dir, 'age-keygen'), natsServer: join(dir, 'nats-server') };
 }
 
@@ -51,9 +43,14 @@ export const HELM_BUILD_SCRIPT = join(repoRoot, 'test/tools/build-helm.sh');
 
 /** Path of `helm`, built from its Go module into the cache the first time. */
 export function helmBinary(): string {
-  const result = spawnSync(HELM_BUILD_SCRIPT, [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return join(runBuildScript(HELM_BUILD_SCRIPT, 'helm'), 'helm');
+}
+
+/** Runs one of the cached build scripts (progress on stderr) and returns the folder it prints last. */
+function runBuildScript(script: string, what: string): string {
+  const result = spawnSync(script, [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (result.status !== 0) {
-    throw new Error(`building helm failed (exit ${result.status}): run ${HELM_BUILD_SCRIPT} to see why; it needs Go 1.26+ and the Go module proxy`);
+    throw new Error(`building ${what} failed (exit ${result.status}): run ${script} to see why; it needs Go 1.26+ and the Go module proxy`);
   }
-  return join(result.stdout.trim().split('\n').pop() as string, 'helm');
+  return result.stdout.trim().split('\n').pop() as string;
 }

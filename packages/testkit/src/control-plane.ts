@@ -87,17 +87,22 @@ export class ControlPlaneAccess {
   /** A kubeconfig (YAML text) for one of the TEST_USERS. */
   kubeconfigText(user: TestUserName, options: { impersonate?: string } = {}): string {
     const u = TEST_USERS[user];
+    return this.kubeconfigForToken(u.token, u.name, options);
+  }
+
+  /** A kubeconfig (YAML text) that presents `token`, e.g. a ServiceAccount's from a TokenRequest. */
+  kubeconfigForToken(token: string, userName: string, options: { impersonate?: string } = {}): string {
     return `apiVersion: v1
 kind: Config
 clusters:
   - name: test
     cluster: { server: "${this.info.server}", certificate-authority: "${this.info.caCert}" }
 users:
-  - name: ${u.name}
-    user: { token: "${u.token}"${options.impersonate ? `, as: "${options.impersonate}"` : ''} }
+  - name: ${userName}
+    user: { token: "${token}"${options.impersonate ? `, as: "${options.impersonate}"` : ''} }
 contexts:
   - name: test
-    context: { cluster: test, user: ${u.name} }
+    context: { cluster: test, user: ${userName} }
 current-context: test
 `;
   }

@@ -10,6 +10,8 @@ export type { AuditEvent } from './audit-receiver.js';
 export { AdmissionWebhook } from './admission-webhook.js';
 export type { AdmissionRequest } from './admission-webhook.js';
 export { createTestNamespace } from './namespaces.js';
+export { createCustomResourceDefinition } from './custom-resources.js';
+export type { TestCustomResourceDefinition } from './custom-resources.js';
 export type { TestClusterInfo } from './global-setup.js';
 export { cacheRoot, listEntries, reap, reapOrphans, recordEntry, isAlive } from './process-registry.js';
 export type { RegistryEntry } from './process-registry.js';
