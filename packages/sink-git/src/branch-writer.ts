@@ -170,13 +170,15 @@ export class BranchWriter {
       reason = error.describe();
     } else {
       const kind = error instanceof GitRemoteError ? error.kind : 'other';
-      code = kind === 'auth' ? GitErrorCodes.AUTH : kind === 'unreachable' ? GitErrorCodes.REMOTE_UNREACHABLE : kind === 'rejected' ? GitErrorCodes.PUSH_REJECTED : GitErrorCodes.REPO;
+      const precise = error instanceof GitRemoteError ? error : undefined;
+      code = precise?.code ?? (kind === 'auth' ? GitErrorCodes.AUTH : kind === 'unreachable' ? GitErrorCodes.REMOTE_UNREACHABLE : kind === 'rejected' ? GitErrorCodes.PUSH_REJECTED : GitErrorCodes.REPO);
       const fix =
-        kind === 'auth'
+        precise?.fix ??
+        (kind === 'auth'
           ? 'check the provider auth (username/password or token) in sink.with.providers and that it may push to this repository'
           : kind === 'unreachable'
             ? 'check the URL and that the git server is up; changes are kept and retried'
-            : 'see the message; changes are kept and retried';
+            : 'see the message; changes are kept and retried');
       reason = grError(code, errorText(error), { fix }).describe();
     }
     this.setState({ ok: false, reason, code, pendingCommits: this.remote?.pendingCount ?? 0 });

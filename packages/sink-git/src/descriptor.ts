@@ -1,6 +1,7 @@
 import { defineAdapter, grError, packageVersionOf, StoredContentService } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink, parseDuration } from './git-sink.js';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink, parseDuration, type GitEngineName } from './git-sink.js';
+import type { SshAuthConfig } from './ssh-transport.js';
 import type { ProviderAuth } from './git-target.js';
 import { isRemoteUrl } from './repo-location.js';
 
@@ -11,7 +12,11 @@ export const gitSinkOptionsSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    engine: { enum: ['isomorphic-git'], default: 'isomorphic-git', 'x-fix': 'isomorphic-git is the engine available today (local paths and http/https remotes)' },
+    engine: {
+      enum: ['isomorphic-git', 'nodegit'],
+      default: 'isomorphic-git',
+      'x-fix': 'isomorphic-git (pure JavaScript: local paths, http/https) or nodegit (libgit2, optional dependency; SSH providers always use it)',
+    },
     commitWindow: {
       anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m)?$' }],
       default: defaults.commitWindowMs,
@@ -48,12 +53,25 @@ export const gitSinkOptionsSchema = {
         required: ['name', 'url'],
         properties: {
           name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, 'x-fix': 'use a DNS label, e.g. "origin"' },
-          url: { type: 'string', minLength: 1, 'x-fix': 'use a local path (./state-repo) or an http(s):// URL' },
+          url: { type: 'string', minLength: 1, 'x-fix': 'use a local path (./state-repo), an http(s):// URL, or an SSH URL (ssh://git@host/org/repo.git, git@host:org/repo.git)' },
           allowedBranches: { type: 'array', items: { type: 'string' }, minItems: 1, default: ['**'] },
           auth: {
             type: 'object',
             additionalProperties: false,
             properties: { username: { type: 'string' }, password: { type: 'string' }, token: { type: 'string' } },
+          },
+          ssh: {
+            type: 'object',
+            additionalProperties: false,
+            'x-fix': 'set privateKeyFile (or privateKey) and knownHostsFile (or knownHosts); passphrase or passphraseFile for an encrypted key',
+            properties: {
+              privateKey: { type: 'string', minLength: 1 },
+              privateKeyFile: { type: 'string', minLength: 1 },
+              passphrase: { type: 'string' },
+              passphraseFile: { type: 'string', minLength: 1 },
+              knownHosts: { type: 'string', minLength: 1 },
+              knownHostsFile: { type: 'string', minLength: 1 },
+            },
           },
         },
       },
@@ -82,7 +100,7 @@ export const gitTargetOptionsSchema = {
 } as const;
 
 interface RawOptions {
-  engine: 'isomorphic-git';
+  engine: GitEngineName;
   commitWindow: number | string;
   commitMaxBytes: number;
   committer: { name: string; email: string };
@@ -91,7 +109,7 @@ interface RawOptions {
   cacheDir?: string;
   remoteTimeoutSeconds: number;
   pushAttempts: number;
-  providers: { name: string; url: string; allowedBranches: string[]; auth?: ProviderAuth }[];
+  providers: { name: string; url: string; allowedBranches: string[]; auth?: ProviderAuth; ssh?: SshAuthConfig }[];
 }
 
 export default defineAdapter<'sink', RawOptions>({
@@ -104,11 +122,19 @@ export default defineAdapter<'sink', RawOptions>({
     const names = options.providers.map((p) => p.name);
     const twice = names.find((name, i) => names.indexOf(name) !== i);
     if (twice) throw grError(GitErrorCodes.PROVIDER, `provider "${twice}" is defined twice in sink.with.providers`, { fix: 'give each provider a unique name' });
+    GitSink.checkEngine(options.engine);
+    // Key and known_hosts files, like repositories, are relative to the config file's folder.
+    const sshPaths = (ssh: SshAuthConfig): SshAuthConfig => ({
+      ...ssh,
+      ...(ssh.privateKeyFile ? { privateKeyFile: config.resolvePath(ssh.privateKeyFile) } : {}),
+      ...(ssh.passphraseFile ? { passphraseFile: config.resolvePath(ssh.passphraseFile) } : {}),
+      ...(ssh.knownHostsFile ? { knownHostsFile: config.resolvePath(ssh.knownHostsFile) } : {}),
+    });
     const sink = new GitSink({
       ...DEFAULT_GIT_SINK_OPTIONS,
       ...options,
       // Relative paths (repositories, the clone cache) are relative to the config file's folder.
-      providers: options.providers.map((p) => ({ ...p, url: isRemoteUrl(p.url) ? p.url : config.resolvePath(p.url) })),
+      providers: options.providers.map((p) => ({ ...p, url: isRemoteUrl(p.url) ? p.url : config.resolvePath(p.url), ...(p.ssh ? { ssh: sshPaths(p.ssh) } : {}) })),
       ...(options.cacheDir ? { cacheDir: config.resolvePath(options.cacheDir) } : {}),
       commitWindowMs: parseDuration(options.commitWindow),
     });

@@ -4,13 +4,19 @@ import type { CommitFields, EncodedObject, TreeEntry } from './git-objects.js';
 export type RemoteFailureKind = 'auth' | 'unreachable' | 'rejected' | 'other';
 
 export class GitRemoteError extends Error {
+  /** A more precise error code than the kind's (e.g. GR_ERR_GIT_HOST_KEY), and its fix. */
+  readonly code: string | undefined;
+  readonly fix: string | undefined;
+
   constructor(
     readonly kind: RemoteFailureKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: string; fix?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'GitRemoteError';
+    this.code = options?.code;
+    this.fix = options?.fix;
   }
 }
 

@@ -12,7 +12,11 @@ export const GitErrorCodes = {
   LAYOUT: 'GR_ERR_GIT_LAYOUT',
   /** The local repository cannot be created, opened or written. */
   REPO: 'GR_ERR_GIT_REPO',
-  /** A provider URL the engine cannot use (e.g. ssh:// with the isomorphic-git engine). */
+  /** The server's SSH host key is not in known_hosts, changed, or is revoked: nothing is sent. */
+  HOST_KEY: 'GR_ERR_GIT_HOST_KEY',
+  /** The selected engine (nodegit) is not installed or cannot load; the error gives the install command. */
+  ENGINE: 'GR_ERR_GIT_ENGINE',
+  /** A provider URL the engine cannot use (e.g. ssh:// without the nodegit engine installed). */
   UNSUPPORTED_URL: 'GR_ERR_GIT_UNSUPPORTED_URL',
   /** A target names a provider that `sink.with.providers` does not define. */
   PROVIDER: 'GR_ERR_GIT_PROVIDER',

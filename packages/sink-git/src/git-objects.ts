@@ -107,3 +107,48 @@ export function serializeCommit(commit: CommitFields): Uint8Array {
   const message = commit.message.endsWith('\n') ? commit.message : `${commit.message}\n`;
   return Buffer.from(`${lines.join('\n')}\n\n${message}`);
 }
+
+/** Parses a raw tree object (what `git cat-file tree` prints): "{mode} {name}\0{20-byte id}" repeated. */
+export function parseTree(content: Uint8Array): TreeEntry[] {
+  const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  const entries: TreeEntry[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const space = bytes.indexOf(0x20, at);
+    const nul = bytes.indexOf(0, space);
+    if (space < 0 || nul < 0 || nul + 21 > bytes.length) throw new Error('malformed tree object');
+    const mode = bytes.toString('latin1', at, space);
+    entries.push({ mode: isTreeMode(mode) ? TREE_MODE : mode, name: bytes.toString('utf8', space + 1, nul), oid: bytes.toString('hex', nul + 1, nul + 21) });
+    at = nul + 21;
+  }
+  return entries;
+}
+
+function parseSignature(value: string): Signature {
+  const match = /^(.*) <([^>]*)> (\d+)(?: [+-]\d{4})?$/.exec(value);
+  return match ? { name: match[1] as string, email: match[2] as string, timestamp: Number(match[3]) } : { name: value, email: '', timestamp: 0 };
+}
+
+/** Parses a raw commit object; headers git adds that the writer does not use (gpgsig, encoding) are skipped. */
+export function parseCommit(content: Uint8Array): CommitFields {
+  const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8');
+  const split = text.indexOf('\n\n');
+  const headers = (split < 0 ? text : text.slice(0, split)).split('\n');
+  const message = split < 0 ? '' : text.slice(split + 2);
+  let tree = '';
+  const parents: string[] = [];
+  let author: Signature | undefined;
+  let committer: Signature | undefined;
+  for (const line of headers) {
+    if (line.startsWith(' ')) continue; // continuation of a multi-line header (a signature)
+    const space = line.indexOf(' ');
+    const key = line.slice(0, space);
+    const value = line.slice(space + 1);
+    if (key === 'tree') tree = value;
+    else if (key === 'parent') parents.push(value);
+    else if (key === 'author') author = parseSignature(value);
+    else if (key === 'committer') committer = parseSignature(value);
+  }
+  if (!tree || !author || !committer) throw new Error('malformed commit object');
+  return { tree, parents, author, committer, message };
+}

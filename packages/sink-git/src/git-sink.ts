@@ -21,12 +21,19 @@ import { DEFAULT_MESSAGES, type Identity, type MessageTemplates } from './commit
 import type { GitEngine } from './git-engine.js';
 import { gitTargetOptions, isGitPartition, planGitTargets, type GitPartition, type GitTarget, type ProviderConfig } from './git-target.js';
 import { IsomorphicGitEngine } from './isomorphic-git-engine.js';
+import { NodegitEngine } from './nodegit-engine.js';
+import { loadNodegit, NODEGIT_INSTALL_FIX, nodegitAvailable } from './nodegit-loader.js';
+import { isSshUrl } from './ssh-transport.js';
 import { PathLayout } from './path-layout.js';
 import { isRemoteUrl, repoLocationOf } from './repo-location.js';
 import { sopsVariantOf } from './sops-files.js';
 
+/** isomorphic-git: pure JavaScript, local and http(s). nodegit: libgit2, also SSH (optional dependency). */
+export type GitEngineName = 'isomorphic-git' | 'nodegit';
+
 export interface GitSinkOptions {
-  readonly engine: 'isomorphic-git';
+  /** The engine for local and http(s) providers; SSH providers always use nodegit. */
+  readonly engine: GitEngineName;
   /** Milliseconds to collect events into one commit per author and target; 0 = one commit per event. */
   readonly commitWindowMs: number;
   /** The window also closes at this many bytes of messages. */
@@ -53,7 +60,7 @@ export function parseDuration(value: number | string): number {
   return Math.round(match[2] === 's' ? amount * 1000 : match[2] === 'm' ? amount * 60_000 : amount);
 }
 
-/** Chooses the engine for a partition; the default is isomorphic-git (local paths and http/https). */
+/** Chooses the engine for a partition; by default `engine` (isomorphic-git), and nodegit for SSH URLs. */
 export type EngineFactory = (partition: GitPartition) => GitEngine;
 
 /**
@@ -79,7 +86,15 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
 
   planTargets(targets: readonly TargetConfig[]): TargetPlan<GitPartition> {
     // An injected engine may reach more than http(s) (tests, other engines): let it decide at open.
-    return planGitTargets(targets, this.options.providers, (url) => this.engineFactory !== undefined || /^https?:\/\//i.test(url));
+    return planGitTargets(
+      targets,
+      this.options.providers,
+      (url) => this.engineFactory !== undefined || (isSshUrl(url) ? nodegitAvailable() : /^https?:\/\//i.test(url)),
+      (provider) =>
+        isSshUrl(provider.url)
+          ? { message: `provider "${provider.name}" uses SSH (${repoLocationOf(provider.url)}), which needs the nodegit engine, and it is not installed or cannot load`, fix: NODEGIT_INSTALL_FIX }
+          : { message: `provider "${provider.name}" uses ${repoLocationOf(provider.url)}, which the git engines cannot reach (http, https and SSH only)`, fix: 'use an https:// URL with a token, an SSH URL, or a local path' },
+    );
   }
 
   async start(context: SinkContext<GitPartition>): Promise<void> {
@@ -193,13 +208,23 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   }
 
   private defaultEngine(partition: GitPartition): GitEngine {
-    const { url, auth } = partition.provider;
+    const { url, auth, ssh } = partition.provider;
     const timeoutMs = this.options.remoteTimeoutSeconds * 1000;
-    if (!isRemoteUrl(url)) return new IsomorphicGitEngine({ gitdir: url, initialBranch: partition.branch, timeoutMs });
+    const nodegit = this.options.engine === 'nodegit' || isSshUrl(url);
+    if (!isRemoteUrl(url)) {
+      const local = { gitdir: url, initialBranch: partition.branch, timeoutMs };
+      return nodegit ? new NodegitEngine(local) : new IsomorphicGitEngine(local);
+    }
     const base = this.options.cacheDir ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'gitops-reverser', 'repos');
-    // One clone per repository URL (credentials stripped), shared by its branches.
+    // One clone per repository URL (credentials stripped) and engine, shared by its branches.
     const key = createHash('sha256').update(repoLocationOf(url)).digest('hex').slice(0, 16);
-    return new IsomorphicGitEngine({ url, ...(auth ? { auth } : {}), gitdir: join(base, `${key}.git`), initialBranch: partition.branch, timeoutMs });
+    const remote = { url, ...(auth ? { auth } : {}), initialBranch: partition.branch, timeoutMs };
+    return nodegit ? new NodegitEngine({ ...remote, ...(ssh ? { ssh } : {}), gitdir: join(base, `${key}-nodegit.git`) }) : new IsomorphicGitEngine({ ...remote, gitdir: join(base, `${key}.git`) });
+  }
+
+  /** Fails at start (and in `validate`) when the configured engine cannot load, with the install command. */
+  static checkEngine(engine: GitEngineName): void {
+    if (engine === 'nodegit') loadNodegit();
   }
 }
 

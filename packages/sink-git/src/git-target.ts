@@ -3,6 +3,7 @@ import { branchAllowed } from './branch-pattern.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { PathLayout } from './path-layout.js';
 import { isRemoteUrl, partitionKeyOf, redactUrl, remoteUrlProblem, repoLocationOf } from './repo-location.js';
+import { isSshUrl, parseSshUrl, sshAuthProblem, type SshAuthConfig } from './ssh-transport.js';
 import { normalizeTargetPath, pathsOverlap, targetPathProblem } from './target-path.js';
 
 export type PruneMode = 'Never' | 'OnEvent' | 'Always';
@@ -16,11 +17,13 @@ export interface ProviderAuth {
 /** A git repository the sink may write (`sink.with.providers[]`). */
 export interface ProviderConfig {
   readonly name: string;
-  /** An absolute local path (resolved against the config file's folder) or an http(s):// URL. */
+  /** An absolute local path (resolved against the config file's folder), an http(s):// URL or an SSH URL. */
   readonly url: string;
   /** Branch names or glob patterns (`release/*`). */
   readonly allowedBranches: readonly string[];
   readonly auth?: ProviderAuth;
+  /** For SSH URLs: the private key and the known_hosts the server is checked against. */
+  readonly ssh?: SshAuthConfig;
 }
 
 /** A target's options (`targets[].with`) as the git sink reads them. */
@@ -65,7 +68,15 @@ export function gitTargetOptions(target: TargetConfig): GitTargetOptions {
  * serve: unknown provider, branch not allowed, unsafe folder, folders that overlap on one branch (one
  * target's prune would delete the other's files), URLs the engine cannot reach, bad layouts.
  */
-export function planGitTargets(targets: readonly TargetConfig[], providers: readonly ProviderConfig[], canReach: (url: string) => boolean): TargetPlan<GitPartition> {
+export function planGitTargets(
+  targets: readonly TargetConfig[],
+  providers: readonly ProviderConfig[],
+  canReach: (url: string) => boolean,
+  unreachable: (provider: ProviderConfig) => { message: string; fix: string } = (provider) => ({
+    message: `provider "${provider.name}" uses ${repoLocationOf(provider.url)}, which the isomorphic-git engine cannot reach (http and https only)`,
+    fix: 'use an https:// URL with a token, or a local path',
+  }),
+): TargetPlan<GitPartition> {
   const problems: TargetProblem[] = [];
   const partitions = new Map<string, GitPartition>();
   const byName = new Map(providers.map((p) => [p.name, p]));
@@ -93,8 +104,16 @@ export function planGitTargets(targets: readonly TargetConfig[], providers: read
       problem('with.provider', GitErrorCodes.PROVIDER_URL, `the url of provider "${provider.name}" (${redactUrl(provider.url)}) ${urlProblem}`, 'fix sink.with.providers[].url as described; the password is never shown');
       continue;
     }
+    if (isSshUrl(provider.url)) {
+      const sshProblem = parseSshUrl(provider.url) ? sshAuthProblem(provider.ssh) : 'is not an SSH URL this sink understands';
+      if (sshProblem) {
+        problem('with.provider', GitErrorCodes.PROVIDER, `provider "${provider.name}" (${repoLocationOf(provider.url)}) ${sshProblem}`, 'write ssh://user@host[:port]/path.git or user@host:path.git, with ssh: { privateKeyFile, knownHostsFile } (see the sink-git README)');
+        continue;
+      }
+    }
     if (isRemoteUrl(provider.url) && !canReach(provider.url)) {
-      problem('with.provider', GitErrorCodes.UNSUPPORTED_URL, `provider "${provider.name}" uses ${repoLocationOf(provider.url)}, which the isomorphic-git engine cannot reach (http and https only)`, 'use an https:// URL with a token, or a local path');
+      const { message, fix } = unreachable(provider);
+      problem('with.provider', GitErrorCodes.UNSUPPORTED_URL, message, fix);
       continue;
     }
     try {

@@ -4,8 +4,8 @@ import { Writable } from 'node:stream';
 import type { AdapterHealth, Source, SourceContext } from '@gitops-reverser/contract';
 import { ConfigValidationError, createLogger, createRuntime, type Runtime } from '@gitops-reverser/kernel';
 import { GitHttpServer } from '@gitops-reverser/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it, beforeEach } from 'vitest';
+import { tempDir, engineUnderTest, testEngines, useEngine } from './helpers.js';
 
 // Credentials never leave the config: not in metric labels, /readyz, logs, error messages or the
 // clone's .git/config; URLs that cannot be parsed are refused instead of being used as raw text.
@@ -33,65 +33,69 @@ function configWith(url: string, cacheDir: string) {
     server: { port: 0 },
     // The retried push never succeeds here: do not wait the default 25 s for the bus to drain.
     shutdown: { timeoutSeconds: 1 },
-    sink: { use: '@gitops-reverser/sink-git', with: { cacheDir, remoteTimeoutSeconds: 5, providers: [{ name: 'origin', url }] } },
+    sink: { use: '@gitops-reverser/sink-git', with: { engine: engineUnderTest(), cacheDir, remoteTimeoutSeconds: 5, providers: [{ name: 'origin', url }] } },
     targets: [{ name: 'live', with: { provider: 'origin', branch: 'main', path: 'x' } }],
     rules: [{ target: 'live', resources: ['configmaps'] }],
   };
 }
 
-describe('credentials in provider URLs', () => {
-  it('a password with an unencoded "#" is refused with how to encode it, and never echoed', async () => {
-    const dir = tempDir();
-    const error = await createRuntime({ config: configWith('https://bot:p#ss-word@git.example.com/state.git', join(dir, 'cache')), baseDir: dir, adapters: { sources: [{ cluster: 'dev', instance: new OneShotSource() }] } }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConfigValidationError);
-    const problem = (error as ConfigValidationError).problems[0];
-    expect(problem).toMatchObject({ code: 'GR_ERR_GIT_PROVIDER_URL', keyPath: 'targets[0].with.provider' });
-    expect(problem?.message).toContain('https://***@git.example.com/state.git');
-    expect(problem?.message).toContain('# as %23');
-    expect((error as Error).message).not.toContain('ss-word');
-  });
+describe.each(testEngines())('%s engine', (engine) => {
+  beforeEach(() => useEngine(engine));
 
-  it('a refused password appears in no metric label, /readyz body, log line or .git/config; the clone is private', async () => {
-    server.createRepo('state');
-    const dir = tempDir();
-    const cacheDir = join(dir, 'cache');
-    const url = server.url('state').replace('http://', 'http://writer:n0t%23the-s3cret@');
-    let logs = '';
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        logs += String(chunk);
-        done();
-      },
+  describe('credentials in provider URLs', () => {
+    it('a password with an unencoded "#" is refused with how to encode it, and never echoed', async () => {
+      const dir = tempDir();
+      const error = await createRuntime({ config: configWith('https://bot:p#ss-word@git.example.com/state.git', join(dir, 'cache')), baseDir: dir, adapters: { sources: [{ cluster: 'dev', instance: new OneShotSource() }] } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigValidationError);
+      const problem = (error as ConfigValidationError).problems[0];
+      expect(problem).toMatchObject({ code: 'GR_ERR_GIT_PROVIDER_URL', keyPath: 'targets[0].with.provider' });
+      expect(problem?.message).toContain('https://***@git.example.com/state.git');
+      expect(problem?.message).toContain('# as %23');
+      expect((error as Error).message).not.toContain('ss-word');
     });
-    const source = new OneShotSource();
-    const runtime: Runtime = await createRuntime({ config: configWith(url, cacheDir), baseDir: dir, logger: createLogger('debug', destination), serve: true, adapters: { sources: [{ cluster: 'dev', instance: source }] } });
-    await runtime.start();
-    await source.context?.emit({
-      identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'default', name: 'a' },
-      operation: 'upsert',
-      created: true,
-      object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' } },
-      resourceVersion: '1',
-      observedAt: new Date().toISOString(),
-      origin: 'watch',
+
+    it('a refused password appears in no metric label, /readyz body, log line or .git/config; the clone is private', async () => {
+      server.createRepo('state');
+      const dir = tempDir();
+      const cacheDir = join(dir, 'cache');
+      const url = server.url('state').replace('http://', 'http://writer:n0t%23the-s3cret@');
+      let logs = '';
+      const destination = new Writable({
+        write(chunk, _encoding, done) {
+          logs += String(chunk);
+          done();
+        },
+      });
+      const source = new OneShotSource();
+      const runtime: Runtime = await createRuntime({ config: configWith(url, cacheDir), baseDir: dir, logger: createLogger('debug', destination), serve: true, adapters: { sources: [{ cluster: 'dev', instance: source }] } });
+      await runtime.start();
+      await source.context?.emit({
+        identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'default', name: 'a' },
+        operation: 'upsert',
+        created: true,
+        object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' } },
+        resourceVersion: '1',
+        observedAt: new Date().toISOString(),
+        origin: 'watch',
+      });
+      const base = `http://127.0.0.1:${runtime.port}`;
+      let readyz = '';
+      for (let i = 0; i < 200 && !readyz.includes('GR_ERR_GIT_AUTH'); i++) {
+        readyz = await (await fetch(`${base}/readyz`)).text();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      await runtime.stop();
+      expect(readyz).toContain('GR_ERR_GIT_AUTH');
+      expect(metrics).toContain(`partition="${server.url('state')}#main"`);
+      const clone = readdirSync(cacheDir).find((name) => name.endsWith('.git')) as string;
+      const gitConfig = readFileSync(join(cacheDir, clone, 'config'), 'utf8');
+      expect(gitConfig).toContain(`url = ${server.url('state')}`);
+      for (const [where, text] of [['/readyz', readyz], ['/metrics', metrics], ['logs', logs], ['.git/config', gitConfig]] as const) {
+        expect({ where, leaked: /n0t|%23the|#the|s3cret/.test(text) }).toEqual({ where, leaked: false });
+      }
+      expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
+      expect(statSync(join(cacheDir, clone)).mode & 0o777).toBe(0o700);
     });
-    const base = `http://127.0.0.1:${runtime.port}`;
-    let readyz = '';
-    for (let i = 0; i < 200 && !readyz.includes('GR_ERR_GIT_AUTH'); i++) {
-      readyz = await (await fetch(`${base}/readyz`)).text();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    await runtime.stop();
-    expect(readyz).toContain('GR_ERR_GIT_AUTH');
-    expect(metrics).toContain(`partition="${server.url('state')}#main"`);
-    const clone = readdirSync(cacheDir).find((name) => name.endsWith('.git')) as string;
-    const gitConfig = readFileSync(join(cacheDir, clone, 'config'), 'utf8');
-    expect(gitConfig).toContain(`url = ${server.url('state')}`);
-    for (const [where, text] of [['/readyz', readyz], ['/metrics', metrics], ['logs', logs], ['.git/config', gitConfig]] as const) {
-      expect({ where, leaked: /n0t|%23the|#the|s3cret/.test(text) }).toEqual({ where, leaked: false });
-    }
-    expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
-    expect(statSync(join(cacheDir, clone)).mode & 0o777).toBe(0o700);
   });
 });

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, beforeEach } from 'vitest';
 import { memoryLogger } from '@gitops-reverser/contract/conformance';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink, IsomorphicGitEngine } from '../src/index.js';
-import { change, contextFor, git, items, log, marker, tempDir } from './helpers.js';
+import { change, contextFor, git, items, log, marker, tempDir, engineUnderTest, testEngines, useEngine } from './helpers.js';
 
 function setup(extra: { targets?: string; rules?: string; options?: Partial<typeof DEFAULT_GIT_SINK_OPTIONS> } = {}) {
   const dir = tempDir();
@@ -19,312 +19,325 @@ rules: [ { target: live, resources: ["*"] } ${extra.rules ?? ''} ]
 `,
     dir,
   );
-  const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers, ...extra.options });
+  const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers, ...extra.options });
   const partition = context.partition('live');
   const apply = (...messages: Parameters<typeof items>) => sink.apply({ partition, items: items(...messages) });
   return { dir, repo, sink, context, partition, apply, start: () => sink.start(context) };
 }
 
-describe('git sink on a local repository', () => {
-  it('creates the repository (bare) and mirrors create, update, delete as three commits', async () => {
-    const { repo, apply, start } = setup();
-    await start();
-    expect(await apply(change('app', { data: { color: 'blue' } }))).toEqual([{ status: 'applied' }]);
-    expect(await apply(change('app', { data: { color: 'green' } }))).toEqual([{ status: 'applied' }]);
-    expect(await apply(change('app', { operation: 'delete' }))).toEqual([{ status: 'applied' }]);
-    expect(git(repo, 'rev-parse', '--is-bare-repository').trim()).toBe('true');
-    expect(log(repo, 'main', '%s')).toEqual([
-      '[DELETE] v1/configmaps/default/app',
-      '[UPDATE] v1/configmaps/default/app',
-      '[CREATE] v1/configmaps/default/app',
-    ]);
-    expect(git(repo, 'show', 'main~1:clusters/dev/default/configmaps/app.yaml')).toBe('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: default\ndata:\n  color: green\n');
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('');
-    git(repo, 'fsck', '--strict');
-  });
+describe.each(testEngines())('%s engine', (engine) => {
+  beforeEach(() => useEngine(engine));
 
-  it('makes no commit when the content equals what the branch holds', async () => {
-    const { repo, apply, start } = setup();
-    await start();
-    await apply(change('same', { data: { a: '1' } }));
-    expect(await apply(change('same', { data: { a: '1' } }))).toEqual([{ status: 'unchanged' }]);
-    expect(await apply(change('never-existed', { operation: 'delete' }))).toEqual([{ status: 'unchanged' }]);
-    expect(log(repo)).toHaveLength(1);
-  });
-
-  it('places files by namespace, group and resource, with _cluster for cluster-scoped objects', async () => {
-    const { repo, apply, start } = setup();
-    await start();
-    await apply(
-      change('web', { group: 'apps', resource: 'deployments', kind: 'Deployment', namespace: 'shop' }),
-      change('widgets.example.com', { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespace: '' }),
-      change('shop', { resource: 'namespaces', kind: 'Namespace', namespace: '' }),
-    );
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual([
-      'clusters/dev/_cluster/apiextensions.k8s.io/customresourcedefinitions/widgets.example.com.yaml',
-      'clusters/dev/_cluster/namespaces/shop.yaml',
-      'clusters/dev/shop/apps/deployments/web.yaml',
-    ]);
-    expect(log(repo, 'main', '%s')[0]).toBe('[CREATE] v1/namespaces/shop');
-    expect(log(repo, 'main', '%s')).toContain('[CREATE] apps/v1/deployments/shop/web');
-  });
-
-  it('uses a per-target layout template', async () => {
-    const { repo, apply, start } = setup({ targets: '  - { name: flat, provider: origin, branch: main, path: flat, layout: "{kind}-{namespace}-{name}.yaml" }', rules: ', { target: flat, resources: ["*"] }' });
-    await start();
-    await apply(change('cfg', { target: 'flat' }));
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('flat/ConfigMap-default-cfg.yaml');
-  });
-
-  it('rejects names and namespaces that would leave the target folder, and writes nothing for them', async () => {
-    const { repo, apply, start } = setup();
-    await start();
-    const outcomes = await apply(change('..'), change('x', { namespace: '../../etc' }), change('ok'));
-    expect(outcomes[0]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('GR_ERR_GIT_PATH_ESCAPE') });
-    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('namespace "../../etc" contains a path separator') });
-    expect(outcomes[2]).toEqual({ status: 'applied' });
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('clusters/dev/default/configmaps/ok.yaml');
-  });
-
-  it('refuses an unsafe layout template when planning targets', async () => {
-    const traversal = setup({ targets: '  - { name: bad, provider: origin, branch: main, path: bad, layout: "../{name}.yaml" }' });
-    expect(traversal.context.plan.problems).toEqual([expect.objectContaining({ target: 'bad', path: 'with.layout', code: 'GR_ERR_GIT_LAYOUT' })]);
-    const unknown = setup({ targets: '  - { name: bad, provider: origin, branch: main, path: bad, layout: "{nmae}.yaml" }' });
-    expect(unknown.context.plan.problems[0]?.message).toMatch(/unknown placeholder \{nmae\}/);
-  });
-
-  it('writes the actor as author, derives an email when the username is not one, and trailers', async () => {
-    const { repo, apply, start } = setup();
-    await start();
-    await apply(change('a', { actor: { username: 'alice@example.com' }, auditId: 'audit-1', resourceVersion: '4711' }));
-    await apply(change('b', { actor: { username: 'system:serviceaccount:ci:deployer' } }));
-    await apply(change('c'));
-    expect(log(repo, 'main', '%an|%ae|%cn|%ce')).toEqual([
-      'gitops-reverser|gitops-reverser@localhost|gitops-reverser|gitops-reverser@localhost',
-      'system:serviceaccount:ci:deployer|system-serviceaccount-ci-deployer@dev.cluster.local|gitops-reverser|gitops-reverser@localhost',
-      'alice@example.com|alice@example.com|gitops-reverser|gitops-reverser@localhost',
-    ]);
-    expect(git(repo, 'log', '-1', '--format=%B', 'main~2')).toBe('[CREATE] v1/configmaps/default/a\n\nCluster: dev\nResource-Version: 4711\nAudit-ID: audit-1\n\n');
-    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Audit-ID,valueonly)', 'main~2').trim()).toBe('audit-1');
-    expect(git(repo, 'log', '-1', '--format=%ad', '--date=iso-strict', 'main~2').trim()).toBe('2026-11-21T10:00:00+00:00');
-  });
-
-  it('with a commit window, groups consecutive changes of one author on one target; the last write wins', async () => {
-    const { repo, apply, start } = setup({ options: { commitWindowMs: 1000 } });
-    await start();
-    const alice = { username: 'alice@example.com' };
-    const bob = { username: 'bob' };
-    await apply(
-      change('one', { actor: alice, data: { v: '1' } }),
-      change('two', { actor: alice }),
-      change('one', { actor: alice, data: { v: '2' } }),
-      change('three', { actor: bob }),
-    );
-    expect(log(repo, 'main', '%s|%an')).toEqual(['[CREATE] v1/configmaps/default/three|bob', 'alice@example.com on live: 2 resource(s)|alice@example.com']);
-    expect(git(repo, 'log', '-1', '--format=%b', 'main~1')).toContain('[CREATE] v1/configmaps/default/one\n[CREATE] v1/configmaps/default/two');
-    expect(git(repo, 'show', 'main:clusters/dev/default/configmaps/one.yaml')).toContain('v: "2"');
-  });
-
-  it('uses configured message templates and committer', async () => {
-    const { repo, apply, start } = setup({ options: { messages: { event: '{operation} {kind} {namespace}/{name} in {cluster}', group: 'g', seed: 'seed {count}' }, committer: { name: 'Bot', email: 'bot@example.com' } } });
-    await start();
-    await apply(change('t'));
-    expect(log(repo, 'main', '%s|%cn|%ce')).toEqual(['CREATE ConfigMap default/t in dev|Bot|bot@example.com']);
-  });
-
-  it('turns a snapshot into one "reconciled N resources" commit, and a restart with the same state into none', async () => {
-    const { repo, apply, start } = setup();
-    await start();
-    const seed = (id: string) => [change('s1', { snapshotId: id }), change('s2', { snapshotId: id }), change('s3', { snapshotId: id, namespace: 'other' }), marker(id, 3)];
-    const first = await apply(...seed('snap-1'));
-    expect(first.every((o) => o.status === 'applied')).toBe(true);
-    expect(log(repo, 'main', '%s|%an')).toEqual(['reconciled 3 resources|gitops-reverser']);
-    const again = await apply(...seed('snap-2'));
-    expect(again.every((o) => o.status === 'unchanged')).toBe(true);
-    expect(log(repo)).toHaveLength(1);
-  });
-
-  it('prune OnEvent: a snapshot removes nothing, a live delete removes the file', async () => {
-    const { repo, apply, start } = setup();
-    await start();
-    await apply(change('gone-while-down'), change('stays'));
-    await apply(change('stays', { snapshotId: 'x' }), marker('x', 1));
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n')).toHaveLength(2);
-    await apply(change('gone-while-down', { operation: 'delete' }));
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('clusters/dev/default/configmaps/stays.yaml');
-  });
-
-  it('prune Always: a complete snapshot removes files of objects not in it, and only .yaml files in the target', async () => {
-    const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always }', rules: ', { target: strict, resources: ["*"] }' });
-    await start();
-    await apply(change('old', { target: 'strict' }), change('kept', { target: 'strict' }), change('other-target'));
-    // An incomplete snapshot (count mismatch) never prunes.
-    await apply(change('kept', { target: 'strict', snapshotId: 'a' }), marker('a', 5, 'strict'));
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n')).toHaveLength(2);
-    // A partial snapshot (a type could not be listed) never prunes either.
-    await apply(change('kept', { target: 'strict', snapshotId: 'p' }), { ...marker('p', 1, 'strict'), partial: true } as ReturnType<typeof marker>);
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n')).toHaveLength(2);
-    await apply(change('kept', { target: 'strict', snapshotId: 'b' }), marker('b', 1, 'strict'));
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['clusters/dev/default/configmaps/other-target.yaml', 'strict/default/configmaps/kept.yaml']);
-    expect(log(repo, 'main', '%s')[0]).toBe('reconciled 1 resources');
-  });
-
-  it('prune Never: live deletes are not mirrored', async () => {
-    const { repo, apply, start } = setup({ targets: '  - { name: keep, provider: origin, branch: main, path: keep, prune: Never }', rules: ', { target: keep, resources: ["*"] }' });
-    await start();
-    await apply(change('k', { target: 'keep' }));
-    expect(await apply(change('k', { target: 'keep', operation: 'delete' }))).toEqual([{ status: 'unchanged' }]);
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('keep/default/configmaps/k.yaml');
-  });
-
-  it('writes into an existing repository in place and keeps its other files', async () => {
-    const dir = tempDir();
-    const repo = join(dir, 'state-repo');
-    const execGit = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
-    execGit(dir, 'init', '--quiet', '--initial-branch=main', repo);
-    execGit(repo, 'config', 'user.email', 'x@example.com');
-    execGit(repo, 'config', 'user.name', 'x');
-    writeFileSync(join(repo, 'README.md'), 'hello\n');
-    execGit(repo, 'add', 'README.md');
-    execGit(repo, 'commit', '--quiet', '-m', 'initial');
-    const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: ./state-repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: clusters/dev } ]\nrules: [ { target: live, resources: ["*"] } ]\n', dir);
-    const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers });
-    await sink.start(context);
-    await sink.apply({ partition: context.partition('live'), items: items(change('in-place')) });
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['README.md', 'clusters/dev/default/configmaps/in-place.yaml']);
-    expect(log(repo, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/in-place', 'initial']);
-    git(repo, 'fsck', '--strict');
-    expect(existsSync(join(repo, '.git'))).toBe(true);
-  });
-
-  it('keeps targets on one branch apart: one writer, each target in its own folder', async () => {
-    const { repo, apply, start } = setup({ targets: '  - { name: infra, provider: origin, branch: main, path: infra }', rules: ', { target: infra, resources: ["*"] }' });
-    await start();
-    await apply(change('a'), change('b', { target: 'infra' }));
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['clusters/dev/default/configmaps/a.yaml', 'infra/default/configmaps/b.yaml']);
-  });
-
-  it('refuses an ssh URL when planning targets: the isomorphic-git engine speaks http(s) only', async () => {
-    const dir = tempDir();
-    const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: "git@github.com:org/state.git" } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n', dir);
-    const plan = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers }).planTargets(context.targetConfigs);
-    expect(plan.partitions.size).toBe(0);
-    expect(plan.problems).toEqual([expect.objectContaining({ target: 'live', path: 'with.provider', code: 'GR_ERR_GIT_UNSUPPORTED_URL', fix: expect.stringContaining('https://') })]);
-  });
-
-  it('retries after a failed local write and reports healthy again once writing works', async () => {
-    const dir = tempDir();
-    const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: ./repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n', dir);
-    let failNext = true;
-    // The real engine on a real repository, with one write made to fail (a full disk, say).
-    const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers }, ({ provider: { url }, branch }) => {
-      const engine = new IsomorphicGitEngine({ gitdir: url, initialBranch: branch, timeoutMs: 1000 });
-      const writeObjects = engine.writeObjects.bind(engine);
-      engine.writeObjects = async (objects) => {
-        if (failNext) {
-          failNext = false;
-          throw new Error('ENOSPC: no space left on device');
-        }
-        return writeObjects(objects);
-      };
-      return engine;
+  describe('git sink on a local repository', () => {
+    it('creates the repository (bare) and mirrors create, update, delete as three commits', async () => {
+      const { repo, apply, start } = setup();
+      await start();
+      expect(await apply(change('app', { data: { color: 'blue' } }))).toEqual([{ status: 'applied' }]);
+      expect(await apply(change('app', { data: { color: 'green' } }))).toEqual([{ status: 'applied' }]);
+      expect(await apply(change('app', { operation: 'delete' }))).toEqual([{ status: 'applied' }]);
+      expect(git(repo, 'rev-parse', '--is-bare-repository').trim()).toBe('true');
+      expect(log(repo, 'main', '%s')).toEqual([
+        '[DELETE] v1/configmaps/default/app',
+        '[UPDATE] v1/configmaps/default/app',
+        '[CREATE] v1/configmaps/default/app',
+      ]);
+      expect(git(repo, 'show', 'main~1:clusters/dev/default/configmaps/app.yaml')).toBe('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: default\ndata:\n  color: green\n');
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('');
+      git(repo, 'fsck', '--strict');
     });
-    await sink.start(context);
-    const partitionKey = context.partition('live');
-    const first = await sink.apply({ partition: partitionKey, items: items(change('a', { target: 'live' })) });
-    expect(first[0]).toMatchObject({ status: 'retry', reason: expect.stringContaining('ENOSPC') });
-    expect(sink.health()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('ENOSPC') });
-    expect(await sink.apply({ partition: partitionKey, items: items(change('a', { target: 'live' })) })).toEqual([{ status: 'applied' }]);
-    expect(sink.health().state).toBe('ready');
-    expect(log(join(dir, 'repo'), 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/a']);
-  });
 
-  it('reports an unknown target as rejected instead of throwing', async () => {
-    const { apply, start } = setup();
-    await start();
-    expect(await apply(change('x', { target: 'nope' }))).toEqual([{ status: 'rejected', reason: expect.stringContaining('target "nope" is not configured') }]);
-  });
+    it('makes no commit when the content equals what the branch holds', async () => {
+      const { repo, apply, start } = setup();
+      await start();
+      await apply(change('same', { data: { a: '1' } }));
+      expect(await apply(change('same', { data: { a: '1' } }))).toEqual([{ status: 'unchanged' }]);
+      expect(await apply(change('never-existed', { operation: 'delete' }))).toEqual([{ status: 'unchanged' }]);
+      expect(log(repo)).toHaveLength(1);
+    });
 
-  it('refuses to git init a folder that holds files but is not a repository', async () => {
-    const { dir, apply, start } = setup();
-    mkdirSync(join(dir, 'state-repo'));
-    writeFileSync(join(dir, 'state-repo', 'thesis.tex'), 'years of work\n');
-    await start();
-    const [outcome] = await apply(change('a'));
-    expect(outcome).toMatchObject({ status: 'retry', reason: expect.stringContaining('is not a git repository and not empty: refusing to turn it into one') });
-    expect(existsSync(join(dir, 'state-repo', 'HEAD'))).toBe(false);
-    expect(readFileSync(join(dir, 'state-repo', 'thesis.tex'), 'utf8')).toBe('years of work\n');
-  });
+    it('places files by namespace, group and resource, with _cluster for cluster-scoped objects', async () => {
+      const { repo, apply, start } = setup();
+      await start();
+      await apply(
+        change('web', { group: 'apps', resource: 'deployments', kind: 'Deployment', namespace: 'shop' }),
+        change('widgets.example.com', { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespace: '' }),
+        change('shop', { resource: 'namespaces', kind: 'Namespace', namespace: '' }),
+      );
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual([
+        'clusters/dev/_cluster/apiextensions.k8s.io/customresourcedefinitions/widgets.example.com.yaml',
+        'clusters/dev/_cluster/namespaces/shop.yaml',
+        'clusters/dev/shop/apps/deployments/web.yaml',
+      ]);
+      expect(log(repo, 'main', '%s')[0]).toBe('[CREATE] v1/namespaces/shop');
+      expect(log(repo, 'main', '%s')).toContain('[CREATE] apps/v1/deployments/shop/web');
+    });
 
-  it('a 253-character name gets a shortened, deterministic file name that git clone can check out', async () => {
-    const { dir, repo, apply, start } = setup();
-    await start();
-    const name = `a${'b'.repeat(251)}c`; // 253 characters: a valid object name; as "<name>.yaml" 258 bytes, over the 255 of file systems
-    expect(await apply(change(name))).toEqual([{ status: 'applied' }]);
-    const [path] = git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n');
-    const file = (path as string).split('/').pop() as string;
-    expect(Buffer.byteLength(file)).toBeLessThanOrEqual(255);
-    expect(file).toMatch(/^abbbb+~[0-9a-f]{12}\.yaml$/);
-    // The same object lands in the same file: an update is an UPDATE of that file.
-    await apply(change(name, { data: { key: 'changed' } }));
-    expect(log(repo, 'main', '%s')[0]).toBe(`[UPDATE] v1/configmaps/default/${name}`);
-    execFileSync('git', ['clone', '--quiet', repo, join(dir, 'checkout')]);
-    expect(readFileSync(join(dir, 'checkout', path as string), 'utf8')).toContain(`name: ${name}`);
-  });
+    it('uses a per-target layout template', async () => {
+      const { repo, apply, start } = setup({ targets: '  - { name: flat, provider: origin, branch: main, path: flat, layout: "{kind}-{namespace}-{name}.yaml" }', rules: ', { target: flat, resources: ["*"] }' });
+      await start();
+      await apply(change('cfg', { target: 'flat' }));
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('flat/ConfigMap-default-cfg.yaml');
+    });
 
-  it('an object named ".git" is written as .git.yaml; only a path segment ".git" (any case) is refused', async () => {
-    const { repo, apply, start } = setup({ targets: '  - { name: flat, provider: origin, branch: main, path: flat, layout: "{resource}/{name}" }', rules: ', { target: flat, resources: ["*"] }' });
-    await start();
-    const role = (target: string) => change('.git', { target, namespace: '', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', kind: 'ClusterRole' });
-    const outcomes = await apply(role('live'), role('flat'), change('.GIT', { target: 'flat' }));
-    expect(outcomes[0]).toEqual({ status: 'applied' });
-    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('unsafe path "clusterroles/.git"') });
-    expect(outcomes[2]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('unsafe path "configmaps/.GIT"') });
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('clusters/dev/_cluster/rbac.authorization.k8s.io/clusterroles/.git.yaml');
-  });
+    it('rejects names and namespaces that would leave the target folder, and writes nothing for them', async () => {
+      const { repo, apply, start } = setup();
+      await start();
+      const outcomes = await apply(change('..'), change('x', { namespace: '../../etc' }), change('ok'));
+      expect(outcomes[0]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('GR_ERR_GIT_PATH_ESCAPE') });
+      expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('namespace "../../etc" contains a path separator') });
+      expect(outcomes[2]).toEqual({ status: 'applied' });
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('clusters/dev/default/configmaps/ok.yaml');
+    });
 
-  it('a rejected object stays rejected on every seed, and does not stop prune: Always', async () => {
-    const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always, layout: "{namespace}/{name}/object.yaml" }', rules: ', { target: strict, resources: ["*"] }' });
-    await start();
-    await apply(change('gone', { target: 'strict' }), change('kept', { target: 'strict' }));
-    // The first seed prunes "gone"; the second changes nothing. The refusal is reported both times.
-    for (const [snapshotId, written] of [['s1', 'applied'], ['s2', 'unchanged']] as const) {
-      const outcomes = await apply(change('kept', { target: 'strict', snapshotId }), change('.git', { target: 'strict', snapshotId }), marker(snapshotId, 2, 'strict'));
-      expect(outcomes.map((o) => o.status)).toEqual([written, 'rejected', written]);
-    }
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n')).toEqual(["strict/default/kept/object.yaml"]);
-  });
+    it('refuses an unsafe layout template when planning targets', async () => {
+      const traversal = setup({ targets: '  - { name: bad, provider: origin, branch: main, path: bad, layout: "../{name}.yaml" }' });
+      expect(traversal.context.plan.problems).toEqual([expect.objectContaining({ target: 'bad', path: 'with.layout', code: 'GR_ERR_GIT_LAYOUT' })]);
+      const unknown = setup({ targets: '  - { name: bad, provider: origin, branch: main, path: bad, layout: "{nmae}.yaml" }' });
+      expect(unknown.context.plan.problems[0]?.message).toMatch(/unknown placeholder \{nmae\}/);
+    });
 
-  it('a name or actor with line breaks cannot forge commit trailers', async () => {
-    const { repo, apply, start } = setup();
-    await start();
-    await apply(change('evil\nAudit-ID: forged', { actor: { username: 'mallory\nCluster: other' }, auditId: 'real-id' }));
-    const message = git(repo, 'log', '-1', '--format=%B', 'main');
-    expect(message.split('\n')[0]).toBe('[CREATE] v1/configmaps/default/evil\\nAudit-ID: forged');
-    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Audit-ID,valueonly)', 'main').trim()).toBe('real-id');
-    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Cluster,valueonly)', 'main').trim()).toBe('dev');
-    expect(git(repo, 'log', '-1', '--format=%an', 'main').trim()).not.toContain('\n');
-    git(repo, 'fsck', '--strict');
-  });
+    it('writes the actor as author, derives an email when the username is not one, and trailers', async () => {
+      const { repo, apply, start } = setup();
+      await start();
+      await apply(change('a', { actor: { username: 'alice@example.com' }, auditId: 'audit-1', resourceVersion: '4711' }));
+      await apply(change('b', { actor: { username: 'system:serviceaccount:ci:deployer' } }));
+      await apply(change('c'));
+      expect(log(repo, 'main', '%an|%ae|%cn|%ce')).toEqual([
+        'gitops-reverser|gitops-reverser@localhost|gitops-reverser|gitops-reverser@localhost',
+        'system:serviceaccount:ci:deployer|system-serviceaccount-ci-deployer@dev.cluster.local|gitops-reverser|gitops-reverser@localhost',
+        'alice@example.com|alice@example.com|gitops-reverser|gitops-reverser@localhost',
+      ]);
+      expect(git(repo, 'log', '-1', '--format=%B', 'main~2')).toBe('[CREATE] v1/configmaps/default/a\n\nCluster: dev\nResource-Version: 4711\nAudit-ID: audit-1\n\n');
+      expect(git(repo, 'log', '-1', '--format=%(trailers:key=Audit-ID,valueonly)', 'main~2').trim()).toBe('audit-1');
+      expect(git(repo, 'log', '-1', '--format=%ad', '--date=iso-strict', 'main~2').trim()).toBe('2026-11-21T10:00:00+00:00');
+    });
 
-  it('warns when two names differ only in case (one file on a case-insensitive checkout), and writes both', async () => {
-    const { repo, context, sink } = setup({ targets: '  - { name: roles, provider: origin, branch: main, path: roles }', rules: ', { target: roles, resources: ["*"] }' });
-    const logger = memoryLogger();
-    await sink.start({ ...context, logger });
-    const role = (name: string) => change(name, { target: 'roles', namespace: '', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', kind: 'ClusterRole' });
-    await sink.apply({ partition: context.partition('roles'), items: items(role('Admin'), role('admin')) });
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml', 'roles/_cluster/rbac.authorization.k8s.io/clusterroles/admin.yaml']);
-    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([expect.stringContaining('admin.yaml differs from roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml only in case')]);
-  });
+    it('with a commit window, groups consecutive changes of one author on one target; the last write wins', async () => {
+      const { repo, apply, start } = setup({ options: { commitWindowMs: 1000 } });
+      await start();
+      const alice = { username: 'alice@example.com' };
+      const bob = { username: 'bob' };
+      await apply(
+        change('one', { actor: alice, data: { v: '1' } }),
+        change('two', { actor: alice }),
+        change('one', { actor: alice, data: { v: '2' } }),
+        change('three', { actor: bob }),
+      );
+      expect(log(repo, 'main', '%s|%an')).toEqual(['[CREATE] v1/configmaps/default/three|bob', 'alice@example.com on live: 2 resource(s)|alice@example.com']);
+      expect(git(repo, 'log', '-1', '--format=%b', 'main~1')).toContain('[CREATE] v1/configmaps/default/one\n[CREATE] v1/configmaps/default/two');
+      expect(git(repo, 'show', 'main:clusters/dev/default/configmaps/one.yaml')).toContain('v: "2"');
+    });
 
-  it('a superseded seed event writes nothing and keeps its file under prune: Always', async () => {
-    const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always }', rules: ', { target: strict, resources: ["*"] }' });
-    await start();
-    await apply(change('newer', { target: 'strict', data: { v: 'new' } }), change('gone', { target: 'strict' }));
-    const stale = change('newer', { target: 'strict', snapshotId: 's', data: { v: 'old' } });
-    const outcomes = await apply({ ...stale, superseded: true } as typeof stale, change('other', { target: 'strict', snapshotId: 's' }), marker('s', 2, 'strict'));
-    expect(outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
-    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n').sort()).toEqual(['strict/default/configmaps/newer.yaml', 'strict/default/configmaps/other.yaml']);
-    expect(git(repo, 'show', 'main:strict/default/configmaps/newer.yaml')).toContain('v: new');
+    it('uses configured message templates and committer', async () => {
+      const { repo, apply, start } = setup({ options: { messages: { event: '{operation} {kind} {namespace}/{name} in {cluster}', group: 'g', seed: 'seed {count}' }, committer: { name: 'Bot', email: 'bot@example.com' } } });
+      await start();
+      await apply(change('t'));
+      expect(log(repo, 'main', '%s|%cn|%ce')).toEqual(['CREATE ConfigMap default/t in dev|Bot|bot@example.com']);
+    });
+
+    it('turns a snapshot into one "reconciled N resources" commit, and a restart with the same state into none', async () => {
+      const { repo, apply, start } = setup();
+      await start();
+      const seed = (id: string) => [change('s1', { snapshotId: id }), change('s2', { snapshotId: id }), change('s3', { snapshotId: id, namespace: 'other' }), marker(id, 3)];
+      const first = await apply(...seed('snap-1'));
+      expect(first.every((o) => o.status === 'applied')).toBe(true);
+      expect(log(repo, 'main', '%s|%an')).toEqual(['reconciled 3 resources|gitops-reverser']);
+      const again = await apply(...seed('snap-2'));
+      expect(again.every((o) => o.status === 'unchanged')).toBe(true);
+      expect(log(repo)).toHaveLength(1);
+    });
+
+    it('prune OnEvent: a snapshot removes nothing, a live delete removes the file', async () => {
+      const { repo, apply, start } = setup();
+      await start();
+      await apply(change('gone-while-down'), change('stays'));
+      await apply(change('stays', { snapshotId: 'x' }), marker('x', 1));
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n')).toHaveLength(2);
+      await apply(change('gone-while-down', { operation: 'delete' }));
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('clusters/dev/default/configmaps/stays.yaml');
+    });
+
+    it('prune Always: a complete snapshot removes files of objects not in it, and only .yaml files in the target', async () => {
+      const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always }', rules: ', { target: strict, resources: ["*"] }' });
+      await start();
+      await apply(change('old', { target: 'strict' }), change('kept', { target: 'strict' }), change('other-target'));
+      // An incomplete snapshot (count mismatch) never prunes.
+      await apply(change('kept', { target: 'strict', snapshotId: 'a' }), marker('a', 5, 'strict'));
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n')).toHaveLength(2);
+      // A partial snapshot (a type could not be listed) never prunes either.
+      await apply(change('kept', { target: 'strict', snapshotId: 'p' }), { ...marker('p', 1, 'strict'), partial: true } as ReturnType<typeof marker>);
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n')).toHaveLength(2);
+      await apply(change('kept', { target: 'strict', snapshotId: 'b' }), marker('b', 1, 'strict'));
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['clusters/dev/default/configmaps/other-target.yaml', 'strict/default/configmaps/kept.yaml']);
+      expect(log(repo, 'main', '%s')[0]).toBe('reconciled 1 resources');
+    });
+
+    it('prune Never: live deletes are not mirrored', async () => {
+      const { repo, apply, start } = setup({ targets: '  - { name: keep, provider: origin, branch: main, path: keep, prune: Never }', rules: ', { target: keep, resources: ["*"] }' });
+      await start();
+      await apply(change('k', { target: 'keep' }));
+      expect(await apply(change('k', { target: 'keep', operation: 'delete' }))).toEqual([{ status: 'unchanged' }]);
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('keep/default/configmaps/k.yaml');
+    });
+
+    it('writes into an existing repository in place and keeps its other files', async () => {
+      const dir = tempDir();
+      const repo = join(dir, 'state-repo');
+      const execGit = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
+      execGit(dir, 'init', '--quiet', '--initial-branch=main', repo);
+      execGit(repo, 'config', 'user.email', 'x@example.com');
+      execGit(repo, 'config', 'user.name', 'x');
+      writeFileSync(join(repo, 'README.md'), 'hello\n');
+      execGit(repo, 'add', 'README.md');
+      execGit(repo, 'commit', '--quiet', '-m', 'initial');
+      const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: ./state-repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: clusters/dev } ]\nrules: [ { target: live, resources: ["*"] } ]\n', dir);
+      const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers });
+      await sink.start(context);
+      await sink.apply({ partition: context.partition('live'), items: items(change('in-place')) });
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['README.md', 'clusters/dev/default/configmaps/in-place.yaml']);
+      expect(log(repo, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/in-place', 'initial']);
+      git(repo, 'fsck', '--strict');
+      expect(existsSync(join(repo, '.git'))).toBe(true);
+    });
+
+    it('keeps targets on one branch apart: one writer, each target in its own folder', async () => {
+      const { repo, apply, start } = setup({ targets: '  - { name: infra, provider: origin, branch: main, path: infra }', rules: ', { target: infra, resources: ["*"] }' });
+      await start();
+      await apply(change('a'), change('b', { target: 'infra' }));
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['clusters/dev/default/configmaps/a.yaml', 'infra/default/configmaps/b.yaml']);
+    });
+
+    it('refuses an ssh URL without a key and known_hosts when planning targets', async () => {
+      const dir = tempDir();
+      const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: "git@github.com:org/state.git" } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n', dir);
+      const plan = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers }).planTargets(context.targetConfigs);
+      expect(plan.partitions.size).toBe(0);
+      expect(plan.problems).toEqual([
+        expect.objectContaining({ target: 'live', path: 'with.provider', code: 'GR_ERR_GIT_PROVIDER', message: expect.stringContaining('has no ssh: block'), fix: expect.stringContaining('knownHostsFile') }),
+      ]);
+    });
+
+    it('refuses a URL scheme no engine speaks', async () => {
+      const dir = tempDir();
+      const context = contextFor('providers: [ { name: origin, url: "ftp://git.example.com/state.git" } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\n', dir);
+      const plan = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers }).planTargets(context.targetConfigs);
+      expect(plan.problems).toEqual([expect.objectContaining({ code: 'GR_ERR_GIT_UNSUPPORTED_URL', message: expect.stringContaining('ftp://git.example.com/state.git') })]);
+    });
+
+    it('retries after a failed local write and reports healthy again once writing works', async () => {
+      const dir = tempDir();
+      const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: ./repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n', dir);
+      let failNext = true;
+      // The real engine on a real repository, with one write made to fail (a full disk, say).
+      const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers }, ({ provider: { url }, branch }) => {
+        const engine = new IsomorphicGitEngine({ gitdir: url, initialBranch: branch, timeoutMs: 1000 });
+        const writeObjects = engine.writeObjects.bind(engine);
+        engine.writeObjects = async (objects) => {
+          if (failNext) {
+            failNext = false;
+            throw new Error('ENOSPC: no space left on device');
+          }
+          return writeObjects(objects);
+        };
+        return engine;
+      });
+      await sink.start(context);
+      const partitionKey = context.partition('live');
+      const first = await sink.apply({ partition: partitionKey, items: items(change('a', { target: 'live' })) });
+      expect(first[0]).toMatchObject({ status: 'retry', reason: expect.stringContaining('ENOSPC') });
+      expect(sink.health()).toMatchObject({ state: 'degraded', reason: expect.stringContaining('ENOSPC') });
+      expect(await sink.apply({ partition: partitionKey, items: items(change('a', { target: 'live' })) })).toEqual([{ status: 'applied' }]);
+      expect(sink.health().state).toBe('ready');
+      expect(log(join(dir, 'repo'), 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/a']);
+    });
+
+    it('reports an unknown target as rejected instead of throwing', async () => {
+      const { apply, start } = setup();
+      await start();
+      expect(await apply(change('x', { target: 'nope' }))).toEqual([{ status: 'rejected', reason: expect.stringContaining('target "nope" is not configured') }]);
+    });
+
+    it('refuses to git init a folder that holds files but is not a repository', async () => {
+      const { dir, apply, start } = setup();
+      mkdirSync(join(dir, 'state-repo'));
+      writeFileSync(join(dir, 'state-repo', 'thesis.tex'), 'years of work\n');
+      await start();
+      const [outcome] = await apply(change('a'));
+      expect(outcome).toMatchObject({ status: 'retry', reason: expect.stringContaining('is not a git repository and not empty: refusing to turn it into one') });
+      expect(existsSync(join(dir, 'state-repo', 'HEAD'))).toBe(false);
+      expect(readFileSync(join(dir, 'state-repo', 'thesis.tex'), 'utf8')).toBe('years of work\n');
+    });
+
+    it('a 253-character name gets a shortened, deterministic file name that git clone can check out', async () => {
+      const { dir, repo, apply, start } = setup();
+      await start();
+      const name = `a${'b'.repeat(251)}c`; // 253 characters: a valid object name; as "<name>.yaml" 258 bytes, over the 255 of file systems
+      expect(await apply(change(name))).toEqual([{ status: 'applied' }]);
+      const [path] = git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n');
+      const file = (path as string).split('/').pop() as string;
+      expect(Buffer.byteLength(file)).toBeLessThanOrEqual(255);
+      expect(file).toMatch(/^abbbb+~[0-9a-f]{12}\.yaml$/);
+      // The same object lands in the same file: an update is an UPDATE of that file.
+      await apply(change(name, { data: { key: 'changed' } }));
+      expect(log(repo, 'main', '%s')[0]).toBe(`[UPDATE] v1/configmaps/default/${name}`);
+      execFileSync('git', ['clone', '--quiet', repo, join(dir, 'checkout')]);
+      expect(readFileSync(join(dir, 'checkout', path as string), 'utf8')).toContain(`name: ${name}`);
+    });
+
+    it('an object named ".git" is written as .git.yaml; only a path segment ".git" (any case) is refused', async () => {
+      const { repo, apply, start } = setup({ targets: '  - { name: flat, provider: origin, branch: main, path: flat, layout: "{resource}/{name}" }', rules: ', { target: flat, resources: ["*"] }' });
+      await start();
+      const role = (target: string) => change('.git', { target, namespace: '', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', kind: 'ClusterRole' });
+      const outcomes = await apply(role('live'), role('flat'), change('.GIT', { target: 'flat' }));
+      expect(outcomes[0]).toEqual({ status: 'applied' });
+      expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('unsafe path "clusterroles/.git"') });
+      expect(outcomes[2]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('unsafe path "configmaps/.GIT"') });
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('clusters/dev/_cluster/rbac.authorization.k8s.io/clusterroles/.git.yaml');
+    });
+
+    it('a rejected object stays rejected on every seed, and does not stop prune: Always', async () => {
+      const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always, layout: "{namespace}/{name}/object.yaml" }', rules: ', { target: strict, resources: ["*"] }' });
+      await start();
+      await apply(change('gone', { target: 'strict' }), change('kept', { target: 'strict' }));
+      // The first seed prunes "gone"; the second changes nothing. The refusal is reported both times.
+      for (const [snapshotId, written] of [['s1', 'applied'], ['s2', 'unchanged']] as const) {
+        const outcomes = await apply(change('kept', { target: 'strict', snapshotId }), change('.git', { target: 'strict', snapshotId }), marker(snapshotId, 2, 'strict'));
+        expect(outcomes.map((o) => o.status)).toEqual([written, 'rejected', written]);
+      }
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n')).toEqual(["strict/default/kept/object.yaml"]);
+    });
+
+    it('a name or actor with line breaks cannot forge commit trailers', async () => {
+      const { repo, apply, start } = setup();
+      await start();
+      await apply(change('evil\nAudit-ID: forged', { actor: { username: 'mallory\nCluster: other' }, auditId: 'real-id' }));
+      const message = git(repo, 'log', '-1', '--format=%B', 'main');
+      expect(message.split('\n')[0]).toBe('[CREATE] v1/configmaps/default/evil\\nAudit-ID: forged');
+      expect(git(repo, 'log', '-1', '--format=%(trailers:key=Audit-ID,valueonly)', 'main').trim()).toBe('real-id');
+      expect(git(repo, 'log', '-1', '--format=%(trailers:key=Cluster,valueonly)', 'main').trim()).toBe('dev');
+      expect(git(repo, 'log', '-1', '--format=%an', 'main').trim()).not.toContain('\n');
+      git(repo, 'fsck', '--strict');
+    });
+
+    it('warns when two names differ only in case (one file on a case-insensitive checkout), and writes both', async () => {
+      const { repo, context, sink } = setup({ targets: '  - { name: roles, provider: origin, branch: main, path: roles }', rules: ', { target: roles, resources: ["*"] }' });
+      const logger = memoryLogger();
+      await sink.start({ ...context, logger });
+      const role = (name: string) => change(name, { target: 'roles', namespace: '', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', kind: 'ClusterRole' });
+      await sink.apply({ partition: context.partition('roles'), items: items(role('Admin'), role('admin')) });
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml', 'roles/_cluster/rbac.authorization.k8s.io/clusterroles/admin.yaml']);
+      expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([expect.stringContaining('admin.yaml differs from roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml only in case')]);
+    });
+
+    it('a superseded seed event writes nothing and keeps its file under prune: Always', async () => {
+      const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always }', rules: ', { target: strict, resources: ["*"] }' });
+      await start();
+      await apply(change('newer', { target: 'strict', data: { v: 'new' } }), change('gone', { target: 'strict' }));
+      const stale = change('newer', { target: 'strict', snapshotId: 's', data: { v: 'old' } });
+      const outcomes = await apply({ ...stale, superseded: true } as typeof stale, change('other', { target: 'strict', snapshotId: 's' }), marker('s', 2, 'strict'));
+      expect(outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n').sort()).toEqual(['strict/default/configmaps/newer.yaml', 'strict/default/configmaps/other.yaml']);
+      expect(git(repo, 'show', 'main:strict/default/configmaps/newer.yaml')).toContain('v: new');
+    });
   });
 });

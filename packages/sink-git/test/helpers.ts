@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Actor, BusMessage, ChangeEvent, KubeObject, SinkContext, SinkItem, TargetConfig, TargetPlan } from '@gitops-reverser/contract';
 import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
-import { planGitTargets, type GitPartition, type ProviderConfig } from '../src/index.js';
+import { NODEGIT_INSTALL_FIX, nodegitAvailable, planGitTargets, type GitEngineName, type GitPartition, type ProviderConfig } from '../src/index.js';
 import { resolveProviderUrl } from '../src/repo-location.js';
 
 export function tempDir(prefix = 'gr-sink-'): string {
@@ -33,10 +33,10 @@ export interface GitTestContext extends SinkContext<GitPartition> {
 export function contextFor(yaml: string, baseDir: string): GitTestContext {
   // ${VAR} from the environment, as the kernel expands config values.
   const doc = parse(yaml.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => process.env[name] ?? '')) as {
-    providers: { name: string; url: string; allowedBranches?: string[]; auth?: ProviderConfig['auth'] }[];
+    providers: { name: string; url: string; allowedBranches?: string[]; auth?: ProviderConfig['auth']; ssh?: ProviderConfig['ssh'] }[];
     targets: { name: string; provider: string; branch: string; path?: string; prune?: string; layout?: string }[];
   };
-  const providers: ProviderConfig[] = doc.providers.map((p) => ({ name: p.name, url: resolveProviderUrl(p.url, baseDir), allowedBranches: p.allowedBranches ?? ['**'], ...(p.auth ? { auth: p.auth } : {}) }));
+  const providers: ProviderConfig[] = doc.providers.map((p) => ({ name: p.name, url: resolveProviderUrl(p.url, baseDir), allowedBranches: p.allowedBranches ?? ['**'], ...(p.auth ? { auth: p.auth } : {}), ...(p.ssh ? { ssh: p.ssh } : {}) }));
   const targetConfigs: TargetConfig[] = doc.targets.map(({ name, ...options }, i) => ({ name, with: { path: '', prune: 'OnEvent', ...options }, keyPath: `targets[${i}]` }));
   const plan = planGitTargets(targetConfigs, providers, () => true);
   return {
@@ -101,4 +101,26 @@ export function items(...messages: BusMessage[]): SinkItem[] {
 /** `git log` of a branch as "subject|author name|author email" lines, newest first. */
 export function log(repo: string, branch = 'main', format = '%s|%an|%ae'): string[] {
   return git(repo, 'log', `--format=${format}`, branch).trim().split('\n').filter(Boolean);
+}
+
+let engine: GitEngineName = 'isomorphic-git';
+
+/** The engine the shared suites are running with right now (set by `useEngine` in their beforeEach). */
+export function engineUnderTest(): GitEngineName {
+  return engine;
+}
+
+export function useEngine(name: GitEngineName): void {
+  engine = name;
+}
+
+/**
+ * The engines the shared sink suites run with: both when nodegit is installed. Without it the
+ * nodegit runs do not exist (nothing is counted as passed); GR_REQUIRE_NODEGIT=1 (set by .ci/run)
+ * turns a missing nodegit into a failure instead.
+ */
+export function testEngines(): GitEngineName[] {
+  if (nodegitAvailable()) return ['isomorphic-git', 'nodegit'];
+  if (process.env['GR_REQUIRE_NODEGIT'] === '1') throw new Error(`GR_REQUIRE_NODEGIT=1 but nodegit cannot load: ${NODEGIT_INSTALL_FIX}`);
+  return ['isomorphic-git'];
 }

@@ -22,3 +22,5 @@ export { TcpProxy } from './tcp-proxy.js';
 export { until } from './until.js';
 export { NatsServer } from './nats-server.js';
 export type { NatsServerOptions } from './nats-server.js';
+export { GitSshServer, SSHD_PATH } from './git-ssh-server.js';
+export type { SshKeyPair } from './git-ssh-server.js';

@@ -1,0 +1,65 @@
+import { createRequire } from 'node:module';
+import { grError } from '@gitops-reverser/contract';
+import { GitErrorCodes } from './git-error-codes.js';
+
+/** The nodegit release this engine is written and tested against (libgit2 0.28, libssh2 1.9). */
+export const NODEGIT_VERSION = '0.27.0';
+
+/** What it takes to install nodegit where no prebuilt binary exists (it compiles libgit2, ~4-6 min). */
+export const NODEGIT_INSTALL_FIX =
+  `install the system packages (Debian/Ubuntu: apt-get install -y build-essential python3 libkrb5-dev libssl-dev), ` +
+  `allow nodegit's install script (npm 11: "allowScripts": { "nodegit@${NODEGIT_VERSION}": true } in your package.json, or npm install-scripts approve nodegit), ` +
+  `then run npm install nodegit@${NODEGIT_VERSION}`;
+
+/** The parts of nodegit's API the engine uses (nodegit ships no types). */
+export interface NodegitOid {
+  tostrS(): string;
+}
+export interface NodegitRepository {
+  path(): string;
+  workdir(): string | null;
+  isBare(): number;
+  config(): Promise<{ getStringBuf(name: string): Promise<string>; setString(name: string, value: string): Promise<number> }>;
+  odb(): Promise<{ read(oid: NodegitOid): Promise<{ data(): { toBuffer(size: number): Buffer }; size(): number; type(): number }> }>;
+}
+export interface NodegitRemote {
+  connect(direction: number, callbacks: object): Promise<void>;
+  referenceList(): Promise<{ name(): string; oid(): NodegitOid }[]>;
+  disconnect(): Promise<void>;
+  fetch(refspecs: string[], options: object, message: string | null): Promise<void>;
+  push(refspecs: string[], options: object): Promise<void>;
+}
+export interface NodegitModule {
+  Repository: { open(path: string): Promise<NodegitRepository>; init(path: string, bare: number): Promise<NodegitRepository> };
+  Reference: { nameToId(repo: NodegitRepository, name: string): Promise<NodegitOid>; create(repo: NodegitRepository, name: string, oid: NodegitOid, force: number, message: string): Promise<unknown> };
+  Oid: { fromString(hex: string): NodegitOid };
+  Remote: { createAnonymous(repo: NodegitRepository, url: string): Promise<NodegitRemote> };
+  Cred: { userpassPlaintextNew(username: string, password: string): unknown };
+  Enums: { DIRECTION: { FETCH: number; PUSH: number } };
+}
+
+let attempt: { module?: NodegitModule; error?: Error } | undefined;
+
+/** nodegit, loaded once; the error of a missing or unbuilt install names the exact fix. */
+export function loadNodegit(): NodegitModule {
+  attempt ??= (() => {
+    try {
+      // CommonJS with a native binary: loaded on first use only, so the default install never needs it.
+      return { module: createRequire(import.meta.url)('nodegit') as NodegitModule };
+    } catch (error) {
+      return { error: error as Error };
+    }
+  })();
+  if (attempt.module) return attempt.module;
+  const reason = /Cannot find module 'nodegit'/.test(attempt.error?.message ?? '') ? 'nodegit is not installed' : `nodegit cannot be loaded (${attempt.error?.message.split('\n')[0]})`;
+  throw grError(GitErrorCodes.ENGINE, `the nodegit engine is needed (engine: nodegit, or an SSH provider URL) but ${reason}`, { fix: NODEGIT_INSTALL_FIX, cause: attempt.error });
+}
+
+export function nodegitAvailable(): boolean {
+  try {
+    loadNodegit();
+    return true;
+  } catch {
+    return false;
+  }
+}
