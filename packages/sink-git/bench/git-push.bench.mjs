@@ -5,18 +5,23 @@
 //      (commit + push: the change is visible in the remote when apply resolves);
 //   3. git CLI: a clone of the same repository makes the same number of one-file commits; only
 //      `git push` is timed (its commit is not counted).
-// Prints p50/p99 and a BENCH_JSON line. Not a test: nothing is asserted.
+// Runs with each engine: isomorphic-git and (when installed) nodegit over HTTP, then nodegit over SSH
+// to a real sshd next to the git CLI pushing over SSH (BENCH_SSH_FILES, default 10000).
+// Prints p50/p99 and a BENCH_JSON line per run. Not a test: nothing is asserted.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout, encodeObject, serializeCommit, serializeTree } from '@gitops-reverser/sink-git';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout, encodeObject, nodegitAvailable, serializeCommit, serializeTree } from '@gitops-reverser/sink-git';
 import { ReceivePackClient } from '../dist/receive-pack.js';
-import { GitHttpServer } from '@gitops-reverser/testkit';
+import { GitHttpServer, GitSshServer } from '@gitops-reverser/testkit';
 
 const SIZES = (process.env.BENCH_PUSH_FILES ?? '10000,100000').split(',').map(Number);
+const SSH_SIZES = (process.env.BENCH_SSH_FILES ?? '10000').split(',').map(Number);
+const ENGINES = nodegitAvailable() ? ['isomorphic-git', 'nodegit'] : ['isomorphic-git'];
+if (ENGINES.length === 1) console.log('nodegit is not installed: only the isomorphic-git engine runs (see the sink-git README to install it)');
 const CHANGES = Number(process.env.BENCH_PUSH_CHANGES ?? 200);
 const NAMESPACES = 100;
 // The git server runs in this process: git commands must not block the event loop.
@@ -79,13 +84,16 @@ for (let n = 0; n < 50; n++) {
 floorClient.close();
 const floor = stats(floorTimes.slice(1));
 console.log(`server floor: one receive-pack POST of a 3-object commit into a 1-file repository  p50 ${floor.p50} ms  p99 ${floor.p99} ms`);
-for (const files of SIZES) {
+/**
+ * One run: our sink seeds a repository at `url` and pushes CHANGES one-object changes; then the git CLI
+ * pushes as many one-file commits to the same repository. `env` is the git CLI's environment (SSH).
+ */
+async function run({ engine, transport, files, url, repoPath, provider, env }) {
   const dir = mkdtempSync(join(tmpdir(), 'gr-bench-push-'));
-  const name = `bench-${files}`;
-  server.createRepo(name);
-  const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, cacheDir: join(dir, 'cache'), providers: [{ name: 'origin', url: server.url(name), allowedBranches: ['main'] }] });
+  const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine, cacheDir: join(dir, 'cache'), providers: [{ name: 'origin', url, allowedBranches: ['main'], ...provider }] });
   const target = { name: 'live', with: { provider: 'origin', branch: 'main', path: 'clusters/bench', prune: 'OnEvent' }, keyPath: 'targets[0]' };
   const partition = sink.planTargets([target]).partitions.get('live');
+  if (!partition) throw new Error(`the sink refused the target: ${JSON.stringify(sink.planTargets([target]).problems)}`);
   await sink.start({ logger: silentLogger(), metrics: new KernelMetrics(), targets: () => [{ target, partition }] });
 
   let start = process.hrtime.bigint();
@@ -109,43 +117,69 @@ for (const files of SIZES) {
 
   // The git CLI on the same server: a working clone, the same kind of one-file change, push timed.
   const clone = join(dir, 'clone');
-  await gitAsync(dir, 'clone', '--quiet', server.url(name), clone);
-  await gitAsync(clone, 'config', 'user.name', 'bench');
-  await gitAsync(clone, 'config', 'user.email', 'bench@example.com');
+  const git = async (cwd, ...args) => (await promisify(execFile)('git', args, { cwd, maxBuffer: 1 << 28, env: { ...process.env, ...env } })).stdout;
+  await git(dir, 'clone', '--quiet', url, clone);
+  await git(clone, 'config', 'user.name', 'bench');
+  await git(clone, 'config', 'user.email', 'bench@example.com');
   const layout = new PathLayout();
   const cli = [];
   for (let n = 0; n < CHANGES; n++) {
     const { identity, object } = configMap((n * 104729) % files, CHANGES + n + 1);
     const path = layout.pathOf('clusters/bench', identity).path;
     writeFileSync(join(clone, path), renderYaml(object));
-    await gitAsync(clone, 'commit', '--quiet', '-m', `cli ${n}`, '--', path);
+    await git(clone, 'commit', '--quiet', '-m', `cli ${n}`, '--', path);
     start = process.hrtime.bigint();
-    await gitAsync(clone, 'push', '--quiet', 'origin', 'HEAD:main');
+    await git(clone, 'push', '--quiet', 'origin', 'HEAD:main');
     cli.push(ms(start));
   }
-  await gitAsync(server.repoPath(name), 'fsck', '--strict');
+  await gitAsync(repoPath, 'fsck', '--strict');
   const summary = {
     benchmark: 'sink-git-push',
+    engine,
+    transport,
     files,
     changes: CHANGES,
     seedMs: Math.round(seedMs),
     oursChangeToRemote: stats(ours),
-    oursPostRoundTrip: stats(posts),
-    oursOutsidePost: stats(outsidePost),
+    ...(posts.length > 0 ? { oursPostRoundTrip: stats(posts), oursOutsidePost: stats(outsidePost) } : {}),
     gitCliPushOnly: stats(cli),
     ratioP50: +(stats(ours).p50 / stats(cli).p50).toFixed(2),
-    serverFloor: floor,
-    oursAboveFloorP50Ms: +(stats(ours).p50 - floor.p50).toFixed(2),
-    targetP50Ms: 15,
+    ...(transport === 'http' ? { serverFloor: floor, oursAboveFloorP50Ms: +(stats(ours).p50 - floor.p50).toFixed(2), targetP50Ms: 15 } : {}),
   };
-  console.log(`sink-git push benchmark: ${files} files in the remote, ${CHANGES} one-object changes (loopback git http-backend)`);
+  console.log(`sink-git push benchmark [${engine} over ${transport}]: ${files} files in the remote, ${CHANGES} one-object changes (loopback)`);
+  console.log(`  seed pushed in ${summary.seedMs} ms`);
   console.log(`  ours  change -> remote (commit + push)  p50 ${summary.oursChangeToRemote.p50} ms  p99 ${summary.oursChangeToRemote.p99} ms`);
-  console.log(`        of which the POST round trip     p50 ${summary.oursPostRoundTrip.p50} ms; everything else (plan, trees, pack) p50 ${summary.oursOutsidePost.p50} ms`);
-  console.log(`  git CLI  git push only                 p50 ${summary.gitCliPushOnly.p50} ms  p99 ${summary.gitCliPushOnly.p99} ms   ratio p50 ${summary.ratioP50}`);
-  console.log(`  ours above the server floor (${floor.p50} ms): ${summary.oursAboveFloorP50Ms} ms p50 (target ours p50 <= 15 ms; the floor alone is above it on this server)`);
+  if (summary.oursPostRoundTrip) console.log(`        of which the POST round trip     p50 ${summary.oursPostRoundTrip.p50} ms; everything else (plan, trees, pack) p50 ${summary.oursOutsidePost.p50} ms`);
+  console.log(`  git CLI  git push only (${transport})        p50 ${summary.gitCliPushOnly.p50} ms  p99 ${summary.gitCliPushOnly.p99} ms   ratio p50 ${summary.ratioP50}`);
+  if (transport === 'http') console.log(`  ours above the server floor (${floor.p50} ms): ${summary.oursAboveFloorP50Ms} ms p50 (target ours p50 <= 15 ms; the floor alone is above it on this server)`);
   console.log(`BENCH_JSON ${JSON.stringify(summary)}`);
   results.push(summary);
   await sink.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+for (const files of SIZES) {
+  for (const engine of ENGINES) {
+    const name = `bench-${files}-${engine}`;
+    server.createRepo(name);
+    await run({ engine, transport: 'http', files, url: server.url(name), repoPath: server.repoPath(name), provider: {}, env: {} });
+  }
+}
+
+if (ENGINES.includes('nodegit') && GitSshServer.available()) {
+  const ssh = new GitSshServer();
+  const key = ssh.createKey('bench', { type: 'ed25519' });
+  ssh.authorize(key);
+  await ssh.start();
+  const knownHosts = join(ssh.root, 'known_hosts');
+  writeFileSync(knownHosts, `${ssh.knownHostsLine()}\n`);
+  // The git CLI uses OpenSSH with the same key and known_hosts; one connection per push, as git does.
+  const env = { GIT_SSH_COMMAND: `ssh -i ${key.privateKeyPath} -o IdentitiesOnly=yes -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes` };
+  for (const files of SSH_SIZES) {
+    const name = `bench-ssh-${files}`;
+    ssh.createRepo(name);
+    await run({ engine: 'nodegit', transport: 'ssh', files, url: ssh.url(name), repoPath: ssh.repoPath(name), provider: { ssh: { privateKeyFile: key.privateKeyPath, knownHostsFile: knownHosts } }, env });
+  }
+  await ssh.dispose();
 }
 await server.dispose();

@@ -9,11 +9,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout } from '@gitops-reverser/sink-git';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout, nodegitAvailable } from '@gitops-reverser/sink-git';
 
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 10_000);
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 1_000);
 const NAMESPACES = 50;
+// Both engines when nodegit is installed: the writer is shared; the engines differ in how they read and store.
+const ENGINES = nodegitAvailable() ? ['isomorphic-git', 'nodegit'] : ['isomorphic-git'];
 
 function configMap(i, generation = 0) {
   const namespace = `team-${i % NAMESPACES}`;
@@ -43,8 +45,11 @@ const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8' 
 async function run(location, storage) {
 const root = mkdtempSync(join(location, 'gr-bench-git-'));
 
-// --- ours -------------------------------------------------------------------------------
-const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: [{ name: 'origin', url: join(root, 'ours'), allowedBranches: ['main'] }] });
+// --- ours, per engine -------------------------------------------------------------------------
+const ourRuns = [];
+for (const engine of ENGINES) {
+const repo = join(root, `ours-${engine}`);
+const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine, providers: [{ name: 'origin', url: repo, allowedBranches: ['main'] }] });
 const target = { name: 'live', with: { provider: 'origin', branch: 'main', path: 'clusters/bench', prune: 'OnEvent' }, keyPath: 'targets[0]' };
 const partition = sink.planTargets([target]).partitions.get('live');
 await sink.start({ logger: silentLogger(), metrics: new KernelMetrics(), targets: () => [{ target, partition }] });
@@ -53,19 +58,22 @@ const seedItems = Array.from({ length: OBJECTS }, (_, i) => ({ message: message(
 seedItems.push({ message: { kind: 'snapshot', target: 'live', snapshotId: 'seed-1', objectCount: OBJECTS, clusterId: 'bench', completedAt: new Date().toISOString() }, attempt: 1 });
 let start = process.hrtime.bigint();
 const seedOutcomes = await sink.apply({ partition, items: seedItems });
-const oursSeedMs = ms(start);
+const seedMs = ms(start);
 if (!seedOutcomes.every((o) => o.status === 'applied')) throw new Error('seed did not apply');
 
-const oursCommitTimes = [];
+const commitTimes = [];
 for (let n = 0; n < COMMITS; n++) {
   const item = { message: message((n * 7919) % OBJECTS, n + 1), attempt: 1 };
   start = process.hrtime.bigint();
   const [outcome] = await sink.apply({ partition, items: [item] });
-  oursCommitTimes.push(ms(start));
+  commitTimes.push(ms(start));
   if (outcome.status !== 'applied') throw new Error(`commit ${n} did not apply: ${JSON.stringify(outcome)}`);
 }
-const oursRepo = join(root, 'ours');
-const oursCount = Number(git(oursRepo, 'rev-list', '--count', 'main').trim());
+await sink.stop();
+git(repo, 'fsck', '--strict');
+ourRuns.push({ engine, repo, seedMs, commitTimes, commitCount: Number(git(repo, 'rev-list', '--count', 'main').trim()), tree: git(repo, 'rev-parse', 'main^{tree}').trim() });
+}
+let start;
 
 // --- git CLI on the same files ----------------------------------------------------------------
 const cliRepo = join(root, 'cli');
@@ -98,38 +106,36 @@ for (let n = 0; n < COMMITS; n++) {
   cliCommitTimes.push(ms(start));
 }
 
-// Same resulting content: compare the two trees.
-const oursTree = git(oursRepo, 'rev-parse', 'main^{tree}').trim();
-const cliTree = git(cliRepo, 'rev-parse', 'HEAD^{tree}').trim();
-git(oursRepo, 'fsck', '--strict');
-
 const stats = (times) => {
   const sorted = [...times].sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   return { mean: times.reduce((a, b) => a + b, 0) / times.length, p50: at(0.5), p99: at(0.99) };
 };
-const ours = stats(oursCommitTimes);
+const cliTree = git(cliRepo, 'rev-parse', 'HEAD^{tree}').trim();
 const cli = stats(cliCommitTimes);
-const summary = {
-  benchmark: 'sink-git',
-  storage,
-  directory: location,
-  objects: OBJECTS,
-  commits: COMMITS,
-  seed: { oursMs: Math.round(oursSeedMs), gitCliMs: Math.round(cliSeedMs), ratio: +(oursSeedMs / cliSeedMs).toFixed(2), targetRatio: 1.5 },
-  singleCommit: {
-    oursMeanMs: +ours.mean.toFixed(2), oursP50Ms: +ours.p50.toFixed(2), oursP99Ms: +ours.p99.toFixed(2),
-    gitCliMeanMs: +cli.mean.toFixed(2), gitCliP50Ms: +cli.p50.toFixed(2),
-    ratio: +(ours.mean / cli.mean).toFixed(2), targetMs: 5,
-  },
-  identicalTrees: oursTree === cliTree,
-  oursCommitCount: oursCount,
-};
 console.log(`sink-git benchmark on ${storage} (${location}): ${OBJECTS} objects, ${COMMITS} single-object commits (${NAMESPACES} namespaces)`);
-console.log(`  seed            ours ${summary.seed.oursMs} ms   git CLI ${summary.seed.gitCliMs} ms   ratio ${summary.seed.ratio} (target <= 1.5)`);
-console.log(`  single commit   ours mean ${summary.singleCommit.oursMeanMs} ms (p50 ${summary.singleCommit.oursP50Ms}, p99 ${summary.singleCommit.oursP99Ms})   git CLI mean ${summary.singleCommit.gitCliMeanMs} ms   ratio ${summary.singleCommit.ratio} (target < 5 ms)`);
-console.log(`  same final tree as the git CLI: ${summary.identicalTrees}`);
-console.log(`BENCH_JSON ${JSON.stringify(summary)}`);
+console.log(`  git CLI         seed ${Math.round(cliSeedMs)} ms   single commit mean ${cli.mean.toFixed(2)} ms (p50 ${cli.p50.toFixed(2)})`);
+for (const run of ourRuns) {
+  const ours = stats(run.commitTimes);
+  const summary = {
+    benchmark: 'sink-git',
+    engine: run.engine,
+    storage,
+    directory: location,
+    objects: OBJECTS,
+    commits: COMMITS,
+    seed: { oursMs: Math.round(run.seedMs), gitCliMs: Math.round(cliSeedMs), ratio: +(run.seedMs / cliSeedMs).toFixed(2), targetRatio: 1.5 },
+    singleCommit: {
+      oursMeanMs: +ours.mean.toFixed(2), oursP50Ms: +ours.p50.toFixed(2), oursP99Ms: +ours.p99.toFixed(2),
+      gitCliMeanMs: +cli.mean.toFixed(2), gitCliP50Ms: +cli.p50.toFixed(2),
+      ratio: +(ours.mean / cli.mean).toFixed(2), targetMs: 5,
+    },
+    identicalTrees: run.tree === cliTree,
+    oursCommitCount: run.commitCount,
+  };
+  console.log(`  ours [${run.engine}]`.padEnd(32) + `seed ${summary.seed.oursMs} ms (ratio ${summary.seed.ratio}, target <= 1.5)   single commit mean ${summary.singleCommit.oursMeanMs} ms (p50 ${summary.singleCommit.oursP50Ms}, p99 ${summary.singleCommit.oursP99Ms})   ratio ${summary.singleCommit.ratio} (target < 5 ms)   same tree as the git CLI: ${summary.identicalTrees}`);
+  console.log(`BENCH_JSON ${JSON.stringify(summary)}`);
+}
 rmSync(root, { recursive: true, force: true });
 }
 
