@@ -65,7 +65,7 @@ beforeAll(async () => {
   kubectl = controlPlaneBinaries().kubectl;
   // The HA values turn the ServiceMonitor on: its CRD, as prometheus-operator installs it (schema-less here).
   await createCustomResourceDefinition(access, { group: 'monitoring.coreos.com', plural: 'servicemonitors', kind: 'ServiceMonitor', reuseExisting: true });
-  for (const namespace of ['gr-default', 'gr-audit', 'gr-ha', 'team-a', 'team-b']) await ensureNamespace(namespace);
+  for (const namespace of ['gr-default', 'gr-audit', 'gr-ha', 'gr-ssh', 'team-a', 'team-b']) await ensureNamespace(namespace);
 });
 
 describe('helm chart deploy/helm/gitops-reverser', () => {
@@ -73,6 +73,7 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
     { name: 'default', namespace: 'gr-default', values: undefined, kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Service', 'ServiceAccount'] },
     { name: 'audit-enabled', namespace: 'gr-audit', values: 'values-audit.yaml', kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount'] },
     { name: 'HA', namespace: 'gr-ha', values: 'values-ha.yaml', kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor'] },
+    { name: 'SSH', namespace: 'gr-ssh', values: 'values-ssh.yaml', kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Service', 'ServiceAccount'] },
   ];
 
   for (const { name, namespace, values, kinds } of cases) {
