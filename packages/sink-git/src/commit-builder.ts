@@ -139,14 +139,11 @@ export class CommitBuilder {
   private async warnOfCaseCollisions(headTree: string | undefined, created: readonly string[]): Promise<void> {
     for (const path of created) {
       const slash = path.lastIndexOf('/');
-      const folder = slash < 0 ? undefined : await this.options.trees.lookup(headTree, path.slice(0, slash));
-      const entries = slash < 0 ? (headTree ? await this.options.trees.entries(headTree) : []) : folder && folder.mode.startsWith('4') ? await this.options.trees.entries(folder.oid) : [];
-      const name = path.slice(slash + 1);
-      const twin = entries.find((entry) => entry.name !== name && entry.name.toLowerCase() === name.toLowerCase());
+      const twin = (await this.options.trees.caseTwins(headTree, slash < 0 ? '' : path.slice(0, slash), path.slice(slash + 1)))[0];
       if (twin) {
         this.options.logger.warn(
-          { path, existing: `${path.slice(0, slash + 1)}${twin.name}` },
-          `${path} differs from ${path.slice(0, slash + 1)}${twin.name} only in case: both are in git, but a checkout on a case-insensitive file system (macOS, Windows) shows only one`,
+          { path, existing: `${path.slice(0, slash + 1)}${twin}` },
+          `${path} differs from ${path.slice(0, slash + 1)}${twin} only in case: both are in git, but a checkout on a case-insensitive file system (macOS, Windows) shows only one`,
         );
       }
     }

@@ -8,6 +8,12 @@ export interface EncodedObject {
   readonly oid: string;
   readonly type: GitObjectType;
   readonly content: Uint8Array;
+  /**
+   * The object already as a zlib stream (large trees: stored blocks, see LargeTree), with the loose
+   * header "{type} {size}\0" inside (`withHeader`, a loose object) or without it (a pack entry).
+   * Writers use it instead of compressing `content`.
+   */
+  readonly zlib?: (withHeader: boolean) => readonly Buffer[];
 }
 
 /** The object id git gives `content` of `type` (sha1 of "{type} {size}\0{content}"). */
@@ -22,6 +28,7 @@ export function encodeObject(type: GitObjectType, content: Uint8Array): EncodedO
 
 /** The zlib-deflated loose form: "{type} {size}\0{content}". */
 export function looseBytes(object: EncodedObject): Uint8Array {
+  if (object.zlib) return Buffer.concat(object.zlib(true));
   return deflateSync(Buffer.concat([Buffer.from(`${object.type} ${object.content.byteLength}\0`), object.content]), { level: 1 });
 }
 

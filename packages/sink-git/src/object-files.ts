@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writevSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
@@ -25,9 +25,36 @@ export async function writeLooseObjects(gitdir: string, objects: readonly Encode
       knownDirs.add(dir);
     }
     try {
-      writeFileSync(join(dir, object.oid.slice(2)), looseBytes(object), { flag: 'wx' });
+      if (object.zlib) {
+        // A large tree's blocks go to the file as they are: no joined copy of megabytes.
+        const fd = openSync(join(dir, object.oid.slice(2)), 'wx');
+        try {
+          writeAll(fd, object.zlib(true));
+        } finally {
+          closeSync(fd);
+        }
+      } else writeFileSync(join(dir, object.oid.slice(2)), looseBytes(object), { flag: 'wx' });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+/** writev until every byte is written (a call may write fewer than asked). */
+function writeAll(fd: number, pieces: readonly Buffer[]): void {
+  let rest = [...pieces];
+  while (rest.length > 0) {
+    // IOV_MAX is 1024 on Linux: write in groups.
+    let written = writevSync(fd, rest.slice(0, 1024));
+    while (written > 0 && rest.length > 0) {
+      const first = rest[0] as Buffer;
+      if (written >= first.length) {
+        written -= first.length;
+        rest.shift();
+      } else {
+        rest[0] = first.subarray(written);
+        written = 0;
+      }
     }
   }
 }
@@ -63,7 +90,7 @@ export function packOf(objects: readonly EncodedObject[]): { pack: Buffer; entri
   let offset = 12;
   const entries: { oid: string; offset: number; crc: number }[] = [];
   for (const object of unique) {
-    const entry = Buffer.concat([entryHeader(PACK_TYPE[object.type], object.content.byteLength), deflateSync(object.content, { level: 1 })]);
+    const entry = Buffer.concat([entryHeader(PACK_TYPE[object.type], object.content.byteLength), ...(object.zlib ? object.zlib(false) : [deflateSync(object.content, { level: 1 })])]);
     entries.push({ oid: object.oid, offset, crc: crc32(entry) });
     chunks.push(entry);
     offset += entry.length;

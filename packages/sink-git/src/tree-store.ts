@@ -1,5 +1,6 @@
 import type { GitEngine } from './git-engine.js';
 import { encodeObject, FILE_MODE, isTreeMode, serializeTree, TREE_MODE, treeSortKey, type EncodedObject, type TreeEntry } from './git-objects.js';
+import { LARGE_TREE_ENTRIES, LargeTree, type EntryChange } from './large-tree.js';
 
 /** A change to one file: the new blob id, or null to delete it. */
 export type FileChanges = ReadonlyMap<string, string | null>;
@@ -10,23 +11,50 @@ interface ChangeNode {
 }
 
 const MAX_CACHED_TREES = 50_000;
+/** Large trees hold tens of kilobytes per version: only the newest few stay cached (older ones are re-read). */
+const MAX_CACHED_LARGE_TREES = 8;
 
 /**
  * Reads and writes trees without an index or a working tree. A commit that changes one file
- * rewrites only the trees on that file's path (depth x entries), whatever the repository's size.
+ * rewrites only the trees on that file's path, whatever the repository's size; a folder of
+ * thousands of entries is a LargeTree, patched block by block instead of re-serialized.
  * Parsed trees are cached by id (trees are immutable).
  */
 export class TreeStore {
   private readonly cache = new Map<string, TreeEntry[]>();
+  private readonly largeCache = new Map<string, LargeTree>();
 
   constructor(private readonly engine: GitEngine) {}
 
   async entries(oid: string): Promise<TreeEntry[]> {
-    const cached = this.cache.get(oid);
+    const tree = await this.tree(oid);
+    return tree instanceof LargeTree ? tree.entries() : tree;
+  }
+
+  /** A tree as kept in the cache: an entry list, or a LargeTree from LARGE_TREE_ENTRIES entries. */
+  private async tree(oid: string): Promise<TreeEntry[] | LargeTree> {
+    const cached = this.cache.get(oid) ?? this.largeCache.get(oid);
     if (cached) return cached;
     const entries = await this.engine.readTree(oid);
-    this.remember(oid, entries);
-    return entries;
+    const tree = entries.length >= LARGE_TREE_ENTRIES ? LargeTree.fromEntries(entries) : entries;
+    this.remember(oid, tree);
+    return tree;
+  }
+
+  /** Entry `name` of the tree `oid` (binary search in a large one). */
+  private async child(oid: string, name: string): Promise<TreeEntry | undefined> {
+    const tree = await this.tree(oid);
+    return tree instanceof LargeTree ? tree.find(name) : tree.find((e) => e.name === name);
+  }
+
+  /** Names in folder `path` of `root` equal to `name` ignoring case, other than `name` (for case-collision warnings). */
+  async caseTwins(root: string | undefined, folder: string, name: string): Promise<string[]> {
+    const oid = folder === '' ? root : (await this.lookup(root, folder))?.oid;
+    if (!oid) return [];
+    const tree = await this.tree(oid);
+    if (tree instanceof LargeTree) return tree.caseTwins(name);
+    const lower = name.toLowerCase();
+    return tree.filter((entry) => entry.name !== name && entry.name.toLowerCase() === lower).map((entry) => entry.name);
   }
 
   /** The entry at `path` in the tree `root` (undefined root: the empty tree). */
@@ -35,7 +63,7 @@ export class TreeStore {
     const segments = path.split('/');
     let current = root;
     for (const [index, name] of segments.entries()) {
-      const entry = (await this.entries(current)).find((e) => e.name === name);
+      const entry = await this.child(current, name);
       if (!entry) return undefined;
       if (index === segments.length - 1) return entry;
       if (!isTreeMode(entry.mode)) return undefined;
@@ -114,15 +142,27 @@ export class TreeStore {
   }
 
   private async rewrite(oid: string | undefined, node: ChangeNode, objects: EncodedObject[]): Promise<string | undefined> {
-    // Entries stay in git order; each change is placed by binary search, so a tree of thousands of
-    // entries is copied once, not rebuilt.
-    const entries = [...(oid ? await this.entries(oid) : [])];
+    const current = oid ? await this.tree(oid) : [];
+    // Folders first: their new ids are entry changes of this level.
+    const changes: EntryChange[] = [...node.files].map(([name, blob]) => ({ name, mode: FILE_MODE, oid: blob }));
+    for (const [name, child] of node.dirs) {
+      const existing = current instanceof LargeTree ? current.find(name) : current.find((e) => e.name === name);
+      const childOid = await this.rewrite(existing && isTreeMode(existing.mode) ? existing.oid : undefined, child, objects);
+      changes.push({ name, mode: TREE_MODE, oid: childOid ?? null });
+    }
+    if (current instanceof LargeTree) {
+      const next = current.apply(changes);
+      if (next.entryCount === 0) return undefined;
+      return this.store(next.entryCount >= LARGE_TREE_ENTRIES ? next : next.entries(), objects);
+    }
+    // Entries stay in git order; each change is placed by binary search, so a tree is copied once, not rebuilt.
+    const entries = [...current];
     // Sets (or with null: deletes) one entry. A name is either a file or a folder in git, never both.
-    const place = (name: string, mode: string, oid: string | null) => {
+    const place = ({ name, mode, oid: id }: EntryChange) => {
       const at = entries.findIndex((e) => e.name === name);
-      if (at >= 0 && (oid !== null || isTreeMode((entries[at] as TreeEntry).mode) === isTreeMode(mode))) entries.splice(at, 1);
-      if (oid === null) return;
-      const entry: TreeEntry = { mode, name, oid };
+      if (at >= 0 && (id !== null || isTreeMode((entries[at] as TreeEntry).mode) === isTreeMode(mode))) entries.splice(at, 1);
+      if (id === null) return;
+      const entry: TreeEntry = { mode, name, oid: id };
       const key = treeSortKey(entry);
       let low = 0;
       let high = entries.length;
@@ -133,25 +173,26 @@ export class TreeStore {
       }
       entries.splice(low, 0, entry);
     };
-    for (const [name, blob] of node.files) place(name, FILE_MODE, blob);
-    for (const [name, child] of node.dirs) {
-      const existing = entries.find((e) => e.name === name && isTreeMode(e.mode));
-      const childOid = await this.rewrite(existing?.oid, child, objects);
-      place(name, TREE_MODE, childOid ?? null);
-    }
+    for (const change of changes) place(change);
     if (entries.length === 0) return undefined;
-    const encoded = encodeObject('tree', serializeTree(entries));
+    return this.store(entries.length >= LARGE_TREE_ENTRIES ? LargeTree.fromEntries(entries) : entries, objects);
+  }
+
+  /** Encodes a new tree version, queues it for writing and caches it under its id. */
+  private store(tree: TreeEntry[] | LargeTree, objects: EncodedObject[]): string {
+    const encoded = tree instanceof LargeTree ? tree.encode() : encodeObject('tree', serializeTree(tree));
     objects.push(encoded);
-    this.remember(encoded.oid, entries);
+    this.remember(encoded.oid, tree);
     return encoded.oid;
   }
 
-  private remember(oid: string, entries: TreeEntry[]): void {
-    if (this.cache.size >= MAX_CACHED_TREES) {
+  private remember(oid: string, tree: TreeEntry[] | LargeTree): void {
+    const [cache, limit] = tree instanceof LargeTree ? [this.largeCache, MAX_CACHED_LARGE_TREES] : [this.cache, MAX_CACHED_TREES];
+    if (cache.size >= limit) {
       // Trees are immutable: dropping the oldest only costs a re-read.
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
     }
-    this.cache.set(oid, entries);
+    (cache as Map<string, TreeEntry[] | LargeTree>).set(oid, tree);
   }
 }
