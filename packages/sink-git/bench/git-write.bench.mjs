@@ -1,11 +1,17 @@
 // Benchmark: the git sink against the git CLI doing the same work on the same files.
-//   1. seed: 10,000 objects into an empty repository as one commit;
-//   2. 1,000 single-object commits into that 10,000-file repository.
-// Prints both, their ratio, and one JSON line (prefix BENCH_JSON). Not a test: nothing is asserted.
+// Scenario "spread": 10,000 objects in 50 namespaces (BENCH_OBJECTS, BENCH_COMMITS):
+//   1. seed: the objects into an empty repository as one commit;
+//   2. 1,000 single-object commits into that repository.
+// Scenario "one-folder": 10,000 and 100,000 objects in ONE namespace, so one folder holds them all
+// (BENCH_FOLDER_SIZES, BENCH_FOLDER_COMMITS): seed, then one-object updates and creates. Next to ours
+// it measures the floor of such a commit in the same run: SHA-1 over the folder's tree bytes (all of
+// them for a create, whose size changes; on average half for an update) and writing them once.
+// Prints each, their ratio, and one JSON line per run (prefix BENCH_JSON). Nothing is asserted.
 // Runs twice when /dev/shm exists: on the disk (os.tmpdir()) and in memory, so the cost of the
 // file system (each new file costs 0.02-0.8 ms on the CI VM's disk) is visible apart from ours.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
@@ -13,7 +19,14 @@ import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout, nodegitAvailable } from 
 
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 10_000);
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 1_000);
-const NAMESPACES = 50;
+const FOLDER_SIZES = (process.env.BENCH_FOLDER_SIZES ?? '10000,100000').split(',').filter(Boolean).map(Number);
+const FOLDER_COMMITS = Number(process.env.BENCH_FOLDER_COMMITS ?? 200);
+const FOLDER_CREATES = 50;
+const SCENARIOS = [
+  { name: 'spread', objects: OBJECTS, namespaces: 50, commits: COMMITS, creates: 0 },
+  ...FOLDER_SIZES.map((objects) => ({ name: 'one-folder', objects, namespaces: 1, commits: FOLDER_COMMITS, creates: FOLDER_CREATES })),
+];
+let NAMESPACES = 50;
 // Both engines when nodegit is installed: the writer is shared; the engines differ in how they read and store.
 const ENGINES = nodegitAvailable() ? ['isomorphic-git', 'nodegit'] : ['isomorphic-git'];
 
@@ -42,8 +55,10 @@ function message(i, generation, snapshotId) {
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8' });
 
-async function run(location, storage) {
+async function run(location, storage, scenario) {
 const root = mkdtempSync(join(location, 'gr-bench-git-'));
+const { objects: OBJECTS, commits: COMMITS, creates: CREATES } = scenario;
+NAMESPACES = scenario.namespaces;
 
 // --- ours, per engine -------------------------------------------------------------------------
 const ourRuns = [];
@@ -69,9 +84,18 @@ for (let n = 0; n < COMMITS; n++) {
   commitTimes.push(ms(start));
   if (outcome.status !== 'applied') throw new Error(`commit ${n} did not apply: ${JSON.stringify(outcome)}`);
 }
+// Creates: a new name in the folder changes the tree's size, so its id is hashed in full.
+const createTimes = [];
+for (let n = 0; n < CREATES; n++) {
+  const item = { message: message(OBJECTS + n, 1), attempt: 1 };
+  start = process.hrtime.bigint();
+  const [outcome] = await sink.apply({ partition, items: [item] });
+  createTimes.push(ms(start));
+  if (outcome.status !== 'applied') throw new Error(`create ${n} did not apply: ${JSON.stringify(outcome)}`);
+}
 await sink.stop();
 git(repo, 'fsck', '--strict');
-ourRuns.push({ engine, repo, seedMs, commitTimes, commitCount: Number(git(repo, 'rev-list', '--count', 'main').trim()), tree: git(repo, 'rev-parse', 'main^{tree}').trim() });
+ourRuns.push({ engine, repo, seedMs, commitTimes, createTimes, commitCount: Number(git(repo, 'rev-list', '--count', 'main').trim()), tree: git(repo, 'rev-parse', 'main^{tree}').trim() });
 }
 let start;
 
@@ -105,6 +129,34 @@ for (let n = 0; n < COMMITS; n++) {
   git(cliRepo, 'commit', '--quiet', '-m', `[UPDATE] v1/configmaps/${identity.namespace}/${identity.name}`);
   cliCommitTimes.push(ms(start));
 }
+for (let n = 0; n < CREATES; n++) {
+  const { identity, object } = configMap(OBJECTS + n, 1);
+  const path = pathOf(identity);
+  writeFileSync(join(cliRepo, path), renderYaml(object));
+  git(cliRepo, 'add', path);
+  git(cliRepo, 'commit', '--quiet', '-m', `[CREATE] v1/configmaps/${identity.namespace}/${identity.name}`);
+}
+
+// The floor of a one-object commit into the biggest folder: SHA-1 over its tree bytes, and writing them.
+const folder = git(ourRuns[0].repo, 'rev-parse', `main:clusters/bench/${configMap(0).identity.namespace}/configmaps`).trim();
+const treeBytes = Number(git(ourRuns[0].repo, 'cat-file', '-s', folder).trim());
+const sample = Buffer.alloc(treeBytes, 0x5a);
+const floorTimes = { sha1: [], write: [] };
+// Each commit stores its folder tree as a new file: the probe writes new files too (a file system
+// may reuse the pages of a rewritten file, which a new object never gets).
+for (let n = 0; n < 20; n++) {
+  let t = process.hrtime.bigint();
+  createHash('sha1').update(sample).digest();
+  floorTimes.sha1.push(ms(t));
+  t = process.hrtime.bigint();
+  writeFileSync(join(root, `floor-probe-${n}`), sample, { flag: 'wx' });
+  floorTimes.write.push(ms(t));
+}
+for (let n = 0; n < 20; n++) unlinkSync(join(root, `floor-probe-${n}`));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const floor = { folderTreeBytes: treeBytes, sha1FullMs: +median(floorTimes.sha1).toFixed(3), writeMs: +median(floorTimes.write).toFixed(3) };
+floor.updateMs = +(floor.sha1FullMs / 2 + floor.writeMs).toFixed(3);
+floor.createMs = +(floor.sha1FullMs + floor.writeMs).toFixed(3);
 
 const stats = (times) => {
   const sorted = [...times].sort((a, b) => a - b);
@@ -113,12 +165,15 @@ const stats = (times) => {
 };
 const cliTree = git(cliRepo, 'rev-parse', 'HEAD^{tree}').trim();
 const cli = stats(cliCommitTimes);
-console.log(`sink-git benchmark on ${storage} (${location}): ${OBJECTS} objects, ${COMMITS} single-object commits (${NAMESPACES} namespaces)`);
+console.log(`sink-git benchmark "${scenario.name}" on ${storage} (${location}): ${OBJECTS} objects, ${COMMITS} single-object updates${CREATES ? ` + ${CREATES} creates` : ''} (${NAMESPACES} namespace${NAMESPACES > 1 ? 's' : ''}; largest folder tree ${floor.folderTreeBytes} bytes)`);
 console.log(`  git CLI         seed ${Math.round(cliSeedMs)} ms   single commit mean ${cli.mean.toFixed(2)} ms (p50 ${cli.p50.toFixed(2)})`);
+console.log(`  floor           SHA-1 of the folder tree ${floor.sha1FullMs} ms, writing it ${floor.writeMs} ms: update ~${floor.updateMs} ms, create ~${floor.createMs} ms`);
 for (const run of ourRuns) {
   const ours = stats(run.commitTimes);
+  const creates = run.createTimes.length > 0 ? stats(run.createTimes) : undefined;
   const summary = {
     benchmark: 'sink-git',
+    scenario: scenario.name,
     engine: run.engine,
     storage,
     directory: location,
@@ -130,17 +185,17 @@ for (const run of ourRuns) {
       gitCliMeanMs: +cli.mean.toFixed(2), gitCliP50Ms: +cli.p50.toFixed(2),
       ratio: +(ours.mean / cli.mean).toFixed(2), targetMs: 5,
     },
+    ...(creates ? { createCommit: { oursP50Ms: +creates.p50.toFixed(2), oursP99Ms: +creates.p99.toFixed(2) } } : {}),
+    floor,
+    ...(scenario.name === 'one-folder' ? { target: 'one-object commit into one folder of 100,000 files <= 1 ms in memory, <= 2x that on disk' } : {}),
     identicalTrees: run.tree === cliTree,
     oursCommitCount: run.commitCount,
   };
-  console.log(`  ours [${run.engine}]`.padEnd(32) + `seed ${summary.seed.oursMs} ms (ratio ${summary.seed.ratio}, target <= 1.5)   single commit mean ${summary.singleCommit.oursMeanMs} ms (p50 ${summary.singleCommit.oursP50Ms}, p99 ${summary.singleCommit.oursP99Ms})   ratio ${summary.singleCommit.ratio} (target < 5 ms)   same tree as the git CLI: ${summary.identicalTrees}`);
+  console.log(`  ours [${run.engine}]`.padEnd(32) + `seed ${summary.seed.oursMs} ms (ratio ${summary.seed.ratio}, target <= 1.5)   single commit mean ${summary.singleCommit.oursMeanMs} ms (p50 ${summary.singleCommit.oursP50Ms}, p99 ${summary.singleCommit.oursP99Ms})   ratio ${summary.singleCommit.ratio}${creates ? `   create p50 ${summary.createCommit.oursP50Ms} ms (p99 ${summary.createCommit.oursP99Ms})` : ''}   same tree as the git CLI: ${summary.identicalTrees}`);
   console.log(`BENCH_JSON ${JSON.stringify(summary)}`);
 }
 rmSync(root, { recursive: true, force: true });
 }
 
-if (process.env.BENCH_DIR) await run(process.env.BENCH_DIR, 'given');
-else {
-  await run(tmpdir(), 'disk');
-  if (existsSync('/dev/shm')) await run('/dev/shm', 'memory');
-}
+const locations = process.env.BENCH_DIR ? [[process.env.BENCH_DIR, 'given']] : [[tmpdir(), 'disk'], ...(existsSync('/dev/shm') ? [['/dev/shm', 'memory']] : [])];
+for (const scenario of SCENARIOS) for (const [location, storage] of locations) await run(location, storage, scenario);
