@@ -145,6 +145,12 @@ async function run({ engine, transport, files, url, repoPath, provider, env }) {
     gitCliPushOnly: stats(cli),
     ratioP50: +(stats(ours).p50 / stats(cli).p50).toFixed(2),
     ...(transport === 'http' ? { serverFloor: floor, oursAboveFloorP50Ms: +(stats(ours).p50 - floor.p50).toFixed(2), targetP50Ms: 15 } : {}),
+    histograms: [{
+      name: `git-push-${files}-${engine}-${transport}`,
+      title: `one-object change pushed, ${files} files, ${engine} over ${transport}`,
+      unit: 'ms',
+      series: { 'ours (commit + push)': ours.map((v) => +v.toFixed(2)), 'git CLI (push only)': cli.map((v) => +v.toFixed(2)) },
+    }],
   };
   console.log(`sink-git push benchmark [${engine} over ${transport}]: ${files} files in the remote, ${CHANGES} one-object changes (loopback)`);
   console.log(`  seed pushed in ${summary.seedMs} ms`);

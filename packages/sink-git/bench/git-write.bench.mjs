@@ -190,6 +190,12 @@ for (const run of ourRuns) {
     ...(scenario.name === 'one-folder' ? { target: 'one-object commit into one folder of 100,000 files <= 1 ms in memory, <= 2x that on disk' } : {}),
     identicalTrees: run.tree === cliTree,
     oursCommitCount: run.commitCount,
+    histograms: [{
+      name: `git-write-${scenario.name}-${OBJECTS}-${storage}-${run.engine}`,
+      title: `one-object commit, ${scenario.name} ${OBJECTS} files, ${storage}, ${run.engine}`,
+      unit: 'ms',
+      series: { [`ours (${run.engine})`]: run.commitTimes.map((v) => +v.toFixed(3)), 'git CLI (add + commit)': cliCommitTimes.map((v) => +v.toFixed(3)) },
+    }],
   };
   console.log(`  ours [${run.engine}]`.padEnd(32) + `seed ${summary.seed.oursMs} ms (ratio ${summary.seed.ratio}, target <= 1.5)   single commit mean ${summary.singleCommit.oursMeanMs} ms (p50 ${summary.singleCommit.oursP50Ms}, p99 ${summary.singleCommit.oursP99Ms})   ratio ${summary.singleCommit.ratio}${creates ? `   create p50 ${summary.createCommit.oursP50Ms} ms (p99 ${summary.createCommit.oursP99Ms})` : ''}   same tree as the git CLI: ${summary.identicalTrees}`);
   console.log(`BENCH_JSON ${JSON.stringify(summary)}`);

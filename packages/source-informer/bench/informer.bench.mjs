@@ -1,11 +1,15 @@
-// Benchmark: the informer source end to end against the real API server (not a test).
-//   1. seed: 10,000 live ConfigMaps -> one committed "reconciled" commit, vs the naive baseline
-//      `kubectl get -o json` + write files + `git add -A` + `git commit` on the same objects;
+// Benchmark: the informer source end to end against the real API server (not a test). For each size
+// in BENCH_OBJECTS (default "10000,100000" live ConfigMaps in one namespace, a fresh control plane each):
+//   1. seed: the ConfigMaps -> one committed "reconciled" commit, vs a bare paginated LIST of the same
+//      objects (limit 500, JSON parsed, nothing else: the API server's floor) and vs the naive
+//      `kubectl get -o json` + write files + `git add -A` + `git commit`;
 //   2. `gitops-reverser snapshot` (process start to exit) of the same objects into a fresh repository,
-//      vs `gitops-reverser run` from process start to its seed commit (the run seed time);
+//      vs `gitops-reverser run` from process start to its seed commit; the `run` process's resident
+//      memory (VmRSS, and its peak VmHWM) once the seed is written, with every object watched;
 //   3. live-change latency (API write -> commit on the branch) at commitWindow 0, p50/p99, vs the
 //      floor: the same change arriving at a plain watch connection opened by this script.
-// Prints both, their ratios and one JSON line (prefix BENCH_JSON).
+// Prints ratios against the issue's targets and one JSON line per size (prefix BENCH_JSON), with
+// the latency samples for the histogram `npm run bench` draws.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -15,11 +19,21 @@ import { fileURLToPath } from 'node:url';
 import { createDefaultSanitizer, parseConfig, renderYaml, Runtime, silentLogger } from '@gitops-reverser/kernel';
 import { ControlPlane, controlPlaneBinaries, TEST_USERS } from '@gitops-reverser/testkit';
 
-const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 10_000);
+const SIZES = String(process.env.BENCH_OBJECTS ?? '10000,100000').split(',').filter(Boolean).map(Number);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 200);
 const NAMESPACE = 'bench';
 const now = () => performance.now();
 
+/** Resident memory of a process from /proc, in MB: now and its peak. */
+function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rssMb: Math.round(kb('VmRSS') / 1024), peakRssMb: Math.round(kb('VmHWM') / 1024) };
+}
+
+for (const OBJECTS of SIZES) await benchmark(OBJECTS);
+
+async function benchmark(OBJECTS) {
 const plane = await ControlPlane.start();
 const dir = mkdtempSync(join(tmpdir(), 'gr-bench-informer-'));
 try {
@@ -37,6 +51,23 @@ try {
   }
   await Promise.all(pending);
   console.log(`created ${OBJECTS} ConfigMaps in ${Math.round(now() - start)} ms`);
+
+  // --- the floor: a bare paginated LIST of the same objects ---------------------------------------
+  const bareList = async () => {
+    const started = now();
+    let count = 0;
+    let continueToken = '';
+    do {
+      const page = JSON.parse((await api('GET', `/api/v1/namespaces/${NAMESPACE}/configmaps?limit=500${continueToken ? `&continue=${encodeURIComponent(continueToken)}` : ''}`)).body);
+      count += page.items.length;
+      continueToken = page.metadata.continue ?? '';
+    } while (continueToken);
+    if (count !== OBJECTS) throw new Error(`bare LIST saw ${count} objects, not ${OBJECTS}`);
+    return now() - started;
+  };
+  await bareList(); // warms the API server's cache the same way for both
+  const listRuns = [await bareList(), await bareList(), await bareList()].sort((a, b) => a - b);
+  const bareListMs = listRuns[1];
 
   // --- ours: seed ------------------------------------------------------------------------------
   const kubeconfig = join(dir, 'kubeconfig');
@@ -151,6 +182,9 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${NAMESPACE}], resource
   const runRef = join(dir, 'run-repo', 'refs/heads/main');
   while (!existsSync(runRef)) await new Promise((r) => setTimeout(r, 5));
   const runCliSeedMs = now() - start;
+  // Memory with every object watched and the seed written (settled for a moment, then read).
+  await new Promise((r) => setTimeout(r, 2000));
+  const memory = memoryOf(runChild.pid);
   runChild.kill('SIGTERM');
   await new Promise((r) => runChild.on('exit', r));
   const snapshotConfig = cliConfig('snapshot');
@@ -170,17 +204,40 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${NAMESPACE}], resource
     benchmark: 'source-informer',
     objects: OBJECTS,
     changes: CHANGES,
-    seed: { oursMs: Math.round(oursSeedMs), baselineMs: Math.round(cliSeedMs), ratio: +(oursSeedMs / cliSeedMs).toFixed(2), baseline: 'kubectl get -o json + files + git add/commit', commit: seedSubject, identicalTrees: sameTree },
+    seed: {
+      oursMs: Math.round(oursSeedMs),
+      bareListMs: Math.round(bareListMs),
+      ratioToBareList: +(oursSeedMs / bareListMs).toFixed(2),
+      targetRatioToBareList: 1.3,
+      baselineMs: Math.round(cliSeedMs),
+      ratio: +(oursSeedMs / cliSeedMs).toFixed(2),
+      baseline: 'kubectl get -o json + files + git add/commit',
+      commit: seedSubject,
+      identicalTrees: sameTree,
+    },
+    memory: { ...memory, targetMb: OBJECTS <= 10_000 ? 150 : 600, note: '`gitops-reverser run` after its seed commit, every object watched' },
     snapshot: { cliMs: Math.round(snapshotMs), runSeedMs: Math.round(runCliSeedMs), ratio: +(snapshotMs / runCliSeedMs).toFixed(2), files: snapshotFiles, note: '`snapshot` from process start to exit vs `run` from process start to its seed commit' },
-    latency: { oursP50Ms: latency.ours.p50, oursP99Ms: latency.ours.p99, plainWatchP50Ms: latency.plainWatch.p50, plainWatchP99Ms: latency.plainWatch.p99, ratioP50: +(latency.ours.p50 / Math.max(latency.plainWatch.p50, 0.1)).toFixed(1) },
+    latency: {
+      oursP50Ms: latency.ours.p50,
+      oursP99Ms: latency.ours.p99,
+      plainWatchP50Ms: latency.plainWatch.p50,
+      plainWatchP99Ms: latency.plainWatch.p99,
+      ratioP50: +(latency.ours.p50 / Math.max(latency.plainWatch.p50, 0.1)).toFixed(1),
+      ratioP99: +(latency.ours.p99 / Math.max(latency.plainWatch.p99, 0.1)).toFixed(2),
+      targetRatioP99: 1.5,
+    },
+    histograms: [{ name: `informer-latency-${OBJECTS}`, title: `API write -> commit, ${OBJECTS} objects, commitWindow 0`, unit: 'ms', series: { ours: ours.map((v) => +v.toFixed(2)), 'plain watch': floor.map((v) => +v.toFixed(2)) } }],
   };
   console.log(`source-informer benchmark: ${OBJECTS} ConfigMaps, ${CHANGES} live changes (commitWindow 0)`);
-  console.log(`  seed to commit   ours ${summary.seed.oursMs} ms ("${seedSubject}")   baseline ${summary.seed.baselineMs} ms   ratio ${summary.seed.ratio}   same tree: ${sameTree}`);
+  console.log(`  seed to commit   ours ${summary.seed.oursMs} ms ("${seedSubject}")   bare LIST ${summary.seed.bareListMs} ms   ratio ${summary.seed.ratioToBareList} (target <= 1.3)`);
+  console.log(`                   kubectl + files + git CLI ${summary.seed.baselineMs} ms   ratio ${summary.seed.ratio}   same tree: ${sameTree}`);
+  console.log(`  memory           run process after its seed: RSS ${memory.rssMb} MB, peak ${memory.peakRssMb} MB (target <= ${summary.memory.targetMb} MB)`);
   console.log(`  snapshot CLI     ${summary.snapshot.cliMs} ms for ${snapshotFiles} files (start to exit)   run CLI to seed commit ${summary.snapshot.runSeedMs} ms   ratio ${summary.snapshot.ratio}`);
   console.log(`    last output: ${snapshotLast}`);
-  console.log(`  API write -> commit   ours p50 ${summary.latency.oursP50Ms} ms, p99 ${summary.latency.oursP99Ms} ms   plain watch p50 ${summary.latency.plainWatchP50Ms} ms, p99 ${summary.latency.plainWatchP99Ms} ms`);
+  console.log(`  API write -> commit   ours p50 ${summary.latency.oursP50Ms} ms, p99 ${summary.latency.oursP99Ms} ms   plain watch p50 ${summary.latency.plainWatchP50Ms} ms, p99 ${summary.latency.plainWatchP99Ms} ms   p99 ratio ${summary.latency.ratioP99} (target <= 1.5)`);
   console.log(`BENCH_JSON ${JSON.stringify(summary)}`);
 } finally {
   await plane.stop();
   rmSync(dir, { recursive: true, force: true });
+}
 }

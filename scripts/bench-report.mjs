@@ -1,0 +1,114 @@
+// Turns benchmark results into files people can read: summary.json, one SVG histogram per latency
+// series (ours next to the baseline measured in the same run) and a short README.md of the figures.
+// Used by scripts/bench.mjs; also runnable on a saved summary: node scripts/bench-report.mjs summary.json out/
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function machine() {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return { cpu, cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}/${process.arch}` };
+}
+
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
+
+function quantile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** An SVG histogram of several series on a log-spaced millisecond axis, with p50/p99 marked. */
+export function histogramSvg({ title, unit, series }) {
+  const names = Object.keys(series);
+  const all = names.flatMap((name) => series[name]).filter((v) => v > 0);
+  const lo = Math.max(0.01, Math.min(...all));
+  const hi = Math.max(...all) * 1.05;
+  const bins = 40;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => lo * (hi / lo) ** (i / bins));
+  const counts = names.map((name) => {
+    const c = new Array(bins).fill(0);
+    for (const v of series[name]) {
+      let b = edges.findIndex((edge, i) => i > 0 && v <= edge) - 1;
+      if (b < 0) b = v <= lo ? 0 : bins - 1;
+      c[b] += 1;
+    }
+    return c.map((n) => n / series[name].length);
+  });
+  const width = 760;
+  const height = 360;
+  const left = 60;
+  const right = 20;
+  const top = 40;
+  const bottom = 60;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const maxShare = Math.max(...counts.flat(), 0.01);
+  const x = (v) => left + (Math.log(v / lo) / Math.log(hi / lo)) * plotW;
+  const y = (share) => top + plotH - (share / maxShare) * plotH;
+  const parts = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="100%" height="100%" fill="white"/>`);
+  parts.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);
+  parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="black"/>`);
+  parts.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="black"/>`);
+  for (const tick of [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]) {
+    if (tick < lo || tick > hi) continue;
+    parts.push(`<line x1="${x(tick)}" y1="${top + plotH}" x2="${x(tick)}" y2="${top + plotH + 5}" stroke="black"/>`);
+    parts.push(`<text x="${x(tick)}" y="${top + plotH + 18}" text-anchor="middle">${tick}</text>`);
+  }
+  parts.push(`<text x="${left + plotW / 2}" y="${height - 25}" text-anchor="middle">${escapeXml(unit)} (log scale)</text>`);
+  parts.push(`<text x="15" y="${top + plotH / 2}" transform="rotate(-90 15 ${top + plotH / 2})" text-anchor="middle">share of samples</text>`);
+  names.forEach((name, s) => {
+    const color = COLORS[s % COLORS.length];
+    const barW = plotW / bins / names.length;
+    counts[s].forEach((share, b) => {
+      if (share === 0) return;
+      const x0 = x(edges[b]) + s * barW;
+      parts.push(`<rect x="${x0.toFixed(1)}" y="${y(share).toFixed(1)}" width="${Math.max(barW - 0.5, 0.5).toFixed(1)}" height="${(top + plotH - y(share)).toFixed(1)}" fill="${color}" fill-opacity="0.75"/>`);
+    });
+    const sorted = [...series[name]].sort((a, b) => a - b);
+    for (const [q, dash] of [[0.5, ''], [0.99, '4 3']]) {
+      const v = quantile(sorted, q);
+      parts.push(`<line x1="${x(v).toFixed(1)}" y1="${top}" x2="${x(v).toFixed(1)}" y2="${top + plotH}" stroke="${color}" stroke-width="1.5"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
+    }
+    const p50 = quantile(sorted, 0.5);
+    const p99 = quantile(sorted, 0.99);
+    parts.push(`<rect x="${left + 10}" y="${top + 6 + s * 18}" width="12" height="12" fill="${color}"/>`);
+    parts.push(`<text x="${left + 28}" y="${top + 16 + s * 18}">${escapeXml(name)}: p50 ${p50} ${unit}, p99 ${p99} ${unit} (n=${sorted.length})</text>`);
+  });
+  parts.push(`<text x="${left}" y="${height - 8}" font-size="10" fill="#555">solid line: p50, dashed: p99</text>`);
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
+
+function escapeXml(text) {
+  return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Writes summary.json (samples kept), one SVG per histogram and README.md into `dir`. Returns the file names. */
+export function writeReport(summary, dir) {
+  mkdirSync(dir, { recursive: true });
+  const files = ['summary.json'];
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const lines = [`# Benchmark results`, '', `${summary.date} on ${summary.machine.cpu}, ${summary.machine.cores} cores, ${summary.machine.memoryGb} GB, Node ${summary.machine.node} (${summary.machine.platform}).`, ''];
+  for (const result of summary.results) {
+    for (const histogram of result.histograms ?? []) {
+      const file = `${histogram.name}.svg`;
+      writeFileSync(join(dir, file), histogramSvg(histogram));
+      files.push(file);
+      lines.push(`![${histogram.title}](${file})`, '');
+    }
+  }
+  lines.push('Every figure is in summary.json (one entry per benchmark run, with its baseline from the same run).', '');
+  writeFileSync(join(dir, 'README.md'), lines.join('\n'));
+  files.push('README.md');
+  return files;
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const [input, out] = process.argv.slice(2);
+  if (!input || !out) {
+    console.error('usage: node scripts/bench-report.mjs summary.json out-dir');
+    process.exit(2);
+  }
+  console.log(writeReport(JSON.parse(readFileSync(input, 'utf8')), out).join('\n'));
+}
