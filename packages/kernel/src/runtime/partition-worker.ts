@@ -81,13 +81,17 @@ export class PartitionWorker {
     let applying: readonly Delivery[] = [];
     let windowOpenedAt = 0;
     let bytes = 0;
+    // Kept as messages arrive, not recomputed from the buffer: a seed buffers tens of thousands.
+    const snapshots = new OpenSnapshots(this.options.snapshotWaitMs ?? 600_000, (target, snapshotId) =>
+      this.options.logger.warn({ partition: this.partitionKey, target, snapshotId }, 'snapshot marker did not arrive in time; applying the seed events received so far'),
+    );
     try {
       while (!signal.aborted) {
         const policy = sink.batchPolicy;
         const elapsed = Date.now() - windowOpenedAt;
         const holdMs = this.attributionHoldMs(buffer);
         const maxWaitMs =
-          buffer.length === 0 || this.hasOpenSnapshot(buffer, windowOpenedAt) ? IDLE_WAIT_MS : Math.max(0, Math.max(policy.windowMs - elapsed, holdMs));
+          buffer.length === 0 || snapshots.open(windowOpenedAt) ? IDLE_WAIT_MS : Math.max(0, Math.max(policy.windowMs - elapsed, holdMs));
         const fetched = await this.takeFacts(await lease.fetch({ max: this.options.fetchMax ?? 1000, maxWaitMs, signal }));
         if (fetched.length > 0) {
           if (buffer.length === 0) windowOpenedAt = Date.now();
@@ -96,14 +100,16 @@ export class PartitionWorker {
           for (const delivery of fetched) {
             bytes += delivery.sizeBytes;
             this.fetchedAt.set(delivery, now);
+            snapshots.add(delivery.message);
           }
         }
-        if (buffer.length === 0 || this.hasOpenSnapshot(buffer, windowOpenedAt)) continue;
+        if (buffer.length === 0 || snapshots.open(windowOpenedAt)) continue;
         if (policy.windowMs > 0 && Date.now() - windowOpenedAt < policy.windowMs && bytes < policy.maxBytes) continue;
         // Partition order: a change waiting for its actor holds everything behind it, for at most waitMs.
         if (this.attributionHoldMs(buffer) > 0) continue;
         applying = buffer;
         buffer = [];
+        snapshots.clear();
         bytes = 0;
         await this.apply(applying);
         applying = [];
@@ -113,28 +119,6 @@ export class PartitionWorker {
       // consumes next. Settled deliveries ignore the nack (a delivery settles once).
       for (const delivery of [...applying, ...buffer]) await delivery.nack(0).catch(() => undefined);
     }
-  }
-
-  /**
-   * True while a snapshot in the buffer lacks its marker (and is neither superseded by a newer
-   * snapshot of the same target nor waiting longer than snapshotWaitMs).
-   */
-  private hasOpenSnapshot(buffer: readonly Delivery[], since: number): boolean {
-    const latestSnapshot = new Map<string, string>();
-    const completed = new Set<string>();
-    for (const { message } of buffer) {
-      if (message.kind === 'snapshot') completed.add(`${message.target}|${message.snapshotId}`);
-      else if (message.kind === 'change' && message.event.snapshotId) latestSnapshot.set(message.target, message.event.snapshotId);
-    }
-    for (const [target, snapshotId] of latestSnapshot) {
-      if (completed.has(`${target}|${snapshotId}`)) continue;
-      if (Date.now() - since > (this.options.snapshotWaitMs ?? 600_000)) {
-        this.options.logger.warn({ partition: this.partitionKey, target, snapshotId }, 'snapshot marker did not arrive in time; applying the seed events received so far');
-        return false;
-      }
-      return true;
-    }
-    return false;
   }
 
   private async apply(deliveries: readonly Delivery[]): Promise<void> {
@@ -318,4 +302,42 @@ function describe(delivery: Delivery): string {
 /** Upserts match on the resourceVersion the write produced; deletes on the object alone (their versions differ). */
 function factKey(key: string, fact: AttributionFact): string {
   return fact.operation === 'delete' ? `${key}|delete` : `${key}|${fact.resourceVersion}`;
+}
+
+/**
+ * Which snapshots in a worker's buffer still lack their marker. A snapshot is open while its
+ * target's newest seed events have no marker yet (older snapshots of a target are superseded), until
+ * the buffer has waited `waitMs`.
+ */
+class OpenSnapshots {
+  private readonly latest = new Map<string, string>();
+  private readonly completed = new Set<string>();
+
+  constructor(
+    private readonly waitMs: number,
+    private readonly onTimeout: (target: string, snapshotId: string) => void,
+  ) {}
+
+  add(message: BusMessage): void {
+    if (message.kind === 'snapshot') this.completed.add(`${message.target}|${message.snapshotId}`);
+    else if (message.kind === 'change' && message.event.snapshotId) this.latest.set(message.target, message.event.snapshotId);
+  }
+
+  clear(): void {
+    this.latest.clear();
+    this.completed.clear();
+  }
+
+  /** True while one is open; past the wait, says so once and lets the buffer go. */
+  open(since: number): boolean {
+    for (const [target, snapshotId] of this.latest) {
+      if (this.completed.has(`${target}|${snapshotId}`)) continue;
+      if (Date.now() - since > this.waitMs) {
+        this.onTimeout(target, snapshotId);
+        return false;
+      }
+      return true;
+    }
+    return false;
+  }
 }
