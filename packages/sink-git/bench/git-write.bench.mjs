@@ -25,6 +25,8 @@ const FOLDER_CREATES = 50;
 const SCENARIOS = [
   { name: 'spread', objects: OBJECTS, namespaces: 50, commits: COMMITS, creates: 0 },
   ...FOLDER_SIZES.map((objects) => ({ name: 'one-folder', objects, namespaces: 1, commits: FOLDER_COMMITS, creates: FOLDER_CREATES })),
+  // The same namespace with the {shard} layout: 256 folders instead of one (the sink-git README's advice).
+  ...FOLDER_SIZES.filter((objects) => objects >= 100_000).map((objects) => ({ name: 'one-namespace-sharded', objects, namespaces: 1, commits: FOLDER_COMMITS, creates: FOLDER_CREATES, layout: '{namespace}/{groupPath}{resource}/{shard}/{name}.yaml' })),
 ];
 let NAMESPACES = 50;
 // Both engines when nodegit is installed: the writer is shared; the engines differ in how they read and store.
@@ -65,7 +67,7 @@ const ourRuns = [];
 for (const engine of ENGINES) {
 const repo = join(root, `ours-${engine}`);
 const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine, providers: [{ name: 'origin', url: repo, allowedBranches: ['main'] }] });
-const target = { name: 'live', with: { provider: 'origin', branch: 'main', path: 'clusters/bench', prune: 'OnEvent' }, keyPath: 'targets[0]' };
+const target = { name: 'live', with: { provider: 'origin', branch: 'main', path: 'clusters/bench', prune: 'OnEvent', ...(scenario.layout ? { layout: scenario.layout } : {}) }, keyPath: 'targets[0]' };
 const partition = sink.planTargets([target]).partitions.get('live');
 await sink.start({ logger: silentLogger(), metrics: new KernelMetrics(), targets: () => [{ target, partition }] });
 
@@ -106,7 +108,7 @@ git(cliRepo, 'init', '--quiet', '--initial-branch=main');
 git(cliRepo, 'config', 'user.name', 'bench');
 git(cliRepo, 'config', 'user.email', 'bench@example.com');
 git(cliRepo, 'config', 'gc.auto', '0');
-const layout = new PathLayout();
+const layout = new PathLayout(scenario.layout);
 const pathOf = (identity) => layout.pathOf('clusters/bench', identity).path;
 start = process.hrtime.bigint();
 for (let i = 0; i < OBJECTS; i++) {
@@ -138,7 +140,7 @@ for (let n = 0; n < CREATES; n++) {
 }
 
 // The floor of a one-object commit into the biggest folder: SHA-1 over its tree bytes, and writing them.
-const folder = git(ourRuns[0].repo, 'rev-parse', `main:clusters/bench/${configMap(0).identity.namespace}/configmaps`).trim();
+const folder = git(ourRuns[0].repo, 'rev-parse', `main:${dirname(pathOf(configMap(0).identity))}`).trim();
 const treeBytes = Number(git(ourRuns[0].repo, 'cat-file', '-s', folder).trim());
 const sample = Buffer.alloc(treeBytes, 0x5a);
 const floorTimes = { sha1: [], write: [] };

@@ -5,7 +5,7 @@ import { GitErrorCodes } from './git-error-codes.js';
 /** The default file layout inside a target folder. `{groupPath}` is "group/" or "" for the core group. */
 export const DEFAULT_LAYOUT = '{namespace}/{groupPath}{resource}/{name}.yaml';
 
-const PLACEHOLDERS = ['cluster', 'group', 'groupPath', 'version', 'resource', 'kind', 'namespace', 'name'] as const;
+const PLACEHOLDERS = ['cluster', 'group', 'groupPath', 'version', 'resource', 'kind', 'namespace', 'name', 'shard'] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
 
 /**
@@ -49,6 +49,9 @@ export class PathLayout {
       kind: identity.kind,
       namespace: identity.namespace === '' ? CLUSTER_SCOPE_KEY : identity.namespace,
       name: identity.name,
+      // 256 folders by the name's hash: keeps each folder's tree small when a namespace holds
+      // tens of thousands of objects of one kind (every commit rewrites its folder's tree).
+      shard: createHash('sha256').update(identity.name).digest('hex').slice(0, 2),
     };
     for (const key of ['namespace', 'name', 'resource', 'group', 'kind', 'cluster'] as const) {
       const problem = unsafeValue(values[key]);

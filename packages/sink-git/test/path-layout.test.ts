@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { authorOf, PathLayout, renderMessage } from '../src/index.js';
 
@@ -52,4 +53,14 @@ describe('commit messages and authors', () => {
     expect(authorOf({ username: 'oidc:Jane Doe' }, committer, 'd')).toEqual({ name: 'oidc:Jane Doe', email: 'oidc-Jane-Doe@d' });
     expect(authorOf(undefined, committer, 'd')).toBe(committer);
   });
+});
+
+it('{shard} spreads names over 256 folders by their hash, the same folder every time', () => {
+  const layout = new PathLayout('{namespace}/{resource}/{shard}/{name}.yaml');
+  const identity = { clusterId: 'dev', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'big', name: 'cm-1' };
+  const first = layout.pathOf('t', identity);
+  expect(first).toEqual({ path: `t/big/configmaps/${createHash('sha256').update('cm-1').digest('hex').slice(0, 2)}/cm-1.yaml` });
+  expect(layout.pathOf('t', identity)).toEqual(first);
+  const shards = new Set(Array.from({ length: 5000 }, (_, i) => (layout.pathOf('t', { ...identity, name: `cm-${i}` }) as { path: string }).path.split('/')[3]));
+  expect(shards.size).toBe(256);
 });
