@@ -56,7 +56,7 @@ export class InformerSource implements Source {
   async start(context: SourceContext): Promise<void> {
     this.context = context;
     this.logger = context.logger;
-    this.client = KubeClient.load({ ...(this.options.kubeconfig ? { kubeconfig: this.options.kubeconfig } : {}), ...(this.options.context ? { context: this.options.context } : {}) });
+    this.client = await KubeClient.load({ ...(this.options.kubeconfig ? { kubeconfig: this.options.kubeconfig } : {}), ...(this.options.context ? { context: this.options.context } : {}) });
     const metrics = context.metrics;
     this.metrics = {
       watches: metrics.gauge('informer_watches', 'List+watch loops by state: watching, forbidden, failing, gone.', ['state']),

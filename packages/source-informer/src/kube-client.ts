@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
 import { grError } from '@gitops-reverser/contract';
 import { InformerErrorCodes } from './informer-error-codes.js';
+import { readKubeAccess, type KubeAccess } from './kube-access.js';
 
 /** A Kubernetes API answer that was not a success, with its HTTP status and Status reason. */
 export class KubeApiError extends Error {
@@ -31,42 +31,34 @@ export interface KubeClientOptions {
 }
 
 /**
- * The few calls the informer needs (GET JSON, streamed watch), on node:https with the credentials
- * @kubernetes/client-node resolves from the kubeconfig (tokens, client certificates, exec plugins).
+ * The few calls the informer needs (GET JSON, streamed watch), on node:https with the kubeconfig's
+ * credentials (tokens, client certificates; exec plugins through @kubernetes/client-node).
  * Own streaming code so a watch can be paused (backpressure) and aborted (connection released).
  */
 export class KubeClient {
   readonly server: string;
 
   private constructor(
-    private readonly kubeConfig: KubeConfig,
+    private readonly access: KubeAccess,
     private readonly requestTimeoutMs: number,
   ) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw grError(InformerErrorCodes.KUBECONFIG, 'the kubeconfig has no current cluster', { fix: 'set current-context, or cluster.context in the config' });
-    this.server = cluster.server.replace(/\/+$/, '');
+    this.server = access.server;
   }
 
-  static load(options: KubeClientOptions = {}): KubeClient {
-    const kubeConfig = new KubeConfig();
+  static async load(options: KubeClientOptions = {}): Promise<KubeClient> {
     const where = options.kubeconfig ?? (process.env['KUBERNETES_SERVICE_HOST'] ? 'in-cluster service account' : 'the default kubeconfig ($KUBECONFIG or ~/.kube/config)');
+    let access: KubeAccess | undefined;
     try {
-      if (options.kubeconfig) {
-        if (!existsSync(options.kubeconfig)) throw new Error('file not found');
-        kubeConfig.loadFromFile(options.kubeconfig);
-      } else if (process.env['KUBERNETES_SERVICE_HOST']) {
-        kubeConfig.loadFromCluster();
-      } else {
-        kubeConfig.loadFromDefault();
-      }
-      if (options.context) kubeConfig.setCurrentContext(options.context);
+      if (options.kubeconfig && !existsSync(options.kubeconfig)) throw new Error('file not found');
+      access = readKubeAccess(options) ?? (await loadWithClientNode(options));
     } catch (cause) {
+      if ((cause as { code?: string }).code === InformerErrorCodes.KUBECONFIG) throw cause;
       throw grError(InformerErrorCodes.KUBECONFIG, `cannot load the kubeconfig from ${where}: ${(cause as Error).message}`, {
         fix: 'set cluster.kubeconfig to a readable kubeconfig file (relative to the config file), or run inside a pod',
         cause,
       });
     }
-    return new KubeClient(kubeConfig, options.requestTimeoutMs ?? 60_000);
+    return new KubeClient(access, options.requestTimeoutMs ?? 60_000);
   }
 
   async getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
@@ -106,7 +98,7 @@ export class KubeClient {
   private async open(path: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<IncomingMessage> {
     const url = new URL(this.server + path);
     const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
-    await this.kubeConfig.applyToHTTPSOptions(options);
+    await this.access.applyToHTTPSOptions(options);
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return await new Promise<IncomingMessage>((resolve, reject) => {
       const req = send(url, { ...options, ...(signal ? { signal } : {}) }, resolve);
@@ -119,6 +111,22 @@ export class KubeClient {
       req.end();
     });
   }
+}
+
+/**
+ * The full kubeconfig semantics (exec and auth-provider plugins, proxies, merged $KUBECONFIG files)
+ * from @kubernetes/client-node, imported only when a kubeconfig needs them.
+ */
+async function loadWithClientNode(options: KubeClientOptions): Promise<KubeAccess> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kubeConfig = new KubeConfig();
+  if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
+  else if (process.env['KUBERNETES_SERVICE_HOST']) kubeConfig.loadFromCluster();
+  else kubeConfig.loadFromDefault();
+  if (options.context) kubeConfig.setCurrentContext(options.context);
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw grError(InformerErrorCodes.KUBECONFIG, 'the kubeconfig has no current cluster', { fix: 'set current-context, or cluster.context in the config' });
+  return { server: cluster.server.replace(/\/+$/, ''), applyToHTTPSOptions: (request) => kubeConfig.applyToHTTPSOptions(request) };
 }
 
 async function readBody(response: IncomingMessage): Promise<string> {
