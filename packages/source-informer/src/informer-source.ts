@@ -190,7 +190,7 @@ export class InformerSource implements Source {
       try {
         const snapshot = context.beginSnapshot(seedTargets);
         for (const watcher of watchers) {
-          for (const object of watcher.objects()) await snapshot.emit(watcher.toEvent(object, 'upsert', false, 'seed'));
+          for (const object of await watcher.objects()) await snapshot.emit(watcher.toEvent(object, 'upsert', false, 'seed'));
         }
         const partialTargets = new Set<string>();
         for (const watcher of watchers) {
@@ -204,7 +204,7 @@ export class InformerSource implements Source {
     } else {
       // New types found by rediscovery: their objects are news, not a reseed.
       for (const watcher of added) {
-        for (const object of watcher.objects()) await context.emit(watcher.toEvent(object, 'upsert', false, 'watch'));
+        for (const object of await watcher.objects()) await context.emit(watcher.toEvent(object, 'upsert', false, 'watch'));
       }
     }
     for (const watcher of added) watcher.start();

@@ -19,9 +19,24 @@ export interface ResourceWatcherOptions {
   readonly onWatchStart?: () => void;
 }
 
+/**
+ * What the watcher keeps per live object: its resourceVersion (to skip unchanged objects on a
+ * relist) and a stub naming it (for the delete of an object that vanished while disconnected).
+ * Not the object itself: at 100,000 objects that was the largest part of the process's memory;
+ * a snapshot lists again instead (ADR 0012).
+ */
 interface CachedObject {
-  readonly object: KubeObject;
+  readonly stub: KubeObject;
   readonly resourceVersion: string;
+}
+
+function stubOf(object: KubeObject): KubeObject {
+  const { name, namespace, uid, resourceVersion, labels } = object.metadata ?? {};
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: { ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}), ...(uid !== undefined ? { uid } : {}), ...(resourceVersion !== undefined ? { resourceVersion } : {}), ...(labels ? { labels } : {}) },
+  } as KubeObject;
 }
 
 /** Resolves when `gate` opens; the watch loop waits on it while a snapshot is being taken. */
@@ -51,6 +66,8 @@ class Gate {
  */
 export class ResourceWatcher {
   private readonly cache = new Map<string, CachedObject>();
+  /** The items of the last list, until a snapshot (or the first watch) takes them. */
+  private primed: KubeObject[] | undefined;
   private resourceVersion = '';
   private abort = new AbortController();
   private running: Promise<void> | undefined;
@@ -81,9 +98,23 @@ export class ResourceWatcher {
     return this.lastProblem;
   }
 
-  /** Objects currently known (not being deleted): the state a snapshot writes. */
-  objects(): KubeObject[] {
-    return [...this.cache.values()].map((c) => c.object);
+  /**
+   * The objects as they are now (not being deleted): the state a snapshot writes. Right after a
+   * list (prime) these are its items, handed over once; otherwise the type is listed again. A list
+   * that fails marks the watcher failing (so a snapshot counts its targets as partial and prunes
+   * nothing there) and gives no objects.
+   */
+  async objects(): Promise<KubeObject[]> {
+    const primed = this.primed;
+    this.primed = undefined;
+    if (primed) return primed;
+    if (!this.resourceVersion) return [];
+    try {
+      return (await this.list()).items.filter((item) => !item.metadata?.deletionTimestamp);
+    } catch (error) {
+      this.noteFailure(error);
+      return [];
+    }
   }
 
   /** An event for an object of this type, as the kernel wants it. */
@@ -106,6 +137,7 @@ export class ResourceWatcher {
       const { items, resourceVersion } = await this.list();
       this.cache.clear();
       for (const item of items) this.remember(item);
+      this.primed = items.filter((item) => !item.metadata?.deletionTimestamp);
       this.resourceVersion = resourceVersion;
       this.stateValue = 'idle';
       this.lastProblem = undefined;
@@ -148,8 +180,10 @@ export class ResourceWatcher {
             continue;
           }
           // Objects listed outside a snapshot are reported as changes (e.g. a type discovered later).
-          for (const object of this.objects()) await this.options.emit(this.toEvent(object, 'upsert', false, 'watch'));
+          for (const object of await this.objects()) await this.options.emit(this.toEvent(object, 'upsert', false, 'watch'));
         }
+        // Whatever no snapshot took is not needed once watching.
+        this.primed = undefined;
         this.stateValue = 'watching';
         this.lastProblem = undefined;
         this.options.onWatchStart?.();
@@ -209,7 +243,7 @@ export class ResourceWatcher {
     for (const [key, cached] of [...this.cache]) {
       if (!fresh.has(key)) {
         this.cache.delete(key);
-        await this.emitSafely(cached.object, 'delete', false, 'sweep');
+        await this.emitSafely(cached.stub, 'delete', false, 'sweep');
       }
     }
     for (const [key, item] of fresh) {
@@ -241,7 +275,7 @@ export class ResourceWatcher {
 
   private remember(object: KubeObject): void {
     if (object.metadata?.deletionTimestamp) return;
-    this.cache.set(this.keyOf(object), { object, resourceVersion: object.metadata?.resourceVersion ?? '' });
+    this.cache.set(this.keyOf(object), { stub: stubOf(object), resourceVersion: object.metadata?.resourceVersion ?? '' });
   }
 
   private keyOf(object: KubeObject): string {
