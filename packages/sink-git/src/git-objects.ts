@@ -66,7 +66,8 @@ export function sortTreeEntries(entries: readonly TreeEntry[]): readonly TreeEnt
 /** Encoded entries, remembered per entry object: unchanged entries are shared between tree versions. */
 const encodedEntries = new WeakMap<TreeEntry, Buffer>();
 
-function encodeEntry(entry: TreeEntry): Buffer {
+/** An entry's bytes in a tree object ("{mode} {name}\\0{20-byte id}"), made once per entry object. */
+export function encodeEntry(entry: TreeEntry): Buffer {
   let bytes = encodedEntries.get(entry);
   if (!bytes) {
     const head = Buffer.from(`${isTreeMode(entry.mode) ? TREE_MODE : entry.mode} ${entry.name}\0`);

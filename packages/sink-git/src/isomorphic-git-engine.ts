@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
-import { mkdirSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { grError } from '@gitops-reverser/contract';
 import type { ProviderAuth } from './git-target.js';
-import { repoLocationOf, splitCredentials } from './repo-location.js';
+import { credentialsOf, prepareGitDir, repoLocationOf } from './repo-location.js';
 import { GitRemoteError, type GitEngine } from './git-engine.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { isTreeMode, type CommitFields, type EncodedObject, type TreeEntry } from './git-objects.js';
@@ -45,27 +44,16 @@ export class IsomorphicGitEngine implements GitEngine {
     this.location = options.url ? repoLocationOf(options.url) : options.gitdir;
     this.gitdir = options.gitdir;
     // Credentials written into the URL move to auth: they are never stored in the clone's .git/config.
-    const split = options.url ? splitCredentials(options.url) : undefined;
-    this.url = split?.url;
-    const fromUrl = split && (split.username !== undefined || split.password !== undefined) ? { ...(split.username ? { username: split.username } : {}), ...(split.password ? { password: split.password } : {}) } : undefined;
-    this.auth = options.auth ?? fromUrl;
+    const credentials = options.url ? credentialsOf(options.url, options.auth) : undefined;
+    this.url = credentials?.url;
+    this.auth = credentials?.auth ?? options.auth;
   }
 
   async open(): Promise<void> {
     try {
-      // A non-bare repository keeps its objects in .git.
-      if (fs.existsSync(join(this.gitdir, '.git', 'HEAD'))) this.gitdir = join(this.gitdir, '.git');
-      if (!fs.existsSync(join(this.gitdir, 'HEAD'))) {
-        // A folder with files that is not a repository is someone's data: never git init it in place.
-        if (!this.url && fs.existsSync(this.gitdir) && fs.readdirSync(this.gitdir).length > 0) {
-          throw grError(GitErrorCodes.REPO, `${this.gitdir} is not a git repository and not empty: refusing to turn it into one`, {
-            fix: 'point the provider url at a git repository, an empty folder or a path that does not exist yet',
-          });
-        }
-        // Clones of remotes may hold fetched content: only this user may read them (0700 on every new folder).
-        mkdirSync(this.gitdir, { recursive: true, ...(this.url ? { mode: 0o700 } : {}) });
-        await git.init({ fs, gitdir: this.gitdir, bare: true, defaultBranch: this.options.initialBranch });
-      }
+      const prepared = prepareGitDir(this.gitdir, this.url !== undefined);
+      this.gitdir = prepared.gitdir;
+      if (prepared.create) await git.init({ fs, gitdir: this.gitdir, bare: true, defaultBranch: this.options.initialBranch });
       if (this.url) {
         const stored = await git.getConfig({ fs, gitdir: this.gitdir, path: 'remote.origin.url' });
         if (typeof stored === 'string' && repoLocationOf(stored) !== this.location) {

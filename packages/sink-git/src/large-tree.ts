@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { isTreeMode, TREE_MODE, treeSortKey, type EncodedObject, type TreeEntry } from './git-objects.js';
+import { encodeEntry, isTreeMode, treeSortKey, type EncodedObject, type TreeEntry } from './git-objects.js';
 
 /** From this many entries a tree is kept as a LargeTree (below it, re-serializing is cheaper than the bookkeeping). */
 export const LARGE_TREE_ENTRIES = 2048;
@@ -20,18 +20,6 @@ export interface EntryChange {
   readonly name: string;
   readonly mode: string;
   readonly oid: string | null;
-}
-
-const entryBytes = new WeakMap<TreeEntry, Buffer>();
-
-function encodeEntry(entry: TreeEntry): Buffer {
-  let bytes = entryBytes.get(entry);
-  if (!bytes) {
-    const head = Buffer.from(`${isTreeMode(entry.mode) ? TREE_MODE : entry.mode} ${entry.name}\0`);
-    bytes = Buffer.concat([head, Buffer.from(entry.oid, 'hex')]);
-    entryBytes.set(entry, bytes);
-  }
-  return bytes;
 }
 
 /** Adler-32 (zlib's checksum) of `bytes`, continuing from `adler` (1 for a fresh start). */

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { grError } from '@gitops-reverser/contract';
 import { GitRemoteError, type GitEngine } from './git-engine.js';
@@ -8,7 +7,7 @@ import { parseCommit, parseTree, type CommitFields, type EncodedObject, type Tre
 import type { ProviderAuth } from './git-target.js';
 import { loadNodegit, type NodegitModule, type NodegitRemote, type NodegitRepository } from './nodegit-loader.js';
 import { writeLooseObjects, writePack, writeRefFile } from './object-files.js';
-import { repoLocationOf, splitCredentials } from './repo-location.js';
+import { credentialsOf, prepareGitDir, repoLocationOf } from './repo-location.js';
 import { isSshUrl, parseSshUrl, SshGitTransport, type SshAuthConfig } from './ssh-transport.js';
 
 const PACK_THRESHOLD = 256;
@@ -55,23 +54,15 @@ export class NodegitEngine implements GitEngine {
       this.ssh = new SshGitTransport(endpoint, options.ssh, options.timeoutMs, this.location);
       this.url = options.url;
     } else if (options.url) {
-      const split = splitCredentials(options.url);
-      this.url = split.url;
-      const fromUrl = split.username !== undefined || split.password !== undefined ? { ...(split.username ? { username: split.username } : {}), ...(split.password ? { password: split.password } : {}) } : undefined;
-      this.auth = options.auth ?? fromUrl;
+      ({ url: this.url, auth: this.auth } = credentialsOf(options.url, options.auth));
     }
   }
 
   async open(): Promise<void> {
     try {
-      if (fs.existsSync(join(this.gitdir, '.git', 'HEAD'))) this.gitdir = join(this.gitdir, '.git');
-      if (!fs.existsSync(join(this.gitdir, 'HEAD'))) {
-        if (!this.url && fs.existsSync(this.gitdir) && fs.readdirSync(this.gitdir).length > 0) {
-          throw grError(GitErrorCodes.REPO, `${this.gitdir} is not a git repository and not empty: refusing to turn it into one`, {
-            fix: 'point the provider url at a git repository, an empty folder or a path that does not exist yet',
-          });
-        }
-        mkdirSync(this.gitdir, { recursive: true, ...(this.url ? { mode: 0o700 } : {}) });
+      const prepared = prepareGitDir(this.gitdir, this.url !== undefined);
+      this.gitdir = prepared.gitdir;
+      if (prepared.create) {
         await this.git.Repository.init(this.gitdir, 1);
         fs.writeFileSync(join(this.gitdir, 'HEAD'), `ref: refs/heads/${this.options.initialBranch}\n`);
       }
