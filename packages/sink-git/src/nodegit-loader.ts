@@ -8,7 +8,7 @@ export const NODEGIT_VERSION = '0.27.0';
 /** What it takes to install nodegit where no prebuilt binary exists (it compiles libgit2, ~4-6 min). */
 export const NODEGIT_INSTALL_FIX =
   `install the system packages (Debian/Ubuntu: apt-get install -y build-essential python3 libkrb5-dev libssl-dev), ` +
-  `allow nodegit's install script (npm 11: "allowScripts": { "nodegit@${NODEGIT_VERSION}": true } in your package.json, or npm install-scripts approve nodegit), ` +
+  `allow nodegit's install script (npm 11: "allowScripts": { "nodegit": true } in your package.json, or npm install-scripts approve nodegit), ` +
   `then run npm install nodegit@${NODEGIT_VERSION}`;
 
 /** The parts of nodegit's API the engine uses (nodegit ships no types). */
