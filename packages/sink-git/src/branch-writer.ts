@@ -53,6 +53,11 @@ export class BranchWriter {
   private head: string | undefined;
   private state: WriterState = { ok: true, pendingCommits: 0 };
 
+  /** Releases the engine's open connections; the writer reconnects if used again. */
+  async close(): Promise<void> {
+    await this.options.engine.close?.();
+  }
+
   constructor(private readonly options: BranchWriterOptions) {
     const trees = new TreeStore(options.engine);
     this.trees = trees;

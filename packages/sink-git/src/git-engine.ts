@@ -56,4 +56,6 @@ export interface GitEngine {
   pushObjects?(branch: string, oldOid: string | undefined, newOid: string, objects: readonly EncodedObject[]): Promise<void>;
   /** Local repositories: the working tree path when `branch` is checked out there (it will not follow our commits). */
   checkedOutWorktree?(branch: string): Promise<string | undefined>;
+  /** Releases connections kept open between operations (keep-alive HTTP, an SSH session). */
+  close?(): Promise<void>;
 }

@@ -127,6 +127,8 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // Open SSH sessions and keep-alive connections would keep the process alive after a stop.
+    await Promise.all([...this.writers.values()].map((writer) => writer.close().catch(() => undefined)));
   }
 
   health(): AdapterHealth {

@@ -183,6 +183,11 @@ export class IsomorphicGitEngine implements GitEngine {
     }
   }
 
+  async close(): Promise<void> {
+    this.receivePack?.close();
+    this.receivePack = undefined;
+  }
+
   private remoteUrl(): string {
     if (!this.url) throw new Error('no remote: this repository is written in place');
     return this.url;

@@ -185,6 +185,10 @@ export class NodegitEngine implements GitEngine {
     if (refusals.length > 0) throw new GitRemoteError(/fast-forward|fetch first|stale|failed to (update|lock)|cannot lock/i.test(refusals.join(' ')) ? 'rejected' : 'other', `pushing ${this.location}: the remote refused the push (${refusals.join('; ')})`);
   }
 
+  async close(): Promise<void> {
+    this.ssh?.close();
+  }
+
   private repository(): NodegitRepository {
     if (!this.repo) throw new Error('the repository is not open');
     return this.repo;

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { GitSshServer, type SshKeyPair } from '@gitops-reverser/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_GIT_SINK_OPTIONS, fingerprintOf, GitSink, nodegitAvailable } from '../src/index.js';
@@ -167,5 +169,30 @@ describe.skipIf(!runnable)('git sink over SSH (real sshd, nodegit engine)', () =
     const refused = await apply(change('x'));
     expect(refused[0]).toMatchObject({ status: 'retry', reason: expect.stringMatching(/GR_ERR_GIT_AUTH.*cannot be used.*passphrase/s) });
     await sink.stop();
+  });
+
+  it('`gitops-reverser snapshot` pushes over SSH from a config file and exits by itself (no session left open)', () => {
+    const dir = tempDir();
+    const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+    server.createRepo('state');
+    writeFileSync(join(dir, 'id_deploy'), deployKey.privateKey, { mode: 0o600 });
+    writeFileSync(join(dir, 'known_hosts'), `${server.knownHostsLine()}\n`);
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `apiVersion: gitops-reverser/v1alpha2
+sources: [ { use: "${join(repoRoot, 'examples/source-manifests')}", cluster: demo, with: { directory: ${join(repoRoot, 'examples/source-manifests/sample')} } } ]
+sink:
+  use: "@gitops-reverser/sink-git"
+  with:
+    cacheDir: ./cache
+    providers: [ { name: origin, url: "${server.url('state')}", ssh: { privateKeyFile: ./id_deploy, knownHostsFile: ./known_hosts } } ]
+targets: [ { name: live, with: { provider: origin, branch: main, path: clusters/demo } } ]
+rules: [ { target: live, scope: Namespaced, resources: ["*"] }, { target: live, scope: Cluster, resources: [namespaces] } ]
+`,
+    );
+    const run = spawnSync(process.execPath, [join(repoRoot, 'packages/kernel/bin/gitops-reverser.js'), 'snapshot', '--config', join(dir, 'config.yaml')], { encoding: 'utf8', timeout: 60_000, cwd: dir });
+    expect({ status: run.status, signal: run.signal, stderr: run.stderr.slice(-500) }).toMatchObject({ status: 0, signal: null });
+    expect(log(server.repoPath('state'), 'main', '%s')).toEqual(['reconciled 2 resources']);
+    expect(git(server.repoPath('state'), 'ls-tree', '-r', '--name-only', 'main').trim().split('\n')).toEqual(['clusters/demo/_cluster/namespaces/shop.yaml', 'clusters/demo/shop/configmaps/app-settings.yaml']);
   });
 });
