@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writevSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
-import { looseBytes, type EncodedObject, type GitObjectType } from './git-objects.js';
+import { crc32 } from 'node:zlib';
+import { deflate, looseBytes, type EncodedObject, type GitObjectType } from './git-objects.js';
 
 /**
  * Stores objects in a git directory in git's own on-disk formats. Written here rather than through
@@ -90,7 +90,7 @@ export function packOf(objects: readonly EncodedObject[]): { pack: Buffer; entri
   let offset = 12;
   const entries: { oid: string; offset: number; crc: number }[] = [];
   for (const object of unique) {
-    const entry = Buffer.concat([entryHeader(PACK_TYPE[object.type], object.content.byteLength), ...(object.zlib ? object.zlib(false) : [deflateSync(object.content, { level: 1 })])]);
+    const entry = Buffer.concat([entryHeader(PACK_TYPE[object.type], object.content.byteLength), ...(object.zlib ? object.zlib(false) : [deflate(object.content)])]);
     entries.push({ oid: object.oid, offset, crc: crc32(entry) });
     chunks.push(entry);
     offset += entry.length;
