@@ -238,7 +238,7 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${NAMESPACE}], resource
   // A missed target is printed with where its profile is written down.
   summary.missedTargets = [
     ...(summary.seed.ratioToBareList > 1.3 ? ['seed vs bare LIST (docs/adr/0012: per-object work a LIST does not do; YAML rendering is the largest part)'] : []),
-    ...(memory.rssMb > summary.memory.targetMb ? ['memory (docs/adr/0012: ~140 MB of loaded modules, the informer keeps each object, the seed holds all until its commit)'] : []),
+    ...(memory.rssMb > summary.memory.targetMb ? ['memory (docs/adr/0012: ~85 MB of loaded modules; the seed holds every object, its YAML and blob until its one commit, and V8 keeps the grown heap)'] : []),
     ...(summary.latency.ratioP99 > 1.5 ? ['latency p99 (docs/adr/0012: the commit is file writes; run packages/source-informer/bench/latency-stages.mjs for the stages)'] : []),
   ];
   for (const missed of summary.missedTargets) console.log(`  target missed: ${missed}`);

@@ -13,7 +13,7 @@ import {
 import { discover, resolveWatches, watchKey, type WatchSpec } from './discovery.js';
 import { InformerErrorCodes } from './informer-error-codes.js';
 import { KubeClient } from './kube-client.js';
-import { ResourceWatcher } from './resource-watcher.js';
+import { emitEach, ResourceWatcher } from './resource-watcher.js';
 
 export interface InformerSourceOptions {
   /** Path of a kubeconfig (absolute); undefined: the pod's service account in a pod, else the default kubeconfig. */
@@ -190,7 +190,7 @@ export class InformerSource implements Source {
       try {
         const snapshot = context.beginSnapshot(seedTargets);
         for (const watcher of watchers) {
-          for (const object of await watcher.objects()) await snapshot.emit(watcher.toEvent(object, 'upsert', false, 'seed'));
+          await emitEach(await watcher.objects(), (object) => snapshot.emit(watcher.toEvent(object, 'upsert', false, 'seed')));
         }
         const partialTargets = new Set<string>();
         for (const watcher of watchers) {
@@ -204,7 +204,7 @@ export class InformerSource implements Source {
     } else {
       // New types found by rediscovery: their objects are news, not a reseed.
       for (const watcher of added) {
-        for (const object of await watcher.objects()) await context.emit(watcher.toEvent(object, 'upsert', false, 'watch'));
+        await emitEach(await watcher.objects(), (object) => context.emit(watcher.toEvent(object, 'upsert', false, 'watch')));
       }
     }
     for (const watcher of added) watcher.start();

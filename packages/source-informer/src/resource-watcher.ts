@@ -30,6 +30,18 @@ interface CachedObject {
   readonly resourceVersion: string;
 }
 
+/**
+ * Emits each object in turn and lets go of it once emitted: a seed of 100,000 objects then holds
+ * only what the bus holds, not the whole list a second time.
+ */
+export async function emitEach(objects: KubeObject[], emit: (object: KubeObject) => Promise<void>): Promise<void> {
+  for (let index = 0; index < objects.length; index++) {
+    const object = objects[index] as KubeObject;
+    (objects as (KubeObject | undefined)[])[index] = undefined;
+    await emit(object);
+  }
+}
+
 function stubOf(object: KubeObject): KubeObject {
   const { name, namespace, uid, resourceVersion, labels } = object.metadata ?? {};
   return {
@@ -180,7 +192,7 @@ export class ResourceWatcher {
             continue;
           }
           // Objects listed outside a snapshot are reported as changes (e.g. a type discovered later).
-          for (const object of await this.objects()) await this.options.emit(this.toEvent(object, 'upsert', false, 'watch'));
+          await emitEach(await this.objects(), (object) => this.options.emit(this.toEvent(object, 'upsert', false, 'watch')));
         }
         // Whatever no snapshot took is not needed once watching.
         this.primed = undefined;
