@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import { dirname, join, sep } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { grError } from '@gitops-reverser/contract';
@@ -8,11 +7,8 @@ import { credentialsOf, prepareGitDir, repoLocationOf } from './repo-location.js
 import { GitRemoteError, type GitEngine } from './git-engine.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { isTreeMode, type CommitFields, type EncodedObject, type TreeEntry } from './git-objects.js';
-import { writeLooseObjects, writePack, writeRefFile } from './object-files.js';
+import { storeObjects, worktreeOnBranch, writeRefFile } from './object-files.js';
 import { ReceivePackClient } from './receive-pack.js';
-
-/** From this many objects in one write, a packfile beats loose files. */
-const PACK_THRESHOLD = 256;
 
 export interface IsomorphicGitEngineOptions {
   /** For a remote provider: its http(s) URL. Undefined for a local repository written in place. */
@@ -73,20 +69,13 @@ export class IsomorphicGitEngine implements GitEngine {
     }
   }
 
-  /** Few objects: loose files; many (a seed): one packfile. Both in git's formats (see object-files.ts). */
   async checkedOutWorktree(branch: string): Promise<string | undefined> {
-    if (!this.gitdir.endsWith(`${sep}.git`)) return undefined;
-    try {
-      const head = fs.readFileSync(join(this.gitdir, 'HEAD'), 'utf8').trim();
-      return head === `ref: refs/heads/${branch}` ? dirname(this.gitdir) : undefined;
-    } catch {
-      return undefined;
-    }
+    return worktreeOnBranch(this.gitdir, branch);
   }
 
   async writeObjects(objects: readonly EncodedObject[]): Promise<void> {
-    if (objects.length >= PACK_THRESHOLD) await writePack(this.gitdir, objects);
-    else await writeLooseObjects(this.gitdir, objects, this.objectDirs);
+    // The writer's objects go in as git's own files; the engine reads them like any git wrote.
+    await storeObjects(this.gitdir, objects, this.objectDirs);
   }
 
   async hasObject(oid: string): Promise<boolean> {

@@ -1,16 +1,15 @@
 import * as fs from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { grError } from '@gitops-reverser/contract';
 import { GitRemoteError, type GitEngine } from './git-engine.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { parseCommit, parseTree, type CommitFields, type EncodedObject, type TreeEntry } from './git-objects.js';
 import type { ProviderAuth } from './git-target.js';
 import { loadNodegit, type NodegitModule, type NodegitRemote, type NodegitRepository } from './nodegit-loader.js';
-import { writeLooseObjects, writePack, writeRefFile } from './object-files.js';
+import { storeObjects, worktreeOnBranch, writeRefFile } from './object-files.js';
 import { credentialsOf, prepareGitDir, repoLocationOf } from './repo-location.js';
 import { isSshUrl, parseSshUrl, SshGitTransport, type SshAuthConfig } from './ssh-transport.js';
 
-const PACK_THRESHOLD = 256;
 /** libgit2's object type numbers. */
 const OBJECT_TYPES: Record<number, string> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
 
@@ -90,19 +89,12 @@ export class NodegitEngine implements GitEngine {
   }
 
   async checkedOutWorktree(branch: string): Promise<string | undefined> {
-    if (!fs.existsSync(join(dirname(this.gitdir), '.git')) || !this.gitdir.endsWith('.git')) return undefined;
-    try {
-      const head = fs.readFileSync(join(this.gitdir, 'HEAD'), 'utf8').trim();
-      return head === `ref: refs/heads/${branch}` ? dirname(this.gitdir) : undefined;
-    } catch {
-      return undefined;
-    }
+    return worktreeOnBranch(this.gitdir, branch);
   }
 
   async writeObjects(objects: readonly EncodedObject[]): Promise<void> {
-    // git's own formats, read by libgit2 like any object git wrote (it rescans packs on a miss).
-    if (objects.length >= PACK_THRESHOLD) await writePack(this.gitdir, objects);
-    else await writeLooseObjects(this.gitdir, objects, this.objectDirs);
+    // The writer's objects go in as git's own files; the engine reads them like any git wrote.
+    await storeObjects(this.gitdir, objects, this.objectDirs);
   }
 
   private async read(oid: string, type: string): Promise<Buffer> {

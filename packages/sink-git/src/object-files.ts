@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writevSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writevSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { deflate, looseBytes, type EncodedObject, type GitObjectType } from './git-objects.js';
 
@@ -56,6 +56,26 @@ function writeAll(fd: number, pieces: readonly Buffer[]): void {
         written = 0;
       }
     }
+  }
+}
+
+/** From this many objects in one write, a packfile beats loose files. */
+const PACK_THRESHOLD = 256;
+
+/** Few objects: loose files; many (a seed): one packfile. Both in git's formats, read by every engine. */
+export async function storeObjects(gitdir: string, objects: readonly EncodedObject[], knownDirs: Set<string>): Promise<void> {
+  if (objects.length >= PACK_THRESHOLD) await writePack(gitdir, objects);
+  else await writeLooseObjects(gitdir, objects, knownDirs);
+}
+
+/** For `{worktree}/.git`: the working tree when `branch` is checked out there (it will not follow our commits). */
+export function worktreeOnBranch(gitdir: string, branch: string): string | undefined {
+  if (basename(gitdir) !== '.git') return undefined;
+  try {
+    const head = readFileSync(join(gitdir, 'HEAD'), 'utf8').trim();
+    return head === `ref: refs/heads/${branch}` ? dirname(gitdir) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
