@@ -3,15 +3,15 @@
 // Timestamps are taken at stage boundaries by wrapping the stage functions in this process; the
 // runtime is the same in-process Runtime the informer benchmark measures (commitWindow 0, local repo).
 // BENCH_OBJECTS (default 10000) ConfigMaps in one namespace, BENCH_CHANGES (default 200) changes.
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, Runtime, silentLogger } from '@gitops-reverser/kernel';
+import { Runtime, silentLogger } from '@gitops-reverser/kernel';
 import { KubeClient } from '@gitops-reverser/source-informer';
 import { GitSink } from '@gitops-reverser/sink-git';
 import { MemoryBus } from '@gitops-reverser/bus-memory';
-import { ControlPlane, TEST_USERS } from '@gitops-reverser/testkit';
+import { ControlPlane } from '@gitops-reverser/testkit';
+import { apiClient, branchReader, createConfigMaps, inProcessConfig, openPlainWatch } from './live-fixture.mjs';
 
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 10_000);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 200);
@@ -52,64 +52,19 @@ GitSink.prototype.apply = async function (batch) {
 const plane = await ControlPlane.start();
 const dir = mkdtempSync(join(tmpdir(), 'gr-latency-'));
 try {
-  const api = async (method, path, body) => {
-    const response = await plane.request(method, path, { body, ...(method === 'PATCH' ? { headers: { 'content-type': 'application/merge-patch+json' } } : {}) });
-    if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${response.body}`);
-    return response;
-  };
-  await api('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
-  const pending = [];
-  for (let i = 0; i < OBJECTS; i++) {
-    pending.push(api('POST', '/api/v1/namespaces/bench/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { index: String(i), payload: 'x'.repeat(200) } }));
-    if (pending.length >= 48) await Promise.all(pending.splice(0));
-  }
-  await Promise.all(pending);
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, plane.kubeconfigText('admin'));
+  const api = apiClient(plane);
+  await createConfigMaps(api, 'bench', OBJECTS);
   const repo = join(dir, 'repo');
-  const config = parseConfig(
-    `apiVersion: gitops-reverser/v1alpha2
-server: { enabled: false }
-sources: [ { use: "@gitops-reverser/source-informer", cluster: bench, with: { kubeconfig: ${kubeconfig} } } ]
-bus: { use: "@gitops-reverser/bus-memory" }
-sink: { use: "@gitops-reverser/sink-git", with: { commitWindow: 0, providers: [ { name: origin, url: ${repo} } ] } }
-targets: [ { name: live, with: { provider: origin, branch: main, path: clusters/bench } } ]
-rules: [ { target: live, scope: Namespaced, namespaces: [bench], resources: [configmaps] } ]
-`,
-    join(dir, 'config.yaml'),
-  );
-  const readRef = () => {
-    try {
-      return readFileSync(join(repo, 'refs/heads/main'), 'utf8');
-    } catch {
-      return '';
-    }
-  };
+  const config = inProcessConfig(plane, dir, repo, 'bench');
+  const readRef = branchReader(repo);
   const runtime = await Runtime.create(config, { logger: silentLogger() });
   await runtime.start();
   while (!readRef()) await new Promise((r) => setTimeout(r, 5));
 
   // A plain watch in this process: the floor.
-  const listRv = JSON.parse((await api('GET', '/api/v1/namespaces/bench/configmaps?limit=1')).body).metadata.resourceVersion;
-  const abort = new AbortController();
-  const req = request(`${plane.server}/api/v1/namespaces/bench/configmaps?watch=1&resourceVersion=${listRv}`, { ca: readFileSync(plane.info.caCert), headers: { authorization: `Bearer ${TEST_USERS.admin.token}` }, signal: abort.signal }, (res) => {
-    let buffer = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk) => {
-      const at = now();
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const event = JSON.parse(buffer.slice(0, nl));
-        buffer = buffer.slice(nl + 1);
-        const m = markerOf(event.object);
-        if (m) (marks.get(m) ?? marks.set(m, {}).get(m)).plainWatch ??= at;
-      }
-    });
+  const closeWatch = await openPlainWatch(plane, api, 'bench', (marker, at) => {
+    (marks.get(marker) ?? marks.set(marker, {}).get(marker)).plainWatch ??= at;
   });
-  req.on('error', () => undefined);
-  req.end();
-  await new Promise((r) => setTimeout(r, 500));
 
   for (let n = 0; n < CHANGES; n++) {
     const before = readRef();
@@ -121,7 +76,7 @@ rules: [ { target: live, scope: Namespaced, namespaces: [bench], resources: [con
     mark(marker, 'refSeen');
     while (!marks.get(marker)?.plainWatch) await new Promise((r) => setTimeout(r, 1));
   }
-  abort.abort();
+  closeWatch();
   await runtime.stop('done');
 
   const stages = [
