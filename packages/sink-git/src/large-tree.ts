@@ -113,7 +113,8 @@ export class LargeTree {
   private caseIndex: Map<string, Set<string>> | undefined;
   /** Hash states after the header and blocks[0..k], valid for this version's blocks. */
   private states: (Hash | undefined)[] = [];
-  private computed: { oid: string; size: number } | undefined;
+  /** The size the hash states were computed for (they are valid only while it is unchanged). */
+  private hashedSize: number | undefined;
 
   private constructor(private readonly blocks: readonly TreeBlock[]) {}
 
@@ -206,7 +207,7 @@ export class LargeTree {
     const next = new LargeTree(blocks);
     next.caseIndex = caseIndex;
     // Hash states stay valid for the unchanged blocks in front, as long as the header (the size) is the same.
-    if (firstChanged > 0 && this.computed && next.size === this.computed.size) next.states = this.states.slice(0, firstChanged);
+    if (firstChanged > 0 && next.size === this.hashedSize) next.states = this.states.slice(0, firstChanged);
     this.states = [];
     return next;
   }
@@ -226,7 +227,7 @@ export class LargeTree {
       this.states.push(k < this.blocks.length - 1 ? hash.copy() : undefined);
     }
     const oid = hash.digest('hex');
-    this.computed = { oid, size };
+    this.hashedSize = size;
     const blocks = this.blocks;
     let content: Buffer | undefined;
     return {
