@@ -52,7 +52,8 @@ interface KubeconfigFile {
  * ~70 MB of memory for API models the informer never uses (ADR 0012).
  */
 export function readKubeAccess(options: { kubeconfig?: string; context?: string }): KubeAccess | undefined {
-  if (!options.kubeconfig && process.env['KUBERNETES_SERVICE_HOST'] && !process.env['KUBECONFIG']) return inCluster();
+  // As before (and as client-node does): in a pod without a kubeconfig option, the ServiceAccount wins.
+  if (!options.kubeconfig && process.env['KUBERNETES_SERVICE_HOST']) return inCluster();
   const file = options.kubeconfig ?? defaultKubeconfig();
   if (!file) return undefined;
   const config = parse(readFileSync(file, 'utf8')) as KubeconfigFile | null;
