@@ -5,6 +5,7 @@ import {
   type GaugeMetric,
   grError,
   type AdapterHealth,
+  type ChangeEvent,
   type Logger,
   type Selection,
   type Source,
@@ -13,7 +14,7 @@ import {
 import { discover, resolveWatches, watchKey, type WatchSpec } from './discovery.js';
 import { InformerErrorCodes } from './informer-error-codes.js';
 import { KubeClient } from './kube-client.js';
-import { emitEach, ResourceWatcher } from './resource-watcher.js';
+import { ResourceWatcher } from './resource-watcher.js';
 
 export interface InformerSourceOptions {
   /** Path of a kubeconfig (absolute); undefined: the pod's service account in a pod, else the default kubeconfig. */
@@ -178,34 +179,36 @@ export class InformerSource implements Source {
       this.watchers.set(key, watcher);
       added.push(watcher);
     }
-    for (let i = 0; i < added.length; i += this.options.listConcurrency) {
-      await Promise.all(added.slice(i, i + this.options.listConcurrency).map((w) => w.prime()));
-    }
+    // Each new watch lists page by page straight into the snapshot (or, without one, as changes), a
+    // few types at a time; a page is let go of once its objects are on the bus.
+    const primeAdded = async (origin: 'seed' | 'watch', emit: (event: ChangeEvent) => Promise<void>) => {
+      for (let i = 0; i < added.length; i += this.options.listConcurrency) {
+        await Promise.all(added.slice(i, i + this.options.listConcurrency).map((watcher) => watcher.prime(origin, emit)));
+      }
+    };
 
     if (seedTargets.length > 0) {
-      const watchers = [...this.watchers.values()];
+      const running = [...this.watchers.values()].filter((watcher) => !added.includes(watcher));
       // Hold live events while the snapshot is written, so no seed carries a state older than one
       // already sent; they continue right after.
-      for (const watcher of watchers) watcher.pause();
+      for (const watcher of running) watcher.pause();
       try {
         const snapshot = context.beginSnapshot(seedTargets);
-        for (const watcher of watchers) {
-          await emitEach(await watcher.objects(), (object) => snapshot.emit(watcher.toEvent(object, 'upsert', false, 'seed')));
-        }
+        const seed = (event: ChangeEvent) => snapshot.emit(event);
+        await primeAdded('seed', seed);
+        for (const watcher of running) await watcher.eachObject('seed', seed);
         const partialTargets = new Set<string>();
-        for (const watcher of watchers) {
+        for (const watcher of this.watchers.values()) {
           if (watcher.state === 'forbidden' || watcher.state === 'failing') for (const target of watcher.spec.targets) partialTargets.add(target);
         }
         await snapshot.complete({ partialTargets: [...partialTargets] });
-        logger.info({ targets: seedTargets, watches: watchers.length, partial: [...partialTargets] }, 'snapshot written');
+        logger.info({ targets: seedTargets, watches: this.watchers.size, partial: [...partialTargets] }, 'snapshot written');
       } finally {
-        for (const watcher of watchers) watcher.resume();
+        for (const watcher of running) watcher.resume();
       }
     } else {
       // New types found by rediscovery: their objects are news, not a reseed.
-      for (const watcher of added) {
-        await emitEach(await watcher.objects(), (object) => context.emit(watcher.toEvent(object, 'upsert', false, 'watch')));
-      }
+      await primeAdded('watch', (event) => context.emit(event));
     }
     for (const watcher of added) watcher.start();
     this.updateGauges();

@@ -30,18 +30,6 @@ interface CachedObject {
   readonly resourceVersion: string;
 }
 
-/**
- * Emits each object in turn and lets go of it once emitted: a seed of 100,000 objects then holds
- * only what the bus holds, not the whole list a second time.
- */
-export async function emitEach(objects: KubeObject[], emit: (object: KubeObject) => Promise<void>): Promise<void> {
-  for (let index = 0; index < objects.length; index++) {
-    const object = objects[index] as KubeObject;
-    (objects as (KubeObject | undefined)[])[index] = undefined;
-    await emit(object);
-  }
-}
-
 function stubOf(object: KubeObject): KubeObject {
   const { name, namespace, uid, resourceVersion, labels } = object.metadata ?? {};
   return {
@@ -78,8 +66,6 @@ class Gate {
  */
 export class ResourceWatcher {
   private readonly cache = new Map<string, CachedObject>();
-  /** The items of the last list, until a snapshot (or the first watch) takes them. */
-  private primed: KubeObject[] | undefined;
   private resourceVersion = '';
   private abort = new AbortController();
   private running: Promise<void> | undefined;
@@ -111,45 +97,52 @@ export class ResourceWatcher {
   }
 
   /**
-   * The objects as they are now (not being deleted): the state a snapshot writes. Right after a
-   * list (prime) these are its items, handed over once; otherwise the type is listed again. A list
-   * that fails marks the watcher failing (so a snapshot counts its targets as partial and prunes
-   * nothing there) and gives no objects.
+   * Lists the type again and emits each object that is not being deleted, page by page:
+   * the state a snapshot writes for a watch that is already running. Returns false when the list
+   * failed (the watcher is then marked failing, so a snapshot counts its targets as partial and
+   * prunes nothing there); the objects handed over until then stay handed over.
    */
-  async objects(): Promise<KubeObject[]> {
-    const primed = this.primed;
-    this.primed = undefined;
-    if (primed) return primed;
-    if (!this.resourceVersion) return [];
+  async eachObject(origin: ChangeEvent['origin'], emit: (event: ChangeEvent) => Promise<void>): Promise<boolean> {
     try {
-      return (await this.list()).items.filter((item) => !item.metadata?.deletionTimestamp);
+      await this.listPages(async (items) => {
+        for (const item of items) if (!item.metadata?.deletionTimestamp) await this.emitSafely(item, 'upsert', false, origin, emit);
+      });
+      return true;
     } catch (error) {
       this.noteFailure(error);
-      return [];
+      return false;
     }
   }
 
   /** An event for an object of this type, as the kernel wants it. */
-  toEvent(object: KubeObject, operation: 'upsert' | 'delete', created: boolean, origin: ChangeEvent['origin']): ChangeEvent {
+  private toEvent(object: KubeObject, operation: 'upsert' | 'delete', created: boolean, origin: ChangeEvent['origin']): ChangeEvent {
     const served = this.options.spec.served;
+    const typed = withTypeMeta(object, served);
     return {
-      identity: identityOf(withTypeMeta(object, served), { clusterId: this.options.clusterId, resource: served.resource, namespaced: served.namespaced }),
+      identity: identityOf(typed, { clusterId: this.options.clusterId, resource: served.resource, namespaced: served.namespaced }),
       operation,
       created,
-      object: withTypeMeta(object, served),
+      object: typed,
       resourceVersion: object.metadata?.resourceVersion ?? '',
       observedAt: new Date().toISOString(),
       origin,
     };
   }
 
-  /** The first list. Returns false when it could not list (forbidden, failing): the watcher then retries in its loop. */
-  async prime(): Promise<boolean> {
+  /**
+   * The first list: remembers each object and emits those not being deleted (as `origin`, through
+   * `emit`: the snapshot's during a seed) as their page
+   * arrives, so a seed holds a page at a time rather than the whole list (ADR 0012). The watch then
+   * continues from the list's resourceVersion. Returns false when it could not list (forbidden,
+   * failing): the watcher then retries in its loop.
+   */
+  async prime(origin: ChangeEvent['origin'], emit: (event: ChangeEvent) => Promise<void> = this.options.emit): Promise<boolean> {
     try {
-      const { items, resourceVersion } = await this.list();
       this.cache.clear();
-      for (const item of items) this.remember(item);
-      this.primed = items.filter((item) => !item.metadata?.deletionTimestamp);
+      const resourceVersion = await this.listPages(async (items) => {
+        for (const item of items) this.remember(item);
+        for (const item of items) if (!item.metadata?.deletionTimestamp) await this.emitSafely(item, 'upsert', false, origin, emit);
+      });
       this.resourceVersion = resourceVersion;
       this.stateValue = 'idle';
       this.lastProblem = undefined;
@@ -187,15 +180,12 @@ export class ResourceWatcher {
       try {
         if (!this.resourceVersion) {
           // prime() recorded why it failed (forbidden or failing); wait and list again.
-          if (!(await this.prime())) {
+          // Objects listed outside a snapshot are reported as changes (e.g. a type discovered later).
+          if (!(await this.prime('watch'))) {
             await backoff();
             continue;
           }
-          // Objects listed outside a snapshot are reported as changes (e.g. a type discovered later).
-          await emitEach(await this.objects(), (object) => this.options.emit(this.toEvent(object, 'upsert', false, 'watch')));
         }
-        // Whatever no snapshot took is not needed once watching.
-        this.primed = undefined;
         this.stateValue = 'watching';
         this.lastProblem = undefined;
         this.options.onWatchStart?.();
@@ -269,20 +259,37 @@ export class ResourceWatcher {
 
   private async list(): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     const items: KubeObject[] = [];
-    let continueToken = '';
-    let resourceVersion = '';
-    do {
+    const resourceVersion = await this.listPages(async (page) => {
+      for (const item of page) items.push(item);
+    });
+    return { items, resourceVersion };
+  }
+
+  /**
+   * A paginated list, each page handed to `onPage` while the next one is already requested: the API
+   * server prepares page n+1 while page n is handled here. Resolves to the list's resourceVersion.
+   */
+  private async listPages(onPage: (items: KubeObject[]) => Promise<void>): Promise<string> {
+    type Page = { items: KubeObject[]; metadata: { resourceVersion?: string; continue?: string } };
+    const request = (continueToken: string): Promise<Page> => {
       const query = new URLSearchParams({ limit: String(this.options.listPageSize) });
       if (continueToken) query.set('continue', continueToken);
-      const page = await this.options.client.getJson<{ items: KubeObject[]; metadata: { resourceVersion?: string; continue?: string } }>(
-        `${this.collectionPath()}?${query}`,
-        this.abort.signal,
-      );
-      for (const item of page.items) items.push(withTypeMeta(item, this.options.spec.served));
-      continueToken = page.metadata.continue ?? '';
+      return this.options.client.getJson<Page>(`${this.collectionPath()}?${query}`, this.abort.signal);
+    };
+    let resourceVersion = '';
+    let next: Promise<Page> | undefined = request('');
+    while (next) {
+      const page: Page = await next;
+      const continueToken = page.metadata.continue ?? '';
+      next = continueToken ? request(continueToken) : undefined;
+      // A failed prefetch surfaces when awaited; until then it must not count as unhandled.
+      next?.catch(() => undefined);
       resourceVersion = page.metadata.resourceVersion ?? resourceVersion;
-    } while (continueToken);
-    return { items, resourceVersion };
+      const served = this.options.spec.served;
+      for (const item of page.items) addTypeMeta(item, served);
+      await onPage(page.items);
+    }
+    return resourceVersion;
   }
 
   private remember(object: KubeObject): void {
@@ -295,7 +302,7 @@ export class ResourceWatcher {
   }
 
   /** A bad object is logged and skipped; the watch goes on. */
-  private async emitSafely(object: KubeObject, operation: 'upsert' | 'delete', created: boolean, origin: ChangeEvent['origin']): Promise<void> {
+  private async emitSafely(object: KubeObject, operation: 'upsert' | 'delete', created: boolean, origin: ChangeEvent['origin'], emit = this.options.emit): Promise<void> {
     let event: ChangeEvent;
     try {
       event = this.toEvent(object, operation, created, origin);
@@ -303,7 +310,7 @@ export class ResourceWatcher {
       this.options.logger.warn({ resource: this.describe(), err: errorText(error) }, `skipping an object of ${this.describe()}: ${errorText(error)}`);
       return;
     }
-    await this.options.emit(event);
+    await emit(event);
   }
 
   private noteFailure(error: unknown): void {
@@ -343,7 +350,14 @@ export class ResourceWatcher {
   }
 }
 
-/** List items lack apiVersion and kind; put them back from discovery. */
+/** List items lack apiVersion and kind; put them back from discovery (in place: the list's objects are ours). */
+function addTypeMeta(object: KubeObject, served: ServedResource): void {
+  if (object.apiVersion && object.kind) return;
+  object.apiVersion = served.group ? `${served.group}/${served.version}` : served.version;
+  object.kind = served.kind;
+}
+
+/** A watch event's object lacks nothing, but a stub or foreign object may: a copy with the type added. */
 function withTypeMeta(object: KubeObject, served: ServedResource): KubeObject {
   if (object.apiVersion && object.kind) return object;
   return { ...object, apiVersion: served.group ? `${served.group}/${served.version}` : served.version, kind: served.kind };

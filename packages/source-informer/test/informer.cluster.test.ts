@@ -147,7 +147,7 @@ describe('source-informer end to end (real API server, real git server)', () => 
     expect(health.adapters.find((a) => a.slot === 'source')?.state).toBe('ready');
   });
 
-  it('seeds 2,000 existing objects as one commit, and a restart with unchanged state makes none', async () => {
+  it('seeds 2,000 existing objects as one commit (listed 7 per page, each page emitted as it arrives), and a restart with unchanged state makes none', async () => {
     const ns = await createTestNamespace(access, 'seed');
     const created: Promise<unknown>[] = [];
     for (let i = 0; i < 2000; i++) {
@@ -155,7 +155,7 @@ describe('source-informer end to end (real API server, real git server)', () => 
       if (created.length >= 32) await Promise.all(created.splice(0));
     }
     await Promise.all(created);
-    const { repo, start } = setup(`  - { target: live, scope: Namespaced, namespaces: [${ns}], resources: [configmaps] }`);
+    const { repo, start, yaml } = setup(`  - { target: live, scope: Namespaced, namespaces: [${ns}], resources: [configmaps] }`, { informer: ', listPageSize: 7' });
     const first = await start();
     // kube-root-ca.crt is published by a controller that does not run here, so exactly our 2,000.
     await until(() => subjects(repo)[0] === 'reconciled 2000 resources' || undefined, 'the seed commit', 90_000);
@@ -163,7 +163,7 @@ describe('source-informer end to end (real API server, real git server)', () => 
     expect(files(repo, `clusters/e2e/${ns}/configmaps`)).toHaveLength(2000);
     await first.stop('restart');
     runtimes = runtimes.filter((r) => r !== first);
-    const second = await start();
+    const second = await start(yaml.replace(', listPageSize: 7', ''));
     await until(() => second.health().ready || undefined, 'the restarted runtime');
     await new Promise((r) => setTimeout(r, 2000));
     expect(subjects(repo)).toEqual(['reconciled 2000 resources']);
