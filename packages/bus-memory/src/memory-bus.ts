@@ -210,38 +210,71 @@ export class MemoryBus implements Bus {
   }
 
   private delivery(partition: Partition, entry: Entry): Delivery {
-    let settled = false;
-    const settle = (): boolean => {
-      if (settled || !partition.inflight.has(entry.seq)) return false;
-      settled = true;
-      partition.inflight.delete(entry.seq);
-      return true;
-    };
-    const forget = () => {
+    return new MemoryDelivery(partition, entry, this.settlement);
+  }
+
+  /** What a delivery reports back; one object per bus, not closures per delivery (a seed holds 100,000). */
+  private readonly settlement: Settlement = {
+    settled: () => {
       if (this.totalDepth() === 0) this.drained.notifyAll();
-    };
-    return {
-      message: entry.message,
-      partitionKey: partition.key,
-      attempt: entry.attempt,
-      sizeBytes: entry.sizeBytes,
-      ack: async () => {
-        if (settle()) forget();
-      },
-      reject: async (reason) => {
-        if (!settle()) return;
-        this.rejected++;
-        this.logger?.error({ partition: partition.key, reason, attempt: entry.attempt }, `memory bus dropped a message the writer rejected: ${reason}`);
-        forget();
-      },
-      nack: async (delayMs = 0) => {
-        if (!settle()) return;
-        this.redeliveries++;
-        entry.attempt++;
-        entry.notBefore = Date.now() + delayMs;
-        partition.putBack(entry);
-        partition.messageArrived.notifyAll();
-      },
-    };
+    },
+    rejected: (partition, entry, reason) => {
+      this.rejected++;
+      this.logger?.error({ partition: partition.key, reason, attempt: entry.attempt }, `memory bus dropped a message the writer rejected: ${reason}`);
+      this.settlement.settled(partition, entry, reason);
+    },
+    redelivered: () => {
+      this.redeliveries++;
+    },
+  };
+}
+
+interface Settlement {
+  settled(partition: Partition, entry: Entry, reason?: string): void;
+  rejected(partition: Partition, entry: Entry, reason: string): void;
+  redelivered(): void;
+}
+
+/** One handed-out message; settles once (ack, reject or nack), later calls are ignored. */
+class MemoryDelivery implements Delivery {
+  readonly message: BusMessage;
+  readonly partitionKey: string;
+  readonly attempt: number;
+  readonly sizeBytes: number;
+  private done = false;
+
+  constructor(
+    private readonly partition: Partition,
+    private readonly entry: Entry,
+    private readonly settlement: Settlement,
+  ) {
+    this.message = entry.message;
+    this.partitionKey = partition.key;
+    this.attempt = entry.attempt;
+    this.sizeBytes = entry.sizeBytes;
+  }
+
+  async ack(): Promise<void> {
+    if (this.settle()) this.settlement.settled(this.partition, this.entry);
+  }
+
+  async reject(reason: string): Promise<void> {
+    if (this.settle()) this.settlement.rejected(this.partition, this.entry, reason);
+  }
+
+  async nack(delayMs = 0): Promise<void> {
+    if (!this.settle()) return;
+    this.settlement.redelivered();
+    this.entry.attempt++;
+    this.entry.notBefore = Date.now() + delayMs;
+    this.partition.putBack(this.entry);
+    this.partition.messageArrived.notifyAll();
+  }
+
+  private settle(): boolean {
+    if (this.done || !this.partition.inflight.has(this.entry.seq)) return false;
+    this.done = true;
+    this.partition.inflight.delete(this.entry.seq);
+    return true;
   }
 }

@@ -51,11 +51,15 @@ describe('default sanitizer', () => {
     expect(other['spec']).toEqual({ replicas: 3 });
   });
 
-  it('never mutates its input', () => {
-    const input = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', uid: 'u' }, status: {} };
+  it('never mutates its input, and its output shares no object or array with it', () => {
+    const input = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', uid: 'u', labels: { app: 'a' } }, spec: { clusterIP: '10.0.0.1', ports: [{ port: 80 }], when: new Date(0) }, status: {} };
     const copy = structuredClone(input);
-    sanitize(input);
+    const out = sanitize(input, { removeFields: [{ path: 'spec.ports', kinds: [] }], removeAnnotations: [], removeLabels: [] });
     expect(input).toEqual(copy);
+    (out.metadata?.labels as Record<string, string>)['app'] = 'changed';
+    (out['spec'] as { when: Date }).when.setTime(5);
+    expect(input).toEqual(copy);
+    expect(out['spec']).toEqual({ when: new Date(5) });
   });
 
   it('makes a status-only or server-metadata-only change hash the same', () => {

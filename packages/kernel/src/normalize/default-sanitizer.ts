@@ -60,21 +60,66 @@ export function createDefaultSanitizer(config: SanitizerConfig = { removeFields:
     name: DEFAULT_SANITIZER_NAME,
     phase: 'sanitize',
     normalize(object: KubeObject): KubeObject {
-      const out = structuredClone(object);
-      delete out['status'];
-      const metadata = out.metadata;
-      if (metadata) {
-        for (const field of SERVER_OWNED_METADATA) delete metadata[field];
-        pruneKeys(metadata, 'annotations', annotationMatchers);
-        pruneKeys(metadata, 'labels', labelMatchers);
+      // A copy that leaves out what is removed, rather than a clone followed by deletes: a seed
+      // normalizes every object, and deleting keys turns objects into slow dictionaries.
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(object)) {
+        if (key === 'status') continue;
+        const value = object[key];
+        out[key] = key === 'metadata' && isRecord(value) ? sanitizedMetadata(value, annotationMatchers, labelMatchers) : copyPlain(value);
       }
-      if (out.kind === 'Service' && out.apiVersion === 'v1') sanitizeServiceSpec(out);
+      const sanitized = out as KubeObject;
+      if (sanitized.kind === 'Service' && sanitized.apiVersion === 'v1') sanitizeServiceSpec(sanitized);
       for (const removal of removals) {
-        if (removal.kinds.length === 0 || removal.kinds.includes(out.kind ?? '')) removePath(out, removal.segments);
+        if (removal.kinds.length === 0 || removal.kinds.includes(sanitized.kind ?? '')) removePath(sanitized, removal.segments);
       }
-      return out;
+      return sanitized;
     },
   };
+}
+
+const SERVER_OWNED: ReadonlySet<string> = new Set(SERVER_OWNED_METADATA);
+
+function sanitizedMetadata(metadata: Record<string, unknown>, annotationMatchers: Matcher[], labelMatchers: Matcher[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(metadata)) {
+    if (SERVER_OWNED.has(key)) continue;
+    const value = metadata[key];
+    if ((key === 'annotations' || key === 'labels') && isRecord(value)) {
+      const kept = keptKeys(value, key === 'annotations' ? annotationMatchers : labelMatchers);
+      if (kept) out[key] = kept;
+      continue;
+    }
+    out[key] = copyPlain(value);
+  }
+  return out;
+}
+
+/** The map without matching keys; undefined when nothing is left (an emptied map is dropped). */
+function keptKeys(map: Record<string, unknown>, matchers: Matcher[]): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  let kept = 0;
+  for (const key of Object.keys(map)) {
+    if (matchers.some((match) => match(key))) continue;
+    out[key] = copyPlain(map[key]);
+    kept++;
+  }
+  return kept > 0 ? out : undefined;
+}
+
+/**
+ * A deep copy of JSON data (objects are plain data by contract; anything else is cloned the
+ * structured way). Strings are shared, not copied. Recursive: the kernel refuses objects nested
+ * more than MAX_OBJECT_DEPTH levels before any normalizer runs.
+ */
+function copyPlain(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyPlain);
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copyPlain((value as Record<string, unknown>)[key]);
+  return out;
 }
 
 function sanitizeServiceSpec(service: KubeObject): void {
@@ -84,19 +129,14 @@ function sanitizeServiceSpec(service: KubeObject): void {
   for (const field of SERVICE_ALLOCATED) delete spec[field];
 }
 
-function keyMatcher(pattern: string): (key: string) => boolean {
+type Matcher = (key: string) => boolean;
+
+function keyMatcher(pattern: string): Matcher {
   if (pattern.endsWith('*')) {
     const prefix = pattern.slice(0, -1);
     return (key) => key.startsWith(prefix);
   }
   return (key) => key === pattern;
-}
-
-function pruneKeys(metadata: Record<string, unknown>, field: 'annotations' | 'labels', matchers: ((key: string) => boolean)[]): void {
-  const map = metadata[field];
-  if (!isRecord(map)) return;
-  for (const key of Object.keys(map)) if (matchers.some((match) => match(key))) delete map[key];
-  if (Object.keys(map).length === 0) delete metadata[field];
 }
 
 function removePath(object: Record<string, unknown>, segments: readonly string[]): void {

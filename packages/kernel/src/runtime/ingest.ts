@@ -24,13 +24,21 @@ export const MAX_OBJECT_DEPTH = 100;
 /** How deeply a value nests objects and arrays; iterative, so any depth is measured without recursion. */
 export function nestingDepth(value: unknown): number {
   let deepest = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
+  // Two parallel stacks rather than a tuple per value: every event is measured.
+  const values: unknown[] = [value];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const current = values.pop();
+    const depth = depths.pop() as number;
     if (current === null || typeof current !== 'object') continue;
     if (depth > deepest) deepest = depth;
     if (deepest > MAX_OBJECT_DEPTH) return deepest;
-    for (const child of Object.values(current)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    const children = Array.isArray(current) ? current : Object.values(current);
+    for (const child of children) {
+      if (child === null || typeof child !== 'object') continue;
+      values.push(child);
+      depths.push(depth + 1);
+    }
   }
   return deepest;
 }
