@@ -21,22 +21,32 @@ export interface ResourceWatcherOptions {
 
 /**
  * What the watcher keeps per live object: its resourceVersion (to skip unchanged objects on a
- * relist) and a stub naming it (for the delete of an object that vanished while disconnected).
- * Not the object itself: at 100,000 objects that was the largest part of the process's memory;
- * a snapshot lists again instead (ADR 0012).
+ * relist) and what names it (for the delete of an object that vanished while disconnected), in one
+ * flat record. Not the object itself: at 100,000 objects that was the largest part of the process's
+ * memory; a snapshot lists again instead (ADR 0012).
  */
 interface CachedObject {
-  readonly stub: KubeObject;
   readonly resourceVersion: string;
+  readonly name: string | undefined;
+  readonly namespace: string | undefined;
+  readonly uid: string | undefined;
+  readonly labels: Record<string, string> | undefined;
 }
 
-function stubOf(object: KubeObject): KubeObject {
-  const { name, namespace, uid, resourceVersion, labels } = object.metadata ?? {};
-  return {
-    apiVersion: object.apiVersion,
-    kind: object.kind,
-    metadata: { ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}), ...(uid !== undefined ? { uid } : {}), ...(resourceVersion !== undefined ? { resourceVersion } : {}), ...(labels ? { labels } : {}) },
-  } as KubeObject;
+function cachedOf(object: KubeObject): CachedObject {
+  const metadata = object.metadata;
+  return { resourceVersion: metadata?.resourceVersion ?? '', name: metadata?.name, namespace: metadata?.namespace, uid: metadata?.uid, labels: metadata?.labels };
+}
+
+/** The object a delete of a vanished object carries: its names, labels and last resourceVersion. */
+function stubOf(cached: CachedObject): KubeObject {
+  const metadata: Record<string, unknown> = {};
+  if (cached.name !== undefined) metadata['name'] = cached.name;
+  if (cached.namespace !== undefined) metadata['namespace'] = cached.namespace;
+  if (cached.uid !== undefined) metadata['uid'] = cached.uid;
+  if (cached.resourceVersion) metadata['resourceVersion'] = cached.resourceVersion;
+  if (cached.labels) metadata['labels'] = cached.labels;
+  return { metadata } as KubeObject;
 }
 
 /** Resolves when `gate` opens; the watch loop waits on it while a snapshot is being taken. */
@@ -245,7 +255,7 @@ export class ResourceWatcher {
     for (const [key, cached] of [...this.cache]) {
       if (!fresh.has(key)) {
         this.cache.delete(key);
-        await this.emitSafely(cached.stub, 'delete', false, 'sweep');
+        await this.emitSafely(stubOf(cached), 'delete', false, 'sweep');
       }
     }
     for (const [key, item] of fresh) {
@@ -294,7 +304,7 @@ export class ResourceWatcher {
 
   private remember(object: KubeObject): void {
     if (object.metadata?.deletionTimestamp) return;
-    this.cache.set(this.keyOf(object), { stub: stubOf(object), resourceVersion: object.metadata?.resourceVersion ?? '' });
+    this.cache.set(this.keyOf(object), cachedOf(object));
   }
 
   private keyOf(object: KubeObject): string {
