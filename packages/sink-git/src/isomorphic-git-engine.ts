@@ -7,7 +7,7 @@ import { credentialsOf, prepareGitDir, repoLocationOf } from './repo-location.js
 import { GitRemoteError, type GitEngine } from './git-engine.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { isTreeMode, type CommitFields, type EncodedObject, type TreeEntry } from './git-objects.js';
-import { storeObjects, worktreeOnBranch, writeRefFile } from './object-files.js';
+import { ObjectStoreState, storeObjects, worktreeOnBranch, writeRefFile } from './object-files.js';
 import { ReceivePackClient } from './receive-pack.js';
 
 export interface IsomorphicGitEngineOptions {
@@ -29,7 +29,8 @@ export class IsomorphicGitEngine implements GitEngine {
   /** isomorphic-git's parsed-object cache, shared across calls (packfile indexes are costly to load). */
   private readonly cache = {};
   private gitdir: string;
-  private readonly objectDirs = new Set<string>();
+  /** Known object folders and spare files, for the git directory in use. */
+  private objectStore: ObjectStoreState | undefined;
   /** The remote URL without user or password: what is stored in the clone and sent to isomorphic-git. */
   private readonly url: string | undefined;
   private readonly auth: ProviderAuth | undefined;
@@ -75,7 +76,8 @@ export class IsomorphicGitEngine implements GitEngine {
 
   async writeObjects(objects: readonly EncodedObject[]): Promise<void> {
     // The writer's objects go in as git's own files; the engine reads them like any git wrote.
-    await storeObjects(this.gitdir, objects, this.objectDirs);
+    this.objectStore = ObjectStoreState.for(this.objectStore, this.gitdir);
+    await storeObjects(this.gitdir, objects, this.objectStore);
   }
 
   async hasObject(oid: string): Promise<boolean> {
@@ -175,6 +177,8 @@ export class IsomorphicGitEngine implements GitEngine {
   async close(): Promise<void> {
     this.receivePack?.close();
     this.receivePack = undefined;
+    this.objectStore?.close();
+    this.objectStore = undefined;
   }
 
   private remoteUrl(): string {

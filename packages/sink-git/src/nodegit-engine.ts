@@ -6,7 +6,7 @@ import { GitErrorCodes } from './git-error-codes.js';
 import { parseCommit, parseTree, type CommitFields, type EncodedObject, type TreeEntry } from './git-objects.js';
 import type { ProviderAuth } from './git-target.js';
 import { loadNodegit, type NodegitModule, type NodegitRemote, type NodegitRepository } from './nodegit-loader.js';
-import { storeObjects, worktreeOnBranch, writeRefFile } from './object-files.js';
+import { ObjectStoreState, storeObjects, worktreeOnBranch, writeRefFile } from './object-files.js';
 import { credentialsOf, prepareGitDir, repoLocationOf } from './repo-location.js';
 import { isSshUrl, parseSshUrl, SshGitTransport, type SshAuthConfig } from './ssh-transport.js';
 
@@ -36,7 +36,8 @@ export class NodegitEngine implements GitEngine {
   private readonly git: NodegitModule;
   private repo: NodegitRepository | undefined;
   private gitdir: string;
-  private readonly objectDirs = new Set<string>();
+  /** Known object folders and spare files, for the git directory in use. */
+  private objectStore: ObjectStoreState | undefined;
   private readonly url: string | undefined;
   private readonly auth: ProviderAuth | undefined;
   private readonly ssh: SshGitTransport | undefined;
@@ -94,7 +95,8 @@ export class NodegitEngine implements GitEngine {
 
   async writeObjects(objects: readonly EncodedObject[]): Promise<void> {
     // The writer's objects go in as git's own files; the engine reads them like any git wrote.
-    await storeObjects(this.gitdir, objects, this.objectDirs);
+    this.objectStore = ObjectStoreState.for(this.objectStore, this.gitdir);
+    await storeObjects(this.gitdir, objects, this.objectStore);
   }
 
   private async read(oid: string, type: string): Promise<Buffer> {
@@ -179,6 +181,8 @@ export class NodegitEngine implements GitEngine {
 
   async close(): Promise<void> {
     this.ssh?.close();
+    this.objectStore?.close();
+    this.objectStore = undefined;
   }
 
   private repository(): NodegitRepository {

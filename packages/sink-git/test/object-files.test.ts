@@ -1,10 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeObject, objectIdOf, serializeCommit, serializeTree } from '../src/index.js';
-import { writeRefFile, writeLooseObjects, writePack } from '../src/object-files.js';
+import { ObjectStoreState, writeRefFile, writeLooseObjects, writePack } from '../src/object-files.js';
 import { git, tempDir } from './helpers.js';
+import { until } from '@gitops-reverser/testkit';
 
 function bareRepo(): string {
   const dir = join(tempDir(), 'repo.git');
@@ -37,6 +40,37 @@ describe('git object files', () => {
     expect(git(repo, 'log', '--format=%s|%an', 'main').trim()).toBe('first|A');
     expect(git(repo, 'show', 'main:dir/b.txt')).toHaveLength(70_000);
     git(repo, 'fsck', '--strict');
+  });
+
+  it('writes a large object into a spare file prepared after the previous one; git reads it, fsck and count-objects see nothing amiss; close removes the spare', async () => {
+    const repo = bareRepo();
+    const spares = () => readdirSync(join(repo, 'objects')).filter((name) => name.startsWith('tmp_obj_gr_spare_'));
+    // A spare a crashed process left behind (its pid no longer runs) goes on the first large write.
+    const gone = spawnSync('true').pid as number;
+    writeFileSync(join(repo, 'objects', `tmp_obj_gr_spare_${gone}_0`), Buffer.alloc(10));
+    /** A 400 KB incompressible blob offered as a ready zlib stream, the way large trees are. */
+    const large = () => {
+      const content = randomBytes(400_000);
+      return { ...encodeObject('blob', content), zlib: (withHeader: boolean) => [deflateSync(withHeader ? Buffer.concat([Buffer.from(`blob ${content.length}\0`), content]) : content)], content };
+    };
+    const state = new ObjectStoreState(repo);
+    const first = large();
+    await writeLooseObjects(repo, [first], state);
+    await until(() => state.sparesReady === 1 || undefined, 'a spare prepared in the background');
+    expect(spares()).toHaveLength(1);
+    expect(spares()[0]).toMatch(new RegExp(`^tmp_obj_gr_spare_${process.pid}_`));
+    const spareName = spares()[0] as string;
+    const second = large();
+    await writeLooseObjects(repo, [second], state);
+    expect(spares()).not.toContain(spareName); // renamed into place
+    for (const object of [first, second]) {
+      expect(execFileSync('git', ['-C', repo, 'cat-file', 'blob', object.oid], { maxBuffer: 1 << 24 }).equals(object.content)).toBe(true);
+    }
+    await until(() => state.sparesReady === 1 || undefined, 'the next spare');
+    git(repo, 'fsck', '--strict');
+    expect(git(repo, 'count-objects', '-v')).toMatch(/^garbage: 0$/m);
+    state.close();
+    expect(spares()).toEqual([]);
   });
 
   it('writes a pack with an index that git verify-pack and fsck accept', async () => {
