@@ -199,8 +199,11 @@ export class PartitionWorker {
     const key = `${message.target}|${identityKey(message.event.identity)}`;
     const rv = BigInt(message.event.resourceVersion);
     const known = this.newest.get(key);
-    if (known !== undefined && known >= rv) return;
-    this.newest.delete(key);
+    if (known !== undefined) {
+      if (known >= rv) return;
+      // Moved to the end: the map drops its oldest entries first.
+      this.newest.delete(key);
+    }
     this.newest.set(key, rv);
     if (this.newest.size > MAX_FACTS) this.newest.delete(this.newest.keys().next().value as string);
   }
