@@ -221,7 +221,7 @@ export class MemoryBus implements Bus {
     rejected: (partition, entry, reason) => {
       this.rejected++;
       this.logger?.error({ partition: partition.key, reason, attempt: entry.attempt }, `memory bus dropped a message the writer rejected: ${reason}`);
-      this.settlement.settled(partition, entry, reason);
+      this.settlement.settled();
     },
     redelivered: () => {
       this.redeliveries++;
@@ -230,7 +230,8 @@ export class MemoryBus implements Bus {
 }
 
 interface Settlement {
-  settled(partition: Partition, entry: Entry, reason?: string): void;
+  /** A delivery was acked or rejected: the bus may have drained. */
+  settled(): void;
   rejected(partition: Partition, entry: Entry, reason: string): void;
   redelivered(): void;
 }
@@ -255,7 +256,7 @@ class MemoryDelivery implements Delivery {
   }
 
   async ack(): Promise<void> {
-    if (this.settle()) this.settlement.settled(this.partition, this.entry);
+    if (this.settle()) this.settlement.settled();
   }
 
   async reject(reason: string): Promise<void> {

@@ -141,10 +141,9 @@ export class ResourceWatcher {
 
   /**
    * The first list: remembers each object and emits those not being deleted (as `origin`, through
-   * `emit`: the snapshot's during a seed) as their page
-   * arrives, so a seed holds a page at a time rather than the whole list (ADR 0012). The watch then
-   * continues from the list's resourceVersion. Returns false when it could not list (forbidden,
-   * failing): the watcher then retries in its loop.
+   * `emit`: the snapshot's during a seed) as their page arrives, so a seed holds a page at a time
+   * rather than the whole list (ADR 0012). The watch then continues from the list's resourceVersion.
+   * Returns false when it could not list (forbidden, failing): the watcher then retries in its loop.
    */
   async prime(origin: ChangeEvent['origin'], emit: (event: ChangeEvent) => Promise<void> = this.options.emit): Promise<boolean> {
     try {
