@@ -14,9 +14,10 @@ import { deflate, looseBytes, type EncodedObject, type GitObjectType } from './g
 /**
  * What a writer keeps about one git directory between writes: the fan-out folders known to exist
  * (a syscall saved per object) and spare files for large objects. A folder of 100,000 files is a
- * 4.5 MB tree, and each commit into it stores a new one; creating a file that size costs ~15 ms on
- * a disk (fresh pages and blocks) but ~1 ms when an allocated file is overwritten, truncated and
- * renamed into place (PostgreSQL recycles WAL segments for the same reason). So after each large
+ * 4.5 MB tree, and each commit into it stores a new one; creating a file that size cost up to ~16 ms
+ * on the CI VM (pages the machine has not used before are slow to get, on disk and tmpfs alike) but
+ * ~1 ms when an allocated file is overwritten, truncated and renamed into place (PostgreSQL recycles
+ * WAL segments for the same reason; ADR 0012). So after each large
  * object a spare of its size is prepared in the background, off the commit's path; the next large
  * object is written into it. Spares are `objects/tmp_obj_gr_spare_{pid}_{n}`: git's own temp-file
  * prefix, so `git gc` prunes one a crash left behind; `close()` removes them.
