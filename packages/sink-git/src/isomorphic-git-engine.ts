@@ -177,7 +177,7 @@ export class IsomorphicGitEngine implements GitEngine {
   async close(): Promise<void> {
     this.receivePack?.close();
     this.receivePack = undefined;
-    this.objectStore?.close();
+    await this.objectStore?.close();
     this.objectStore = undefined;
   }
 

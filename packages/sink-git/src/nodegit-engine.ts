@@ -181,7 +181,7 @@ export class NodegitEngine implements GitEngine {
 
   async close(): Promise<void> {
     this.ssh?.close();
-    this.objectStore?.close();
+    await this.objectStore?.close();
     this.objectStore = undefined;
   }
 

@@ -25,7 +25,8 @@ import { deflate, looseBytes, type EncodedObject, type GitObjectType } from './g
 export class ObjectStoreState {
   readonly knownDirs = new Set<string>();
   private readonly spares: { path: string; size: number }[] = [];
-  private preparing = 0;
+  /** Spares being written (each removes its file itself when the state was closed meanwhile). */
+  private readonly preparing = new Set<Promise<void>>();
   private counter = 0;
   private leftoversChecked = false;
   private closed = false;
@@ -35,7 +36,7 @@ export class ObjectStoreState {
   /** `current` while it belongs to `gitdir`; otherwise it is closed and a new one begins. */
   static for(current: ObjectStoreState | undefined, gitdir: string): ObjectStoreState {
     if (current?.gitdir === gitdir) return current;
-    current?.close();
+    void current?.close();
     return new ObjectStoreState(gitdir);
   }
 
@@ -53,25 +54,26 @@ export class ObjectStoreState {
 
   /** Prepares a spare for objects of about `size` bytes in the background (at most two wait). */
   prepareSpare(size: number): void {
-    if (this.closed || this.spares.length + this.preparing >= MAX_SPARES) return;
+    if (this.closed || this.spares.length + this.preparing.size >= MAX_SPARES) return;
     this.removeLeftovers();
     const path = join(this.gitdir, 'objects', `tmp_obj_gr_spare_${process.pid}_${this.counter++}`);
     const spareSize = Math.ceil(size * 1.25);
-    this.preparing++;
     // Written, not just truncated: a sparse file would allocate its pages on the commit's path again.
-    void writeFile(path, Buffer.alloc(spareSize))
-      .then(() => {
-        if (this.closed) return unlink(path);
-        this.spares.push({ path, size: spareSize });
+    const preparation: Promise<void> = writeFile(path, Buffer.alloc(spareSize))
+      .then(async () => {
+        if (this.closed) await unlink(path);
+        else this.spares.push({ path, size: spareSize });
       })
       .catch(() => unlink(path).catch(() => undefined))
-      .finally(() => this.preparing--);
+      .finally(() => this.preparing.delete(preparation));
+    this.preparing.add(preparation);
   }
 
-  /** Removes this process's spares. */
-  close(): void {
+  /** Removes this process's spares, including those still being written. */
+  async close(): Promise<void> {
     this.closed = true;
     for (const spare of this.spares.splice(0)) rmSync(spare.path, { force: true });
+    await Promise.all(this.preparing);
   }
 
   /** Spares of processes that no longer run (a crash): removed once, on the first large object. */

@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { encodeObject, IsomorphicGitEngine, serializeCommit, serializeTree, TreeStore, type TreeEntry } from '../src/index.js';
 import { adler32, adler32Combine, LARGE_TREE_ENTRIES, LargeTree, type EntryChange } from '../src/large-tree.js';
 import { git, tempDir } from './helpers.js';
+import { until } from '@gitops-reverser/testkit';
 
 const FILE = '100644';
 const DIR = '40000';
@@ -100,7 +102,7 @@ describe('LargeTree', () => {
     expect(tree.caseTwins('n7')).toEqual([]);
   });
 
-  it('through TreeStore: a folder of 5,000 files updated, grown and shrunk; git fsck and ls-tree agree', async () => {
+  it('through TreeStore: a folder of 7,000 files updated, grown and shrunk (its tree written into a prepared spare file); git fsck and ls-tree agree', async () => {
     const gitdir = join(tempDir(), 'repo.git');
     execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', gitdir]);
     const engine = new IsomorphicGitEngine({ gitdir, initialBranch: 'main', timeoutMs: 1000 });
@@ -124,19 +126,34 @@ describe('LargeTree', () => {
       oidIndex.set(oid, n);
       return oid;
     };
-    let root = await commit(undefined, new Map(Array.from({ length: 5000 }, (_, i) => [`ns/configmaps/cm-${i}.yaml`, blob(i)] as const)));
+    const spares = () => readdirSync(join(gitdir, 'objects')).filter((name) => name.startsWith('tmp_obj_gr_spare_'));
+    // 7,000 entries: a ~320 KB tree, above the size from which trees go through spare files.
+    let root = await commit(undefined, new Map(Array.from({ length: 7000 }, (_, i) => [`ns/configmaps/cm-${i}.yaml`, blob(i)] as const)));
     root = await commit(root, new Map([['ns/configmaps/cm-17.yaml', blob(100_017)]]));
+    // That loose tree was created directly; a spare a quarter larger is prepared in the background.
+    const folder = git(gitdir, 'rev-parse', 'main:ns/configmaps').trim();
+    const spareSize = Math.ceil(statSync(join(gitdir, 'objects', folder.slice(0, 2), folder.slice(2))).size * 1.25);
+    await until(() => {
+      const [spare] = spares();
+      return spare !== undefined && statSync(join(gitdir, 'objects', spare)).size === spareSize ? spare : undefined;
+    }, 'a prepared spare file');
+    // Written in full; it joins the pool when the write resolves.
+    await new Promise((r) => setTimeout(r, 50));
+    const [prepared] = spares();
     root = await commit(root, new Map([['ns/configmaps/cm-new.yaml', blob(100_018)], ['ns/configmaps/cm-18.yaml', null]]));
+    expect(spares()).not.toContain(prepared); // it became the folder's new tree object
     root = await commit(root, new Map([['ns/configmaps/cm-19.yaml', blob(100_019)], ['other/x.yaml', blob(7)]]));
     git(gitdir, 'fsck', '--strict');
     const files = git(gitdir, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n');
-    expect(files).toHaveLength(5001);
+    expect(files).toHaveLength(7001);
     expect(files).toContain('ns/configmaps/cm-new.yaml');
     expect(files).not.toContain('ns/configmaps/cm-18.yaml');
     expect(git(gitdir, 'show', 'main:ns/configmaps/cm-17.yaml')).toBe('content 100017');
     // Loose large trees are stored zlib blocks; git reads them like any other.
     expect(git(gitdir, 'cat-file', '-t', 'main:ns/configmaps').trim()).toBe('tree');
     expect((await trees.lookup(root, 'ns/configmaps/cm-19.yaml'))?.oid).toBe(oidOf(100_019));
+    await engine.close();
+    expect(spares()).toEqual([]);
   });
 });
 

@@ -69,7 +69,7 @@ describe('git object files', () => {
     await until(() => state.sparesReady === 1 || undefined, 'the next spare');
     git(repo, 'fsck', '--strict');
     expect(git(repo, 'count-objects', '-v')).toMatch(/^garbage: 0$/m);
-    state.close();
+    await state.close();
     expect(spares()).toEqual([]);
   });
 
