@@ -26,8 +26,11 @@ export async function createConfigMaps(api, namespace, count) {
   await Promise.all(pending);
 }
 
-/** An in-process config: the namespace's ConfigMaps, memory bus, one commit per change into `repo`. */
-export function inProcessConfig(plane, dir, repo, namespace) {
+/**
+ * An in-process config: the namespace's ConfigMaps, memory bus, one commit per change into `repo`
+ * (`layout`: the target's file layout, the sink's default when omitted).
+ */
+export function inProcessConfig(plane, dir, repo, namespace, layout) {
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, plane.kubeconfigText('admin'));
   return parseConfig(
@@ -36,7 +39,7 @@ server: { enabled: false }
 sources: [ { use: "@gitops-reverser/source-informer", cluster: bench, with: { kubeconfig: ${kubeconfig} } } ]
 bus: { use: "@gitops-reverser/bus-memory" }
 sink: { use: "@gitops-reverser/sink-git", with: { commitWindow: 0, providers: [ { name: origin, url: ${repo} } ] } }
-targets: [ { name: live, with: { provider: origin, branch: main, path: clusters/bench } } ]
+targets: [ { name: live, with: { provider: origin, branch: main, path: clusters/bench${layout ? `, layout: "${layout}"` : ''} } } ]
 rules: [ { target: live, scope: Namespaced, namespaces: [${namespace}], resources: [configmaps] } ]
 `,
     join(dir, 'config.yaml'),
