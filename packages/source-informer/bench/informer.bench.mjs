@@ -5,7 +5,7 @@
 //      `kubectl get -o json` + write files + `git add -A` + `git commit`;
 //   2. `gitops-reverser snapshot` (process start to exit) of the same objects into a fresh repository,
 //      vs `gitops-reverser run` from process start to its seed commit; the `run` process's resident
-//      memory with every object watched: 2 s after the seed, after BENCH_SETTLE_SECONDS (60) idle,
+//      memory with every object watched: 2 s after the seed, after BENCH_SETTLE_SECONDS (90) idle,
 //      and its peak (VmHWM);
 //   3. live-change latency (API write -> commit on the branch) at commitWindow 0, p50/p99, vs the
 //      floor: the same change arriving at a plain watch connection opened by this script; from
@@ -26,7 +26,7 @@ const SIZES = String(process.env.BENCH_OBJECTS ?? '10000,100000').split(',').fil
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 1000);
 const SHARDED_LAYOUT = '{namespace}/{groupPath}{resource}/{shard}/{name}.yaml';
 /** How long `run` stays idle after its seed before its settled memory is read. */
-const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 60);
+const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 90);
 const NAMESPACE = 'bench';
 const now = () => performance.now();
 
@@ -157,9 +157,9 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${NAMESPACE}], resource
   const runRef = join(dir, 'run-repo', 'refs/heads/main');
   while (!existsSync(runRef)) await new Promise((r) => setTimeout(r, 5));
   const runCliSeedMs = now() - start;
-  // Memory with every object watched: 2 s after the seed commit, and after a minute of quiet. V8 keeps
-  // the heap the seed grew to until its memory reducer runs (measured: ~40 s after a seed, idle), so
-  // the settled figure is what a running process holds per watched object; the peak is VmHWM.
+  // Memory with every object watched: 2 s after the seed commit, and after SETTLE_SECONDS of quiet. V8
+  // keeps the heap the seed grew to until its memory reducer runs (measured: 36 to 58 s after a seed,
+  // idle), so the settled figure is what a running process holds per watched object; the peak is VmHWM.
   await new Promise((r) => setTimeout(r, 2000));
   const afterSeed = memoryOf(runChild.pid);
   const timeline = [afterSeed.rssMb];
