@@ -17,10 +17,10 @@ import { deflate, looseBytes, type EncodedObject, type GitObjectType } from './g
  * 4.5 MB tree, and each commit into it stores a new one; creating a file that size cost up to ~16 ms
  * on the CI VM (pages the machine has not used before are slow to get, on disk and tmpfs alike) but
  * ~1 ms when an allocated file is overwritten, truncated and renamed into place (PostgreSQL recycles
- * WAL segments for the same reason; ADR 0012). So after each large
- * object a spare of its size is prepared in the background, off the commit's path; the next large
- * object is written into it. Spares are `objects/tmp_obj_gr_spare_{pid}_{n}`: git's own temp-file
- * prefix, so `git gc` prunes one a crash left behind; `close()` removes them.
+ * WAL segments for the same reason; ADR 0012). So after each large object a spare of its size is
+ * prepared in the background, off the commit's path; the next large object is written into it.
+ * Spares are `objects/tmp_obj_gr_spare_{pid}_{n}`: git's own temp-file prefix, so `git gc` prunes
+ * one a crash left behind; `close()` removes them.
  */
 export class ObjectStoreState {
   readonly knownDirs = new Set<string>();
