@@ -57,6 +57,11 @@ export interface AttributionFact {
   readonly operation: 'upsert' | 'delete';
   /** The resourceVersion the write produced ("" when unknown, e.g. some deletes). */
   readonly resourceVersion: string;
+  /**
+   * Deletes: `metadata.uid` of the deleted object (from the response: the object, or the Status
+   * details). It matches the delete to this one incarnation of the name, not a later one.
+   */
+  readonly uid?: string;
   readonly actor: import('./change-event.js').Actor;
   readonly auditId: string;
   /** ISO 8601 time of the write (the audit event's stageTimestamp). */

@@ -40,6 +40,12 @@ export interface ChangeEvent {
    */
   readonly object?: KubeObject;
   readonly resourceVersion: string;
+  /**
+   * `metadata.uid` of the object (the kernel reads it from `object` when the source leaves it out).
+   * It tells apart two objects that had the same name one after the other: a delete is matched to
+   * the fact of who deleted it by this uid.
+   */
+  readonly uid?: string;
   /** ISO 8601 time the source observed the change. */
   readonly observedAt: string;
   readonly origin: EventOrigin;

@@ -9,7 +9,7 @@ export interface AuditEvent {
   stageTimestamp?: unknown;
   user?: { username?: unknown; uid?: unknown; groups?: unknown; extra?: unknown };
   impersonatedUser?: { username?: unknown; uid?: unknown; groups?: unknown; extra?: unknown } | null;
-  objectRef?: { resource?: unknown; namespace?: unknown; name?: unknown; apiGroup?: unknown; apiVersion?: unknown; subresource?: unknown } | null;
+  objectRef?: { resource?: unknown; namespace?: unknown; name?: unknown; uid?: unknown; apiGroup?: unknown; apiVersion?: unknown; subresource?: unknown } | null;
   responseStatus?: { code?: unknown } | null;
   responseObject?: unknown;
 }
@@ -64,14 +64,27 @@ export function actorOf(event: AuditEvent, mapping: ActorMapping): Actor | undef
   };
 }
 
-function metadataOf(object: unknown): { name?: string; namespace?: string; resourceVersion?: string } {
+function metadataOf(object: unknown): { name?: string; namespace?: string; resourceVersion?: string; uid?: string } {
   const metadata = (object as KubeObject | undefined)?.metadata;
   if (!metadata || typeof metadata !== 'object') return {};
   return {
     ...(isString(metadata.name) ? { name: metadata.name } : {}),
     ...(isString(metadata.namespace) ? { namespace: metadata.namespace } : {}),
     ...(isString(metadata.resourceVersion) ? { resourceVersion: metadata.resourceVersion } : {}),
+    ...(isString(metadata.uid) && metadata.uid !== '' ? { uid: metadata.uid } : {}),
   };
+}
+
+/**
+ * The uid of the object a delete removed: the response is the deleted object (some types) or a
+ * Status whose details name it (most types); the objectRef may carry it too.
+ */
+function deletedUid(response: unknown, ref: NonNullable<AuditEvent['objectRef']>): string | undefined {
+  const own = metadataOf(response).uid;
+  if (own) return own;
+  const details = isObject(response) && response.kind === 'Status' && isObject(response['details']) ? response['details'] : undefined;
+  if (details && isString(details['uid']) && details['uid'] !== '') return details['uid'];
+  return isString(ref.uid) && ref.uid !== '' ? ref.uid : undefined;
 }
 
 const isObject = (value: unknown): value is KubeObject => value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -99,6 +112,8 @@ export function interpret(event: AuditEvent, clusterId: string, mapping: ActorMa
   const auditId = event.auditID;
   const isSubresource = isString(ref.subresource) && ref.subresource !== '';
 
+  // deletecollection: each item of the response list is one deleted object (its own metadata).
+  const items = event.verb === 'deletecollection' && isObject(response) && Array.isArray(response['items']) ? (response['items'] as unknown[]) : undefined;
   const one = (object: unknown, fallbackName: string | undefined, fallbackNamespace: string, operation: 'upsert' | 'delete', created: boolean) => {
     const metadata = metadataOf(object);
     const name = metadata.name ?? fallbackName;
@@ -106,11 +121,12 @@ export function interpret(event: AuditEvent, clusterId: string, mapping: ActorMa
     const kind = isObject(object) && isString(object.kind) && object.kind !== 'Status' && !object.kind.endsWith('List') ? object.kind : ref.resource as string;
     const identity: ResourceIdentity = { ...base, kind, namespace: metadata.namespace ?? fallbackNamespace, name };
     const resourceVersion = metadata.resourceVersion ?? '';
-    const fact: AttributionFact = { identity, operation, resourceVersion, actor, auditId, at };
+    const uid = operation === 'delete' ? (items ? metadata.uid : deletedUid(object, ref)) : undefined;
+    const fact: AttributionFact = { identity, operation, resourceVersion, ...(uid ? { uid } : {}), actor, auditId, at };
     // A change needs the whole object (RequestResponse level); a subresource response (scale) is not it.
     const change: ChangeEvent | undefined =
       operation === 'delete'
-        ? { identity, operation, created: false, resourceVersion, observedAt: at, origin: 'audit', actor, auditId }
+        ? { identity, operation, created: false, resourceVersion, ...(uid ? { uid } : {}), observedAt: at, origin: 'audit', actor, auditId }
         : !isSubresource && isObject(object) && isString(object.kind) && object.kind === kind
           ? { identity, operation, created, object, resourceVersion, observedAt: at, origin: 'audit', actor, auditId }
           : undefined;
@@ -120,7 +136,6 @@ export function interpret(event: AuditEvent, clusterId: string, mapping: ActorMa
   const namespace = isString(ref.namespace) ? ref.namespace : '';
   const results: ({ fact: AttributionFact; change: ChangeEvent | undefined } | undefined)[] = [];
   if (event.verb === 'deletecollection') {
-    const items = isObject(response) && Array.isArray(response['items']) ? (response['items'] as unknown[]) : undefined;
     if (!items) return { kind: 'skip', reason: 'no_object' };
     for (const item of items) results.push(one(item, undefined, namespace, 'delete', false));
   } else {

@@ -68,6 +68,27 @@ describe('interpret: which audit events are writes', () => {
     expect(reading.kind === 'write' && reading.changes).toHaveLength(3);
   });
 
+  it('a delete names the uid of the object it removed: from the Status details, the returned object, or the objectRef', () => {
+    const base = { verb: 'delete', requestURI: '/api/v1/namespaces/shop/configmaps/settings', responseStatus: { code: 200 } };
+    const fromStatus = interpret(event({ ...base, responseObject: { kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name: 'settings', kind: 'configmaps', uid: 'u-1' } } }), 'dev', mapping);
+    expect(fromStatus.kind === 'write' && fromStatus.facts[0]).toMatchObject({ operation: 'delete', resourceVersion: '', uid: 'u-1', identity: { name: 'settings' } });
+    expect(fromStatus.kind === 'write' && fromStatus.changes[0]).toMatchObject({ operation: 'delete', uid: 'u-1' });
+    const fromObject = interpret(event({ ...base, responseObject: { kind: 'CustomResourceDefinition', apiVersion: 'apiextensions.k8s.io/v1', metadata: { name: 'settings', uid: 'u-2', resourceVersion: '60' } } }), 'dev', mapping);
+    expect(fromObject.kind === 'write' && fromObject.facts[0]?.uid).toBe('u-2');
+    const fromRef = interpret(event({ ...base, objectRef: { resource: 'configmaps', namespace: 'shop', name: 'settings', uid: 'u-3', apiVersion: 'v1' }, responseObject: undefined }), 'dev', mapping);
+    expect(fromRef.kind === 'write' && fromRef.facts[0]?.uid).toBe('u-3');
+    const none = interpret(event({ ...base, responseObject: undefined }), 'dev', mapping);
+    expect(none.kind === 'write' && none.facts[0]?.uid).toBeUndefined();
+    const upsert = interpret(event({ responseObject: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'shop', resourceVersion: '42', uid: 'u-4' } } }), 'dev', mapping);
+    expect(upsert.kind === 'write' && upsert.facts[0]?.uid).toBeUndefined();
+  });
+
+  it('a deletecollection item names its own uid', () => {
+    const items = ['a', 'b'].map((name) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'shop', uid: `uid-${name}` } }));
+    const reading = interpret(event({ verb: 'deletecollection', objectRef: { resource: 'configmaps', namespace: 'shop', apiVersion: 'v1', uid: 'not-this' }, responseStatus: { code: 200 }, responseObject: { kind: 'ConfigMapList', apiVersion: 'v1', items } }), 'dev', mapping);
+    expect(reading.kind === 'write' && reading.facts.map((f) => f.uid)).toEqual(['uid-a', 'uid-b']);
+  });
+
   it('a scale subresource write attributes the parent, without a change (its response is not the object)', () => {
     const reading = interpret(event({ verb: 'patch', objectRef: { resource: 'deployments', apiGroup: 'apps', apiVersion: 'v1', namespace: 'shop', name: 'web', subresource: 'scale' }, responseStatus: { code: 200 }, responseObject: { kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: { name: 'web', namespace: 'shop', resourceVersion: '77' } } }), 'dev', mapping);
     expect(reading.kind === 'write' && reading.facts[0]).toMatchObject({ identity: { group: 'apps', resource: 'deployments', name: 'web' }, resourceVersion: '77' });

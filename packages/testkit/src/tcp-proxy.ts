@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A TCP forwarder a test can cut: `partition()` drops every connection and refuses new ones until
- * `heal()`. Used to put a real network fault between a client and the API server.
+ * `heal()`. Used to put a real network fault between a client and the API server, and, with
+ * `retarget()`, as the one address in front of several replicas (what a Service is to pods).
  */
 export class TcpProxy {
   private server: Server | undefined;
@@ -11,7 +12,17 @@ export class TcpProxy {
   private partitioned = false;
   port = 0;
 
-  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+  constructor(
+    private targetHost: string,
+    private targetPort: number,
+  ) {}
+
+  /** From now on connections go to `host:port`; open ones are dropped (their clients reconnect through it). */
+  retarget(host: string, port: number): void {
+    this.targetHost = host;
+    this.targetPort = port;
+    for (const socket of this.sockets) socket.destroy();
+  }
 
   async start(): Promise<number> {
     const server = createServer((client) => {

@@ -43,6 +43,11 @@ export function nestingDepth(value: unknown): number {
   return deepest;
 }
 
+function uidOf(object: KubeObject | undefined): string | undefined {
+  const uid = object?.metadata?.uid;
+  return typeof uid === 'string' && uid !== '' ? uid : undefined;
+}
+
 function describeEvent(event: ChangeEvent): string {
   try {
     return identityKey(event.identity);
@@ -251,9 +256,11 @@ export class Ingest {
 
   private async message(event: ChangeEvent, route: Route, sanitized: KubeObject | undefined, hash: string | undefined, yaml: string | undefined): Promise<BusMessage | undefined> {
     if (event.operation === 'delete') {
-      // The last known state is not written anywhere for a delete; leave it out of the bus.
-      const { object: _dropped, ...rest } = event;
-      return { kind: 'change', target: route.target.name, event: rest };
+      // The last known state is not written anywhere for a delete; leave it out of the bus, but keep
+      // its uid: it tells this delete apart from the delete of a later object of the same name.
+      const { object, ...rest } = event;
+      const uid = rest.uid ?? uidOf(object);
+      return { kind: 'change', target: route.target.name, event: uid ? { ...rest, uid } : rest };
     }
     let stored: KubeObject | null = sanitized as KubeObject;
     if (this.encoders.length > 0) {

@@ -2,7 +2,6 @@ import {
   backoffDelayMs,
   errorText,
   identityKey,
-  type AttributionFact,
   type BusMessage,
   type ChangeMessage,
   type Delivery,
@@ -13,6 +12,7 @@ import {
   type SinkPartition,
 } from '@gitops-reverser/contract';
 import { ErrorCodes } from '../errors.js';
+import { AttributionJoin } from './attribution-join.js';
 import type { KernelMetrics } from './metrics.js';
 
 export interface PartitionWorkerOptions {
@@ -32,9 +32,8 @@ export interface PartitionWorkerOptions {
   readonly attributionWaitMs?: number;
 }
 
-/** Audit facts a worker keeps to author the watch changes that follow them (bounded, oldest dropped). */
-const MAX_FACTS = 50_000;
-const FACT_TTL_MS = 10 * 60_000;
+/** resourceVersions remembered per worker for the staleness check (bounded, oldest dropped). */
+const MAX_NEWEST = 50_000;
 
 const IDLE_WAIT_MS = 500;
 const STATUSES: ReadonlySet<string> = new Set(['applied', 'unchanged', 'retry', 'rejected']);
@@ -47,8 +46,8 @@ const STATUSES: ReadonlySet<string> = new Set(['applied', 'unchanged', 'retry', 
  */
 export class PartitionWorker {
   private readonly stopController = new AbortController();
-  /** `{identityKey}|{resourceVersion}` (and `{identityKey}|delete`) -> the fact and when it arrived. */
-  private readonly facts = new Map<string, { fact: AttributionFact; at: number }>();
+  /** Who made each write, waiting for the change it describes. */
+  private readonly facts = new AttributionJoin();
   /** Newest resourceVersion written per `{target}|{identityKey}`: an older state is never written over it. */
   private readonly newest = new Map<string, bigint>();
   /** When each buffered delivery was fetched: the attribution wait counts from there. */
@@ -139,7 +138,7 @@ export class PartitionWorker {
               partition: this.options.partition(),
               items: forSink.map((i) => {
                 const delivery = deliveries[i] as Delivery;
-                const message = this.attributed(delivery);
+                const message = this.attributed(delivery.message);
                 return { message: stale[i] && message.kind === 'change' ? { ...message, superseded: true } : message, attempt: delivery.attempt };
               }),
             });
@@ -170,9 +169,11 @@ export class PartitionWorker {
         case 'applied':
         case 'unchanged':
           this.remember(delivery.message);
+          this.settleAttribution(delivery);
           await delivery.ack();
           break;
         case 'rejected':
+          this.settleAttribution(delivery);
           logger.error({ partition, message: describe(delivery), reason: outcome.reason }, `sink rejected ${describe(delivery)}: ${outcome.reason}`);
           await delivery.reject(outcome.reason);
           break;
@@ -205,7 +206,7 @@ export class PartitionWorker {
       this.newest.delete(key);
     }
     this.newest.set(key, rv);
-    if (this.newest.size > MAX_FACTS) this.newest.delete(this.newest.keys().next().value as string);
+    if (this.newest.size > MAX_NEWEST) this.newest.delete(this.newest.keys().next().value as string);
   }
 
   /** Stores the audit facts among `fetched` (acking them: they are consumed here) and returns the rest. */
@@ -219,15 +220,8 @@ export class PartitionWorker {
         rest.push(delivery);
         continue;
       }
-      const key = identityKey(message.fact.identity);
-      this.facts.delete(factKey(key, message.fact));
-      this.facts.set(factKey(key, message.fact), { fact: message.fact, at: now });
+      this.facts.add(message.fact, now);
       await delivery.ack();
-    }
-    // Bounded memory: drop expired facts, then the oldest beyond the cap (Map keeps insertion order).
-    for (const [key, entry] of this.facts) {
-      if (this.facts.size <= MAX_FACTS && now - entry.at < FACT_TTL_MS) break;
-      this.facts.delete(key);
     }
     return rest;
   }
@@ -237,12 +231,6 @@ export class PartitionWorker {
     return (this.options.attributionWaitMs ?? 0) > 0 && message.kind === 'change' && message.event.origin === 'watch' && message.event.actor === undefined;
   }
 
-  private factFor(message: ChangeMessage): AttributionFact | undefined {
-    const key = identityKey(message.event.identity);
-    const lookup = message.event.operation === 'delete' ? `${key}|delete` : `${key}|${message.event.resourceVersion}`;
-    return this.facts.get(lookup)?.fact;
-  }
-
   /** Milliseconds until the oldest buffered change still waiting for its actor gives up; 0 when none waits. */
   private attributionHoldMs(buffer: readonly Delivery[]): number {
     const waitMs = this.options.attributionWaitMs ?? 0;
@@ -250,22 +238,28 @@ export class PartitionWorker {
     const now = Date.now();
     let hold = 0;
     for (const delivery of buffer) {
-      if (!this.needsActor(delivery.message) || this.factFor(delivery.message)) continue;
+      if (!this.needsActor(delivery.message) || this.facts.peek(delivery.message.event)) continue;
       hold = Math.max(hold, (this.fetchedAt.get(delivery) ?? now) + waitMs - now);
     }
     return Math.max(0, hold);
   }
 
-  /** The message with its actor from the matching fact (counted as hit or miss). */
-  private attributed(delivery: Delivery): BusMessage {
-    const message = delivery.message;
+  /** The message with its actor from the matching fact, when one has arrived. */
+  private attributed(message: BusMessage): BusMessage {
     if (!this.needsActor(message)) return message;
-    const fact = this.factFor(message);
+    // Looked at, not taken: a batch that is retried needs the same fact again.
+    const fact = this.facts.peek(message.event);
+    if (!fact) return message;
+    return { ...message, event: { ...message.event, actor: fact.actor, auditId: fact.auditId } };
+  }
+
+  /** A change is settled: its fact is used up (never authors another change) and counted as hit or miss. */
+  private settleAttribution(delivery: Delivery): void {
+    if (!this.needsActor(delivery.message)) return;
+    const fact = this.facts.take(delivery.message.event);
     const { metrics } = this.options;
     metrics.attributions.inc({ result: fact ? 'hit' : 'miss' });
     metrics.attributionWaitSeconds.observe((Date.now() - (this.fetchedAt.get(delivery) ?? Date.now())) / 1000);
-    if (!fact) return message;
-    return { ...message, event: { ...message.event, actor: fact.actor, auditId: fact.auditId } };
   }
 
   /** One known outcome per item; anything else becomes `retry`, logged once per batch with the sink's name. */
@@ -300,11 +294,6 @@ function describe(delivery: Delivery): string {
   if (message.kind === 'snapshot') return `snapshot ${message.snapshotId} marker for target ${message.target}`;
   if (message.kind === 'attribution') return `attribution of ${identityKey(message.fact.identity)} for target ${message.target}`;
   return `${message.event.operation} of ${identityKey(message.event.identity)} for target ${message.target}`;
-}
-
-/** Upserts match on the resourceVersion the write produced; deletes on the object alone (their versions differ). */
-function factKey(key: string, fact: AttributionFact): string {
-  return fact.operation === 'delete' ? `${key}|delete` : `${key}|${fact.resourceVersion}`;
 }
 
 /**

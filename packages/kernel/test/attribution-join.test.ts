@@ -1,0 +1,78 @@
+import type { AttributionFact, ResourceIdentity } from '@gitops-reverser/contract';
+import { describe, expect, it } from 'vitest';
+import { AttributionJoin } from '../src/runtime/attribution-join.js';
+
+const identity: ResourceIdentity = { clusterId: 'c1', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'team', name: 'app' };
+const fact = (user: string, operation: 'upsert' | 'delete', resourceVersion: string, uid?: string): AttributionFact => ({
+  identity,
+  operation,
+  resourceVersion,
+  ...(uid ? { uid } : {}),
+  actor: { username: user },
+  auditId: `audit-${user}-${resourceVersion}-${uid ?? ''}`,
+  at: '2026-12-04T00:00:00Z',
+});
+
+describe('AttributionJoin', () => {
+  it('delete -> re-create -> delete by three users: each change gets its own author, never the previous deleter', () => {
+    const join = new AttributionJoin();
+    // alice creates (rv 10, uid A), bob deletes A (rv 11), carol re-creates (rv 12, uid B), dave deletes B (rv 13).
+    join.add(fact('alice', 'upsert', '10'), 0);
+    join.add(fact('bob', 'delete', '10', 'A'), 0);
+    expect(join.take({ identity, operation: 'upsert', resourceVersion: '10', uid: 'A' })?.actor.username).toBe('alice');
+    expect(join.take({ identity, operation: 'delete', resourceVersion: '11', uid: 'A' })?.actor.username).toBe('bob');
+    join.add(fact('carol', 'upsert', '12'), 1);
+    expect(join.take({ identity, operation: 'upsert', resourceVersion: '12', uid: 'B' })?.actor.username).toBe('carol');
+    // dave's fact has not arrived yet: the delete of B finds nothing (bob's fact was used up).
+    expect(join.peek({ identity, operation: 'delete', resourceVersion: '13', uid: 'B' })).toBeUndefined();
+    join.add(fact('dave', 'delete', '', 'B'), 2);
+    expect(join.take({ identity, operation: 'delete', resourceVersion: '13', uid: 'B' })?.actor.username).toBe('dave');
+    expect(join.size).toBe(0);
+  });
+
+  it('a fact is used once: peeking leaves it, taking removes it', () => {
+    const join = new AttributionJoin();
+    join.add(fact('alice', 'upsert', '5'), 0);
+    const change = { identity, operation: 'upsert' as const, resourceVersion: '5' };
+    expect(join.peek(change)?.actor.username).toBe('alice');
+    expect(join.peek(change)?.actor.username).toBe('alice');
+    expect(join.take(change)?.actor.username).toBe('alice');
+    expect(join.take(change)).toBeUndefined();
+  });
+
+  it('matches nothing on a name alone: an upsert fact without a resourceVersion, a delete without a uid', () => {
+    const join = new AttributionJoin();
+    join.add(fact('alice', 'upsert', ''), 0);
+    join.add(fact('bob', 'delete', '7'), 0);
+    expect(join.size).toBe(0);
+    expect(join.peek({ identity, operation: 'upsert', resourceVersion: '' })).toBeUndefined();
+    expect(join.peek({ identity, operation: 'delete', resourceVersion: '7', uid: 'X' })).toBeUndefined();
+    // A delete change without a uid never takes a delete fact of that name.
+    join.add(fact('bob', 'delete', '7', 'X'), 0);
+    expect(join.peek({ identity, operation: 'delete', resourceVersion: '7' })).toBeUndefined();
+  });
+
+  it('does not take a fact of another object, another cluster, or an update for a delete', () => {
+    const join = new AttributionJoin();
+    join.add(fact('alice', 'upsert', '20'), 0);
+    join.add(fact('bob', 'delete', '', 'U1'), 0);
+    expect(join.peek({ identity: { ...identity, name: 'other' }, operation: 'upsert', resourceVersion: '20' })).toBeUndefined();
+    expect(join.peek({ identity: { ...identity, clusterId: 'c2' }, operation: 'upsert', resourceVersion: '20' })).toBeUndefined();
+    expect(join.peek({ identity, operation: 'delete', resourceVersion: '20', uid: 'U2' })).toBeUndefined();
+    expect(join.peek({ identity, operation: 'upsert', resourceVersion: '21', uid: 'U1' })).toBeUndefined();
+  });
+
+  it('a fact that never matches expires after its time to live; memory stays bounded by the cap', () => {
+    const join = new AttributionJoin({ ttlMs: 1000, maxFacts: 3 });
+    join.add(fact('alice', 'upsert', '1'), 0);
+    join.expire(999);
+    expect(join.size).toBe(1);
+    join.expire(1000);
+    expect(join.size).toBe(0);
+    expect(join.peek({ identity, operation: 'upsert', resourceVersion: '1' })).toBeUndefined();
+    for (let rv = 1; rv <= 5; rv++) join.add(fact('bob', 'upsert', String(rv)), 2000);
+    expect(join.size).toBe(3);
+    expect(join.peek({ identity, operation: 'upsert', resourceVersion: '2' })).toBeUndefined();
+    expect(join.peek({ identity, operation: 'upsert', resourceVersion: '3' })?.actor.username).toBe('bob');
+  });
+});
