@@ -63,10 +63,15 @@ export function histogramSvg({ title, unit, series }) {
     counts[s].forEach((share, b) => {
       if (share === 0) return;
       const x0 = x(edges[b]) + s * barW;
-      parts.push(`<rect x="${x0.toFixed(1)}" y="${y(share).toFixed(1)}" width="${Math.max(barW - 0.5, 0.5).toFixed(1)}" height="${(top + plotH - y(share)).toFixed(1)}" fill="${color}" fill-opacity="0.75"/>`);
+      parts.push(
+        `<rect x="${x0.toFixed(1)}" y="${y(share).toFixed(1)}" width="${Math.max(barW - 0.5, 0.5).toFixed(1)}" height="${(top + plotH - y(share)).toFixed(1)}" fill="${color}" fill-opacity="0.75"/>`,
+      );
     });
     const sorted = [...series[name]].sort((a, b) => a - b);
-    for (const [q, dash] of [[0.5, ''], [0.99, '4 3']]) {
+    for (const [q, dash] of [
+      [0.5, ''],
+      [0.99, '4 3'],
+    ]) {
       const v = quantile(sorted, q);
       parts.push(`<line x1="${x(v).toFixed(1)}" y1="${top}" x2="${x(v).toFixed(1)}" y2="${top + plotH}" stroke="${color}" stroke-width="1.5"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
     }
@@ -89,7 +94,12 @@ export function writeReport(summary, dir) {
   mkdirSync(dir, { recursive: true });
   const files = ['summary.json'];
   writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  const lines = [`# Benchmark results`, '', `${summary.date} on ${summary.machine.cpu}, ${summary.machine.cores} cores, ${summary.machine.memoryGb} GB, Node ${summary.machine.node} (${summary.machine.platform}).`, ''];
+  const lines = [
+    `# Benchmark results`,
+    '',
+    `${summary.date} on ${summary.machine.cpu}, ${summary.machine.cores} cores, ${summary.machine.memoryGb} GB, Node ${summary.machine.node} (${summary.machine.platform}).`,
+    '',
+  ];
   for (const result of summary.results) {
     for (const histogram of result.histograms ?? []) {
       const file = `${histogram.name}.svg`;

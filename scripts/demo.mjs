@@ -6,7 +6,7 @@
 //   4. prints `git log --stat` of the resulting repository,
 //   5. keeps running until Ctrl-C (or exits at once with --once), stopping everything it started.
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';

@@ -6,7 +6,15 @@ import { expect, it } from 'vitest';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Every package that defines error codes exports them as `<Something>ErrorCodes` (the kernel: `ErrorCodes`). */
-const PACKAGES = ['@gitops-reverser/contract', '@gitops-reverser/kernel', '@gitops-reverser/sink-git', '@gitops-reverser/source-informer', '@gitops-reverser/sanitizer-sops', '@gitops-reverser/source-audit', '@gitops-reverser/bus-nats'];
+const PACKAGES = [
+  '@gitops-reverser/contract',
+  '@gitops-reverser/kernel',
+  '@gitops-reverser/sink-git',
+  '@gitops-reverser/source-informer',
+  '@gitops-reverser/sanitizer-sops',
+  '@gitops-reverser/source-audit',
+  '@gitops-reverser/bus-nats',
+];
 
 it('docs/errors.md lists exactly the error codes the packages define', async () => {
   const defined = new Set<string>();

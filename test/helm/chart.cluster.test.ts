@@ -71,8 +71,18 @@ beforeAll(async () => {
 describe('helm chart deploy/helm/gitops-reverser', () => {
   const cases = [
     { name: 'default', namespace: 'gr-default', values: undefined, kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Service', 'ServiceAccount'] },
-    { name: 'audit-enabled', namespace: 'gr-audit', values: 'values-audit.yaml', kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount'] },
-    { name: 'HA', namespace: 'gr-ha', values: 'values-ha.yaml', kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor'] },
+    {
+      name: 'audit-enabled',
+      namespace: 'gr-audit',
+      values: 'values-audit.yaml',
+      kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount'],
+    },
+    {
+      name: 'HA',
+      namespace: 'gr-ha',
+      values: 'values-ha.yaml',
+      kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor'],
+    },
     { name: 'SSH', namespace: 'gr-ssh', values: 'values-ssh.yaml', kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Service', 'ServiceAccount'] },
   ];
 
@@ -107,7 +117,7 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'gr-gitops-reverser', namespace }]);
 
       // Non-root on a read-only root filesystem; probes on /healthz and /readyz.
-      const pod = (manifests.find((m) => m.kind === 'Deployment')?.spec as { template: { spec: Record<string, any> } }).template.spec;
+      const pod = podSpec(manifests);
       expect(pod['securityContext']).toMatchObject({ runAsNonRoot: true });
       expect(pod['containers'][0]).toMatchObject({
         securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
@@ -138,8 +148,16 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
 
   it('keeps Secrets out of values: credentials reach the pod as env from Secrets', () => {
     const manifests = documents(render('gr-ha', 'values-ha.yaml').stdout);
-    const container = ((manifests.find((m) => m.kind === 'Deployment')?.spec as { template: { spec: Record<string, any> } }).template.spec['containers'] as Record<string, any>[])[0] as Record<string, any>;
+    const container = podSpec(manifests)['containers'][0];
     expect(container['env']).toContainEqual({ name: 'GIT_PASSWORD', valueFrom: { secretKeyRef: { name: 'git-credentials', key: 'password' } } });
     expect(JSON.stringify(manifests.filter((m) => m.kind === 'ConfigMap'))).not.toContain(env.GIT_PASSWORD);
   });
 });
+
+/** The Deployment's pod spec (the chart renders exactly one Deployment). */
+// biome-ignore lint/suspicious/noExplicitAny: rendered manifests are read field by field, as the assertions need
+function podSpec(manifests: readonly { kind?: unknown; spec?: unknown }[]): Record<string, any> {
+  const deployment = manifests.find((m) => m.kind === 'Deployment') as { spec: { template: { spec: Record<string, unknown> } } } | undefined;
+  if (!deployment) throw new Error('the chart rendered no Deployment');
+  return deployment.spec.template.spec;
+}

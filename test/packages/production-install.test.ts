@@ -66,7 +66,9 @@ rules:
     const snapshot = run(process.execPath, [bin, 'snapshot', '--config', config], etc);
     expect(snapshot.stderr).toBe('');
     expect(snapshot.code).toBe(0);
-    const files = run('git', ['-C', join(etc, 'state-repo'), 'ls-tree', '-r', '--name-only', 'main'], etc).stdout.trim().split('\n');
+    const files = run('git', ['-C', join(etc, 'state-repo'), 'ls-tree', '-r', '--name-only', 'main'], etc)
+      .stdout.trim()
+      .split('\n');
     expect(files.some((f) => f.startsWith('clusters/image/') && f.includes('/configmaps/'))).toBe(true);
     expect(run('git', ['-C', join(etc, 'state-repo'), 'fsck', '--strict'], etc).code).toBe(0);
   });

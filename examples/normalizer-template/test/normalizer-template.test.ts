@@ -17,13 +17,12 @@ describeNormalizerConformance('normalizer-template', {
 describe('IgnoreMarked', () => {
   const normalizer = new IgnoreMarked({ annotation: 'a/ignore', label: 'l/ignore' });
   const object = (annotations: Record<string, string> = {}, labels: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', annotations, labels } });
-  const event = {} as never;
 
   it('drops objects marked by annotation or label, keeps the rest unchanged', () => {
-    expect(normalizer.normalize(object({ 'a/ignore': 'true' }), event)).toBeNull();
-    expect(normalizer.normalize(object({}, { 'l/ignore': 'true' }), event)).toBeNull();
+    expect(normalizer.normalize(object({ 'a/ignore': 'true' }))).toBeNull();
+    expect(normalizer.normalize(object({}, { 'l/ignore': 'true' }))).toBeNull();
     const kept = object({ 'a/ignore': 'false' });
-    expect(normalizer.normalize(kept, event)).toBe(kept);
+    expect(normalizer.normalize(kept)).toBe(kept);
   });
 });
 
@@ -37,7 +36,11 @@ it('example.yaml: the marked manifest never reaches the sink', async () => {
   const deadline = Date.now() + 10_000;
   while (!(existsSync(out) && readFileSync(out, 'utf8').includes('"snapshot"')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await runtime.stop();
-  const keys = readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { key?: string }).key).filter(Boolean);
+  const keys = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { key?: string }).key)
+    .filter(Boolean);
   expect(keys).toContain('demo/_core/configmaps/shop/app-settings');
   expect(keys).not.toContain('demo/_core/configmaps/shop/scratch');
 });

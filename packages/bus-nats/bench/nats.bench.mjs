@@ -22,12 +22,31 @@ const stats = (times) => {
   return { p50: +at(0.5).toFixed(2), p99: +at(0.99).toFixed(2) };
 };
 const busOptions = (stream, overrides = {}) => ({
-  servers: [server.url], stream, subjectPrefix: stream.toLowerCase(), replicas: 1, capacityPerPartition: 1_000_000, maxBytes: 0, maxMessages: 0,
-  duplicateWindowSeconds: 120, ackWaitSeconds: 30, leaseSeconds: LEASE_SECONDS, discoveryMs: 100, ...overrides,
+  servers: [server.url],
+  stream,
+  subjectPrefix: stream.toLowerCase(),
+  replicas: 1,
+  capacityPerPartition: 1_000_000,
+  maxBytes: 0,
+  maxMessages: 0,
+  duplicateWindowSeconds: 120,
+  ackWaitSeconds: 30,
+  leaseSeconds: LEASE_SECONDS,
+  discoveryMs: 100,
+  ...overrides,
 });
 const message = (n) => ({
-  kind: 'change', target: 'live',
-  event: { identity: { clusterId: 'bench', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'bench', name: `cm-${n}` }, operation: 'upsert', created: false, object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${n}`, namespace: 'bench' }, data: { n: String(n), payload: 'x'.repeat(300) } }, resourceVersion: String(n), observedAt: new Date().toISOString(), origin: 'watch' },
+  kind: 'change',
+  target: 'live',
+  event: {
+    identity: { clusterId: 'bench', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'bench', name: `cm-${n}` },
+    operation: 'upsert',
+    created: false,
+    object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${n}`, namespace: 'bench' }, data: { n: String(n), payload: 'x'.repeat(300) } },
+    resourceVersion: String(n),
+    observedAt: new Date().toISOString(),
+    origin: 'watch',
+  },
   yaml: `n: ${n}\n`,
 });
 
@@ -52,9 +71,11 @@ try {
     for (let n = 0; n < EVENTS; n++) await bus.publish('publish#main', message(n));
     const sequential = EVENTS / ((now() - start) / 1000);
     start = now();
-    await Promise.all(Array.from({ length: 16 }, async (_, w) => {
-      for (let n = w; n < EVENTS; n += 16) await bus.publish(`publish-${w % 4}#main`, message(EVENTS + n));
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, w) => {
+        for (let n = w; n < EVENTS; n += 16) await bus.publish(`publish-${w % 4}#main`, message(EVENTS + n));
+      }),
+    );
     const concurrent = EVENTS / ((now() - start) / 1000);
     await bus.stop();
     const summary = { benchmark: 'bus-nats-publish', events: EVENTS, sequentialPerSecond: Math.round(sequential), concurrent16PerSecond: Math.round(concurrent), targetPerSecond: 5000 };
@@ -72,13 +93,20 @@ try {
       const sink = {
         batchPolicy: { windowMs: 0, maxBytes: 1 << 20 },
         planTargets: (targets) => ({ partitions: new Map(targets.map((t) => [t.name, { key: 'latency#main' }])), problems: [] }),
-        start: async () => {}, flush: async () => {}, stop: async () => {}, health: () => ({ state: 'ready' }),
+        start: async () => {},
+        flush: async () => {},
+        stop: async () => {},
+        health: () => ({ state: 'ready' }),
         apply: async (batch) => {
           for (const item of batch.items) if (item.message.kind === 'change') arrived.set(item.message.event.identity.name, now());
           return batch.items.map(() => ({ status: 'applied' }));
         },
       };
-      const runtime = await createRuntime({ config: { targets: [{ name: 'live' }], rules: [{ target: 'live', resources: ['configmaps'] }] }, logger: silentLogger(), adapters: { sources: [{ cluster: 'bench', instance: source }], sink: { instance: sink }, bus: { instance: bus } } });
+      const runtime = await createRuntime({
+        config: { targets: [{ name: 'live' }], rules: [{ target: 'live', resources: ['configmaps'] }] },
+        logger: silentLogger(),
+        adapters: { sources: [{ cluster: 'bench', instance: source }], sink: { instance: sink }, bus: { instance: bus } },
+      });
       await runtime.start();
       const times = [];
       for (let n = 0; n < LATENCY_EVENTS; n++) {
@@ -106,7 +134,7 @@ try {
     await new Promise((resolve) => child.on('message', (m) => m.holds && resolve()));
     const bus = new NatsBus({ ...options, replicaId: 'bench-survivor' });
     await bus.start({ logger: silentLogger(), metrics: new KernelMetrics() });
-    const taken = new Promise((resolve) => bus.consume((lease) => resolve(now())));
+    const taken = new Promise((resolve) => bus.consume((_lease) => resolve(now())));
     await new Promise((r) => setTimeout(r, 500)); // the survivor sees the partition held
     const killed = now();
     child.kill('SIGKILL');

@@ -114,7 +114,10 @@ export class NatsBus implements Bus {
         ...(options.token !== undefined ? { token: options.token } : {}),
       });
     } catch (cause) {
-      throw grError(NatsBusErrorCodes.CONNECT, `cannot connect to NATS at ${options.servers.join(', ')}: ${errorText(cause)}`, { fix: 'check with.servers and that nats-server runs with JetStream (-js)', cause });
+      throw grError(NatsBusErrorCodes.CONNECT, `cannot connect to NATS at ${options.servers.join(', ')}: ${errorText(cause)}`, {
+        fix: 'check with.servers and that nats-server runs with JetStream (-js)',
+        cause,
+      });
     }
     this.connected = true;
     void this.watchStatus(this.nc);
@@ -127,7 +130,11 @@ export class NatsBus implements Bus {
         this.leases = await new Kvm(this.nc).create(`${options.stream}_LEASES`, { ttl: options.leaseSeconds * 1000, history: 1, replicas: options.replicas });
         break;
       } catch (error) {
-        if (attempt >= 60) throw grError(NatsBusErrorCodes.CONNECT, `JetStream at ${options.servers.join(', ')} did not accept the stream ${options.stream}: ${errorText(error)}`, { fix: 'check that JetStream is enabled and, for replicas > 1, that the cluster has that many nodes', cause: error });
+        if (attempt >= 60)
+          throw grError(NatsBusErrorCodes.CONNECT, `JetStream at ${options.servers.join(', ')} did not accept the stream ${options.stream}: ${errorText(error)}`, {
+            fix: 'check that JetStream is enabled and, for replicas > 1, that the cluster has that many nodes',
+            cause: error,
+          });
         if (attempt === 1) this.logger?.warn({ err: errorText(error) }, 'JetStream not ready yet; retrying');
         await new Promise((r) => setTimeout(r, 1000));
       }

@@ -124,7 +124,10 @@ export class NatsLease implements PartitionLease {
   /** Ready messages in stream order, up to the lowest one still awaiting redelivery. */
   private handOut(max: number): Delivery[] {
     const barrier = this.awaiting.size > 0 ? Math.min(...this.awaiting) : Infinity;
-    const sequences = [...this.ready.keys()].filter((seq) => seq < barrier).sort((a, b) => a - b).slice(0, max);
+    const sequences = [...this.ready.keys()]
+      .filter((seq) => seq < barrier)
+      .sort((a, b) => a - b)
+      .slice(0, max);
     return sequences.map((seq) => {
       const held = this.ready.get(seq) as Held;
       this.ready.delete(seq);

@@ -70,7 +70,10 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${ns}], resources: [con
   const remote = git.repoPath(name);
   const files = () => {
     try {
-      return execFileSync('git', ['-C', remote, 'ls-tree', '-r', '--name-only', 'main', '--', `ha/${ns}/configmaps`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+      return execFileSync('git', ['-C', remote, 'ls-tree', '-r', '--name-only', 'main', '--', `ha/${ns}/configmaps`], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .filter(Boolean);
     } catch {
       return [];
     }
@@ -103,18 +106,26 @@ describe('bus-nats: two replicas, one writer, nothing lost', () => {
     await until(() => (started(a) && started(b)) || undefined, 'both replicas', 60_000);
     const names = Array.from({ length: 1000 }, (_, i) => `cm-${i}`);
     let killed: Replica | undefined;
-    await inBatches(names, 25, (name) => api('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { name } }), async (done) => {
-      if (done === 500 && !killed) {
-        await until(() => writes(a) || writes(b) || undefined, 'a writer', 30_000);
-        killed = writes(a) ? a : b;
-        killed.child.kill('SIGKILL');
-      }
-    });
+    await inBatches(
+      names,
+      25,
+      (name) => api('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { name } }),
+      async (done) => {
+        if (done === 500 && !killed) {
+          await until(() => writes(a) || writes(b) || undefined, 'a writer', 30_000);
+          killed = writes(a) ? a : b;
+          killed.child.kill('SIGKILL');
+        }
+      },
+    );
     const survivor = killed === a ? b : a;
     await until(() => files().length === 1000 || undefined, 'all 1,000 files in the remote', 180_000);
     expect(writes(survivor)).toBe(true);
     // Each object's file was made by exactly one commit: no change applied twice.
-    const perFile = execFileSync('git', ['-C', remote, 'log', '--format=', '--name-only', 'main', '--', `ha/${ns}/configmaps`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    const perFile = execFileSync('git', ['-C', remote, 'log', '--format=', '--name-only', 'main', '--', `ha/${ns}/configmaps`], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean);
     const counts = new Map<string, number>();
     for (const file of perFile) counts.set(file, (counts.get(file) ?? 0) + 1);
     expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
@@ -129,13 +140,18 @@ describe('bus-nats: two replicas, one writer, nothing lost', () => {
     const b = start('b');
     await until(() => (started(a) && started(b)) || undefined, 'both replicas', 60_000);
     const names = Array.from({ length: 300 }, (_, i) => `cm-${i}`);
-    await inBatches(names, 20, (name) => api('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { name } }), async (done) => {
-      if (done === 140) {
-        await nats.kill();
-        await new Promise((r) => setTimeout(r, 1500));
-        await nats.start();
-      }
-    });
+    await inBatches(
+      names,
+      20,
+      (name) => api('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { name } }),
+      async (done) => {
+        if (done === 140) {
+          await nats.kill();
+          await new Promise((r) => setTimeout(r, 1500));
+          await nats.start();
+        }
+      },
+    );
     await until(() => files().length === 300 || undefined, 'all 300 files in the remote', 180_000);
   });
 
@@ -145,7 +161,7 @@ describe('bus-nats: two replicas, one writer, nothing lost', () => {
     const replicas = [start('a'), start('b')];
     await until(() => replicas.every(started) || undefined, 'both replicas', 60_000);
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const ops = Array.from({ length: 400 }, (_, i) => ({ i, name: `cm-${Math.floor(random() * 80)}`, kind: random() }));
     for (const [index, op] of ops.entries()) {
       if (op.kind < 0.55) {
@@ -163,17 +179,36 @@ describe('bus-nats: two replicas, one writer, nothing lost', () => {
       }
     }
     const live = JSON.parse((await api('GET', `/api/v1/namespaces/${ns}/configmaps`)).body) as { items: { metadata: { name: string }; data?: Record<string, string> }[] };
-    const expected = live.items.filter((item) => item.metadata.name.startsWith('cm-')).map((item) => `ha/${ns}/configmaps/${item.metadata.name}.yaml`).sort();
+    const expected = live.items
+      .filter((item) => item.metadata.name.startsWith('cm-'))
+      .map((item) => `ha/${ns}/configmaps/${item.metadata.name}.yaml`)
+      .sort();
     const same = () => {
-      const now = files().filter((f) => f.includes('/cm-')).sort();
+      const now = files()
+        .filter((f) => f.includes('/cm-'))
+        .sort();
       if (JSON.stringify(now) !== JSON.stringify(expected)) return false;
-      return live.items.filter((item) => item.metadata.name.startsWith('cm-')).every((item) => execFileSync('git', ['-C', remote, 'show', `main:ha/${ns}/configmaps/${item.metadata.name}.yaml`], { encoding: 'utf8' }).includes(`v: "${item.data?.['v']}"`));
+      return live.items
+        .filter((item) => item.metadata.name.startsWith('cm-'))
+        .every((item) => execFileSync('git', ['-C', remote, 'show', `main:ha/${ns}/configmaps/${item.metadata.name}.yaml`], { encoding: 'utf8' }).includes(`v: "${item.data?.['v']}"`));
     };
     try {
       await until(() => same() || undefined, 'the repository to equal the live state', 150_000);
     } catch (error) {
-      const now = files().filter((f) => f.includes('/cm-')).sort();
-      throw new Error(`${(error as Error).message}: missing ${JSON.stringify(expected.filter((f) => !now.includes(f)))}, extra ${JSON.stringify(now.filter((f) => !expected.includes(f)))}\n${replicas.map((r) => r.output.split('\n').filter((l) => /warn|error/.test(l)).slice(-5).join('\n')).join('\n---\n')}`);
+      const now = files()
+        .filter((f) => f.includes('/cm-'))
+        .sort();
+      throw new Error(
+        `${(error as Error).message}: missing ${JSON.stringify(expected.filter((f) => !now.includes(f)))}, extra ${JSON.stringify(now.filter((f) => !expected.includes(f)))}\n${replicas
+          .map((r) =>
+            r.output
+              .split('\n')
+              .filter((l) => /warn|error/.test(l))
+              .slice(-5)
+              .join('\n'),
+          )
+          .join('\n---\n')}`,
+      );
     }
     execFileSync('git', ['-C', remote, 'fsck', '--strict']);
   }, 240_000);
@@ -184,13 +219,23 @@ describe('bus-nats on a 3-node JetStream cluster', () => {
     const nodes = await NatsServer.cluster(3);
     try {
       const ns = await createTestNamespace(access, 'ha-3node');
-      const { start, files, remote } = setup('ha-cluster', ns, nodes.map((node) => node.url), 3);
+      const { start, files, remote } = setup(
+        'ha-cluster',
+        ns,
+        nodes.map((node) => node.url),
+        3,
+      );
       const replicas = [start('a'), start('b')];
       await until(() => replicas.every(started) || undefined, 'both replicas', 60_000);
       const names = Array.from({ length: 300 }, (_, i) => `cm-${i}`);
-      await inBatches(names, 20, (cm) => api('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: cm }, data: { cm } }), async (done) => {
-        if (done === 140) await nodes[0]?.kill();
-      });
+      await inBatches(
+        names,
+        20,
+        (cm) => api('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: cm }, data: { cm } }),
+        async (done) => {
+          if (done === 140) await nodes[0]?.kill();
+        },
+      );
       await until(() => files().length === 300 || undefined, 'all 300 files with one NATS node down', 180_000);
       execFileSync('git', ['-C', remote, 'fsck', '--strict']);
     } finally {

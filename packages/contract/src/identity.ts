@@ -31,13 +31,7 @@ export const CLUSTER_SCOPE_KEY = '_cluster';
  * namespaces, groups and resources never do; cluster ids are validated), so the key is unambiguous.
  */
 export function identityKey(identity: ResourceIdentity): string {
-  return [
-    identity.clusterId,
-    identity.group === '' ? CORE_GROUP_KEY : identity.group,
-    identity.resource,
-    identity.namespace === '' ? CLUSTER_SCOPE_KEY : identity.namespace,
-    identity.name,
-  ].join('/');
+  return [identity.clusterId, identity.group === '' ? CORE_GROUP_KEY : identity.group, identity.resource, identity.namespace === '' ? CLUSTER_SCOPE_KEY : identity.namespace, identity.name].join('/');
 }
 
 /** `apiVersion` as it appears in an object: "v1" for the core group, "group/version" otherwise. */
@@ -74,10 +68,7 @@ export interface KubeObjectMeta {
  * Builds the identity of an object. The resource (plural) and scope are not in the object itself,
  * so the caller (who got them from discovery or the audit request URI) passes them.
  */
-export function identityOf(
-  object: KubeObject,
-  served: { clusterId: string; resource: string; namespaced: boolean },
-): ResourceIdentity {
+export function identityOf(object: KubeObject, served: { clusterId: string; resource: string; namespaced: boolean }): ResourceIdentity {
   const where = `${object.kind ?? '?'} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? '?'}`;
   if (typeof object.apiVersion !== 'string' || object.apiVersion === '') {
     throw grError(ContractErrorCodes.EVENT_INVALID_OBJECT, `object ${where} has no apiVersion`, {
@@ -95,7 +86,7 @@ export function identityOf(
       fix: 'only named objects can be written to git',
     });
   }
-  const namespace = served.namespaced ? object.metadata?.namespace ?? '' : '';
+  const namespace = served.namespaced ? (object.metadata?.namespace ?? '') : '';
   if (served.namespaced && namespace === '') {
     throw grError(ContractErrorCodes.EVENT_INVALID_OBJECT, `namespaced object ${where} has no metadata.namespace`);
   }

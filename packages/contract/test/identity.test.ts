@@ -32,7 +32,13 @@ describe('identityOf', () => {
   it('builds the identity from an object and its served resource', () => {
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'ns' } };
     expect(identityOf(cm, { clusterId: 'dev', resource: 'configmaps', namespaced: true })).toEqual({
-      clusterId: 'dev', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'ns', name: 'a',
+      clusterId: 'dev',
+      group: '',
+      version: 'v1',
+      resource: 'configmaps',
+      kind: 'ConfigMap',
+      namespace: 'ns',
+      name: 'a',
     });
   });
 

@@ -1,28 +1,40 @@
 import { describeNormalizerConformance } from '@gitops-reverser/contract/conformance';
 import { describe, expect, it } from 'vitest';
-import { contentHash, createDefaultSanitizer, renderYaml, type KubeObject } from '../src/index.js';
+import type { KubeObject } from '@gitops-reverser/contract';
+import { contentHash, createDefaultSanitizer, renderYaml } from '../src/index.js';
 
-const sanitize = (object: KubeObject, config?: Parameters<typeof createDefaultSanitizer>[0]) =>
-  createDefaultSanitizer(config).normalize(object, { event: {} as never }) as KubeObject;
+const sanitize = (object: KubeObject, config?: Parameters<typeof createDefaultSanitizer>[0]) => createDefaultSanitizer(config).normalize(object, { event: {} as never }) as KubeObject;
 
 const serverMetadata = {
-  uid: 'u', resourceVersion: '5', generation: 3, creationTimestamp: 't', deletionTimestamp: 't', deletionGracePeriodSeconds: 30,
-  managedFields: [{ manager: 'kubectl' }], selfLink: '/x', ownerReferences: [{ name: 'o' }], finalizers: ['f'], generateName: 'g-',
+  uid: 'u',
+  resourceVersion: '5',
+  generation: 3,
+  creationTimestamp: 't',
+  deletionTimestamp: 't',
+  deletionGracePeriodSeconds: 30,
+  managedFields: [{ manager: 'kubectl' }],
+  selfLink: '/x',
+  ownerReferences: [{ name: 'o' }],
+  finalizers: ['f'],
+  generateName: 'g-',
 };
 
 describe('default sanitizer', () => {
   it('removes status and every server-owned metadata field, keeping name, namespace, labels', () => {
     const out = sanitize({
-      apiVersion: 'apps/v1', kind: 'Deployment',
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
       metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' }, ...serverMetadata },
-      spec: { replicas: 2 }, status: { readyReplicas: 2 },
+      spec: { replicas: 2 },
+      status: { readyReplicas: 2 },
     });
     expect(out).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' } }, spec: { replicas: 2 } });
   });
 
   it('removes tool and server annotations and drops an emptied annotations map', () => {
     const out = sanitize({
-      apiVersion: 'apps/v1', kind: 'Deployment',
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
       metadata: { name: 'web', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'deployment.kubernetes.io/revision': '4' } },
     });
     expect(out.metadata).toEqual({ name: 'web' });
@@ -31,9 +43,22 @@ describe('default sanitizer', () => {
   });
 
   it('removes allocated Service fields but keeps a headless clusterIP: None', () => {
-    const spec = { clusterIP: '10.0.0.5', clusterIPs: ['10.0.0.5'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster', healthCheckNodePort: 31000, ports: [{ port: 80 }], selector: { app: 'web' } };
+    const spec = {
+      clusterIP: '10.0.0.5',
+      clusterIPs: ['10.0.0.5'],
+      ipFamilies: ['IPv4'],
+      ipFamilyPolicy: 'SingleStack',
+      internalTrafficPolicy: 'Cluster',
+      healthCheckNodePort: 31000,
+      ports: [{ port: 80 }],
+      selector: { app: 'web' },
+    };
     expect(sanitize({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec })['spec']).toEqual({ ports: [{ port: 80 }], selector: { app: 'web' } });
-    expect(sanitize({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ...spec, clusterIP: 'None' } })['spec']).toEqual({ clusterIP: 'None', ports: [{ port: 80 }], selector: { app: 'web' } });
+    expect(sanitize({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ...spec, clusterIP: 'None' } })['spec']).toEqual({
+      clusterIP: 'None',
+      ports: [{ port: 80 }],
+      selector: { app: 'web' },
+    });
   });
 
   it('keeps every other top-level field (StorageClass provisioner, Secret stringData)', () => {
@@ -44,8 +69,23 @@ describe('default sanitizer', () => {
   });
 
   it('applies configured extra removals, per kind when kinds are given', () => {
-    const config = { removeFields: [{ path: 'spec.replicas', kinds: ['Deployment'] }, { path: 'data.noise', kinds: [] }], removeAnnotations: ['example.com/*'], removeLabels: ['pod-template-hash'] };
-    const out = sanitize({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', labels: { 'pod-template-hash': 'x', app: 'a' }, annotations: { 'example.com/a': '1', 'example.com/b': '2' } }, spec: { replicas: 3, paused: false } }, config);
+    const config = {
+      removeFields: [
+        { path: 'spec.replicas', kinds: ['Deployment'] },
+        { path: 'data.noise', kinds: [] },
+      ],
+      removeAnnotations: ['example.com/*'],
+      removeLabels: ['pod-template-hash'],
+    };
+    const out = sanitize(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'd', labels: { 'pod-template-hash': 'x', app: 'a' }, annotations: { 'example.com/a': '1', 'example.com/b': '2' } },
+        spec: { replicas: 3, paused: false },
+      },
+      config,
+    );
     expect(out).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', labels: { app: 'a' } }, spec: { paused: false } });
     const other = sanitize({ apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'r' }, spec: { replicas: 3 } }, config);
     expect(other['spec']).toEqual({ replicas: 3 });
@@ -74,9 +114,7 @@ describe('default sanitizer', () => {
 describe('renderYaml', () => {
   it('puts apiVersion, kind, metadata first, name and namespace first in metadata, sorts the rest', () => {
     const yaml = renderYaml({ spec: { b: 1, a: 2 }, metadata: { labels: { z: '1', a: '2' }, namespace: 'ns', name: 'x' }, kind: 'K', data: {}, apiVersion: 'v1' });
-    expect(yaml).toBe(
-      'apiVersion: v1\nkind: K\nmetadata:\n  name: x\n  namespace: ns\n  labels:\n    a: "2"\n    z: "1"\ndata: {}\nspec:\n  a: 2\n  b: 1\n',
-    );
+    expect(yaml).toBe('apiVersion: v1\nkind: K\nmetadata:\n  name: x\n  namespace: ns\n  labels:\n    a: "2"\n    z: "1"\ndata: {}\nspec:\n  a: 2\n  b: 1\n');
   });
 
   it('is deterministic regardless of key insertion order', () => {
@@ -108,5 +146,7 @@ describe('contentHash', () => {
 
 describeNormalizerConformance('default sanitizer', {
   create: () => createDefaultSanitizer({ removeFields: [{ path: 'spec.replicas', kinds: [] }], removeAnnotations: ['example.com/*'], removeLabels: ['tmp'] }),
-  samples: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'n', uid: 'u', annotations: { 'example.com/a': 'x' } }, spec: { clusterIP: '10.0.0.1', ports: [{ port: 80 }] }, status: {} }],
+  samples: [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'n', uid: 'u', annotations: { 'example.com/a': 'x' } }, spec: { clusterIP: '10.0.0.1', ports: [{ port: 80 }] }, status: {} },
+  ],
 });

@@ -111,7 +111,8 @@ describe('loadAdapters', () => {
     expect(error.problems[0]).toMatchObject({
       code: 'GR_ERR_PLUGIN_SHAPE',
       keyPath: 'sink.use',
-      message: 'sink adapter "fixture-incomplete" is incomplete: apply() is missing; flush() is missing; stop() is missing; health() is missing; batchPolicy is missing (e.g. { windowMs: 0, maxBytes: 1048576 })',
+      message:
+        'sink adapter "fixture-incomplete" is incomplete: apply() is missing; flush() is missing; stop() is missing; health() is missing; batchPolicy is missing (e.g. { windowMs: 0, maxBytes: 1048576 })',
     });
   });
 
@@ -149,7 +150,8 @@ describe('loadAdapters', () => {
 
   it('loads a plain-JavaScript adapter and names two sources of one package apart', async () => {
     const twoSources = config({
-      sources: '{ use: gitops-reverser-source-manifests, cluster: a, with: { directory: ./source-manifests/sample, pollMs: 0 } }, { use: gitops-reverser-source-manifests, cluster: b, with: { directory: ./source-manifests/sample, pollMs: 0 } }',
+      sources:
+        '{ use: gitops-reverser-source-manifests, cluster: a, with: { directory: ./source-manifests/sample, pollMs: 0 } }, { use: gitops-reverser-source-manifests, cluster: b, with: { directory: ./source-manifests/sample, pollMs: 0 } }',
     });
     const runtime = await Runtime.create({ ...twoSources, server: { ...twoSources.server, enabled: false } }, { logger: silentLogger(), metrics: new KernelMetrics() });
     await runtime.start();
@@ -163,7 +165,11 @@ describe('loadAdapters', () => {
       sink: '{ use: "gitops-reverser-sink-jsonl", with: {} }',
     });
     const byKey = Object.fromEntries(error.problems.map((p) => [p.keyPath, p]));
-    expect(byKey['bus.with.capacityPerPartition']).toMatchObject({ code: 'GR_ERR_PLUGIN_OPTIONS', message: 'must be >= 1 (options of @gitops-reverser/bus-memory)', fix: 'use a whole number of messages, at least 1' });
+    expect(byKey['bus.with.capacityPerPartition']).toMatchObject({
+      code: 'GR_ERR_PLUGIN_OPTIONS',
+      message: 'must be >= 1 (options of @gitops-reverser/bus-memory)',
+      fix: 'use a whole number of messages, at least 1',
+    });
     expect(byKey['bus.with.capacity']?.fix).toContain('did you mean "capacityPerPartition"');
     expect(byKey['sink.with.file']).toMatchObject({ message: 'is required (options of gitops-reverser-sink-jsonl)' });
     expect(error.message).toMatch(/test-config\.yaml:4:\d+: bus\.with\.capacityPerPartition: must be >= 1/);

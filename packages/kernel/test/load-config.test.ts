@@ -69,7 +69,9 @@ describe('config: the documented shape', () => {
     );
     expect(config).toMatchObject({ apiVersion: 'gitops-reverser/v1alpha2', configFile: '<inline>', baseDir: dir, server: { port: 8080, host: '127.0.0.1' } });
     expect(config.server.enabled).toBeUndefined();
-    expect(() => defineConfig({ targets: [{ name: 'live' }], rules: [{ target: 'nope', resources: ['x'] }] })).toThrow(/rules\[0\]\.target: target "nope" is not defined \[GR_ERR_CONFIG_DANGLING_REF\]/);
+    expect(() => defineConfig({ targets: [{ name: 'live' }], rules: [{ target: 'nope', resources: ['x'] }] })).toThrow(
+      /rules\[0\]\.target: target "nope" is not defined \[GR_ERR_CONFIG_DANGLING_REF\]/,
+    );
   });
 });
 
@@ -121,7 +123,10 @@ describe('config errors: each names the file, the key path and the fix', () => {
   it('accepts a number written as a string (as ${VAR} expansion produces)', () => {
     const config = parseConfig(VALID.replace('server: { port: 8080 }', 'server: { port: "${PORT}" }'), file, { env: { GIT_TOKEN: 'x', PORT: '9090' } });
     expect(config.server.port).toBe(9090);
-    expect(problemsOf(VALID.replace('server: { port: 8080 }', 'server: { port: "${PORT}" }'), { GIT_TOKEN: 'x', PORT: 'eighty' }).problems[0]).toMatchObject({ keyPath: 'server.port', message: 'must be integer' });
+    expect(problemsOf(VALID.replace('server: { port: 8080 }', 'server: { port: "${PORT}" }'), { GIT_TOKEN: 'x', PORT: 'eighty' }).problems[0]).toMatchObject({
+      keyPath: 'server.port',
+      message: 'must be integer',
+    });
   });
 
   it('an unknown top-level key', () => {
@@ -168,12 +173,14 @@ describe('config errors: each names the file, the key path and the fix', () => {
 
   it('namespaces on a Cluster rule, and a subresource', () => {
     const error = problemsOf(VALID.replace('scope: Cluster,', 'scope: Cluster, namespaces: [x],').replace('resources: [configmaps]', 'resources: [pods/status]'));
-    expect(error.problems.map((p) => p.keyPath).sort()).toEqual(["rules[0].resources[0]", "rules[1].namespaces"]);
+    expect(error.problems.map((p) => p.keyPath).sort()).toEqual(['rules[0].resources[0]', 'rules[1].namespaces']);
     expect(error.problems.find((p) => p.keyPath === 'rules[0].resources[0]')?.fix).toBe('use "pods"');
   });
 
   it('reports every problem of a file at once', () => {
-    const error = problemsOf(VALID.replace('scope: Cluster,', 'scope: Cluster, namespaces: [x],').replace('target: live, scope: Cluster', 'target: nope, scope: Cluster').replace('port: 8080', 'port: 99999'));
+    const error = problemsOf(
+      VALID.replace('scope: Cluster,', 'scope: Cluster, namespaces: [x],').replace('target: live, scope: Cluster', 'target: nope, scope: Cluster').replace('port: 8080', 'port: 99999'),
+    );
     expect(error.problems.map((p) => p.code).sort()).toEqual(['GR_ERR_CONFIG_INVALID']);
     const later = problemsOf(VALID.replace('scope: Cluster,', 'scope: Cluster, namespaces: [x],').replace('target: live, scope: Cluster', 'target: nope, scope: Cluster'));
     expect(later.problems.map((p) => p.code).sort()).toEqual(['GR_ERR_CONFIG_DANGLING_REF', 'GR_ERR_CONFIG_INVALID']);

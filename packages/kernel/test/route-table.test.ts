@@ -14,7 +14,16 @@ const partitions: ReadonlyMap<string, SinkPartition> = new Map([
   ['audit', { key: 'https://git.example/state.git#audit' }],
 ]);
 const rule = (r: Partial<RuleConfig> & Pick<RuleConfig, 'target'>): RuleConfig => ({
-  scope: 'Namespaced', clusters: [], namespaces: [], apiGroups: [], apiVersions: [], resources: ['*'], operations: [], plaintextSecrets: false, keyPath: 'rules[0]', ...r,
+  scope: 'Namespaced',
+  clusters: [],
+  namespaces: [],
+  apiGroups: [],
+  apiVersions: [],
+  resources: ['*'],
+  operations: [],
+  plaintextSecrets: false,
+  keyPath: 'rules[0]',
+  ...r,
 });
 
 function event(partial: { group?: string; version?: string; resource: string; namespace?: string; operation?: 'upsert' | 'delete'; created?: boolean; origin?: ChangeEvent['origin'] }): ChangeEvent {
@@ -29,7 +38,11 @@ function event(partial: { group?: string; version?: string; resource: string; na
   };
 }
 
-const targetsOf = (table: RouteTable, e: ChangeEvent) => table.routesFor(e).map((r) => r.target.name).sort();
+const targetsOf = (table: RouteTable, e: ChangeEvent) =>
+  table
+    .routesFor(e)
+    .map((r) => r.target.name)
+    .sort();
 
 describe('RouteTable', () => {
   it('selects namespaced objects only in the listed namespaces', () => {
@@ -77,11 +90,7 @@ describe('RouteTable', () => {
   });
 
   it('routes to every matching target once, with the (repo, branch) partition key', () => {
-    const table = new RouteTable(
-      [rule({ target: 'live' }), rule({ target: 'live', resources: ['configmaps'] }), rule({ target: 'audit' })],
-      targets,
-      partitions,
-    );
+    const table = new RouteTable([rule({ target: 'live' }), rule({ target: 'live', resources: ['configmaps'] }), rule({ target: 'audit' })], targets, partitions);
     const routes = table.routesFor(event({ resource: 'configmaps', namespace: 'a' }));
     expect(routes.map((r) => [r.target.name, r.partition.key]).sort()).toEqual([
       ['audit', 'https://git.example/state.git#audit'],

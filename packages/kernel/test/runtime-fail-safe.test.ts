@@ -99,16 +99,28 @@ describe('adapters given in code are checked like loaded ones', () => {
   it('a sink without batchPolicy is refused with a named error before anything starts', async () => {
     const sink = new ScriptedSink() as Partial<ScriptedSink>;
     delete sink.batchPolicy;
-    const error = await createRuntime({ config: CONFIG, logger: silentLogger(), adapters: { sources: [{ cluster: 'dev', instance: new HandSource() }], sink: { name: 'my-sink', instance: sink as Sink } } }).catch((e: unknown) => e);
+    const error = await createRuntime({
+      config: CONFIG,
+      logger: silentLogger(),
+      adapters: { sources: [{ cluster: 'dev', instance: new HandSource() }], sink: { name: 'my-sink', instance: sink as Sink } },
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigValidationError);
-    expect((error as ConfigValidationError).problems[0]).toMatchObject({ code: 'GR_ERR_PLUGIN_SHAPE', keyPath: 'sink', message: expect.stringContaining('sink adapter "my-sink" is incomplete: batchPolicy is missing') });
+    expect((error as ConfigValidationError).problems[0]).toMatchObject({
+      code: 'GR_ERR_PLUGIN_SHAPE',
+      keyPath: 'sink',
+      message: expect.stringContaining('sink adapter "my-sink" is incomplete: batchPolicy is missing'),
+    });
   });
 
   it('a normalizer without a phase is refused', async () => {
     const error = await createRuntime({
       config: CONFIG,
       logger: silentLogger(),
-      adapters: { sources: [{ cluster: 'dev', instance: new HandSource() }], sink: { instance: new ScriptedSink() }, normalizers: [{ instance: { name: 'n', normalize: (o) => o } as never }] },
+      adapters: {
+        sources: [{ cluster: 'dev', instance: new HandSource() }],
+        sink: { instance: new ScriptedSink() },
+        normalizers: [{ instance: { name: 'n', normalize: (o: unknown) => o } as never }],
+      },
     }).catch((e: unknown) => e);
     expect((error as ConfigValidationError).problems[0]?.message).toContain('phase is undefined, not "sanitize" or "encode"');
   });

@@ -1,20 +1,7 @@
 import { MemoryBus } from '@gitops-reverser/bus-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KernelMetrics, Runtime, parseConfig, silentLogger } from '../src/index.js';
-import {
-  type AdapterHealth,
-  type BatchPolicy,
-  type ChangeEvent,
-  type KubeObject,
-  type Normalizer,
-  type Sink,
-  type SinkBatch,
-  type SinkOutcome,
-  type Source,
-  type SourceContext,
-  type TargetConfig,
-  type TargetPlan,
-} from '@gitops-reverser/contract';
+import type { AdapterHealth, BatchPolicy, ChangeEvent, KubeObject, Normalizer, Sink, SinkBatch, SinkOutcome, Source, SourceContext, TargetConfig, TargetPlan } from '@gitops-reverser/contract';
 
 const CONFIG = `
 apiVersion: gitops-reverser/v1alpha2
@@ -32,6 +19,7 @@ rules:
 class TestSource implements Source {
   context: SourceContext | undefined;
   stopped = false;
+  updateSelection?: Source['updateSelection'];
   async start(context: SourceContext) {
     this.context = context;
   }
@@ -171,7 +159,11 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     await source.ctx.emit(created);
     await until(() => sink.items.length === 3, 'create, delete, create');
     const ops = sink.items.map((m) => (m.kind === 'change' ? [m.event.operation, m.event.object === undefined] : []));
-    expect(ops).toEqual([['upsert', false], ['delete', true], ['upsert', false]]);
+    expect(ops).toEqual([
+      ['upsert', false],
+      ['delete', true],
+      ['upsert', false],
+    ]);
   });
 
   it('hands a snapshot to the sink as one batch: its seed events plus the marker, per target', async () => {
@@ -180,12 +172,16 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     await snapshot.emit(configMap('s1', { n: '1' }));
     await new Promise((r) => setTimeout(r, 700)); // longer than the worker's idle wait: it must hold, not apply
     await snapshot.emit(configMap('s2', { n: '2' }));
-    await snapshot.emit({ ...configMap('shop', {}), identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespace: '', name: 'shop' }, object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } } });
+    await snapshot.emit({
+      ...configMap('shop', {}),
+      identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespace: '', name: 'shop' },
+      object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+    });
     await snapshot.complete();
     await until(() => sink.items.filter((m) => m.kind === 'snapshot').length === 2, 'both markers');
     expect(sink.batches).toHaveLength(1);
     const batch = sink.batches[0]?.items.map((i) => i.message) ?? [];
-    expect(batch.map((m) => (m.kind === 'snapshot' ? `marker:${m.target}:${m.objectCount}` : `${m.target}:${m.event.identity.name}:${m.event.origin}`))).toEqual([
+    expect(batch.map((m) => (m.kind === 'snapshot' ? `marker:${m.target}:${m.objectCount}` : m.kind === 'change' ? `${m.target}:${m.event.identity.name}:${m.event.origin}` : m.kind))).toEqual([
       'live:s1:seed',
       'live:s2:seed',
       'infra:shop:seed',
@@ -198,10 +194,17 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     const { source, sink } = await startRuntime();
     const snapshot = source.ctx.beginSnapshot(['infra']);
     await snapshot.emit(configMap('not-for-infra', { k: 'v' }));
-    await snapshot.emit({ ...configMap('ns1', {}), identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespace: '', name: 'ns1' }, object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns1' } } });
+    await snapshot.emit({
+      ...configMap('ns1', {}),
+      identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespace: '', name: 'ns1' },
+      object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns1' } },
+    });
     await snapshot.complete({ partialTargets: ['infra'] });
     await until(() => sink.items.some((m) => m.kind === 'snapshot'), 'the marker');
-    expect(sink.items.map((m) => (m.kind === 'snapshot' ? `marker:${m.target}:${m.objectCount}:${m.partial}` : `${m.target}:${m.event.identity.name}`))).toEqual(['infra:ns1', 'marker:infra:1:true']);
+    expect(sink.items.map((m) => (m.kind === 'snapshot' ? `marker:${m.target}:${m.objectCount}:${m.partial}` : m.kind === 'change' ? `${m.target}:${m.event.identity.name}` : m.kind))).toEqual([
+      'infra:ns1',
+      'marker:infra:1:true',
+    ]);
   });
 
   it('lets seeds through even when the content is unchanged (they are the reference state)', async () => {
@@ -291,12 +294,17 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
       identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespace: 'default', name },
       object: { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, data: { password: 'aHVudGVyMg==' } },
     });
-    const rules = 'rules:\n  - { target: live, scope: Namespaced, namespaces: [default], resources: [secrets] }\n  - { target: infra, scope: Namespaced, namespaces: [default], resources: [secrets], plaintextSecrets: true }\n';
+    const rules =
+      'rules:\n  - { target: live, scope: Namespaced, namespaces: [default], resources: [secrets] }\n  - { target: infra, scope: Namespaced, namespaces: [default], resources: [secrets], plaintextSecrets: true }\n';
     const config = parseConfig(CONFIG.replace(/rules:[\s\S]*$/, rules), '/tmp/pipeline.yaml');
     const source = new TestSource();
     const sink = new RecordingSink();
     const metrics = new KernelMetrics();
-    runtime = await Runtime.create(config, { logger: silentLogger(), metrics, adapters: { sources: [{ cluster: 'dev', instance: source }], sink: { instance: sink }, bus: { instance: new MemoryBus({ capacityPerPartition: 10 }) } } });
+    runtime = await Runtime.create(config, {
+      logger: silentLogger(),
+      metrics,
+      adapters: { sources: [{ cluster: 'dev', instance: source }], sink: { instance: sink }, bus: { instance: new MemoryBus({ capacityPerPartition: 10 }) } },
+    });
     await runtime.start();
     await source.ctx.emit(secret('db'));
     await until(() => sink.items.length === 1, 'the opted-in target');
@@ -307,7 +315,11 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     const protector: Normalizer = { name: 'fake-encrypt', phase: 'encode', normalize: (o) => ({ ...o, data: { password: 'ENC[...]' } }), protects: (id) => id.resource === 'secrets' };
     const sink2 = new RecordingSink();
     const source2 = new TestSource();
-    runtime = await Runtime.create(config, { logger: silentLogger(), metrics: new KernelMetrics(), adapters: { sources: [{ cluster: 'dev', instance: source2 }], sink: { instance: sink2 }, normalizers: [{ instance: protector }], bus: { instance: new MemoryBus({ capacityPerPartition: 10 }) } } });
+    runtime = await Runtime.create(config, {
+      logger: silentLogger(),
+      metrics: new KernelMetrics(),
+      adapters: { sources: [{ cluster: 'dev', instance: source2 }], sink: { instance: sink2 }, normalizers: [{ instance: protector }], bus: { instance: new MemoryBus({ capacityPerPartition: 10 }) } },
+    });
     await runtime.start();
     await source2.ctx.emit(secret('db'));
     await until(() => sink2.items.length === 2, 'both targets');
@@ -319,7 +331,11 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     const source = Object.assign(new TestSource(), { attributes: true });
     const sink = new RecordingSink();
     const metrics = new KernelMetrics();
-    runtime = await Runtime.create(config, { logger: silentLogger(), metrics, adapters: { sources: [{ cluster: 'dev', instance: source }], sink: { instance: sink }, bus: { instance: new MemoryBus({ capacityPerPartition: 100 }) } } });
+    runtime = await Runtime.create(config, {
+      logger: silentLogger(),
+      metrics,
+      adapters: { sources: [{ cluster: 'dev', instance: source }], sink: { instance: sink }, bus: { instance: new MemoryBus({ capacityPerPartition: 100 }) } },
+    });
     await runtime.start();
     const watch = (name: string, rv: string): ChangeEvent => {
       const { actor: _none, ...event } = configMap(name, { k: name });

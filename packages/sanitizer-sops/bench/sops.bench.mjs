@@ -20,10 +20,21 @@ const recipient = await identityToRecipient(await generateIdentity());
 const dir = mkdtempSync(join(tmpdir(), 'gr-bench-sops-'));
 
 const secret = (i) => ({
-  apiVersion: 'v1', kind: 'Secret', metadata: { name: `secret-${i}`, namespace: 'bench' }, type: 'Opaque',
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: `secret-${i}`, namespace: 'bench' },
+  type: 'Opaque',
   data: { username: Buffer.from(`user-${i}`).toString('base64'), password: Buffer.from(`p-${i}-${'x'.repeat(600)}`).toString('base64'), ca: Buffer.from('y'.repeat(200)).toString('base64') },
 });
-const event = (object) => ({ identity: { clusterId: 'bench', group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespace: 'bench', name: object.metadata.name }, operation: 'upsert', created: true, object, resourceVersion: '1', observedAt: new Date().toISOString(), origin: 'seed' });
+const event = (object) => ({
+  identity: { clusterId: 'bench', group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespace: 'bench', name: object.metadata.name },
+  operation: 'upsert',
+  created: true,
+  object,
+  resourceVersion: '1',
+  observedAt: new Date().toISOString(),
+  origin: 'seed',
+});
 
 const encoder = new SopsEncoder({ recipients: [recipient], identities: [], encryptedRegex: '^(data|stringData)$', resources: ['secrets'], clock: { now: () => Date.now() }, logger: silentLogger() });
 const perSecret = [];

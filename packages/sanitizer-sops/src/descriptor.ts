@@ -36,12 +36,19 @@ function readKeys(file: string, option: string, prefix: RegExp): string[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw grError(SopsErrorCodes.KEYS, `cannot read ${option} ${file}: ${(cause as Error).message}`, { fix: `check the path (relative to the config file) and that it is readable`, details: { optionPath: option } });
+    throw grError(SopsErrorCodes.KEYS, `cannot read ${option} ${file}: ${(cause as Error).message}`, {
+      fix: `check the path (relative to the config file) and that it is readable`,
+      details: { optionPath: option },
+    });
   }
-  const keys = text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  const keys = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
   const bad = keys.find((key) => !prefix.test(key));
   // Never echo a line of an identities file: it may be a private key.
-  if (bad !== undefined) throw grError(SopsErrorCodes.KEYS, `${option} ${file} has a line that is not a valid age key`, { fix: 'one key per line; # starts a comment', details: { optionPath: option } });
+  if (bad !== undefined)
+    throw grError(SopsErrorCodes.KEYS, `${option} ${file} has a line that is not a valid age key`, { fix: 'one key per line; # starts a comment', details: { optionPath: option } });
   return keys;
 }
 
@@ -65,10 +72,7 @@ export default defineAdapter<'normalizer', SopsOptions>({
     }
     const storedContent = optionalService(StoredContentService);
     if (!storedContent || (identities.length === 0 && !options.fingerprintKey)) {
-      logger.warn(
-        {},
-        'sanitizer-sops cannot recognize unchanged Secrets across restarts (no stored content, or neither identitiesFile nor fingerprintKey): each seed re-encrypts them',
-      );
+      logger.warn({}, 'sanitizer-sops cannot recognize unchanged Secrets across restarts (no stored content, or neither identitiesFile nor fingerprintKey): each seed re-encrypts them');
     }
     let encoder: SopsEncoder | undefined;
     const normalizer: Normalizer & { start(): Promise<void> } = {

@@ -1,16 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Decrypter, Encrypter, armor } from 'age-encryption';
 import { parse } from 'yaml';
-import {
-  inWrittenOrder,
-  type Clock,
-  type KubeObject,
-  type Logger,
-  type NormalizeContext,
-  type Normalizer,
-  type ResourceIdentity,
-  type StoredContent,
-} from '@gitops-reverser/contract';
+import { inWrittenOrder, type Clock, type KubeObject, type Logger, type NormalizeContext, type Normalizer, type ResourceIdentity, type StoredContent } from '@gitops-reverser/contract';
 import { decryptValue, encryptValue, macOf } from './sops-cipher.js';
 import { decryptTree, encryptTree } from './sops-tree.js';
 

@@ -22,7 +22,14 @@ function encoder(options: Partial<ConstructorParameters<typeof SopsEncoder>[0]> 
   });
 }
 
-const secret = (data: Record<string, unknown>, extra: Partial<KubeObject> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'shop', labels: { app: 'shop' } }, type: 'Opaque', data, ...extra });
+const secret = (data: Record<string, unknown>, extra: Partial<KubeObject> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'db', namespace: 'shop', labels: { app: 'shop' } },
+  type: 'Opaque',
+  data,
+  ...extra,
+});
 
 async function written(object: KubeObject, enc = encoder()): Promise<string> {
   return renderYaml(await enc.normalize(object, { event: secretEvent(object), target: { name: 'live', with: {}, keyPath: 'targets[0]' } }));
@@ -56,9 +63,16 @@ describe('files the real sops CLI decrypts (MAC verified)', () => {
   });
 
   it('encrypts the configured paths of other types, keeping their value types (int, float, bool)', async () => {
-    const object: KubeObject = { apiVersion: 'example.com/v1', kind: 'Credential', metadata: { name: 'c', namespace: 'n' }, spec: { retries: 3, ratio: 0.25, enabled: true, nested: [{ secret: 'x' }] } };
+    const object: KubeObject = {
+      apiVersion: 'example.com/v1',
+      kind: 'Credential',
+      metadata: { name: 'c', namespace: 'n' },
+      spec: { retries: 3, ratio: 0.25, enabled: true, nested: [{ secret: 'x' }] },
+    };
     const enc = encoder({ resources: ['credentials.example.com'], encryptedRegex: '^spec$' });
-    const text = renderYaml(await enc.normalize(object, { event: { ...secretEvent(object), identity: { ...secretEvent(object).identity, group: 'example.com', resource: 'credentials', kind: 'Credential' } } }));
+    const text = renderYaml(
+      await enc.normalize(object, { event: { ...secretEvent(object), identity: { ...secretEvent(object).identity, group: 'example.com', resource: 'credentials', kind: 'Credential' } } }),
+    );
     expect(text).toContain('type:int]');
     expect(text).toContain('type:float]');
     expect(text).toContain('type:bool]');

@@ -47,7 +47,13 @@ describe('sanitizer-sops against the real API server, git server and sops CLI', 
     const key = ageKey(dir);
     writeFileSync(join(dir, 'kubeconfig'), access.kubeconfigText('admin'));
     const values = { password: 'hunter2-very-secret', token: 'tok-3f9a1c77e2' };
-    await api('POST', `/api/v1/namespaces/${ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, type: 'Opaque', data: { password: Buffer.from(values.password).toString('base64') } });
+    await api('POST', `/api/v1/namespaces/${ns}/secrets`, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db' },
+      type: 'Opaque',
+      data: { password: Buffer.from(values.password).toString('base64') },
+    });
     await api('POST', `/api/v1/namespaces/${ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'api' }, stringData: { token: values.token } });
     await api('POST', `/api/v1/namespaces/${ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'empty' } });
     await api('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'plain' }, data: { a: 'b' } });
@@ -65,7 +71,15 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${ns}], resources: ["*"
 `;
     let logs = '';
     const start = async () => {
-      const logger = createLogger('debug', new Writable({ write: (chunk, _e, done) => ((logs += String(chunk)), done()) }));
+      const logger = createLogger(
+        'debug',
+        new Writable({
+          write: (chunk, _e, done) => {
+            logs += String(chunk);
+            done();
+          },
+        }),
+      );
       const runtime = await Runtime.create(parseConfig(yaml, join(dir, 'config.yaml')), { logger });
       await runtime.start();
       runtimes.push(runtime);
@@ -89,7 +103,10 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${ns}], resources: ["*"
       expect(decrypted['data']).toEqual(live['data']);
     }
     // No plaintext value in any object of the history, nor in the logs.
-    const history = git(remote, 'rev-list', '--all', '--objects').trim().split('\n').map((line) => line.split(' ')[0] as string);
+    const history = git(remote, 'rev-list', '--all', '--objects')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ')[0] as string);
     const forbidden = [values.password, values.token, Buffer.from(values.password).toString('base64'), Buffer.from(values.token).toString('base64')];
     for (const oid of history) {
       const content = git(remote, 'cat-file', '-p', oid);

@@ -44,7 +44,16 @@ function message(i, generation, snapshotId) {
   return {
     kind: 'change',
     target: 'live',
-    event: { identity, operation: 'upsert', created: false, object, resourceVersion: String(generation), observedAt: new Date().toISOString(), origin: snapshotId ? 'seed' : 'watch', ...(snapshotId ? { snapshotId } : {}) },
+    event: {
+      identity,
+      operation: 'upsert',
+      created: false,
+      object,
+      resourceVersion: String(generation),
+      observedAt: new Date().toISOString(),
+      origin: snapshotId ? 'seed' : 'watch',
+      ...(snapshotId ? { snapshotId } : {}),
+    },
     yaml: renderYaml(object),
   };
 }
@@ -145,19 +154,23 @@ async function run({ engine, transport, files, url, repoPath, provider, env }) {
     gitCliPushOnly: stats(cli),
     ratioP50: +(stats(ours).p50 / stats(cli).p50).toFixed(2),
     ...(transport === 'http' ? { serverFloor: floor, oursAboveFloorP50Ms: +(stats(ours).p50 - floor.p50).toFixed(2), targetP50Ms: 15 } : {}),
-    histograms: [{
-      name: `git-push-${files}-${engine}-${transport}`,
-      title: `one-object change pushed, ${files} files, ${engine} over ${transport}`,
-      unit: 'ms',
-      series: { 'ours (commit + push)': ours.map((v) => +v.toFixed(2)), 'git CLI (push only)': cli.map((v) => +v.toFixed(2)) },
-    }],
+    histograms: [
+      {
+        name: `git-push-${files}-${engine}-${transport}`,
+        title: `one-object change pushed, ${files} files, ${engine} over ${transport}`,
+        unit: 'ms',
+        series: { 'ours (commit + push)': ours.map((v) => +v.toFixed(2)), 'git CLI (push only)': cli.map((v) => +v.toFixed(2)) },
+      },
+    ],
   };
   console.log(`sink-git push benchmark [${engine} over ${transport}]: ${files} files in the remote, ${CHANGES} one-object changes (loopback)`);
   console.log(`  seed pushed in ${summary.seedMs} ms`);
   console.log(`  ours  change -> remote (commit + push)  p50 ${summary.oursChangeToRemote.p50} ms  p99 ${summary.oursChangeToRemote.p99} ms`);
-  if (summary.oursPostRoundTrip) console.log(`        of which the POST round trip     p50 ${summary.oursPostRoundTrip.p50} ms; everything else (plan, trees, pack) p50 ${summary.oursOutsidePost.p50} ms`);
+  if (summary.oursPostRoundTrip)
+    console.log(`        of which the POST round trip     p50 ${summary.oursPostRoundTrip.p50} ms; everything else (plan, trees, pack) p50 ${summary.oursOutsidePost.p50} ms`);
   console.log(`  git CLI  git push only (${transport})        p50 ${summary.gitCliPushOnly.p50} ms  p99 ${summary.gitCliPushOnly.p99} ms   ratio p50 ${summary.ratioP50}`);
-  if (transport === 'http') console.log(`  ours above the server floor (${floor.p50} ms): ${summary.oursAboveFloorP50Ms} ms p50 (target ours p50 <= 15 ms; the floor alone is above it on this server)`);
+  if (transport === 'http')
+    console.log(`  ours above the server floor (${floor.p50} ms): ${summary.oursAboveFloorP50Ms} ms p50 (target ours p50 <= 15 ms; the floor alone is above it on this server)`);
   console.log(`BENCH_JSON ${JSON.stringify(summary)}`);
   results.push(summary);
   await sink.stop();
@@ -184,7 +197,15 @@ if (ENGINES.includes('nodegit') && GitSshServer.available()) {
   for (const files of SSH_SIZES) {
     const name = `bench-ssh-${files}`;
     ssh.createRepo(name);
-    await run({ engine: 'nodegit', transport: 'ssh', files, url: ssh.url(name), repoPath: ssh.repoPath(name), provider: { ssh: { privateKeyFile: key.privateKeyPath, knownHostsFile: knownHosts } }, env });
+    await run({
+      engine: 'nodegit',
+      transport: 'ssh',
+      files,
+      url: ssh.url(name),
+      repoPath: ssh.repoPath(name),
+      provider: { ssh: { privateKeyFile: key.privateKeyPath, knownHostsFile: knownHosts } },
+      env,
+    });
   }
   await ssh.dispose();
 }

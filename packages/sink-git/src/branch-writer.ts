@@ -63,7 +63,17 @@ export class BranchWriter {
     this.trees = trees;
     this.builder = new CommitBuilder({ engine: options.engine, trees, committer: options.committer, messages: options.messages, authorEmailDomain: options.authorEmailDomain, logger: options.logger });
     if (options.engine.hasRemote) {
-      this.remote = new RemoteSync({ engine: options.engine, branch: options.branch, builder: this.builder, trees, pushAttempts: options.pushAttempts, targets: options.targets, committer: options.committer, logger: options.logger, ...(options.onPush ? { onPush: options.onPush } : {}) });
+      this.remote = new RemoteSync({
+        engine: options.engine,
+        branch: options.branch,
+        builder: this.builder,
+        trees,
+        pushAttempts: options.pushAttempts,
+        targets: options.targets,
+        committer: options.committer,
+        logger: options.logger,
+        ...(options.onPush ? { onPush: options.onPush } : {}),
+      });
     }
   }
 
@@ -147,7 +157,10 @@ export class BranchWriter {
       this.opened = true;
       const worktree = await engine.checkedOutWorktree?.(branch);
       if (worktree) {
-        logger.warn({ worktree, branch }, `${worktree} has ${branch} checked out: commits land in git, but its files and index will not follow; use a bare repository, or run git reset --hard there to look at the files`);
+        logger.warn(
+          { worktree, branch },
+          `${worktree} has ${branch} checked out: commits land in git, but its files and index will not follow; use a bare repository, or run git reset --hard there to look at the files`,
+        );
       }
       return;
     }
@@ -176,7 +189,8 @@ export class BranchWriter {
     } else {
       const kind = error instanceof GitRemoteError ? error.kind : 'other';
       const precise = error instanceof GitRemoteError ? error : undefined;
-      code = precise?.code ?? (kind === 'auth' ? GitErrorCodes.AUTH : kind === 'unreachable' ? GitErrorCodes.REMOTE_UNREACHABLE : kind === 'rejected' ? GitErrorCodes.PUSH_REJECTED : GitErrorCodes.REPO);
+      code =
+        precise?.code ?? (kind === 'auth' ? GitErrorCodes.AUTH : kind === 'unreachable' ? GitErrorCodes.REMOTE_UNREACHABLE : kind === 'rejected' ? GitErrorCodes.PUSH_REJECTED : GitErrorCodes.REPO);
       const fix =
         precise?.fix ??
         (kind === 'auth'

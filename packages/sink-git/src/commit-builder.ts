@@ -94,9 +94,15 @@ export class CommitBuilder {
       }
     }
     if (changes.size === 0) return undefined;
-    await this.warnOfCaseCollisions(headTree, lines.filter((l) => l.operation === 'CREATE').map((l) => l.write.path));
+    await this.warnOfCaseCollisions(
+      headTree,
+      lines.filter((l) => l.operation === 'CREATE').map((l) => l.write.path),
+    );
 
-    const author = this.authorFor(plan, lines.map((l) => l.write));
+    const author = this.authorFor(
+      plan,
+      lines.map((l) => l.write),
+    );
     const message = this.messageFor(plan, lines);
     const { oid, objects } = await this.store(headTree, head, changes, { message, author }, blobs);
     return { oid, changes, message, author, objects, changedItems: new Set(lines.map((l) => l.write.itemIndex)) };
@@ -166,13 +172,16 @@ export class CommitBuilder {
     blobs: readonly EncodedObject[],
   ): Promise<{ oid: string; objects: EncodedObject[] }> {
     const { root, objects } = await this.options.trees.apply(baseTree, changes);
-    const commit = encodeObject('commit', serializeCommit({
-      tree: root,
-      parents: parent ? [parent] : [],
-      author: record.author,
-      committer: { ...this.options.committer, timestamp: Date.now() / 1000 },
-      message: record.message,
-    }));
+    const commit = encodeObject(
+      'commit',
+      serializeCommit({
+        tree: root,
+        parents: parent ? [parent] : [],
+        author: record.author,
+        committer: { ...this.options.committer, timestamp: Date.now() / 1000 },
+        message: record.message,
+      }),
+    );
     const written = [...blobs, ...objects, commit];
     await this.options.engine.writeObjects(written);
     this.lastTree = { commit: commit.oid, tree: root };
@@ -199,12 +208,16 @@ export class CommitBuilder {
     }
     if (lines.length === 1) {
       const { write, operation } = first;
-      return withTrailers(renderMessage(templates.event, { operation, identity: write.identity, target: plan.target.name }), [], [
-        ['Cluster', cluster],
-        ['Resource-Version', write.event.resourceVersion],
-        ['Audit-ID', write.event.auditId],
-        ['Impersonated-By', write.event.actor?.impersonatedBy?.username],
-      ]);
+      return withTrailers(
+        renderMessage(templates.event, { operation, identity: write.identity, target: plan.target.name }),
+        [],
+        [
+          ['Cluster', cluster],
+          ['Resource-Version', write.event.resourceVersion],
+          ['Audit-ID', write.event.auditId],
+          ['Impersonated-By', write.event.actor?.impersonatedBy?.username],
+        ],
+      );
     }
     const author = first.write.event.actor?.username ?? this.options.committer.name;
     const subject = renderMessage(templates.group, { author, target: plan.target.name, count: lines.length });

@@ -18,7 +18,10 @@ export const gitSinkOptionsSchema = {
       'x-fix': 'isomorphic-git (pure JavaScript: local paths, http/https) or nodegit (libgit2, optional dependency; SSH providers always use it)',
     },
     commitWindow: {
-      anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m)?$' }],
+      anyOf: [
+        { type: 'integer', minimum: 0 },
+        { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m)?$' },
+      ],
       default: defaults.commitWindowMs,
       'x-fix': 'use milliseconds (500) or a duration ("500ms", "5s", "1m"); 0 makes one commit per event',
     },

@@ -73,9 +73,7 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   private readonly writers = new Map<string, BranchWriter>();
   private readonly layouts = new Map<string, PathLayout>();
   private stopped = false;
-  private metrics:
-    | { commits: CounterMetric<'partition' | 'kind'>; pushes: CounterMetric<'partition' | 'result'>; remoteOk: GaugeMetric<'partition'>; pending: GaugeMetric<'partition'> }
-    | undefined;
+  private metrics: { commits: CounterMetric<'partition' | 'kind'>; pushes: CounterMetric<'partition' | 'result'>; remoteOk: GaugeMetric<'partition'>; pending: GaugeMetric<'partition'> } | undefined;
 
   constructor(
     private readonly options: GitSinkOptions,
@@ -93,7 +91,10 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
       (provider) =>
         isSshUrl(provider.url)
           ? { message: `provider "${provider.name}" uses SSH (${repoLocationOf(provider.url)}), which needs the nodegit engine, and it is not installed or cannot load`, fix: NODEGIT_INSTALL_FIX }
-          : { message: `provider "${provider.name}" uses ${repoLocationOf(provider.url)}, which the git engines cannot reach (http, https and SSH only)`, fix: 'use an https:// URL with a token, an SSH URL, or a local path' },
+          : {
+              message: `provider "${provider.name}" uses ${repoLocationOf(provider.url)}, which the git engines cannot reach (http, https and SSH only)`,
+              fix: 'use an https:// URL with a token, an SSH URL, or a local path',
+            },
     );
   }
 

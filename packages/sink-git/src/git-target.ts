@@ -86,11 +86,21 @@ export function planGitTargets(
     const problem = (path: string, code: string, message: string, fix: string) => problems.push({ target: target.name, path, code, message, fix });
     const provider = byName.get(options.provider);
     if (!provider) {
-      problem('with.provider', GitErrorCodes.PROVIDER, `provider "${options.provider}" is not defined in sink.with.providers`, providers.length > 0 ? `use one of: ${providers.map((p) => p.name).join(', ')}` : 'define it under sink.with.providers');
+      problem(
+        'with.provider',
+        GitErrorCodes.PROVIDER,
+        `provider "${options.provider}" is not defined in sink.with.providers`,
+        providers.length > 0 ? `use one of: ${providers.map((p) => p.name).join(', ')}` : 'define it under sink.with.providers',
+      );
       continue;
     }
     if (!branchAllowed(options.branch, provider.allowedBranches)) {
-      problem('with.branch', GitErrorCodes.BRANCH_NOT_ALLOWED, `branch "${options.branch}" is not in allowedBranches [${provider.allowedBranches.join(', ')}] of provider "${provider.name}"`, `use one of the allowed branches, or add "${options.branch}" to the provider's allowedBranches (globs allowed)`);
+      problem(
+        'with.branch',
+        GitErrorCodes.BRANCH_NOT_ALLOWED,
+        `branch "${options.branch}" is not in allowedBranches [${provider.allowedBranches.join(', ')}] of provider "${provider.name}"`,
+        `use one of the allowed branches, or add "${options.branch}" to the provider's allowedBranches (globs allowed)`,
+      );
       continue;
     }
     const written = String((target.with as { path?: unknown }).path ?? '');
@@ -101,13 +111,23 @@ export function planGitTargets(
     }
     const urlProblem = remoteUrlProblem(provider.url);
     if (urlProblem) {
-      problem('with.provider', GitErrorCodes.PROVIDER_URL, `the url of provider "${provider.name}" (${redactUrl(provider.url)}) ${urlProblem}`, 'fix sink.with.providers[].url as described; the password is never shown');
+      problem(
+        'with.provider',
+        GitErrorCodes.PROVIDER_URL,
+        `the url of provider "${provider.name}" (${redactUrl(provider.url)}) ${urlProblem}`,
+        'fix sink.with.providers[].url as described; the password is never shown',
+      );
       continue;
     }
     if (isSshUrl(provider.url)) {
       const sshProblem = parseSshUrl(provider.url) ? sshAuthProblem(provider.ssh) : 'is not an SSH URL this sink understands';
       if (sshProblem) {
-        problem('with.provider', GitErrorCodes.PROVIDER, `provider "${provider.name}" (${repoLocationOf(provider.url)}) ${sshProblem}`, 'write ssh://user@host[:port]/path.git or user@host:path.git, with ssh: { privateKeyFile, knownHostsFile } (see the sink-git README)');
+        problem(
+          'with.provider',
+          GitErrorCodes.PROVIDER,
+          `provider "${provider.name}" (${repoLocationOf(provider.url)}) ${sshProblem}`,
+          'write ssh://user@host[:port]/path.git or user@host:path.git, with ssh: { privateKeyFile, knownHostsFile } (see the sink-git README)',
+        );
         continue;
       }
     }
@@ -125,7 +145,12 @@ export function planGitTargets(
     const key = partitionKeyOf(provider.url, options.branch);
     const overlap = placed.find((other) => other.key === key && pathsOverlap(other.path, options.path));
     if (overlap) {
-      problem('with.path', GitErrorCodes.TARGET_OVERLAP, `"${options.path || '<repository root>'}" overlaps target "${overlap.name}" ("${overlap.path || '<repository root>'}") on the same repository and branch`, 'give targets on one branch disjoint folders, e.g. clusters/a and clusters/b');
+      problem(
+        'with.path',
+        GitErrorCodes.TARGET_OVERLAP,
+        `"${options.path || '<repository root>'}" overlaps target "${overlap.name}" ("${overlap.path || '<repository root>'}") on the same repository and branch`,
+        'give targets on one branch disjoint folders, e.g. clusters/a and clusters/b',
+      );
       continue;
     }
     placed.push({ name: target.name, key, path: options.path });

@@ -137,7 +137,19 @@ export class IsomorphicGitEngine implements GitEngine {
     });
     if (remoteHead === undefined || (await this.hasObject(remoteHead))) return remoteHead;
     return await this.remote('fetching', async () => {
-      const result = await git.fetch({ fs, http, gitdir: this.gitdir, url, remote: 'origin', ref: branch, remoteRef: branch, singleBranch: true, tags: false, cache: this.cache, ...this.authCallbacks() });
+      const result = await git.fetch({
+        fs,
+        http,
+        gitdir: this.gitdir,
+        url,
+        remote: 'origin',
+        ref: branch,
+        remoteRef: branch,
+        singleBranch: true,
+        tags: false,
+        cache: this.cache,
+        ...this.authCallbacks(),
+      });
       return result.fetchHead ?? remoteHead;
     });
   }
@@ -152,7 +164,10 @@ export class IsomorphicGitEngine implements GitEngine {
     const refResult = result.refs?.[`refs/heads/${branch}`];
     if (!result.ok || (refResult && !refResult.ok)) {
       const reason = refResult?.error ?? result.error ?? 'push refused';
-      throw new GitRemoteError(/fast-forward|fetch first|stale|failed to (update|lock)|reference already exists|cannot lock/i.test(reason) ? 'rejected' : 'other', `the remote refused the push: ${reason}`);
+      throw new GitRemoteError(
+        /fast-forward|fetch first|stale|failed to (update|lock)|reference already exists|cannot lock/i.test(reason) ? 'rejected' : 'other',
+        `the remote refused the push: ${reason}`,
+      );
     }
   }
 

@@ -49,7 +49,10 @@ export class NodegitEngine implements GitEngine {
     this.gitdir = options.gitdir;
     if (options.url && isSshUrl(options.url)) {
       const endpoint = parseSshUrl(options.url);
-      if (!endpoint) throw grError(GitErrorCodes.PROVIDER_URL, `${this.location} is not an SSH URL this engine understands`, { fix: 'write it as ssh://user@host[:port]/path/repo.git or user@host:path/repo.git (no password)' });
+      if (!endpoint)
+        throw grError(GitErrorCodes.PROVIDER_URL, `${this.location} is not an SSH URL this engine understands`, {
+          fix: 'write it as ssh://user@host[:port]/path/repo.git or user@host:path/repo.git (no password)',
+        });
       if (!options.ssh) throw grError(GitErrorCodes.AUTH, `${this.location} needs an ssh: block (key and known_hosts)`, { fix: 'set sink.with.providers[].ssh.privateKeyFile and ssh.knownHostsFile' });
       this.ssh = new SshGitTransport(endpoint, options.ssh, options.timeoutMs, this.location);
       this.url = options.url;
@@ -154,7 +157,10 @@ export class NodegitEngine implements GitEngine {
       await remote.connect(this.git.Enums.DIRECTION.FETCH, callbacks());
       const heads = await remote.referenceList();
       await remote.disconnect();
-      const remoteHead = heads.find((head) => head.name() === `refs/heads/${branch}`)?.oid().tostrS();
+      const remoteHead = heads
+        .find((head) => head.name() === `refs/heads/${branch}`)
+        ?.oid()
+        .tostrS();
       if (remoteHead === undefined || (await this.hasObject(remoteHead))) return remoteHead;
       // downloadTags 2 = none: only the branch's objects are wanted.
       await remote.fetch([`+refs/heads/${branch}:refs/remotes/origin/${branch}`], { callbacks: callbacks(), downloadTags: 2 }, null);
@@ -176,7 +182,11 @@ export class NodegitEngine implements GitEngine {
         },
       });
     });
-    if (refusals.length > 0) throw new GitRemoteError(/fast-forward|fetch first|stale|failed to (update|lock)|cannot lock/i.test(refusals.join(' ')) ? 'rejected' : 'other', `pushing ${this.location}: the remote refused the push (${refusals.join('; ')})`);
+    if (refusals.length > 0)
+      throw new GitRemoteError(
+        /fast-forward|fetch first|stale|failed to (update|lock)|cannot lock/i.test(refusals.join(' ')) ? 'rejected' : 'other',
+        `pushing ${this.location}: the remote refused the push (${refusals.join('; ')})`,
+      );
   }
 
   async close(): Promise<void> {

@@ -177,7 +177,7 @@ function writeIntoSpare(state: ObjectStoreState, file: string, pieces: readonly 
 
 /** writev until every byte is written (a call may write fewer than asked). */
 function writeAll(fd: number, pieces: readonly Buffer[]): void {
-  let rest = [...pieces];
+  const rest = [...pieces];
   while (rest.length > 0) {
     // IOV_MAX is 1024 on Linux: write in groups.
     let written = writevSync(fd, rest.slice(0, 1024));
@@ -280,7 +280,10 @@ function packIndex(entries: readonly { oid: string; offset: number; crc: number 
   buffer.writeUInt32BE(2, (at += 4));
   at += 4;
   const fanout = new Array<number>(256).fill(0);
-  for (const entry of sorted) fanout[parseInt(entry.oid.slice(0, 2), 16)]! += 1;
+  for (const entry of sorted) {
+    const bucket = parseInt(entry.oid.slice(0, 2), 16);
+    fanout[bucket] = (fanout[bucket] ?? 0) + 1;
+  }
   let cumulative = 0;
   for (let i = 0; i < 256; i++) {
     cumulative += fanout[i] as number;

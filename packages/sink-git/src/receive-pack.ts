@@ -81,9 +81,7 @@ export class ReceivePackClient {
         },
       );
       req.on('timeout', () => req.destroy(new GitRemoteError('unreachable', `pushing timed out after ${timeoutMs} ms`)));
-      req.on('error', (error) =>
-        reject(error instanceof GitRemoteError ? error : new GitRemoteError('unreachable', `pushing: ${error.message}`, { cause: error })),
-      );
+      req.on('error', (error) => reject(error instanceof GitRemoteError ? error : new GitRemoteError('unreachable', `pushing: ${error.message}`, { cause: error })));
       req.end(body);
     });
   }
@@ -105,7 +103,12 @@ export function parsePktLines(data: Buffer): string[] {
       at += 4;
       continue;
     }
-    lines.push(data.subarray(at + 4, at + length).toString('utf8').replace(/\n$/, ''));
+    lines.push(
+      data
+        .subarray(at + 4, at + length)
+        .toString('utf8')
+        .replace(/\n$/, ''),
+    );
     at += length;
   }
   return lines;

@@ -79,7 +79,8 @@ export function partitionKeyOf(providerUrl: string, branch: string): string {
  */
 export function credentialsOf(url: string, auth: ProviderAuth | undefined): { url: string; auth: ProviderAuth | undefined } {
   const split = splitCredentials(url);
-  const fromUrl = split.username !== undefined || split.password !== undefined ? { ...(split.username ? { username: split.username } : {}), ...(split.password ? { password: split.password } : {}) } : undefined;
+  const fromUrl =
+    split.username !== undefined || split.password !== undefined ? { ...(split.username ? { username: split.username } : {}), ...(split.password ? { password: split.password } : {}) } : undefined;
   return { url: split.url, auth: auth ?? fromUrl };
 }
 

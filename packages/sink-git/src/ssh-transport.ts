@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 // ssh2 is CommonJS without named ESM exports: Node only offers its default export.
 import ssh2, { type Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
-import { grError } from '@gitops-reverser/contract';
 import { GitRemoteError } from './git-engine.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { fingerprintOf, keyTypeOf, knownKeyTypes, parseKnownHosts, verifyHostKey, type KnownHostEntry } from './known-hosts.js';
@@ -40,7 +39,12 @@ export function parseSshUrl(url: string): SshEndpoint | undefined {
     try {
       const parsed = new URL(url.replace(/^git\+/i, ''));
       if (parsed.password !== '') return undefined;
-      return { user: decodeURIComponent(parsed.username) || 'git', host: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port ? Number(parsed.port) : 22, path: decodeURIComponent(parsed.pathname) };
+      return {
+        user: decodeURIComponent(parsed.username) || 'git',
+        host: parsed.hostname.replace(/^\[|\]$/g, ''),
+        port: parsed.port ? Number(parsed.port) : 22,
+        path: decodeURIComponent(parsed.pathname),
+      };
     } catch {
       return undefined;
     }
@@ -54,7 +58,8 @@ export function sshAuthProblem(ssh: SshAuthConfig | undefined): string | undefin
   if (!ssh) return 'has no ssh: block; an SSH URL needs ssh.privateKeyFile (or privateKey) and ssh.knownHostsFile (or knownHosts)';
   if (!ssh.privateKey && !ssh.privateKeyFile) return 'has no ssh.privateKeyFile or ssh.privateKey';
   if (ssh.privateKey && ssh.privateKeyFile) return 'sets both ssh.privateKey and ssh.privateKeyFile; keep one';
-  if (!ssh.knownHosts && !ssh.knownHostsFile) return 'has no ssh.knownHostsFile or ssh.knownHosts: the server must be recognized (get its line with `ssh-keyscan -p PORT HOST` and check the fingerprint out of band)';
+  if (!ssh.knownHosts && !ssh.knownHostsFile)
+    return 'has no ssh.knownHostsFile or ssh.knownHosts: the server must be recognized (get its line with `ssh-keyscan -p PORT HOST` and check the fingerprint out of band)';
   if (ssh.passphrase && ssh.passphraseFile) return 'sets both ssh.passphrase and ssh.passphraseFile; keep one';
   return undefined;
 }
@@ -270,7 +275,11 @@ export class SshGitTransport {
     try {
       return parseKnownHosts(readFileSync(knownHostsFile as string, 'utf8'), knownHostsFile as string);
     } catch (cause) {
-      throw new GitRemoteError('auth', `cannot read ssh.knownHostsFile ${knownHostsFile}: ${(cause as Error).message}`, { cause, code: GitErrorCodes.HOST_KEY, fix: 'mount the known_hosts file at ssh.knownHostsFile (ssh-keyscan -p PORT HOST prints the lines; check the fingerprint out of band)' });
+      throw new GitRemoteError('auth', `cannot read ssh.knownHostsFile ${knownHostsFile}: ${(cause as Error).message}`, {
+        cause,
+        code: GitErrorCodes.HOST_KEY,
+        fix: 'mount the known_hosts file at ssh.knownHostsFile (ssh-keyscan -p PORT HOST prints the lines; check the fingerprint out of band)',
+      });
     }
   }
 
@@ -282,13 +291,19 @@ export class SshGitTransport {
       text = privateKey ?? readFileSync(privateKeyFile as string, 'utf8');
       phrase = passphrase ?? (passphraseFile ? readFileSync(passphraseFile, 'utf8').replace(/\r?\n$/, '') : undefined);
     } catch (cause) {
-      throw new GitRemoteError('auth', `cannot read the SSH key for ${this.location}: ${(cause as Error).message}`, { cause, fix: 'check that ssh.privateKeyFile (and ssh.passphraseFile) exist and are readable by this process' });
+      throw new GitRemoteError('auth', `cannot read the SSH key for ${this.location}: ${(cause as Error).message}`, {
+        cause,
+        fix: 'check that ssh.privateKeyFile (and ssh.passphraseFile) exist and are readable by this process',
+      });
     }
     const parsed = ssh2.utils.parseKey(text, phrase);
     const where = privateKeyFile ?? 'ssh.privateKey';
     if (parsed instanceof Error) {
       const hint = /passphrase|encrypted/i.test(parsed.message) ? ' (set ssh.passphrase or ssh.passphraseFile, or check it)' : ' (PEM or OpenSSH private key expected)';
-      throw new GitRemoteError('auth', `the SSH key in ${where} cannot be used: ${parsed.message}${hint}`, { cause: parsed, fix: 'give ssh.privateKeyFile a readable private key and, when it is encrypted, its passphrase (ssh.passphrase or ssh.passphraseFile)' });
+      throw new GitRemoteError('auth', `the SSH key in ${where} cannot be used: ${parsed.message}${hint}`, {
+        cause: parsed,
+        fix: 'give ssh.privateKeyFile a readable private key and, when it is encrypted, its passphrase (ssh.passphrase or ssh.passphraseFile)',
+      });
     }
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
     return { text, ...(phrase !== undefined ? { passphrase: phrase } : {}), fingerprint: key ? fingerprintOf(key.getPublicSSH()) : 'unknown key' };

@@ -168,7 +168,9 @@ export class TreeStore {
     if (changes.length > 0) {
       const keyed = entries.map((entry) => ({ entry, key: treeSortKey(entry) }));
       keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      keyed.forEach((item, index) => (entries[index] = item.entry));
+      keyed.forEach((item, index) => {
+        entries[index] = item.entry;
+      });
     }
     if (entries.length === 0) return undefined;
     return this.store(entries.length >= LARGE_TREE_ENTRIES ? LargeTree.fromEntries(entries) : entries, objects);

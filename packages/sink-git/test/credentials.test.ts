@@ -45,7 +45,11 @@ describe.each(testEngines())('%s engine', (engine) => {
   describe('credentials in provider URLs', () => {
     it('a password with an unencoded "#" is refused with how to encode it, and never echoed', async () => {
       const dir = tempDir();
-      const error = await createRuntime({ config: configWith('https://bot:p#ss-word@git.example.com/state.git', join(dir, 'cache')), baseDir: dir, adapters: { sources: [{ cluster: 'dev', instance: new OneShotSource() }] } }).catch((e: unknown) => e);
+      const error = await createRuntime({
+        config: configWith('https://bot:p#ss-word@git.example.com/state.git', join(dir, 'cache')),
+        baseDir: dir,
+        adapters: { sources: [{ cluster: 'dev', instance: new OneShotSource() }] },
+      }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConfigValidationError);
       const problem = (error as ConfigValidationError).problems[0];
       expect(problem).toMatchObject({ code: 'GR_ERR_GIT_PROVIDER_URL', keyPath: 'targets[0].with.provider' });
@@ -67,7 +71,13 @@ describe.each(testEngines())('%s engine', (engine) => {
         },
       });
       const source = new OneShotSource();
-      const runtime: Runtime = await createRuntime({ config: configWith(url, cacheDir), baseDir: dir, logger: createLogger('debug', destination), serve: true, adapters: { sources: [{ cluster: 'dev', instance: source }] } });
+      const runtime: Runtime = await createRuntime({
+        config: configWith(url, cacheDir),
+        baseDir: dir,
+        logger: createLogger('debug', destination),
+        serve: true,
+        adapters: { sources: [{ cluster: 'dev', instance: source }] },
+      });
       await runtime.start();
       await source.context?.emit({
         identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'default', name: 'a' },
@@ -91,7 +101,12 @@ describe.each(testEngines())('%s engine', (engine) => {
       const clone = readdirSync(cacheDir).find((name) => name.endsWith('.git')) as string;
       const gitConfig = readFileSync(join(cacheDir, clone, 'config'), 'utf8');
       expect(gitConfig).toContain(`url = ${server.url('state')}`);
-      for (const [where, text] of [['/readyz', readyz], ['/metrics', metrics], ['logs', logs], ['.git/config', gitConfig]] as const) {
+      for (const [where, text] of [
+        ['/readyz', readyz],
+        ['/metrics', metrics],
+        ['logs', logs],
+        ['.git/config', gitConfig],
+      ] as const) {
         expect({ where, leaked: /n0t|%23the|#the|s3cret/.test(text) }).toEqual({ where, leaked: false });
       }
       expect(statSync(cacheDir).mode & 0o777).toBe(0o700);

@@ -36,11 +36,7 @@ describe.each(testEngines())('%s engine', (engine) => {
       expect(await apply(change('app', { data: { color: 'green' } }))).toEqual([{ status: 'applied' }]);
       expect(await apply(change('app', { operation: 'delete' }))).toEqual([{ status: 'applied' }]);
       expect(git(repo, 'rev-parse', '--is-bare-repository').trim()).toBe('true');
-      expect(log(repo, 'main', '%s')).toEqual([
-        '[DELETE] v1/configmaps/default/app',
-        '[UPDATE] v1/configmaps/default/app',
-        '[CREATE] v1/configmaps/default/app',
-      ]);
+      expect(log(repo, 'main', '%s')).toEqual(['[DELETE] v1/configmaps/default/app', '[UPDATE] v1/configmaps/default/app', '[CREATE] v1/configmaps/default/app']);
       expect(git(repo, 'show', 'main~1:clusters/dev/default/configmaps/app.yaml')).toBe('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: default\ndata:\n  color: green\n');
       expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('');
       git(repo, 'fsck', '--strict');
@@ -73,7 +69,10 @@ describe.each(testEngines())('%s engine', (engine) => {
     });
 
     it('uses a per-target layout template', async () => {
-      const { repo, apply, start } = setup({ targets: '  - { name: flat, provider: origin, branch: main, path: flat, layout: "{kind}-{namespace}-{name}.yaml" }', rules: ', { target: flat, resources: ["*"] }' });
+      const { repo, apply, start } = setup({
+        targets: '  - { name: flat, provider: origin, branch: main, path: flat, layout: "{kind}-{namespace}-{name}.yaml" }',
+        rules: ', { target: flat, resources: ["*"] }',
+      });
       await start();
       await apply(change('cfg', { target: 'flat' }));
       expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim()).toBe('flat/ConfigMap-default-cfg.yaml');
@@ -117,19 +116,16 @@ describe.each(testEngines())('%s engine', (engine) => {
       await start();
       const alice = { username: 'alice@example.com' };
       const bob = { username: 'bob' };
-      await apply(
-        change('one', { actor: alice, data: { v: '1' } }),
-        change('two', { actor: alice }),
-        change('one', { actor: alice, data: { v: '2' } }),
-        change('three', { actor: bob }),
-      );
+      await apply(change('one', { actor: alice, data: { v: '1' } }), change('two', { actor: alice }), change('one', { actor: alice, data: { v: '2' } }), change('three', { actor: bob }));
       expect(log(repo, 'main', '%s|%an')).toEqual(['[CREATE] v1/configmaps/default/three|bob', 'alice@example.com on live: 2 resource(s)|alice@example.com']);
       expect(git(repo, 'log', '-1', '--format=%b', 'main~1')).toContain('[CREATE] v1/configmaps/default/one\n[CREATE] v1/configmaps/default/two');
       expect(git(repo, 'show', 'main:clusters/dev/default/configmaps/one.yaml')).toContain('v: "2"');
     });
 
     it('uses configured message templates and committer', async () => {
-      const { repo, apply, start } = setup({ options: { messages: { event: '{operation} {kind} {namespace}/{name} in {cluster}', group: 'g', seed: 'seed {count}' }, committer: { name: 'Bot', email: 'bot@example.com' } } });
+      const { repo, apply, start } = setup({
+        options: { messages: { event: '{operation} {kind} {namespace}/{name} in {cluster}', group: 'g', seed: 'seed {count}' }, committer: { name: 'Bot', email: 'bot@example.com' } },
+      });
       await start();
       await apply(change('t'));
       expect(log(repo, 'main', '%s|%cn|%ce')).toEqual(['CREATE ConfigMap default/t in dev|Bot|bot@example.com']);
@@ -190,7 +186,10 @@ describe.each(testEngines())('%s engine', (engine) => {
       writeFileSync(join(repo, 'README.md'), 'hello\n');
       execGit(repo, 'add', 'README.md');
       execGit(repo, 'commit', '--quiet', '-m', 'initial');
-      const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: ./state-repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: clusters/dev } ]\nrules: [ { target: live, resources: ["*"] } ]\n', dir);
+      const context = contextFor(
+        'cluster: { id: dev }\nproviders: [ { name: origin, url: ./state-repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: clusters/dev } ]\nrules: [ { target: live, resources: ["*"] } ]\n',
+        dir,
+      );
       const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers });
       await sink.start(context);
       await sink.apply({ partition: context.partition('live'), items: items(change('in-place')) });
@@ -209,11 +208,20 @@ describe.each(testEngines())('%s engine', (engine) => {
 
     it('refuses an ssh URL without a key and known_hosts when planning targets', async () => {
       const dir = tempDir();
-      const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: "git@github.com:org/state.git" } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n', dir);
+      const context = contextFor(
+        'cluster: { id: dev }\nproviders: [ { name: origin, url: "git@github.com:org/state.git" } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n',
+        dir,
+      );
       const plan = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers }).planTargets(context.targetConfigs);
       expect(plan.partitions.size).toBe(0);
       expect(plan.problems).toEqual([
-        expect.objectContaining({ target: 'live', path: 'with.provider', code: 'GR_ERR_GIT_PROVIDER', message: expect.stringContaining('has no ssh: block'), fix: expect.stringContaining('knownHostsFile') }),
+        expect.objectContaining({
+          target: 'live',
+          path: 'with.provider',
+          code: 'GR_ERR_GIT_PROVIDER',
+          message: expect.stringContaining('has no ssh: block'),
+          fix: expect.stringContaining('knownHostsFile'),
+        }),
       ]);
     });
 
@@ -296,15 +304,21 @@ describe.each(testEngines())('%s engine', (engine) => {
     });
 
     it('a rejected object stays rejected on every seed, and does not stop prune: Always', async () => {
-      const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always, layout: "{namespace}/{name}/object.yaml" }', rules: ', { target: strict, resources: ["*"] }' });
+      const { repo, apply, start } = setup({
+        targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always, layout: "{namespace}/{name}/object.yaml" }',
+        rules: ', { target: strict, resources: ["*"] }',
+      });
       await start();
       await apply(change('gone', { target: 'strict' }), change('kept', { target: 'strict' }));
       // The first seed prunes "gone"; the second changes nothing. The refusal is reported both times.
-      for (const [snapshotId, written] of [['s1', 'applied'], ['s2', 'unchanged']] as const) {
+      for (const [snapshotId, written] of [
+        ['s1', 'applied'],
+        ['s2', 'unchanged'],
+      ] as const) {
         const outcomes = await apply(change('kept', { target: 'strict', snapshotId }), change('.git', { target: 'strict', snapshotId }), marker(snapshotId, 2, 'strict'));
         expect(outcomes.map((o) => o.status)).toEqual([written, 'rejected', written]);
       }
-      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n')).toEqual(["strict/default/kept/object.yaml"]);
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n')).toEqual(['strict/default/kept/object.yaml']);
     });
 
     it('a name or actor with line breaks cannot forge commit trailers', async () => {
@@ -325,8 +339,13 @@ describe.each(testEngines())('%s engine', (engine) => {
       await sink.start({ ...context, logger });
       const role = (name: string) => change(name, { target: 'roles', namespace: '', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', kind: 'ClusterRole' });
       await sink.apply({ partition: context.partition('roles'), items: items(role('Admin'), role('admin')) });
-      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml', 'roles/_cluster/rbac.authorization.k8s.io/clusterroles/admin.yaml']);
-      expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([expect.stringContaining('admin.yaml differs from roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml only in case')]);
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual([
+        'roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml',
+        'roles/_cluster/rbac.authorization.k8s.io/clusterroles/admin.yaml',
+      ]);
+      expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+        expect.stringContaining('admin.yaml differs from roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml only in case'),
+      ]);
     });
 
     it('a superseded seed event writes nothing and keeps its file under prune: Always', async () => {

@@ -167,19 +167,17 @@ describe.each(testEngines())('%s engine', (engine) => {
 
     // The isomorphic-git engine's own receive-pack client (ADR 0008): nodegit pushes the libgit2 way,
     // so this test exists for isomorphic-git only.
-    if (engine === 'isomorphic-git') it('pushes a change in one request: the objects it made and the expected old head, no ref advertisement first', async () => {
-      const { sink, context, apply, remote } = setup();
-      await sink.start(context);
-      await apply(change('first'));
-      server.log.length = 0;
-      for (const name of ['second', 'third']) expect(await apply(change(name))).toEqual([{ status: 'applied' }]);
-      expect(server.log.map((entry) => `${entry.method} ${entry.path} ${entry.status}`)).toEqual([
-        'POST /state.git/git-receive-pack 200',
-        'POST /state.git/git-receive-pack 200',
-      ]);
-      expect(log(remote, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/third', '[CREATE] v1/configmaps/default/second', '[CREATE] v1/configmaps/default/first']);
-      git(remote, 'fsck', '--strict');
-    });
+    if (engine === 'isomorphic-git')
+      it('pushes a change in one request: the objects it made and the expected old head, no ref advertisement first', async () => {
+        const { sink, context, apply, remote } = setup();
+        await sink.start(context);
+        await apply(change('first'));
+        server.log.length = 0;
+        for (const name of ['second', 'third']) expect(await apply(change(name))).toEqual([{ status: 'applied' }]);
+        expect(server.log.map((entry) => `${entry.method} ${entry.path} ${entry.status}`)).toEqual(['POST /state.git/git-receive-pack 200', 'POST /state.git/git-receive-pack 200']);
+        expect(log(remote, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/third', '[CREATE] v1/configmaps/default/second', '[CREATE] v1/configmaps/default/first']);
+        git(remote, 'fsck', '--strict');
+      });
 
     it('pushes into an empty remote repository (no branch yet)', async () => {
       const { sink, context, apply, remote } = setup();
@@ -192,7 +190,10 @@ describe.each(testEngines())('%s engine', (engine) => {
 
   /** True when any object reachable in the repository holds `text` (every blob of every commit). */
   function historyContains(repo: string, text: string): boolean {
-    const oids = git(repo, 'rev-list', '--all', '--objects').trim().split('\n').map((line) => line.split(' ')[0] as string);
+    const oids = git(repo, 'rev-list', '--all', '--objects')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ')[0] as string);
     return oids.some((oid) => git(repo, 'cat-file', '-p', oid).includes(text));
   }
 
@@ -250,7 +251,11 @@ describe.each(testEngines())('%s engine', (engine) => {
       const subjects = log(remote, 'main', '%s');
       expect(subjects).toEqual(['[CREATE] v1/configmaps/default/three', 'reconciled 1 file(s): the remote history changed, current state written again', 'new repository']);
       expect(subjects.some((s) => s.includes('configmaps/default/one'))).toBe(false);
-      expect(git(remote, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['README.md', 'clusters/dev/default/configmaps/three.yaml', 'clusters/dev/default/configmaps/two.yaml']);
+      expect(git(remote, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual([
+        'README.md',
+        'clusters/dev/default/configmaps/three.yaml',
+        'clusters/dev/default/configmaps/two.yaml',
+      ]);
       git(remote, 'fsck', '--strict');
     });
   });

@@ -190,9 +190,16 @@ targets: [ { name: live, with: { provider: origin, branch: main, path: clusters/
 rules: [ { target: live, scope: Namespaced, resources: ["*"] }, { target: live, scope: Cluster, resources: [namespaces] } ]
 `,
     );
-    const run = spawnSync(process.execPath, [join(repoRoot, 'packages/kernel/bin/gitops-reverser.js'), 'snapshot', '--config', join(dir, 'config.yaml')], { encoding: 'utf8', timeout: 60_000, cwd: dir });
+    const run = spawnSync(process.execPath, [join(repoRoot, 'packages/kernel/bin/gitops-reverser.js'), 'snapshot', '--config', join(dir, 'config.yaml')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      cwd: dir,
+    });
     expect({ status: run.status, signal: run.signal, stderr: run.stderr.slice(-500) }).toMatchObject({ status: 0, signal: null });
     expect(log(server.repoPath('state'), 'main', '%s')).toEqual(['reconciled 2 resources']);
-    expect(git(server.repoPath('state'), 'ls-tree', '-r', '--name-only', 'main').trim().split('\n')).toEqual(['clusters/demo/_cluster/namespaces/shop.yaml', 'clusters/demo/shop/configmaps/app-settings.yaml']);
+    expect(git(server.repoPath('state'), 'ls-tree', '-r', '--name-only', 'main').trim().split('\n')).toEqual([
+      'clusters/demo/_cluster/namespaces/shop.yaml',
+      'clusters/demo/shop/configmaps/app-settings.yaml',
+    ]);
   });
 });

@@ -36,7 +36,13 @@ export function contextFor(yaml: string, baseDir: string): GitTestContext {
     providers: { name: string; url: string; allowedBranches?: string[]; auth?: ProviderConfig['auth']; ssh?: ProviderConfig['ssh'] }[];
     targets: { name: string; provider: string; branch: string; path?: string; prune?: string; layout?: string }[];
   };
-  const providers: ProviderConfig[] = doc.providers.map((p) => ({ name: p.name, url: resolveProviderUrl(p.url, baseDir), allowedBranches: p.allowedBranches ?? ['**'], ...(p.auth ? { auth: p.auth } : {}), ...(p.ssh ? { ssh: p.ssh } : {}) }));
+  const providers: ProviderConfig[] = doc.providers.map((p) => ({
+    name: p.name,
+    url: resolveProviderUrl(p.url, baseDir),
+    allowedBranches: p.allowedBranches ?? ['**'],
+    ...(p.auth ? { auth: p.auth } : {}),
+    ...(p.ssh ? { ssh: p.ssh } : {}),
+  }));
   const targetConfigs: TargetConfig[] = doc.targets.map(({ name, ...options }, i) => ({ name, with: { path: '', prune: 'OnEvent', ...options }, keyPath: `targets[${i}]` }));
   const plan = planGitTargets(targetConfigs, providers, () => true);
   return {

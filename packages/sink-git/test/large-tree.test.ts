@@ -75,7 +75,8 @@ describe('LargeTree', () => {
         const n = Math.floor(next() * (LARGE_TREE_ENTRIES + 2000));
         const name = roll < 0.05 ? `dir-${n % 20}` : `cm-${String(n).padStart(5, '0')}.yaml`;
         if (roll < 0.05) changes.push({ name, mode: DIR, oid: next() < 0.3 ? null : oidOf(n + step) });
-        else if (roll < 0.55) changes.push({ name, mode: FILE, oid: oidOf(n * 7 + step) }); // update or insert
+        else if (roll < 0.55)
+          changes.push({ name, mode: FILE, oid: oidOf(n * 7 + step) }); // update or insert
         else if (roll < 0.8) changes.push({ name, mode: FILE, oid: null });
         else changes.push({ name: `cm-${String(n % 50).padStart(5, '0')}.yaml`, mode: FILE, oid: oidOf(step) }); // hot spot: block growth
       }
@@ -93,7 +94,10 @@ describe('LargeTree', () => {
   });
 
   it('finds names that differ only in case, and keeps that index through edits', () => {
-    const entries = applyReference([], Array.from({ length: 3000 }, (_, i) => ({ name: `n${i}`, mode: FILE, oid: oidOf(i) })));
+    const entries = applyReference(
+      [],
+      Array.from({ length: 3000 }, (_, i) => ({ name: `n${i}`, mode: FILE, oid: oidOf(i) })),
+    );
     let tree = LargeTree.fromEntries(entries);
     expect(tree.caseTwins('N7')).toEqual(['n7']);
     tree = tree.apply([{ name: 'N7', mode: FILE, oid: oidOf(1) }]);
@@ -140,9 +144,21 @@ describe('LargeTree', () => {
     // Written in full; it joins the pool when the write resolves.
     await new Promise((r) => setTimeout(r, 50));
     const [prepared] = spares();
-    root = await commit(root, new Map([['ns/configmaps/cm-new.yaml', blob(100_018)], ['ns/configmaps/cm-18.yaml', null]]));
+    root = await commit(
+      root,
+      new Map([
+        ['ns/configmaps/cm-new.yaml', blob(100_018)],
+        ['ns/configmaps/cm-18.yaml', null],
+      ]),
+    );
     expect(spares()).not.toContain(prepared); // it became the folder's new tree object
-    root = await commit(root, new Map([['ns/configmaps/cm-19.yaml', blob(100_019)], ['other/x.yaml', blob(7)]]));
+    root = await commit(
+      root,
+      new Map([
+        ['ns/configmaps/cm-19.yaml', blob(100_019)],
+        ['other/x.yaml', blob(7)],
+      ]),
+    );
     git(gitdir, 'fsck', '--strict');
     const files = git(gitdir, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n');
     expect(files).toHaveLength(7001);

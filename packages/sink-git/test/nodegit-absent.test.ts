@@ -22,7 +22,10 @@ targets: [ { name: live, with: { provider: origin, branch: main, path: x } } ]
 rules: [ { target: live, resources: [configmaps] } ]
 `,
   );
-  const run = spawnSync(process.execPath, ['--require', join(here, 'fixtures/without-nodegit.cjs'), cli, 'validate', '--config', join(dir, 'config.yaml')], { encoding: 'utf8', cwd: resolve(here, '../../..') });
+  const run = spawnSync(process.execPath, ['--require', join(here, 'fixtures/without-nodegit.cjs'), cli, 'validate', '--config', join(dir, 'config.yaml')], {
+    encoding: 'utf8',
+    cwd: resolve(here, '../../..'),
+  });
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 

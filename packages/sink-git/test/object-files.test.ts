@@ -20,8 +20,17 @@ function objects() {
   const a = encodeObject('blob', Buffer.from('alpha\n'));
   const b = encodeObject('blob', Buffer.alloc(70_000, 'b')); // size needs several header bytes in a pack
   const sub = encodeObject('tree', serializeTree([{ mode: '100644', name: 'b.txt', oid: b.oid }]));
-  const root = encodeObject('tree', serializeTree([{ mode: '100644', name: 'a.txt', oid: a.oid }, { mode: '40000', name: 'dir', oid: sub.oid }]));
-  const commit = encodeObject('commit', serializeCommit({ tree: root.oid, parents: [], author: { name: 'A', email: 'a@example.com', timestamp: 1 }, committer: { name: 'C', email: 'c@example.com', timestamp: 2 }, message: 'first' }));
+  const root = encodeObject(
+    'tree',
+    serializeTree([
+      { mode: '100644', name: 'a.txt', oid: a.oid },
+      { mode: '40000', name: 'dir', oid: sub.oid },
+    ]),
+  );
+  const commit = encodeObject(
+    'commit',
+    serializeCommit({ tree: root.oid, parents: [], author: { name: 'A', email: 'a@example.com', timestamp: 1 }, committer: { name: 'C', email: 'c@example.com', timestamp: 2 }, message: 'first' }),
+  );
   return { a, b, sub, root, commit, all: [a, b, sub, root, commit] };
 }
 
@@ -92,7 +101,11 @@ describe('git object files', () => {
       { mode: '100644', name: 'a.b', oid: blob.oid },
       { mode: '100644', name: 'a-', oid: blob.oid },
     ]);
-    const names = [...Buffer.from(tree).toString('latin1').matchAll(/\d+ ([^\0]+)\0/g)].map((m) => m[1]);
+    const names = [
+      ...Buffer.from(tree)
+        .toString('latin1')
+        .matchAll(/\d+ ([^\0]+)\0/g),
+    ].map((m) => m[1]);
     expect(names).toEqual(['a-', 'a.b', 'a']);
   });
 });

@@ -43,7 +43,9 @@ describe('PathLayout', () => {
 describe('commit messages and authors', () => {
   it('fills event templates, with {namespace/} empty for cluster-scoped objects', () => {
     expect(renderMessage('[{operation}] {apiVersion}/{resource}/{namespace/}{name}', { operation: 'UPDATE', identity })).toBe('[UPDATE] apps/v1/deployments/shop/web');
-    expect(renderMessage('[{operation}] {apiVersion}/{resource}/{namespace/}{name}', { operation: 'CREATE', identity: { ...identity, group: '', resource: 'namespaces', namespace: '' } })).toBe('[CREATE] v1/namespaces/web');
+    expect(renderMessage('[{operation}] {apiVersion}/{resource}/{namespace/}{name}', { operation: 'CREATE', identity: { ...identity, group: '', resource: 'namespaces', namespace: '' } })).toBe(
+      '[CREATE] v1/namespaces/web',
+    );
   });
 
   it('derives authors from actors', () => {

@@ -25,19 +25,30 @@ rules: []
 describe('git sink: target options checked when the config is loaded', () => {
   it('a target naming a provider that does not exist', async () => {
     const error = await problemsOf('  - { name: live, with: { provider: upstream, branch: main, path: x } }');
-    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_GIT_PROVIDER', keyPath: 'targets[0].with.provider', message: 'provider "upstream" is not defined in sink.with.providers', fix: 'use one of: origin' });
+    expect(error.problems[0]).toMatchObject({
+      code: 'GR_ERR_GIT_PROVIDER',
+      keyPath: 'targets[0].with.provider',
+      message: 'provider "upstream" is not defined in sink.with.providers',
+      fix: 'use one of: origin',
+    });
     expect(error.message).toMatch(/config\.yaml:5:\d+: targets\[0\]\.with\.provider/);
   });
 
   it('a branch outside allowedBranches, and one matching a glob', async () => {
     const error = await problemsOf('  - { name: live, with: { provider: origin, branch: develop, path: x } }\n  - { name: rel, with: { provider: origin, branch: release/1.2, path: y } }');
     expect(error.problems).toEqual([
-      expect.objectContaining({ code: 'GR_ERR_GIT_BRANCH_NOT_ALLOWED', keyPath: 'targets[0].with.branch', message: 'branch "develop" is not in allowedBranches [main, release/*] of provider "origin"' }),
+      expect.objectContaining({
+        code: 'GR_ERR_GIT_BRANCH_NOT_ALLOWED',
+        keyPath: 'targets[0].with.branch',
+        message: 'branch "develop" is not in allowedBranches [main, release/*] of provider "origin"',
+      }),
     ]);
   });
 
   it('absolute folders, "..", and .git', async () => {
-    const error = await problemsOf('  - { name: a, with: { provider: origin, branch: main, path: /etc/x } }\n  - { name: b, with: { provider: origin, branch: main, path: "x/../../out" } }\n  - { name: c, with: { provider: origin, branch: main, path: .GIT/hooks } }');
+    const error = await problemsOf(
+      '  - { name: a, with: { provider: origin, branch: main, path: /etc/x } }\n  - { name: b, with: { provider: origin, branch: main, path: "x/../../out" } }\n  - { name: c, with: { provider: origin, branch: main, path: .GIT/hooks } }',
+    );
     expect(error.problems.map((p) => [p.code, p.keyPath, p.message])).toEqual([
       ['GR_ERR_GIT_TARGET_PATH', 'targets[0].with.path', '"/etc/x" must be relative to the repository root, not absolute'],
       ['GR_ERR_GIT_TARGET_PATH', 'targets[1].with.path', '"x/../../out" must not contain ".."'],
@@ -63,7 +74,10 @@ describe('git sink: target options checked when the config is loaded', () => {
 
   it('plans targets on one branch into one partition keyed by repository and branch', () => {
     const dir = tempDir();
-    const context = contextFor('providers: [ { name: origin, url: ./repo } ]\ntargets: [ { name: a, provider: origin, branch: main, path: a }, { name: b, provider: origin, branch: main, path: b } ]\n', dir);
+    const context = contextFor(
+      'providers: [ { name: origin, url: ./repo } ]\ntargets: [ { name: a, provider: origin, branch: main, path: a }, { name: b, provider: origin, branch: main, path: b } ]\n',
+      dir,
+    );
     expect(context.partition('a')).toEqual(context.partition('b'));
     expect(context.partition('a').key).toBe(`${join(dir, 'repo')}#main`);
   });

@@ -50,20 +50,34 @@ const tls = { certFile: serving.cert, keyFile: serving.key };
   const agent = new Agent({ keepAlive: true, maxSockets: 4, ca: readFileSync(pki.caCert) });
   const post = (body) =>
     new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/audit-webhook/bench', method: 'POST', agent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-      });
+      const req = request(
+        { host: '127.0.0.1', port, path: '/audit-webhook/bench', method: 'POST', agent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
   const event = (n) => ({
-    auditID: `bench-${n}`, stage: 'ResponseComplete', verb: 'update', user: { username: `user-${n % 20}`, groups: ['devs'] }, stageTimestamp: new Date().toISOString(),
-    objectRef: { resource: 'configmaps', namespace: 'bench', name: `cm-${n % 500}`, apiVersion: 'v1' }, responseStatus: { code: 200 },
-    responseObject: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${n % 500}`, namespace: 'bench', resourceVersion: String(1000 + n) }, data: { n: String(n), payload: 'x'.repeat(300) } },
+    auditID: `bench-${n}`,
+    stage: 'ResponseComplete',
+    verb: 'update',
+    user: { username: `user-${n % 20}`, groups: ['devs'] },
+    stageTimestamp: new Date().toISOString(),
+    objectRef: { resource: 'configmaps', namespace: 'bench', name: `cm-${n % 500}`, apiVersion: 'v1' },
+    responseStatus: { code: 200 },
+    responseObject: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `cm-${n % 500}`, namespace: 'bench', resourceVersion: String(1000 + n) },
+      data: { n: String(n), payload: 'x'.repeat(300) },
+    },
   });
   const batches = [];
-  for (let n = 0; n < EVENTS; n += 100) batches.push(JSON.stringify({ apiVersion: 'audit.k8s.io/v1', kind: 'EventList', items: Array.from({ length: Math.min(100, EVENTS - n) }, (_, i) => event(n + i)) }));
+  for (let n = 0; n < EVENTS; n += 100)
+    batches.push(JSON.stringify({ apiVersion: 'audit.k8s.io/v1', kind: 'EventList', items: Array.from({ length: Math.min(100, EVENTS - n) }, (_, i) => event(n + i)) }));
   const start = now();
   for (let i = 0; i < batches.length; i += 4) await Promise.all(batches.slice(i, i + 4).map(post));
   const seconds = (now() - start) / 1000;
@@ -77,13 +91,19 @@ const tls = { certFile: serving.cert, keyFile: serving.key };
 // --- 2. attribution latency on a real API server --------------------------------------------------------
 {
   const auditPort = await freePort();
-  const plane = await ControlPlane.start({ pki, dataDir: join(dir, 'plane'), audit: { url: `https://127.0.0.1:${auditPort}/audit-webhook/bench`, caFile: pki.caCert, token: TOKEN, batchMaxWaitMs: BATCH_MS } });
+  const plane = await ControlPlane.start({
+    pki,
+    dataDir: join(dir, 'plane'),
+    audit: { url: `https://127.0.0.1:${auditPort}/audit-webhook/bench`, caFile: pki.caCert, token: TOKEN, batchMaxWaitMs: BATCH_MS },
+  });
   try {
     await plane.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } } });
     writeFileSync(join(dir, 'kubeconfig'), plane.kubeconfigText('admin'));
     const run = async (label, withAudit) => {
       const repo = join(dir, `repo-${label}`);
-      const audit = withAudit ? `\n  - { use: "@gitops-reverser/source-audit", cluster: bench, with: { listen: { port: ${auditPort} }, tls: { certFile: "${tls.certFile}", keyFile: "${tls.keyFile}" }, auth: { token: ${TOKEN} } } }` : '';
+      const audit = withAudit
+        ? `\n  - { use: "@gitops-reverser/source-audit", cluster: bench, with: { listen: { port: ${auditPort} }, tls: { certFile: "${tls.certFile}", keyFile: "${tls.keyFile}" }, auth: { token: ${TOKEN} } } }`
+        : '';
       const runtime = await Runtime.create(
         parseConfig(
           `apiVersion: gitops-reverser/v1alpha2
@@ -110,7 +130,10 @@ rules: [ { target: live, scope: Namespaced, namespaces: [bench], resources: [con
       for (let n = 0; n < CHANGES; n++) {
         const before = head();
         const start = now();
-        const response = await plane.request('POST', '/api/v1/namespaces/bench/configmaps', { user: 'alice', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${label}-${n}` }, data: { n: String(n) } } });
+        const response = await plane.request('POST', '/api/v1/namespaces/bench/configmaps', {
+          user: 'alice',
+          body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${label}-${n}` }, data: { n: String(n) } },
+        });
         if (response.status >= 300) throw new Error(response.body);
         while (head() === before) await new Promise((r) => setTimeout(r, 1));
         times.push(now() - start);

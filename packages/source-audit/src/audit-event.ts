@@ -17,9 +17,7 @@ export interface AuditEvent {
 export type SkipReason = 'stage' | 'verb' | 'failed' | 'dry_run' | 'status_subresource' | 'no_object' | 'malformed';
 
 /** What one audit event means: writes (as facts, and as changes where the response holds the object), or why it is skipped. */
-export type Interpretation =
-  | { readonly kind: 'skip'; readonly reason: SkipReason }
-  | { readonly kind: 'write'; readonly facts: AttributionFact[]; readonly changes: ChangeEvent[] };
+export type Interpretation = { readonly kind: 'skip'; readonly reason: SkipReason } | { readonly kind: 'write'; readonly facts: AttributionFact[]; readonly changes: ChangeEvent[] };
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
@@ -118,7 +116,7 @@ export function interpret(event: AuditEvent, clusterId: string, mapping: ActorMa
     const metadata = metadataOf(object);
     const name = metadata.name ?? fallbackName;
     if (!name) return undefined;
-    const kind = isObject(object) && isString(object.kind) && object.kind !== 'Status' && !object.kind.endsWith('List') ? object.kind : ref.resource as string;
+    const kind = isObject(object) && isString(object.kind) && object.kind !== 'Status' && !object.kind.endsWith('List') ? object.kind : (ref.resource as string);
     const identity: ResourceIdentity = { ...base, kind, namespace: metadata.namespace ?? fallbackNamespace, name };
     const resourceVersion = metadata.resourceVersion ?? '';
     const uid = operation === 'delete' ? (items ? metadata.uid : deletedUid(object, ref)) : undefined;

@@ -87,7 +87,7 @@ export class AuditListener {
   }
 
   private async start(): Promise<AddressInfo> {
-    let options;
+    let options: import('node:https').ServerOptions;
     try {
       options = {
         cert: readFileSync(this.tls.certFile),
@@ -95,13 +95,21 @@ export class AuditListener {
         ...(this.tls.clientCAFile ? { ca: readFileSync(this.tls.clientCAFile), requestCert: true, rejectUnauthorized: false } : {}),
       };
     } catch (cause) {
-      throw grError(AuditErrorCodes.LISTEN, `cannot read the audit listener's TLS files: ${(cause as Error).message}`, { fix: 'check tls.certFile, tls.keyFile and tls.clientCAFile (relative to the config file)', cause });
+      throw grError(AuditErrorCodes.LISTEN, `cannot read the audit listener's TLS files: ${(cause as Error).message}`, {
+        fix: 'check tls.certFile, tls.keyFile and tls.clientCAFile (relative to the config file)',
+        cause,
+      });
     }
     const server = createServer(options, (req, res) => this.handle(req, res));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(grError(AuditErrorCodes.LISTEN, `cannot listen on ${this.host}:${this.port} for audit webhooks: ${error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message}`, { fix: 'choose a free listen.port', cause: error })),
+        reject(
+          grError(AuditErrorCodes.LISTEN, `cannot listen on ${this.host}:${this.port} for audit webhooks: ${error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message}`, {
+            fix: 'choose a free listen.port',
+            cause: error,
+          }),
+        ),
       );
       server.listen(this.port, this.host, () => resolve());
     });
@@ -120,16 +128,28 @@ export class AuditListener {
       req.resume();
     };
     const match = /^\/audit-webhook\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/.exec((req.url ?? '').split('?')[0] ?? '');
-    if (req.method !== 'POST' || !match) return reply(404, 'not found: POST /audit-webhook/<cluster-id>');
+    if (req.method !== 'POST' || !match) {
+      reply(404, 'not found: POST /audit-webhook/<cluster-id>');
+      return;
+    }
     const route = this.routes.get(match[1] as string);
     const header = req.headers.authorization;
     const socket = req.socket as TLSSocket;
     const certificate = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
     const presentedCert = certificate !== undefined && Object.keys(certificate).length > 0;
-    if (header === undefined && !presentedCert) return reply(401, 'authentication required: a bearer token or a client certificate', route);
-    if (!route) return reply(403, 'forbidden: no audit source is configured for this cluster id');
+    if (header === undefined && !presentedCert) {
+      reply(401, 'authentication required: a bearer token or a client certificate', route);
+      return;
+    }
+    if (!route) {
+      reply(403, 'forbidden: no audit source is configured for this cluster id');
+      return;
+    }
     const commonName = certificate?.subject?.CN;
-    if (!this.authorized(route.auth, header, socket, Array.isArray(commonName) ? commonName[0] : commonName)) return reply(403, 'forbidden: the credentials are not accepted for this cluster', route);
+    if (!this.authorized(route.auth, header, socket, Array.isArray(commonName) ? commonName[0] : commonName)) {
+      reply(403, 'forbidden: the credentials are not accepted for this cluster', route);
+      return;
+    }
 
     const chunks: Buffer[] = [];
     let size = 0;

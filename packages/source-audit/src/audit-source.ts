@@ -76,7 +76,10 @@ export class AuditSource implements Source {
       throw error;
     }
     this.state = { state: 'ready', details: { listening: this.address, path: `/audit-webhook/${context.clusterId}`, mode: this.options.mode } };
-    context.logger.info({ address: this.address, cluster: context.clusterId, mode: this.options.mode }, `receiving audit events for cluster ${context.clusterId} on https://${this.address}/audit-webhook/${context.clusterId}`);
+    context.logger.info(
+      { address: this.address, cluster: context.clusterId, mode: this.options.mode },
+      `receiving audit events for cluster ${context.clusterId} on https://${this.address}/audit-webhook/${context.clusterId}`,
+    );
   }
 
   /** The port actually listened on (with `listen.port: 0`). */

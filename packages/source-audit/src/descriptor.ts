@@ -42,7 +42,11 @@ export const auditOptionsSchema = {
       },
       default: {},
     },
-    mode: { enum: ['attribute', 'changes'], default: 'attribute', 'x-fix': 'attribute: authors for watch changes (with source-informer); changes: the audit stream alone (clusters that can only push)' },
+    mode: {
+      enum: ['attribute', 'changes'],
+      default: 'attribute',
+      'x-fix': 'attribute: authors for watch changes (with source-informer); changes: the audit stream alone (clusters that can only push)',
+    },
     maxBodyBytes: { type: 'integer', minimum: 1024, default: 10 * 1024 * 1024 },
     dedupeEntries: { type: 'integer', minimum: 100, default: 100_000 },
     actors: {
@@ -71,7 +75,6 @@ interface AuditOptions {
   actors: { users: Record<string, { name?: string; email?: string }>; emailFromExtra?: string };
 }
 
-
 export default defineAdapter<'source', AuditOptions>({
   meta: { name: '@gitops-reverser/source-audit', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.2.0' },
   optionsSchema: auditOptionsSchema,
@@ -81,7 +84,10 @@ export default defineAdapter<'source', AuditOptions>({
       try {
         token = readFileSync(config.resolvePath(options.auth.tokenFile), 'utf8').trim();
       } catch (cause) {
-        throw grError(AuditErrorCodes.AUTH_CONFIG, `cannot read auth.tokenFile: ${(cause as Error).message}`, { fix: 'check the path (relative to the config file)', details: { optionPath: 'auth.tokenFile' } });
+        throw grError(AuditErrorCodes.AUTH_CONFIG, `cannot read auth.tokenFile: ${(cause as Error).message}`, {
+          fix: 'check the path (relative to the config file)',
+          details: { optionPath: 'auth.tokenFile' },
+        });
       }
     }
     if (token === undefined && !options.auth.clientCertificate) {

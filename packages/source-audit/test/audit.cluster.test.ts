@@ -57,7 +57,8 @@ afterAll(async () => {
 });
 
 /** Authors of the commits touching a file, newest first ([] before the branch's first commit). */
-const authors = (path: string) => branchExists() ? git('log', '--format=%an <%ae>|%(trailers:key=Impersonated-By,valueonly,separator=%x2C)', 'main', '--', path).trim().split('\n').filter(Boolean) : [];
+const authors = (path: string) =>
+  branchExists() ? git('log', '--format=%an <%ae>|%(trailers:key=Impersonated-By,valueonly,separator=%x2C)', 'main', '--', path).trim().split('\n').filter(Boolean) : [];
 const branchExists = () => {
   try {
     git('rev-parse', '--verify', '--quiet', 'refs/heads/main');
@@ -81,8 +82,18 @@ async function call(plane: ControlPlane, method: string, path: string, options: 
 async function writes(plane: ControlPlane): Promise<void> {
   const access = new ControlPlaneAccess(plane.info);
   await call(plane, 'POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } } });
-  await call(plane, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/roles', { body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'cm-writer' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'update', 'delete'] }] } });
-  await call(plane, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings', { body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'jane' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cm-writer' }, subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'jane' }] } });
+  await call(plane, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/roles', {
+    body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'cm-writer' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'update', 'delete'] }] },
+  });
+  await call(plane, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings', {
+    body: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'jane' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cm-writer' },
+      subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'jane' }],
+    },
+  });
   // 1. kubectl --as=jane, run by admin: jane is the author, admin the impersonator.
   const kubeconfig = join(dir, `${plane.info.server.split(':').pop()}.kubeconfig`);
   writeFileSync(kubeconfig, access.kubeconfigText('admin'));
@@ -91,11 +102,22 @@ async function writes(plane: ControlPlane): Promise<void> {
   await call(plane, 'POST', '/api/v1/namespaces/team/configmaps', { user: 'alice', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'alice-cm' }, data: { owner: 'alice' } } });
   // 3. A service account's token.
   await call(plane, 'POST', '/api/v1/namespaces/team/serviceaccounts', { body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'deployer' } } });
-  await call(plane, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings', { body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'deployer' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cm-writer' }, subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: 'team' }] } });
-  const token = (await call(plane, 'POST', '/api/v1/namespaces/team/serviceaccounts/deployer/token', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } } }))['status'] as { token: string };
+  await call(plane, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings', {
+    body: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'deployer' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cm-writer' },
+      subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: 'team' }],
+    },
+  });
+  const token = (
+    await call(plane, 'POST', '/api/v1/namespaces/team/serviceaccounts/deployer/token', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } } })
+  )['status'] as { token: string };
   await call(plane, 'POST', '/api/v1/namespaces/team/configmaps', { token: token.token, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sa-cm' }, data: { owner: 'deployer' } } });
   // 4. Three objects made by admin, removed by bob in one deletecollection.
-  for (const name of ['batch-1', 'batch-2', 'batch-3']) await call(plane, 'POST', '/api/v1/namespaces/team/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { batch: 'x' } }, data: { n: name } } });
+  for (const name of ['batch-1', 'batch-2', 'batch-3'])
+    await call(plane, 'POST', '/api/v1/namespaces/team/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { batch: 'x' } }, data: { n: name } } });
   await call(plane, 'DELETE', '/api/v1/namespaces/team/configmaps?labelSelector=batch%3Dx', { user: 'bob' });
 }
 
@@ -110,7 +132,7 @@ describe('source-audit against two real API servers', () => {
       expect(authors(file(cluster, 'alice-cm'))).toEqual(['alice@example.com <alice@example.com>|']);
       expect(authors(file(cluster, 'sa-cm'))).toEqual([`system:serviceaccount:team:deployer <system-serviceaccount-team-deployer@${cluster}.cluster.local>|`]);
       for (const name of ['batch-1', 'batch-2', 'batch-3']) {
-        expect(authors(file(cluster, name))).toEqual([`bob <bob@${cluster}.cluster.local>|`, 'admin <admin@' + cluster + '.cluster.local>|']);
+        expect(authors(file(cluster, name))).toEqual([`bob <bob@${cluster}.cluster.local>|`, `admin <admin@${cluster}.cluster.local>|`]);
       }
     }
     // Audit-only writes the same content the watch does.

@@ -50,7 +50,14 @@ describe('interpret: which audit events are writes', () => {
   });
 
   it('a generateName create takes its name from the response', () => {
-    const reading = interpret(event({ objectRef: { resource: 'configmaps', namespace: 'shop', apiVersion: 'v1' }, responseObject: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'job-x7k2p', namespace: 'shop', resourceVersion: '9' } } }), 'dev', mapping);
+    const reading = interpret(
+      event({
+        objectRef: { resource: 'configmaps', namespace: 'shop', apiVersion: 'v1' },
+        responseObject: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'job-x7k2p', namespace: 'shop', resourceVersion: '9' } },
+      }),
+      'dev',
+      mapping,
+    );
     expect(reading.kind === 'write' && reading.facts[0]?.identity.name).toBe('job-x7k2p');
   });
 
@@ -63,17 +70,38 @@ describe('interpret: which audit events are writes', () => {
 
   it('a deletecollection is one delete per item of the response', () => {
     const items = ['a', 'b', 'c'].map((name) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'shop', resourceVersion: '50' } }));
-    const reading = interpret(event({ verb: 'deletecollection', objectRef: { resource: 'configmaps', namespace: 'shop', apiVersion: 'v1' }, responseStatus: { code: 200 }, responseObject: { kind: 'ConfigMapList', apiVersion: 'v1', items } }), 'dev', mapping);
-    expect(reading.kind === 'write' && reading.facts.map((f) => [f.identity.name, f.operation])).toEqual([['a', 'delete'], ['b', 'delete'], ['c', 'delete']]);
+    const reading = interpret(
+      event({
+        verb: 'deletecollection',
+        objectRef: { resource: 'configmaps', namespace: 'shop', apiVersion: 'v1' },
+        responseStatus: { code: 200 },
+        responseObject: { kind: 'ConfigMapList', apiVersion: 'v1', items },
+      }),
+      'dev',
+      mapping,
+    );
+    expect(reading.kind === 'write' && reading.facts.map((f) => [f.identity.name, f.operation])).toEqual([
+      ['a', 'delete'],
+      ['b', 'delete'],
+      ['c', 'delete'],
+    ]);
     expect(reading.kind === 'write' && reading.changes).toHaveLength(3);
   });
 
   it('a delete names the uid of the object it removed: from the Status details, the returned object, or the objectRef', () => {
     const base = { verb: 'delete', requestURI: '/api/v1/namespaces/shop/configmaps/settings', responseStatus: { code: 200 } };
-    const fromStatus = interpret(event({ ...base, responseObject: { kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name: 'settings', kind: 'configmaps', uid: 'u-1' } } }), 'dev', mapping);
+    const fromStatus = interpret(
+      event({ ...base, responseObject: { kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name: 'settings', kind: 'configmaps', uid: 'u-1' } } }),
+      'dev',
+      mapping,
+    );
     expect(fromStatus.kind === 'write' && fromStatus.facts[0]).toMatchObject({ operation: 'delete', resourceVersion: '', uid: 'u-1', identity: { name: 'settings' } });
     expect(fromStatus.kind === 'write' && fromStatus.changes[0]).toMatchObject({ operation: 'delete', uid: 'u-1' });
-    const fromObject = interpret(event({ ...base, responseObject: { kind: 'CustomResourceDefinition', apiVersion: 'apiextensions.k8s.io/v1', metadata: { name: 'settings', uid: 'u-2', resourceVersion: '60' } } }), 'dev', mapping);
+    const fromObject = interpret(
+      event({ ...base, responseObject: { kind: 'CustomResourceDefinition', apiVersion: 'apiextensions.k8s.io/v1', metadata: { name: 'settings', uid: 'u-2', resourceVersion: '60' } } }),
+      'dev',
+      mapping,
+    );
     expect(fromObject.kind === 'write' && fromObject.facts[0]?.uid).toBe('u-2');
     const fromRef = interpret(event({ ...base, objectRef: { resource: 'configmaps', namespace: 'shop', name: 'settings', uid: 'u-3', apiVersion: 'v1' }, responseObject: undefined }), 'dev', mapping);
     expect(fromRef.kind === 'write' && fromRef.facts[0]?.uid).toBe('u-3');
@@ -85,12 +113,30 @@ describe('interpret: which audit events are writes', () => {
 
   it('a deletecollection item names its own uid', () => {
     const items = ['a', 'b'].map((name) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'shop', uid: `uid-${name}` } }));
-    const reading = interpret(event({ verb: 'deletecollection', objectRef: { resource: 'configmaps', namespace: 'shop', apiVersion: 'v1', uid: 'not-this' }, responseStatus: { code: 200 }, responseObject: { kind: 'ConfigMapList', apiVersion: 'v1', items } }), 'dev', mapping);
+    const reading = interpret(
+      event({
+        verb: 'deletecollection',
+        objectRef: { resource: 'configmaps', namespace: 'shop', apiVersion: 'v1', uid: 'not-this' },
+        responseStatus: { code: 200 },
+        responseObject: { kind: 'ConfigMapList', apiVersion: 'v1', items },
+      }),
+      'dev',
+      mapping,
+    );
     expect(reading.kind === 'write' && reading.facts.map((f) => f.uid)).toEqual(['uid-a', 'uid-b']);
   });
 
   it('a scale subresource write attributes the parent, without a change (its response is not the object)', () => {
-    const reading = interpret(event({ verb: 'patch', objectRef: { resource: 'deployments', apiGroup: 'apps', apiVersion: 'v1', namespace: 'shop', name: 'web', subresource: 'scale' }, responseStatus: { code: 200 }, responseObject: { kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: { name: 'web', namespace: 'shop', resourceVersion: '77' } } }), 'dev', mapping);
+    const reading = interpret(
+      event({
+        verb: 'patch',
+        objectRef: { resource: 'deployments', apiGroup: 'apps', apiVersion: 'v1', namespace: 'shop', name: 'web', subresource: 'scale' },
+        responseStatus: { code: 200 },
+        responseObject: { kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: { name: 'web', namespace: 'shop', resourceVersion: '77' } },
+      }),
+      'dev',
+      mapping,
+    );
     expect(reading.kind === 'write' && reading.facts[0]).toMatchObject({ identity: { group: 'apps', resource: 'deployments', name: 'web' }, resourceVersion: '77' });
     expect(reading.kind === 'write' && reading.changes).toEqual([]);
   });

@@ -117,7 +117,10 @@ describe('the audit webhook receiver', () => {
     expect((await post('/audit-webhook/main', Buffer.alloc(100 * 1024, 'x'), { token: TOKEN })).status).toBe(413);
     const bad = await post('/audit-webhook/main', '{"items": [', { token: TOKEN });
     expect(bad).toMatchObject({ status: 400, text: expect.stringContaining('not JSON') });
-    expect(await post('/audit-webhook/main', JSON.stringify({ kind: 'PodList', items: [] }), { token: TOKEN })).toMatchObject({ status: 400, text: expect.stringContaining('audit.k8s.io/v1 EventList') });
+    expect(await post('/audit-webhook/main', JSON.stringify({ kind: 'PodList', items: [] }), { token: TOKEN })).toMatchObject({
+      status: 400,
+      text: expect.stringContaining('audit.k8s.io/v1 EventList'),
+    });
     expect((await post('/audit-webhook/main', list(write('after-bad', 'd')), { token: TOKEN })).status).toBe(200);
     expect(facts.length).toBe(before + 1);
   });

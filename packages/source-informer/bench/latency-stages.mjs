@@ -29,10 +29,15 @@ const markerOf = (object) => object?.data?.marker;
 // the sink starts and ends its apply (commit written).
 const watch = KubeClient.prototype.watch;
 KubeClient.prototype.watch = function (path, onEvent, signal) {
-  return watch.call(this, path, (event) => {
-    mark(markerOf(event.object), 'informerParsed');
-    return onEvent(event);
-  }, signal);
+  return watch.call(
+    this,
+    path,
+    (event) => {
+      mark(markerOf(event.object), 'informerParsed');
+      return onEvent(event);
+    },
+    signal,
+  );
 };
 const publish = MemoryBus.prototype.publish;
 MemoryBus.prototype.publish = async function (key, message, options) {
@@ -94,7 +99,9 @@ try {
   for (const [from, to, label] of stages) {
     const values = [...marks.values()].filter((m) => m[from] !== undefined && m[to] !== undefined).map((m) => m[to] - m[from]);
     summary[`${from}->${to}`] = { p50: +q(values, 0.5).toFixed(2), p99: +q(values, 0.99).toFixed(2), mean: +(values.reduce((a, b) => a + b, 0) / values.length).toFixed(2) };
-    console.log(`  ${label.padEnd(58)} p50 ${String(summary[`${from}->${to}`].p50).padStart(7)} ms   p99 ${String(summary[`${from}->${to}`].p99).padStart(7)} ms   mean ${summary[`${from}->${to}`].mean} ms`);
+    console.log(
+      `  ${label.padEnd(58)} p50 ${String(summary[`${from}->${to}`].p50).padStart(7)} ms   p99 ${String(summary[`${from}->${to}`].p99).padStart(7)} ms   mean ${summary[`${from}->${to}`].mean} ms`,
+    );
   }
   console.log(`BENCH_JSON ${JSON.stringify({ benchmark: 'latency-stages', objects: OBJECTS, changes: CHANGES, stages: summary })}`);
 } finally {

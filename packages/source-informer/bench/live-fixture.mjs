@@ -20,7 +20,14 @@ export async function createConfigMaps(api, namespace, count) {
   await api('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const pending = [];
   for (let i = 0; i < count; i++) {
-    pending.push(api('POST', `/api/v1/namespaces/${namespace}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, labels: { app: `a${i % 50}` } }, data: { index: String(i), payload: 'x'.repeat(200) } }));
+    pending.push(
+      api('POST', `/api/v1/namespaces/${namespace}/configmaps`, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `cm-${i}`, labels: { app: `a${i % 50}` } },
+        data: { index: String(i), payload: 'x'.repeat(200) },
+      }),
+    );
     if (pending.length >= 48) await Promise.all(pending.splice(0));
   }
   await Promise.all(pending);
@@ -65,21 +72,25 @@ export function branchReader(repo) {
 export async function openPlainWatch(plane, api, namespace, onMarker) {
   const listRv = JSON.parse((await api('GET', `/api/v1/namespaces/${namespace}/configmaps?limit=1`)).body).metadata.resourceVersion;
   const abort = new AbortController();
-  const req = request(`${plane.server}/api/v1/namespaces/${namespace}/configmaps?watch=1&resourceVersion=${listRv}`, { ca: readFileSync(plane.info.caCert), headers: { authorization: `Bearer ${TEST_USERS.admin.token}` }, signal: abort.signal }, (res) => {
-    let buffer = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk) => {
-      const at = performance.now();
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const event = JSON.parse(buffer.slice(0, nl));
-        buffer = buffer.slice(nl + 1);
-        const marker = event.object?.data?.marker;
-        if (marker) onMarker(marker, at);
-      }
-    });
-  });
+  const req = request(
+    `${plane.server}/api/v1/namespaces/${namespace}/configmaps?watch=1&resourceVersion=${listRv}`,
+    { ca: readFileSync(plane.info.caCert), headers: { authorization: `Bearer ${TEST_USERS.admin.token}` }, signal: abort.signal },
+    (res) => {
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        const at = performance.now();
+        buffer += chunk;
+        let nl;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const event = JSON.parse(buffer.slice(0, nl));
+          buffer = buffer.slice(nl + 1);
+          const marker = event.object?.data?.marker;
+          if (marker) onMarker(marker, at);
+        }
+      });
+    },
+  );
   req.on('error', () => undefined);
   req.end();
   // Let the watch connect before the first change is sent.

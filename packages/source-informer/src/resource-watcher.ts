@@ -287,7 +287,7 @@ export class ResourceWatcher {
     };
     let resourceVersion = '';
     let next: Promise<Page> | undefined = request('');
-    while (next) {
+    while (next !== undefined) {
       const page: Page = await next;
       const continueToken = page.metadata.continue ?? '';
       next = continueToken ? request(continueToken) : undefined;
@@ -375,10 +375,13 @@ function withTypeMeta(object: KubeObject, served: ServedResource): KubeObject {
 async function sleep(ms: number, signal: AbortSignal): Promise<void> {
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
-

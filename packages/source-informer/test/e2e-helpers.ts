@@ -57,7 +57,11 @@ export async function startRuntime(yaml: string, dir: string, metrics?: KernelMe
 }
 
 export async function api(method: string, path: string, body?: unknown, user: TestUserName = 'admin'): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await access.request(method, path, { user, ...(body === undefined ? {} : { body }), ...(method === 'PATCH' ? { headers: { 'content-type': 'application/merge-patch+json' } } : {}) });
+  const response = await access.request(method, path, {
+    user,
+    ...(body === undefined ? {} : { body }),
+    ...(method === 'PATCH' ? { headers: { 'content-type': 'application/merge-patch+json' } } : {}),
+  });
   let json: Record<string, unknown> = {};
   try {
     json = JSON.parse(response.body) as Record<string, unknown>;

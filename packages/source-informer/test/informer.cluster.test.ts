@@ -73,17 +73,13 @@ describe('source-informer end to end (real API server, real git server)', () => 
     await until(() => subjects(repo)[0] === 'reconciled 0 resources' || subjects(repo).length === 0 || undefined, 'the empty seed');
     const path = `clusters/e2e/${ns}/configmaps/settings.yaml`;
     await api('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap('settings', { color: 'blue' }), 'alice');
-    await until(() => subjects(repo).includes('[CREATE] v1/configmaps/' + ns + '/settings') || undefined, 'the create commit');
+    await until(() => subjects(repo).includes(`[CREATE] v1/configmaps/${ns}/settings`) || undefined, 'the create commit');
     await api('PATCH', `/api/v1/namespaces/${ns}/configmaps/settings`, { data: { color: 'green' } });
     await until(() => subjects(repo)[0] === `[UPDATE] v1/configmaps/${ns}/settings` || undefined, 'the update commit');
     expect(show(repo, path)).toBe(`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${ns}\ndata:\n  color: green\n`);
     await api('DELETE', `/api/v1/namespaces/${ns}/configmaps/settings`);
     await until(() => subjects(repo)[0] === `[DELETE] v1/configmaps/${ns}/settings` || undefined, 'the delete commit');
-    expect(subjects(repo).filter((s) => s.includes('/settings'))).toEqual([
-      `[DELETE] v1/configmaps/${ns}/settings`,
-      `[UPDATE] v1/configmaps/${ns}/settings`,
-      `[CREATE] v1/configmaps/${ns}/settings`,
-    ]);
+    expect(subjects(repo).filter((s) => s.includes('/settings'))).toEqual([`[DELETE] v1/configmaps/${ns}/settings`, `[UPDATE] v1/configmaps/${ns}/settings`, `[CREATE] v1/configmaps/${ns}/settings`]);
     expect(files(repo, 'clusters')).toEqual([]);
     expect(git(repo, 'log', '-1', '--format=%(trailers:key=Cluster,valueonly)', 'main').trim()).toBe('e2e');
     git(repo, 'fsck', '--strict');
@@ -124,7 +120,12 @@ describe('source-informer end to end (real API server, real git server)', () => 
     const { repo, start } = setup(`  - { target: live, scope: Cluster, apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles] }`);
     await start();
     await until(() => subjects(repo).length > 0 || undefined, 'the seed (built-in cluster roles)');
-    await api('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `${ns}-reader` }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }] });
+    await api('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: `${ns}-reader` },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }],
+    });
     const path = `clusters/e2e/_cluster/rbac.authorization.k8s.io/clusterroles/${ns}-reader.yaml`;
     await until(() => files(repo, path).length === 1 || undefined, 'the ClusterRole file');
     expect(subjects(repo)[0]).toBe(`[CREATE] rbac.authorization.k8s.io/v1/clusterroles/${ns}-reader`);
@@ -171,7 +172,12 @@ describe('source-informer end to end (real API server, real git server)', () => 
 
   it('after a network partition and a compaction (410 Gone), relists and converges the repository', async () => {
     const ns = await createTestNamespace(access, 'gone');
-    const template = (name: string, v: string) => ({ apiVersion: 'v1', kind: 'PodTemplate', metadata: { name }, template: { metadata: { labels: { v } }, spec: { containers: [{ name: 'c', image: 'example.invalid/c' }] } } });
+    const template = (name: string, v: string) => ({
+      apiVersion: 'v1',
+      kind: 'PodTemplate',
+      metadata: { name },
+      template: { metadata: { labels: { v } }, spec: { containers: [{ name: 'c', image: 'example.invalid/c' }] } },
+    });
     await api('POST', `/api/v1/namespaces/${ns}/podtemplates`, template('stays', '1'));
     await api('POST', `/api/v1/namespaces/${ns}/podtemplates`, template('vanishes', '1'));
     const apiPort = Number(new URL(cluster.server).port);
@@ -183,7 +189,15 @@ describe('source-informer end to end (real API server, real git server)', () => 
     await until(() => subjects(repo)[0] === 'reconciled 2 resources' || undefined, 'the seed');
     proxy.partition();
     await api('DELETE', `/api/v1/namespaces/${ns}/podtemplates/vanishes`);
-    await api('PUT', `/api/v1/namespaces/${ns}/podtemplates/stays`, { ...template('stays', '2'), metadata: { name: 'stays', resourceVersion: (await api('GET', `/api/v1/namespaces/${ns}/podtemplates/stays`)).json['metadata'] && ((await api('GET', `/api/v1/namespaces/${ns}/podtemplates/stays`)).json['metadata'] as { resourceVersion: string }).resourceVersion } });
+    await api('PUT', `/api/v1/namespaces/${ns}/podtemplates/stays`, {
+      ...template('stays', '2'),
+      metadata: {
+        name: 'stays',
+        resourceVersion:
+          (await api('GET', `/api/v1/namespaces/${ns}/podtemplates/stays`)).json['metadata'] &&
+          ((await api('GET', `/api/v1/namespaces/${ns}/podtemplates/stays`)).json['metadata'] as { resourceVersion: string }).resourceVersion,
+      },
+    });
     await api('POST', `/api/v1/namespaces/${ns}/podtemplates`, template('appears', '1'));
     // Two more writes so the compaction revision lies strictly after anything the watch had seen.
     await api('POST', `/api/v1/namespaces/${ns}/podtemplates`, template('padding-1', '1'));
@@ -193,7 +207,7 @@ describe('source-informer end to end (real API server, real git server)', () => 
     const base = `clusters/e2e/${ns}/podtemplates`;
     await until(() => JSON.stringify(files(repo, base)) === JSON.stringify([`${base}/appears.yaml`, `${base}/stays.yaml`]) || undefined, 'the repository to converge', 60_000);
     expect(show(repo, `${base}/stays.yaml`)).toContain('v: "2"');
-    const relists = (await metrics.registry.getSingleMetricAsString('gitops_reverser_informer_relists_total'));
+    const relists = await metrics.registry.getSingleMetricAsString('gitops_reverser_informer_relists_total');
     expect(relists).toMatch(/gitops_reverser_informer_relists_total\{resource="podtemplates\/v1@[^"]+"\} [1-9]/);
     expect(subjects(repo)).toContain(`[DELETE] v1/podtemplates/${ns}/vanishes`);
     await proxy.stop();
@@ -213,7 +227,8 @@ describe('source-informer end to end (real API server, real git server)', () => 
     const metrics = new KernelMetrics();
     const runtime = await start(yaml, metrics);
     await until(() => subjects(repo)[0] === 'reconciled 2 resources' || undefined, 'the first seed');
-    const steadyStarts = async () => (await metrics.registry.getSingleMetricAsString('gitops_reverser_informer_watch_starts_total')).split('\n').find((l) => l.includes('roles.rbac.authorization.k8s.io'));
+    const steadyStarts = async () =>
+      (await metrics.registry.getSingleMetricAsString('gitops_reverser_informer_watch_starts_total')).split('\n').find((l) => l.includes('roles.rbac.authorization.k8s.io'));
     const steadyBefore = await steadyStarts();
     expect(steadyBefore).toMatch(/ 1$/);
     await until(async () => (await openWatches('gadgets')) === before + 1 || undefined, 'the gadgets watch to open');
@@ -233,9 +248,25 @@ describe('source-informer end to end (real API server, real git server)', () => 
 
   it('reports types it may not read, and writes the ones it may', async () => {
     const ns = await createTestNamespace(access, 'rbac');
-    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'cm-reader' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] });
-    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cm-reader' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'reader' }] });
-    await api('POST', `/apis/rbac.authorization.k8s.io/v1/clusterroles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `${ns}-discovery` }, rules: [{ apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['list', 'watch'] }] });
+    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'cm-reader' },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }],
+    });
+    await api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'reader' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cm-reader' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'reader' }],
+    });
+    await api('POST', `/apis/rbac.authorization.k8s.io/v1/clusterroles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: `${ns}-discovery` },
+      rules: [{ apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['list', 'watch'] }],
+    });
     await api('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap('visible', { k: 'v' }));
     const metrics = new KernelMetrics();
     const { repo, yaml, start } = setup(`  - { target: live, scope: Namespaced, namespaces: [${ns}], resources: [configmaps, secrets] }`, { user: 'reader' });
@@ -261,7 +292,10 @@ describe('source-informer end to end (real API server, real git server)', () => 
     writeFileSync(join(dir, 'config.yaml'), yaml);
     const printed = spawnSync(process.execPath, [cliPath, 'rbac', '--config', join(dir, 'config.yaml'), '--service-account', 'mirror', '--namespace', ns, '--name', ns], { encoding: 'utf8' });
     expect(printed.stderr).toBe('');
-    const manifests = printed.stdout.split(/^---$/m).slice(1).map((doc) => parseYaml(doc) as { kind: string; metadata: { namespace?: string }; rules?: { verbs: string[]; resources: string[] }[] });
+    const manifests = printed.stdout
+      .split(/^---$/m)
+      .slice(1)
+      .map((doc) => parseYaml(doc) as { kind: string; metadata: { namespace?: string }; rules?: { verbs: string[]; resources: string[] }[] });
     expect(manifests.map((m) => m.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
     expect(new Set(manifests.flatMap((m) => m.rules ?? []).flatMap((r) => r.verbs))).toEqual(new Set(['get', 'list', 'watch']));
     for (const manifest of manifests) {
@@ -270,7 +304,11 @@ describe('source-informer end to end (real API server, real git server)', () => 
       await api('POST', path, manifest);
     }
     await api('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'mirror' } });
-    const token = ((await api('POST', `/api/v1/namespaces/${ns}/serviceaccounts/mirror/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } })).json['status'] as { token: string }).token;
+    const token = (
+      (await api('POST', `/api/v1/namespaces/${ns}/serviceaccounts/mirror/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } })).json[
+        'status'
+      ] as { token: string }
+    ).token;
     writeFileSync(tokenKubeconfig, access.kubeconfigForToken(token, 'mirror'));
     await api('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap('settings', { k: 'v' }));
 
@@ -282,7 +320,15 @@ describe('source-informer end to end (real API server, real git server)', () => 
 
     // Minimal: the ServiceAccount may not read Secrets, read outside its namespace, or write anything.
     const review = async (attributes: Record<string, string>) =>
-      ((await api('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: `system:serviceaccount:${ns}:mirror`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'], resourceAttributes: attributes } })).json['status'] as { allowed: boolean }).allowed;
+      (
+        (
+          await api('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec: { user: `system:serviceaccount:${ns}:mirror`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'], resourceAttributes: attributes },
+          })
+        ).json['status'] as { allowed: boolean }
+      ).allowed;
     expect(await review({ namespace: ns, verb: 'list', resource: 'configmaps' })).toBe(true);
     expect(await review({ namespace: ns, verb: 'list', resource: 'secrets' })).toBe(false);
     expect(await review({ namespace: 'default', verb: 'list', resource: 'configmaps' })).toBe(false);

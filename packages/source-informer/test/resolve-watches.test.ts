@@ -23,7 +23,19 @@ const discovery: DiscoveryResult = {
     served('example.com', 'v1beta1', 'widgets', true),
   ],
 };
-const rule = (r: Partial<RuleConfig>): RuleConfig => ({ target: 't', scope: 'Namespaced', clusters: [], namespaces: [], apiGroups: [], apiVersions: [], resources: ['*'], operations: [], plaintextSecrets: false, keyPath: 'rules[0]', ...r });
+const rule = (r: Partial<RuleConfig>): RuleConfig => ({
+  target: 't',
+  scope: 'Namespaced',
+  clusters: [],
+  namespaces: [],
+  apiGroups: [],
+  apiVersions: [],
+  resources: ['*'],
+  operations: [],
+  plaintextSecrets: false,
+  keyPath: 'rules[0]',
+  ...r,
+});
 const keys = (rules: RuleConfig[]) => resolveWatches(rules, discovery, DEFAULT_EXCLUDED_RESOURCES).map(watchKey).sort();
 
 describe('resolveWatches', () => {

@@ -20,7 +20,10 @@ export class AdmissionWebhook {
   readonly requests: AdmissionRequest[] = [];
   private server: Server | undefined;
 
-  constructor(private readonly access: ControlPlaneAccess, readonly name: string) {}
+  constructor(
+    private readonly access: ControlPlaneAccess,
+    readonly name: string,
+  ) {}
 
   async register(options: { port: number; cert: string; key: string; resources: string[]; namespaceLabel?: { key: string; value: string } }): Promise<void> {
     const server = createServer({ cert: readFileSync(options.cert), key: readFileSync(options.key) }, (req, res) => {
@@ -30,9 +33,9 @@ export class AdmissionWebhook {
       req.on('end', () => {
         const review = JSON.parse(body) as { request: AdmissionRequest };
         this.requests.push(review.request);
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true } }),
-        );
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true } }));
       });
     });
     this.server = server;

@@ -157,7 +157,6 @@ current-context: test
     if (!response.ok) throw new Error(`etcd compaction failed: ${response.status} ${await response.text()}`);
     return revision;
   }
-
 }
 
 /**
@@ -199,19 +198,28 @@ export class ControlPlane extends ControlPlaneAccess {
     const server = `https://127.0.0.1:${apiPort}`;
 
     const tokenFile = join(dataDir, 'tokens.csv');
-    writeFileSync(tokenFile, Object.values(TEST_USERS).map((u) => `${u.token},${u.name},${u.uid},"${u.groups.join(',')}"`).join('\n') + '\n');
+    writeFileSync(
+      tokenFile,
+      `${Object.values(TEST_USERS)
+        .map((u) => `${u.token},${u.name},${u.uid},"${u.groups.join(',')}"`)
+        .join('\n')}\n`,
+    );
 
-    const etcd = spawnLogged(binaries.etcd, [
-      '--name=default',
-      `--data-dir=${join(dataDir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-      `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
-      '--unsafe-no-fsync=true',
-      '--log-level=warn',
-    ], join(dataDir, 'etcd.log'));
+    const etcd = spawnLogged(
+      binaries.etcd,
+      [
+        '--name=default',
+        `--data-dir=${join(dataDir, 'etcd')}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
+        '--unsafe-no-fsync=true',
+        '--log-level=warn',
+      ],
+      join(dataDir, 'etcd.log'),
+    );
 
     const apiArgs = [
       `--etcd-servers=${etcdUrl}`,

@@ -39,9 +39,7 @@ export class NatsServer {
   /** A 3-node JetStream cluster on loopback. */
   static async cluster(size = 3): Promise<NatsServer[]> {
     const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
-    const nodes = clusterPorts.map(
-      (clusterPort, i) => new NatsServer({ clusterName: 'gr-test', clusterPort, serverName: `n${i + 1}`, routes: clusterPorts.filter((p) => p !== clusterPort) }),
-    );
+    const nodes = clusterPorts.map((clusterPort, i) => new NatsServer({ clusterName: 'gr-test', clusterPort, serverName: `n${i + 1}`, routes: clusterPorts.filter((p) => p !== clusterPort) }));
     await Promise.all(nodes.map((node) => node.start()));
     // A cluster is usable once JetStream has its meta leader: the full health check says so.
     await Promise.all(nodes.map((node) => node.waitReady('/healthz')));

@@ -69,7 +69,10 @@ describe('the test control plane (real kube-apiserver + etcd)', () => {
     const groups = await kc.makeApiClient(k8s.ApisApi).getAPIVersions();
     expect(groups.groups.map((g) => g.name)).toContain('proof.example.com');
     await discovery.createNamespacedCustomObject({
-      group: 'proof.example.com', version: 'v1', namespace, plural: 'widgets',
+      group: 'proof.example.com',
+      version: 'v1',
+      namespace,
+      plural: 'widgets',
       body: { apiVersion: 'proof.example.com/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3 } },
     });
     const got = (await discovery.getNamespacedCustomObject({ group: 'proof.example.com', version: 'v1', namespace, plural: 'widgets', name: 'w1' })) as { spec?: { size?: number } };
@@ -96,7 +99,10 @@ describe('the test control plane (real kube-apiserver + etcd)', () => {
   it('answers 410 Gone to a watch from a compacted resourceVersion', async () => {
     const kc = client();
     const core = kc.makeApiClient(k8s.CoreV1Api);
-    const template = (label: string) => ({ metadata: { name: 'old', labels: { v: label } }, template: { metadata: { labels: { v: label } }, spec: { containers: [{ name: 'c', image: 'example.invalid/c' }] } } });
+    const template = (label: string) => ({
+      metadata: { name: 'old', labels: { v: label } },
+      template: { metadata: { labels: { v: label } }, spec: { containers: [{ name: 'c', image: 'example.invalid/c' }] } },
+    });
     const created = await core.createNamespacedPodTemplate({ namespace, body: template('1') });
     // Two writes after the watched version: etcd keeps the compaction revision itself, so the watch
     // (which starts one after its resourceVersion) must start strictly below it.

@@ -25,7 +25,15 @@ function defaultSamples(): KubeObject[] {
 function eventFor(object: KubeObject): ChangeEvent {
   const [group, version] = (object.apiVersion ?? 'v1').includes('/') ? (object.apiVersion as string).split('/') : ['', object.apiVersion ?? 'v1'];
   return {
-    identity: { clusterId: 'c', group: group as string, version: version as string, resource: `${(object.kind ?? 'thing').toLowerCase()}s`, kind: object.kind ?? 'Thing', namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? 'x' },
+    identity: {
+      clusterId: 'c',
+      group: group as string,
+      version: version as string,
+      resource: `${(object.kind ?? 'thing').toLowerCase()}s`,
+      kind: object.kind ?? 'Thing',
+      namespace: object.metadata?.namespace ?? '',
+      name: object.metadata?.name ?? 'x',
+    },
     operation: 'upsert',
     created: true,
     object,

@@ -99,7 +99,12 @@ export const sinkChecks: readonly SinkCheck[] = [
       const batch = items([4, 5].map((n) => forTarget(numberedMessage(n), s.target.name)));
       await outcomesOf(s.sink, s.partition, batch, 'a first delivery');
       const before = await s.countWrites?.();
-      const again = await outcomesOf(s.sink, s.partition, batch.map((item) => ({ ...item, attempt: 2 })), 'a redelivery');
+      const again = await outcomesOf(
+        s.sink,
+        s.partition,
+        batch.map((item) => ({ ...item, attempt: 2 })),
+        'a redelivery',
+      );
       if (!again.every((o) => o.status === 'applied' || o.status === 'unchanged')) fail(`a redelivery was not applied/unchanged: ${JSON.stringify(again)}`);
       const after = await s.countWrites?.();
       if (before !== after) fail(`a redelivered batch was written again (${before} writes before, ${after} after)`);

@@ -1,7 +1,14 @@
 import type { CounterMetric, GaugeMetric, HistogramMetric, LogFn, Logger, Metrics } from '../observability.js';
 
 /** A logger that keeps its lines in memory (for assertions) and prints nothing. */
-export function memoryLogger(lines: { level: string; message: string; fields: object }[] = [], bindings: object = {}): Logger & { readonly lines: typeof lines } {
+/** One line a memoryLogger kept. */
+export interface LoggedLine {
+  level: string;
+  message: string;
+  fields: object;
+}
+
+export function memoryLogger(lines: LoggedLine[] = [], bindings: object = {}): Logger & { readonly lines: LoggedLine[] } {
   const at = (level: string): LogFn =>
     ((first: object | string, message?: string) => {
       if (typeof first === 'string') lines.push({ level, message: first, fields: bindings });

@@ -35,7 +35,7 @@ export interface GivenAdapter<S extends AdapterSlot> {
   /** Instance name for logs, metrics and /readyz. Default: the descriptor's name, else the class name. */
   readonly name?: string;
   readonly instance?: SlotInstances[S];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: a descriptor of any options type; they are checked against its schema
   readonly descriptor?: AdapterDescriptor<S, any>;
   /** Options for `descriptor` (validated against its schema, defaults applied). */
   readonly options?: Record<string, unknown>;
@@ -143,9 +143,7 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
     ...(cluster !== undefined ? { cluster } : {}),
   });
 
-  const sources = given.sources
-    ? given.sources.map((s, i) => fromGiven('source', s, `sources[${i}]`, s.cluster))
-    : loaded.sources.map((adapter, i) => fromLoaded(adapter, config.sources[i]?.cluster));
+  const sources = given.sources ? given.sources.map((s, i) => fromGiven('source', s, `sources[${i}]`, s.cluster)) : loaded.sources.map((adapter, i) => fromLoaded(adapter, config.sources[i]?.cluster));
   const normalizers = given.normalizers
     ? given.normalizers.map((n, i) => fromGiven('normalizer', { ...n, name: n.name ?? n.instance?.name ?? n.descriptor?.meta.name }, `normalizers[${i}]`))
     : loaded.normalizers.map((adapter) => fromLoaded(adapter));
@@ -158,13 +156,18 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
     problems.push({ code: ErrorCodes.CONFIG_INVALID, keyPath: 'sources', message: 'no source is configured', fix: 'add sources: [ { use: "@gitops-reverser/source-informer", cluster: <id> } ]' });
   }
   const clusters = [...new Set(pendingSources.map((s) => s.cluster as string))];
-  config.rules.forEach((rule, i) =>
-    rule.clusters.forEach((cluster, k) => {
+  for (const [i, rule] of config.rules.entries()) {
+    for (const [k, cluster] of rule.clusters.entries()) {
       if (!clusters.includes(cluster)) {
-        problems.push({ code: ErrorCodes.CONFIG_DANGLING_REF, keyPath: `rules[${i}].clusters[${k}]`, message: `no source observes cluster "${cluster}"`, fix: suggestion(cluster, clusters, 'sources[].cluster') });
+        problems.push({
+          code: ErrorCodes.CONFIG_DANGLING_REF,
+          keyPath: `rules[${i}].clusters[${k}]`,
+          message: `no source observes cluster "${cluster}"`,
+          fix: suggestion(cluster, clusters, 'sources[].cluster'),
+        });
       }
-    }),
-  );
+    }
+  }
   const all = [...pendingSources, ...(normalizers as Pending[]), bus, sink];
 
   const container = rootContainer.createChildContainer();
@@ -245,11 +248,21 @@ function planWithSink(
   try {
     plan = sink.instance.planTargets(targets);
   } catch (error) {
-    problems.push({ code: ErrorCodes.CONFIG_TARGET, keyPath: 'targets', message: `sink "${sink.name}" could not plan the targets: ${errorText(error)}`, fix: 'planTargets() must report problems, not throw: report this to the sink author' });
+    problems.push({
+      code: ErrorCodes.CONFIG_TARGET,
+      keyPath: 'targets',
+      message: `sink "${sink.name}" could not plan the targets: ${errorText(error)}`,
+      fix: 'planTargets() must report problems, not throw: report this to the sink author',
+    });
     return { targets, plan: empty };
   }
   if (!plan || !(plan.partitions instanceof Map) || !Array.isArray(plan.problems)) {
-    problems.push({ code: ErrorCodes.PLUGIN_SHAPE, keyPath: 'sink', message: `sink "${sink.name}".planTargets() did not return { partitions: Map, problems: [] }`, fix: 'report this to the sink author' });
+    problems.push({
+      code: ErrorCodes.PLUGIN_SHAPE,
+      keyPath: 'sink',
+      message: `sink "${sink.name}".planTargets() did not return { partitions: Map, problems: [] }`,
+      fix: 'report this to the sink author',
+    });
     return { targets, plan: empty };
   }
   for (const problem of plan.problems) {
@@ -265,18 +278,18 @@ function planWithSink(
     const partition: SinkPartition | undefined = plan.partitions.get(target.name);
     if (plan.problems.some((p) => p.target === target.name)) continue;
     if (!partition || typeof partition.key !== 'string' || partition.key === '') {
-      problems.push({ code: ErrorCodes.CONFIG_TARGET, keyPath: target.keyPath, message: `sink "${sink.name}" gave target "${target.name}" no partition`, fix: 'planTargets() must return a partition with a non-empty key for every target it accepts' });
+      problems.push({
+        code: ErrorCodes.CONFIG_TARGET,
+        keyPath: target.keyPath,
+        message: `sink "${sink.name}" gave target "${target.name}" no partition`,
+        fix: 'planTargets() must return a partition with a non-empty key for every target it accepts',
+      });
     }
   }
   return { targets, plan };
 }
 
-function createThroughContainer(
-  pending: Pending,
-  adapter: LoadedAdapter,
-  container: DependencyContainer,
-  problems: ConfigProblem[],
-): unknown {
+function createThroughContainer(pending: Pending, adapter: LoadedAdapter, container: DependencyContainer, problems: ConfigProblem[]): unknown {
   const descriptor = adapter.descriptor;
   const needed = new Map(serviceNeeds(descriptor).map((need) => [need.token.id, need]));
   const provides = new Set((descriptor.provides ?? []).map((token) => token.id));
@@ -320,7 +333,12 @@ function createThroughContainer(
     const instance = child.resolve(SLOT_INSTANCE);
     const missing = [...provides].filter((id) => !provided.has(id));
     if (missing.length > 0) {
-      problems.push({ code: ErrorCodes.PLUGIN_SHAPE, keyPath: `${pending.keyPath}.use`, message: `${where} declares provides [${missing.join(', ')}] but did not provide ${missing.length === 1 ? 'it' : 'them'} in create()`, fix: 'call context.provide(token, value) in create() for each declared service' });
+      problems.push({
+        code: ErrorCodes.PLUGIN_SHAPE,
+        keyPath: `${pending.keyPath}.use`,
+        message: `${where} declares provides [${missing.join(', ')}] but did not provide ${missing.length === 1 ? 'it' : 'them'} in create()`,
+        fix: 'call context.provide(token, value) in create() for each declared service',
+      });
       return undefined;
     }
     return instance;
@@ -373,7 +391,12 @@ function creationOrder(all: readonly Pending[], problems: ConfigProblem[]): Pend
     if (state.get(pending) === 'done') return true;
     if (state.get(pending) === 'visiting') {
       const cycle = [...path.slice(path.indexOf(pending)), pending].map((p) => p.name).join(' -> ');
-      problems.push({ code: ErrorCodes.PLUGIN_SERVICE, keyPath: `${pending.keyPath}.use`, message: `service needs form a cycle: ${cycle}`, fix: 'one of these adapters must not need the other (make the need optional, or provide the service differently)' });
+      problems.push({
+        code: ErrorCodes.PLUGIN_SERVICE,
+        keyPath: `${pending.keyPath}.use`,
+        message: `service needs form a cycle: ${cycle}`,
+        fix: 'one of these adapters must not need the other (make the need optional, or provide the service differently)',
+      });
       return false;
     }
     state.set(pending, 'visiting');

@@ -42,24 +42,26 @@ const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
 };
 
+const CLI_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  'service-account': { type: 'string' },
+  namespace: { type: 'string' },
+  cluster: { type: 'string' },
+  name: { type: 'string' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+function parseCliArgs(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], allowPositionals: true, options: CLI_OPTIONS });
+}
+
 /** Runs one CLI command and returns the exit code. `run` resolves only after shutdown. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseCliArgs>;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'service-account': { type: 'string' },
-        namespace: { type: 'string' },
-        cluster: { type: 'string' },
-        name: { type: 'string' },
-        timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    });
+    parsed = parseCliArgs(argv);
   } catch (error) {
     io.stderr(`${ErrorCodes.CLI_USAGE}: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -140,7 +142,11 @@ async function plugins(config: GitopsReverserConfig, io: CliIo): Promise<number>
   ]);
   const header = ['KEY', 'SLOT', 'NAME', 'PACKAGE', 'VERSION', 'NEEDS', 'FILE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
   io.stdout(`kernel ${KERNEL_VERSION}\n${line(header)}\n${rows.map(line).join('\n')}\n`);
   return 0;
 }
@@ -191,7 +197,9 @@ async function snapshot(config: GitopsReverserConfig, io: CliIo, timeoutSeconds:
 function rbac(config: GitopsReverserConfig, io: CliIo, options: { serviceAccount: string; namespace: string; name: string; cluster?: string }): number {
   const rules = options.cluster ? rulesForCluster(config.rules, options.cluster) : config.rules;
   if (rules.length === 0) {
-    io.stderr(`${ErrorCodes.CLI_USAGE}: no rule applies${options.cluster ? ` to cluster "${options.cluster}"` : ''}, so no role is needed\n  fix: check --cluster against the rules' clusters: in ${config.configFile}\n`);
+    io.stderr(
+      `${ErrorCodes.CLI_USAGE}: no rule applies${options.cluster ? ` to cluster "${options.cluster}"` : ''}, so no role is needed\n  fix: check --cluster against the rules' clusters: in ${config.configFile}\n`,
+    );
     return 1;
   }
   const plan = rbacForRules(rules, { serviceAccount: options.serviceAccount, namespace: options.namespace, name: options.name });
@@ -223,11 +231,14 @@ async function run(config: GitopsReverserConfig, io: CliIo): Promise<number> {
       }
       stopping = true;
       // A last guard in case a step ignores its timeout: exit anyway a little after the budget.
-      const hardStop = setTimeout(() => {
-        logger.error('shutdown did not finish in time; exiting');
-        logger.flush();
-        process.exit(1);
-      }, (config.shutdown.timeoutSeconds + 5) * 1000);
+      const hardStop = setTimeout(
+        () => {
+          logger.error('shutdown did not finish in time; exiting');
+          logger.flush();
+          process.exit(1);
+        },
+        (config.shutdown.timeoutSeconds + 5) * 1000,
+      );
       hardStop.unref();
       void runtime.stop(`received ${signal}`).then((clean) => {
         clearTimeout(hardStop);

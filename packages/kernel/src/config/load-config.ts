@@ -6,15 +6,7 @@ import type { RuleConfig, RuleOperation, RuleScope, TargetConfig } from '@gitops
 import { ErrorCodes } from '../errors.js';
 import { configSchema } from './config-schema.js';
 import { ConfigValidationError, type ConfigProblem } from './config-problem.js';
-import {
-  CONFIG_API_VERSION,
-  type AdapterRef,
-  type FieldRemoval,
-  type GitopsReverserConfig,
-  type LogLevel,
-  type SourcePosition,
-  type SourceRef,
-} from './config-types.js';
+import { CONFIG_API_VERSION, type AdapterRef, type FieldRemoval, type GitopsReverserConfig, type LogLevel, type SourcePosition, type SourceRef } from './config-types.js';
 import { expandEnvironment, hideExpandedValues, type ExpandedValue } from './env-expansion.js';
 import { oldShapeProblems } from './old-shape.js';
 import { schemaProblems, suggestion } from './schema-problems.js';
@@ -158,9 +150,7 @@ function adapterRef(raw: { use: string; name?: string; with?: Record<string, unk
 
 function buildConfig(raw: ConfigInput, configFile: string, baseDir: string, findPosition: ((keyPath: string) => SourcePosition | undefined) | undefined): GitopsReverserConfig {
   const envLevel = process.env['LOG_LEVEL'] as LogLevel | undefined;
-  const removeFields: FieldRemoval[] = (raw.sanitizer?.removeFields ?? []).map((entry) =>
-    typeof entry === 'string' ? { path: entry, kinds: [] } : { path: entry.path, kinds: entry.kinds ?? [] },
-  );
+  const removeFields: FieldRemoval[] = (raw.sanitizer?.removeFields ?? []).map((entry) => (typeof entry === 'string' ? { path: entry, kinds: [] } : { path: entry.path, kinds: entry.kinds ?? [] }));
   return {
     apiVersion: CONFIG_API_VERSION,
     configFile,

@@ -11,11 +11,14 @@ export function schemaProblems(errors: readonly ErrorObject[], prefix: readonly 
 }
 
 function schemaProblem(error: ErrorObject, prefix: readonly (string | number)[]): ConfigProblem | undefined {
-  const segments = [...prefix, ...error.instancePath
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))];
+  const segments = [
+    ...prefix,
+    ...error.instancePath
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .map((s) => (/^\d+$/.test(s) ? Number(s) : s)),
+  ];
   const here = keyPathOf(segments);
   const fix = (error.parentSchema as { 'x-fix'?: string } | undefined)?.['x-fix'];
   switch (error.keyword) {
@@ -72,4 +75,3 @@ function editDistance(a: string, b: string): number {
   }
   return row[b.length] as number;
 }
-

@@ -20,7 +20,33 @@ export function renderYamlWithLibrary(value: unknown): string {
 }
 
 // YAML 1.1 booleans and nulls, exactly as the spec lists them: these strings must be quoted.
-const YAML11_WORDS = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'n', 'N', 'no', 'No', 'NO', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', 'on', 'On', 'ON', 'off', 'Off', 'OFF', 'null', 'Null', 'NULL']);
+const YAML11_WORDS = new Set([
+  'y',
+  'Y',
+  'yes',
+  'Yes',
+  'YES',
+  'n',
+  'N',
+  'no',
+  'No',
+  'NO',
+  'true',
+  'True',
+  'TRUE',
+  'false',
+  'False',
+  'FALSE',
+  'on',
+  'On',
+  'ON',
+  'off',
+  'Off',
+  'OFF',
+  'null',
+  'Null',
+  'NULL',
+]);
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_./-]*$/;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 

@@ -66,9 +66,7 @@ async function loadAdapter<S extends AdapterSlot>(ref: AdapterRef, slot: S, conf
       code: ErrorCodes.PLUGIN_NOT_FOUND,
       keyPath: useKey,
       message: `cannot find adapter ${isPath ? 'file' : 'package'} "${ref.use}" (looked in: ${resolution.searched.slice(0, 4).join(', ')}${resolution.searched.length > 4 ? ', ...' : ''})`,
-      fix: isPath
-        ? `check the path; it is relative to the config file's folder (${config.baseDir})`
-        : `install it next to the config file: (cd ${config.baseDir} && npm install ${ref.use})`,
+      fix: isPath ? `check the path; it is relative to the config file's folder (${config.baseDir})` : `install it next to the config file: (cd ${config.baseDir} && npm install ${ref.use})`,
     });
     return undefined;
   }
@@ -137,12 +135,7 @@ export function checkDescriptor<S extends AdapterSlot>(candidate: unknown, ref: 
  * Each target's `with:` checked against the sink's `targetOptionsSchema`, defaults applied. Without a
  * schema (a sink instance passed in code) the options pass as written: `planTargets` checks them.
  */
-export function validateTargetOptions(
-  targets: readonly TargetConfig[],
-  schema: Readonly<Record<string, unknown>> | undefined,
-  sinkName: string,
-  problems: ConfigProblem[],
-): TargetConfig[] {
+export function validateTargetOptions(targets: readonly TargetConfig[], schema: Readonly<Record<string, unknown>> | undefined, sinkName: string, problems: ConfigProblem[]): TargetConfig[] {
   if (!schema) return [...targets];
   return targets.map((target) => {
     const options = structuredClone(target.with) as Record<string, unknown>;
@@ -167,7 +160,10 @@ function validateAgainst(schema: Readonly<Record<string, unknown>>, value: Recor
     compiled.set(schema, validate);
   }
   if (validate(value)) return [];
-  const prefix = keyPath.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  const prefix = keyPath
+    .split(/\.|\[(\d+)\]/)
+    .filter((s) => s !== undefined && s !== '')
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   return schemaProblems(validate.errors ?? [], prefix).map((problem) => ({
     ...problem,
     code: ErrorCodes.PLUGIN_OPTIONS,

@@ -12,9 +12,7 @@ export interface ResolvedAdapterModule {
   readonly packageVersion?: string;
 }
 
-export type AdapterResolution =
-  | { readonly found: true; readonly module: ResolvedAdapterModule }
-  | { readonly found: false; readonly searched: readonly string[] };
+export type AdapterResolution = { readonly found: true; readonly module: ResolvedAdapterModule } | { readonly found: false; readonly searched: readonly string[] };
 
 const KERNEL_DIR = dirname(fileURLToPath(import.meta.url));
 const CONDITIONS = ['import', 'node', 'default'];
@@ -76,7 +74,7 @@ function readManifest(file: string): Manifest {
 /** The file a package exports for `subpath`, following the `exports` map with import/node/default conditions. */
 function exportsEntry(manifest: Manifest, subpath: string): string | undefined {
   const exportsField = manifest.exports;
-  if (exportsField === undefined) return subpath === '.' ? manifest.main ?? 'index.js' : subpath;
+  if (exportsField === undefined) return subpath === '.' ? (manifest.main ?? 'index.js') : subpath;
   if (typeof exportsField === 'string') return subpath === '.' ? exportsField : undefined;
   if (exportsField !== null && typeof exportsField === 'object') {
     const map = exportsField as Record<string, unknown>;

@@ -101,7 +101,10 @@ export class Ingest {
       // Total: whatever one object does, it is logged and counted, and the source (a seed) goes on.
       const key = describeEvent(event);
       this.options.metrics.eventsInvalid.inc({ source: sourceName });
-      this.options.logger.error({ source: sourceName, key, code: ErrorCodes.INGEST_FAILED, err: errorText(error) }, `${ErrorCodes.INGEST_FAILED}: ${key} from ${sourceName} was not written: ${errorText(error)}`);
+      this.options.logger.error(
+        { source: sourceName, key, code: ErrorCodes.INGEST_FAILED, err: errorText(error) },
+        `${ErrorCodes.INGEST_FAILED}: ${key} from ${sourceName} was not written: ${errorText(error)}`,
+      );
       return [];
     }
   }
@@ -124,7 +127,11 @@ export class Ingest {
       );
       return [];
     }
-    const routes = this.secretsGuard(event, key, this.routes.routesFor(event).filter((route) => !onlyTargets || onlyTargets.has(route.target.name)));
+    const routes = this.secretsGuard(
+      event,
+      key,
+      this.routes.routesFor(event).filter((route) => !onlyTargets || onlyTargets.has(route.target.name)),
+    );
     if (routes.length === 0) {
       metrics.eventsSuppressed.inc({ reason: 'unrouted' });
       return [];
@@ -201,7 +208,15 @@ export class Ingest {
    */
   async attribute(fact: AttributionFact, sourceName: string): Promise<void> {
     try {
-      const problem = changeEventProblem({ identity: fact?.identity, operation: fact?.operation, object: {}, origin: 'audit', resourceVersion: fact?.resourceVersion, created: false, observedAt: '' } as ChangeEvent);
+      const problem = changeEventProblem({
+        identity: fact?.identity,
+        operation: fact?.operation,
+        object: {},
+        origin: 'audit',
+        resourceVersion: fact?.resourceVersion,
+        created: false,
+        observedAt: '',
+      } as ChangeEvent);
       if (problem || typeof fact.actor?.username !== 'string' || fact.actor.username === '') {
         this.options.metrics.eventsInvalid.inc({ source: sourceName });
         this.options.logger.error({ source: sourceName, problem: problem ?? 'actor.username is missing' }, `refused an attribution fact from ${sourceName}: ${problem ?? 'actor.username is missing'}`);
@@ -214,7 +229,10 @@ export class Ingest {
       }
     } catch (error) {
       this.options.metrics.eventsInvalid.inc({ source: sourceName });
-      this.options.logger.error({ source: sourceName, code: ErrorCodes.INGEST_FAILED, err: errorText(error) }, `${ErrorCodes.INGEST_FAILED}: an attribution fact from ${sourceName} was not routed: ${errorText(error)}`);
+      this.options.logger.error(
+        { source: sourceName, code: ErrorCodes.INGEST_FAILED, err: errorText(error) },
+        `${ErrorCodes.INGEST_FAILED}: an attribution fact from ${sourceName} was not routed: ${errorText(error)}`,
+      );
     }
   }
 

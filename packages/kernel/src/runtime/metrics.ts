@@ -112,8 +112,7 @@ export class KernelMetrics implements Metrics {
   histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets?: readonly number[]): Histogram<L> {
     const full = `${METRIC_PREFIX}${name}`;
     return (
-      (this.registry.getSingleMetric(full) as Histogram<L> | undefined) ??
-      new Histogram({ name: full, help, labelNames, registers: [this.registry], ...(buckets ? { buckets: [...buckets] } : {}) })
+      (this.registry.getSingleMetric(full) as Histogram<L> | undefined) ?? new Histogram({ name: full, help, labelNames, registers: [this.registry], ...(buckets ? { buckets: [...buckets] } : {}) })
     );
   }
 

@@ -89,8 +89,7 @@ export class PartitionWorker {
         const policy = sink.batchPolicy;
         const elapsed = Date.now() - windowOpenedAt;
         const holdMs = this.attributionHoldMs(buffer);
-        const maxWaitMs =
-          buffer.length === 0 || snapshots.open(windowOpenedAt) ? IDLE_WAIT_MS : Math.max(0, Math.max(policy.windowMs - elapsed, holdMs));
+        const maxWaitMs = buffer.length === 0 || snapshots.open(windowOpenedAt) ? IDLE_WAIT_MS : Math.max(0, Math.max(policy.windowMs - elapsed, holdMs));
         const fetched = await this.takeFacts(await lease.fetch({ max: this.options.fetchMax ?? 1000, maxWaitMs, signal }));
         if (fetched.length > 0) {
           if (buffer.length === 0) windowOpenedAt = Date.now();
@@ -150,7 +149,10 @@ export class PartitionWorker {
     } catch (error) {
       // A sink must not throw; if one does, nothing is assumed written.
       metrics.sinkOutcomeErrors.inc({ sink: this.options.sinkName });
-      logger.error({ partition, sink: this.options.sinkName, code: ErrorCodes.SINK_OUTCOME, err: errorText(error) }, `sink "${this.options.sinkName}" threw instead of reporting outcomes; retrying the batch: ${errorText(error)}`);
+      logger.error(
+        { partition, sink: this.options.sinkName, code: ErrorCodes.SINK_OUTCOME, err: errorText(error) },
+        `sink "${this.options.sinkName}" threw instead of reporting outcomes; retrying the batch: ${errorText(error)}`,
+      );
       outcomes = deliveries.map(() => ({ status: 'retry', reason: errorText(error) }));
     }
     stopTimer();

@@ -168,13 +168,12 @@ export class Runtime {
       this.serverPort = (await this.server.listen()).port;
     }
     try {
-      const runtime = this;
       const sink = assembly.sink;
       const sinkContext: SinkContext = {
         logger: logger.child({ adapter: sink.name }),
         metrics: this.metrics,
         // Read on use: after a reload the sink sees the new targets.
-        targets: (): PlannedTarget[] => runtime.routes.routes().map((route) => ({ target: route.target, partition: route.partition })),
+        targets: (): PlannedTarget[] => this.routes.routes().map((route) => ({ target: route.target, partition: route.partition })),
       };
       await this.startAdapter(sink, () => sink.instance.start(sinkContext));
       await this.startAdapter(assembly.bus, () => assembly.bus.instance.start({ logger: logger.child({ adapter: assembly.bus.name }), metrics: this.metrics }));
@@ -228,7 +227,10 @@ export class Runtime {
     const problems: string[] = [];
     for (const source of this.assembly.sources) {
       const report = safeHealth(source);
-      if (report.state === 'starting') problems.push(`source ${source.name} (cluster ${source.cluster}) did not finish its first snapshot within ${Math.round(options.timeoutMs / 1000)} s${report.reason ? `: ${report.reason}` : ''}`);
+      if (report.state === 'starting')
+        problems.push(
+          `source ${source.name} (cluster ${source.cluster}) did not finish its first snapshot within ${Math.round(options.timeoutMs / 1000)} s${report.reason ? `: ${report.reason}` : ''}`,
+        );
       else if (report.state !== 'ready') problems.push(`source ${source.name} (cluster ${source.cluster}) is ${report.state}: ${report.reason ?? 'no reason given'}`);
     }
     if (current.queued > 0) problems.push(`${current.queued} change(s) still queued for the sink when the time ran out`);
@@ -331,14 +333,7 @@ export class Runtime {
       .map(([partition, slot]) => ({ partition, state: 'restarting', reason: slot.down?.reason ?? '', restarts: slot.down?.restarts ?? 0 }));
     const adaptersReady = adapters.every((a) => a.state === 'ready' || a.state === 'degraded');
     const ready = this.state === 'running' && adaptersReady && workersDown.length === 0;
-    const status =
-      this.state !== 'running'
-        ? this.state
-        : !ready
-          ? 'not ready'
-          : adapters.some((a) => a.state === 'degraded')
-            ? 'degraded'
-            : 'ready';
+    const status = this.state !== 'running' ? this.state : !ready ? 'not ready' : adapters.some((a) => a.state === 'degraded') ? 'degraded' : 'ready';
     return { ready, status, adapters, ...(workersDown.length > 0 ? { workers: workersDown } : {}) };
   }
 
@@ -416,11 +411,17 @@ export class Runtime {
 
   private async startAdapter(adapter: AssembledAdapter<AdapterSlot>, start: () => Promise<void>): Promise<void> {
     const timeoutMs = this.config.startup.timeoutSeconds * 1000;
-    const notice = setTimeout(() => {
-      this.logger.warn({ slot: adapter.slot, adapter: adapter.name }, `still waiting for ${adapter.slot} "${adapter.name}" to start (it has ${this.config.startup.timeoutSeconds}s: startup.timeoutSeconds)`);
-    }, Math.min(START_NOTICE_MS, timeoutMs));
+    const notice = setTimeout(
+      () => {
+        this.logger.warn(
+          { slot: adapter.slot, adapter: adapter.name },
+          `still waiting for ${adapter.slot} "${adapter.name}" to start (it has ${this.config.startup.timeoutSeconds}s: startup.timeoutSeconds)`,
+        );
+      },
+      Math.min(START_NOTICE_MS, timeoutMs),
+    );
     notice.unref();
-    let result;
+    let result: Awaited<ReturnType<typeof withTimeout>>;
     try {
       result = await withTimeout(Promise.resolve().then(start), timeoutMs);
     } catch (cause) {
