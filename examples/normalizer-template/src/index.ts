@@ -35,7 +35,7 @@ export class IgnoreMarked implements Normalizer {
 }
 
 export default defineAdapter<'normalizer', IgnoreMarkedOptions>({
-  meta: { name: 'gitops-reverser-normalizer-template', version: packageVersionOf(import.meta.url), slot: 'normalizer', kernel: '^0.2.0' },
+  meta: { name: 'gitops-reverser-normalizer-template', version: packageVersionOf(import.meta.url), slot: 'normalizer', kernel: '^0.3.0' },
   optionsSchema: {
     type: 'object',
     additionalProperties: false,

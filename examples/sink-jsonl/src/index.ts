@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
@@ -8,9 +9,9 @@ import {
   serviceToken,
   type AdapterHealth,
   type BatchPolicy,
-  type ChangeMessage,
   type Sink,
   type SinkBatch,
+  type SinkMessage,
   type SinkOutcome,
   type TargetConfig,
   type TargetPlan,
@@ -65,7 +66,6 @@ export class JsonlSink implements Sink {
     const fresh: string[] = [];
     const lines: string[] = [];
     const outcomes: SinkOutcome[] = batch.items.map(({ message }) => {
-      if (message.kind === 'attribution') return { status: 'unchanged' };
       const key = messageKey(message);
       if (this.written.has(key) || fresh.includes(key)) return { status: 'unchanged' };
       fresh.push(key);
@@ -95,8 +95,8 @@ export class JsonlSink implements Sink {
     return this.state;
   }
 
-  private line(partition: string, message: ChangeMessage | Extract<SinkBatch['items'][number]['message'], { kind: 'snapshot' }>) {
-    if (message.kind === 'snapshot') return { partition, target: message.target, snapshot: message.snapshotId, objects: message.objectCount };
+  private line(partition: string, message: SinkMessage) {
+    if (message.kind === 'snapshot-end') return { partition, target: message.target, snapshot: message.snapshotId, objects: message.objectCount };
     const key = identityKey(message.event.identity);
     const sourceFile = this.files?.fileOf(key);
     return {
@@ -104,7 +104,8 @@ export class JsonlSink implements Sink {
       target: message.target,
       key,
       operation: message.event.operation,
-      origin: message.event.origin,
+      phase: message.event.phase,
+      observedBy: message.event.observedBy,
       actor: message.event.actor?.username,
       yaml: message.yaml,
       ...(sourceFile ? { sourceFile } : {}),
@@ -118,14 +119,19 @@ export class JsonlSink implements Sink {
 }
 
 /** What makes a message the same message on redelivery. */
-function messageKey(message: Exclude<SinkBatch['items'][number]['message'], { kind: 'attribution' }>): string {
-  if (message.kind === 'snapshot') return `snapshot|${message.target}|${message.snapshotId}`;
+function messageKey(message: SinkMessage): string {
+  if (message.kind === 'snapshot-end') return `snapshot|${message.target}|${message.snapshotId}`;
   const { event } = message;
-  return `${message.target}|${identityKey(event.identity)}|${event.operation}|${event.resourceVersion}|${event.contentHash ?? ''}|${event.snapshotId ?? ''}`;
+  // The content is part of it: objects without a resourceVersion (files) change under the same one.
+  const content = createHash('sha256')
+    .update(message.yaml ?? '')
+    .digest('hex')
+    .slice(0, 16);
+  return `${message.target}|${identityKey(event.identity)}|${event.operation}|${event.resourceVersion}|${content}|${event.snapshotId ?? ''}`;
 }
 
 export default defineAdapter<'sink', JsonlSinkOptions>({
-  meta: { name: 'gitops-reverser-sink-jsonl', version: packageVersionOf(import.meta.url), slot: 'sink', kernel: '^0.2.0' },
+  meta: { name: 'gitops-reverser-sink-jsonl', version: packageVersionOf(import.meta.url), slot: 'sink', kernel: '^0.3.0' },
   optionsSchema: {
     type: 'object',
     additionalProperties: false,

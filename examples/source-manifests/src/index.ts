@@ -133,7 +133,8 @@ export class ManifestSource implements Source, ManifestFiles {
             object,
             resourceVersion: object.metadata?.resourceVersion ?? '',
             observedAt: new Date().toISOString(),
-            origin: 'watch',
+            phase: 'live',
+            observedBy: 'manifests',
           };
           out.set(identityKey(identity), { event, text: JSON.stringify(object), file: path });
         } catch (error) {
@@ -146,7 +147,7 @@ export class ManifestSource implements Source, ManifestFiles {
 }
 
 export default defineAdapter<'source', ManifestSourceOptions>({
-  meta: { name: 'gitops-reverser-source-manifests', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.2.0' },
+  meta: { name: 'gitops-reverser-source-manifests', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.3.0' },
   optionsSchema: {
     type: 'object',
     additionalProperties: false,

@@ -16,7 +16,7 @@ export const memoryBusOptionsSchema = {
 } as const;
 
 export default defineAdapter<'bus', { capacityPerPartition: number }>({
-  meta: { name: '@gitops-reverser/bus-memory', version: packageVersionOf(import.meta.url), slot: 'bus', kernel: '^0.2.0' },
+  meta: { name: '@gitops-reverser/bus-memory', version: packageVersionOf(import.meta.url), slot: 'bus', kernel: '^0.3.0' },
   optionsSchema: memoryBusOptionsSchema,
   create: ({ options }) => new MemoryBus(options),
 });

@@ -45,7 +45,8 @@ const message = (n) => ({
     object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${n}`, namespace: 'bench' }, data: { n: String(n), payload: 'x'.repeat(300) } },
     resourceVersion: String(n),
     observedAt: new Date().toISOString(),
-    origin: 'watch',
+    phase: 'live',
+    observedBy: 'watch',
   },
   yaml: `n: ${n}\n`,
 });

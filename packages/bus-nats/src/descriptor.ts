@@ -25,7 +25,7 @@ export const natsBusOptionsSchema = {
 } as const;
 
 export default defineAdapter<'bus', NatsBusOptions>({
-  meta: { name: '@gitops-reverser/bus-nats', version: packageVersionOf(import.meta.url), slot: 'bus', kernel: '^0.2.0' },
+  meta: { name: '@gitops-reverser/bus-nats', version: packageVersionOf(import.meta.url), slot: 'bus', kernel: '^0.3.0' },
   optionsSchema: natsBusOptionsSchema,
   create: ({ options }) => new NatsBus(options),
 });

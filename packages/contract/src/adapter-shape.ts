@@ -1,5 +1,7 @@
 import type { AdapterSlot } from './adapter.js';
-import type { ChangeEvent } from './change-event.js';
+import type { AttributionFact } from './bus-message.js';
+import type { Actor, ChangeEvent } from './change-event.js';
+import type { ResourceIdentity } from './identity.js';
 
 const REQUIRED_METHODS: Record<AdapterSlot, readonly string[]> = {
   source: ['start', 'stop', 'health'],
@@ -32,13 +34,44 @@ export function adapterShapeProblems(slot: AdapterSlot, instance: unknown): stri
   return problems;
 }
 
+const PHASES: ReadonlySet<unknown> = new Set(['seed', 'live', 'sweep']);
+/** An `observedBy` word: what names a kind of source. */
+const WORD = /^[a-z][a-z0-9-]{0,62}$/;
+
 /**
  * Why an event cannot be processed, or undefined. The kernel checks every event a source emits with
  * it (sources are third-party code: check, do not trust), and the source conformance suite too.
  */
 export function changeEventProblem(event: ChangeEvent): string | undefined {
   if (!event || typeof event !== 'object') return 'not an object';
-  const id = event.identity;
+  const identity = identityProblem(event.identity);
+  if (identity) return identity;
+  if (event.operation !== 'upsert' && event.operation !== 'delete') return `operation "${String(event.operation)}" is neither upsert nor delete`;
+  if (event.operation === 'upsert' && (event.object === null || typeof event.object !== 'object' || Array.isArray(event.object))) return 'an upsert must carry the full object';
+  if (!PHASES.has(event.phase)) return `phase "${String(event.phase)}" is none of seed, live, sweep`;
+  if (typeof event.observedBy !== 'string' || !WORD.test(event.observedBy)) return `observedBy ${JSON.stringify(event.observedBy)} is not a lowercase word (e.g. "watch", "audit")`;
+  if (typeof event.resourceVersion !== 'string') return 'resourceVersion must be a string';
+  if (event.uid !== undefined && typeof event.uid !== 'string') return 'uid must be a string';
+  if (event.actor !== undefined && actorProblem(event.actor)) return actorProblem(event.actor);
+  return undefined;
+}
+
+/** Why an attribution fact cannot be used, or undefined. Checked for every fact a source hands over. */
+export function attributionFactProblem(fact: AttributionFact): string | undefined {
+  if (!fact || typeof fact !== 'object') return 'not an object';
+  const identity = identityProblem(fact.identity);
+  if (identity) return identity;
+  if (fact.operation !== 'upsert' && fact.operation !== 'delete') return `operation "${String(fact.operation)}" is neither upsert nor delete`;
+  if (typeof fact.resourceVersion !== 'string') return 'resourceVersion must be a string';
+  if (fact.uid !== undefined && typeof fact.uid !== 'string') return 'uid must be a string';
+  const actor = actorProblem(fact.actor);
+  if (actor) return actor;
+  if (typeof fact.by !== 'string' || !WORD.test(fact.by)) return `by ${JSON.stringify(fact.by)} is not a lowercase word (e.g. "audit")`;
+  if (typeof fact.id !== 'string') return 'id must be a string';
+  return undefined;
+}
+
+function identityProblem(id: ResourceIdentity | undefined): string | undefined {
   if (!id || typeof id !== 'object') return 'identity is missing';
   for (const field of ['clusterId', 'version', 'resource', 'kind', 'name'] as const) {
     if (typeof id[field] !== 'string' || id[field] === '') return `identity.${field} is missing`;
@@ -48,9 +81,10 @@ export function changeEventProblem(event: ChangeEvent): string | undefined {
   for (const field of ['clusterId', 'group', 'resource', 'namespace', 'name'] as const) {
     if (id[field].includes('/')) return `identity.${field} "${id[field]}" contains "/"`;
   }
-  if (event.operation !== 'upsert' && event.operation !== 'delete') return `operation "${String(event.operation)}" is neither upsert nor delete`;
-  if (event.operation === 'upsert' && (event.object === null || typeof event.object !== 'object' || Array.isArray(event.object))) return 'an upsert must carry the full object';
-  if (!['watch', 'audit', 'seed', 'sweep'].includes(event.origin)) return `origin "${String(event.origin)}" is unknown`;
-  if (typeof event.resourceVersion !== 'string') return 'resourceVersion must be a string';
+  return undefined;
+}
+
+function actorProblem(actor: Actor | undefined): string | undefined {
+  if (!actor || typeof actor !== 'object' || typeof actor.username !== 'string' || actor.username === '') return 'actor.username must be a non-empty string';
   return undefined;
 }

@@ -1,5 +1,5 @@
 import type { Bus } from './bus.js';
-import type { Normalizer } from './normalizer.js';
+import type { Normalizer, ProtectedTypes } from './normalizer.js';
 import type { Clock, Logger, Metrics } from './observability.js';
 import type { Sink } from './sink.js';
 import type { Source } from './source.js';
@@ -57,6 +57,8 @@ export const KernelServices = {
   Metrics: serviceToken<Metrics>('kernel.metrics', { description: 'get-or-create metrics on the kernel registry' }),
   Clock: serviceToken<Clock>('kernel.clock', { description: 'the time source' }),
   Config: serviceToken<ConfigView>('kernel.config', { description: 'config file, base folder, cluster ids' }),
+  /** The types the configured encoders protect (their `protects`), e.g. so a source may select Secrets under `*`. */
+  ProtectedTypes: serviceToken<ProtectedTypes>('kernel.protected-types', { description: 'the types the configured encoders protect' }),
 } as const;
 
 export interface AdapterMeta<S extends AdapterSlot = AdapterSlot> {
@@ -64,7 +66,7 @@ export interface AdapterMeta<S extends AdapterSlot = AdapterSlot> {
   readonly name: string;
   readonly version: string;
   readonly slot: S;
-  /** semver range of kernel (= contract) versions this adapter is built for, e.g. "^0.2.0". */
+  /** semver range of kernel (= contract) versions this adapter is built for, e.g. "^0.3.0". */
   readonly kernel: string;
   readonly description?: string;
 }

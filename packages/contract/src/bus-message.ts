@@ -1,22 +1,16 @@
-import type { ChangeEvent } from './change-event.js';
+import type { Actor, ChangeEvent, ChangeOperation, ObservedBy } from './change-event.js';
+import type { ResourceIdentity } from './identity.js';
 
-/** A change routed to one target. */
+/**
+ * A change routed to one target. On the bus `event.object` is the object in its stored form (after
+ * the normalizers, encrypted where an encoder protects it); the file text is rendered from it where
+ * it is written, so the bus never carries the content twice.
+ */
 export interface ChangeMessage {
   readonly kind: 'change';
   /** Target name (config `targets[].name`). */
   readonly target: string;
   readonly event: ChangeEvent;
-  /**
-   * Upserts: `event.object` rendered as the deterministic YAML file content (set by the kernel, which
-   * renders each event once). Sinks write this text instead of rendering the object again.
-   */
-  readonly yaml?: string;
-  /**
-   * Set by the kernel on a seed event whose object already has a newer state written (a snapshot taken
-   * by another replica can lag behind what a faster one sent): write nothing for it, but count the
-   * object as present in the snapshot (so pruning keeps its file).
-   */
-  readonly superseded?: boolean;
 }
 
 /**
@@ -24,15 +18,16 @@ export interface ChangeMessage {
  * it routed no object there). It tells the writer the snapshot is complete: the seed events before it
  * become one commit, and with prune: Always files of objects not in the snapshot are removed.
  */
-export interface SnapshotMessage {
-  readonly kind: 'snapshot';
+export interface SnapshotEndMessage {
+  readonly kind: 'snapshot-end';
   readonly target: string;
   readonly snapshotId: string;
   /** How many seed events of this snapshot were routed to this target. */
   readonly objectCount: number;
   /**
-   * True when the source could not list all of this target's selection (a type was forbidden or
-   * failed): the seed events are the objects it did see, and nothing may be pruned on its basis.
+   * True when the target's selection was not seen completely: the source could not list all of it
+   * (a type was forbidden or failed), or the kernel refused one of its objects (a normalizer threw,
+   * an unprotected Secret, an invalid object). Writers prune nothing on its basis.
    */
   readonly partial?: boolean;
   readonly clusterId: string;
@@ -40,10 +35,9 @@ export interface SnapshotMessage {
 }
 
 /**
- * Who made a change (from an audit event), routed to the partition that writes the object so its
- * writer can author the commit of the matching watch event; works the same with several replicas,
- * since the fact travels the bus instead of living in one process. Consumed by the kernel's partition
- * worker; sinks never see it.
+ * Who made a write, routed to the partition that writes the object so its writer can author the
+ * matching change's commit; works the same with several replicas, since the fact travels the bus
+ * instead of living in one process. Consumed by the kernel's partition worker: sinks never see it.
  */
 export interface AttributionMessage {
   readonly kind: 'attribution';
@@ -51,21 +45,25 @@ export interface AttributionMessage {
   readonly fact: AttributionFact;
 }
 
-/** One write the API server audited: the object, the resourceVersion it produced, and its actor. */
+/** One write a source saw the author of (an audit event, an admission request). */
 export interface AttributionFact {
-  readonly identity: import('./identity.js').ResourceIdentity;
-  readonly operation: 'upsert' | 'delete';
-  /** The resourceVersion the write produced ("" when unknown, e.g. some deletes). */
+  readonly identity: ResourceIdentity;
+  readonly operation: ChangeOperation;
+  /** The resourceVersion the write produced ("" when unknown, e.g. deletes). Upserts are matched on it. */
   readonly resourceVersion: string;
   /**
-   * Deletes: `metadata.uid` of the deleted object (from the response: the object, or the Status
-   * details). It matches the delete to this one incarnation of the name, not a later one.
+   * Deletes: `metadata.uid` of the deleted object. A delete is matched on it, so the fact describes
+   * this one incarnation of the name, never a later object of the same name.
    */
   readonly uid?: string;
-  readonly actor: import('./change-event.js').Actor;
-  readonly auditId: string;
-  /** ISO 8601 time of the write (the audit event's stageTimestamp). */
+  readonly actor: Actor;
+  /** The `observedBy` word of the source that saw the write (`audit`, `admission`, ...). */
+  readonly by: ObservedBy;
+  /** That source's id of the write (audit ID, admission request UID): it reaches the commit trailers. */
+  readonly id: string;
+  /** ISO 8601 time of the write. */
   readonly at: string;
 }
 
-export type BusMessage = ChangeMessage | SnapshotMessage | AttributionMessage;
+/** What travels the bus. */
+export type BusMessage = ChangeMessage | SnapshotEndMessage | AttributionMessage;

@@ -15,13 +15,29 @@ export interface Actor {
 }
 
 /**
- * Which kind of source observed a change.
- * - `watch`: a list+watch stream.
- * - `audit`: an audit webhook event (knows the actor).
- * - `seed`: a full listing of the current state (start-up or a rule change); part of a snapshot.
- * - `sweep`: an object found missing when the live state was compared with what was known.
+ * When in the life of a selection a change was seen.
+ * - `seed`: part of a snapshot, a full listing of the current state (start-up, a rule change);
+ *   carries `snapshotId`.
+ * - `live`: a write observed as it happened.
+ * - `sweep`: an object found missing when the live state was compared with what was known (a relist).
  */
-export type EventOrigin = 'watch' | 'audit' | 'seed' | 'sweep';
+export type ChangePhase = 'seed' | 'live' | 'sweep';
+
+/**
+ * Which kind of source observed a change, as a word: `watch` (list+watch), `audit` (an audit
+ * webhook), `admission` (an admission webhook), or any adapter's own (e.g. `cloudtrail`). Open on
+ * purpose: a new kind of source names itself instead of posing as an existing one. The kernel gives
+ * no word a meaning of its own; it is carried for logs, metrics and sinks.
+ */
+export type ObservedBy = 'watch' | 'audit' | 'admission' | (string & {});
+
+/** How the actor of a change is known: which kind of source named them, and that source's id of the write. */
+export interface Attribution {
+  /** The `observedBy` word of the source that knew the actor (`audit`, `admission`, ...). */
+  readonly by: ObservedBy;
+  /** That source's id of the write (an audit ID, an admission request UID), for the commit trailers. */
+  readonly id: string;
+}
 
 export type ChangeOperation = 'upsert' | 'delete';
 
@@ -48,11 +64,12 @@ export interface ChangeEvent {
   readonly uid?: string;
   /** ISO 8601 time the source observed the change. */
   readonly observedAt: string;
-  readonly origin: EventOrigin;
+  readonly phase: ChangePhase;
+  readonly observedBy: ObservedBy;
+  /** Who made the change, when known (a source that sees it, or a fact joined by the kernel). */
   readonly actor?: Actor;
-  readonly auditId?: string;
-  /** Set on `seed` events: which snapshot they belong to. */
+  /** How `actor` is known; set together with it. */
+  readonly attribution?: Attribution;
+  /** Seed events: which snapshot they belong to (set by the kernel's SnapshotWriter). */
   readonly snapshotId?: string;
-  /** xxhash64 (hex) of the sanitized object, set by the kernel before the event is published. */
-  readonly contentHash?: string;
 }

@@ -5,7 +5,7 @@
 export type { ResourceIdentity, KubeObject, KubeObjectMeta } from './identity.js';
 export { identityKey, identityOf, apiVersionOf, parseApiVersion, CORE_GROUP_KEY, CLUSTER_SCOPE_KEY } from './identity.js';
 export { inWrittenOrder } from './key-order.js';
-export type { ChangeEvent, ChangeOperation, EventOrigin, Actor } from './change-event.js';
+export type { ChangeEvent, ChangeOperation, ChangePhase, ObservedBy, Actor, Attribution } from './change-event.js';
 
 // Selection: rules and targets as the kernel hands them to adapters
 export type { RuleConfig, RuleScope, RuleOperation, TargetConfig, Selection, ResourceType } from './selection.js';
@@ -13,12 +13,14 @@ export { ruleMatchesType, ruleSelects, rulesForCluster, operationsOf } from './s
 
 // Slot contracts
 export type { AdapterHealth, AdapterState } from './adapter-health.js';
-export type { BusMessage, ChangeMessage, SnapshotMessage, AttributionMessage, AttributionFact } from './bus-message.js';
+export type { BusMessage, ChangeMessage, SnapshotEndMessage, AttributionMessage, AttributionFact } from './bus-message.js';
 export type { Bus, BusContext, Delivery, FetchOptions, PartitionLease } from './bus.js';
-export type { Normalizer, NormalizerPhase, NormalizeContext } from './normalizer.js';
+export type { Normalizer, NormalizerPhase, NormalizeContext, ProtectedType, ProtectedTypes } from './normalizer.js';
 export type {
   Sink,
   SinkBatch,
+  SinkChange,
+  SinkMessage,
   SinkItem,
   SinkOutcome,
   SinkContext,
@@ -34,9 +36,9 @@ export type { Source, SourceContext, SnapshotWriter } from './source.js';
 export type { AdapterDescriptor, AdapterMeta, AdapterContext, AdapterSlot, SlotInstances, ServiceToken, ServiceNeed, ConfigView } from './adapter.js';
 export { defineAdapter, serviceToken, serviceNeeds, KernelServices, ADAPTER_SLOTS } from './adapter.js';
 export { packageVersionOf } from './package-version.js';
-export type { StoredContent, ProtectedTypes } from './stored-content.js';
-export { StoredContentService, ProtectedTypesService } from './stored-content.js';
-export { adapterShapeProblems, changeEventProblem } from './adapter-shape.js';
+export type { StoredContent } from './stored-content.js';
+export { StoredContentService } from './stored-content.js';
+export { adapterShapeProblems, changeEventProblem, attributionFactProblem } from './adapter-shape.js';
 
 // Logging, metrics, time
 export type { Logger, LogFn, Metrics, MetricLabels, CounterMetric, GaugeMetric, HistogramMetric, Clock } from './observability.js';

@@ -1,5 +1,6 @@
+import type { AdapterHealth } from './adapter-health.js';
 import type { ChangeEvent } from './change-event.js';
-import type { KubeObject, ResourceIdentity } from './identity.js';
+import type { KubeObject } from './identity.js';
 import type { SinkPartition } from './sink.js';
 import type { TargetConfig } from './selection.js';
 
@@ -20,19 +21,35 @@ export interface NormalizeContext {
 
 /**
  * One step of the normalizer chain. The default sanitizer always runs first. A normalizer that
- * throws drops that change (logged with its name and counted); it never stops the pipeline.
+ * throws refuses that change: it is not written, the refusal is logged with the normalizer's name and
+ * GR_ERR_NORMALIZER_FAILED and counted per normalizer, and a snapshot it was part of prunes nothing.
+ * It never stops the pipeline.
  */
+/** A type as protection is declared for it: API group ("" for core) and plural resource. */
+export interface ProtectedType {
+  readonly group: string;
+  readonly resource: string;
+}
+
+/** The types the configured encoders protect, as one service (`KernelServices.ProtectedTypes`). */
+export interface ProtectedTypes {
+  protects(type: ProtectedType): boolean;
+}
+
 export interface Normalizer {
   readonly name: string;
   readonly phase: NormalizerPhase;
   /** Returns the new object (never mutate the input), or null to not write this object at all. */
   normalize(object: KubeObject, context: NormalizeContext): KubeObject | null | Promise<KubeObject | null>;
   /**
-   * Encode phase: true when this normalizer protects (encrypts) objects of this type, so they may be
-   * written. The kernel refuses core Secrets that no normalizer protects, unless the rule that selects
-   * them opts into plain text (`plaintextSecrets: true`).
+   * Encode phase: true when this normalizer protects (encrypts) objects of this type. The one place a
+   * protection is declared: the kernel refuses core Secrets that no normalizer protects (unless the
+   * rule that selects them opts into plain text, `plaintextSecrets: true`), and answers sources'
+   * questions through `KernelServices.ProtectedTypes` from it.
    */
-  protects?(identity: ResourceIdentity): boolean;
+  protects?(type: ProtectedType): boolean;
   start?(): Promise<void>;
   stop?(): Promise<void>;
+  /** For /readyz; without it a started normalizer is `ready` (the kernel adds what it refused). */
+  health?(): AdapterHealth;
 }

@@ -83,8 +83,8 @@ export function rulesForCluster(rules: readonly RuleConfig[], clusterId: string)
 }
 
 /** Which rule operation an event counts as. Seeds are the current state: they match CREATE or UPDATE. */
-export function operationsOf(event: Pick<ChangeEvent, 'operation' | 'created' | 'origin'>): readonly RuleOperation[] {
+export function operationsOf(event: Pick<ChangeEvent, 'operation' | 'created' | 'phase'>): readonly RuleOperation[] {
   if (event.operation === 'delete') return ['DELETE'];
-  if (event.origin === 'seed') return ['CREATE', 'UPDATE'];
+  if (event.phase === 'seed') return ['CREATE', 'UPDATE'];
   return [event.created ? 'CREATE' : 'UPDATE'];
 }

@@ -1,5 +1,5 @@
 import type { AdapterHealth } from './adapter-health.js';
-import type { BusMessage } from './bus-message.js';
+import type { ChangeMessage, SnapshotEndMessage } from './bus-message.js';
 import type { Logger, Metrics } from './observability.js';
 import type { TargetConfig } from './selection.js';
 
@@ -32,8 +32,30 @@ export interface TargetPlan<P extends SinkPartition = SinkPartition> {
   readonly problems: readonly TargetProblem[];
 }
 
+/**
+ * A change as a sink receives it: the bus message, plus what the kernel adds where it hands it over.
+ * Why the content is here twice (the object and its text): `yaml` is the kernel's one deterministic
+ * rendering, the bytes no-op detection compared (a sink that writes files writes exactly these);
+ * `event.object` is the same content as data, for sinks that store structure (a database, JSON lines)
+ * and for fields a file writer reads (sink-git reads the `sops` block). Only the object travels the
+ * bus; the text is rendered in the process that writes.
+ */
+export interface SinkChange extends ChangeMessage {
+  /** Upserts: `event.object` rendered as the file content. Unset for deletes. */
+  readonly yaml?: string;
+  /**
+   * Set by the kernel on a seed event whose object already has a newer state written (a snapshot taken
+   * by another replica can lag behind what a faster one sent): write nothing for it, but count the
+   * object as present in the snapshot (so pruning keeps its file).
+   */
+  readonly superseded?: boolean;
+}
+
+/** What sinks receive: changes and snapshot ends. Attribution facts are the kernel's; sinks never see one. */
+export type SinkMessage = SinkChange | SnapshotEndMessage;
+
 export interface SinkItem {
-  readonly message: BusMessage;
+  readonly message: SinkMessage;
   /** Delivery attempt, 1 = first. */
   readonly attempt: number;
 }

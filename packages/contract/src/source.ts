@@ -7,8 +7,8 @@ import type { Selection } from './selection.js';
 /** A running snapshot (seed): emit the current state, then complete it. */
 export interface SnapshotWriter {
   readonly snapshotId: string;
-  /** Emits one object of the current state (origin `seed`). Waits for bus capacity. */
-  emit(event: Omit<ChangeEvent, 'origin' | 'snapshotId'>): Promise<void>;
+  /** Emits one object of the current state (the kernel sets phase `seed` and the snapshot id). Waits for bus capacity. */
+  emit(event: Omit<ChangeEvent, 'phase' | 'snapshotId'>): Promise<void>;
   /**
    * All objects were emitted: each covered target gets its snapshot marker. `partialTargets`: targets
    * whose selection could not be listed completely (their markers say so; writers then prune nothing).
@@ -17,7 +17,10 @@ export interface SnapshotWriter {
 }
 
 export interface SourceContext {
-  /** The cluster this source instance observes (`sources[].cluster`): every identity it emits carries it. */
+  /**
+   * The cluster this source instance observes (`sources[].cluster`): every identity it emits must
+   * carry it. The kernel refuses events and facts of another cluster (GR_ERR_EVENT_FOREIGN_CLUSTER).
+   */
   readonly clusterId: string;
   /** Rules for this cluster; a getter: after a reload it returns the new selection. */
   readonly selection: Selection;
@@ -34,15 +37,16 @@ export interface SourceContext {
    */
   beginSnapshot(targets?: readonly string[]): SnapshotWriter;
   /**
-   * Hands over who made a write (an audit source does): routed like the object's changes, so the
-   * writer of each target authors the matching watch event's commit with this actor. Resolves when on the bus.
+   * Hands over who made a write (an audit or admission source does): routed like the object's
+   * changes, so the writer of each target authors the matching change's commit with this actor.
+   * Resolves when on the bus. Never rejects for a bad fact: the kernel logs and counts it.
    */
   attribute(fact: AttributionFact): Promise<void>;
 }
 
 export interface Source {
   /**
-   * True for a source that calls `attribute()`: writers then hold watch changes without an actor for up
+   * True for a source that calls `attribute()`: writers then hold live changes without an actor for up
    * to `attribution.waitMs` for their fact to arrive.
    */
   readonly attributes?: boolean;

@@ -46,6 +46,20 @@ export const ErrorCodes = {
   SINK_OUTCOME: 'GR_ERR_SINK_OUTCOME',
   /** A partition worker stopped on an error; it is restarted with backoff and /readyz is 503 meanwhile. */
   WORKER_CRASHED: 'GR_ERR_WORKER_CRASHED',
+  /** A sink's apply() or flush() has run longer than `watchdog.applyWarnSeconds`: logged, shown in /readyz. */
+  SINK_SLOW: 'GR_ERR_SINK_SLOW',
+  /** A sink's apply() ran longer than `watchdog.applyTimeoutSeconds`: its batch is retried, its late answer ignored. */
+  SINK_TIMEOUT: 'GR_ERR_SINK_TIMEOUT',
+  /** A message on the bus that is not a valid change, snapshot end or attribution fact: dead-lettered, the partition goes on. */
+  BUS_MESSAGE_INVALID: 'GR_ERR_BUS_MESSAGE_INVALID',
+  /** A source emitted an event that breaks the contract (no identity, unknown phase, ...): refused, never written. */
+  EVENT_INVALID: 'GR_ERR_EVENT_INVALID',
+  /** A source emitted an event or fact of another cluster than `sources[].cluster`: refused, never written. */
+  EVENT_FOREIGN_CLUSTER: 'GR_ERR_EVENT_FOREIGN_CLUSTER',
+  /** A source handed over an attribution fact that breaks the contract: refused, authors nothing. */
+  ATTRIBUTION_INVALID: 'GR_ERR_ATTRIBUTION_INVALID',
+  /** A normalizer threw for an object: that change is refused (never written, a snapshot holding it prunes nothing). */
+  NORMALIZER_FAILED: 'GR_ERR_NORMALIZER_FAILED',
   /** An object nested deeper than the kernel accepts (MAX_OBJECT_DEPTH levels); it is not written. */
   EVENT_TOO_DEEP: 'GR_ERR_EVENT_TOO_DEEP',
   /** A Secret no encoder protects, selected by a rule without `plaintextSecrets: true`: not written. */

@@ -1,7 +1,6 @@
 // The public surface of @gitops-reverser/kernel: the runtime an operator runs from a config file and
 // an integrator composes in code. Adapter authors build on @gitops-reverser/contract instead; nothing
 // of it is re-exported here. Anything not exported is internal and may change.
-import 'reflect-metadata';
 
 // Config
 export type { GitopsReverserConfig, AdapterRef, SourceRef, SanitizerConfig, FieldRemoval, LogLevel, SourcePosition } from './config/config-types.js';
@@ -15,7 +14,7 @@ export { ConfigValidationError } from './config/config-problem.js';
 export type { RuntimeOptions, CreateRuntimeOptions, SnapshotProgress, SnapshotReport } from './runtime/runtime.js';
 export { Runtime, createRuntime } from './runtime/runtime.js';
 export type { GivenAdapter, GivenAdapters, GivenSource } from './assembly/assemble.js';
-export type { HealthReport } from './runtime/http-server.js';
+export type { HealthReport } from './runtime/health-report.js';
 export { createLogger, silentLogger } from './runtime/logger.js';
 export { KernelMetrics, METRIC_PREFIX } from './runtime/metrics.js';
 export { KERNEL_VERSION } from './plugin/kernel-version.js';

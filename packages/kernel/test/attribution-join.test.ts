@@ -1,6 +1,6 @@
 import type { AttributionFact, ResourceIdentity } from '@gitops-reverser/contract';
 import { describe, expect, it } from 'vitest';
-import { AttributionJoin } from '../src/runtime/attribution-join.js';
+import { AttributionJoin } from '../src/worker/attribution-join.js';
 
 const identity: ResourceIdentity = { clusterId: 'c1', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'team', name: 'app' };
 const fact = (user: string, operation: 'upsert' | 'delete', resourceVersion: string, uid?: string): AttributionFact => ({
@@ -9,7 +9,8 @@ const fact = (user: string, operation: 'upsert' | 'delete', resourceVersion: str
   resourceVersion,
   ...(uid ? { uid } : {}),
   actor: { username: user },
-  auditId: `audit-${user}-${resourceVersion}-${uid ?? ''}`,
+  by: 'audit',
+  id: `audit-${user}-${resourceVersion}-${uid ?? ''}`,
   at: '2026-12-04T00:00:00Z',
 });
 

@@ -57,7 +57,7 @@ function startRun(file: string) {
 describe('gitops-reverser CLI', () => {
   it('prints usage and the version', () => {
     expect(runCli(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('gitops-reverser run      --config <file>') });
-    expect(runCli(['--version']).stdout.trim()).toBe('0.2.0');
+    expect(runCli(['--version']).stdout.trim()).toBe('0.3.0');
     expect(runCli([])).toMatchObject({ code: 2 });
     expect(runCli(['deploy', '--config', 'x'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "deploy"') });
     expect(runCli(['validate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('fix: pass --config <file>') });
@@ -181,8 +181,8 @@ describe('gitops-reverser CLI', () => {
     const result = runCli(['plugins', '--config', file]);
     cleanup();
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/sources\[0\]\s+source\s+gitops-reverser-source-manifests\s+gitops-reverser-source-manifests\s+0\.1\.0\s+kernel \^0\.2\.0/);
-    expect(result.stdout).toMatch(/bus\s+bus\s+@gitops-reverser\/bus-memory\s+@gitops-reverser\/bus-memory\s+0\.2\.0/);
+    expect(result.stdout).toMatch(/sources\[0\]\s+source\s+gitops-reverser-source-manifests\s+gitops-reverser-source-manifests\s+0\.1\.0\s+kernel \^0\.3\.0/);
+    expect(result.stdout).toMatch(/bus\s+bus\s+@gitops-reverser\/bus-memory\s+@gitops-reverser\/bus-memory\s+0\.3\.0/);
     expect(result.stdout).toMatch(/sink\s+sink\s+gitops-reverser-sink-jsonl\s+gitops-reverser-sink-jsonl\s+0\.1\.0/);
   });
 

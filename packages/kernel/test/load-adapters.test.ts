@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigValidationError, KernelMetrics, parseConfig, Runtime, silentLogger } from '../src/index.js';
+import { assemble } from '../src/assembly/assemble.js';
 import { loadAdapters } from '../src/plugin/load-adapters.js';
 import { resolveAdapter } from '../src/plugin/resolve-adapter.js';
 
@@ -103,7 +104,7 @@ describe('loadAdapters', () => {
   it('an adapter made for another kernel version', async () => {
     const error = await problemOf({ sink: `{ use: "${join(fixtures, 'needs-future-kernel.mjs')}" }` });
     expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_PLUGIN_KERNEL_VERSION' });
-    expect(error.problems[0]?.message).toBe(`"${join(fixtures, 'needs-future-kernel.mjs')}" 9.0.0 needs kernel ^9.0.0, but this kernel is 0.2.0`);
+    expect(error.problems[0]?.message).toBe(`"${join(fixtures, 'needs-future-kernel.mjs')}" 9.0.0 needs kernel ^9.0.0, but this kernel is 0.3.0`);
   });
 
   it('an adapter whose instance lacks the methods of its slot is refused before anything starts', async () => {
@@ -145,7 +146,8 @@ describe('loadAdapters', () => {
     // The sink-jsonl instance received the manifests source's service through the container.
     const sink = runtime.health().adapters.find((a) => a.slot === 'sink');
     expect(sink?.name).toBe('gitops-reverser-sink-jsonl');
-    expect(runtime.container.isRegistered(Symbol.for('gitops-reverser.service.manifests.files'), true)).toBe(true);
+    const assembly = await assemble(config({ sink: '{ use: "./sink-jsonl", with: { file: ./out/di.jsonl } }' }), { logger: silentLogger(), metrics: new KernelMetrics() });
+    expect(assembly.container.isRegistered(Symbol.for('gitops-reverser.service.manifests.files'), true)).toBe(true);
   });
 
   it('loads a plain-JavaScript adapter and names two sources of one package apart', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChangeEvent, RuleConfig, SinkPartition, TargetConfig } from '@gitops-reverser/contract';
+import { operationsOf, type ChangeEvent, type RuleConfig, type SinkPartition, type TargetConfig } from '@gitops-reverser/contract';
 import { RouteTable } from '../src/routing/route-table.js';
 
 const targets: TargetConfig[] = [
@@ -26,7 +26,7 @@ const rule = (r: Partial<RuleConfig> & Pick<RuleConfig, 'target'>): RuleConfig =
   ...r,
 });
 
-function event(partial: { group?: string; version?: string; resource: string; namespace?: string; operation?: 'upsert' | 'delete'; created?: boolean; origin?: ChangeEvent['origin'] }): ChangeEvent {
+function event(partial: { group?: string; version?: string; resource: string; namespace?: string; operation?: 'upsert' | 'delete'; created?: boolean; phase?: ChangeEvent['phase'] }): ChangeEvent {
   return {
     identity: { clusterId: 'dev', group: partial.group ?? '', version: partial.version ?? 'v1', resource: partial.resource, kind: 'X', namespace: partial.namespace ?? '', name: 'n' },
     operation: partial.operation ?? 'upsert',
@@ -34,13 +34,14 @@ function event(partial: { group?: string; version?: string; resource: string; na
     object: {},
     resourceVersion: '1',
     observedAt: '',
-    origin: partial.origin ?? 'watch',
+    phase: partial.phase ?? 'live',
+    observedBy: 'watch',
   };
 }
 
 const targetsOf = (table: RouteTable, e: ChangeEvent) =>
   table
-    .routesFor(e)
+    .routesFor(e.identity, operationsOf(e))
     .map((r) => r.target.name)
     .sort();
 
@@ -84,14 +85,14 @@ describe('RouteTable', () => {
     expect(targetsOf(table, event({ resource: 'x', namespace: 'a', created: true }))).toEqual(['live']);
     expect(targetsOf(table, event({ resource: 'x', namespace: 'a', created: false }))).toEqual([]);
     expect(targetsOf(table, event({ resource: 'x', namespace: 'a', operation: 'delete' }))).toEqual([]);
-    expect(targetsOf(table, event({ resource: 'x', namespace: 'a', origin: 'seed' }))).toEqual(['live']);
+    expect(targetsOf(table, event({ resource: 'x', namespace: 'a', phase: 'seed' }))).toEqual(['live']);
     const deletes = new RouteTable([rule({ target: 'live', operations: ['DELETE'] })], targets, partitions);
     expect(targetsOf(deletes, event({ resource: 'x', namespace: 'a', operation: 'delete' }))).toEqual(['live']);
   });
 
   it('routes to every matching target once, with the (repo, branch) partition key', () => {
     const table = new RouteTable([rule({ target: 'live' }), rule({ target: 'live', resources: ['configmaps'] }), rule({ target: 'audit' })], targets, partitions);
-    const routes = table.routesFor(event({ resource: 'configmaps', namespace: 'a' }));
+    const routes = table.routesFor(event({ resource: 'configmaps', namespace: 'a' }).identity, ['UPDATE']);
     expect(routes.map((r) => [r.target.name, r.partition.key]).sort()).toEqual([
       ['audit', 'https://git.example/state.git#audit'],
       ['live', '/repos/state#main'],

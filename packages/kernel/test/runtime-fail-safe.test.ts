@@ -32,7 +32,8 @@ class HandSource implements Source {
       object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { k: name } },
       resourceVersion: '1',
       observedAt: new Date().toISOString(),
-      origin: 'watch',
+      phase: 'live',
+      observedBy: 'watch',
     };
     return (this.context as SourceContext).emit(event);
   }
@@ -92,7 +93,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 
 const readyz = async (rt: Runtime) => {
   const response = await fetch(`http://127.0.0.1:${rt.port}/readyz`);
-  return { status: response.status, body: (await response.json()) as { ready: boolean; workers?: { partition: string; reason: string }[] } };
+  return { status: response.status, body: (await response.json()) as { ready: boolean; partitions?: { partition: string; reason: string }[] } };
 };
 
 describe('adapters given in code are checked like loaded ones', () => {
@@ -184,7 +185,11 @@ describe('a partition worker that dies', () => {
       if (probe.status === 503) sawRed = probe;
       return sink.written.includes('survivor');
     }, 'the write after the worker restarts');
-    expect(sawRed?.body.workers?.[0]).toMatchObject({ partition: 'p', reason: expect.stringContaining('GR_ERR_WORKER_CRASHED: the worker of p stopped on an error: bus connection lost') });
+    expect(sawRed?.body.partitions?.[0]).toMatchObject({
+      partition: 'p',
+      state: 'restarting',
+      reason: expect.stringContaining('GR_ERR_WORKER_CRASHED: the worker of p stopped on an error: bus connection lost'),
+    });
     expect((await readyz(rt)).status).toBe(200);
     const restarts = (await metrics.registry.getSingleMetric('gitops_reverser_partition_worker_restarts_total')?.get())?.values ?? [];
     expect(restarts[0]?.value).toBe(3);

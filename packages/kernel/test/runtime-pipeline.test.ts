@@ -74,7 +74,8 @@ function configMap(name: string, data: Record<string, string>, extra: Partial<Ku
     object,
     resourceVersion: '7',
     observedAt: new Date().toISOString(),
-    origin: 'watch',
+    phase: 'live',
+    observedBy: 'watch',
     actor: { username: 'alice@example.com', groups: ['devs'] },
   };
 }
@@ -118,7 +119,7 @@ async function metricValue(metrics: KernelMetrics, name: string, labels: Record<
 }
 
 describe('pipeline: source -> kernel -> memory bus -> sink', () => {
-  it('delivers a sanitized upsert with its actor and content hash to the routed target', async () => {
+  it('delivers a sanitized upsert with its actor and its rendered text to the routed target', async () => {
     const { source, sink } = await startRuntime();
     await source.ctx.emit(configMap('settings', { color: 'blue' }, { status: { x: 1 } }));
     await until(() => sink.items.length === 1, 'the change');
@@ -128,7 +129,7 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     expect(message.target).toBe('live');
     expect(message.event.object).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'default' }, data: { color: 'blue' } });
     expect(message.event.actor?.username).toBe('alice@example.com');
-    expect(message.event.contentHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(message.yaml).toBe('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  color: blue\n');
     expect(sink.batches[0]?.partition.key).toBe('/repos/state#main');
   });
 
@@ -178,10 +179,10 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
       object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
     });
     await snapshot.complete();
-    await until(() => sink.items.filter((m) => m.kind === 'snapshot').length === 2, 'both markers');
+    await until(() => sink.items.filter((m) => m.kind === 'snapshot-end').length === 2, 'both markers');
     expect(sink.batches).toHaveLength(1);
     const batch = sink.batches[0]?.items.map((i) => i.message) ?? [];
-    expect(batch.map((m) => (m.kind === 'snapshot' ? `marker:${m.target}:${m.objectCount}` : m.kind === 'change' ? `${m.target}:${m.event.identity.name}:${m.event.origin}` : m.kind))).toEqual([
+    expect(batch.map((m) => (m.kind === 'snapshot-end' ? `marker:${m.target}:${m.objectCount}` : `${m.target}:${m.event.identity.name}:${m.event.phase}`))).toEqual([
       'live:s1:seed',
       'live:s2:seed',
       'infra:shop:seed',
@@ -200,8 +201,8 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
       object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns1' } },
     });
     await snapshot.complete({ partialTargets: ['infra'] });
-    await until(() => sink.items.some((m) => m.kind === 'snapshot'), 'the marker');
-    expect(sink.items.map((m) => (m.kind === 'snapshot' ? `marker:${m.target}:${m.objectCount}:${m.partial}` : m.kind === 'change' ? `${m.target}:${m.event.identity.name}` : m.kind))).toEqual([
+    await until(() => sink.items.some((m) => m.kind === 'snapshot-end'), 'the marker');
+    expect(sink.items.map((m) => (m.kind === 'snapshot-end' ? `marker:${m.target}:${m.objectCount}:${m.partial}` : `${m.target}:${m.event.identity.name}`))).toEqual([
       'infra:ns1',
       'marker:infra:1:true',
     ]);
@@ -272,7 +273,7 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     await source.ctx.emit({ ...configMap('y', {}), object: undefined });
     await source.ctx.emit(configMap('z', { ok: 'yes' }));
     await until(() => sink.items.length === 1, 'the valid change');
-    expect(await metricValue(metrics, 'gitops_reverser_events_invalid_total')).toBe(2);
+    expect(await metricValue(metrics, 'gitops_reverser_events_refused_total', { code: 'GR_ERR_EVENT_INVALID', adapter: 'TestSource' })).toBe(2);
   });
 
   it('refuses an object nested deeper than the limit with a code, and a snapshot containing one still completes', async () => {
@@ -284,8 +285,8 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     await snapshot.emit(configMap('shallow', { ok: 'yes' }));
     await snapshot.complete();
     await until(() => sink.items.length === 2, 'the shallow seed event and the marker');
-    expect(sink.items.map((m) => (m.kind === 'change' ? m.event.identity.name : 'marker'))).toEqual(['shallow', 'marker']);
-    expect(await metricValue(metrics, 'gitops_reverser_events_invalid_total')).toBe(1);
+    expect(sink.items.map((m) => (m.kind === 'change' ? m.event.identity.name : `end${m.partial ? ' (partial)' : ''}`))).toEqual(['shallow', 'end (partial)']);
+    expect(await metricValue(metrics, 'gitops_reverser_events_refused_total', { code: 'GR_ERR_EVENT_TOO_DEEP', adapter: 'kernel' })).toBe(1);
   });
 
   it('fails closed for Secrets: refused without an encoder or a plaintext opt-in, written with either', async () => {
@@ -309,7 +310,7 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     await source.ctx.emit(secret('db'));
     await until(() => sink.items.length === 1, 'the opted-in target');
     expect(sink.items.map((m) => m.target)).toEqual(['infra']);
-    expect(await metricValue(metrics, 'gitops_reverser_events_suppressed_total', { reason: 'secret_unprotected' })).toBe(1);
+    expect(await metricValue(metrics, 'gitops_reverser_events_refused_total', { code: 'GR_ERR_SECRET_PLAINTEXT', adapter: 'secret-guard' })).toBe(1);
     await runtime.stop();
     // An encoder that protects Secrets lets them through to every target.
     const protector: Normalizer = { name: 'fake-encrypt', phase: 'encode', normalize: (o) => ({ ...o, data: { password: 'ENC[...]' } }), protects: (id) => id.resource === 'secrets' };
@@ -346,7 +347,8 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
       operation: 'upsert' as const,
       resourceVersion: rv,
       actor: { username, impersonatedBy: { username: 'admin' } },
-      auditId: `audit-${name}`,
+      by: 'audit',
+      id: `audit-${name}`,
       at: new Date().toISOString(),
     });
     const actorOf = (name: string) => {
@@ -422,7 +424,7 @@ describe('runtime lifecycle and operations endpoints', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ready: true, status: 'ready' });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toContain('gitops_reverser_events_received_total{source="TestSource",origin="watch"} 1');
+    expect(metrics).toContain('gitops_reverser_events_received_total{source="TestSource",phase="live"} 1');
     expect(metrics).toContain('gitops_reverser_events_suppressed_total');
     expect(metrics).toContain('gitops_reverser_queue_depth');
     expect(metrics).toMatch(/gitops_reverser_sink_outcomes_total\{partition="\/repos\/state#main",status="applied"\} 1/);

@@ -33,7 +33,8 @@ const event = (object) => ({
   object,
   resourceVersion: '1',
   observedAt: new Date().toISOString(),
-  origin: 'seed',
+  phase: 'seed',
+  observedBy: 'watch',
 });
 
 const encoder = new SopsEncoder({ recipients: [recipient], identities: [], encryptedRegex: '^(data|stringData)$', resources: ['secrets'], clock: { now: () => Date.now() }, logger: silentLogger() });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { identityToRecipient } from 'age-encryption';
-import { defineAdapter, grError, packageVersionOf, ProtectedTypesService, StoredContentService, type Normalizer } from '@gitops-reverser/contract';
+import { defineAdapter, grError, packageVersionOf, StoredContentService, type Normalizer } from '@gitops-reverser/contract';
 import { SopsEncoder } from './sops-encoder.js';
 import { SopsErrorCodes } from './sops-error-codes.js';
 
@@ -53,15 +53,15 @@ function readKeys(file: string, option: string, prefix: RegExp): string[] {
 }
 
 /**
- * The descriptor: needs the sink's stored content (optional: without it every seed re-encrypts), and
- * provides the types it protects (so sources may select Secrets under `*`).
+ * The descriptor: needs the sink's stored content (optional: without it every seed re-encrypts).
+ * The types it protects are declared once, by `protects`: the kernel tells sources from it (so a
+ * source may select Secrets under `*`) and lets Secrets through its plain-text guard.
  */
 export default defineAdapter<'normalizer', SopsOptions>({
-  meta: { name: '@gitops-reverser/sanitizer-sops', version: packageVersionOf(import.meta.url), slot: 'normalizer', kernel: '^0.2.0' },
+  meta: { name: '@gitops-reverser/sanitizer-sops', version: packageVersionOf(import.meta.url), slot: 'normalizer', kernel: '^0.3.0' },
   optionsSchema: sopsOptionsSchema,
   needs: [{ token: StoredContentService, optional: true }],
-  provides: [ProtectedTypesService],
-  create: ({ options, config, logger, clock, optionalService, provide }) => {
+  create: ({ options, config, logger, clock, optionalService }) => {
     const fromFile = options.recipientsFile ? readKeys(config.resolvePath(options.recipientsFile), 'recipientsFile', /^age1[0-9a-z]+$/) : [];
     const identities = options.identitiesFile ? readKeys(config.resolvePath(options.identitiesFile), 'identitiesFile', /^AGE-SECRET-KEY-[0-9A-Z]+$/) : [];
     if (options.recipients.length + fromFile.length + identities.length === 0) {
@@ -92,13 +92,12 @@ export default defineAdapter<'normalizer', SopsOptions>({
           logger,
         });
       },
-      protects: (identity) => options.resources.includes(identity.group === '' ? identity.resource : `${identity.resource}.${identity.group}`),
+      protects: (type) => options.resources.includes(type.group === '' ? type.resource : `${type.resource}.${type.group}`),
       normalize: (object, context) => {
         if (!encoder) throw grError(SopsErrorCodes.ENCRYPT, 'sanitizer-sops was not started');
         return encoder.normalize(object, context);
       },
     };
-    provide(ProtectedTypesService, { protects: (type) => normalizer.protects?.({ ...type, clusterId: '', version: '', kind: '', namespace: '', name: '' }) === true });
     return normalizer;
   },
 });

@@ -39,6 +39,7 @@ export function secretEvent(object: KubeObject): ChangeEvent {
     object,
     resourceVersion: '1',
     observedAt: new Date(0).toISOString(),
-    origin: 'watch',
+    phase: 'live',
+    observedBy: 'watch',
   };
 }

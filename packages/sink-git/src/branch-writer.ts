@@ -210,7 +210,8 @@ export class BranchWriter {
     this.state = next;
     this.options.onRemoteState?.(next.ok, next.pendingCommits);
     if (previous.ok === next.ok && previous.code === next.code) return;
-    const where = { partition: this.options.partitionKey, code: next.code, pendingCommits: next.pendingCommits };
+    // The logger is bound to the partition: the line names it once.
+    const where = { code: next.code, pendingCommits: next.pendingCommits };
     if (next.ok) this.options.logger.info(where, `git writer for ${this.options.partitionKey} is healthy again`);
     else this.options.logger.error(where, `git writer for ${this.options.partitionKey} cannot write: ${next.reason}`);
   }

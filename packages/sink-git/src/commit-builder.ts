@@ -1,5 +1,5 @@
 import type { Logger } from '@gitops-reverser/contract';
-import { authorOf, renderMessage, withTrailers, type FileOperation, type Identity, type MessageTemplates } from './commit-message.js';
+import { attributionTrailers, authorOf, renderMessage, withTrailers, type FileOperation, type Identity, type MessageTemplates } from './commit-message.js';
 import type { FileWrite, PlannedCommit } from './commit-plan.js';
 import type { GitEngine } from './git-engine.js';
 import { encodeObject, serializeCommit, type EncodedObject, type Signature } from './git-objects.js';
@@ -81,10 +81,10 @@ export class CommitBuilder {
     }
     await this.addSopsConfig(plan, headTree, [...finalWrites.values()], changes, blobs);
     if (plan.kind === 'seed' && plan.target.prune === 'Always') {
-      const expected = plan.marker?.objectCount;
+      const expected = plan.end?.objectCount;
       // Rejected objects have no file; they were seen, so they do not make the snapshot incomplete.
       const seedCount = plan.writes.length + (plan.rejected ?? 0) + (plan.kept?.length ? new Set(plan.kept.map((p) => p.replace(/\.sops\.yaml$/, '.yaml'))).size : 0);
-      if (plan.marker && !plan.marker.partial && expected === seedCount) {
+      if (plan.end && !plan.end.partial && expected === seedCount) {
         const live = new Set([...plan.writes.map((w) => w.path), ...(plan.kept ?? [])]);
         for (const file of await trees.listFiles(headTree, plan.target.path)) {
           if (file.endsWith('.yaml') && !live.has(file) && !file.endsWith(`/${SOPS_CONFIG_FILE}`) && file !== SOPS_CONFIG_FILE) changes.set(file, null);
@@ -201,9 +201,9 @@ export class CommitBuilder {
   private messageFor(plan: PlannedCommit, lines: readonly { write: FileWrite; operation: FileOperation }[]): string {
     const templates = this.options.messages;
     const first = lines[0] as { write: FileWrite; operation: FileOperation };
-    const cluster = plan.marker?.clusterId ?? first?.write.identity.clusterId;
+    const cluster = plan.end?.clusterId ?? first?.write.identity.clusterId;
     if (plan.kind === 'seed') {
-      const count = plan.marker?.objectCount ?? plan.writes.length;
+      const count = plan.end?.objectCount ?? plan.writes.length;
       return withTrailers(renderMessage(templates.seed, { count, target: plan.target.name }), [], [['Cluster', cluster]]);
     }
     if (lines.length === 1) {
@@ -211,19 +211,15 @@ export class CommitBuilder {
       return withTrailers(
         renderMessage(templates.event, { operation, identity: write.identity, target: plan.target.name }),
         [],
-        [
-          ['Cluster', cluster],
-          ['Resource-Version', write.event.resourceVersion],
-          ['Audit-ID', write.event.auditId],
-          ['Impersonated-By', write.event.actor?.impersonatedBy?.username],
-        ],
+        [['Cluster', cluster], ['Resource-Version', write.event.resourceVersion], ...attributionTrailers(write.event.attribution), ['Impersonated-By', write.event.actor?.impersonatedBy?.username]],
       );
     }
     const author = first.write.event.actor?.username ?? this.options.committer.name;
     const subject = renderMessage(templates.group, { author, target: plan.target.name, count: lines.length });
     const body = lines.map(({ write, operation }) => renderMessage(templates.event, { operation, identity: write.identity }));
-    const auditIds = [...new Set(lines.map((l) => l.write.event.auditId).filter((id): id is string => Boolean(id)))];
+    // One trailer per write id, in order (a grouped commit may hold several writes of one author).
+    const writeIds = new Map(lines.flatMap((l) => attributionTrailers(l.write.event.attribution)).map((trailer) => [trailer.join(': '), trailer]));
     const impersonators = [...new Set(lines.map((l) => l.write.event.actor?.impersonatedBy?.username).filter((u): u is string => Boolean(u)))];
-    return withTrailers(subject, body, [['Cluster', cluster], ...auditIds.map((id): [string, string] => ['Audit-ID', id]), ...impersonators.map((u): [string, string] => ['Impersonated-By', u])]);
+    return withTrailers(subject, body, [['Cluster', cluster], ...writeIds.values(), ...impersonators.map((u): [string, string] => ['Impersonated-By', u])]);
   }
 }

@@ -1,4 +1,4 @@
-import { apiVersionOf, type Actor, type ResourceIdentity } from '@gitops-reverser/contract';
+import { apiVersionOf, type Actor, type Attribution, type ResourceIdentity } from '@gitops-reverser/contract';
 
 export type FileOperation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -61,6 +61,18 @@ export function withTrailers(subject: string, body: readonly string[], trailers:
   if (body.length > 0) parts.push(body.join('\n'));
   if (lines.length > 0) parts.push(lines.join('\n'));
   return `${parts.join('\n\n')}\n`;
+}
+
+/**
+ * The trailer that names the write an author was learned from: `Audit-ID` (an audit event),
+ * `Admission-UID` (an admission request), `<Word>-ID` for any other kind of source.
+ */
+export function attributionTrailers(attribution: Attribution | undefined): [string, string][] {
+  if (!attribution?.id) return [];
+  if (attribution.by === 'audit') return [['Audit-ID', attribution.id]];
+  if (attribution.by === 'admission') return [['Admission-UID', attribution.id]];
+  const word = attribution.by.replace(/[^A-Za-z0-9-]/g, '');
+  return [[`${word.charAt(0).toUpperCase()}${word.slice(1)}-ID`, attribution.id]];
 }
 
 export interface Identity {

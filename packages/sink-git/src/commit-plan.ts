@@ -1,4 +1,4 @@
-import { grError, identityKey, type ChangeMessage, type ResourceIdentity, type SinkItem, type SinkOutcome } from '@gitops-reverser/contract';
+import { grError, identityKey, type ResourceIdentity, type SinkChange, type SinkItem, type SinkOutcome } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
 import { encodeObject, type EncodedObject } from './git-objects.js';
 import type { GitTarget } from './git-target.js';
@@ -14,7 +14,7 @@ export interface FileWrite {
   readonly sops?: Record<string, unknown>;
   readonly blob: EncodedObject | null;
   readonly identity: ResourceIdentity;
-  readonly event: ChangeMessage['event'];
+  readonly event: SinkChange['event'];
 }
 
 /** What one commit will contain, before anything is read from or written to git. */
@@ -24,8 +24,8 @@ export interface PlannedCommit {
   /** Indexes of the batch items this commit settles. */
   readonly items: number[];
   readonly writes: FileWrite[];
-  /** Seeds: the marker, when it arrived. */
-  marker?: { index: number; objectCount: number; clusterId: string; partial: boolean };
+  /** Seeds: the snapshot end, when it arrived. */
+  end?: { index: number; objectCount: number; clusterId: string; partial: boolean };
   /** Username of the actor: consecutive writes of one author share a commit when grouping. */
   readonly authorKey: string;
   /** Seeds: items of the snapshot that were rejected; they count as seen, so they never block pruning. */
@@ -66,14 +66,12 @@ export function planCommits(items: readonly SinkItem[], targets: ReadonlyMap<str
       outcomes[index] = { status: 'rejected', reason: `target "${message.target}" is not configured on ${options.partitionKey}` };
       return;
     }
-    if (message.kind === 'snapshot') {
+    if (message.kind === 'snapshot-end') {
       const plan = snapshotPlan(message.target, message.snapshotId, target);
       plan.items.push(index);
-      plan.marker = { index, objectCount: message.objectCount, clusterId: message.clusterId, partial: message.partial === true };
+      plan.end = { index, objectCount: message.objectCount, clusterId: message.clusterId, partial: message.partial === true };
       return;
     }
-    // The kernel consumes attribution facts; one reaching a sink changes nothing here.
-    if (message.kind === 'attribution') return;
     if (message.superseded && message.event.snapshotId) {
       // A newer state of this object is written already: keep its file, write nothing.
       const plan = snapshotPlan(message.target, message.event.snapshotId, target);
@@ -106,7 +104,7 @@ export function planCommits(items: readonly SinkItem[], targets: ReadonlyMap<str
 }
 
 /** The file write of a change, or undefined with its outcome set (rejected, or a delete not mirrored). */
-function resolveWrite(message: ChangeMessage, index: number, target: GitTarget, outcomes: SinkOutcome[]): FileWrite | undefined {
+function resolveWrite(message: SinkChange, index: number, target: GitTarget, outcomes: SinkOutcome[]): FileWrite | undefined {
   const { event } = message;
   const placed = target.layout.pathOf(target.path, event.identity);
   if ('problem' in placed) {

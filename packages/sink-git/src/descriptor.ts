@@ -116,7 +116,7 @@ interface RawOptions {
 }
 
 export default defineAdapter<'sink', RawOptions>({
-  meta: { name: '@gitops-reverser/sink-git', version: packageVersionOf(import.meta.url), slot: 'sink', kernel: '^0.2.0' },
+  meta: { name: '@gitops-reverser/sink-git', version: packageVersionOf(import.meta.url), slot: 'sink', kernel: '^0.3.0' },
   optionsSchema: gitSinkOptionsSchema,
   targetOptionsSchema: gitTargetOptionsSchema,
   // Encoders (sanitizer-sops) read what the branch holds through this, to avoid re-encrypting unchanged Secrets.

@@ -38,7 +38,8 @@ it('composes a runtime in code: object config, a named source instance, the git 
     object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'from-code', namespace: 'default' }, data: { a: 'b' } },
     resourceVersion: '1',
     observedAt: new Date().toISOString(),
-    origin: 'watch',
+    phase: 'live',
+    observedBy: 'watch',
   });
   await runtime.stop();
   expect(log(`${baseDir}/state-repo`, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/from-code']);

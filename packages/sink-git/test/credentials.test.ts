@@ -86,7 +86,8 @@ describe.each(testEngines())('%s engine', (engine) => {
         object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' } },
         resourceVersion: '1',
         observedAt: new Date().toISOString(),
-        origin: 'watch',
+        phase: 'live',
+        observedBy: 'watch',
       });
       const base = `http://127.0.0.1:${runtime.port}`;
       let readyz = '';

@@ -353,7 +353,7 @@ describe.each(testEngines())('%s engine', (engine) => {
       await start();
       await apply(change('newer', { target: 'strict', data: { v: 'new' } }), change('gone', { target: 'strict' }));
       const stale = change('newer', { target: 'strict', snapshotId: 's', data: { v: 'old' } });
-      const outcomes = await apply({ ...stale, superseded: true } as typeof stale, change('other', { target: 'strict', snapshotId: 's' }), marker('s', 2, 'strict'));
+      const outcomes = await apply({ ...stale, superseded: true }, change('other', { target: 'strict', snapshotId: 's' }), marker('s', 2, 'strict'));
       expect(outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
       expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n').sort()).toEqual(['strict/default/configmaps/newer.yaml', 'strict/default/configmaps/other.yaml']);
       expect(git(repo, 'show', 'main:strict/default/configmaps/newer.yaml')).toContain('v: new');

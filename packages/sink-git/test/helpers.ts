@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { Actor, BusMessage, ChangeEvent, KubeObject, SinkContext, SinkItem, TargetConfig, TargetPlan } from '@gitops-reverser/contract';
+import type { Actor, ChangeEvent, KubeObject, SinkChange, SinkContext, SinkItem, SinkMessage, TargetConfig, TargetPlan } from '@gitops-reverser/contract';
 import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
 import { NODEGIT_INSTALL_FIX, nodegitAvailable, planGitTargets, type GitEngineName, type GitPartition, type ProviderConfig } from '../src/index.js';
 import { resolveProviderUrl } from '../src/repo-location.js';
@@ -73,7 +73,7 @@ export interface ChangeOptions {
   observedAt?: string;
 }
 
-export function change(name: string, options: ChangeOptions = {}): BusMessage {
+export function change(name: string, options: ChangeOptions = {}): SinkChange {
   const namespace = options.namespace ?? 'default';
   const group = options.group ?? '';
   const version = options.version ?? 'v1';
@@ -87,20 +87,21 @@ export function change(name: string, options: ChangeOptions = {}): BusMessage {
       : { object: options.object ?? { apiVersion: group ? `${group}/${version}` : version, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, data: options.data ?? { key: 'value' } } }),
     resourceVersion: options.resourceVersion ?? '100',
     observedAt: options.observedAt ?? '2026-11-21T10:00:00.000Z',
-    origin: options.snapshotId ? 'seed' : 'watch',
+    phase: options.snapshotId ? 'seed' : 'live',
+    observedBy: 'watch',
     ...(options.actor ? { actor: options.actor } : {}),
-    ...(options.auditId ? { auditId: options.auditId } : {}),
+    ...(options.auditId ? { attribution: { by: 'audit', id: options.auditId } } : {}),
     ...(options.snapshotId ? { snapshotId: options.snapshotId } : {}),
   };
   // The kernel renders every upsert once and sends the text along.
   return { kind: 'change', target: options.target ?? 'live', event, ...(event.object ? { yaml: renderYaml(event.object) } : {}) };
 }
 
-export function marker(snapshotId: string, objectCount: number, target = 'live'): BusMessage {
-  return { kind: 'snapshot', target, snapshotId, objectCount, clusterId: 'dev', completedAt: new Date().toISOString() };
+export function marker(snapshotId: string, objectCount: number, target = 'live'): SinkMessage {
+  return { kind: 'snapshot-end', target, snapshotId, objectCount, clusterId: 'dev', completedAt: new Date().toISOString() };
 }
 
-export function items(...messages: BusMessage[]): SinkItem[] {
+export function items(...messages: SinkMessage[]): SinkItem[] {
   return messages.map((message) => ({ message, attempt: 1 }));
 }
 

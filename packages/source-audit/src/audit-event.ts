@@ -120,13 +120,14 @@ export function interpret(event: AuditEvent, clusterId: string, mapping: ActorMa
     const identity: ResourceIdentity = { ...base, kind, namespace: metadata.namespace ?? fallbackNamespace, name };
     const resourceVersion = metadata.resourceVersion ?? '';
     const uid = operation === 'delete' ? (items ? metadata.uid : deletedUid(object, ref)) : undefined;
-    const fact: AttributionFact = { identity, operation, resourceVersion, ...(uid ? { uid } : {}), actor, auditId, at };
+    const fact: AttributionFact = { identity, operation, resourceVersion, ...(uid ? { uid } : {}), actor, by: 'audit', id: auditId, at };
+    const attribution = { by: 'audit', id: auditId };
     // A change needs the whole object (RequestResponse level); a subresource response (scale) is not it.
     const change: ChangeEvent | undefined =
       operation === 'delete'
-        ? { identity, operation, created: false, resourceVersion, ...(uid ? { uid } : {}), observedAt: at, origin: 'audit', actor, auditId }
+        ? { identity, operation, created: false, resourceVersion, ...(uid ? { uid } : {}), observedAt: at, phase: 'live', observedBy: 'audit', actor, attribution }
         : !isSubresource && isObject(object) && isString(object.kind) && object.kind === kind
-          ? { identity, operation, created, object, resourceVersion, observedAt: at, origin: 'audit', actor, auditId }
+          ? { identity, operation, created, object, resourceVersion, observedAt: at, phase: 'live', observedBy: 'audit', actor, attribution }
           : undefined;
     return { fact, change };
   };

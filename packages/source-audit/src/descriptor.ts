@@ -76,7 +76,7 @@ interface AuditOptions {
 }
 
 export default defineAdapter<'source', AuditOptions>({
-  meta: { name: '@gitops-reverser/source-audit', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.2.0' },
+  meta: { name: '@gitops-reverser/source-audit', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.3.0' },
   optionsSchema: auditOptionsSchema,
   create: ({ options, config }) => {
     let token = options.auth.token;

@@ -29,11 +29,12 @@ describe('interpret: which audit events are writes', () => {
         operation: 'upsert',
         resourceVersion: '42',
         actor: { username: 'bob', groups: ['system:authenticated'] },
-        auditId: 'a-1',
+        by: 'audit',
+        id: 'a-1',
         at: '2026-11-22T10:00:00.000000Z',
       },
     ]);
-    expect(reading.changes[0]).toMatchObject({ operation: 'upsert', created: true, origin: 'audit', object: { data: { a: 'b' } } });
+    expect(reading.changes[0]).toMatchObject({ operation: 'upsert', created: true, phase: 'live', observedBy: 'audit', attribution: { by: 'audit', id: 'a-1' }, object: { data: { a: 'b' } } });
   });
 
   it.each([

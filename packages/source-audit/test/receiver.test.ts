@@ -96,7 +96,7 @@ describe('the audit webhook receiver', () => {
 
   it('accepts a client certificate for the cluster that names its common name; changes mode emits changes', async () => {
     expect((await post('/audit-webhook/edge', list(write('cert-1', 'b')), { cert: client })).status).toBe(200);
-    expect(changes.map((c) => [c.identity.clusterId, c.identity.name, c.origin])).toEqual([['edge', 'b', 'audit']]);
+    expect(changes.map((c) => [c.identity.clusterId, c.identity.name, c.observedBy])).toEqual([['edge', 'b', 'audit']]);
     expect((await post('/audit-webhook/edge', list(write('cert-2', 'c')), { cert: stranger })).status).toBe(403);
   });
 

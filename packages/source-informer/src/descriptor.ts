@@ -1,4 +1,4 @@
-import { defineAdapter, packageVersionOf, ProtectedTypesService } from '@gitops-reverser/contract';
+import { defineAdapter, KernelServices, packageVersionOf, type ProtectedTypes } from '@gitops-reverser/contract';
 import { DEFAULT_EXCLUDED_RESOURCES } from './discovery.js';
 import { InformerSource, type InformerSourceOptions } from './informer-source.js';
 
@@ -22,21 +22,19 @@ export const informerOptionsSchema = {
 } as const;
 
 export default defineAdapter<'source', InformerSourceOptions>({
-  meta: { name: '@gitops-reverser/source-informer', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.2.0' },
+  meta: { name: '@gitops-reverser/source-informer', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.3.0' },
   optionsSchema: informerOptionsSchema,
-  // An encoder that protects a type (sanitizer-sops: Secrets) lets `*` rules select it again.
-  needs: [{ token: ProtectedTypesService, optional: true }],
-  create: ({ options, config, optionalService }) =>
+  create: ({ options, config, service }) =>
     new InformerSource({
       ...options,
-      excludeResources: withoutProtected(options.excludeResources, optionalService(ProtectedTypesService)),
+      // An encoder that protects a type (sanitizer-sops: Secrets) lets `*` rules select it again.
+      excludeResources: withoutProtected(options.excludeResources, service(KernelServices.ProtectedTypes)),
       ...(options.kubeconfig ? { kubeconfig: config.resolvePath(options.kubeconfig) } : {}),
     }),
 });
 
 /** The excluded types minus those an encoder protects (`resource` or `resource.group` keys). */
-function withoutProtected(excluded: readonly string[], protectedTypes: { protects(type: { group: string; resource: string }): boolean } | undefined): string[] {
-  if (!protectedTypes) return [...excluded];
+function withoutProtected(excluded: readonly string[], protectedTypes: ProtectedTypes): string[] {
   return excluded.filter((key) => {
     const dot = key.indexOf('.');
     const type = dot < 0 ? { resource: key, group: '' } : { resource: key.slice(0, dot), group: key.slice(dot + 1) };

@@ -181,9 +181,9 @@ export class InformerSource implements Source {
     }
     // Each new watch lists page by page straight into the snapshot (or, without one, as changes), a
     // few types at a time; a page is let go of once its objects are on the bus.
-    const primeAdded = async (origin: 'seed' | 'watch', emit: (event: ChangeEvent) => Promise<void>) => {
+    const primeAdded = async (phase: 'seed' | 'live', emit: (event: ChangeEvent) => Promise<void>) => {
       for (let i = 0; i < added.length; i += this.options.listConcurrency) {
-        await Promise.all(added.slice(i, i + this.options.listConcurrency).map((watcher) => watcher.prime(origin, emit)));
+        await Promise.all(added.slice(i, i + this.options.listConcurrency).map((watcher) => watcher.prime(phase, emit)));
       }
     };
 
@@ -208,7 +208,7 @@ export class InformerSource implements Source {
       }
     } else {
       // New types found by rediscovery: their objects are news, not a reseed.
-      await primeAdded('watch', (event) => context.emit(event));
+      await primeAdded('live', (event) => context.emit(event));
     }
     for (const watcher of added) watcher.start();
     this.updateGauges();

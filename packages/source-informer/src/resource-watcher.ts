@@ -1,4 +1,4 @@
-import { backoffDelayMs, errorText, grError, identityOf, type ChangeEvent, type KubeObject, type Logger } from '@gitops-reverser/contract';
+import { backoffDelayMs, errorText, grError, identityOf, type ChangeEvent, type ChangePhase, type KubeObject, type Logger } from '@gitops-reverser/contract';
 import type { ServedResource, WatchSpec } from './discovery.js';
 import { InformerErrorCodes } from './informer-error-codes.js';
 import { KubeApiError, type KubeClient, type WatchEvent } from './kube-client.js';
@@ -112,10 +112,10 @@ export class ResourceWatcher {
    * failed (the watcher is then marked failing, so a snapshot counts its targets as partial and
    * prunes nothing there); the objects handed over until then stay handed over.
    */
-  async eachObject(origin: ChangeEvent['origin'], emit: (event: ChangeEvent) => Promise<void>): Promise<boolean> {
+  async eachObject(phase: ChangePhase, emit: (event: ChangeEvent) => Promise<void>): Promise<boolean> {
     try {
       await this.listPages(async (items) => {
-        for (const item of items) if (!item.metadata?.deletionTimestamp) await this.emitSafely(item, 'upsert', false, origin, emit);
+        for (const item of items) if (!item.metadata?.deletionTimestamp) await this.emitSafely(item, 'upsert', false, phase, emit);
       });
       return true;
     } catch (error) {
@@ -125,7 +125,7 @@ export class ResourceWatcher {
   }
 
   /** An event for an object of this type, as the kernel wants it. */
-  private toEvent(object: KubeObject, operation: 'upsert' | 'delete', created: boolean, origin: ChangeEvent['origin']): ChangeEvent {
+  private toEvent(object: KubeObject, operation: 'upsert' | 'delete', created: boolean, phase: ChangePhase): ChangeEvent {
     const served = this.options.spec.served;
     const typed = withTypeMeta(object, served);
     return {
@@ -135,22 +135,23 @@ export class ResourceWatcher {
       object: typed,
       resourceVersion: object.metadata?.resourceVersion ?? '',
       observedAt: new Date().toISOString(),
-      origin,
+      phase,
+      observedBy: 'watch',
     };
   }
 
   /**
-   * The first list: remembers each object and emits those not being deleted (as `origin`, through
+   * The first list: remembers each object and emits those not being deleted (in `phase`, through
    * `emit`: the snapshot's during a seed) as their page arrives, so a seed holds a page at a time
    * rather than the whole list (ADR 0012). The watch then continues from the list's resourceVersion.
    * Returns false when it could not list (forbidden, failing): the watcher then retries in its loop.
    */
-  async prime(origin: ChangeEvent['origin'], emit: (event: ChangeEvent) => Promise<void> = this.options.emit): Promise<boolean> {
+  async prime(phase: ChangePhase, emit: (event: ChangeEvent) => Promise<void> = this.options.emit): Promise<boolean> {
     try {
       this.cache.clear();
       const resourceVersion = await this.listPages(async (items) => {
         for (const item of items) this.remember(item);
-        for (const item of items) if (!item.metadata?.deletionTimestamp) await this.emitSafely(item, 'upsert', false, origin, emit);
+        for (const item of items) if (!item.metadata?.deletionTimestamp) await this.emitSafely(item, 'upsert', false, phase, emit);
       });
       this.resourceVersion = resourceVersion;
       this.stateValue = 'idle';
@@ -190,7 +191,7 @@ export class ResourceWatcher {
         if (!this.resourceVersion) {
           // prime() recorded why it failed (forbidden or failing); wait and list again.
           // Objects listed outside a snapshot are reported as changes (e.g. a type discovered later).
-          if (!(await this.prime('watch'))) {
+          if (!(await this.prime('live'))) {
             await backoff();
             continue;
           }
@@ -231,18 +232,18 @@ export class ResourceWatcher {
     const key = this.keyOf(object);
     if (event.type === 'DELETED') {
       const known = this.cache.delete(key);
-      if (known) await this.emitSafely(object, 'delete', false, 'watch');
+      if (known) await this.emitSafely(object, 'delete', false, 'live');
       return;
     }
     // An object with a deletionTimestamp is on its way out: it counts as deleted now.
     if (object.metadata?.deletionTimestamp) {
-      if (this.cache.delete(key)) await this.emitSafely(object, 'delete', false, 'watch');
+      if (this.cache.delete(key)) await this.emitSafely(object, 'delete', false, 'live');
       return;
     }
     const known = this.cache.has(key);
     // The cache is updated before emitting, so a snapshot never reads a state older than one already sent.
     this.remember(object);
-    await this.emitSafely(object, 'upsert', event.type === 'ADDED' && !known, 'watch');
+    await this.emitSafely(object, 'upsert', event.type === 'ADDED' && !known, 'live');
   }
 
   /** After 410: list again, send deletes for what vanished and upserts for what changed. */
@@ -261,7 +262,7 @@ export class ResourceWatcher {
       const cached = this.cache.get(key);
       if (cached?.resourceVersion === item.metadata?.resourceVersion) continue;
       this.remember(item);
-      await this.emitSafely(item, 'upsert', !cached, 'watch');
+      await this.emitSafely(item, 'upsert', !cached, 'live');
     }
     this.resourceVersion = resourceVersion;
   }
@@ -311,10 +312,10 @@ export class ResourceWatcher {
   }
 
   /** A bad object is logged and skipped; the watch goes on. */
-  private async emitSafely(object: KubeObject, operation: 'upsert' | 'delete', created: boolean, origin: ChangeEvent['origin'], emit = this.options.emit): Promise<void> {
+  private async emitSafely(object: KubeObject, operation: 'upsert' | 'delete', created: boolean, phase: ChangePhase, emit = this.options.emit): Promise<void> {
     let event: ChangeEvent;
     try {
-      event = this.toEvent(object, operation, created, origin);
+      event = this.toEvent(object, operation, created, phase);
     } catch (error) {
       this.options.logger.warn({ resource: this.describe(), err: errorText(error) }, `skipping an object of ${this.describe()}: ${errorText(error)}`);
       return;

@@ -371,7 +371,7 @@ describe('source-informer end to end (real API server, real git server)', () => 
     await start(undefined, metrics);
     await until(() => subjects(repo)[0] === 'reconciled 2 resources' || undefined, 'the seed without the deep object');
     expect(files(repo, `clusters/e2e/${ns}`)).toEqual([`clusters/e2e/${ns}/configmaps/beside.yaml`, `clusters/e2e/${ns}/deep.example.com/burrows/shallow.yaml`]);
-    const invalid = (await metrics.registry.getSingleMetric('gitops_reverser_events_invalid_total')?.get())?.values ?? [];
-    expect(invalid.reduce((sum, v) => sum + v.value, 0)).toBe(1);
+    const refused = (await metrics.registry.getSingleMetric('gitops_reverser_events_refused_total')?.get())?.values ?? [];
+    expect(refused.map((v) => [v.labels['code'], v.labels['adapter'], v.value])).toEqual([['GR_ERR_EVENT_TOO_DEEP', 'kernel', 1]]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Bus, Delivery, PartitionLease } from '../bus.js';
-import type { BusMessage } from '../bus-message.js';
+import type { ChangeMessage } from '../bus-message.js';
 import { memoryLogger, noopMetrics } from './test-doubles.js';
 
 export interface BusConformanceOptions {
@@ -10,8 +10,8 @@ export interface BusConformanceOptions {
   settleMs?: number;
 }
 
-/** A change message whose target name carries a sequence number, to check order. */
-export function numberedMessage(n: number, target = 'conformance'): BusMessage {
+/** A change message whose resourceVersion carries a sequence number, to check order. */
+export function numberedMessage(n: number, target = 'conformance'): ChangeMessage {
   return {
     kind: 'change',
     target,
@@ -22,10 +22,9 @@ export function numberedMessage(n: number, target = 'conformance'): BusMessage {
       object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${n}`, namespace: 'ns' }, data: { n: String(n) } },
       resourceVersion: String(n),
       observedAt: new Date(0).toISOString(),
-      origin: 'watch',
+      phase: 'live',
+      observedBy: 'watch',
     },
-    // What the kernel renders for this object (written by hand: the contract has no YAML library).
-    yaml: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${n}\n  namespace: ns\ndata:\n  n: "${n}"\n`,
   };
 }
 

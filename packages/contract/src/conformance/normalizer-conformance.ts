@@ -39,7 +39,8 @@ function eventFor(object: KubeObject): ChangeEvent {
     object,
     resourceVersion: '1',
     observedAt: new Date(0).toISOString(),
-    origin: 'watch',
+    phase: 'live',
+    observedBy: 'watch',
   };
 }
 

@@ -1,8 +1,7 @@
 import { describe, it } from 'vitest';
 import { adapterShapeProblems } from '../adapter-shape.js';
-import type { BusMessage } from '../bus-message.js';
 import type { TargetConfig } from '../selection.js';
-import type { Sink, SinkItem, SinkOutcome, SinkPartition } from '../sink.js';
+import type { Sink, SinkChange, SinkItem, SinkMessage, SinkOutcome, SinkPartition } from '../sink.js';
 import { numberedMessage } from './bus-conformance.js';
 import { memoryLogger, noopMetrics } from './test-doubles.js';
 
@@ -52,12 +51,14 @@ async function started(options: SinkConformanceOptions): Promise<SinkConformance
   return { ...setup, partition, close };
 }
 
-function items(messages: readonly BusMessage[], attempt = 1): SinkItem[] {
+function items(messages: readonly SinkMessage[], attempt = 1): SinkItem[] {
   return messages.map((message) => ({ message, attempt }));
 }
 
-function forTarget(message: BusMessage, target: string): BusMessage {
-  return { ...message, target };
+/** A change as the kernel hands it to a sink: the bus message with its rendered file text. */
+export function numberedChange(n: number, target = 'conformance'): SinkChange {
+  // What the kernel renders for this object (written by hand: the contract has no YAML library).
+  return { ...numberedMessage(n, target), yaml: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${n}\n  namespace: ns\ndata:\n  n: "${n}"\n` };
 }
 
 async function outcomesOf(sink: Sink, partition: SinkPartition, batch: readonly SinkItem[], what: string): Promise<readonly SinkOutcome[]> {
@@ -87,7 +88,7 @@ export const sinkChecks: readonly SinkCheck[] = [
     name: 'reports exactly one known outcome per item, in order, and writes new items',
     async run(options) {
       const s = await started(options);
-      const outcomes = await outcomesOf(s.sink, s.partition, items([1, 2, 3].map((n) => forTarget(numberedMessage(n), s.target.name))), 'three new objects');
+      const outcomes = await outcomesOf(s.sink, s.partition, items([1, 2, 3].map((n) => numberedChange(n, s.target.name))), 'three new objects');
       if (!outcomes.every((o) => o.status === 'applied')) fail(`three new objects were not all applied: ${JSON.stringify(outcomes)}`);
       await s.close();
     },
@@ -96,7 +97,7 @@ export const sinkChecks: readonly SinkCheck[] = [
     name: 'writes nothing twice when a batch is redelivered',
     async run(options) {
       const s = await started(options);
-      const batch = items([4, 5].map((n) => forTarget(numberedMessage(n), s.target.name)));
+      const batch = items([4, 5].map((n) => numberedChange(n, s.target.name)));
       await outcomesOf(s.sink, s.partition, batch, 'a first delivery');
       const before = await s.countWrites?.();
       const again = await outcomesOf(
@@ -116,31 +117,30 @@ export const sinkChecks: readonly SinkCheck[] = [
     async run(options) {
       const s = await started(options);
       const target = s.target.name;
-      const change = numberedMessage(9, target);
-      if (change.kind !== 'change') fail('unexpected test message');
-      const odd: [string, BusMessage[]][] = [
+      const change = numberedChange(9, target);
+      const odd: [string, SinkMessage[]][] = [
         ['an empty batch', []],
-        ['a message for an unknown target', [forTarget(numberedMessage(6), 'no-such-target')]],
-        ['a delete of an object never written', [{ ...change, event: { ...change.event, operation: 'delete', object: undefined } }]],
+        ['a message for an unknown target', [numberedChange(6, 'no-such-target')]],
+        ['a delete of an object never written', [{ kind: 'change', target, event: { ...change.event, operation: 'delete', object: undefined } }]],
         ['an upsert without object and yaml', [{ kind: 'change', target, event: { ...change.event, object: undefined } }]],
-        ['a snapshot marker without seed events', [{ kind: 'snapshot', target, snapshotId: 'lonely', objectCount: 0, clusterId: 'c', completedAt: new Date(0).toISOString() }]],
+        ['a snapshot end without seed events', [{ kind: 'snapshot-end', target, snapshotId: 'lonely', objectCount: 0, clusterId: 'c', completedAt: new Date(0).toISOString() }]],
       ];
       for (const [what, messages] of odd) await outcomesOf(s.sink, s.partition, items(messages), what);
       // Repeated calls: a sink that fails "now and then" fails here.
-      for (let n = 0; n < 20; n++) await outcomesOf(s.sink, s.partition, items([forTarget(numberedMessage(100 + (n % 4)), target)], 1 + (n % 3)), `call ${n + 1} of 20`);
+      for (let n = 0; n < 20; n++) await outcomesOf(s.sink, s.partition, items([numberedChange(100 + (n % 4), target)], 1 + (n % 3)), `call ${n + 1} of 20`);
       await s.close();
     },
   },
   {
-    name: 'accepts a snapshot: seed events and their marker',
+    name: 'accepts a snapshot: seed events and their snapshot end',
     async run(options) {
       const s = await started(options);
       const target = s.target.name;
-      const seed = (n: number): BusMessage => {
-        const message = numberedMessage(n, target);
-        return message.kind === 'change' ? { ...message, event: { ...message.event, origin: 'seed', snapshotId: 'conformance' } } : message;
+      const seed = (n: number): SinkMessage => {
+        const message = numberedChange(n, target);
+        return { ...message, event: { ...message.event, phase: 'seed', snapshotId: 'conformance' } };
       };
-      const marker: BusMessage = { kind: 'snapshot', target, snapshotId: 'conformance', objectCount: 2, clusterId: 'c', completedAt: new Date(0).toISOString() };
+      const marker: SinkMessage = { kind: 'snapshot-end', target, snapshotId: 'conformance', objectCount: 2, clusterId: 'c', completedAt: new Date(0).toISOString() };
       const outcomes = await outcomesOf(s.sink, s.partition, items([seed(7), seed(8), marker]), 'a snapshot');
       if (!outcomes.every((o) => o.status === 'applied')) fail(`a snapshot was not applied: ${JSON.stringify(outcomes)}`);
       const state = s.sink.health().state;
@@ -152,7 +152,7 @@ export const sinkChecks: readonly SinkCheck[] = [
     name: 'flushes, stops and then reports stopped',
     async run(options) {
       const s = await started(options);
-      await outcomesOf(s.sink, s.partition, items([forTarget(numberedMessage(10), s.target.name)]), 'one object');
+      await outcomesOf(s.sink, s.partition, items([numberedChange(10, s.target.name)]), 'one object');
       if (typeof s.sink.flush !== 'function') fail('flush() is missing');
       await s.sink.flush();
       await s.close();

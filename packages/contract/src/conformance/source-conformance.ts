@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { adapterShapeProblems, changeEventProblem } from '../adapter-shape.js';
+import { adapterShapeProblems, attributionFactProblem, changeEventProblem } from '../adapter-shape.js';
 import type { AttributionFact } from '../bus-message.js';
 import type { ChangeEvent } from '../change-event.js';
 import type { RuleConfig } from '../selection.js';
@@ -35,6 +35,7 @@ function allRules(): RuleConfig[] {
 interface Recording {
   readonly context: SourceContext;
   readonly events: ChangeEvent[];
+  readonly facts: AttributionFact[];
   readonly snapshots: { id: string; completed: boolean }[];
 }
 
@@ -61,7 +62,7 @@ function recordingContext(rules: readonly RuleConfig[]): Recording {
         snapshotId: record.id,
         emit: async (event) => {
           if (record.completed) throw new Error(`emit after complete() on ${record.id}`);
-          events.push({ ...event, origin: 'seed', snapshotId: record.id });
+          events.push({ ...event, phase: 'seed', snapshotId: record.id });
         },
         complete: async () => {
           record.completed = true;
@@ -69,7 +70,7 @@ function recordingContext(rules: readonly RuleConfig[]): Recording {
       };
     },
   };
-  return { context, events, snapshots };
+  return { context, events, facts, snapshots };
 }
 
 function fail(message: string): never {
@@ -114,9 +115,14 @@ export const sourceChecks: readonly SourceCheck[] = [
         if (problem) fail(`emitted a malformed event (${problem}): ${JSON.stringify(event).slice(0, 300)}`);
         if (event.identity.clusterId !== CLUSTER) fail(`emitted an event of cluster "${event.identity.clusterId}", not the context's "${CLUSTER}"`);
       }
+      for (const fact of recording.facts) {
+        const problem = attributionFactProblem(fact);
+        if (problem) fail(`handed over a malformed attribution fact (${problem}): ${JSON.stringify(fact).slice(0, 300)}`);
+        if (fact.identity.clusterId !== CLUSTER) fail(`handed over a fact of cluster "${fact.identity.clusterId}", not the context's "${CLUSTER}"`);
+      }
       const open = recording.snapshots.filter((s) => !s.completed);
       if (open.length > 0) fail(`began ${open.length} snapshot(s) it never completed`);
-      if (setup.produceChange && recording.events.every((e) => e.origin === 'seed')) fail('observed no change after produceChange()');
+      if (setup.produceChange && recording.events.every((e) => e.phase === 'seed')) fail('observed no change after produceChange()');
       await setup.teardown?.();
     },
   },

@@ -1,7 +1,5 @@
-import 'reflect-metadata';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import {
   KernelServices,
   adapterShapeProblems,
@@ -16,6 +14,8 @@ import {
   type ConfigView,
   type Logger,
   type Metrics,
+  type Normalizer,
+  type ProtectedTypes,
   type ServiceToken,
   type SinkPartition,
   type SlotInstances,
@@ -29,6 +29,7 @@ import { configProblems } from '../config/load-config.js';
 import { suggestion } from '../config/schema-problems.js';
 import { ErrorCodes } from '../errors.js';
 import { checkDescriptor, loadAdapters, validateTargetOptions, type LoadedAdapter } from '../plugin/load-adapters.js';
+import { type DependencyContainer, container as rootContainer } from './tsyringe.js';
 
 /** An adapter given in code: an instance, or a descriptor the kernel creates (with DI) like a loaded one. */
 export interface GivenAdapter<S extends AdapterSlot> {
@@ -168,7 +169,9 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
       }
     }
   }
-  const all = [...pendingSources, ...(normalizers as Pending[]), bus, sink];
+  // Normalizers before sources (unless a need says otherwise): a source asking which types are
+  // protected at create() gets its answer from encoders that exist.
+  const all = [...(normalizers as Pending[]), sink, bus, ...pendingSources];
 
   const container = rootContainer.createChildContainer();
   const clock = options.clock ?? { now: () => Date.now() };
@@ -182,11 +185,25 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
   container.registerInstance(serviceSymbol(KernelServices.Metrics), options.metrics);
   container.registerInstance(serviceSymbol(KernelServices.Clock), clock);
   container.registerInstance(serviceSymbol(KernelServices.Config), configView);
+  const created = new Map<Pending, unknown>();
+  // The one place protection is declared is a normalizer's `protects`; the service only asks them.
+  const protectedTypes: ProtectedTypes = {
+    protects: (type) =>
+      [...created.entries()].some(([pending, instance]) => {
+        if (pending.slot !== 'normalizer') return false;
+        const normalizer = instance as Normalizer;
+        try {
+          return normalizer.phase === 'encode' && normalizer.protects?.({ group: type.group, resource: type.resource }) === true;
+        } catch {
+          return false;
+        }
+      }),
+  };
+  container.registerInstance(serviceSymbol(KernelServices.ProtectedTypes), protectedTypes);
 
   const order = creationOrder(all, problems);
   if (problems.length > 0 || !order) throw fail();
 
-  const created = new Map<Pending, unknown>();
   for (const pending of order) {
     const instance = pending.loaded ? createThroughContainer(pending, pending.loaded, container, problems) : pending.instance;
     if (instance === undefined) continue;

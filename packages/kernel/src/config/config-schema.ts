@@ -115,7 +115,16 @@ export const configSchema = {
     attribution: {
       type: 'object',
       additionalProperties: false,
-      properties: { waitMs: { type: 'integer', minimum: 0, maximum: 600000, 'x-fix': 'milliseconds a watch change waits for its audit fact, e.g. 1500' } },
+      properties: { waitMs: { type: 'integer', minimum: 0, maximum: 600000, 'x-fix': 'milliseconds a live change waits for its attribution fact, e.g. 1500' } },
+    },
+    watchdog: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        applyWarnSeconds: { type: 'number', exclusiveMinimum: 0, 'x-fix': 'seconds a sink call may run before it is logged and shown in /readyz, e.g. 60' },
+        applyTimeoutSeconds: { type: 'number', minimum: 0, 'x-fix': 'seconds after which an apply() counts as retry (0: never), e.g. 300' },
+        refusedAnswersSeconds: { type: 'number', exclusiveMinimum: 0, 'x-fix': 'seconds of contract-breaking sink answers before /readyz says degraded, e.g. 60' },
+      },
     },
     startup: {
       type: 'object',

@@ -64,10 +64,12 @@ export interface GitopsReverserConfig {
   readonly rules: readonly RuleConfig[];
   readonly startup: { readonly timeoutSeconds: number };
   /**
-   * How long a writer holds a watch change without an actor for its audit fact. Undefined: 1500 ms when
-   * a source attributes (source-audit), else 0 (no wait).
+   * How long a writer holds a live change without an actor for its attribution fact. Undefined: 1500 ms
+   * when a source attributes (source-audit), else 0 (no wait).
    */
   readonly attribution: { readonly waitMs?: number };
+  /** The watchdog over sink calls (see the kernel README). */
+  readonly watchdog: { readonly applyWarnSeconds: number; readonly applyTimeoutSeconds: number; readonly refusedAnswersSeconds: number };
   readonly shutdown: { readonly timeoutSeconds: number };
   /** Where a key path (e.g. `sink.with.commitWindow`) is written in the config file, when known. */
   readonly findPosition?: (keyPath: string) => SourcePosition | undefined;

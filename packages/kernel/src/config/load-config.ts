@@ -47,6 +47,7 @@ export interface ConfigInput {
   startup?: { timeoutSeconds?: number };
   shutdown?: { timeoutSeconds?: number };
   attribution?: { waitMs?: number };
+  watchdog?: { applyWarnSeconds?: number; applyTimeoutSeconds?: number; refusedAnswersSeconds?: number };
 }
 
 // coerceTypes: `port: ${PORT}` expands to a string; "8080" is accepted where a number is expected.
@@ -188,6 +189,11 @@ function buildConfig(raw: ConfigInput, configFile: string, baseDir: string, find
     ),
     startup: { timeoutSeconds: raw.startup?.timeoutSeconds ?? 600 },
     attribution: { ...(raw.attribution?.waitMs !== undefined ? { waitMs: raw.attribution.waitMs } : {}) },
+    watchdog: {
+      applyWarnSeconds: raw.watchdog?.applyWarnSeconds ?? 60,
+      applyTimeoutSeconds: raw.watchdog?.applyTimeoutSeconds ?? 0,
+      refusedAnswersSeconds: raw.watchdog?.refusedAnswersSeconds ?? 60,
+    },
     shutdown: { timeoutSeconds: raw.shutdown?.timeoutSeconds ?? 25 },
     ...(findPosition ? { findPosition } : {}),
   };

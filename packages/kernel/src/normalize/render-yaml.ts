@@ -14,6 +14,23 @@ export function renderYaml(object: KubeObject): string {
   return renderCommonYaml(ordered) ?? renderYamlWithLibrary(ordered);
 }
 
+/**
+ * Objects rendered in this process, by identity: ingest renders each object it hashes, and the
+ * partition worker hands the same text to the sink without rendering again when the object is the
+ * one ingest saw (the memory bus passes it through; a durable bus decodes a new one, rendered anew).
+ */
+const rendered = new WeakMap<KubeObject, string>();
+
+/** `renderYaml`, once per object in this process (objects are never mutated after the normalizers). */
+export function renderYamlOnce(object: KubeObject): string {
+  let text = rendered.get(object);
+  if (text === undefined) {
+    text = renderYaml(object);
+    rendered.set(object, text);
+  }
+  return text;
+}
+
 /** The reference rendering (the `yaml` library); every object the fast path does not take goes here. */
 export function renderYamlWithLibrary(value: unknown): string {
   return stringify(value, { version: '1.1', lineWidth: 0, indentSeq: true, aliasDuplicateObjects: false });

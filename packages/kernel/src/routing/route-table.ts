@@ -1,4 +1,4 @@
-import { operationsOf, ruleSelects, type ChangeEvent, type RuleConfig, type SinkPartition, type TargetConfig } from '@gitops-reverser/contract';
+import { ruleSelects, type ResourceIdentity, type RuleConfig, type RuleOperation, type SinkPartition, type TargetConfig } from '@gitops-reverser/contract';
 
 /** A target an event is routed to, with the partition the sink planned for it. */
 export interface Route {
@@ -29,13 +29,12 @@ export class RouteTable {
     }
   }
 
-  /** Routes for an event; empty when no rule selects it. */
-  routesFor(event: Pick<ChangeEvent, 'identity' | 'operation' | 'created' | 'origin'>): Route[] {
-    const operations = operationsOf(event);
+  /** Routes for a write of this object that counts as any of `operations` (see `operationsOf`); empty when no rule selects it. */
+  routesFor(identity: ResourceIdentity, operations: readonly RuleOperation[]): Route[] {
     const matched = new Set<string>();
     for (const rule of this.rules) {
       if (matched.has(rule.target)) continue;
-      if (!ruleSelects(rule, event.identity)) continue;
+      if (!ruleSelects(rule, identity)) continue;
       if (rule.operations.length > 0 && !operations.some((op) => rule.operations.includes(op))) continue;
       matched.add(rule.target);
     }
@@ -46,7 +45,7 @@ export class RouteTable {
   }
 
   /** True when a rule of `targetName` that selects this object lets Secrets be written in plain text. */
-  plaintextSecretsAllowed(identity: ChangeEvent['identity'], targetName: string): boolean {
+  plaintextSecretsAllowed(identity: ResourceIdentity, targetName: string): boolean {
     return this.rules.some((rule) => rule.target === targetName && rule.plaintextSecrets && ruleSelects(rule, identity));
   }
 

@@ -2,16 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { grError } from '@gitops-reverser/contract';
 import { ErrorCodes } from '../errors.js';
+import type { HealthReport } from './health-report.js';
 import type { Logger } from './logger.js';
 import type { KernelMetrics } from './metrics.js';
-
-export interface HealthReport {
-  readonly ready: boolean;
-  readonly status: string;
-  readonly adapters: readonly { slot: string; name: string; state: string; reason?: string }[];
-  /** Partition workers that are down (restarting after an error); present only when some are. */
-  readonly workers?: readonly { partition: string; state: string; reason: string; restarts: number }[];
-}
 
 export interface OperationsServerOptions {
   readonly host: string;

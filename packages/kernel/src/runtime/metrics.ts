@@ -12,8 +12,8 @@ export class KernelMetrics implements Metrics {
 
   readonly eventsReceived = new Counter({
     name: `${METRIC_PREFIX}events_received_total`,
-    help: 'Change events handed to the kernel by sources.',
-    labelNames: ['source', 'origin'] as const,
+    help: 'Change events handed to the kernel by sources, by source and phase (seed, live, sweep).',
+    labelNames: ['source', 'phase'] as const,
     registers: [this.registry],
   });
 
@@ -24,10 +24,10 @@ export class KernelMetrics implements Metrics {
     registers: [this.registry],
   });
 
-  readonly eventsInvalid = new Counter({
-    name: `${METRIC_PREFIX}events_invalid_total`,
-    help: 'Events refused because the object could not be processed (logged with the reason).',
-    labelNames: ['source'] as const,
+  readonly eventsRefused = new Counter({
+    name: `${METRIC_PREFIX}events_refused_total`,
+    help: 'Changes not written because something refused or failed on them, by source, the adapter (or kernel part) whose doing it was, and error code.',
+    labelNames: ['source', 'adapter', 'code'] as const,
     registers: [this.registry],
   });
 
@@ -61,14 +61,14 @@ export class KernelMetrics implements Metrics {
 
   readonly attributions = new Counter({
     name: `${METRIC_PREFIX}attribution_total`,
-    help: 'Watch changes and their actor: hit (an audit fact named the actor), miss (none came within attribution.waitMs; the committer authors it).',
+    help: 'Live changes without an actor: hit (a fact named the actor), miss (none matched within attribution.waitMs; the committer authors it).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
 
   readonly attributionWaitSeconds = new Histogram({
     name: `${METRIC_PREFIX}attribution_wait_seconds`,
-    help: 'How long a watch change waited for its audit fact before it was written.',
+    help: 'How long a live change waited for its attribution fact before it was written.',
     buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
     registers: [this.registry],
   });
@@ -76,6 +76,20 @@ export class KernelMetrics implements Metrics {
   readonly workerRestarts = new Counter({
     name: `${METRIC_PREFIX}partition_worker_restarts_total`,
     help: 'Partition workers restarted after they stopped on an error.',
+    labelNames: ['partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sinkTimeouts = new Counter({
+    name: `${METRIC_PREFIX}sink_apply_timeouts_total`,
+    help: 'apply() calls given up after watchdog.applyTimeoutSeconds (their batch retried, their late answer ignored).',
+    labelNames: ['sink', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly busMessagesInvalid = new Counter({
+    name: `${METRIC_PREFIX}bus_messages_invalid_total`,
+    help: 'Messages taken off the bus that are not a valid change, snapshot end or attribution fact: dead-lettered.',
     labelNames: ['partition'] as const,
     registers: [this.registry],
   });

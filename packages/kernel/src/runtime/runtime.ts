@@ -1,32 +1,23 @@
-import {
-  backoffDelayMs,
-  errorText,
-  grError,
-  rulesForCluster,
-  type AdapterHealth,
-  type AdapterSlot,
-  type Clock,
-  type Normalizer,
-  type PartitionLease,
-  type PlannedTarget,
-  type Selection,
-  type SinkContext,
-  type SinkPartition,
-  type SourceContext,
-} from '@gitops-reverser/contract';
-import type { DependencyContainer } from 'tsyringe';
-import { assemble, type AssembledAdapter, type AssembledSource, type Assembly, type GivenAdapters } from '../assembly/assemble.js';
+import { errorText, rulesForCluster, type Clock, type Normalizer, type PlannedTarget, type Selection, type SinkContext, type SourceContext } from '@gitops-reverser/contract';
+import { type AssembledSource, type Assembly, assemble, type GivenAdapters } from '../assembly/assemble.js';
 import type { GitopsReverserConfig } from '../config/config-types.js';
-import { defineConfig, type ConfigInput, type LoadConfigOptions } from '../config/load-config.js';
-import { ErrorCodes } from '../errors.js';
+import { type ConfigInput, defineConfig, type LoadConfigOptions } from '../config/load-config.js';
+import { Ingest } from '../ingest/ingest.js';
+import { Refusals } from '../ingest/refusals.js';
+import { beginSnapshot } from '../ingest/snapshot-writer.js';
 import { createDefaultSanitizer } from '../normalize/default-sanitizer.js';
 import { RouteTable } from '../routing/route-table.js';
-import { OperationsServer, type HealthReport } from './http-server.js';
-import { Ingest } from './ingest.js';
+import { PartitionWorker } from '../worker/partition-worker.js';
+import { SinkCallWatch, type WatchdogSettings } from '../worker/sink-call-watch.js';
+import { safeHealth, startAdapter } from './adapter-lifecycle.js';
+import { changedTargetsBetween, restartOnlyChanges } from './config-diff.js';
+import { type HealthReport, healthReport } from './health-report.js';
+import { OperationsServer } from './http-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { KernelMetrics } from './metrics.js';
-import { PartitionWorker } from './partition-worker.js';
+import { SnapshotCounters } from './snapshot-progress.js';
 import { withTimeout } from './with-timeout.js';
+import { WorkerSupervisor } from './worker-supervisor.js';
 
 export interface RuntimeOptions {
   readonly logger?: Logger;
@@ -89,30 +80,23 @@ function isValidated(config: ConfigInput | GitopsReverserConfig): config is Gito
 
 type RuntimeState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-/** A partition worker and how it is doing; a crashed worker is restarted with backoff. */
-interface WorkerSlot {
-  worker: PartitionWorker;
-  readonly lease: PartitionLease;
-  /** Set while the worker is down between a crash and its restart. */
-  down?: { reason: string; since: number; restarts: number };
-  running: Promise<void>;
-}
-
-/** How long a start() may run silently before the runtime says it is still waiting. */
-const START_NOTICE_MS = 10_000;
-
 /**
  * One running gitops-reverser: adapters created through a DI container (see assemble), started in
  * order (sink, bus, partition workers, normalizers, sources) and stopped in reverse (sources, drain the
- * bus, flush the sink), with a timeout per step.
+ * bus, flush the sink), with a timeout per step. The concepts it composes have their own owners:
+ * ingest (source -> bus), the worker supervisor (bus -> sink), refusals, snapshot counters, the
+ * config diff of a reload, and the health report.
  */
 export class Runtime {
   private state: RuntimeState = 'created';
   private config: GitopsReverserConfig;
   private routes: RouteTable;
   private readonly ingest: Ingest;
-  private readonly workers = new Map<string, WorkerSlot>();
-  private readonly stopping = new AbortController();
+  private readonly refusals: Refusals;
+  private readonly counters = new SnapshotCounters();
+  private readonly workers: WorkerSupervisor;
+  /** The watchdog over flush(), which covers every partition at once. */
+  private readonly flushWatch: SinkCallWatch;
   private server: OperationsServer | undefined;
   private serverPort: number | undefined;
 
@@ -125,13 +109,33 @@ export class Runtime {
   ) {
     this.config = config;
     this.routes = new RouteTable(config.rules, assembly.targets, assembly.plan.partitions);
+    this.refusals = new Refusals(logger.child({ component: 'ingest' }), metrics);
     this.ingest = new Ingest({
       bus: assembly.bus.instance,
       routes: this.routes,
       normalizers: [createDefaultSanitizer(config.sanitizer), ...orderedChain(assembly.normalizers.map((n) => n.instance))],
-      logger: logger.child({ component: 'ingest' }),
+      refusals: this.refusals,
       metrics,
     });
+    this.workers = new WorkerSupervisor(
+      (lease) =>
+        new PartitionWorker({
+          lease,
+          sink: assembly.sink.instance,
+          sinkName: assembly.sink.name,
+          partition: () => this.routes.partition(lease.partitionKey) ?? { key: lease.partitionKey },
+          logger: logger.child({ partition: lease.partitionKey }),
+          metrics,
+          attributionWaitMs: this.attributionWaitMs(),
+          watchdog: this.watchdog(),
+          onWritten: (count) => {
+            this.counters.objectsWritten += count;
+          },
+        }),
+      logger,
+      metrics,
+    );
+    this.flushWatch = new SinkCallWatch({ settings: this.watchdog(), sinkName: assembly.sink.name, partition: '', logger, metrics });
   }
 
   /** Loads (or takes) the adapters, creates and checks them; nothing is started yet. */
@@ -140,11 +144,6 @@ export class Runtime {
     const metrics = options.metrics ?? new KernelMetrics({ processMetrics: true });
     const assembly = await assemble(config, { logger, metrics, ...(options.clock ? { clock: options.clock } : {}), ...(options.adapters ? { given: options.adapters } : {}) });
     return new Runtime(config, logger, metrics, assembly, options.serve ?? config.server.enabled ?? false);
-  }
-
-  /** The DI container the adapters were created in (kernel services and provided services are registered there). */
-  get container(): DependencyContainer {
-    return this.assembly.container;
   }
 
   /** The port /healthz /readyz /metrics listen on (after start; useful with `server.port: 0`). */
@@ -177,7 +176,7 @@ export class Runtime {
       };
       await this.startAdapter(sink, () => sink.instance.start(sinkContext));
       await this.startAdapter(assembly.bus, () => assembly.bus.instance.start({ logger: logger.child({ adapter: assembly.bus.name }), metrics: this.metrics }));
-      assembly.bus.instance.consume((lease) => this.superviseWorker(lease));
+      assembly.bus.instance.consume((lease) => this.workers.supervise(lease));
       for (const normalizer of assembly.normalizers) await this.startAdapter(normalizer, () => normalizer.instance.start?.() ?? Promise.resolve());
       for (const source of assembly.sources) await this.startAdapter(source, () => source.instance.start(this.sourceContext(source)));
     } catch (error) {
@@ -194,44 +193,51 @@ export class Runtime {
   /**
    * Waits until every source has written its first snapshot and the bus is empty, then flushes the
    * sink (a git sink pushes) and reports what could not be done: a source still starting, a type it
-   * may not read (degraded), a sink that cannot write or push. Call after start(); stop() after it.
-   * `onProgress` is called about every `intervalMs` with counts, for a progress display.
+   * may not read (degraded), objects the pipeline refused (named with the adapter), a sink that
+   * cannot write or push. Call after start(); stop() after it. `onProgress` is called about every
+   * `intervalMs` with counts, for a progress display.
    */
   async snapshot(options: { timeoutMs: number; intervalMs?: number; onProgress?: (progress: SnapshotProgress) => void }): Promise<SnapshotReport> {
     if (this.state !== 'running') throw new Error(`snapshot() needs a running runtime (state: ${this.state}); call start() first`);
-    const deadline = Date.now() + options.timeoutMs;
-    const progress = async (): Promise<SnapshotProgress> => {
-      const sum = async (metric: { get(): Promise<{ values: { value: number; labels: Record<string, string | number> }[] }> }, status?: string[]) =>
-        (await metric.get()).values.filter((v) => !status || status.includes(String(v.labels['status']))).reduce((total, v) => total + v.value, 0);
-      const sources = this.assembly.sources.map((source) => ({ name: source.name, cluster: source.cluster, ...safeHealth(source) }));
+    const startedAt = Date.now();
+    const deadline = startedAt + options.timeoutMs;
+    const progress = (): SnapshotProgress => {
+      const sources = this.assembly.sources.map((source) => safeHealth(source));
       return {
         sourcesSeeded: sources.filter((s) => s.state !== 'starting').length,
         sources: sources.length,
         watchedTypes: sources.reduce((total, s) => total + (typeof s.details?.['watches'] === 'number' ? s.details['watches'] : 0), 0),
-        objectsReceived: await sum(this.metrics.eventsReceived),
-        objectsWritten: await sum(this.metrics.sinkOutcomes, ['applied', 'unchanged']),
+        objectsReceived: this.counters.objectsReceived,
+        objectsWritten: this.counters.objectsWritten,
         queued: [...this.assembly.bus.instance.depth().values()].reduce((total, n) => total + n, 0),
-        elapsedMs: Date.now() - (deadline - options.timeoutMs),
+        elapsedMs: Date.now() - startedAt,
       };
     };
-    let current = await progress();
+    let current = progress();
     while (current.sourcesSeeded < current.sources || current.queued > 0) {
       if (Date.now() > deadline) break;
       options.onProgress?.(current);
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
-      current = await progress();
+      current = progress();
     }
-    await this.assembly.sink.instance.flush();
-    current = await progress();
+    await this.flushSink();
+    current = progress();
     options.onProgress?.(current);
     const problems: string[] = [];
     for (const source of this.assembly.sources) {
       const report = safeHealth(source);
-      if (report.state === 'starting')
+      if (report.state === 'starting') {
         problems.push(
           `source ${source.name} (cluster ${source.cluster}) did not finish its first snapshot within ${Math.round(options.timeoutMs / 1000)} s${report.reason ? `: ${report.reason}` : ''}`,
         );
-      else if (report.state !== 'ready') problems.push(`source ${source.name} (cluster ${source.cluster}) is ${report.state}: ${report.reason ?? 'no reason given'}`);
+      } else if (report.state !== 'ready') problems.push(`source ${source.name} (cluster ${source.cluster}) is ${report.state}: ${report.reason ?? 'no reason given'}`);
+    }
+    for (const [target, count] of this.counters.refusals()) {
+      const who = this.refusals
+        .summary()
+        .map((r) => `${r.adapter} (${r.count}, last ${r.lastCode})`)
+        .join(', ');
+      problems.push(`target ${target}: ${count} object(s) of the snapshot were refused and not written (by ${who}); nothing was pruned there: see the log lines with those codes`);
     }
     if (current.queued > 0) problems.push(`${current.queued} change(s) still queued for the sink when the time ran out`);
     const sink = safeHealth(this.assembly.sink);
@@ -273,16 +279,8 @@ export class Runtime {
         logger.warn({ undelivered: Object.fromEntries(depth) }, 'bus not drained before the shutdown timeout');
       }
     });
-    this.stopping.abort();
-    await step('stop partition workers', () =>
-      Promise.all(
-        [...this.workers.values()].map((slot) => {
-          slot.worker.stop();
-          return slot.running;
-        }),
-      ),
-    );
-    await step('flush sink', () => assembly.sink.instance.flush());
+    await step('stop partition workers', () => this.workers.stopAll());
+    await step('flush sink', () => this.flushSink());
     await step('stop sink', () => assembly.sink.instance.stop());
     await step('stop bus', () => assembly.bus.instance.stop());
     for (const normalizer of assembly.normalizers) await step(`stop normalizer ${normalizer.name}`, () => normalizer.instance.stop?.() ?? Promise.resolve());
@@ -295,8 +293,9 @@ export class Runtime {
   /**
    * Applies a new config at run time (SIGHUP). Rules and targets take effect (the sink plans the new
    * targets first: a target it cannot serve refuses the whole reload); sources learn which targets'
-   * selections changed and reseed those. Changes to adapters (`use`/`with`/`cluster`), server or
-   * sanitizer need a restart and are reported, not applied.
+   * selections changed and reseed those (a source without `updateSelection` is restarted, within
+   * startup.timeoutSeconds). Changes to adapters, server, sanitizer, startup, watchdog or attribution
+   * need a restart and are reported, not applied.
    */
   async reload(next: GitopsReverserConfig): Promise<{ changedTargets: string[]; needsRestart: string[] }> {
     const previous = this.config;
@@ -312,7 +311,7 @@ export class Runtime {
         await source.instance.updateSelection(this.selectionFor(source.cluster), changedTargets);
       } else if (changedTargets.length > 0) {
         await source.instance.stop();
-        await source.instance.start(this.sourceContext(source));
+        await this.startAdapter(source, () => source.instance.start(this.sourceContext(source)));
       }
     }
     if (needsRestart.length > 0) {
@@ -323,68 +322,24 @@ export class Runtime {
   }
 
   health(): HealthReport {
-    const { assembly } = this;
-    const adapters = [...assembly.sources, assembly.bus, assembly.sink].map((adapter) => {
-      const report = safeHealth(adapter);
-      return { slot: adapter.slot, name: adapter.name, state: report.state, ...(report.reason ? { reason: report.reason } : {}) };
-    });
-    const workersDown = [...this.workers.entries()]
-      .filter(([, slot]) => slot.down)
-      .map(([partition, slot]) => ({ partition, state: 'restarting', reason: slot.down?.reason ?? '', restarts: slot.down?.restarts ?? 0 }));
-    const adaptersReady = adapters.every((a) => a.state === 'ready' || a.state === 'degraded');
-    const ready = this.state === 'running' && adaptersReady && workersDown.length === 0;
-    const status = this.state !== 'running' ? this.state : !ready ? 'not ready' : adapters.some((a) => a.state === 'degraded') ? 'degraded' : 'ready';
-    return { ready, status, adapters, ...(workersDown.length > 0 ? { workers: workersDown } : {}) };
+    const partitions = this.workers.states();
+    const flush = this.flushWatch.state().running;
+    return healthReport(this.state, this.assembly, flush ? [...partitions, { partition: '(all)', sink: { running: flush } }] : partitions, this.refusals);
   }
 
-  /**
-   * Runs a partition's worker and restarts it with backoff when it stops on an error, so a sink or
-   * bus fault never leaves a dead worker behind a green probe: /readyz is 503 while it is down.
-   */
-  private superviseWorker(lease: PartitionLease): void {
-    const key = lease.partitionKey;
-    this.workers.get(key)?.worker.stop();
-    const newWorker = () =>
-      new PartitionWorker({
-        lease,
-        sink: this.assembly.sink.instance,
-        sinkName: this.assembly.sink.name,
-        partition: (): SinkPartition => this.routes.partition(key) ?? { key },
-        logger: this.logger.child({ partition: key }),
-        metrics: this.metrics,
-        attributionWaitMs: this.attributionWaitMs(),
-      });
-    const slot: WorkerSlot = { worker: newWorker(), lease, running: Promise.resolve() };
-    this.workers.set(key, slot);
-    const loop = async () => {
-      for (let restarts = 0; ; ) {
-        try {
-          await slot.worker.run();
-          return; // stopped or lease revoked
-        } catch (error) {
-          if (this.stopping.signal.aborted || lease.revoked.aborted) return;
-          restarts++;
-          const delayMs = backoffDelayMs(restarts, { baseMs: 200, maxMs: 10_000 });
-          const reason = grError(ErrorCodes.WORKER_CRASHED, `the worker of ${key} stopped on an error: ${errorText(error)}`, {
-            fix: `it restarts in ${delayMs} ms; nothing it held is lost (unacked messages are redelivered)`,
-          }).describe();
-          slot.down = { reason, since: Date.now(), restarts };
-          this.metrics.workerRestarts.inc({ partition: key });
-          this.logger.error({ partition: key, restarts, retryInMs: delayMs }, reason);
-          await abortableSleep(delayMs, AbortSignal.any([this.stopping.signal, lease.revoked]));
-          if (this.stopping.signal.aborted || lease.revoked.aborted) return;
-          slot.worker = newWorker();
-          slot.down = undefined;
-          this.logger.info({ partition: key, restarts }, `restarted the worker of ${key}`);
-        }
-      }
-    };
-    slot.running = loop();
+  /** flush() under the watchdog: a flush that hangs is logged and shown in /readyz like a slow apply(). */
+  private async flushSink(): Promise<void> {
+    await this.flushWatch.run('flush', 0, () => this.assembly.sink.instance.flush());
   }
 
   /** `attribution.waitMs`, else 1500 ms when a source attributes (an audit source), else 0. */
   private attributionWaitMs(): number {
     return this.config.attribution.waitMs ?? (this.assembly.sources.some((source) => source.instance.attributes === true) ? 1500 : 0);
+  }
+
+  private watchdog(): WatchdogSettings {
+    const { applyWarnSeconds, applyTimeoutSeconds, refusedAnswersSeconds } = this.config.watchdog;
+    return { applyWarnMs: applyWarnSeconds * 1000, applyTimeoutMs: applyTimeoutSeconds * 1000, refusedAnswersMs: refusedAnswersSeconds * 1000 };
   }
 
   private selectionFor(cluster: string): Selection {
@@ -394,6 +349,7 @@ export class Runtime {
 
   private sourceContext(source: AssembledSource): SourceContext {
     const runtime = this;
+    const origin = { source: source.name, cluster: source.cluster };
     return {
       clusterId: source.cluster,
       get selection() {
@@ -402,48 +358,40 @@ export class Runtime {
       logger: this.logger.child({ adapter: source.name }),
       metrics: this.metrics,
       emit: async (event) => {
-        await this.ingest.accept(event, source.name);
+        this.counters.objectsReceived++;
+        await this.ingest.accept(event, origin);
       },
-      beginSnapshot: (targets) => this.ingest.beginSnapshot(targets ?? this.selectionFor(source.cluster).targets, source.name, source.cluster),
-      attribute: (fact) => this.ingest.attribute(fact, source.name),
+      beginSnapshot: (targets) => {
+        const writer = beginSnapshot({
+          ingest: this.ingest,
+          bus: this.assembly.bus.instance,
+          routes: () => this.routes,
+          metrics: this.metrics,
+          origin,
+          targets: targets ?? this.selectionFor(source.cluster).targets,
+          onRefused: (target, count) => this.counters.refused(target, count),
+        });
+        return {
+          snapshotId: writer.snapshotId,
+          emit: async (event) => {
+            this.counters.objectsReceived++;
+            await writer.emit(event);
+          },
+          complete: (completion) => writer.complete(completion),
+        };
+      },
+      attribute: (fact) => this.ingest.attribute(fact, origin),
     };
   }
 
-  private async startAdapter(adapter: AssembledAdapter<AdapterSlot>, start: () => Promise<void>): Promise<void> {
-    const timeoutMs = this.config.startup.timeoutSeconds * 1000;
-    const notice = setTimeout(
-      () => {
-        this.logger.warn(
-          { slot: adapter.slot, adapter: adapter.name },
-          `still waiting for ${adapter.slot} "${adapter.name}" to start (it has ${this.config.startup.timeoutSeconds}s: startup.timeoutSeconds)`,
-        );
-      },
-      Math.min(START_NOTICE_MS, timeoutMs),
-    );
-    notice.unref();
-    let result: Awaited<ReturnType<typeof withTimeout>>;
-    try {
-      result = await withTimeout(Promise.resolve().then(start), timeoutMs);
-    } catch (cause) {
-      throw grError(ErrorCodes.PLUGIN_LIFECYCLE, `${adapter.slot} adapter "${adapter.name}" failed to start: ${errorText(cause)}`, {
-        fix: 'see the cause above; check the adapter options and that what it connects to is reachable',
-        cause,
-      });
-    } finally {
-      clearTimeout(notice);
-    }
-    if (result.timedOut) {
-      throw grError(ErrorCodes.PLUGIN_START_TIMEOUT, `${adapter.slot} adapter "${adapter.name}" did not finish start() within ${this.config.startup.timeoutSeconds}s`, {
-        fix: 'check what it connects to; raise startup.timeoutSeconds if a first seed of a large cluster needs longer',
-      });
-    }
-    this.metrics.adapterUp.set({ slot: adapter.slot, adapter: adapter.name }, 1);
+  private startAdapter(adapter: Parameters<typeof startAdapter>[0], start: () => Promise<void>): Promise<void> {
+    return startAdapter(adapter, start, { timeoutSeconds: this.config.startup.timeoutSeconds, logger: this.logger, metrics: this.metrics });
   }
 
   private refreshGauges(): void {
     this.metrics.queueDepth.reset();
     for (const [partition, depth] of this.assembly.bus.instance.depth()) this.metrics.queueDepth.set({ partition }, depth);
-    for (const adapter of [...this.assembly.sources, this.assembly.bus, this.assembly.sink]) {
+    for (const adapter of [...this.assembly.sources, ...this.assembly.normalizers, this.assembly.bus, this.assembly.sink]) {
       const state = safeHealth(adapter).state;
       this.metrics.adapterUp.set({ slot: adapter.slot, adapter: adapter.name }, state === 'ready' || state === 'degraded' ? 1 : 0);
     }
@@ -453,53 +401,4 @@ export class Runtime {
 /** The sanitize phase keeps config order, then the encode phase: encoding always sees sanitized content. */
 function orderedChain(normalizers: readonly Normalizer[]): Normalizer[] {
   return [...normalizers.filter((n) => n.phase !== 'encode'), ...normalizers.filter((n) => n.phase === 'encode')];
-}
-
-function safeHealth(adapter: AssembledAdapter<AdapterSlot>): AdapterHealth {
-  try {
-    const report = (adapter.instance as { health?: () => AdapterHealth }).health?.();
-    return report && typeof report.state === 'string' ? report : { state: 'failed', reason: 'health() returned no state' };
-  } catch (error) {
-    return { state: 'failed', reason: errorText(error) };
-  }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** Targets whose definition (options, partition) or rules differ between two route tables. */
-export function changedTargetsBetween(previous: RouteTable, next: RouteTable): string[] {
-  const signature = (table: RouteTable, name: string) => {
-    const route = table.route(name);
-    const rules = table.rules.filter((rule) => rule.target === name).map(({ keyPath: _k, ...rule }) => rule);
-    return JSON.stringify({ with: route?.target.with, partition: route?.partition.key, rules });
-  };
-  return next.targets.map((t) => t.name).filter((name) => signature(previous, name) !== signature(next, name));
-}
-
-function restartOnlyChanges(previous: GitopsReverserConfig, next: GitopsReverserConfig): string[] {
-  const keys: string[] = [];
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  const refs = (config: GitopsReverserConfig) => ({
-    sources: config.sources.map((r) => [r.use, r.with, r.name, r.cluster]),
-    normalizers: config.normalizers.map((r) => [r.use, r.with, r.name]),
-    bus: [config.bus.use, config.bus.with, config.bus.name],
-    sink: [config.sink.use, config.sink.with, config.sink.name],
-  });
-  const a = refs(previous);
-  const b = refs(next);
-  for (const key of ['sources', 'normalizers', 'bus', 'sink'] as const) if (!same(a[key], b[key])) keys.push(key);
-  if (!same(previous.server, next.server)) keys.push('server');
-  if (!same(previous.sanitizer, next.sanitizer)) keys.push('sanitizer');
-  if (!same(previous.startup, next.startup)) keys.push('startup');
-  return keys;
 }

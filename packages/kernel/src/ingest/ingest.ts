@@ -1,0 +1,345 @@
+import {
+  attributionFactProblem,
+  changeEventProblem,
+  errorText,
+  identityKey,
+  operationsOf,
+  type AttributionFact,
+  type Bus,
+  type ChangeEvent,
+  type ChangeMessage,
+  type KubeObject,
+  type Normalizer,
+} from '@gitops-reverser/contract';
+import { ErrorCodes } from '../errors.js';
+import { contentHash } from '../normalize/content-hash.js';
+import { renderYamlOnce } from '../normalize/render-yaml.js';
+import type { Route, RouteTable } from '../routing/route-table.js';
+import type { KernelMetrics } from '../runtime/metrics.js';
+import type { Refusal, Refusals } from './refusals.js';
+
+/** Deeper objects are refused: rendering and cloning them would exhaust the stack. */
+export const MAX_OBJECT_DEPTH = 100;
+
+/** How deeply a value nests objects and arrays; iterative, so any depth is measured without recursion. */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  // Two parallel stacks rather than a tuple per value: every event is measured.
+  const values: unknown[] = [value];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const current = values.pop();
+    const depth = depths.pop() as number;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_OBJECT_DEPTH) return deepest;
+    const children = Array.isArray(current) ? current : Object.values(current);
+    for (const child of children) {
+      if (child === null || typeof child !== 'object') continue;
+      values.push(child);
+      depths.push(depth + 1);
+    }
+  }
+  return deepest;
+}
+
+/** Which source handed an event over, and the cluster it was configured to observe. */
+export interface EventOrigin {
+  /** The source's instance name (logs, metrics). */
+  readonly source: string;
+  /** `sources[].cluster`: every identity it hands over must carry it. */
+  readonly cluster: string;
+}
+
+/** What became of one event. */
+export interface IngestResult {
+  /** Targets a message was published to. */
+  readonly published: readonly string[];
+  /**
+   * Targets the event was meant for but that got nothing because it was refused (a normalizer threw,
+   * an unprotected Secret, ...). `all`: refused before it could be routed (no valid identity, a foreign
+   * cluster): it may have been meant for any target.
+   */
+  readonly refused: readonly string[] | 'all';
+}
+
+export interface IngestOptions {
+  readonly bus: Bus;
+  readonly routes: RouteTable;
+  /** The whole chain, default sanitizer first. Split by phase here. */
+  readonly normalizers: readonly Normalizer[];
+  readonly refusals: Refusals;
+  readonly metrics: KernelMetrics;
+}
+
+const NOTHING: IngestResult = { published: [], refused: [] };
+
+/**
+ * The path from a source to the bus: check the event, sanitize, hash, route, drop no-ops, encode per
+ * target and publish. `accept` resolves when every message is on the bus, so a source that awaits it
+ * is slowed down by a full bus instead of losing events. Whatever it does not write is either a no-op
+ * (unchanged, unrouted, dropped by a normalizer on purpose) or a refusal, recorded with the adapter
+ * whose doing it was; a snapshot learns which targets a refusal concerned, so it never prunes them.
+ */
+export class Ingest {
+  private routes: RouteTable;
+  private readonly sanitizers: readonly Normalizer[];
+  private readonly encoders: readonly Normalizer[];
+  /** Last published content hash per `{identityKey}|{target}`: equal content is a no-op. In memory only. */
+  private readonly lastHash = new Map<string, string>();
+
+  constructor(private readonly options: IngestOptions) {
+    this.routes = options.routes;
+    this.sanitizers = options.normalizers.filter((n) => n.phase !== 'encode');
+    this.encoders = options.normalizers.filter((n) => n.phase === 'encode');
+  }
+
+  /** Switches routing (config reload). Events in flight finish with the table they started with. */
+  setRoutes(routes: RouteTable): void {
+    this.routes = routes;
+  }
+
+  /**
+   * Handles one event; `onlyTargets` narrows it to a snapshot's targets. Never throws for a bad
+   * event: it is refused (logged, counted) and the source goes on.
+   */
+  async accept(event: ChangeEvent, origin: EventOrigin, onlyTargets?: ReadonlySet<string>): Promise<IngestResult> {
+    try {
+      return await this.acceptOne(event, origin, onlyTargets);
+    } catch (error) {
+      // Total: whatever one object does, it is refused, and the source (a seed) goes on.
+      this.refuse({
+        code: ErrorCodes.INGEST_FAILED,
+        adapter: 'kernel',
+        source: origin.source,
+        key: keyOf(event),
+        message: `${keyOf(event) ?? 'an event'} from ${origin.source} was not written: ${errorText(error)}`,
+      });
+      return { published: [], refused: 'all' };
+    }
+  }
+
+  private async acceptOne(event: ChangeEvent, origin: EventOrigin, onlyTargets?: ReadonlySet<string>): Promise<IngestResult> {
+    const { metrics } = this.options;
+    metrics.eventsReceived.inc({ source: origin.source, phase: typeof event?.phase === 'string' ? event.phase : 'unknown' });
+    const problem = changeEventProblem(event);
+    if (problem) {
+      this.refuse({
+        code: ErrorCodes.EVENT_INVALID,
+        adapter: origin.source,
+        source: origin.source,
+        key: keyOf(event),
+        message: `source ${origin.source} emitted an invalid event: ${problem}`,
+        fix: 'a bug in the source adapter: report it to its author',
+      });
+      return { published: [], refused: 'all' };
+    }
+    const key = identityKey(event.identity);
+    if (event.identity.clusterId !== origin.cluster) {
+      this.refuse({
+        code: ErrorCodes.EVENT_FOREIGN_CLUSTER,
+        adapter: origin.source,
+        source: origin.source,
+        key,
+        message: `source ${origin.source} observes cluster "${origin.cluster}" but emitted ${key} of cluster "${event.identity.clusterId}"; it is not written`,
+        fix: 'a source may only emit identities of its own sources[].cluster: fix the source, or configure one source entry per cluster',
+      });
+      return { published: [], refused: 'all' };
+    }
+    const routes = this.routes.routesFor(event.identity, operationsOf(event)).filter((route) => !onlyTargets || onlyTargets.has(route.target.name));
+    if (routes.length === 0) {
+      metrics.eventsSuppressed.inc({ reason: 'unrouted' });
+      return NOTHING;
+    }
+    const targets = routes.map((route) => route.target.name);
+    if (event.object !== undefined && nestingDepth(event.object) > MAX_OBJECT_DEPTH) {
+      this.refuse({
+        code: ErrorCodes.EVENT_TOO_DEEP,
+        adapter: 'kernel',
+        source: origin.source,
+        key,
+        message: `${key} is nested more than ${MAX_OBJECT_DEPTH} levels deep; it is not written`,
+        fix: 'flatten the object; no desired state needs that depth',
+      });
+      return { published: [], refused: targets };
+    }
+    const allowed = this.secretsGuard(event, key, routes, origin);
+    const refused = routes.filter((route) => !allowed.includes(route)).map((route) => route.target.name);
+    if (allowed.length === 0) return { published: [], refused };
+
+    if (event.operation === 'delete') return this.publishDelete(event, key, allowed, refused);
+
+    let sanitized: KubeObject | null = event.object as KubeObject;
+    for (const normalizer of this.sanitizers) {
+      try {
+        sanitized = await normalizer.normalize(sanitized, { event });
+      } catch (error) {
+        this.normalizerFailed(normalizer, error, key, origin);
+        return { published: [], refused: [...refused, ...allowed.map((route) => route.target.name)] };
+      }
+      if (sanitized === null) break;
+    }
+    if (!sanitized) {
+      metrics.eventsSuppressed.inc({ reason: 'dropped_by_normalizer' });
+      return { published: [], refused };
+    }
+    // The hash is taken of the file content; the text is remembered for the worker of this process.
+    const hash = contentHash(renderYamlOnce(sanitized));
+    const published: string[] = [];
+    for (const route of allowed) {
+      const dedupeKey = `${key}|${route.target.name}`;
+      // Seeds always pass: they are the reference state a writer compares its files with.
+      if (event.phase !== 'seed' && this.lastHash.get(dedupeKey) === hash) {
+        metrics.eventsSuppressed.inc({ reason: 'unchanged' });
+        continue;
+      }
+      const stored = await this.encode(sanitized, event, route, key, origin);
+      if (stored === undefined) {
+        refused.push(route.target.name);
+        continue;
+      }
+      if (stored === null) {
+        metrics.eventsSuppressed.inc({ reason: 'dropped_by_normalizer' });
+        continue;
+      }
+      const uid = event.uid ?? uidOf(event.object);
+      await this.publish(route, { kind: 'change', target: route.target.name, event: { ...event, object: stored, ...(uid ? { uid } : {}) } });
+      // Only once it is on the bus: a refused or failed publish must not make the next equal event a no-op.
+      this.lastHash.set(dedupeKey, hash);
+      published.push(route.target.name);
+    }
+    return { published, refused };
+  }
+
+  /** A delete leaves its last known state off the bus (it is written nowhere), but keeps its uid. */
+  private async publishDelete(event: ChangeEvent, key: string, routes: readonly Route[], refused: string[]): Promise<IngestResult> {
+    const { object, ...rest } = event;
+    const uid = rest.uid ?? uidOf(object);
+    const published: string[] = [];
+    for (const route of routes) {
+      this.lastHash.delete(`${key}|${route.target.name}`);
+      await this.publish(route, { kind: 'change', target: route.target.name, event: uid ? { ...rest, uid } : rest });
+      published.push(route.target.name);
+    }
+    return { published, refused };
+  }
+
+  /** The encode chain for one target: the stored object, null when a normalizer dropped it, undefined when refused. */
+  private async encode(sanitized: KubeObject, event: ChangeEvent, route: Route, key: string, origin: EventOrigin): Promise<KubeObject | null | undefined> {
+    let current: KubeObject | null = sanitized;
+    for (const normalizer of this.encoders) {
+      try {
+        current = await normalizer.normalize(current, { event, target: route.target, partition: route.partition });
+      } catch (error) {
+        this.normalizerFailed(normalizer, error, key, origin, route.target.name);
+        return undefined;
+      }
+      if (current === null) return null;
+    }
+    return current;
+  }
+
+  private async publish(route: Route, message: ChangeMessage): Promise<void> {
+    await this.options.bus.publish(route.partition.key, message);
+    this.options.metrics.messagesPublished.inc({ target: route.target.name, kind: 'change' });
+  }
+
+  /**
+   * Fail closed for Secrets: a core Secret goes only to targets where an encoder protects it or a rule
+   * opts into plain text. Deletes pass (removing a file leaks nothing).
+   */
+  private secretsGuard(event: ChangeEvent, key: string, routes: readonly Route[], origin: EventOrigin): Route[] {
+    if (event.operation === 'delete' || event.identity.group !== '' || event.identity.resource !== 'secrets') return [...routes];
+    if (this.encoders.some((encoder) => protects(encoder, event.identity))) return [...routes];
+    return routes.filter((route) => {
+      if (this.routes.plaintextSecretsAllowed(event.identity, route.target.name)) return true;
+      this.refuse({
+        code: ErrorCodes.SECRET_PLAINTEXT,
+        adapter: 'secret-guard',
+        source: origin.source,
+        key,
+        target: route.target.name,
+        message: `Secret ${key} is not written to target ${route.target.name}: no encoder protects it`,
+        fix: 'configure an encoder such as @gitops-reverser/sanitizer-sops under normalizers, or set plaintextSecrets: true on the rule to store it unencrypted',
+      });
+      return false;
+    });
+  }
+
+  /**
+   * Routes a fact like a write of its object (an upsert counts as create or update for rule
+   * operations) and publishes it to each target's partition. Never throws for a bad fact.
+   */
+  async attribute(fact: AttributionFact, origin: EventOrigin): Promise<void> {
+    try {
+      const problem = attributionFactProblem(fact);
+      if (problem) {
+        this.refuse({
+          code: ErrorCodes.ATTRIBUTION_INVALID,
+          adapter: origin.source,
+          source: origin.source,
+          message: `source ${origin.source} handed over an invalid attribution fact: ${problem}`,
+          fix: 'a bug in the source adapter: report it to its author',
+        });
+        return;
+      }
+      const key = identityKey(fact.identity);
+      if (fact.identity.clusterId !== origin.cluster) {
+        this.refuse({
+          code: ErrorCodes.EVENT_FOREIGN_CLUSTER,
+          adapter: origin.source,
+          source: origin.source,
+          key,
+          message: `source ${origin.source} observes cluster "${origin.cluster}" but handed over a fact about ${key} of cluster "${fact.identity.clusterId}"; it authors nothing`,
+          fix: 'a source may only name objects of its own sources[].cluster',
+        });
+        return;
+      }
+      const operations = fact.operation === 'delete' ? (['DELETE'] as const) : (['CREATE', 'UPDATE'] as const);
+      for (const route of this.routes.routesFor(fact.identity, operations)) {
+        await this.options.bus.publish(route.partition.key, { kind: 'attribution', target: route.target.name, fact });
+        this.options.metrics.messagesPublished.inc({ target: route.target.name, kind: 'attribution' });
+      }
+    } catch (error) {
+      this.refuse({ code: ErrorCodes.INGEST_FAILED, adapter: 'kernel', source: origin.source, message: `an attribution fact from ${origin.source} was not routed: ${errorText(error)}` });
+    }
+  }
+
+  private normalizerFailed(normalizer: Normalizer, error: unknown, key: string, origin: EventOrigin, target?: string): void {
+    this.refuse({
+      code: ErrorCodes.NORMALIZER_FAILED,
+      adapter: normalizer.name,
+      source: origin.source,
+      key,
+      ...(target ? { target } : {}),
+      message: `normalizer "${normalizer.name}" failed on ${key}${target ? ` for target ${target}` : ''}; the change is not written: ${errorText(error)}`,
+      fix: "see the normalizer's message; a snapshot that held this object prunes nothing until it is written",
+    });
+  }
+
+  private refuse(refusal: Refusal): void {
+    this.options.refusals.record(refusal);
+  }
+}
+
+/** True when an encoder declares it protects this type (a throwing `protects` protects nothing). */
+function protects(encoder: Normalizer, identity: ChangeEvent['identity']): boolean {
+  try {
+    return encoder.protects?.({ group: identity.group, resource: identity.resource }) === true;
+  } catch {
+    return false;
+  }
+}
+
+function uidOf(object: KubeObject | undefined): string | undefined {
+  const uid = object?.metadata?.uid;
+  return typeof uid === 'string' && uid !== '' ? uid : undefined;
+}
+
+function keyOf(event: ChangeEvent | undefined): string | undefined {
+  try {
+    return event?.identity ? identityKey(event.identity) : undefined;
+  } catch {
+    return undefined;
+  }
+}
