@@ -51,16 +51,21 @@ export interface EventOrigin {
   readonly cluster: string;
 }
 
+/** A target an event was meant for but got nothing, because something refused it. */
+export interface TargetRefusal {
+  /** The target, or `*` when the event was refused before it could be routed (no valid identity, a foreign cluster). */
+  readonly target: string;
+  /** Whose doing it was (a normalizer's name, the source's, `secret-guard`, `kernel`). */
+  readonly adapter: string;
+  readonly code: string;
+}
+
 /** What became of one event. */
 export interface IngestResult {
   /** Targets a message was published to. */
   readonly published: readonly string[];
-  /**
-   * Targets the event was meant for but that got nothing because it was refused (a normalizer threw,
-   * an unprotected Secret, ...). `all`: refused before it could be routed (no valid identity, a foreign
-   * cluster): it may have been meant for any target.
-   */
-  readonly refused: readonly string[] | 'all';
+  /** Targets it was meant for but that got nothing because it was refused (a normalizer threw, an unprotected Secret, ...). */
+  readonly refused: readonly TargetRefusal[];
 }
 
 export interface IngestOptions {
@@ -108,14 +113,14 @@ export class Ingest {
       return await this.acceptOne(event, origin, onlyTargets);
     } catch (error) {
       // Total: whatever one object does, it is refused, and the source (a seed) goes on.
-      this.refuse({
+      const refusal = this.refuse({
         code: ErrorCodes.INGEST_FAILED,
         adapter: 'kernel',
         source: origin.source,
         key: keyOf(event),
         message: `${keyOf(event) ?? 'an event'} from ${origin.source} was not written: ${errorText(error)}`,
       });
-      return { published: [], refused: 'all' };
+      return { published: [], refused: [toTarget(refusal, '*')] };
     }
   }
 
@@ -124,7 +129,7 @@ export class Ingest {
     metrics.eventsReceived.inc({ source: origin.source, phase: typeof event?.phase === 'string' ? event.phase : 'unknown' });
     const problem = changeEventProblem(event);
     if (problem) {
-      this.refuse({
+      const refusal = this.refuse({
         code: ErrorCodes.EVENT_INVALID,
         adapter: origin.source,
         source: origin.source,
@@ -132,11 +137,11 @@ export class Ingest {
         message: `source ${origin.source} emitted an invalid event: ${problem}`,
         fix: 'a bug in the source adapter: report it to its author',
       });
-      return { published: [], refused: 'all' };
+      return { published: [], refused: [toTarget(refusal, '*')] };
     }
     const key = identityKey(event.identity);
     if (event.identity.clusterId !== origin.cluster) {
-      this.refuse({
+      const refusal = this.refuse({
         code: ErrorCodes.EVENT_FOREIGN_CLUSTER,
         adapter: origin.source,
         source: origin.source,
@@ -144,7 +149,7 @@ export class Ingest {
         message: `source ${origin.source} observes cluster "${origin.cluster}" but emitted ${key} of cluster "${event.identity.clusterId}"; it is not written`,
         fix: 'a source may only emit identities of its own sources[].cluster: fix the source, or configure one source entry per cluster',
       });
-      return { published: [], refused: 'all' };
+      return { published: [], refused: [toTarget(refusal, '*')] };
     }
     const routes = this.routes.routesFor(event.identity, operationsOf(event)).filter((route) => !onlyTargets || onlyTargets.has(route.target.name));
     if (routes.length === 0) {
@@ -153,7 +158,7 @@ export class Ingest {
     }
     const targets = routes.map((route) => route.target.name);
     if (event.object !== undefined && nestingDepth(event.object) > MAX_OBJECT_DEPTH) {
-      this.refuse({
+      const refusal = this.refuse({
         code: ErrorCodes.EVENT_TOO_DEEP,
         adapter: 'kernel',
         source: origin.source,
@@ -161,10 +166,10 @@ export class Ingest {
         message: `${key} is nested more than ${MAX_OBJECT_DEPTH} levels deep; it is not written`,
         fix: 'flatten the object; no desired state needs that depth',
       });
-      return { published: [], refused: targets };
+      return { published: [], refused: targets.map((target) => toTarget(refusal, target)) };
     }
-    const allowed = this.secretsGuard(event, key, routes, origin);
-    const refused = routes.filter((route) => !allowed.includes(route)).map((route) => route.target.name);
+    const refused: TargetRefusal[] = [];
+    const allowed = this.secretsGuard(event, key, routes, origin, refused);
     if (allowed.length === 0) return { published: [], refused };
 
     if (event.operation === 'delete') return this.publishDelete(event, key, allowed, refused);
@@ -174,8 +179,8 @@ export class Ingest {
       try {
         sanitized = await normalizer.normalize(sanitized, { event });
       } catch (error) {
-        this.normalizerFailed(normalizer, error, key, origin);
-        return { published: [], refused: [...refused, ...allowed.map((route) => route.target.name)] };
+        const refusal = this.normalizerFailed(normalizer, error, key, origin);
+        return { published: [], refused: [...refused, ...allowed.map((route) => toTarget(refusal, route.target.name))] };
       }
       if (sanitized === null) break;
     }
@@ -193,11 +198,8 @@ export class Ingest {
         metrics.eventsSuppressed.inc({ reason: 'unchanged' });
         continue;
       }
-      const stored = await this.encode(sanitized, event, route, key, origin);
-      if (stored === undefined) {
-        refused.push(route.target.name);
-        continue;
-      }
+      const stored = await this.encode(sanitized, event, route, key, origin, refused);
+      if (stored === undefined) continue;
       if (stored === null) {
         metrics.eventsSuppressed.inc({ reason: 'dropped_by_normalizer' });
         continue;
@@ -212,7 +214,7 @@ export class Ingest {
   }
 
   /** A delete leaves its last known state off the bus (it is written nowhere), but keeps its uid. */
-  private async publishDelete(event: ChangeEvent, key: string, routes: readonly Route[], refused: string[]): Promise<IngestResult> {
+  private async publishDelete(event: ChangeEvent, key: string, routes: readonly Route[], refused: readonly TargetRefusal[]): Promise<IngestResult> {
     const { object, ...rest } = event;
     const uid = rest.uid ?? uidOf(object);
     const published: string[] = [];
@@ -224,14 +226,14 @@ export class Ingest {
     return { published, refused };
   }
 
-  /** The encode chain for one target: the stored object, null when a normalizer dropped it, undefined when refused. */
-  private async encode(sanitized: KubeObject, event: ChangeEvent, route: Route, key: string, origin: EventOrigin): Promise<KubeObject | null | undefined> {
+  /** The encode chain for one target: the stored object, null when a normalizer dropped it, undefined when refused (added to `refused`). */
+  private async encode(sanitized: KubeObject, event: ChangeEvent, route: Route, key: string, origin: EventOrigin, refused: TargetRefusal[]): Promise<KubeObject | null | undefined> {
     let current: KubeObject | null = sanitized;
     for (const normalizer of this.encoders) {
       try {
         current = await normalizer.normalize(current, { event, target: route.target, partition: route.partition });
       } catch (error) {
-        this.normalizerFailed(normalizer, error, key, origin, route.target.name);
+        refused.push(toTarget(this.normalizerFailed(normalizer, error, key, origin, route.target.name), route.target.name));
         return undefined;
       }
       if (current === null) return null;
@@ -248,12 +250,12 @@ export class Ingest {
    * Fail closed for Secrets: a core Secret goes only to targets where an encoder protects it or a rule
    * opts into plain text. Deletes pass (removing a file leaks nothing).
    */
-  private secretsGuard(event: ChangeEvent, key: string, routes: readonly Route[], origin: EventOrigin): Route[] {
+  private secretsGuard(event: ChangeEvent, key: string, routes: readonly Route[], origin: EventOrigin, refused: TargetRefusal[]): Route[] {
     if (event.operation === 'delete' || event.identity.group !== '' || event.identity.resource !== 'secrets') return [...routes];
     if (this.encoders.some((encoder) => protects(encoder, event.identity))) return [...routes];
     return routes.filter((route) => {
       if (this.routes.plaintextSecretsAllowed(event.identity, route.target.name)) return true;
-      this.refuse({
+      const refusal = this.refuse({
         code: ErrorCodes.SECRET_PLAINTEXT,
         adapter: 'secret-guard',
         source: origin.source,
@@ -262,6 +264,7 @@ export class Ingest {
         message: `Secret ${key} is not written to target ${route.target.name}: no encoder protects it`,
         fix: 'configure an encoder such as @gitops-reverser/sanitizer-sops under normalizers, or set plaintextSecrets: true on the rule to store it unencrypted',
       });
+      refused.push(toTarget(refusal, route.target.name));
       return false;
     });
   }
@@ -305,8 +308,8 @@ export class Ingest {
     }
   }
 
-  private normalizerFailed(normalizer: Normalizer, error: unknown, key: string, origin: EventOrigin, target?: string): void {
-    this.refuse({
+  private normalizerFailed(normalizer: Normalizer, error: unknown, key: string, origin: EventOrigin, target?: string): Refusal {
+    return this.refuse({
       code: ErrorCodes.NORMALIZER_FAILED,
       adapter: normalizer.name,
       source: origin.source,
@@ -317,8 +320,9 @@ export class Ingest {
     });
   }
 
-  private refuse(refusal: Refusal): void {
+  private refuse(refusal: Refusal): Refusal {
     this.options.refusals.record(refusal);
+    return refusal;
   }
 }
 
@@ -329,6 +333,10 @@ function protects(encoder: Normalizer, identity: ChangeEvent['identity']): boole
   } catch {
     return false;
   }
+}
+
+function toTarget(refusal: Refusal, target: string): TargetRefusal {
+  return { target, adapter: refusal.adapter, code: refusal.code };
 }
 
 function uidOf(object: KubeObject | undefined): string | undefined {

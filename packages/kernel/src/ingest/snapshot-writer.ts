@@ -13,8 +13,8 @@ export interface SnapshotWriterOptions {
   readonly origin: EventOrigin;
   /** The targets the snapshot covers. */
   readonly targets: readonly string[];
-  /** Told when a target's snapshot ends partial because objects were refused (for `Runtime.snapshot()`). */
-  readonly onRefused?: (target: string, count: number) => void;
+  /** Told when a target's snapshot ends partial because objects were refused, with who refused how many (for `Runtime.snapshot()`). */
+  readonly onRefused?: (target: string, refusals: ReadonlyMap<string, number>) => void;
 }
 
 /**
@@ -26,7 +26,8 @@ export interface SnapshotWriterOptions {
 export function beginSnapshot(options: SnapshotWriterOptions): SnapshotWriter {
   const snapshotId = randomUUID();
   const counts = new Map<string, number>(options.targets.map((target) => [target, 0]));
-  const refused = new Map<string, number>();
+  /** Per target: `{adapter} ({code})` -> how many objects it refused. */
+  const refused = new Map<string, Map<string, number>>();
   const covered: ReadonlySet<string> = new Set(options.targets);
   let completed = false;
   return {
@@ -35,7 +36,14 @@ export function beginSnapshot(options: SnapshotWriterOptions): SnapshotWriter {
       if (completed) throw new Error(`snapshot ${snapshotId} is already complete`);
       const result = await options.ingest.accept({ ...event, phase: 'seed', snapshotId }, options.origin, covered);
       for (const target of result.published) counts.set(target, (counts.get(target) ?? 0) + 1);
-      for (const target of result.refused === 'all' ? covered : result.refused) refused.set(target, (refused.get(target) ?? 0) + 1);
+      for (const refusal of result.refused) {
+        for (const target of refusal.target === '*' ? covered : [refusal.target]) {
+          const who = refused.get(target) ?? new Map<string, number>();
+          const name = `${refusal.adapter} (${refusal.code})`;
+          who.set(name, (who.get(name) ?? 0) + 1);
+          refused.set(target, who);
+        }
+      }
     },
     complete: async (completion = {}) => {
       if (completed) return;
@@ -44,8 +52,8 @@ export function beginSnapshot(options: SnapshotWriterOptions): SnapshotWriter {
       for (const [target, objectCount] of counts) {
         const route = options.routes().route(target);
         if (!route) continue;
-        const refusedCount = refused.get(target) ?? 0;
-        if (refusedCount > 0) options.onRefused?.(target, refusedCount);
+        const who = refused.get(target);
+        if (who) options.onRefused?.(target, who);
         const end: SnapshotEndMessage = {
           kind: 'snapshot-end',
           target,
@@ -53,7 +61,7 @@ export function beginSnapshot(options: SnapshotWriterOptions): SnapshotWriter {
           objectCount,
           clusterId: options.origin.cluster,
           completedAt: new Date().toISOString(),
-          ...(partial.has(target) || refusedCount > 0 ? { partial: true } : {}),
+          ...(partial.has(target) || who ? { partial: true } : {}),
         };
         await options.bus.publish(route.partition.key, end);
         options.metrics.messagesPublished.inc({ target, kind: 'snapshot-end' });

@@ -1,7 +1,7 @@
 import { errorText, grError, type AdapterHealth, type AdapterSlot } from '@gitops-reverser/contract';
 import type { AssembledAdapter } from '../assembly/assemble.js';
 import { ErrorCodes } from '../errors.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '@gitops-reverser/contract';
 import type { KernelMetrics } from './metrics.js';
 import { withTimeout } from './with-timeout.js';
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { grError } from '@gitops-reverser/contract';
 import { ErrorCodes } from '../errors.js';
 import type { HealthReport } from './health-report.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '@gitops-reverser/contract';
 import type { KernelMetrics } from './metrics.js';
 
 export interface OperationsServerOptions {

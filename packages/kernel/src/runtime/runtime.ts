@@ -1,4 +1,4 @@
-import { errorText, rulesForCluster, type Clock, type Normalizer, type PlannedTarget, type Selection, type SinkContext, type SourceContext } from '@gitops-reverser/contract';
+import { errorText, rulesForCluster, type Clock, type Logger, type Normalizer, type PlannedTarget, type Selection, type SinkContext, type SourceContext } from '@gitops-reverser/contract';
 import { type AssembledSource, type Assembly, assemble, type GivenAdapters } from '../assembly/assemble.js';
 import type { GitopsReverserConfig } from '../config/config-types.js';
 import { type ConfigInput, defineConfig, type LoadConfigOptions } from '../config/load-config.js';
@@ -13,7 +13,7 @@ import { safeHealth, startAdapter } from './adapter-lifecycle.js';
 import { changedTargetsBetween, restartOnlyChanges } from './config-diff.js';
 import { type HealthReport, healthReport } from './health-report.js';
 import { OperationsServer } from './http-server.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger } from './logger.js';
 import { KernelMetrics } from './metrics.js';
 import { SnapshotCounters } from './snapshot-progress.js';
 import { withTimeout } from './with-timeout.js';
@@ -232,12 +232,10 @@ export class Runtime {
         );
       } else if (report.state !== 'ready') problems.push(`source ${source.name} (cluster ${source.cluster}) is ${report.state}: ${report.reason ?? 'no reason given'}`);
     }
-    for (const [target, count] of this.counters.refusals()) {
-      const who = this.refusals
-        .summary()
-        .map((r) => `${r.adapter} (${r.count}, last ${r.lastCode})`)
-        .join(', ');
-      problems.push(`target ${target}: ${count} object(s) of the snapshot were refused and not written (by ${who}); nothing was pruned there: see the log lines with those codes`);
+    for (const [target, who] of this.counters.refusals()) {
+      const count = [...who.values()].reduce((total, n) => total + n, 0);
+      const by = [...who].map(([name, n]) => `${name}: ${n}`).join(', ');
+      problems.push(`target ${target}: ${count} object(s) of the snapshot were refused and not written (${by}); nothing was pruned there (see the log lines with those codes)`);
     }
     if (current.queued > 0) problems.push(`${current.queued} change(s) still queued for the sink when the time ran out`);
     const sink = safeHealth(this.assembly.sink);
@@ -369,7 +367,7 @@ export class Runtime {
           metrics: this.metrics,
           origin,
           targets: targets ?? this.selectionFor(source.cluster).targets,
-          onRefused: (target, count) => this.counters.refused(target, count),
+          onRefused: (target, refusals) => this.counters.refused(target, refusals),
         });
         return {
           snapshotId: writer.snapshotId,

@@ -4,15 +4,17 @@ export class SnapshotCounters {
   objectsReceived = 0;
   /** Objects the sink reported applied or unchanged. */
   objectsWritten = 0;
-  /** Per target: objects of a snapshot the kernel refused (the snapshot ended partial there). */
-  private readonly refusedByTarget = new Map<string, number>();
+  /** Per target: who refused how many objects of its snapshots (the snapshots ended partial there). */
+  private readonly refusedByTarget = new Map<string, Map<string, number>>();
 
-  refused(target: string, count: number): void {
-    this.refusedByTarget.set(target, (this.refusedByTarget.get(target) ?? 0) + count);
+  refused(target: string, refusals: ReadonlyMap<string, number>): void {
+    const known = this.refusedByTarget.get(target) ?? new Map<string, number>();
+    for (const [who, count] of refusals) known.set(who, (known.get(who) ?? 0) + count);
+    this.refusedByTarget.set(target, known);
   }
 
-  /** Targets whose snapshots ended partial because objects were refused, with how many. */
-  refusals(): ReadonlyMap<string, number> {
+  /** Targets whose snapshots ended partial because objects were refused: `{adapter} ({code})` -> count. */
+  refusals(): ReadonlyMap<string, ReadonlyMap<string, number>> {
     return this.refusedByTarget;
   }
 }

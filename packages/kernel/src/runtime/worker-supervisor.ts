@@ -2,7 +2,7 @@ import { backoffDelayMs, errorText, grError, type PartitionLease } from '@gitops
 import { ErrorCodes } from '../errors.js';
 import type { PartitionWorker } from '../worker/partition-worker.js';
 import type { SinkCallState } from '../worker/sink-call-watch.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '@gitops-reverser/contract';
 import type { KernelMetrics } from './metrics.js';
 
 /** A partition's worker and how it is doing. */
