@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { grError } from '@gitops-reverser/contract';
 import { AuditErrorCodes } from './audit-error-codes.js';
 import type { AuditEvent } from './audit-event.js';
+import type { TokenState } from './token-file.js';
 
 export interface ListenerTls {
   readonly certFile: string;
@@ -16,10 +17,18 @@ export interface ListenerTls {
 }
 
 export interface ClusterAuth {
-  /** Bearer token the API server sends (`users[].user.token` of its audit webhook kubeconfig). */
-  readonly token?: string;
-  /** Client certificates signed by `tls.clientCAFile`; when `commonNames` is set, only those names. */
-  readonly clientCertificate?: { readonly commonNames?: readonly string[] };
+  /**
+   * The bearer token the API server sends (`users[].user.token` of its audit webhook kubeconfig),
+   * asked on every request (a token file is re-read when it changes). A problem instead of a token
+   * refuses every token (fail closed).
+   */
+  readonly token?: () => TokenState;
+  /**
+   * Client certificates signed by `tls.clientCAFile` whose common name is one of `commonNames`: the
+   * names bind a certificate to this cluster (a CA signs more than one client; clusters may share a
+   * listener and a CA).
+   */
+  readonly clientCertificate?: { readonly commonNames: readonly string[] };
 }
 
 /** What the HTTP layer hands a cluster's source: the checked EventList items. Resolves once they are on the bus. */
@@ -185,14 +194,16 @@ export class AuditListener {
   }
 
   private authorized(auth: ClusterAuth, header: string | undefined, socket: TLSSocket, commonName: string | undefined): boolean {
-    if (auth.token !== undefined && header !== undefined) {
-      const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-      const expected = Buffer.from(auth.token);
+    const state = auth.token?.();
+    // Only a usable token is compared: an empty or unreadable one accepts nothing.
+    if (state && 'token' in state && state.token !== '' && header?.startsWith('Bearer ')) {
+      const given = Buffer.from(header.slice(7));
+      const expected = Buffer.from(state.token);
       if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
     }
     if (auth.clientCertificate && socket.authorized) {
       const names = auth.clientCertificate.commonNames;
-      return !names || names.length === 0 || (commonName !== undefined && names.includes(commonName));
+      return names.length > 0 && commonName !== undefined && names.includes(commonName);
     }
     return false;
   }

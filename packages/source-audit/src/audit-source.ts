@@ -1,11 +1,22 @@
 import type { AdapterHealth, ChangeEvent, CounterMetric, Logger, Source, SourceContext } from '@gitops-reverser/contract';
+import { AuditErrorCodes } from './audit-error-codes.js';
 import { interpret, type ActorMapping, type AuditEvent } from './audit-event.js';
 import { AuditListener, type ClusterAuth, type ListenerTls } from './audit-listener.js';
+import { TokenFile, type TokenState, tokenProblem } from './token-file.js';
+
+/** How the API server of this cluster proves itself: a token (inline or in a file), client certificates, or both. */
+export interface AuditAuthOptions {
+  readonly token?: string;
+  /** Absolute path of a file holding the token; re-read when it changes (a rotated Secret). */
+  readonly tokenFile?: string;
+  /** Client certificates signed by `tls.clientCAFile` with one of these common names. */
+  readonly clientCertificate?: { readonly commonNames: readonly string[] };
+}
 
 export interface AuditSourceOptions {
   readonly listen: { readonly host: string; readonly port: number };
   readonly tls: ListenerTls;
-  readonly auth: ClusterAuth;
+  readonly auth: AuditAuthOptions;
   /** `attribute`: name the actor of watch changes (with source-informer); `changes`: the audit stream alone is the source. */
   readonly mode: 'attribute' | 'changes';
   readonly maxBodyBytes: number;
@@ -61,10 +72,10 @@ export class AuditSource implements Source {
       events: context.metrics.counter('audit_events_total', 'Audit events received, by cluster and result (accepted, skipped, rejected) with the reason.', ['cluster', 'result', 'reason']),
       requests: context.metrics.counter('audit_requests_total', 'Audit webhook requests, by cluster and HTTP status answered.', ['cluster', 'code']),
     };
-    const { listen, tls, maxBodyBytes, auth } = this.options;
+    const { listen, tls, maxBodyBytes } = this.options;
     this.listener = AuditListener.acquire(listen.host, listen.port, tls, maxBodyBytes);
     this.listener.register(context.clusterId, {
-      auth,
+      auth: this.clusterAuth(context),
       handle: (events) => this.handleBatch(events),
       onRequest: (code) => this.metrics?.requests.inc({ cluster: context.clusterId, code: String(code) }),
     });
@@ -80,6 +91,28 @@ export class AuditSource implements Source {
       { address: this.address, cluster: context.clusterId, mode: this.options.mode },
       `receiving audit events for cluster ${context.clusterId} on https://${this.address}/audit-webhook/${context.clusterId}`,
     );
+  }
+
+  /** The credentials as the listener checks them: a token file is watched, a bad token accepts nothing. */
+  private clusterAuth(context: SourceContext): ClusterAuth {
+    const { token, tokenFile, clientCertificate } = this.options.auth;
+    let current: (() => TokenState) | undefined;
+    if (tokenFile !== undefined) {
+      const file = new TokenFile(tokenFile, (state) => {
+        if ('problem' in state) {
+          this.logger?.error(
+            { cluster: context.clusterId, code: AuditErrorCodes.AUTH_CONFIG },
+            `${AuditErrorCodes.AUTH_CONFIG}: ${state.problem}; audit requests for ${context.clusterId} are refused until it holds a usable token`,
+          );
+        } else this.logger?.info({ cluster: context.clusterId }, `the audit token of ${context.clusterId} changed (${tokenFile}); the new one is in effect`);
+      });
+      current = () => file.current();
+    } else if (token !== undefined) {
+      const problem = tokenProblem(token);
+      const state: TokenState = problem ? { problem: `auth.token is not usable: ${problem}` } : { token: token.trim() };
+      current = () => state;
+    }
+    return { ...(current ? { token: current } : {}), ...(clientCertificate ? { clientCertificate } : {}) };
   }
 
   /** The port actually listened on (with `listen.port: 0`). */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { defineAdapter, grError, packageVersionOf } from '@gitops-reverser/contract';
 import { AuditErrorCodes } from './audit-error-codes.js';
 import { AuditSource } from './audit-source.js';
+import { MIN_TOKEN_LENGTH, tokenProblem } from './token-file.js';
 
 export const auditOptionsSchema = {
   type: 'object',
@@ -33,11 +34,15 @@ export const auditOptionsSchema = {
       additionalProperties: false,
       properties: {
         token: { type: 'string', minLength: 16, 'x-fix': 'a random token of 16+ characters, e.g. "${AUDIT_TOKEN}"; the API server sends it as users[].user.token' },
-        tokenFile: { type: 'string', minLength: 1 },
+        tokenFile: { type: 'string', minLength: 1, 'x-fix': 'a file holding a random token of 16+ characters (a mounted Secret); it is re-read when it changes' },
         clientCertificate: {
           type: 'object',
           additionalProperties: false,
-          properties: { commonNames: { type: 'array', items: { type: 'string', minLength: 1 } } },
+          required: ['commonNames'],
+          properties: {
+            commonNames: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, 'x-fix': 'the common names of this cluster API server client certificate, e.g. [kube-apiserver-prod]' },
+          },
+          'x-fix': 'name the common names of this cluster API server client certificate, e.g. { commonNames: [kube-apiserver-prod] }: a CA signs other clients too, and clusters may share a listener',
         },
       },
       default: {},
@@ -68,7 +73,7 @@ export const auditOptionsSchema = {
 interface AuditOptions {
   listen: { host: string; port: number };
   tls: { certFile: string; keyFile: string; clientCAFile?: string };
-  auth: { token?: string; tokenFile?: string; clientCertificate?: { commonNames?: string[] } };
+  auth: { token?: string; tokenFile?: string; clientCertificate?: { commonNames: string[] } };
   mode: 'attribute' | 'changes';
   maxBodyBytes: number;
   dedupeEntries: number;
@@ -79,17 +84,38 @@ export default defineAdapter<'source', AuditOptions>({
   meta: { name: '@gitops-reverser/source-audit', version: packageVersionOf(import.meta.url), slot: 'source', kernel: '^0.3.0' },
   optionsSchema: auditOptionsSchema,
   create: ({ options, config }) => {
-    let token = options.auth.token;
-    if (options.auth.tokenFile) {
+    const tokenFile = options.auth.tokenFile ? config.resolvePath(options.auth.tokenFile) : undefined;
+    // Checked now so validate says it; at run time the file is re-read when it changes (fail closed).
+    if (tokenFile !== undefined) {
+      let text: string;
       try {
-        token = readFileSync(config.resolvePath(options.auth.tokenFile), 'utf8').trim();
+        text = readFileSync(tokenFile, 'utf8');
       } catch (cause) {
         throw grError(AuditErrorCodes.AUTH_CONFIG, `cannot read auth.tokenFile: ${(cause as Error).message}`, {
           fix: 'check the path (relative to the config file)',
           details: { optionPath: 'auth.tokenFile' },
         });
       }
+      const problem = tokenProblem(text);
+      if (problem) {
+        throw grError(AuditErrorCodes.AUTH_CONFIG, `the token in auth.tokenFile ${tokenFile} is not usable: ${problem}`, {
+          fix: `write a random token of ${MIN_TOKEN_LENGTH}+ characters without whitespace into it, e.g. openssl rand -hex 32`,
+          details: { optionPath: 'auth.tokenFile' },
+        });
+      }
     }
+    const inline = options.auth.token;
+    const inlineProblem = inline === undefined ? undefined : tokenProblem(inline);
+    if (inlineProblem) {
+      throw grError(AuditErrorCodes.AUTH_CONFIG, `auth.token is not usable: ${inlineProblem}`, {
+        fix: `a random token of ${MIN_TOKEN_LENGTH}+ characters without whitespace, e.g. "\${AUDIT_TOKEN}"`,
+        details: { optionPath: 'auth.token' },
+      });
+    }
+    if (inline !== undefined && tokenFile !== undefined) {
+      throw grError(AuditErrorCodes.AUTH_CONFIG, 'auth.token and auth.tokenFile are both set', { fix: 'keep one of them', details: { optionPath: 'auth' } });
+    }
+    const token = inline ?? tokenFile;
     if (token === undefined && !options.auth.clientCertificate) {
       throw grError(AuditErrorCodes.AUTH_CONFIG, 'the audit webhook would accept anyone: no token and no client certificate is configured', {
         fix: 'set auth.token (or auth.tokenFile), or auth.clientCertificate with tls.clientCAFile',
@@ -106,7 +132,11 @@ export default defineAdapter<'source', AuditOptions>({
         keyFile: config.resolvePath(options.tls.keyFile),
         ...(options.tls.clientCAFile ? { clientCAFile: config.resolvePath(options.tls.clientCAFile) } : {}),
       },
-      auth: { ...(token !== undefined ? { token } : {}), ...(options.auth.clientCertificate ? { clientCertificate: options.auth.clientCertificate } : {}) },
+      auth: {
+        ...(inline !== undefined ? { token: inline } : {}),
+        ...(tokenFile !== undefined ? { tokenFile } : {}),
+        ...(options.auth.clientCertificate ? { clientCertificate: options.auth.clientCertificate } : {}),
+      },
       mode: options.mode,
       maxBodyBytes: options.maxBodyBytes,
       dedupeEntries: options.dedupeEntries,
