@@ -39,6 +39,12 @@ export interface TargetConfig {
   readonly with: Readonly<Record<string, unknown>>;
   /** Key path in the config file (`targets[0]`), for messages. */
   readonly keyPath: string;
+  /**
+   * The cluster ids whose objects the target's rules route to it (set by the kernel before
+   * `planTargets`). More than one: objects of different clusters may share namespace and name, and a
+   * sink must keep them apart (sink-git refuses a layout without `{cluster}` then).
+   */
+  readonly clusters?: readonly string[];
 }
 
 /** What a source should observe: the rules that apply to its cluster, and the names of the targets they feed. */

@@ -234,7 +234,7 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
   const targetSchema = sink.loaded?.descriptor.targetOptionsSchema;
   const planTargets = (next: GitopsReverserConfig) => {
     const planProblems: ConfigProblem[] = [];
-    const result = planWithSink(next, sinkAdapter, targetSchema, planProblems);
+    const result = planWithSink(next, sinkAdapter, targetSchema, clusters, planProblems);
     if (planProblems.length > 0) throw new ConfigValidationError(next.configFile, configProblems(next, planProblems));
     return result;
   };
@@ -251,14 +251,22 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
   };
 }
 
+/** The clusters whose objects a target's rules route to it (a rule without `clusters` takes every configured one). */
+function clustersFeeding(target: string, rules: GitopsReverserConfig['rules'], clusters: readonly string[]): string[] {
+  const feeding = new Set<string>();
+  for (const rule of rules) if (rule.target === target) for (const cluster of rule.clusters.length > 0 ? rule.clusters : clusters) feeding.add(cluster);
+  return [...feeding].sort();
+}
+
 /** Target options checked against the sink's schema, then planned by the sink; problems pushed with key paths. */
 function planWithSink(
   config: GitopsReverserConfig,
   sink: AssembledAdapter<'sink'>,
   schema: Readonly<Record<string, unknown>> | undefined,
+  clusters: readonly string[],
   problems: ConfigProblem[],
 ): { targets: TargetConfig[]; plan: TargetPlan } {
-  const targets = validateTargetOptions(config.targets, schema, sink.name, problems);
+  const targets = validateTargetOptions(config.targets, schema, sink.name, problems).map((target) => ({ ...target, clusters: clustersFeeding(target.name, config.rules, clusters) }));
   const empty: TargetPlan = { partitions: new Map(), problems: [] };
   if (problems.length > 0) return { targets, plan: empty };
   let plan: TargetPlan;
