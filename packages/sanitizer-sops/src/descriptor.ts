@@ -22,7 +22,8 @@ export const sopsOptionsSchema = {
   },
 } as const;
 
-interface SopsOptions {
+/** The encoder's `with:` options, defaults filled in (see the README's table). */
+export interface SopsOptions {
   recipients: string[];
   recipientsFile?: string;
   identitiesFile?: string;
