@@ -1,5 +1,5 @@
 import { defineAdapter, packageVersionOf } from '@gitops-reverser/contract';
-import { MemoryBus } from './memory-bus.js';
+import { MemoryBus, type MemoryBusOptions } from './memory-bus.js';
 
 export const memoryBusOptionsSchema = {
   type: 'object',
@@ -15,7 +15,7 @@ export const memoryBusOptionsSchema = {
   },
 } as const;
 
-export default defineAdapter<'bus', { capacityPerPartition: number }>({
+export default defineAdapter<'bus', MemoryBusOptions>({
   meta: { name: '@gitops-reverser/bus-memory', version: packageVersionOf(import.meta.url), slot: 'bus', kernel: '^0.3.0' },
   optionsSchema: memoryBusOptionsSchema,
   create: ({ options }) => new MemoryBus(options),

@@ -8,8 +8,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, silentLogger, KernelMetrics } from '@gitops-reverser/kernel';
-import { MemoryBus } from '@gitops-reverser/bus-memory';
-import { NatsBus } from '@gitops-reverser/bus-nats';
+import { MemoryBus } from '@gitops-reverser/bus-memory/internal';
+import { NatsBus } from '@gitops-reverser/bus-nats/internal';
 import { NatsServer } from '@gitops-reverser/testkit';
 
 const EVENTS = Number(process.env.BENCH_NATS_EVENTS ?? 20_000);

@@ -1,5 +1,6 @@
 import { defineAdapter, packageVersionOf } from '@gitops-reverser/contract';
-import { NatsBus, type NatsBusOptions } from './nats-bus.js';
+import { NatsBus } from './nats-bus.js';
+import type { NatsBusOptions } from './nats-bus-options.js';
 
 export const natsBusOptionsSchema = {
   type: 'object',

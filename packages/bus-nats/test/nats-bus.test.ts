@@ -1,7 +1,7 @@
 import { describeBusConformance } from '@gitops-reverser/contract/conformance';
 import { NatsServer } from '@gitops-reverser/testkit';
 import { afterAll, beforeAll } from 'vitest';
-import { NatsBus } from '../src/index.js';
+import { NatsBus } from '../src/nats-bus.js';
 
 let server: NatsServer;
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { MemoryBus } from '@gitops-reverser/bus-memory';
+import { MemoryBus } from '@gitops-reverser/bus-memory/internal';
 import { sinkChecks } from '@gitops-reverser/contract/conformance';
 import type { AdapterHealth, BatchPolicy, Bus, BusContext, ChangeEvent, PartitionLease, Sink, SinkBatch, Source, SourceContext, TargetConfig, TargetPlan } from '@gitops-reverser/contract';
 import { afterEach, describe, expect, it } from 'vitest';

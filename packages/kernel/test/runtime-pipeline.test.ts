@@ -1,4 +1,4 @@
-import { MemoryBus } from '@gitops-reverser/bus-memory';
+import { MemoryBus } from '@gitops-reverser/bus-memory/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KernelMetrics, Runtime, parseConfig, silentLogger } from '../src/index.js';
 import type { AdapterHealth, BatchPolicy, ChangeEvent, KubeObject, Normalizer, Sink, SinkBatch, SinkOutcome, Source, SourceContext, TargetConfig, TargetPlan } from '@gitops-reverser/contract';

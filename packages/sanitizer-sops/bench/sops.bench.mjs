@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { renderYaml, silentLogger } from '@gitops-reverser/kernel';
-import { SopsEncoder } from '@gitops-reverser/sanitizer-sops';
+import { SopsEncoder } from '@gitops-reverser/sanitizer-sops/internal';
 import { toolBinaries } from '@gitops-reverser/testkit';
 
 const SECRETS = Number(process.env.BENCH_SOPS_SECRETS ?? 1000);

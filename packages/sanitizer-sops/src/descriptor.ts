@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { identityToRecipient } from 'age-encryption';
 import { defineAdapter, grError, packageVersionOf, StoredContentService, type Normalizer } from '@gitops-reverser/contract';
+import { invalidRecipients } from './age-recipients.js';
 import { SopsEncoder } from './sops-encoder.js';
 import { SopsErrorCodes } from './sops-error-codes.js';
 
@@ -22,7 +23,8 @@ export const sopsOptionsSchema = {
   },
 } as const;
 
-interface SopsOptions {
+/** The encoder's `with:` options, defaults filled in (see the README's table). */
+export interface SopsOptions {
   recipients: string[];
   recipientsFile?: string;
   identitiesFile?: string;
@@ -31,7 +33,8 @@ interface SopsOptions {
   resources: string[];
 }
 
-function readKeys(file: string, option: string, prefix: RegExp): string[] {
+/** A key file's keys with their 1-based line numbers (blank lines and `#` comments skipped). */
+function readKeys(file: string, option: string, prefix: RegExp): { key: string; line: number }[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -43,13 +46,33 @@ function readKeys(file: string, option: string, prefix: RegExp): string[] {
   }
   const keys = text
     .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-  const bad = keys.find((key) => !prefix.test(key));
+    .map((line, index) => ({ key: line.trim(), line: index + 1 }))
+    .filter(({ key }) => key !== '' && !key.startsWith('#'));
+  const bad = keys.find(({ key }) => !prefix.test(key));
   // Never echo a line of an identities file: it may be a private key.
   if (bad !== undefined)
-    throw grError(SopsErrorCodes.KEYS, `${option} ${file} has a line that is not a valid age key`, { fix: 'one key per line; # starts a comment', details: { optionPath: option } });
+    throw grError(SopsErrorCodes.KEYS, `${option} ${file} has a line that is not a valid age key (line ${bad.line})`, {
+      fix: 'one key per line; # starts a comment',
+      details: { optionPath: option },
+    });
   return keys;
+}
+
+/**
+ * Recipients age cannot parse are refused at load, so `validate` names them, instead of every
+ * Secret failing to encrypt at run time. Values are not repeated: positions say which ones.
+ */
+function checkRecipients(recipients: readonly string[], fromFile: readonly { key: string; line: number }[], recipientsFile: string | undefined): void {
+  const message = 'not a valid age recipient (age cannot parse it)';
+  const fix = 'copy the recipient again, e.g. from age-keygen -y <identity file>: one changed, missing or extra character breaks its checksum';
+  const inline = invalidRecipients(recipients);
+  if (inline.length > 0) {
+    throw grError(SopsErrorCodes.KEYS, `${message}: ${inline.map((index) => `recipients[${index}]`).join(', ')}`, { fix, details: { optionPath: `recipients[${inline[0]}]` } });
+  }
+  const lines = invalidRecipients(fromFile.map(({ key }) => key)).map((index) => `line ${fromFile[index]?.line}`);
+  if (lines.length > 0) {
+    throw grError(SopsErrorCodes.KEYS, `recipientsFile ${recipientsFile}: ${message}: ${lines.join(', ')}`, { fix, details: { optionPath: 'recipientsFile' } });
+  }
 }
 
 /**
@@ -62,8 +85,11 @@ export default defineAdapter<'normalizer', SopsOptions>({
   optionsSchema: sopsOptionsSchema,
   needs: [{ token: StoredContentService, optional: true }],
   create: ({ options, config, logger, clock, optionalService }) => {
-    const fromFile = options.recipientsFile ? readKeys(config.resolvePath(options.recipientsFile), 'recipientsFile', /^age1[0-9a-z]+$/) : [];
-    const identities = options.identitiesFile ? readKeys(config.resolvePath(options.identitiesFile), 'identitiesFile', /^AGE-SECRET-KEY-[0-9A-Z]+$/) : [];
+    const recipientsFile = options.recipientsFile ? config.resolvePath(options.recipientsFile) : undefined;
+    const fromFileLines = recipientsFile ? readKeys(recipientsFile, 'recipientsFile', /^age1[0-9a-z]+$/) : [];
+    checkRecipients(options.recipients, fromFileLines, recipientsFile);
+    const fromFile = fromFileLines.map(({ key }) => key);
+    const identities = options.identitiesFile ? readKeys(config.resolvePath(options.identitiesFile), 'identitiesFile', /^AGE-SECRET-KEY-[0-9A-Z]+$/).map(({ key }) => key) : [];
     if (options.recipients.length + fromFile.length + identities.length === 0) {
       throw grError(SopsErrorCodes.KEYS, 'no age recipient is configured: Secrets could not be encrypted to anyone', {
         fix: 'set recipients: [age1...], recipientsFile or identitiesFile',

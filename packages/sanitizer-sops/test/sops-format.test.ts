@@ -3,7 +3,7 @@ import { memoryLogger } from '@gitops-reverser/contract/conformance';
 import type { KubeObject, StoredContent } from '@gitops-reverser/contract';
 import { renderYaml } from '@gitops-reverser/kernel';
 import { describe, expect, it } from 'vitest';
-import { SopsEncoder } from '../src/index.js';
+import { SopsEncoder } from '../src/sops-encoder.js';
 import { ageKey, secretEvent, sopsDecrypt, tempDir } from './helpers.js';
 
 const dir = tempDir();

@@ -10,7 +10,7 @@ import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, parseConfig, Runtime, silentLogger } from '@gitops-reverser/kernel';
-import { AuditSource } from '@gitops-reverser/source-audit';
+import { AuditSource } from '@gitops-reverser/source-audit/internal';
 import { ControlPlane, createPki, freePort, issueCertificate } from '@gitops-reverser/testkit';
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 20_000);

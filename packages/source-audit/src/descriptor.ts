@@ -70,7 +70,8 @@ export const auditOptionsSchema = {
   },
 } as const;
 
-interface AuditOptions {
+/** The source's `with:` options, defaults filled in (see the README's table). */
+export interface AuditOptions {
   listen: { host: string; port: number };
   tls: { certFile: string; keyFile: string; clientCAFile?: string };
   auth: { token?: string; tokenFile?: string; clientCertificate?: { commonNames: string[] } };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interpret, type AuditEvent } from '../src/index.js';
+import { interpret, type AuditEvent } from '../src/audit-event.js';
 
 const mapping = { users: { jane: { name: 'Jane Doe', email: 'jane@corp.example' } }, emailFromExtra: 'example.com/email' };
 

@@ -6,7 +6,7 @@ import type { AttributionFact, ChangeEvent, SourceContext } from '@gitops-revers
 import { memoryLogger, noopMetrics } from '@gitops-reverser/contract/conformance';
 import { createPki, freePort, issueCertificate } from '@gitops-reverser/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditSource } from '../src/index.js';
+import { AuditSource } from '../src/audit-source.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 

@@ -1,11 +1,3 @@
-export { InformerSource } from './informer-source.js';
 export type { InformerSourceOptions } from './informer-source.js';
-export { ResourceWatcher } from './resource-watcher.js';
-export type { ResourceWatcherOptions, WatcherState } from './resource-watcher.js';
-export { discover, resolveWatches, watchKey, resourceKey, DEFAULT_EXCLUDED_RESOURCES } from './discovery.js';
-export type { DiscoveryResult, ServedGroup, ServedResource, WatchSpec } from './discovery.js';
-export { KubeClient, KubeApiError } from './kube-client.js';
-export type { KubeClientOptions, WatchEvent } from './kube-client.js';
 export { InformerErrorCodes } from './informer-error-codes.js';
-export { informerOptionsSchema } from './descriptor.js';
 export { default } from './descriptor.js';

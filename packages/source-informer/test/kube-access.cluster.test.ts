@@ -2,7 +2,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { issueCertificate, TEST_USERS } from '@gitops-reverser/testkit';
 import { describe, expect, it } from 'vitest';
-import { KubeApiError, KubeClient } from '../src/index.js';
+import { KubeApiError, KubeClient } from '../src/kube-client.js';
 import { readKubeAccess } from '../src/kube-access.js';
 import { cluster, tempDir } from './e2e-helpers.js';
 

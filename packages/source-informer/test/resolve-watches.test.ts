@@ -1,6 +1,6 @@
 import type { RuleConfig } from '@gitops-reverser/contract';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_EXCLUDED_RESOURCES, resolveWatches, watchKey, type DiscoveryResult, type ServedResource } from '../src/index.js';
+import { DEFAULT_EXCLUDED_RESOURCES, resolveWatches, watchKey, type DiscoveryResult, type ServedResource } from '../src/discovery.js';
 
 const rw = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 const served = (group: string, version: string, resource: string, namespaced: boolean, verbs = rw): ServedResource => ({ group, version, resource, kind: resource, namespaced, verbs });

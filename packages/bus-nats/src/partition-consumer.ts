@@ -1,18 +1,9 @@
+import { AckPolicy, type JetStreamManager } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import type { BusMessage, Delivery, FetchOptions, PartitionLease } from '@gitops-reverser/contract';
+import { type BusMessage, type Delivery, errorText, type FetchOptions, type PartitionLease } from '@gitops-reverser/contract';
+import { deliveryOf } from './ack-subject.js';
 
-/** Where a JetStream message sits: its stream sequence and how often it was delivered (from its ack subject). */
-export function deliveryOf(reply: string | undefined): { streamSeq: number; delivered: number } | undefined {
-  if (!reply?.startsWith('$JS.ACK.')) return undefined;
-  const tokens = reply.split('.');
-  // v1: $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>
-  // v2: $JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.<token>
-  const offset = tokens.length === 9 ? 4 : tokens.length >= 11 ? 6 : -1;
-  if (offset < 0) return undefined;
-  return { delivered: Number(tokens[offset]), streamSeq: Number(tokens[offset + 1]) };
-}
-
-export interface NatsLeaseOptions {
+export interface PartitionConsumerOptions {
   readonly nc: NatsConnection;
   readonly stream: string;
   readonly consumer: string;
@@ -32,12 +23,13 @@ interface Held {
 }
 
 /**
- * One partition's pull consumer, held by this replica while it holds the partition's KV lease.
+ * One partition's pull consumer: what the kernel's worker gets as the contract's `PartitionLease`
+ * while this replica holds the partition's writer lease (`WriterLease`), revoked when it loses it.
  * Pulls exactly what the worker asks for (so undelivered messages stay counted by the server), and
  * keeps partition order itself: nothing with a higher stream sequence is handed out while a lower one
  * waits for its nack delay, whatever order the server redelivers in.
  */
-export class NatsLease implements PartitionLease {
+export class PartitionConsumer implements PartitionLease {
   readonly partitionKey: string;
   private readonly controller = new AbortController();
   private readonly inbox: string;
@@ -51,7 +43,7 @@ export class NatsLease implements PartitionLease {
   private arrived: (() => void) | undefined;
   private readonly working: NodeJS.Timeout;
 
-  constructor(private readonly options: NatsLeaseOptions) {
+  constructor(private readonly options: PartitionConsumerOptions) {
     this.partitionKey = options.partitionKey;
     this.inbox = `_INBOX.gr.${options.consumer}.${Math.random().toString(36).slice(2)}`;
     this.subscription = options.nc.subscribe(this.inbox, { callback: (_error, msg) => this.receive(msg) });
@@ -60,6 +52,25 @@ export class NatsLease implements PartitionLease {
       for (const held of [...this.ready.values(), ...this.inflight.values()]) held.msg.respond('+WPI');
     }, options.workingIntervalMs);
     this.working.unref();
+  }
+
+  /**
+   * Creates the partition's durable consumer on the server, or keeps the one there: it outlives
+   * replicas, so unacked messages of a crashed replica are redelivered to the next holder.
+   */
+  static async ensureDurable(jsm: JetStreamManager, options: { stream: string; consumer: string; subject: string; ackWaitSeconds: number }): Promise<void> {
+    try {
+      await jsm.consumers.add(options.stream, {
+        durable_name: options.consumer,
+        filter_subject: options.subject,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: options.ackWaitSeconds * 1_000_000_000,
+        max_deliver: -1,
+        max_ack_pending: 100_000,
+      });
+    } catch (error) {
+      if (!/already|exists/i.test(errorText(error))) throw error;
+    }
   }
 
   get revoked(): AbortSignal {

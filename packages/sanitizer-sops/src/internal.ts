@@ -1,0 +1,2 @@
+// For this repository's benchmarks and tests; no stability promise.
+export { SopsEncoder } from './sops-encoder.js';
