@@ -1,4 +1,4 @@
-import { MemoryBus } from '@gitops-reverser/bus-memory';
+import { MemoryBus } from '@gitops-reverser/bus-memory/internal';
 import type { AdapterHealth, BatchPolicy, ChangeEvent, Sink, SinkBatch, SinkOutcome, Source, SourceContext, TargetConfig, TargetPlan } from '@gitops-reverser/contract';
 import { memoryLogger } from '@gitops-reverser/contract/conformance';
 import { afterEach, describe, expect, it } from 'vitest';
