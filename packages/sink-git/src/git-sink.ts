@@ -19,14 +19,15 @@ import {
 import { BranchWriter } from './branch-writer.js';
 import { DEFAULT_MESSAGES, type Identity, type MessageTemplates } from './commit-message.js';
 import type { GitEngine } from './git-engine.js';
-import { gitTargetOptions, isGitPartition, planGitTargets, type GitPartition, type GitTarget, type ProviderConfig } from './git-target.js';
+import { gitTargetOptions, isGitPartition, planGitTargets, type GitPartition, type GitTarget } from './git-target.js';
 import { IsomorphicGitEngine } from './isomorphic-git-engine.js';
 import { NodegitEngine } from './nodegit-engine.js';
 import { loadNodegit, NODEGIT_INSTALL_FIX, nodegitAvailable } from './nodegit-loader.js';
-import { isSshUrl } from './ssh-transport.js';
 import { PathLayout } from './path-layout.js';
+import type { ProviderConfig } from './provider-config.js';
 import { isRemoteUrl, repoLocationOf } from './repo-location.js';
 import { sopsVariantOf } from './sops-files.js';
+import { isSshUrl } from './ssh-url.js';
 
 /** isomorphic-git: pure JavaScript, local and http(s). nodegit: libgit2, also SSH (optional dependency). */
 export type GitEngineName = 'isomorphic-git' | 'nodegit';

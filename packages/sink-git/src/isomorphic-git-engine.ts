@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { grError } from '@gitops-reverser/contract';
-import type { ProviderAuth } from './git-target.js';
+import type { ProviderAuth } from './provider-config.js';
 import { credentialsOf, prepareGitDir, repoLocationOf } from './repo-location.js';
 import { GitRemoteError, type GitEngine } from './git-engine.js';
 import { GitErrorCodes } from './git-error-codes.js';

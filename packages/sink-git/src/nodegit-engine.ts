@@ -4,11 +4,13 @@ import { grError } from '@gitops-reverser/contract';
 import { GitRemoteError, type GitEngine } from './git-engine.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { parseCommit, parseTree, type CommitFields, type EncodedObject, type TreeEntry } from './git-objects.js';
-import type { ProviderAuth } from './git-target.js';
 import { loadNodegit, type NodegitModule, type NodegitRemote, type NodegitRepository } from './nodegit-loader.js';
 import { ObjectStoreState, storeObjects, worktreeOnBranch, writeRefFile } from './object-files.js';
 import { credentialsOf, prepareGitDir, repoLocationOf } from './repo-location.js';
-import { isSshUrl, parseSshUrl, SshGitTransport, type SshAuthConfig } from './ssh-transport.js';
+import type { ProviderAuth } from './provider-config.js';
+import type { SshAuthConfig } from './ssh-auth-config.js';
+import type { SshGitTransport } from './ssh-transport.js';
+import { isSshUrl, parseSshUrl, type SshEndpoint } from './ssh-url.js';
 
 /** libgit2's object type numbers. */
 const OBJECT_TYPES: Record<number, string> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
@@ -40,7 +42,10 @@ export class NodegitEngine implements GitEngine {
   private objectStore: ObjectStoreState | undefined;
   private readonly url: string | undefined;
   private readonly auth: ProviderAuth | undefined;
-  private readonly ssh: SshGitTransport | undefined;
+  /** For an SSH URL: where to connect and how to log in. */
+  private readonly sshTarget: { readonly endpoint: SshEndpoint; readonly auth: SshAuthConfig } | undefined;
+  /** Made at the first remote operation: ssh2 is loaded only when an SSH remote is used. */
+  private ssh: SshGitTransport | undefined;
 
   constructor(private readonly options: NodegitEngineOptions) {
     this.git = loadNodegit();
@@ -54,7 +59,7 @@ export class NodegitEngine implements GitEngine {
           fix: 'write it as ssh://user@host[:port]/path/repo.git or user@host:path/repo.git (no password)',
         });
       if (!options.ssh) throw grError(GitErrorCodes.AUTH, `${this.location} needs an ssh: block (key and known_hosts)`, { fix: 'set sink.with.providers[].ssh.privateKeyFile and ssh.knownHostsFile' });
-      this.ssh = new SshGitTransport(endpoint, options.ssh, options.timeoutMs, this.location);
+      this.sshTarget = { endpoint, auth: options.ssh };
       this.url = options.url;
     } else if (options.url) {
       ({ url: this.url, auth: this.auth } = credentialsOf(options.url, options.auth));
@@ -195,6 +200,16 @@ export class NodegitEngine implements GitEngine {
     this.objectStore = undefined;
   }
 
+  /** The SSH transport for an SSH URL, loading ssh2 on first use (planning and validating targets never load it). */
+  private async sshTransport(): Promise<SshGitTransport | undefined> {
+    if (!this.sshTarget) return undefined;
+    if (!this.ssh) {
+      const { SshGitTransport } = await import('./ssh-transport.js');
+      this.ssh ??= new SshGitTransport(this.sshTarget.endpoint, this.sshTarget.auth, this.options.timeoutMs, this.location);
+    }
+    return this.ssh;
+  }
+
   private repository(): NodegitRepository {
     if (!this.repo) throw new Error('the repository is not open');
     return this.repo;
@@ -225,15 +240,16 @@ export class NodegitEngine implements GitEngine {
       const remote = await this.git.Remote.createAnonymous(this.repository(), url);
       return await run(remote, callbacks);
     };
+    const ssh = await this.sshTransport();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new GitRemoteError('unreachable', `${what} ${this.location} timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
     });
     try {
-      const work = this.ssh ? this.ssh.withGitUrl(what, operation) : operation(this.url);
+      const work = ssh ? ssh.withGitUrl(what, operation) : operation(this.url);
       return await Promise.race([work, timeout]);
     } catch (error) {
-      throw classify(error, `${what} ${this.location}`, refused.credentials, this.ssh?.remoteMessage);
+      throw classify(error, `${what} ${this.location}`, refused.credentials, ssh?.remoteMessage);
     } finally {
       clearTimeout(timer);
     }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { grError } from '@gitops-reverser/contract';
-import type { ProviderAuth } from './git-target.js';
+import type { ProviderAuth } from './provider-config.js';
 import { GitErrorCodes } from './git-error-codes.js';
 
 /** True for `scheme://...` addresses; everything else but scp-like SSH addresses is a local path. */
