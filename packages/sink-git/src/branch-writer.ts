@@ -2,14 +2,18 @@ import { errorText, grError, isGitopsReverserError, type Logger, type SinkItem, 
 import { CommitBuilder } from './commit-builder.js';
 import type { Identity, MessageTemplates } from './commit-message.js';
 import { planCommits } from './commit-plan.js';
-import { GitRemoteError, type GitEngine, type RemoteFailureKind } from './git-engine.js';
+import type { GitDirectory } from './git-directory.js';
+import { GitRemoteError, type GitRemote, type RemoteFailureKind } from './git-remote.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import type { GitTarget } from './git-target.js';
 import { RemoteSync } from './remote-sync.js';
 import { TreeStore } from './tree-store.js';
 
 export interface BranchWriterOptions {
-  readonly engine: GitEngine;
+  /** The local repository, or the clone of the remote. */
+  readonly directory: GitDirectory;
+  /** The remote half of the engine; undefined for a local repository written in place. */
+  readonly remote?: GitRemote;
   readonly branch: string;
   readonly partitionKey: string;
   /** Targets on this (repo, branch), by name; read on every batch so a reload takes effect. */
@@ -53,18 +57,25 @@ export class BranchWriter {
   private head: string | undefined;
   private state: WriterState = { ok: true, pendingCommits: 0 };
 
-  /** Releases the engine's open connections; the writer reconnects if used again. */
+  /** The repository as logs and errors name it (no credentials). */
+  private readonly location: string;
+
+  /** Releases open connections and spare files; the writer reconnects if used again. */
   async close(): Promise<void> {
-    await this.options.engine.close?.();
+    await this.options.remote?.close();
+    await this.options.directory.close();
   }
 
   constructor(private readonly options: BranchWriterOptions) {
-    const trees = new TreeStore(options.engine);
+    const { directory } = options;
+    this.location = options.remote?.location ?? directory.path;
+    const trees = new TreeStore(directory);
     this.trees = trees;
-    this.builder = new CommitBuilder({ engine: options.engine, trees, committer: options.committer, messages: options.messages, authorEmailDomain: options.authorEmailDomain, logger: options.logger });
-    if (options.engine.hasRemote) {
+    this.builder = new CommitBuilder({ directory, trees, committer: options.committer, messages: options.messages, authorEmailDomain: options.authorEmailDomain, logger: options.logger });
+    if (options.remote) {
       this.remote = new RemoteSync({
-        engine: options.engine,
+        directory,
+        remote: options.remote,
         branch: options.branch,
         builder: this.builder,
         trees,
@@ -107,10 +118,10 @@ export class BranchWriter {
         }
         this.options.onCommit?.(plan.kind);
       }
-      if (committed && this.head) await this.options.engine.writeBranch(this.options.branch, this.head);
+      if (committed && this.head) await this.options.directory.writeBranch(this.options.branch, this.head);
     } catch (error) {
       // Writing the local repository failed (disk full, permissions): nothing is acked.
-      const reason = `writing ${this.options.engine.location} failed: ${errorText(error)}`;
+      const reason = `writing ${this.location} failed: ${errorText(error)}`;
       this.setState({ ok: false, reason, code: GitErrorCodes.REPO, pendingCommits: this.remote?.pendingCount ?? 0 });
       this.opened = false;
       return items.map(() => ({ status: 'retry', reason }));
@@ -131,7 +142,7 @@ export class BranchWriter {
     if (!this.opened) await this.ensureOpen();
     const entry = await this.trees.lookup(await this.builder.treeOf(this.head), path);
     if (!entry || entry.mode.startsWith('4')) return undefined;
-    return Buffer.from(await this.options.engine.readBlob(entry.oid)).toString('utf8');
+    return Buffer.from(await this.options.directory.readBlob(entry.oid)).toString('utf8');
   }
 
   /** Pushes pending commits once (shutdown flush). */
@@ -149,13 +160,14 @@ export class BranchWriter {
 
   /** Loads the branch; for a remote, fetches it and reconciles with commits a previous run left unpushed. */
   private async open(): Promise<void> {
-    const { engine, branch, logger } = this.options;
-    await engine.open();
-    const local = await engine.readBranch(branch);
+    const { directory, remote, branch, logger } = this.options;
+    await directory.open({ initialBranch: branch, ...(remote ? { origin: { url: remote.url, location: remote.location } } : {}) });
+    await remote?.open?.();
+    const local = await directory.readBranch(branch);
     if (!this.remote) {
       this.head = local;
       this.opened = true;
-      const worktree = await engine.checkedOutWorktree?.(branch);
+      const worktree = directory.checkedOutWorktree(branch);
       if (worktree) {
         logger.warn(
           { worktree, branch },

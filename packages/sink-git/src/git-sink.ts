@@ -18,11 +18,12 @@ import {
 } from '@gitops-reverser/contract';
 import { BranchWriter } from './branch-writer.js';
 import { DEFAULT_MESSAGES, type Identity, type MessageTemplates } from './commit-message.js';
-import type { GitEngine } from './git-engine.js';
+import { GitDirectory } from './git-directory.js';
+import type { GitRemote } from './git-remote.js';
 import { gitTargetOptions, isGitPartition, planGitTargets, type GitPartition, type GitTarget } from './git-target.js';
-import { IsomorphicGitEngine } from './isomorphic-git-engine.js';
-import { NodegitEngine } from './nodegit-engine.js';
+import { IsomorphicGitRemote } from './isomorphic-git-remote.js';
 import { loadNodegit, NODEGIT_INSTALL_FIX, nodegitAvailable } from './nodegit-loader.js';
+import { NodegitRemote } from './nodegit-remote.js';
 import { PathLayout } from './path-layout.js';
 import type { ProviderConfig } from './provider-config.js';
 import { isRemoteUrl, repoLocationOf } from './repo-location.js';
@@ -61,8 +62,18 @@ export function parseDuration(value: number | string): number {
   return Math.round(match[2] === 's' ? amount * 1000 : match[2] === 'm' ? amount * 60_000 : amount);
 }
 
-/** Chooses the engine for a partition; by default `engine` (isomorphic-git), and nodegit for SSH URLs. */
-export type EngineFactory = (partition: GitPartition) => GitEngine;
+/** A repository as a writer uses it: the local git directory, and the remote half for a clone of a remote. */
+export interface GitRepository {
+  readonly directory: GitDirectory;
+  /** Undefined for a local repository written in place. */
+  readonly remote?: GitRemote;
+}
+
+/**
+ * Makes the repository of a partition. By default: the local path, or a clone in `cacheDir` with the
+ * remote half of the configured engine (nodegit for SSH URLs).
+ */
+export type RepositoryFactory = (partition: GitPartition) => GitRepository;
 
 /**
  * The git sink: one BranchWriter per (repository, branch), created on first use. Targets sharing a
@@ -78,17 +89,17 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
 
   constructor(
     private readonly options: GitSinkOptions,
-    private readonly engineFactory?: EngineFactory,
+    private readonly repositoryFactory?: RepositoryFactory,
   ) {
     this.batchPolicy = { windowMs: options.commitWindowMs, maxBytes: options.commitMaxBytes };
   }
 
   planTargets(targets: readonly TargetConfig[]): TargetPlan<GitPartition> {
-    // An injected engine may reach more than http(s) (tests, other engines): let it decide at open.
+    // An injected repository may reach more than http(s) (tests, other engines): let it decide at open.
     return planGitTargets(
       targets,
       this.options.providers,
-      (url) => this.engineFactory !== undefined || (isSshUrl(url) ? nodegitAvailable() : /^https?:\/\//i.test(url)),
+      (url) => this.repositoryFactory !== undefined || (isSshUrl(url) ? nodegitAvailable() : /^https?:\/\//i.test(url)),
       (provider) =>
         isSshUrl(provider.url)
           ? { message: `provider "${provider.name}" uses SSH (${repoLocationOf(provider.url)}), which needs the nodegit engine, and it is not installed or cannot load`, fix: NODEGIT_INSTALL_FIX }
@@ -186,11 +197,12 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
     if (existing) return existing;
     const context = this.context;
     if (!context) throw new Error('the git sink was not started');
-    const engine = this.engineFactory ? this.engineFactory(partition) : this.defaultEngine(partition);
+    const { directory, remote } = this.repositoryFactory ? this.repositoryFactory(partition) : this.defaultRepository(partition);
     const metrics = this.metrics;
     const key = partition.key;
     const writer = new BranchWriter({
-      engine,
+      directory,
+      ...(remote ? { remote } : {}),
       branch: partition.branch,
       partitionKey: key,
       targets: () => this.targetsOf(key),
@@ -211,19 +223,23 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
     return writer;
   }
 
-  private defaultEngine(partition: GitPartition): GitEngine {
+  private defaultRepository(partition: GitPartition): GitRepository {
     const { url, auth, ssh } = partition.provider;
+    if (!isRemoteUrl(url)) return { directory: new GitDirectory(url) };
     const timeoutMs = this.options.remoteTimeoutSeconds * 1000;
     const nodegit = this.options.engine === 'nodegit' || isSshUrl(url);
-    if (!isRemoteUrl(url)) {
-      const local = { gitdir: url, initialBranch: partition.branch, timeoutMs };
-      return nodegit ? new NodegitEngine(local) : new IsomorphicGitEngine(local);
-    }
+    const directory = new GitDirectory(this.clonePathOf(url, nodegit));
+    const remote = nodegit
+      ? new NodegitRemote({ url, ...(auth ? { auth } : {}), ...(ssh ? { ssh } : {}), directory, timeoutMs })
+      : new IsomorphicGitRemote({ url, ...(auth ? { auth } : {}), directory, timeoutMs });
+    return { directory, remote };
+  }
+
+  /** One clone per repository URL (credentials stripped) and engine, shared by its branches. */
+  private clonePathOf(url: string, nodegit: boolean): string {
     const base = this.options.cacheDir ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'gitops-reverser', 'repos');
-    // One clone per repository URL (credentials stripped) and engine, shared by its branches.
     const key = createHash('sha256').update(repoLocationOf(url)).digest('hex').slice(0, 16);
-    const remote = { url, ...(auth ? { auth } : {}), initialBranch: partition.branch, timeoutMs };
-    return nodegit ? new NodegitEngine({ ...remote, ...(ssh ? { ssh } : {}), gitdir: join(base, `${key}-nodegit.git`) }) : new IsomorphicGitEngine({ ...remote, gitdir: join(base, `${key}.git`) });
+    return join(base, nodegit ? `${key}-nodegit.git` : `${key}.git`);
   }
 
   /** Fails at start (and in `validate`) when the configured engine cannot load, with the install command. */

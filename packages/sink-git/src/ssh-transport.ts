@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 // ssh2 is CommonJS without named ESM exports: Node only offers its default export.
 import ssh2, { type Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
-import { GitRemoteError } from './git-engine.js';
+import { GitRemoteError } from './git-remote.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { fingerprintOf, keyTypeOf, knownKeyTypes, parseKnownHosts, verifyHostKey, type KnownHostEntry } from './known-hosts.js';
 import type { SshAuthConfig } from './ssh-auth-config.js';

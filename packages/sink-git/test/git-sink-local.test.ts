@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, beforeEach } from 'vitest';
 import { memoryLogger } from '@gitops-reverser/contract/conformance';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink, IsomorphicGitEngine } from '../src/index.js';
+import { GitDirectory } from '../src/git-directory.js';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/index.js';
 import { change, contextFor, git, items, log, marker, tempDir, engineUnderTest, testEngines, useEngine } from './helpers.js';
 
 function setup(extra: { targets?: string; rules?: string; options?: Partial<typeof DEFAULT_GIT_SINK_OPTIONS> } = {}) {
@@ -236,18 +237,18 @@ describe.each(testEngines())('%s engine', (engine) => {
       const dir = tempDir();
       const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: ./repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n', dir);
       let failNext = true;
-      // The real engine on a real repository, with one write made to fail (a full disk, say).
-      const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers }, ({ provider: { url }, branch }) => {
-        const engine = new IsomorphicGitEngine({ gitdir: url, initialBranch: branch, timeoutMs: 1000 });
-        const writeObjects = engine.writeObjects.bind(engine);
-        engine.writeObjects = async (objects) => {
+      // The real git directory on a real repository, with one write made to fail (a full disk, say).
+      const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers }, ({ provider: { url } }) => {
+        const directory = new GitDirectory(url);
+        const writeObjects = directory.writeObjects.bind(directory);
+        directory.writeObjects = async (objects) => {
           if (failNext) {
             failNext = false;
             throw new Error('ENOSPC: no space left on device');
           }
           return writeObjects(objects);
         };
-        return engine;
+        return { directory };
       });
       await sink.start(context);
       const partitionKey = context.partition('live');

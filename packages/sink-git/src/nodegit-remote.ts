@@ -1,58 +1,47 @@
-import * as fs from 'node:fs';
-import { join } from 'node:path';
 import { grError } from '@gitops-reverser/contract';
-import { GitRemoteError, type GitEngine } from './git-engine.js';
+import { type GitDirectory, repositoryError } from './git-directory.js';
 import { GitErrorCodes } from './git-error-codes.js';
-import { parseCommit, parseTree, type CommitFields, type EncodedObject, type TreeEntry } from './git-objects.js';
-import { loadNodegit, type NodegitModule, type NodegitRemote, type NodegitRepository } from './nodegit-loader.js';
-import { ObjectStoreState, storeObjects, worktreeOnBranch, writeRefFile } from './object-files.js';
-import { credentialsOf, prepareGitDir, repoLocationOf } from './repo-location.js';
+import { GitRemoteError, type GitRemote } from './git-remote.js';
+import { loadNodegit, type NodegitModule, type NodegitRemoteObject, type NodegitRepository } from './nodegit-loader.js';
 import type { ProviderAuth } from './provider-config.js';
+import { credentialsOf, repoLocationOf } from './repo-location.js';
 import type { SshAuthConfig } from './ssh-auth-config.js';
 import type { SshGitTransport } from './ssh-transport.js';
 import { isSshUrl, parseSshUrl, type SshEndpoint } from './ssh-url.js';
 
-/** libgit2's object type numbers. */
-const OBJECT_TYPES: Record<number, string> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
-
-export interface NodegitEngineOptions {
-  /** ssh://, scp-like or http(s) URL; undefined for a local repository written in place. */
-  readonly url?: string;
+export interface NodegitRemoteOptions {
+  /** ssh://, scp-like or http(s) URL. */
+  readonly url: string;
   readonly auth?: ProviderAuth;
   readonly ssh?: SshAuthConfig;
-  readonly gitdir: string;
-  readonly initialBranch: string;
+  /** The clone this remote fetches into and pushes from. */
+  readonly directory: GitDirectory;
   readonly timeoutMs: number;
 }
 
 /**
- * nodegit (libgit2): the engine for SSH remotes, and a second engine for local and http(s) ones.
- * The writer's objects are stored in git's own file formats (as with isomorphic-git: they are built
- * and hashed by the writer); libgit2 reads them, moves refs, fetches and pushes. For SSH, libgit2
- * speaks the git protocol over a host-key-checked ssh2 channel (SshGitTransport).
+ * The nodegit engine's remote half: libgit2 fetches and pushes, for SSH remotes and as a second engine
+ * for http(s) ones. The objects it sends are those the writer stored in the clone (GitDirectory);
+ * libgit2 finds them itself. For SSH, libgit2 speaks the git protocol over a host-key-checked ssh2
+ * channel (SshGitTransport, ADR 0011).
  */
-export class NodegitEngine implements GitEngine {
-  readonly name = 'nodegit';
-  readonly hasRemote: boolean;
+export class NodegitRemote implements GitRemote {
   readonly location: string;
+  readonly url: string;
   private readonly git: NodegitModule;
+  private readonly directory: GitDirectory;
   private repo: NodegitRepository | undefined;
-  private gitdir: string;
-  /** Known object folders and spare files, for the git directory in use. */
-  private objectStore: ObjectStoreState | undefined;
-  private readonly url: string | undefined;
   private readonly auth: ProviderAuth | undefined;
   /** For an SSH URL: where to connect and how to log in. */
   private readonly sshTarget: { readonly endpoint: SshEndpoint; readonly auth: SshAuthConfig } | undefined;
   /** Made at the first remote operation: ssh2 is loaded only when an SSH remote is used. */
   private ssh: SshGitTransport | undefined;
 
-  constructor(private readonly options: NodegitEngineOptions) {
+  constructor(private readonly options: NodegitRemoteOptions) {
     this.git = loadNodegit();
-    this.hasRemote = options.url !== undefined;
-    this.location = options.url ? repoLocationOf(options.url) : options.gitdir;
-    this.gitdir = options.gitdir;
-    if (options.url && isSshUrl(options.url)) {
+    this.location = repoLocationOf(options.url);
+    this.directory = options.directory;
+    if (isSshUrl(options.url)) {
       const endpoint = parseSshUrl(options.url);
       if (!endpoint)
         throw grError(GitErrorCodes.PROVIDER_URL, `${this.location} is not an SSH URL this engine understands`, {
@@ -61,100 +50,18 @@ export class NodegitEngine implements GitEngine {
       if (!options.ssh) throw grError(GitErrorCodes.AUTH, `${this.location} needs an ssh: block (key and known_hosts)`, { fix: 'set sink.with.providers[].ssh.privateKeyFile and ssh.knownHostsFile' });
       this.sshTarget = { endpoint, auth: options.ssh };
       this.url = options.url;
-    } else if (options.url) {
+    } else {
       ({ url: this.url, auth: this.auth } = credentialsOf(options.url, options.auth));
     }
   }
 
+  /** libgit2's handle on the clone, which GitDirectory has opened (created when missing). */
   async open(): Promise<void> {
     try {
-      const prepared = prepareGitDir(this.gitdir, this.url !== undefined);
-      this.gitdir = prepared.gitdir;
-      if (prepared.create) {
-        await this.git.Repository.init(this.gitdir, 1);
-        fs.writeFileSync(join(this.gitdir, 'HEAD'), `ref: refs/heads/${this.options.initialBranch}\n`);
-      }
-      this.repo = await this.git.Repository.open(this.gitdir);
-      if (this.url) await this.checkCloneOwner(this.repo);
+      this.repo = await this.git.Repository.open(this.directory.gitdir);
     } catch (cause) {
-      if ((cause as { code?: string }).code === GitErrorCodes.REPO) throw cause;
-      throw grError(GitErrorCodes.REPO, `cannot open or create the repository at ${this.gitdir}: ${(cause as Error).message}`, {
-        fix: 'check that the folder is writable and is a git repository (or does not exist yet)',
-        cause,
-      });
+      throw repositoryError(this.directory.gitdir, cause);
     }
-  }
-
-  /** A clone belongs to one remote, recorded as remote.origin.url without credentials (as the isomorphic-git engine does). */
-  private async checkCloneOwner(repo: NodegitRepository): Promise<void> {
-    const config = await repo.config();
-    const stored = await config.getStringBuf('remote.origin.url').catch(() => undefined);
-    if (stored !== undefined && repoLocationOf(stored) !== this.location) {
-      throw grError(GitErrorCodes.REPO, `the clone at ${this.gitdir} belongs to ${repoLocationOf(stored)}, not ${this.location}`, {
-        fix: 'remove that folder (it is a cache) or set sink.with.cacheDir to a folder of its own',
-      });
-    }
-    if (stored === undefined) await config.setString('remote.origin.url', this.location);
-  }
-
-  async checkedOutWorktree(branch: string): Promise<string | undefined> {
-    return worktreeOnBranch(this.gitdir, branch);
-  }
-
-  async writeObjects(objects: readonly EncodedObject[]): Promise<void> {
-    // The writer's objects go in as git's own files; the engine reads them like any git wrote.
-    this.objectStore = ObjectStoreState.for(this.objectStore, this.gitdir);
-    await storeObjects(this.gitdir, objects, this.objectStore);
-  }
-
-  private async read(oid: string, type: string): Promise<Buffer> {
-    const odb = await this.repository().odb();
-    const object = await odb.read(this.git.Oid.fromString(oid));
-    const actual = OBJECT_TYPES[object.type()];
-    if (actual !== type) throw new Error(`object ${oid} is a ${actual}, not a ${type}`);
-    return object.data().toBuffer(object.size());
-  }
-
-  async hasObject(oid: string): Promise<boolean> {
-    try {
-      const odb = await this.repository().odb();
-      await odb.read(this.git.Oid.fromString(oid));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  async readTree(oid: string): Promise<TreeEntry[]> {
-    return parseTree(await this.read(oid, 'tree'));
-  }
-
-  async readBlob(oid: string): Promise<Uint8Array> {
-    return await this.read(oid, 'blob');
-  }
-
-  async readCommit(oid: string): Promise<CommitFields> {
-    return parseCommit(await this.read(oid, 'commit'));
-  }
-
-  async readBranch(branch: string): Promise<string | undefined> {
-    return this.readRef(`refs/heads/${branch}`);
-  }
-
-  async writeBranch(branch: string, oid: string): Promise<void> {
-    writeRefFile(this.gitdir, `refs/heads/${branch}`, oid);
-  }
-
-  async readRef(ref: string): Promise<string | undefined> {
-    try {
-      return (await this.git.Reference.nameToId(this.repository(), ref)).tostrS();
-    } catch {
-      return undefined;
-    }
-  }
-
-  async writeRef(ref: string, oid: string): Promise<void> {
-    writeRefFile(this.gitdir, ref, oid);
   }
 
   async fetch(branch: string): Promise<string | undefined> {
@@ -166,7 +73,7 @@ export class NodegitEngine implements GitEngine {
         .find((head) => head.name() === `refs/heads/${branch}`)
         ?.oid()
         .tostrS();
-      if (remoteHead === undefined || (await this.hasObject(remoteHead))) return remoteHead;
+      if (remoteHead === undefined || (await this.directory.hasObject(remoteHead))) return remoteHead;
       // downloadTags 2 = none: only the branch's objects are wanted.
       await remote.fetch([`+refs/heads/${branch}:refs/remotes/origin/${branch}`], { callbacks: callbacks(), downloadTags: 2 }, null);
       return remoteHead;
@@ -174,7 +81,7 @@ export class NodegitEngine implements GitEngine {
   }
 
   async push(branch: string, oid: string): Promise<void> {
-    await this.writeBranch(branch, oid);
+    await this.directory.writeBranch(branch, oid);
     const refusals: string[] = [];
     await this.withRemote('pushing', async (remote, callbacks) => {
       await remote.push([`refs/heads/${branch}:refs/heads/${branch}`], {
@@ -196,8 +103,6 @@ export class NodegitEngine implements GitEngine {
 
   async close(): Promise<void> {
     this.ssh?.close();
-    await this.objectStore?.close();
-    this.objectStore = undefined;
   }
 
   /** The SSH transport for an SSH URL, loading ssh2 on first use (planning and validating targets never load it). */
@@ -216,8 +121,7 @@ export class NodegitEngine implements GitEngine {
   }
 
   /** Runs a remote operation with credentials, a timeout, and its failure turned into a GitRemoteError. */
-  private async withRemote<T>(what: string, run: (remote: NodegitRemote, callbacks: () => object) => Promise<T>): Promise<T> {
-    if (!this.url) throw new Error('no remote: this repository is written in place');
+  private async withRemote<T>(what: string, run: (remote: NodegitRemoteObject, callbacks: () => object) => Promise<T>): Promise<T> {
     const auth = this.auth;
     const refused = { credentials: false };
     // Fresh callbacks per libgit2 call: each call may ask once; a second ask within one call means
