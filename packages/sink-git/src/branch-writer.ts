@@ -137,12 +137,18 @@ export class BranchWriter {
     return outcomes;
   }
 
-  /** The content of a file at the branch head (opening the branch first), or undefined when it has none. */
+  /** True once the branch is loaded (for a remote: fetched and reconciled); `readFile` reads its head. */
+  get isOpen(): boolean {
+    return this.opened;
+  }
+
+  /**
+   * The content of a file at the writer's head (its last commit, pushed or not), or undefined when it
+   * has none. Only for an open writer: it never opens the branch and never fetches.
+   */
   async readFile(path: string): Promise<string | undefined> {
-    if (!this.opened) await this.ensureOpen();
-    const entry = await this.trees.lookup(await this.builder.treeOf(this.head), path);
-    if (!entry || entry.mode.startsWith('4')) return undefined;
-    return Buffer.from(await this.options.directory.readBlob(entry.oid)).toString('utf8');
+    if (!this.opened) throw new Error('the branch writer is not open');
+    return await this.trees.fileText(await this.builder.treeOf(this.head), path);
   }
 
   /** Pushes pending commits once (shutdown flush). */
@@ -150,7 +156,7 @@ export class BranchWriter {
     if (this.remote && this.remote.pendingCount > 0) await this.push();
   }
 
-  /** One open at a time, shared by a batch and a read that arrive together. */
+  /** One open at a time. */
   private ensureOpen(): Promise<void> {
     this.opening ??= this.open().finally(() => {
       this.opening = undefined;

@@ -16,6 +16,7 @@ import {
   type TargetConfig,
   type TargetPlan,
 } from '@gitops-reverser/contract';
+import { BranchReader } from './branch-reader.js';
 import { BranchWriter } from './branch-writer.js';
 import { DEFAULT_MESSAGES, type Identity, type MessageTemplates } from './commit-message.js';
 import { GitDirectory } from './git-directory.js';
@@ -83,6 +84,10 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   readonly batchPolicy: BatchPolicy;
   private context: SinkContext<GitPartition> | undefined;
   private readonly writers = new Map<string, BranchWriter>();
+  /** The repository of each partition used so far: a writer and reads share its git directory. */
+  private readonly repositories = new Map<string, GitRepository>();
+  /** Readers of partitions without an open writer here (see `read`). */
+  private readonly readers = new Map<string, BranchReader>();
   private readonly layouts = new Map<string, PathLayout>();
   private stopped = false;
   private metrics: { commits: CounterMetric<'partition' | 'kind'>; pushes: CounterMetric<'partition' | 'result'>; remoteOk: GaugeMetric<'partition'>; pending: GaugeMetric<'partition'> } | undefined;
@@ -158,21 +163,40 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
 
   /**
    * What the branch holds for an object on a target (its `.sops.yaml` variant first): the
-   * StoredContent service encoders use to keep unchanged Secrets byte-for-byte.
+   * StoredContent service encoders use to keep unchanged Secrets byte-for-byte. Never fetches and
+   * never opens a writer: with an open writer for the partition here, the file at its head (its last
+   * commit, pushed or not); otherwise the branch as the local repository, or the clone of a remote in
+   * `cacheDir`, holds it (on a replica that does not write the partition, possibly behind the remote);
+   * undefined when there is no local copy.
    */
   async read(targetName: string, identity: ResourceIdentity): Promise<string | undefined> {
     const planned = this.context?.targets().find((t) => t.target.name === targetName);
     if (!planned || !isGitPartition(planned.partition)) return undefined;
-    const target = this.targetsOf(planned.partition.key).get(targetName);
+    const partition = planned.partition;
+    const target = this.targetsOf(partition.key).get(targetName);
     const placed = target?.layout.pathOf(target.path, identity);
     if (!placed || 'problem' in placed) return undefined;
     const variant = sopsVariantOf(placed.path);
-    const writer = this.writer(planned.partition);
     for (const path of variant ? [variant.encrypted, variant.plain] : [placed.path]) {
-      const text = await writer.readFile(path);
+      const text = await this.readFile(partition, path);
       if (text !== undefined) return text;
     }
     return undefined;
+  }
+
+  private async readFile(partition: GitPartition, path: string): Promise<string | undefined> {
+    const writer = this.writers.get(partition.key);
+    if (writer?.isOpen) {
+      // The writer's head is at least as new as the branch on disk, and its trees are cached.
+      this.readers.delete(partition.key);
+      return await writer.readFile(path);
+    }
+    let reader = this.readers.get(partition.key);
+    if (!reader) {
+      reader = new BranchReader(this.repositoryOf(partition).directory, partition.branch);
+      this.readers.set(partition.key, reader);
+    }
+    return await reader.readFile(path);
   }
 
   /** The targets of one partition now (read per batch, so a reload takes effect). */
@@ -197,7 +221,7 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
     if (existing) return existing;
     const context = this.context;
     if (!context) throw new Error('the git sink was not started');
-    const { directory, remote } = this.repositoryFactory ? this.repositoryFactory(partition) : this.defaultRepository(partition);
+    const { directory, remote } = this.repositoryOf(partition);
     const metrics = this.metrics;
     const key = partition.key;
     const writer = new BranchWriter({
@@ -221,6 +245,16 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
     });
     this.writers.set(key, writer);
     return writer;
+  }
+
+  /** The repository of a partition, made once (making one opens nothing). */
+  private repositoryOf(partition: GitPartition): GitRepository {
+    let repository = this.repositories.get(partition.key);
+    if (!repository) {
+      repository = this.repositoryFactory ? this.repositoryFactory(partition) : this.defaultRepository(partition);
+      this.repositories.set(partition.key, repository);
+    }
+    return repository;
   }
 
   private defaultRepository(partition: GitPartition): GitRepository {

@@ -72,6 +72,13 @@ export class TreeStore {
     return undefined;
   }
 
+  /** The text of the file at `path` in the tree `root` (UTF-8); undefined when there is none or it is a folder. */
+  async fileText(root: string | undefined, path: string): Promise<string | undefined> {
+    const entry = await this.lookup(root, path);
+    if (!entry || isTreeMode(entry.mode)) return undefined;
+    return Buffer.from(await this.directory.readBlob(entry.oid)).toString('utf8');
+  }
+
   /**
    * Applies file changes to `root` and returns the new root tree id plus the tree objects to store.
    * Untouched subtrees keep their ids and are neither read nor written.

@@ -349,6 +349,50 @@ describe.each(testEngines())('%s engine', (engine) => {
       ]);
     });
 
+    it('read: a sink that never wrote reads the repository as it is on disk, and opens no writer', async () => {
+      const { repo, apply, start, context } = setup();
+      await start();
+      const identity = change('app').event.identity;
+      const file = 'main:clusters/dev/default/configmaps/app.yaml';
+      await apply(change('app', { data: { color: 'blue' } }));
+      const other = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers });
+      await other.start(context);
+      expect(await other.read('live', identity)).toBe(git(repo, 'show', file));
+      // Another writer's commit is seen at the next read: the branch is read from disk each time.
+      await apply(change('app', { data: { color: 'green' } }));
+      expect(await other.read('live', identity)).toBe(git(repo, 'show', file));
+      expect(await other.read('live', identity)).toContain('color: green');
+      expect(await other.read('live', change('absent').event.identity)).toBeUndefined();
+      expect(await other.read('no-such-target', identity)).toBeUndefined();
+      expect(other.health()).toEqual({ state: 'ready', details: { partitions: 0 } });
+    });
+
+    it('read: no repository at the provider path gives undefined, and none is created', async () => {
+      const { repo, sink, start } = setup();
+      await start();
+      expect(await sink.read('live', change('app').event.identity)).toBeUndefined();
+      expect(existsSync(repo)).toBe(false);
+    });
+
+    it("read: after a write, the new content at the writer's head; an encrypted object as its .sops.yaml file", async () => {
+      const { repo, sink, apply, start } = setup();
+      await start();
+      const identity = change('db', { resource: 'secrets', kind: 'Secret' }).event.identity;
+      const secret = (data: string) =>
+        change('db', {
+          resource: 'secrets',
+          kind: 'Secret',
+          object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'default' }, data: { password: data }, sops: { mac: `ENC[${data}]`, age: [{ recipient: 'age1example' }] } },
+        });
+      await apply(secret('ENC[one]'));
+      expect(await sink.read('live', identity)).toBe(git(repo, 'show', 'main:clusters/dev/default/secrets/db.sops.yaml'));
+      await apply(secret('ENC[two]'));
+      const text = await sink.read('live', identity);
+      expect(text).toContain('ENC[two]');
+      expect(text).toBe(git(repo, 'show', 'main:clusters/dev/default/secrets/db.sops.yaml'));
+      expect(sink.health()).toEqual({ state: 'ready', details: { partitions: 1 } });
+    });
+
     it('a superseded seed event writes nothing and keeps its file under prune: Always', async () => {
       const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always }', rules: ', { target: strict, resources: ["*"] }' });
       await start();
