@@ -228,9 +228,9 @@ export class BranchWriter {
     this.state = next;
     this.options.onRemoteState?.(next.ok, next.pendingCommits);
     if (previous.ok === next.ok && previous.code === next.code) return;
-    // The logger is bound to the partition: the line names it once.
+    // The logger is bound to the partition: the line names it once, as a field.
     const where = { code: next.code, pendingCommits: next.pendingCommits };
-    if (next.ok) this.options.logger.info(where, `git writer for ${this.options.partitionKey} is healthy again`);
-    else this.options.logger.error(where, `git writer for ${this.options.partitionKey} cannot write: ${next.reason}`);
+    if (next.ok) this.options.logger.info(where, 'git writer is healthy again');
+    else this.options.logger.error(where, `git writer cannot write: ${next.reason}`);
   }
 }

@@ -250,7 +250,8 @@ describe.each(testEngines())('%s engine', (engine) => {
         };
         return { directory };
       });
-      await sink.start(context);
+      const logger = memoryLogger();
+      await sink.start({ ...context, logger });
       const partitionKey = context.partition('live');
       const first = await sink.apply({ partition: partitionKey, items: items(change('a', { target: 'live' })) });
       expect(first[0]).toMatchObject({ status: 'retry', reason: expect.stringContaining('ENOSPC') });
@@ -258,6 +259,15 @@ describe.each(testEngines())('%s engine', (engine) => {
       expect(await sink.apply({ partition: partitionKey, items: items(change('a', { target: 'live' })) })).toEqual([{ status: 'applied' }]);
       expect(sink.health().state).toBe('ready');
       expect(log(join(dir, 'repo'), 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/a']);
+      // One line per state change, bound to the partition once (a field), not named again in the text.
+      expect(logger.lines.map((line) => [line.level, line.message])).toEqual([
+        ['error', expect.stringMatching(/^git writer cannot write: .*ENOSPC/)],
+        ['info', 'git writer is healthy again'],
+      ]);
+      for (const line of logger.lines) {
+        expect(line.fields).toEqual({ partition: partitionKey.key, code: line.level === 'error' ? 'GR_ERR_GIT_REPO' : undefined, pendingCommits: 0 });
+        expect(line.message).not.toContain(partitionKey.key);
+      }
     });
 
     it('reports an unknown target as rejected instead of throwing', async () => {
