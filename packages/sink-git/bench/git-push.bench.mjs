@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout, encodeObject, nodegitAvailable, serializeCommit, serializeTree } from '@gitops-reverser/sink-git';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout, encodeObject, nodegitAvailable, serializeCommit, serializeTree } from '@gitops-reverser/sink-git/internal';
 import { ReceivePackClient } from '../dist/receive-pack.js';
 import { GitHttpServer, GitSshServer } from '@gitops-reverser/testkit';
 

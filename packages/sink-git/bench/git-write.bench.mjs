@@ -16,7 +16,7 @@ import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout } from '@gitops-reverser/sink-git';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout } from '@gitops-reverser/sink-git/internal';
 
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 10_000);
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 1_000);

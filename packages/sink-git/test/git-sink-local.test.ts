@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, beforeEach } from 'vitest';
 import { memoryLogger } from '@gitops-reverser/contract/conformance';
 import { GitDirectory } from '../src/git-directory.js';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/index.js';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
 import { change, contextFor, git, items, log, marker, tempDir, engineUnderTest, testEngines, useEngine } from './helpers.js';
 
 function setup(extra: { targets?: string; rules?: string; options?: Partial<typeof DEFAULT_GIT_SINK_OPTIONS> } = {}) {

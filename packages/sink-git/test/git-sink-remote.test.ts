@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { GitHttpServer } from '@gitops-reverser/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/index.js';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
 import { change, contextFor, git, items, log, tempDir, engineUnderTest, testEngines, useEngine } from './helpers.js';
 
 let server: GitHttpServer;
