@@ -66,7 +66,8 @@ function message(i, generation, snapshotId) {
       object,
       resourceVersion: String(i),
       observedAt: new Date().toISOString(),
-      origin: snapshotId ? 'seed' : 'watch',
+      phase: snapshotId ? 'seed' : 'live',
+      observedBy: 'watch',
       ...(snapshotId ? { snapshotId } : {}),
     },
     // The kernel renders each event once before it reaches the sink; that cost is the kernel's.
@@ -96,7 +97,7 @@ async function run(location, storage, scenario) {
     await sink.start({ logger: silentLogger(), metrics: new KernelMetrics(), targets: () => [{ target, partition }] });
 
     const seedItems = Array.from({ length: OBJECTS }, (_, i) => ({ message: message(i, 0, 'seed-1'), attempt: 1 }));
-    seedItems.push({ message: { kind: 'snapshot', target: 'live', snapshotId: 'seed-1', objectCount: OBJECTS, clusterId: 'bench', completedAt: new Date().toISOString() }, attempt: 1 });
+    seedItems.push({ message: { kind: 'snapshot-end', target: 'live', snapshotId: 'seed-1', objectCount: OBJECTS, clusterId: 'bench', completedAt: new Date().toISOString() }, attempt: 1 });
     let start = process.hrtime.bigint();
     const seedOutcomes = await sink.apply({ partition, items: seedItems });
     const seedMs = ms(start);
