@@ -187,7 +187,7 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   private async readFile(partition: GitPartition, path: string): Promise<string | undefined> {
     const writer = this.writers.get(partition.key);
     if (writer?.isOpen) {
-      // The writer's head is at least as new as the branch on disk, and its trees are cached.
+      // The writer's head: its last commit, pushed or not (and its trees are cached).
       this.readers.delete(partition.key);
       return await writer.readFile(path);
     }
