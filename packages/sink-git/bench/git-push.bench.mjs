@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout, encodeObject, nodegitAvailable, serializeCommit, serializeTree } from '@gitops-reverser/sink-git';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout, encodeObject, nodegitAvailable, serializeCommit, serializeTree } from '@gitops-reverser/sink-git/internal';
 import { ReceivePackClient } from '../dist/receive-pack.js';
 import { GitHttpServer, GitSshServer } from '@gitops-reverser/testkit';
 
@@ -51,7 +51,8 @@ function message(i, generation, snapshotId) {
       object,
       resourceVersion: String(generation),
       observedAt: new Date().toISOString(),
-      origin: snapshotId ? 'seed' : 'watch',
+      phase: snapshotId ? 'seed' : 'live',
+      observedBy: 'watch',
       ...(snapshotId ? { snapshotId } : {}),
     },
     yaml: renderYaml(object),
@@ -107,7 +108,7 @@ async function run({ engine, transport, files, url, repoPath, provider, env }) {
 
   let start = process.hrtime.bigint();
   const seed = Array.from({ length: files }, (_, i) => ({ message: message(i, 0, 'seed'), attempt: 1 }));
-  seed.push({ message: { kind: 'snapshot', target: 'live', snapshotId: 'seed', objectCount: files, clusterId: 'bench', completedAt: new Date().toISOString() }, attempt: 1 });
+  seed.push({ message: { kind: 'snapshot-end', target: 'live', snapshotId: 'seed', objectCount: files, clusterId: 'bench', completedAt: new Date().toISOString() }, attempt: 1 });
   const seeded = await sink.apply({ partition, items: seed });
   if (!seeded.every((o) => o.status === 'applied')) throw new Error(`seed failed: ${JSON.stringify(seeded.find((o) => o.status !== 'applied'))}`);
   const seedMs = ms(start);

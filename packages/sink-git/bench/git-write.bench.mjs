@@ -16,7 +16,7 @@ import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout, nodegitAvailable } from '@gitops-reverser/sink-git';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout } from '@gitops-reverser/sink-git/internal';
 
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 10_000);
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 1_000);
@@ -37,8 +37,9 @@ const SCENARIOS = [
   })),
 ];
 let NAMESPACES = 50;
-// Both engines when nodegit is installed: the writer is shared; the engines differ in how they read and store.
-const ENGINES = nodegitAvailable() ? ['isomorphic-git', 'nodegit'] : ['isomorphic-git'];
+// One engine: a local repository is written by the writer and the git-directory layer both engines
+// share; the engines differ only in fetch and push (measured by git-push.bench.mjs).
+const ENGINES = ['isomorphic-git'];
 
 function configMap(i, generation = 0) {
   const namespace = `team-${i % NAMESPACES}`;
@@ -65,7 +66,8 @@ function message(i, generation, snapshotId) {
       object,
       resourceVersion: String(i),
       observedAt: new Date().toISOString(),
-      origin: snapshotId ? 'seed' : 'watch',
+      phase: snapshotId ? 'seed' : 'live',
+      observedBy: 'watch',
       ...(snapshotId ? { snapshotId } : {}),
     },
     // The kernel renders each event once before it reaches the sink; that cost is the kernel's.
@@ -95,7 +97,7 @@ async function run(location, storage, scenario) {
     await sink.start({ logger: silentLogger(), metrics: new KernelMetrics(), targets: () => [{ target, partition }] });
 
     const seedItems = Array.from({ length: OBJECTS }, (_, i) => ({ message: message(i, 0, 'seed-1'), attempt: 1 }));
-    seedItems.push({ message: { kind: 'snapshot', target: 'live', snapshotId: 'seed-1', objectCount: OBJECTS, clusterId: 'bench', completedAt: new Date().toISOString() }, attempt: 1 });
+    seedItems.push({ message: { kind: 'snapshot-end', target: 'live', snapshotId: 'seed-1', objectCount: OBJECTS, clusterId: 'bench', completedAt: new Date().toISOString() }, attempt: 1 });
     let start = process.hrtime.bigint();
     const seedOutcomes = await sink.apply({ partition, items: seedItems });
     const seedMs = ms(start);

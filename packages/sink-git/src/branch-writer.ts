@@ -2,14 +2,18 @@ import { errorText, grError, isGitopsReverserError, type Logger, type SinkItem, 
 import { CommitBuilder } from './commit-builder.js';
 import type { Identity, MessageTemplates } from './commit-message.js';
 import { planCommits } from './commit-plan.js';
-import { GitRemoteError, type GitEngine, type RemoteFailureKind } from './git-engine.js';
+import type { GitDirectory } from './git-directory.js';
+import { GitRemoteError, type GitRemote, type RemoteFailureKind } from './git-remote.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import type { GitTarget } from './git-target.js';
 import { RemoteSync } from './remote-sync.js';
 import { TreeStore } from './tree-store.js';
 
 export interface BranchWriterOptions {
-  readonly engine: GitEngine;
+  /** The local repository, or the clone of the remote. */
+  readonly directory: GitDirectory;
+  /** The remote half of the engine; undefined for a local repository written in place. */
+  readonly remote?: GitRemote;
   readonly branch: string;
   readonly partitionKey: string;
   /** Targets on this (repo, branch), by name; read on every batch so a reload takes effect. */
@@ -53,18 +57,25 @@ export class BranchWriter {
   private head: string | undefined;
   private state: WriterState = { ok: true, pendingCommits: 0 };
 
-  /** Releases the engine's open connections; the writer reconnects if used again. */
+  /** The repository as logs and errors name it (no credentials). */
+  private readonly location: string;
+
+  /** Releases open connections and spare files; the writer reconnects if used again. */
   async close(): Promise<void> {
-    await this.options.engine.close?.();
+    await this.options.remote?.close();
+    await this.options.directory.close();
   }
 
   constructor(private readonly options: BranchWriterOptions) {
-    const trees = new TreeStore(options.engine);
+    const { directory } = options;
+    this.location = options.remote?.location ?? directory.path;
+    const trees = new TreeStore(directory);
     this.trees = trees;
-    this.builder = new CommitBuilder({ engine: options.engine, trees, committer: options.committer, messages: options.messages, authorEmailDomain: options.authorEmailDomain, logger: options.logger });
-    if (options.engine.hasRemote) {
+    this.builder = new CommitBuilder({ directory, trees, committer: options.committer, messages: options.messages, authorEmailDomain: options.authorEmailDomain, logger: options.logger });
+    if (options.remote) {
       this.remote = new RemoteSync({
-        engine: options.engine,
+        directory,
+        remote: options.remote,
         branch: options.branch,
         builder: this.builder,
         trees,
@@ -107,10 +118,10 @@ export class BranchWriter {
         }
         this.options.onCommit?.(plan.kind);
       }
-      if (committed && this.head) await this.options.engine.writeBranch(this.options.branch, this.head);
+      if (committed && this.head) await this.options.directory.writeBranch(this.options.branch, this.head);
     } catch (error) {
       // Writing the local repository failed (disk full, permissions): nothing is acked.
-      const reason = `writing ${this.options.engine.location} failed: ${errorText(error)}`;
+      const reason = `writing ${this.location} failed: ${errorText(error)}`;
       this.setState({ ok: false, reason, code: GitErrorCodes.REPO, pendingCommits: this.remote?.pendingCount ?? 0 });
       this.opened = false;
       return items.map(() => ({ status: 'retry', reason }));
@@ -126,12 +137,18 @@ export class BranchWriter {
     return outcomes;
   }
 
-  /** The content of a file at the branch head (opening the branch first), or undefined when it has none. */
+  /** True once the branch is loaded (for a remote: fetched and reconciled); `readFile` reads its head. */
+  get isOpen(): boolean {
+    return this.opened;
+  }
+
+  /**
+   * The content of a file at the writer's head (its last commit, pushed or not), or undefined when it
+   * has none. Only for an open writer: it never opens the branch and never fetches.
+   */
   async readFile(path: string): Promise<string | undefined> {
-    if (!this.opened) await this.ensureOpen();
-    const entry = await this.trees.lookup(await this.builder.treeOf(this.head), path);
-    if (!entry || entry.mode.startsWith('4')) return undefined;
-    return Buffer.from(await this.options.engine.readBlob(entry.oid)).toString('utf8');
+    if (!this.opened) throw new Error('the branch writer is not open');
+    return await this.trees.fileText(await this.builder.treeOf(this.head), path);
   }
 
   /** Pushes pending commits once (shutdown flush). */
@@ -139,7 +156,7 @@ export class BranchWriter {
     if (this.remote && this.remote.pendingCount > 0) await this.push();
   }
 
-  /** One open at a time, shared by a batch and a read that arrive together. */
+  /** One open at a time. */
   private ensureOpen(): Promise<void> {
     this.opening ??= this.open().finally(() => {
       this.opening = undefined;
@@ -149,13 +166,14 @@ export class BranchWriter {
 
   /** Loads the branch; for a remote, fetches it and reconciles with commits a previous run left unpushed. */
   private async open(): Promise<void> {
-    const { engine, branch, logger } = this.options;
-    await engine.open();
-    const local = await engine.readBranch(branch);
+    const { directory, remote, branch, logger } = this.options;
+    await directory.open({ initialBranch: branch, ...(remote ? { origin: { url: remote.url, location: remote.location } } : {}) });
+    await remote?.open?.();
+    const local = await directory.readBranch(branch);
     if (!this.remote) {
       this.head = local;
       this.opened = true;
-      const worktree = await engine.checkedOutWorktree?.(branch);
+      const worktree = directory.checkedOutWorktree(branch);
       if (worktree) {
         logger.warn(
           { worktree, branch },
@@ -210,9 +228,9 @@ export class BranchWriter {
     this.state = next;
     this.options.onRemoteState?.(next.ok, next.pendingCommits);
     if (previous.ok === next.ok && previous.code === next.code) return;
-    // The logger is bound to the partition: the line names it once.
+    // The logger is bound to the partition: the line names it once, as a field.
     const where = { code: next.code, pendingCommits: next.pendingCommits };
-    if (next.ok) this.options.logger.info(where, `git writer for ${this.options.partitionKey} is healthy again`);
-    else this.options.logger.error(where, `git writer for ${this.options.partitionKey} cannot write: ${next.reason}`);
+    if (next.ok) this.options.logger.info(where, 'git writer is healthy again');
+    else this.options.logger.error(where, `git writer cannot write: ${next.reason}`);
   }
 }

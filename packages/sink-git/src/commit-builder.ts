@@ -1,7 +1,7 @@
 import type { Logger } from '@gitops-reverser/contract';
 import { attributionTrailers, authorOf, renderMessage, withTrailers, type FileOperation, type Identity, type MessageTemplates } from './commit-message.js';
 import type { FileWrite, PlannedCommit } from './commit-plan.js';
-import type { GitEngine } from './git-engine.js';
+import type { GitDirectory } from './git-directory.js';
 import { encodeObject, serializeCommit, type EncodedObject, type Signature } from './git-objects.js';
 import { creationRulesFor, SOPS_CONFIG_FILE } from './sops-files.js';
 import type { TreeStore } from './tree-store.js';
@@ -25,7 +25,7 @@ export interface BuiltCommit extends CommitRecord {
 }
 
 export interface CommitBuilderOptions {
-  readonly engine: GitEngine;
+  readonly directory: GitDirectory;
   readonly trees: TreeStore;
   readonly committer: Identity;
   readonly messages: MessageTemplates;
@@ -159,7 +159,7 @@ export class CommitBuilder {
   async treeOf(commit: string | undefined): Promise<string | undefined> {
     if (!commit) return undefined;
     if (this.lastTree?.commit === commit) return this.lastTree.tree;
-    const tree = (await this.options.engine.readCommit(commit)).tree;
+    const tree = (await this.options.directory.readCommit(commit)).tree;
     this.lastTree = { commit, tree };
     return tree;
   }
@@ -183,7 +183,7 @@ export class CommitBuilder {
       }),
     );
     const written = [...blobs, ...objects, commit];
-    await this.options.engine.writeObjects(written);
+    await this.options.directory.writeObjects(written);
     this.lastTree = { commit: commit.oid, tree: root };
     return { oid: commit.oid, objects: written };
   }

@@ -1,8 +1,8 @@
 import { defineAdapter, grError, packageVersionOf, StoredContentService } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink, parseDuration, type GitEngineName } from './git-sink.js';
-import type { SshAuthConfig } from './ssh-transport.js';
-import type { ProviderAuth } from './git-target.js';
+import type { ProviderAuth } from './provider-config.js';
+import type { SshAuthConfig } from './ssh-auth-config.js';
 import { isRemoteUrl } from './repo-location.js';
 
 // One source of truth for defaults: the schema fills them from DEFAULT_GIT_SINK_OPTIONS.

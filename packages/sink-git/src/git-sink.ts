@@ -16,17 +16,20 @@ import {
   type TargetConfig,
   type TargetPlan,
 } from '@gitops-reverser/contract';
+import { BranchReader } from './branch-reader.js';
 import { BranchWriter } from './branch-writer.js';
 import { DEFAULT_MESSAGES, type Identity, type MessageTemplates } from './commit-message.js';
-import type { GitEngine } from './git-engine.js';
-import { gitTargetOptions, isGitPartition, planGitTargets, type GitPartition, type GitTarget, type ProviderConfig } from './git-target.js';
-import { IsomorphicGitEngine } from './isomorphic-git-engine.js';
-import { NodegitEngine } from './nodegit-engine.js';
+import { GitDirectory } from './git-directory.js';
+import type { GitRemote } from './git-remote.js';
+import { gitTargetOptions, isGitPartition, planGitTargets, type GitPartition, type GitTarget } from './git-target.js';
+import { IsomorphicGitRemote } from './isomorphic-git-remote.js';
 import { loadNodegit, NODEGIT_INSTALL_FIX, nodegitAvailable } from './nodegit-loader.js';
-import { isSshUrl } from './ssh-transport.js';
+import { NodegitRemote } from './nodegit-remote.js';
 import { PathLayout } from './path-layout.js';
+import type { ProviderConfig } from './provider-config.js';
 import { isRemoteUrl, repoLocationOf } from './repo-location.js';
 import { sopsVariantOf } from './sops-files.js';
+import { isSshUrl } from './ssh-url.js';
 
 /** isomorphic-git: pure JavaScript, local and http(s). nodegit: libgit2, also SSH (optional dependency). */
 export type GitEngineName = 'isomorphic-git' | 'nodegit';
@@ -60,8 +63,18 @@ export function parseDuration(value: number | string): number {
   return Math.round(match[2] === 's' ? amount * 1000 : match[2] === 'm' ? amount * 60_000 : amount);
 }
 
-/** Chooses the engine for a partition; by default `engine` (isomorphic-git), and nodegit for SSH URLs. */
-export type EngineFactory = (partition: GitPartition) => GitEngine;
+/** A repository as a writer uses it: the local git directory, and the remote half for a clone of a remote. */
+export interface GitRepository {
+  readonly directory: GitDirectory;
+  /** Undefined for a local repository written in place. */
+  readonly remote?: GitRemote;
+}
+
+/**
+ * Makes the repository of a partition. By default: the local path, or a clone in `cacheDir` with the
+ * remote half of the configured engine (nodegit for SSH URLs).
+ */
+export type RepositoryFactory = (partition: GitPartition) => GitRepository;
 
 /**
  * The git sink: one BranchWriter per (repository, branch), created on first use. Targets sharing a
@@ -71,23 +84,27 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   readonly batchPolicy: BatchPolicy;
   private context: SinkContext<GitPartition> | undefined;
   private readonly writers = new Map<string, BranchWriter>();
+  /** The repository of each partition used so far: a writer and reads share its git directory. */
+  private readonly repositories = new Map<string, GitRepository>();
+  /** Readers of partitions without an open writer here (see `read`). */
+  private readonly readers = new Map<string, BranchReader>();
   private readonly layouts = new Map<string, PathLayout>();
   private stopped = false;
   private metrics: { commits: CounterMetric<'partition' | 'kind'>; pushes: CounterMetric<'partition' | 'result'>; remoteOk: GaugeMetric<'partition'>; pending: GaugeMetric<'partition'> } | undefined;
 
   constructor(
     private readonly options: GitSinkOptions,
-    private readonly engineFactory?: EngineFactory,
+    private readonly repositoryFactory?: RepositoryFactory,
   ) {
     this.batchPolicy = { windowMs: options.commitWindowMs, maxBytes: options.commitMaxBytes };
   }
 
   planTargets(targets: readonly TargetConfig[]): TargetPlan<GitPartition> {
-    // An injected engine may reach more than http(s) (tests, other engines): let it decide at open.
+    // An injected repository may reach more than http(s) (tests, other engines): let it decide at open.
     return planGitTargets(
       targets,
       this.options.providers,
-      (url) => this.engineFactory !== undefined || (isSshUrl(url) ? nodegitAvailable() : /^https?:\/\//i.test(url)),
+      (url) => this.repositoryFactory !== undefined || (isSshUrl(url) ? nodegitAvailable() : /^https?:\/\//i.test(url)),
       (provider) =>
         isSshUrl(provider.url)
           ? { message: `provider "${provider.name}" uses SSH (${repoLocationOf(provider.url)}), which needs the nodegit engine, and it is not installed or cannot load`, fix: NODEGIT_INSTALL_FIX }
@@ -146,21 +163,40 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
 
   /**
    * What the branch holds for an object on a target (its `.sops.yaml` variant first): the
-   * StoredContent service encoders use to keep unchanged Secrets byte-for-byte.
+   * StoredContent service encoders use to keep unchanged Secrets byte-for-byte. Never fetches and
+   * never opens a writer: with an open writer for the partition here, the file at its head (its last
+   * commit, pushed or not); otherwise the branch as the local repository, or the clone of a remote in
+   * `cacheDir`, holds it (on a replica that does not write the partition, possibly behind the remote);
+   * undefined when there is no local copy.
    */
   async read(targetName: string, identity: ResourceIdentity): Promise<string | undefined> {
     const planned = this.context?.targets().find((t) => t.target.name === targetName);
     if (!planned || !isGitPartition(planned.partition)) return undefined;
-    const target = this.targetsOf(planned.partition.key).get(targetName);
+    const partition = planned.partition;
+    const target = this.targetsOf(partition.key).get(targetName);
     const placed = target?.layout.pathOf(target.path, identity);
     if (!placed || 'problem' in placed) return undefined;
     const variant = sopsVariantOf(placed.path);
-    const writer = this.writer(planned.partition);
     for (const path of variant ? [variant.encrypted, variant.plain] : [placed.path]) {
-      const text = await writer.readFile(path);
+      const text = await this.readFile(partition, path);
       if (text !== undefined) return text;
     }
     return undefined;
+  }
+
+  private async readFile(partition: GitPartition, path: string): Promise<string | undefined> {
+    const writer = this.writers.get(partition.key);
+    if (writer?.isOpen) {
+      // The writer's head: its last commit, pushed or not (and its trees are cached).
+      this.readers.delete(partition.key);
+      return await writer.readFile(path);
+    }
+    let reader = this.readers.get(partition.key);
+    if (!reader) {
+      reader = new BranchReader(this.repositoryOf(partition).directory, partition.branch);
+      this.readers.set(partition.key, reader);
+    }
+    return await reader.readFile(path);
   }
 
   /** The targets of one partition now (read per batch, so a reload takes effect). */
@@ -185,11 +221,12 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
     if (existing) return existing;
     const context = this.context;
     if (!context) throw new Error('the git sink was not started');
-    const engine = this.engineFactory ? this.engineFactory(partition) : this.defaultEngine(partition);
+    const { directory, remote } = this.repositoryOf(partition);
     const metrics = this.metrics;
     const key = partition.key;
     const writer = new BranchWriter({
-      engine,
+      directory,
+      ...(remote ? { remote } : {}),
       branch: partition.branch,
       partitionKey: key,
       targets: () => this.targetsOf(key),
@@ -210,19 +247,33 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
     return writer;
   }
 
-  private defaultEngine(partition: GitPartition): GitEngine {
+  /** The repository of a partition, made once (making one opens nothing). */
+  private repositoryOf(partition: GitPartition): GitRepository {
+    let repository = this.repositories.get(partition.key);
+    if (!repository) {
+      repository = this.repositoryFactory ? this.repositoryFactory(partition) : this.defaultRepository(partition);
+      this.repositories.set(partition.key, repository);
+    }
+    return repository;
+  }
+
+  private defaultRepository(partition: GitPartition): GitRepository {
     const { url, auth, ssh } = partition.provider;
+    if (!isRemoteUrl(url)) return { directory: new GitDirectory(url) };
     const timeoutMs = this.options.remoteTimeoutSeconds * 1000;
     const nodegit = this.options.engine === 'nodegit' || isSshUrl(url);
-    if (!isRemoteUrl(url)) {
-      const local = { gitdir: url, initialBranch: partition.branch, timeoutMs };
-      return nodegit ? new NodegitEngine(local) : new IsomorphicGitEngine(local);
-    }
+    const directory = new GitDirectory(this.clonePathOf(url, nodegit));
+    const remote = nodegit
+      ? new NodegitRemote({ url, ...(auth ? { auth } : {}), ...(ssh ? { ssh } : {}), directory, timeoutMs })
+      : new IsomorphicGitRemote({ url, ...(auth ? { auth } : {}), directory, timeoutMs });
+    return { directory, remote };
+  }
+
+  /** One clone per repository URL (credentials stripped) and engine, shared by its branches. */
+  private clonePathOf(url: string, nodegit: boolean): string {
     const base = this.options.cacheDir ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'gitops-reverser', 'repos');
-    // One clone per repository URL (credentials stripped) and engine, shared by its branches.
     const key = createHash('sha256').update(repoLocationOf(url)).digest('hex').slice(0, 16);
-    const remote = { url, ...(auth ? { auth } : {}), initialBranch: partition.branch, timeoutMs };
-    return nodegit ? new NodegitEngine({ ...remote, ...(ssh ? { ssh } : {}), gitdir: join(base, `${key}-nodegit.git`) }) : new IsomorphicGitEngine({ ...remote, gitdir: join(base, `${key}.git`) });
+    return join(base, nodegit ? `${key}-nodegit.git` : `${key}.git`);
   }
 
   /** Fails at start (and in `validate`) when the configured engine cannot load, with the install command. */

@@ -3,28 +3,12 @@ import { branchAllowed } from './branch-pattern.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { PathLayout } from './path-layout.js';
 import { isRemoteUrl, partitionKeyOf, redactUrl, remoteUrlProblem, repoLocationOf } from './repo-location.js';
-import { isSshUrl, parseSshUrl, sshAuthProblem, type SshAuthConfig } from './ssh-transport.js';
+import type { ProviderConfig } from './provider-config.js';
+import { sshAuthProblem } from './ssh-auth-config.js';
+import { isSshUrl, parseSshUrl } from './ssh-url.js';
 import { normalizeTargetPath, pathsOverlap, targetPathProblem } from './target-path.js';
 
 export type PruneMode = 'Never' | 'OnEvent' | 'Always';
-
-export interface ProviderAuth {
-  readonly username?: string;
-  readonly password?: string;
-  readonly token?: string;
-}
-
-/** A git repository the sink may write (`sink.with.providers[]`). */
-export interface ProviderConfig {
-  readonly name: string;
-  /** An absolute local path (resolved against the config file's folder), an http(s):// URL or an SSH URL. */
-  readonly url: string;
-  /** Branch names or glob patterns (`release/*`). */
-  readonly allowedBranches: readonly string[];
-  readonly auth?: ProviderAuth;
-  /** For SSH URLs: the private key and the known_hosts the server is checked against. */
-  readonly ssh?: SshAuthConfig;
-}
 
 /** A target's options (`targets[].with`) as the git sink reads them. */
 export interface GitTargetOptions {

@@ -11,18 +11,14 @@ export const NODEGIT_INSTALL_FIX =
   `allow nodegit's install script (npm 11: "allowScripts": { "nodegit": true } in your package.json, or npm install-scripts approve nodegit), ` +
   `then run npm install nodegit@${NODEGIT_VERSION}`;
 
-/** The parts of nodegit's API the engine uses (nodegit ships no types). */
+/** The parts of nodegit's API the nodegit remote uses (nodegit ships no types). */
 export interface NodegitOid {
   tostrS(): string;
 }
-export interface NodegitRepository {
-  path(): string;
-  workdir(): string | null;
-  isBare(): number;
-  config(): Promise<{ getStringBuf(name: string): Promise<string>; setString(name: string, value: string): Promise<number> }>;
-  odb(): Promise<{ read(oid: NodegitOid): Promise<{ data(): { toBuffer(size: number): Buffer }; size(): number; type(): number }> }>;
-}
-export interface NodegitRemote {
+/** libgit2's handle on a repository: the remote operations run on it. */
+export type NodegitRepository = object;
+/** libgit2's remote object (an anonymous remote per operation). */
+export interface NodegitRemoteObject {
   connect(direction: number, callbacks: object): Promise<void>;
   referenceList(): Promise<{ name(): string; oid(): NodegitOid }[]>;
   disconnect(): Promise<void>;
@@ -30,10 +26,8 @@ export interface NodegitRemote {
   push(refspecs: string[], options: object): Promise<void>;
 }
 export interface NodegitModule {
-  Repository: { open(path: string): Promise<NodegitRepository>; init(path: string, bare: number): Promise<NodegitRepository> };
-  Reference: { nameToId(repo: NodegitRepository, name: string): Promise<NodegitOid>; create(repo: NodegitRepository, name: string, oid: NodegitOid, force: number, message: string): Promise<unknown> };
-  Oid: { fromString(hex: string): NodegitOid };
-  Remote: { createAnonymous(repo: NodegitRepository, url: string): Promise<NodegitRemote> };
+  Repository: { open(path: string): Promise<NodegitRepository> };
+  Remote: { createAnonymous(repo: NodegitRepository, url: string): Promise<NodegitRemoteObject> };
   Cred: { userpassPlaintextNew(username: string, password: string): unknown };
   Enums: { DIRECTION: { FETCH: number; PUSH: number } };
 }

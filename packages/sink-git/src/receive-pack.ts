@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { GitRemoteError } from './git-engine.js';
+import { GitRemoteError } from './git-remote.js';
 import type { EncodedObject } from './git-objects.js';
 import { packOf } from './object-files.js';
 

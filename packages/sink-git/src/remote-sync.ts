@@ -1,14 +1,17 @@
 import { errorText, grError, type Logger } from '@gitops-reverser/contract';
 import type { CommitBuilder, CommitRecord } from './commit-builder.js';
 import type { Identity } from './commit-message.js';
-import { GitRemoteError, type GitEngine, type RemoteFailureKind } from './git-engine.js';
+import type { GitDirectory } from './git-directory.js';
+import { GitRemoteError, type GitRemote, type RemoteFailureKind } from './git-remote.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import type { GitTarget } from './git-target.js';
 import { isTreeMode } from './git-objects.js';
 import type { TreeStore } from './tree-store.js';
 
 export interface RemoteSyncOptions {
-  readonly engine: GitEngine;
+  /** The clone: commits, refs and the record of the last push. */
+  readonly directory: GitDirectory;
+  readonly remote: GitRemote;
   readonly branch: string;
   readonly builder: CommitBuilder;
   readonly trees: TreeStore;
@@ -56,10 +59,10 @@ export class RemoteSync {
    * instead. Returns the head to continue from.
    */
   async open(local: string | undefined): Promise<string | undefined> {
-    const { engine, branch, logger } = this.options;
-    const remote = await engine.fetch(branch);
+    const { directory, branch, logger } = this.options;
+    const remote = await this.options.remote.fetch(branch);
     this.remoteHead = remote;
-    const pushed = await engine.readRef(this.pushedRef);
+    const pushed = await directory.readRef(this.pushedRef);
     this.pending = [];
     let head = remote;
     if (local && local !== remote) {
@@ -83,25 +86,25 @@ export class RemoteSync {
         }
       }
     }
-    if (head) await engine.writeBranch(branch, head);
-    if (remote && this.pending.length === 0) await engine.writeRef(this.pushedRef, remote);
+    if (head) await directory.writeBranch(branch, head);
+    if (remote && this.pending.length === 0) await directory.writeRef(this.pushedRef, remote);
     return head;
   }
 
   /** Pushes `head`; when the remote moved, fetches and replays the pending commits on it, a few times. */
   async push(head: string | undefined): Promise<SyncResult> {
-    const { engine, branch, logger } = this.options;
+    const { directory, remote, branch, logger } = this.options;
     let current = head;
     for (let attempt = 1; attempt <= this.options.pushAttempts; attempt++) {
       try {
         // The objects of every pending commit are known: send exactly those (cost independent of repository size).
-        const objects = engine.pushObjects && this.pending.every((commit) => commit.objects) ? this.pending.flatMap((commit) => commit.objects ?? []) : undefined;
-        if (objects && engine.pushObjects) await engine.pushObjects(branch, this.remoteHead, current as string, objects);
-        else await engine.push(branch, current as string);
+        const objects = remote.pushObjects && this.pending.every((commit) => commit.objects) ? this.pending.flatMap((commit) => commit.objects ?? []) : undefined;
+        if (objects && remote.pushObjects) await remote.pushObjects(branch, this.remoteHead, current as string, objects);
+        else await remote.push(branch, current as string);
         this.remoteHead = current;
         this.options.onPush?.('ok');
         this.pending = [];
-        await engine.writeRef(this.pushedRef, current as string);
+        await directory.writeRef(this.pushedRef, current as string);
         return { ok: true, head: current };
       } catch (error) {
         const kind = error instanceof GitRemoteError ? error.kind : 'other';
@@ -109,7 +112,7 @@ export class RemoteSync {
         if (kind !== 'rejected') return { ok: false, head: current, error };
         logger.info({ branch, attempt, err: errorText(error) }, 'the remote branch moved; replaying our commits on its new head');
         try {
-          this.remoteHead = await engine.fetch(branch);
+          this.remoteHead = await remote.fetch(branch);
           current = await this.replayOn(this.remoteHead);
         } catch (fetchError) {
           return { ok: false, head: current, error: fetchError };
@@ -134,18 +137,18 @@ export class RemoteSync {
       replayed.push({ changes: rebuilt.changes, message: rebuilt.message, author: rebuilt.author, ...(rebuilt.objects ? { objects: rebuilt.objects } : {}) });
     }
     this.pending = replayed;
-    if (head) await this.options.engine.writeBranch(this.options.branch, head);
+    if (head) await this.options.directory.writeBranch(this.options.branch, head);
     return head;
   }
 
   /** Commit ids on the first-parent chain of `head` that are present locally (bounded). */
   private async firstParentChain(head: string | undefined): Promise<Set<string>> {
-    const { engine } = this.options;
+    const { directory } = this.options;
     const chain = new Set<string>();
     for (let oid = head, n = 0; oid && n < 10_000; n++) {
       chain.add(oid);
-      if (!(await engine.hasObject(oid))) break;
-      oid = (await engine.readCommit(oid)).parents[0];
+      if (!(await directory.hasObject(oid))) break;
+      oid = (await directory.readCommit(oid)).parents[0];
     }
     return chain;
   }
@@ -154,26 +157,26 @@ export class RemoteSync {
   private async lastShared(local: string, remoteChain: ReadonlySet<string>): Promise<string | undefined> {
     for (let oid: string | undefined = local, n = 0; oid && n < 10_000; n++) {
       if (remoteChain.has(oid)) return oid;
-      oid = (await this.options.engine.readCommit(oid)).parents[0];
+      oid = (await this.options.directory.readCommit(oid)).parents[0];
     }
     return undefined;
   }
 
   /** The commits on `local` after `base` (oldest first), as replayable records; undefined when `base` is not on the chain. */
   private async commitsAfter(local: string, base: string): Promise<CommitRecord[] | undefined> {
-    const { engine, trees } = this.options;
+    const { directory, trees } = this.options;
     const mine: { oid: string; parent: string | undefined }[] = [];
     let oid: string | undefined = local;
     for (let n = 0; oid && oid !== base && n < 10_000; n++) {
-      const commit = await engine.readCommit(oid);
+      const commit = await directory.readCommit(oid);
       mine.push({ oid, parent: commit.parents[0] });
       oid = commit.parents[0];
     }
     if (oid !== base) return undefined;
     const records: CommitRecord[] = [];
     for (const { oid: commitOid, parent } of mine.reverse()) {
-      const commit = await engine.readCommit(commitOid);
-      const parentTree = parent ? (await engine.readCommit(parent)).tree : undefined;
+      const commit = await directory.readCommit(commitOid);
+      const parentTree = parent ? (await directory.readCommit(parent)).tree : undefined;
       records.push({ changes: await trees.diff(parentTree, commit.tree), message: commit.message, author: commit.author });
     }
     return records;
@@ -185,7 +188,7 @@ export class RemoteSync {
    * (`prune: Always`). Files outside our folders are untouched.
    */
   private async freshSeed(local: string, remote: string | undefined): Promise<string | undefined> {
-    const { engine, trees, builder } = this.options;
+    const { directory, trees, builder } = this.options;
     const localTree = await builder.treeOf(local);
     const remoteTree = await builder.treeOf(remote);
     const changes = new Map<string, string | null>();
@@ -211,7 +214,7 @@ export class RemoteSync {
     const rebuilt = await builder.replay(record, remote);
     if (!rebuilt) return remote;
     this.pending = [{ changes: rebuilt.changes, message: rebuilt.message, author: rebuilt.author }];
-    await engine.writeBranch(this.options.branch, rebuilt.oid);
+    await directory.writeBranch(this.options.branch, rebuilt.oid);
     return rebuilt.oid;
   }
 }

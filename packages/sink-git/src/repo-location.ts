@@ -1,8 +1,5 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { grError } from '@gitops-reverser/contract';
-import type { ProviderAuth } from './git-target.js';
-import { GitErrorCodes } from './git-error-codes.js';
+import { isAbsolute, resolve } from 'node:path';
+import type { ProviderAuth } from './provider-config.js';
 
 /** True for `scheme://...` addresses; everything else but scp-like SSH addresses is a local path. */
 export function isRemoteUrl(url: string): boolean {
@@ -82,21 +79,4 @@ export function credentialsOf(url: string, auth: ProviderAuth | undefined): { ur
   const fromUrl =
     split.username !== undefined || split.password !== undefined ? { ...(split.username ? { username: split.username } : {}), ...(split.password ? { password: split.password } : {}) } : undefined;
   return { url: split.url, auth: auth ?? fromUrl };
-}
-
-/**
- * Where a repository's git data is (`path/.git` for a repository with a working tree), and whether it
- * must be created there. A folder with files that is not a repository is someone's data: it is never
- * turned into one. A new folder for a clone of a remote is private (0700): it may hold fetched content.
- */
-export function prepareGitDir(path: string, isClone: boolean): { gitdir: string; create: boolean } {
-  const gitdir = existsSync(join(path, '.git', 'HEAD')) ? join(path, '.git') : path;
-  if (existsSync(join(gitdir, 'HEAD'))) return { gitdir, create: false };
-  if (!isClone && existsSync(gitdir) && readdirSync(gitdir).length > 0) {
-    throw grError(GitErrorCodes.REPO, `${gitdir} is not a git repository and not empty: refusing to turn it into one`, {
-      fix: 'point the provider url at a git repository, an empty folder or a path that does not exist yet',
-    });
-  }
-  mkdirSync(gitdir, { recursive: true, ...(isClone ? { mode: 0o700 } : {}) });
-  return { gitdir, create: true };
 }

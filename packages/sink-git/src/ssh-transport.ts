@@ -3,66 +3,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 // ssh2 is CommonJS without named ESM exports: Node only offers its default export.
 import ssh2, { type Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
-import { GitRemoteError } from './git-engine.js';
+import { GitRemoteError } from './git-remote.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { fingerprintOf, keyTypeOf, knownKeyTypes, parseKnownHosts, verifyHostKey, type KnownHostEntry } from './known-hosts.js';
-
-/** `sink.with.providers[].ssh`: how to log in to an SSH git server and how to recognize it. */
-export interface SshAuthConfig {
-  /** Private key text (PEM or OpenSSH format), e.g. `${GIT_SSH_KEY}`. */
-  readonly privateKey?: string;
-  /** Path to the private key, read at every connection (a rotated Secret mount is picked up). */
-  readonly privateKeyFile?: string;
-  readonly passphrase?: string;
-  readonly passphraseFile?: string;
-  /** known_hosts lines, e.g. the output of `ssh-keyscan`. */
-  readonly knownHosts?: string;
-  /** Path to a known_hosts file, read at every connection. */
-  readonly knownHostsFile?: string;
-}
-
-/** Where an SSH URL points: `ssh://user@host:port/path` or scp-like `user@host:path`. */
-export interface SshEndpoint {
-  readonly user: string;
-  readonly host: string;
-  readonly port: number;
-  /** The repository path as git sends it to the server (absolute for ssh://, as written for scp-like). */
-  readonly path: string;
-}
-
-export function isSshUrl(url: string): boolean {
-  return /^ssh:\/\//i.test(url) || /^git\+ssh:\/\//i.test(url) || /^[^/:]+@[^:/]+:(?!\/\/)/.test(url);
-}
-
-export function parseSshUrl(url: string): SshEndpoint | undefined {
-  if (/^(git\+)?ssh:\/\//i.test(url)) {
-    try {
-      const parsed = new URL(url.replace(/^git\+/i, ''));
-      if (parsed.password !== '') return undefined;
-      return {
-        user: decodeURIComponent(parsed.username) || 'git',
-        host: parsed.hostname.replace(/^\[|\]$/g, ''),
-        port: parsed.port ? Number(parsed.port) : 22,
-        path: decodeURIComponent(parsed.pathname),
-      };
-    } catch {
-      return undefined;
-    }
-  }
-  const scp = /^([^/:@]+)@([^:/]+):(.+)$/.exec(url);
-  return scp ? { user: scp[1] as string, host: scp[2] as string, port: 22, path: scp[3] as string } : undefined;
-}
-
-/** What is wrong with a provider's `ssh` block, or undefined. */
-export function sshAuthProblem(ssh: SshAuthConfig | undefined): string | undefined {
-  if (!ssh) return 'has no ssh: block; an SSH URL needs ssh.privateKeyFile (or privateKey) and ssh.knownHostsFile (or knownHosts)';
-  if (!ssh.privateKey && !ssh.privateKeyFile) return 'has no ssh.privateKeyFile or ssh.privateKey';
-  if (ssh.privateKey && ssh.privateKeyFile) return 'sets both ssh.privateKey and ssh.privateKeyFile; keep one';
-  if (!ssh.knownHosts && !ssh.knownHostsFile)
-    return 'has no ssh.knownHostsFile or ssh.knownHosts: the server must be recognized (get its line with `ssh-keyscan -p PORT HOST` and check the fingerprint out of band)';
-  if (ssh.passphrase && ssh.passphraseFile) return 'sets both ssh.passphrase and ssh.passphraseFile; keep one';
-  return undefined;
-}
+import type { SshAuthConfig } from './ssh-auth-config.js';
+import type { SshEndpoint } from './ssh-url.js';
 
 /** Single-quotes a path for the remote shell (git-shell and OpenSSH servers parse it this way). */
 function shellQuote(value: string): string {

@@ -1,4 +1,4 @@
-import type { GitEngine } from './git-engine.js';
+import type { GitDirectory } from './git-directory.js';
 import { encodeObject, FILE_MODE, isTreeMode, serializeTree, TREE_MODE, treeSortKey, type EncodedObject, type TreeEntry } from './git-objects.js';
 import { LARGE_TREE_ENTRIES, LargeTree, type EntryChange } from './large-tree.js';
 
@@ -24,7 +24,7 @@ export class TreeStore {
   private readonly cache = new Map<string, TreeEntry[]>();
   private readonly largeCache = new Map<string, LargeTree>();
 
-  constructor(private readonly engine: GitEngine) {}
+  constructor(private readonly directory: GitDirectory) {}
 
   async entries(oid: string): Promise<TreeEntry[]> {
     const tree = await this.tree(oid);
@@ -35,7 +35,7 @@ export class TreeStore {
   private async tree(oid: string): Promise<TreeEntry[] | LargeTree> {
     const cached = this.cache.get(oid) ?? this.largeCache.get(oid);
     if (cached) return cached;
-    const entries = await this.engine.readTree(oid);
+    const entries = await this.directory.readTree(oid);
     const tree = entries.length >= LARGE_TREE_ENTRIES ? LargeTree.fromEntries(entries) : entries;
     this.remember(oid, tree);
     return tree;
@@ -70,6 +70,13 @@ export class TreeStore {
       current = entry.oid;
     }
     return undefined;
+  }
+
+  /** The text of the file at `path` in the tree `root` (UTF-8); undefined when there is none or it is a folder. */
+  async fileText(root: string | undefined, path: string): Promise<string | undefined> {
+    const entry = await this.lookup(root, path);
+    if (!entry || isTreeMode(entry.mode)) return undefined;
+    return Buffer.from(await this.directory.readBlob(entry.oid)).toString('utf8');
   }
 
   /**

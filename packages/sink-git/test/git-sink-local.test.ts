@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, beforeEach } from 'vitest';
 import { memoryLogger } from '@gitops-reverser/contract/conformance';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink, IsomorphicGitEngine } from '../src/index.js';
+import { GitDirectory } from '../src/git-directory.js';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
 import { change, contextFor, git, items, log, marker, tempDir, engineUnderTest, testEngines, useEngine } from './helpers.js';
 
 function setup(extra: { targets?: string; rules?: string; options?: Partial<typeof DEFAULT_GIT_SINK_OPTIONS> } = {}) {
@@ -236,20 +237,21 @@ describe.each(testEngines())('%s engine', (engine) => {
       const dir = tempDir();
       const context = contextFor('cluster: { id: dev }\nproviders: [ { name: origin, url: ./repo } ]\ntargets: [ { name: live, provider: origin, branch: main, path: x } ]\nrules: []\n', dir);
       let failNext = true;
-      // The real engine on a real repository, with one write made to fail (a full disk, say).
-      const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers }, ({ provider: { url }, branch }) => {
-        const engine = new IsomorphicGitEngine({ gitdir: url, initialBranch: branch, timeoutMs: 1000 });
-        const writeObjects = engine.writeObjects.bind(engine);
-        engine.writeObjects = async (objects) => {
+      // The real git directory on a real repository, with one write made to fail (a full disk, say).
+      const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers }, ({ provider: { url } }) => {
+        const directory = new GitDirectory(url);
+        const writeObjects = directory.writeObjects.bind(directory);
+        directory.writeObjects = async (objects) => {
           if (failNext) {
             failNext = false;
             throw new Error('ENOSPC: no space left on device');
           }
           return writeObjects(objects);
         };
-        return engine;
+        return { directory };
       });
-      await sink.start(context);
+      const logger = memoryLogger();
+      await sink.start({ ...context, logger });
       const partitionKey = context.partition('live');
       const first = await sink.apply({ partition: partitionKey, items: items(change('a', { target: 'live' })) });
       expect(first[0]).toMatchObject({ status: 'retry', reason: expect.stringContaining('ENOSPC') });
@@ -257,6 +259,15 @@ describe.each(testEngines())('%s engine', (engine) => {
       expect(await sink.apply({ partition: partitionKey, items: items(change('a', { target: 'live' })) })).toEqual([{ status: 'applied' }]);
       expect(sink.health().state).toBe('ready');
       expect(log(join(dir, 'repo'), 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/a']);
+      // One line per state change, bound to the partition once (a field), not named again in the text.
+      expect(logger.lines.map((line) => [line.level, line.message])).toEqual([
+        ['error', expect.stringMatching(/^git writer cannot write: .*ENOSPC/)],
+        ['info', 'git writer is healthy again'],
+      ]);
+      for (const line of logger.lines) {
+        expect(line.fields).toEqual({ partition: partitionKey.key, code: line.level === 'error' ? 'GR_ERR_GIT_REPO' : undefined, pendingCommits: 0 });
+        expect(line.message).not.toContain(partitionKey.key);
+      }
     });
 
     it('reports an unknown target as rejected instead of throwing', async () => {
@@ -346,6 +357,50 @@ describe.each(testEngines())('%s engine', (engine) => {
       expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
         expect.stringContaining('admin.yaml differs from roles/_cluster/rbac.authorization.k8s.io/clusterroles/Admin.yaml only in case'),
       ]);
+    });
+
+    it('read: a sink that never wrote reads the repository as it is on disk, and opens no writer', async () => {
+      const { repo, apply, start, context } = setup();
+      await start();
+      const identity = change('app').event.identity;
+      const file = 'main:clusters/dev/default/configmaps/app.yaml';
+      await apply(change('app', { data: { color: 'blue' } }));
+      const other = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers });
+      await other.start(context);
+      expect(await other.read('live', identity)).toBe(git(repo, 'show', file));
+      // Another writer's commit is seen at the next read: the branch is read from disk each time.
+      await apply(change('app', { data: { color: 'green' } }));
+      expect(await other.read('live', identity)).toBe(git(repo, 'show', file));
+      expect(await other.read('live', identity)).toContain('color: green');
+      expect(await other.read('live', change('absent').event.identity)).toBeUndefined();
+      expect(await other.read('no-such-target', identity)).toBeUndefined();
+      expect(other.health()).toEqual({ state: 'ready', details: { partitions: 0 } });
+    });
+
+    it('read: no repository at the provider path gives undefined, and none is created', async () => {
+      const { repo, sink, start } = setup();
+      await start();
+      expect(await sink.read('live', change('app').event.identity)).toBeUndefined();
+      expect(existsSync(repo)).toBe(false);
+    });
+
+    it("read: after a write, the new content at the writer's head; an encrypted object as its .sops.yaml file", async () => {
+      const { repo, sink, apply, start } = setup();
+      await start();
+      const identity = change('db', { resource: 'secrets', kind: 'Secret' }).event.identity;
+      const secret = (data: string) =>
+        change('db', {
+          resource: 'secrets',
+          kind: 'Secret',
+          object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'default' }, data: { password: data }, sops: { mac: `ENC[${data}]`, age: [{ recipient: 'age1example' }] } },
+        });
+      await apply(secret('ENC[one]'));
+      expect(await sink.read('live', identity)).toBe(git(repo, 'show', 'main:clusters/dev/default/secrets/db.sops.yaml'));
+      await apply(secret('ENC[two]'));
+      const text = await sink.read('live', identity);
+      expect(text).toContain('ENC[two]');
+      expect(text).toBe(git(repo, 'show', 'main:clusters/dev/default/secrets/db.sops.yaml'));
+      expect(sink.health()).toEqual({ state: 'ready', details: { partitions: 1 } });
     });
 
     it('a superseded seed event writes nothing and keeps its file under prune: Always', async () => {

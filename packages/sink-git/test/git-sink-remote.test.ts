@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { GitHttpServer } from '@gitops-reverser/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/index.js';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
 import { change, contextFor, git, items, log, tempDir, engineUnderTest, testEngines, useEngine } from './helpers.js';
 
 let server: GitHttpServer;
@@ -185,6 +185,57 @@ describe.each(testEngines())('%s engine', (engine) => {
       expect(git(remote, 'branch', '--list').trim()).toBe('');
       await apply(change('first'));
       expect(log(remote, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/first']);
+    });
+  });
+
+  describe('git sink: reading what the branch holds (StoredContent), without a writer or the network', () => {
+    const file = 'main:clusters/dev/default/configmaps/app.yaml';
+
+    it('a sink that never wrote reads the clone an earlier run left in cacheDir, while the git server is down', async () => {
+      const { dir, sink, context, apply, remote } = setup();
+      await sink.start(context);
+      await apply(change('app', { data: { color: 'blue' } }));
+      await sink.stop();
+      const written = git(remote, 'show', file);
+      expect(written).toContain('color: blue');
+      await server.stop();
+      const replica = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers, cacheDir: join(dir, 'cache'), remoteTimeoutSeconds: 5 });
+      await replica.start(context);
+      expect(await replica.read('live', change('app').event.identity)).toBe(written);
+      expect(await replica.read('live', change('never-written').event.identity)).toBeUndefined();
+      // No writer was opened for the read (it would have fetched, and failed with the server down).
+      expect(replica.health()).toEqual({ state: 'ready', details: { partitions: 0 } });
+      await replica.stop();
+    });
+
+    it('without a clone in cacheDir there is nothing to read: undefined, and nothing is created or fetched', async () => {
+      const { dir, sink, context, apply } = setup();
+      await sink.start(context);
+      await apply(change('app'));
+      await sink.stop();
+      server.log.length = 0;
+      const emptyCache = join(dir, 'other-cache');
+      const replica = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers, cacheDir: emptyCache, remoteTimeoutSeconds: 5 });
+      await replica.start(context);
+      expect(await replica.read('live', change('app').event.identity)).toBeUndefined();
+      expect(existsSync(emptyCache)).toBe(false);
+      expect(server.log).toEqual([]);
+      await replica.stop();
+    });
+
+    it("after a write, read returns the new content from the writer's head", async () => {
+      const { sink, context, apply, remote } = setup();
+      await sink.start(context);
+      const identity = change('app').event.identity;
+      await apply(change('app', { data: { color: 'blue' } }));
+      expect(await sink.read('live', identity)).toBe(git(remote, 'show', file));
+      await apply(change('app', { data: { color: 'green' } }));
+      server.log.length = 0;
+      const text = await sink.read('live', identity);
+      expect(text).toContain('color: green');
+      expect(text).toBe(git(remote, 'show', file));
+      expect(server.log).toEqual([]);
+      await sink.stop();
     });
   });
 

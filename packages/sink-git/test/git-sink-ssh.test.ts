@@ -4,7 +4,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GitSshServer, type SshKeyPair } from '@gitops-reverser/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_GIT_SINK_OPTIONS, fingerprintOf, GitSink, nodegitAvailable } from '../src/index.js';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
+import { fingerprintOf } from '../src/known-hosts.js';
+import { nodegitAvailable } from '../src/nodegit-loader.js';
 import { change, contextFor, git, items, log, tempDir } from './helpers.js';
 
 // Push over SSH to a real OpenSSH server (the harness's sshd, keys pinned to git-shell), checked

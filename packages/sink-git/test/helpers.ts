@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Actor, ChangeEvent, KubeObject, SinkChange, SinkContext, SinkItem, SinkMessage, TargetConfig, TargetPlan } from '@gitops-reverser/contract';
 import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
-import { NODEGIT_INSTALL_FIX, nodegitAvailable, planGitTargets, type GitEngineName, type GitPartition, type ProviderConfig } from '../src/index.js';
+import type { GitEngineName } from '../src/git-sink.js';
+import { planGitTargets, type GitPartition } from '../src/git-target.js';
+import { NODEGIT_INSTALL_FIX, nodegitAvailable } from '../src/nodegit-loader.js';
+import type { ProviderConfig } from '../src/provider-config.js';
 import { resolveProviderUrl } from '../src/repo-location.js';
 
 export function tempDir(prefix = 'gr-sink-'): string {

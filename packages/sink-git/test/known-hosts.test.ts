@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprintOf, parseKnownHosts, parseSshUrl, verifyHostKey } from '../src/index.js';
-import { isSshUrl, sshAuthProblem } from '../src/ssh-transport.js';
+import { fingerprintOf, parseKnownHosts, verifyHostKey } from '../src/known-hosts.js';
+import { sshAuthProblem } from '../src/ssh-auth-config.js';
+import { isSshUrl, parseSshUrl } from '../src/ssh-url.js';
 
 // Vectors made with OpenSSH 9.2: `ssh-keygen -t ed25519`, `ssh-keygen -H` (hashed entry for
 // [10.0.0.5]:2222) and `ssh-keygen -lf` (the fingerprint).

@@ -3,7 +3,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { encodeObject, IsomorphicGitEngine, serializeCommit, serializeTree, TreeStore, type TreeEntry } from '../src/index.js';
+import { GitDirectory } from '../src/git-directory.js';
+import { encodeObject, serializeCommit, serializeTree, type TreeEntry } from '../src/git-objects.js';
+import { TreeStore } from '../src/tree-store.js';
 import { adler32, adler32Combine, LARGE_TREE_ENTRIES, LargeTree, type EntryChange } from '../src/large-tree.js';
 import { git, tempDir } from './helpers.js';
 import { until } from '@gitops-reverser/testkit';
@@ -109,9 +111,9 @@ describe('LargeTree', () => {
   it('through TreeStore: a folder of 7,000 files updated, grown and shrunk (its tree written into a prepared spare file); git fsck and ls-tree agree', async () => {
     const gitdir = join(tempDir(), 'repo.git');
     execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', gitdir]);
-    const engine = new IsomorphicGitEngine({ gitdir, initialBranch: 'main', timeoutMs: 1000 });
-    await engine.open();
-    const trees = new TreeStore(engine);
+    const directory = new GitDirectory(gitdir);
+    await directory.open({ initialBranch: 'main' });
+    const trees = new TreeStore(directory);
     let parent: string | undefined;
     const commit = async (root: string | undefined, changes: Map<string, string | null>) => {
       const blobs = [...changes.values()].filter((oid): oid is string => oid !== null);
@@ -119,8 +121,8 @@ describe('LargeTree', () => {
       const result = await trees.apply(root, changes);
       const signature = { name: 'a', email: 'a@b.c', timestamp: 1 };
       const commitObject = encodeObject('commit', serializeCommit({ tree: result.root, parents: parent ? [parent] : [], author: signature, committer: signature, message: 'm' }));
-      await engine.writeObjects([...blobObjects, ...result.objects, commitObject]);
-      await engine.writeBranch('main', commitObject.oid);
+      await directory.writeObjects([...blobObjects, ...result.objects, commitObject]);
+      await directory.writeBranch('main', commitObject.oid);
       parent = commitObject.oid;
       return result.root;
     };
@@ -168,7 +170,7 @@ describe('LargeTree', () => {
     // Loose large trees are stored zlib blocks; git reads them like any other.
     expect(git(gitdir, 'cat-file', '-t', 'main:ns/configmaps').trim()).toBe('tree');
     expect((await trees.lookup(root, 'ns/configmaps/cm-19.yaml'))?.oid).toBe(oidOf(100_019));
-    await engine.close();
+    await directory.close();
     expect(spares()).toEqual([]);
   });
 });

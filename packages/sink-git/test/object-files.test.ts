@@ -4,7 +4,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeObject, objectIdOf, serializeCommit, serializeTree } from '../src/index.js';
+import { encodeObject, objectIdOf, serializeCommit, serializeTree } from '../src/git-objects.js';
 import { ObjectStoreState, writeRefFile, writeLooseObjects, writePack } from '../src/object-files.js';
 import { git, tempDir } from './helpers.js';
 import { until } from '@gitops-reverser/testkit';

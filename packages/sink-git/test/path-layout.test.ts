@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { authorOf, PathLayout, renderMessage } from '../src/index.js';
+import { authorOf, renderMessage } from '../src/commit-message.js';
+import { PathLayout } from '../src/path-layout.js';
 
 const identity = { clusterId: 'dev', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'shop', name: 'web' };
 

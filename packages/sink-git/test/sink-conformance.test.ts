@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeSinkConformance } from '@gitops-reverser/contract/conformance';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/index.js';
+import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
 import { contextFor, git, tempDir } from './helpers.js';
 
 describeSinkConformance('sink-git (local repository)', {

@@ -1,18 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeObject, IsomorphicGitEngine, serializeCommit, TreeStore } from '../src/index.js';
+import { GitDirectory } from '../src/git-directory.js';
+import { encodeObject, serializeCommit } from '../src/git-objects.js';
+import { TreeStore } from '../src/tree-store.js';
 import { git, tempDir } from './helpers.js';
 
 async function setup() {
   const gitdir = join(tempDir(), 'repo.git');
   execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', gitdir]);
-  const engine = new IsomorphicGitEngine({ gitdir, initialBranch: 'main', timeoutMs: 1000 });
-  await engine.open();
-  const trees = new TreeStore(engine);
+  const directory = new GitDirectory(gitdir);
+  await directory.open({ initialBranch: 'main' });
+  const trees = new TreeStore(directory);
   const blob = async (text: string) => {
     const object = encodeObject('blob', Buffer.from(text));
-    await engine.writeObjects([object]);
+    await directory.writeObjects([object]);
     return object.oid;
   };
   /** Applies changes, stores the trees and points main at a commit of the result. */
@@ -22,8 +24,8 @@ async function setup() {
       'commit',
       serializeCommit({ tree: result.root, parents: [], author: { name: 'a', email: 'a@b.c', timestamp: 1 }, committer: { name: 'a', email: 'a@b.c', timestamp: 1 }, message: 'm' }),
     );
-    await engine.writeObjects([...result.objects, commitObject]);
-    await engine.writeBranch('main', commitObject.oid);
+    await directory.writeObjects([...result.objects, commitObject]);
+    await directory.writeBranch('main', commitObject.oid);
     return result.root;
   };
   return { gitdir, trees, blob, commit };

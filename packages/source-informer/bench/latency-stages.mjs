@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime, silentLogger } from '@gitops-reverser/kernel';
 import { KubeClient } from '@gitops-reverser/source-informer/internal';
-import { GitSink } from '@gitops-reverser/sink-git';
+import { GitSink } from '@gitops-reverser/sink-git/internal';
 import { MemoryBus } from '@gitops-reverser/bus-memory/internal';
 import { ControlPlane } from '@gitops-reverser/testkit';
 import { apiClient, branchReader, createConfigMaps, inProcessConfig, openPlainWatch } from './live-fixture.mjs';
