@@ -176,6 +176,32 @@ describe('loadAdapters', () => {
     expect(byKey['sink.with.file']).toMatchObject({ message: 'is required (options of gitops-reverser-sink-jsonl)' });
     expect(error.message).toMatch(/test-config\.yaml:4:\d+: bus\.with\.capacityPerPartition: must be >= 1/);
   });
+
+  it("an option's x-fix is the fix of every problem of that option: missing, wrong type, range, enum, a failed anyOf", async () => {
+    const hinted = `{ use: "${join(fixtures, 'options-with-hints.mjs')}"`;
+    const missing = await problemOf({ bus: `${hinted}, with: { mode: fast } }` });
+    expect(missing.problems).toEqual([
+      expect.objectContaining({
+        code: 'GR_ERR_PLUGIN_OPTIONS',
+        keyPath: 'bus.with.url',
+        message: 'is required (options of fixture-options-with-hints)',
+        fix: 'add url: to bus.with (the queue endpoint, an https:// URL such as https://queue.example.com)',
+      }),
+    ]);
+    const wrong = await problemOf({ bus: `${hinted}, with: { url: "http://queue", mode: slow, retries: -1, topics: { a: 1 } } }` });
+    const fixes = Object.fromEntries(wrong.problems.map((p) => [p.keyPath, p.fix]));
+    expect(fixes).toEqual({
+      'bus.with.url': 'the queue endpoint, an https:// URL such as https://queue.example.com',
+      'bus.with.mode': 'fast (no fsync) or safe (fsync every message)',
+      'bus.with.retries': 'how often to retry a publish, e.g. 3',
+      'bus.with.topics': 'one topic name or a list of them',
+    });
+  });
+
+  it('a missing option without x-fix points to the adapter, not to the kernel quickstart', async () => {
+    const error = await problemOf({ sink: '{ use: "gitops-reverser-sink-jsonl", with: {} }' });
+    expect(error.problems[0]).toMatchObject({ keyPath: 'sink.with.file', fix: 'add file: to sink.with (see the README of gitops-reverser-sink-jsonl)' });
+  });
 });
 
 describe('resolveAdapter', () => {

@@ -135,12 +135,17 @@ describe('config errors: each names the file, the key path and the fix', () => {
     expect(error.problems[0]?.fix).toMatch(/did you mean "rules"/);
   });
 
-  it('a missing required key and a wrong type', () => {
+  it("a missing required key and a wrong type, each with its key's x-fix", () => {
     const error = problemsOf(VALID.replace('cluster: dev, with:', 'name: [a, b], with:'));
-    expect(error.problems.map((p) => [p.keyPath, p.message])).toEqual([
-      ['sources[0].cluster', 'is required'],
-      ['sources[0].name', 'must be string'],
+    expect(error.problems.map((p) => [p.keyPath, p.message, p.fix])).toEqual([
+      ['sources[0].cluster', 'is required', 'add cluster: to sources[0] (give the cluster this source observes a short DNS-label id, e.g. "dev"; it is part of every event identity)'],
+      ['sources[0].name', 'must be string', 'an instance name is a DNS label, e.g. "prod-informer"'],
     ]);
+    // A key without x-fix points to the example config.
+    expect(problemsOf(VALID.replace('{ target: live, scope: Cluster,', '{ scope: Cluster,')).problems[0]).toMatchObject({
+      keyPath: 'rules[1].target',
+      fix: 'add target: to rules[1] (see examples/quickstart.yaml)',
+    });
   });
 
   it('a value outside an enum', () => {

@@ -135,7 +135,7 @@ function validateConfig(
   const problems: ConfigProblem[] = [];
   const expandedValues = new Map<string, ExpandedValue>();
   const expanded = expandEnvironment(raw, options.env ?? process.env, problems, [], expandedValues) as Record<string, unknown>;
-  if (!validateRaw(expanded)) problems.push(...schemaProblems(validateRaw.errors ?? [], []));
+  if (!validateRaw(expanded)) problems.push(...schemaProblems(validateRaw.errors ?? [], [], { reference: 'examples/quickstart.yaml' }));
   const refuse = () => new ConfigValidationError(configFile, locateProblems(hideExpandedValues(problems, expandedValues), findPosition));
   if (problems.length > 0) throw refuse();
 

@@ -164,7 +164,7 @@ function validateAgainst(schema: Readonly<Record<string, unknown>>, value: Recor
     .split(/\.|\[(\d+)\]/)
     .filter((s) => s !== undefined && s !== '')
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-  return schemaProblems(validate.errors ?? [], prefix).map((problem) => ({
+  return schemaProblems(validate.errors ?? [], prefix, { reference: `the README of ${adapterName}` }).map((problem) => ({
     ...problem,
     code: ErrorCodes.PLUGIN_OPTIONS,
     message: `${problem.message} (${what} of ${adapterName})`,
