@@ -109,6 +109,21 @@ describe('gitops-reverser CLI', () => {
     expect(result.stderr).toContain('[GR_ERR_PLUGIN_SHAPE]');
   });
 
+  it("validate: exit 1 with an adapter's own error code and fix from create(), at its entry", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gr-cli-coded-'));
+    const file = join(dir, 'coded.yaml');
+    const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/adapters/create-throws-coded.mjs');
+    writeFileSync(
+      file,
+      `apiVersion: gitops-reverser/v1alpha2\nsources: [ { use: "@gitops-reverser/source-informer", cluster: dev } ]\nbus: { use: "${fixture}" }\nsink: { use: "${join(dirname(fixture), 'in-memory-sink.mjs')}" }\ntargets: [ { name: live } ]\nrules: []\n`,
+    );
+    const result = runCli(['validate', '--config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `invalid config\n  ${file}:3:13: bus.use: no credentials for queue "orders" (bus adapter "fixture-queue") [FIXTURE_QUEUE_ERR_CREDENTIALS]\n    fix: set credentialsFile to a file holding the queue token\n`,
+    );
+  });
+
   it('validate: exit 1 when an adapter package is missing, with the npm install that fixes it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gr-cli-missing-'));
     const file = join(dir, 'missing.yaml');

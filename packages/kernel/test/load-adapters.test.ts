@@ -126,6 +126,39 @@ describe('loadAdapters', () => {
     });
   });
 
+  it("an adapter's own error code and fix reach the user, with the adapter named at its entry (or at the option it names)", async () => {
+    const queue = `{ use: "${join(fixtures, 'create-throws-coded.mjs')}"`;
+    const own = await createProblem({ bus: `${queue} }` });
+    expect(own.problems).toEqual([
+      expect.objectContaining({
+        code: 'FIXTURE_QUEUE_ERR_CREDENTIALS',
+        keyPath: 'bus.use',
+        message: 'no credentials for queue "orders" (bus adapter "fixture-queue")',
+        fix: 'set credentialsFile to a file holding the queue token',
+      }),
+    ]);
+    expect(own.code).toBe('FIXTURE_QUEUE_ERR_CREDENTIALS');
+    expect(own.message).toMatch(/test-config\.yaml:4:\d+: bus\.use: no credentials for queue "orders" \(bus adapter "fixture-queue"\) \[FIXTURE_QUEUE_ERR_CREDENTIALS\]\n\s+fix: set credentialsFile/);
+    const atOption = await createProblem({ bus: `${queue}, with: { optionPath: credentialsFile } }` });
+    expect(atOption.problems[0]).toMatchObject({ code: 'FIXTURE_QUEUE_ERR_CREDENTIALS', keyPath: 'bus.with.credentialsFile' });
+  });
+
+  it.each([
+    ['not of the form <PACKAGE>_ERR_<WHAT>', 'queue-credentials'],
+    ['not of the form <PACKAGE>_ERR_<WHAT>', 'ERR_CREDENTIALS'],
+    ["GR_ERR_* codes are gitops-reverser's own", 'GR_ERR_CONFIG_INVALID'],
+  ])('a code that breaks the rule (%s: %s) is reported as GR_ERR_PLUGIN_CREATE, its code and fix kept', async (why, code) => {
+    const error = await createProblem({ bus: `{ use: "${join(fixtures, 'create-throws-coded.mjs')}", with: { code: "${code}" } }` });
+    expect(error.problems).toEqual([
+      expect.objectContaining({
+        code: 'GR_ERR_PLUGIN_CREATE',
+        keyPath: 'bus.use',
+        message: `bus adapter "fixture-queue" failed in create(): no credentials for queue "orders" (its code ${code} is ${why})`,
+        fix: "set credentialsFile to a file holding the queue token; to the adapter's author: report it under a code of the form <PACKAGE>_ERR_<WHAT> (docs/writing-adapters.md)",
+      }),
+    ]);
+  });
+
   it('a service nobody provides is a config error naming both packages', async () => {
     const error = await createProblem({ bus: `{ use: "${join(fixtures, 'needs-clock-service.mjs')}" }` });
     expect(error.problems[0]).toMatchObject({
@@ -134,6 +167,18 @@ describe('loadAdapters', () => {
       message: '"fixture-needs-team-clock" needs service "fixture.team-clock" (the team clock), which no configured adapter provides; fixture-team-clock-provider provides it',
       fix: 'add fixture-team-clock-provider to the config (in its slot), or remove "fixture-needs-team-clock"',
     });
+  });
+
+  it("a service used without declaring it is refused by the kernel as a shape problem, not as the adapter's failure", async () => {
+    const error = await createProblem({ bus: `{ use: "${join(fixtures, 'uses-undeclared-service.mjs')}" }` });
+    expect(error.problems).toEqual([
+      expect.objectContaining({
+        code: 'GR_ERR_PLUGIN_SHAPE',
+        keyPath: 'bus.use',
+        message: 'bus adapter "fixture-uses-undeclared" asked for service "fixture.undeclared" without declaring it in needs',
+        fix: "add fixture.undeclared to the descriptor's needs so validate can check it is provided",
+      }),
+    ]);
   });
 
   it('a declared service that create() never provides', async () => {

@@ -5,12 +5,12 @@ import {
   adapterShapeProblems,
   errorText,
   grError,
-  isGitopsReverserError,
   serviceNeeds,
   type AdapterContext,
   type AdapterDescriptor,
   type AdapterSlot,
   type Clock,
+  type GitopsReverserError,
   type ConfigView,
   type Logger,
   type Metrics,
@@ -28,6 +28,7 @@ import type { AdapterRef, GitopsReverserConfig } from '../config/config-types.js
 import { configProblems } from '../config/load-config.js';
 import { suggestion } from '../config/schema-problems.js';
 import { ErrorCodes } from '../errors.js';
+import { createFailureProblem } from '../plugin/create-failure.js';
 import { checkDescriptor, loadAdapters, validateTargetOptions, type LoadedAdapter } from '../plugin/load-adapters.js';
 import { type DependencyContainer, container as rootContainer } from './tsyringe.js';
 
@@ -360,18 +361,11 @@ function createThroughContainer(pending: Pending, adapter: LoadedAdapter, contai
     }
     return instance;
   } catch (error) {
-    if (isGitopsReverserError(error) && error.code === ErrorCodes.PLUGIN_SHAPE) {
-      problems.push({ code: error.code, keyPath: `${pending.keyPath}.use`, message: error.message, ...(error.fix ? { fix: error.fix } : {}) });
-    } else if (isGitopsReverserError(error) && typeof error.details['optionPath'] === 'string') {
-      // The adapter named the option that is wrong: report it there, with its own code.
-      problems.push({ code: error.code, keyPath: `${pending.keyPath}.with.${error.details['optionPath']}`, message: `${error.message} (${where})`, ...(error.fix ? { fix: error.fix } : {}) });
+    if (kernelErrors.has(error as object)) {
+      const shape = error as GitopsReverserError;
+      problems.push({ code: shape.code, keyPath: `${pending.keyPath}.use`, message: shape.message, ...(shape.fix ? { fix: shape.fix } : {}) });
     } else {
-      problems.push({
-        code: ErrorCodes.PLUGIN_CREATE,
-        keyPath: `${pending.keyPath}.use`,
-        message: `${where} failed in create(): ${errorText(error)}`,
-        fix: 'check its options; if you wrote the adapter, keep create() free of I/O and move connecting to start()',
-      });
+      problems.push(createFailureProblem(error, { where, keyPath: pending.keyPath, name: descriptor.meta.name, ...(adapter.module?.packageName ? { packageName: adapter.module.packageName } : {}) }));
     }
     return undefined;
   }
@@ -445,6 +439,11 @@ function capitalized(slot: string): string {
   return `${slot[0]?.toUpperCase()}${slot.slice(1)}`;
 }
 
+/** Errors the kernel's adapter context threw (a misuse of services): reported as they are, never as the adapter's own. */
+const kernelErrors = new WeakSet<object>();
+
 function shapeError(message: string, fix: string) {
-  return grError(ErrorCodes.PLUGIN_SHAPE, message, { fix });
+  const error = grError(ErrorCodes.PLUGIN_SHAPE, message, { fix });
+  kernelErrors.add(error);
+  return error;
 }
