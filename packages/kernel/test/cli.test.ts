@@ -124,6 +124,37 @@ describe('gitops-reverser CLI', () => {
     );
   });
 
+  // In a child process: the kernel's import() is Node's own there (vitest would interpose its module runner).
+  it('validate and plugins: an adapter compiled to CommonJS (the descriptor on exports.default, as tsc emits it) loads', () => {
+    const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/adapters/cjs-exports-default.cjs');
+    const dir = mkdtempSync(join(tmpdir(), 'gr-cli-cjs-'));
+    const file = join(dir, 'cjs.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: gitops-reverser/v1alpha2\nsources: [ { use: "@gitops-reverser/source-informer", cluster: dev } ]\nsink: { use: "${fixture}", with: { label: compiled } }\ntargets: [ { name: live } ]\nrules: []\n`,
+    );
+    expect(runCli(['validate', '--config', file])).toMatchObject({ code: 0, stdout: expect.stringContaining('sink fixture-cjs-sink; 1 target(s) in 1 partition(s)') });
+    const plugins = runCli(['plugins', '--config', file]);
+    expect(plugins.code, plugins.stderr).toBe(0);
+    expect(plugins.stdout).toMatch(new RegExp(`sink\\s+sink\\s+fixture-cjs-sink\\s.*${fixture.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+
+  it('validate: a CommonJS module with its descriptor elsewhere is named as CommonJS, with how to export it', () => {
+    const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/adapters/cjs-named-export.cjs');
+    const dir = mkdtempSync(join(tmpdir(), 'gr-cli-cjs-named-'));
+    const file = join(dir, 'cjs-named.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: gitops-reverser/v1alpha2\nsources: [ { use: "@gitops-reverser/source-informer", cluster: dev } ]\nsink: { use: "${fixture}" }\ntargets: [ { name: live } ]\nrules: []\n`,
+    );
+    expect(runCli(['validate', '--config', file])).toMatchObject({
+      code: 1,
+      stderr:
+        `invalid config\n  ${file}:3:14: sink.use: "${fixture}" is a CommonJS module whose module.exports (keys: sink) is not an adapter descriptor (meta is missing), and it has no exports.default [GR_ERR_PLUGIN_SHAPE]\n` +
+        '    fix: compile the adapter to ES modules ("type": "module" in package.json, "module": "nodenext" in tsconfig.json) with export default defineAdapter(...), or set module.exports (or exports.default) to the descriptor\n',
+    });
+  });
+
   it('validate: exit 1 when an adapter package is missing, with the npm install that fixes it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gr-cli-missing-'));
     const file = join(dir, 'missing.yaml');

@@ -263,4 +263,13 @@ describe('resolveAdapter', () => {
     expect(resolveAdapter('@acme/adapters/sink', nested)).toMatchObject({ found: true, module: { file: join(pkg, 'lib/sink.mjs') } });
     expect(resolveAdapter('@acme/adapters/hidden', nested).found).toBe(false);
   });
+
+  it('takes the require condition when a package exports nothing else (a CommonJS-only adapter)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gr-resolve-cjs-'));
+    const pkg = join(dir, 'node_modules/acme-cjs-sink');
+    mkdirSync(join(pkg, 'dist'), { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'acme-cjs-sink', version: '1.0.0', exports: { '.': { types: './dist/index.d.ts', require: './dist/index.cjs' } } }));
+    writeFileSync(join(pkg, 'dist/index.cjs'), '');
+    expect(resolveAdapter('acme-cjs-sink', dir)).toMatchObject({ found: true, module: { file: join(pkg, 'dist/index.cjs'), packageName: 'acme-cjs-sink' } });
+  });
 });

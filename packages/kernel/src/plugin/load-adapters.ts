@@ -8,6 +8,7 @@ import { configProblems } from '../config/load-config.js';
 import { schemaProblems } from '../config/schema-problems.js';
 import { ErrorCodes } from '../errors.js';
 import { KERNEL_VERSION } from './kernel-version.js';
+import { COMMONJS_FIX, moduleDescriptor } from './module-descriptor.js';
 import { resolveAdapter, type ResolvedAdapterModule } from './resolve-adapter.js';
 
 /** An adapter found, imported and checked; nothing of it has run yet. */
@@ -83,7 +84,12 @@ async function loadAdapter<S extends AdapterSlot>(ref: AdapterRef, slot: S, conf
     });
     return undefined;
   }
-  const loaded = checkDescriptor(imported.default, ref, slot, problems);
+  const { candidate, commonJsProblem } = moduleDescriptor(imported, resolution.module.file, descriptorProblem);
+  if (commonJsProblem) {
+    problems.push({ code: ErrorCodes.PLUGIN_SHAPE, keyPath: useKey, message: `"${ref.use}" is ${commonJsProblem}`, fix: COMMONJS_FIX });
+    return undefined;
+  }
+  const loaded = checkDescriptor(candidate, ref, slot, problems);
   return loaded ? { ...loaded, module: resolution.module } : undefined;
 }
 
