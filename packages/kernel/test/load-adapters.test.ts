@@ -222,6 +222,39 @@ describe('loadAdapters', () => {
     expect(error.message).toMatch(/test-config\.yaml:4:\d+: bus\.with\.capacityPerPartition: must be >= 1/);
   });
 
+  it('converts only ${VAR} values to the option types; a literal of the wrong type is refused with its key path, the type and the fix', async () => {
+    const text = (sink: string, target: string) => `
+apiVersion: gitops-reverser/v1alpha2
+sources: [ { use: gitops-reverser-source-manifests, cluster: dev, with: { directory: ./source-manifests/sample, pollMs: "\${POLL_MS}" } } ]
+bus: { use: "@gitops-reverser/bus-memory", with: { capacityPerPartition: "\${CAPACITY}" } }
+sink: ${sink}
+targets: [ { name: live, with: ${target} } ]
+rules: [ { target: live, resources: ["*"] } ]
+`;
+    const env = { POLL_MS: '250', CAPACITY: '64', SHARDS: '4', LABEL: '7' };
+    const parse = (sink: string, target: string) => parseConfig(text(sink, target), join(repoRoot, 'examples/test-config.yaml'), { env });
+    const sink = `{ use: "${join(fixtures, 'in-memory-sink.mjs')}", with: { windowMs: "\${POLL_MS}", label: "\${LABEL}" } }`;
+    const assembly = await assemble(parse(sink, '{ prefix: "7", shards: "${SHARDS}" }'), { logger: silentLogger(), metrics: new KernelMetrics() });
+    const loaded = await loadAdapters(parse(sink, '{}'));
+    expect(loaded.sources[0]?.options).toMatchObject({ pollMs: 250 });
+    expect(loaded.bus?.options).toEqual({ capacityPerPartition: 64 });
+    expect(loaded.sink?.options).toEqual({ windowMs: 250, label: '7' });
+    expect(assembly.targets[0]?.with).toEqual({ prefix: '7', shards: 4 });
+
+    const refused = await problemOf({ sink: '{ use: "gitops-reverser-sink-jsonl", with: { file: 42, delayMs: "5" } }' });
+    expect(refused.problems.map((p) => [p.code, p.keyPath, p.message, p.fix])).toEqual([
+      ['GR_ERR_PLUGIN_OPTIONS', 'sink.with.file', 'must be string, not a number (options of gitops-reverser-sink-jsonl)', 'quote it: file: "42"'],
+      ['GR_ERR_PLUGIN_OPTIONS', 'sink.with.delayMs', 'must be integer, not a string (options of gitops-reverser-sink-jsonl)', 'write it without quotes: delayMs: 5'],
+    ]);
+    let targetError: unknown;
+    await assemble(parse(sink, '{ prefix: 7, shards: "4" }'), { logger: silentLogger(), metrics: new KernelMetrics() }).catch((error: unknown) => (targetError = error));
+    expect(targetError).toBeInstanceOf(ConfigValidationError);
+    expect((targetError as ConfigValidationError).problems.map((p) => [p.keyPath, p.message, p.fix])).toEqual([
+      ['targets[0].with.prefix', 'must be string, not a number (target options of fixture-in-memory-sink)', 'quote it: prefix: "7"'],
+      ['targets[0].with.shards', 'must be integer, not a string (target options of fixture-in-memory-sink)', 'write it without quotes: shards: 4'],
+    ]);
+  });
+
   it("an option's x-fix is the fix of every problem of that option: missing, wrong type, range, enum, a failed anyOf", async () => {
     const hinted = `{ use: "${join(fixtures, 'options-with-hints.mjs')}"`;
     const missing = await problemOf({ bus: `${hinted}, with: { mode: fast } }` });

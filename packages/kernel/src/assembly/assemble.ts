@@ -259,7 +259,7 @@ function planWithSink(
   schema: Readonly<Record<string, unknown>> | undefined,
   problems: ConfigProblem[],
 ): { targets: TargetConfig[]; plan: TargetPlan } {
-  const targets = validateTargetOptions(config.targets, schema, sink.name, problems);
+  const targets = validateTargetOptions(config.targets, schema, sink.name, problems, config.expandedValues);
   const empty: TargetPlan = { partitions: new Map(), problems: [] };
   if (problems.length > 0) return { targets, plan: empty };
   let plan: TargetPlan;

@@ -5,6 +5,8 @@ import { keyPathOf, type ConfigProblem } from './config-problem.js';
 export interface SchemaProblemOptions {
   /** Where a user finds the keys of this schema, named in the fix for a missing one without `x-fix`. */
   readonly reference?: string;
+  /** Key paths of the values that came from `${VAR}`; every other value was written as it is. */
+  readonly expanded?: ReadonlyMap<string, unknown>;
 }
 
 /**
@@ -67,6 +69,14 @@ function schemaProblem(error: ErrorObject, prefix: readonly (string | number)[],
       const detail = keyHint ?? (options.reference ? `see ${options.reference}` : undefined);
       return { code: ErrorCodes.CONFIG_INVALID, keyPath: keyPathOf([...segments, key]), message: 'is required', fix: `add ${key}: to ${here || 'the top level'}${detail ? ` (${detail})` : ''}` };
     }
+    case 'type': {
+      const expected = [(error.params as { type: string | string[] }).type].flat().join(' or ');
+      // A value from ${VAR} is a string that could not be read as the type (its text stays hidden).
+      if (options.expanded?.has(here)) return { code: ErrorCodes.CONFIG_INVALID, keyPath: here, message: `must be ${expected}`, ...(fix ? { fix } : {}) };
+      const retype = literalTypeFix(expected, error.data, segments.at(-1));
+      const fixes = [retype, fix].filter((text) => text !== undefined);
+      return { code: ErrorCodes.CONFIG_INVALID, keyPath: here, message: `must be ${expected}, not ${kindOf(error.data)}`, ...(fixes.length > 0 ? { fix: fixes.join('; ') } : {}) };
+    }
     case 'anyOf':
       return undefined; // the branch errors (type, required, ...) say more
     case 'enum':
@@ -81,6 +91,23 @@ function schemaProblem(error: ErrorObject, prefix: readonly (string | number)[],
     default:
       return { code: ErrorCodes.CONFIG_INVALID, keyPath: here, message: error.message ?? 'is invalid', ...(fix ? { fix } : {}) };
   }
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null (nothing written after the key)';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
+}
+
+/** How to write a literal of the wrong type as the type asked for, when the intent is plain. */
+function literalTypeFix(expected: string, value: unknown, key: string | number | undefined): string | undefined {
+  const as = typeof key === 'string' ? `${key}: ` : '';
+  if (expected.includes('string') && (typeof value === 'number' || typeof value === 'boolean')) return `quote it: ${as}"${value}"`;
+  if (expected.includes('string') && value === null) return typeof key === 'string' ? `write a value after "${key}:"` : 'write a value';
+  if (typeof value !== 'string') return undefined;
+  const numeric = /integer|number/.test(expected) && value.trim() !== '' && Number.isFinite(Number(value));
+  if (numeric || (expected.includes('boolean') && (value === 'true' || value === 'false'))) return `write it without quotes: ${as}${value}`;
+  return undefined;
 }
 
 /** "did you mean" for a misspelt name, else the list of valid names. */
