@@ -227,9 +227,40 @@ describe('gitops-reverser CLI', () => {
     const result = runCli(['plugins', '--config', file]);
     cleanup();
     expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^KEY\s+SLOT\s+NAME\s+PACKAGE\s+VERSION\s+KERNEL\s+FILE$/m);
     expect(result.stdout).toMatch(/sources\[0\]\s+source\s+gitops-reverser-source-manifests\s+gitops-reverser-source-manifests\s+0\.1\.0\s+kernel \^0\.3\.0/);
     expect(result.stdout).toMatch(/bus\s+bus\s+@gitops-reverser\/bus-memory\s+@gitops-reverser\/bus-memory\s+0\.3\.0/);
     expect(result.stdout).toMatch(/sink\s+sink\s+gitops-reverser-sink-jsonl\s+gitops-reverser-sink-jsonl\s+0\.1\.0/);
+  });
+
+  it('plugins: shows the services each adapter provides and needs, optional ones marked, with who provides them', () => {
+    const { file, cleanup } = exampleConfig();
+    const result = runCli(['plugins', '--config', file]);
+    cleanup();
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    const after = (key: string) => {
+      const row = lines.findIndex((line) => line.startsWith(`${key} `));
+      const rest = lines.slice(row + 1);
+      const next = rest.findIndex((line) => !line.startsWith(' '));
+      return rest.slice(0, next === -1 ? undefined : next);
+    };
+    expect(after('sources[0]')).toEqual(['    provides manifests.files: the manifest file each object was read from']);
+    expect(after('bus')).toEqual([]);
+    expect(after('sink')).toEqual(['    needs manifests.files (optional): provided by sources[0] (gitops-reverser-source-manifests)']);
+  });
+
+  it('plugins: an optional need nothing configured provides is shown as such, with the package that would', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gr-cli-needs-'));
+    const file = join(dir, 'needs.yaml');
+    const out = join(dir, 'out.jsonl');
+    writeFileSync(
+      file,
+      `apiVersion: gitops-reverser/v1alpha2\nsources: [ { use: "@gitops-reverser/source-informer", cluster: dev } ]\nsink: { use: "${join(examples, 'sink-jsonl')}", with: { file: ${out} } }\ntargets: [ { name: live } ]\nrules: []\n`,
+    );
+    const result = runCli(['plugins', '--config', file]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('\n    needs manifests.files (optional): not provided (gitops-reverser-source-manifests provides it)\n');
   });
 
   it('run: on SIGTERM stops sources, drains the bus, flushes the sink and exits 0', async () => {

@@ -16,6 +16,7 @@ import {
   type Metrics,
   type Normalizer,
   type ProtectedTypes,
+  type ServiceNeed,
   type ServiceToken,
   type SinkPartition,
   type SlotInstances,
@@ -66,6 +67,9 @@ export interface AssembledAdapter<S extends AdapterSlot> {
   readonly version?: string;
   readonly file?: string;
   readonly kernelRange?: string;
+  /** Services its descriptor declares it provides and needs; undefined for an instance given in code. */
+  readonly provides?: readonly ServiceToken<unknown>[];
+  readonly needs?: readonly ServiceNeed[];
 }
 
 export interface AssembledSource extends AssembledAdapter<'source'> {
@@ -230,6 +234,7 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
     ...(pending.loaded?.module?.packageName ? { packageName: pending.loaded.module.packageName } : {}),
     ...(pending.loaded ? { version: pending.loaded.module?.packageVersion ?? pending.loaded.descriptor.meta.version, kernelRange: pending.loaded.descriptor.meta.kernel } : {}),
     ...(pending.loaded?.module ? { file: pending.loaded.module.file } : {}),
+    ...(pending.loaded ? { provides: pending.loaded.descriptor.provides ?? [], needs: serviceNeeds(pending.loaded.descriptor) } : {}),
   });
   const sinkAdapter = assembled<'sink'>(sink);
   const targetSchema = sink.loaded?.descriptor.targetOptionsSchema;
