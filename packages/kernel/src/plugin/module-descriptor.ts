@@ -25,7 +25,7 @@ const loadedAsCommonJs = createRequire(import.meta.url).cache;
  */
 export function moduleDescriptor(namespace: { default?: unknown }, file: string, problemOf: (value: unknown) => string | undefined): ModuleDescriptor {
   const exported = namespace.default;
-  if (!(file in loadedAsCommonJs)) return { candidate: exported };
+  if (!isCommonJs(namespace, file)) return { candidate: exported };
   const outer = problemOf(exported);
   if (outer === undefined) return { candidate: exported };
   const inner = (exported as { default?: unknown } | null | undefined)?.default;
@@ -37,6 +37,11 @@ export function moduleDescriptor(namespace: { default?: unknown }, file: string,
       `a CommonJS module whose module.exports (${shapeOf(exported)}) is not an adapter descriptor (${outer}), ` +
       (inner === undefined ? 'and it has no exports.default' : `and neither is its exports.default (${innerProblem})`),
   };
+}
+
+/** require.cache says for certain; `.cjs` and tsc's `__esModule` marker (a named export of the module) say so too. */
+function isCommonJs(namespace: object, file: string): boolean {
+  return file in loadedAsCommonJs || file.endsWith('.cjs') || '__esModule' in namespace;
 }
 
 function shapeOf(value: unknown): string {
