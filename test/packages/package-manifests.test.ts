@@ -49,6 +49,14 @@ describe('package manifests', () => {
     },
   );
 
+  // An export pointing at nothing fails only for the user who imports it; after `npm run build`
+  // every file an exports map names must exist.
+  it.each(workspaces.map((w) => [w.manifest.name, w] as const))('%s exports only files that exist after the build', (_name, { dir, manifest }) => {
+    const targets = (value: unknown): string[] => (typeof value === 'string' ? [value] : value !== null && typeof value === 'object' ? Object.values(value).flatMap(targets) : []);
+    const missing = targets(manifest.exports ?? {}).filter((target) => !existsSync(join(dir, target)));
+    expect(missing).toEqual([]);
+  });
+
   it('index.ts files export explicitly (no export *)', () => {
     for (const { dir } of workspaces) {
       const index = join(dir, 'src/index.ts');

@@ -109,7 +109,9 @@ export interface AdapterDescriptor<S extends AdapterSlot = AdapterSlot, O = Reco
   readonly needs?: readonly (ServiceToken<unknown> | ServiceNeed)[];
   /**
    * Builds the instance. Keep it cheap and free of I/O (it also runs for `validate`): connect in
-   * `start()`. Throwing here is reported as GR_ERR_PLUGIN_CREATE with the adapter's name.
+   * `start()`. An error made with `grError` and a code of the adapter's own (`ACME_ERR_*`, see
+   * docs/writing-adapters.md) is reported with that code and fix; any other throw as
+   * GR_ERR_PLUGIN_CREATE with the adapter's name.
    */
   create(context: AdapterContext<O>): SlotInstances[S];
 }

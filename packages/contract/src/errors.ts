@@ -43,10 +43,20 @@ export function grError(code: string, message: string, options?: GitopsReverserE
   return new GitopsReverserError(code, message, options);
 }
 
-/** Duck-typed, so an error made by another copy of this package is recognized too. */
+/**
+ * The form of every error code: capital words joined by `_`, the first naming who reports it, then
+ * `ERR`, then what went wrong: `GR_ERR_CONFIG_READ` (this project), `ACME_S3_ERR_BUCKET` (an adapter).
+ */
+const ERROR_CODE_FORM = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*_ERR(_[A-Z0-9]+)+$/;
+
+/**
+ * An error made with `grError` (or shaped like one): an Error with `describe()` and a code of the
+ * form above, this project's or an adapter's own. Duck-typed, so an error made by another copy of
+ * this package is recognized too.
+ */
 export function isGitopsReverserError(value: unknown): value is GitopsReverserError {
   const candidate = value as { code?: unknown; describe?: unknown } | undefined;
-  return value instanceof Error && typeof candidate?.code === 'string' && candidate.code.startsWith('GR_ERR_') && typeof candidate.describe === 'function';
+  return value instanceof Error && typeof candidate?.code === 'string' && ERROR_CODE_FORM.test(candidate.code) && typeof candidate.describe === 'function';
 }
 
 /** Text of any thrown value, for logs. */

@@ -109,6 +109,52 @@ describe('gitops-reverser CLI', () => {
     expect(result.stderr).toContain('[GR_ERR_PLUGIN_SHAPE]');
   });
 
+  it("validate: exit 1 with an adapter's own error code and fix from create(), at its entry", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gr-cli-coded-'));
+    const file = join(dir, 'coded.yaml');
+    const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/adapters/create-throws-coded.mjs');
+    writeFileSync(
+      file,
+      `apiVersion: gitops-reverser/v1alpha2\nsources: [ { use: "@gitops-reverser/source-informer", cluster: dev } ]\nbus: { use: "${fixture}" }\nsink: { use: "${join(dirname(fixture), 'in-memory-sink.mjs')}" }\ntargets: [ { name: live } ]\nrules: []\n`,
+    );
+    const result = runCli(['validate', '--config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `invalid config\n  ${file}:3:13: bus.use: no credentials for queue "orders" (bus adapter "fixture-queue") [FIXTURE_QUEUE_ERR_CREDENTIALS]\n    fix: set credentialsFile to a file holding the queue token\n`,
+    );
+  });
+
+  // In a child process: the kernel's import() is Node's own there (vitest would interpose its module runner).
+  it('validate and plugins: an adapter compiled to CommonJS (the descriptor on exports.default, as tsc emits it) loads', () => {
+    const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/adapters/cjs-exports-default.cjs');
+    const dir = mkdtempSync(join(tmpdir(), 'gr-cli-cjs-'));
+    const file = join(dir, 'cjs.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: gitops-reverser/v1alpha2\nsources: [ { use: "@gitops-reverser/source-informer", cluster: dev } ]\nsink: { use: "${fixture}", with: { label: compiled } }\ntargets: [ { name: live } ]\nrules: []\n`,
+    );
+    expect(runCli(['validate', '--config', file])).toMatchObject({ code: 0, stdout: expect.stringContaining('sink fixture-cjs-sink; 1 target(s) in 1 partition(s)') });
+    const plugins = runCli(['plugins', '--config', file]);
+    expect(plugins.code, plugins.stderr).toBe(0);
+    expect(plugins.stdout).toMatch(new RegExp(`sink\\s+sink\\s+fixture-cjs-sink\\s.*${fixture.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+
+  it('validate: a CommonJS module with its descriptor elsewhere is named as CommonJS, with how to export it', () => {
+    const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/adapters/cjs-named-export.cjs');
+    const dir = mkdtempSync(join(tmpdir(), 'gr-cli-cjs-named-'));
+    const file = join(dir, 'cjs-named.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: gitops-reverser/v1alpha2\nsources: [ { use: "@gitops-reverser/source-informer", cluster: dev } ]\nsink: { use: "${fixture}" }\ntargets: [ { name: live } ]\nrules: []\n`,
+    );
+    expect(runCli(['validate', '--config', file])).toMatchObject({
+      code: 1,
+      stderr:
+        `invalid config\n  ${file}:3:14: sink.use: "${fixture}" is a CommonJS module whose module.exports (keys: sink) is not an adapter descriptor (meta is missing), and it has no exports.default [GR_ERR_PLUGIN_SHAPE]\n` +
+        '    fix: compile the adapter to ES modules ("type": "module" in package.json, "module": "nodenext" in tsconfig.json) with export default defineAdapter(...), or set module.exports (or exports.default) to the descriptor\n',
+    });
+  });
+
   it('validate: exit 1 when an adapter package is missing, with the npm install that fixes it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gr-cli-missing-'));
     const file = join(dir, 'missing.yaml');
@@ -181,9 +227,40 @@ describe('gitops-reverser CLI', () => {
     const result = runCli(['plugins', '--config', file]);
     cleanup();
     expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^KEY\s+SLOT\s+NAME\s+PACKAGE\s+VERSION\s+KERNEL\s+FILE$/m);
     expect(result.stdout).toMatch(/sources\[0\]\s+source\s+gitops-reverser-source-manifests\s+gitops-reverser-source-manifests\s+0\.1\.0\s+kernel \^0\.3\.0/);
     expect(result.stdout).toMatch(/bus\s+bus\s+@gitops-reverser\/bus-memory\s+@gitops-reverser\/bus-memory\s+0\.3\.0/);
     expect(result.stdout).toMatch(/sink\s+sink\s+gitops-reverser-sink-jsonl\s+gitops-reverser-sink-jsonl\s+0\.1\.0/);
+  });
+
+  it('plugins: shows the services each adapter provides and needs, optional ones marked, with who provides them', () => {
+    const { file, cleanup } = exampleConfig();
+    const result = runCli(['plugins', '--config', file]);
+    cleanup();
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    const after = (key: string) => {
+      const row = lines.findIndex((line) => line.startsWith(`${key} `));
+      const rest = lines.slice(row + 1);
+      const next = rest.findIndex((line) => !line.startsWith(' '));
+      return rest.slice(0, next === -1 ? undefined : next);
+    };
+    expect(after('sources[0]')).toEqual(['    provides manifests.files: the manifest file each object was read from']);
+    expect(after('bus')).toEqual([]);
+    expect(after('sink')).toEqual(['    needs manifests.files (optional): provided by sources[0] (gitops-reverser-source-manifests)']);
+  });
+
+  it('plugins: an optional need nothing configured provides is shown as such, with the package that would', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gr-cli-needs-'));
+    const file = join(dir, 'needs.yaml');
+    const out = join(dir, 'out.jsonl');
+    writeFileSync(
+      file,
+      `apiVersion: gitops-reverser/v1alpha2\nsources: [ { use: "@gitops-reverser/source-informer", cluster: dev } ]\nsink: { use: "${join(examples, 'sink-jsonl')}", with: { file: ${out} } }\ntargets: [ { name: live } ]\nrules: []\n`,
+    );
+    const result = runCli(['plugins', '--config', file]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('\n    needs manifests.files (optional): not provided (gitops-reverser-source-manifests provides it)\n');
   });
 
   it('run: on SIGTERM stops sources, drains the bus, flushes the sink and exits 0', async () => {

@@ -126,6 +126,39 @@ describe('loadAdapters', () => {
     });
   });
 
+  it("an adapter's own error code and fix reach the user, with the adapter named at its entry (or at the option it names)", async () => {
+    const queue = `{ use: "${join(fixtures, 'create-throws-coded.mjs')}"`;
+    const own = await createProblem({ bus: `${queue} }` });
+    expect(own.problems).toEqual([
+      expect.objectContaining({
+        code: 'FIXTURE_QUEUE_ERR_CREDENTIALS',
+        keyPath: 'bus.use',
+        message: 'no credentials for queue "orders" (bus adapter "fixture-queue")',
+        fix: 'set credentialsFile to a file holding the queue token',
+      }),
+    ]);
+    expect(own.code).toBe('FIXTURE_QUEUE_ERR_CREDENTIALS');
+    expect(own.message).toMatch(/test-config\.yaml:4:\d+: bus\.use: no credentials for queue "orders" \(bus adapter "fixture-queue"\) \[FIXTURE_QUEUE_ERR_CREDENTIALS\]\n\s+fix: set credentialsFile/);
+    const atOption = await createProblem({ bus: `${queue}, with: { optionPath: credentialsFile } }` });
+    expect(atOption.problems[0]).toMatchObject({ code: 'FIXTURE_QUEUE_ERR_CREDENTIALS', keyPath: 'bus.with.credentialsFile' });
+  });
+
+  it.each([
+    ['not of the form <PACKAGE>_ERR_<WHAT>', 'queue-credentials'],
+    ['not of the form <PACKAGE>_ERR_<WHAT>', 'ERR_CREDENTIALS'],
+    ["GR_ERR_* codes are gitops-reverser's own", 'GR_ERR_CONFIG_INVALID'],
+  ])('a code that breaks the rule (%s: %s) is reported as GR_ERR_PLUGIN_CREATE, its code and fix kept', async (why, code) => {
+    const error = await createProblem({ bus: `{ use: "${join(fixtures, 'create-throws-coded.mjs')}", with: { code: "${code}" } }` });
+    expect(error.problems).toEqual([
+      expect.objectContaining({
+        code: 'GR_ERR_PLUGIN_CREATE',
+        keyPath: 'bus.use',
+        message: `bus adapter "fixture-queue" failed in create(): no credentials for queue "orders" (its code ${code} is ${why})`,
+        fix: "set credentialsFile to a file holding the queue token; to the adapter's author: report it under a code of the form <PACKAGE>_ERR_<WHAT> (docs/writing-adapters.md)",
+      }),
+    ]);
+  });
+
   it('a service nobody provides is a config error naming both packages', async () => {
     const error = await createProblem({ bus: `{ use: "${join(fixtures, 'needs-clock-service.mjs')}" }` });
     expect(error.problems[0]).toMatchObject({
@@ -134,6 +167,18 @@ describe('loadAdapters', () => {
       message: '"fixture-needs-team-clock" needs service "fixture.team-clock" (the team clock), which no configured adapter provides; fixture-team-clock-provider provides it',
       fix: 'add fixture-team-clock-provider to the config (in its slot), or remove "fixture-needs-team-clock"',
     });
+  });
+
+  it("a service used without declaring it is refused by the kernel as a shape problem, not as the adapter's failure", async () => {
+    const error = await createProblem({ bus: `{ use: "${join(fixtures, 'uses-undeclared-service.mjs')}" }` });
+    expect(error.problems).toEqual([
+      expect.objectContaining({
+        code: 'GR_ERR_PLUGIN_SHAPE',
+        keyPath: 'bus.use',
+        message: 'bus adapter "fixture-uses-undeclared" asked for service "fixture.undeclared" without declaring it in needs',
+        fix: "add fixture.undeclared to the descriptor's needs so validate can check it is provided",
+      }),
+    ]);
   });
 
   it('a declared service that create() never provides', async () => {
@@ -176,6 +221,65 @@ describe('loadAdapters', () => {
     expect(byKey['sink.with.file']).toMatchObject({ message: 'is required (options of gitops-reverser-sink-jsonl)' });
     expect(error.message).toMatch(/test-config\.yaml:4:\d+: bus\.with\.capacityPerPartition: must be >= 1/);
   });
+
+  it('converts only ${VAR} values to the option types; a literal of the wrong type is refused with its key path, the type and the fix', async () => {
+    const text = (sink: string, target: string) => `
+apiVersion: gitops-reverser/v1alpha2
+sources: [ { use: gitops-reverser-source-manifests, cluster: dev, with: { directory: ./source-manifests/sample, pollMs: "\${POLL_MS}" } } ]
+bus: { use: "@gitops-reverser/bus-memory", with: { capacityPerPartition: "\${CAPACITY}" } }
+sink: ${sink}
+targets: [ { name: live, with: ${target} } ]
+rules: [ { target: live, resources: ["*"] } ]
+`;
+    const env = { POLL_MS: '250', CAPACITY: '64', SHARDS: '4', LABEL: '7' };
+    const parse = (sink: string, target: string) => parseConfig(text(sink, target), join(repoRoot, 'examples/test-config.yaml'), { env });
+    const sink = `{ use: "${join(fixtures, 'in-memory-sink.mjs')}", with: { windowMs: "\${POLL_MS}", label: "\${LABEL}" } }`;
+    const assembly = await assemble(parse(sink, '{ prefix: "7", shards: "${SHARDS}" }'), { logger: silentLogger(), metrics: new KernelMetrics() });
+    const loaded = await loadAdapters(parse(sink, '{}'));
+    expect(loaded.sources[0]?.options).toMatchObject({ pollMs: 250 });
+    expect(loaded.bus?.options).toEqual({ capacityPerPartition: 64 });
+    expect(loaded.sink?.options).toEqual({ windowMs: 250, label: '7' });
+    expect(assembly.targets[0]?.with).toEqual({ prefix: '7', shards: 4 });
+
+    const refused = await problemOf({ sink: '{ use: "gitops-reverser-sink-jsonl", with: { file: 42, delayMs: "5" } }' });
+    expect(refused.problems.map((p) => [p.code, p.keyPath, p.message, p.fix])).toEqual([
+      ['GR_ERR_PLUGIN_OPTIONS', 'sink.with.file', 'must be string, not a number (options of gitops-reverser-sink-jsonl)', 'quote it: file: "42"'],
+      ['GR_ERR_PLUGIN_OPTIONS', 'sink.with.delayMs', 'must be integer, not a string (options of gitops-reverser-sink-jsonl)', 'write it without quotes: delayMs: 5'],
+    ]);
+    let targetError: unknown;
+    await assemble(parse(sink, '{ prefix: 7, shards: "4" }'), { logger: silentLogger(), metrics: new KernelMetrics() }).catch((error: unknown) => (targetError = error));
+    expect(targetError).toBeInstanceOf(ConfigValidationError);
+    expect((targetError as ConfigValidationError).problems.map((p) => [p.keyPath, p.message, p.fix])).toEqual([
+      ['targets[0].with.prefix', 'must be string, not a number (target options of fixture-in-memory-sink)', 'quote it: prefix: "7"'],
+      ['targets[0].with.shards', 'must be integer, not a string (target options of fixture-in-memory-sink)', 'write it without quotes: shards: 4'],
+    ]);
+  });
+
+  it("an option's x-fix is the fix of every problem of that option: missing, wrong type, range, enum, a failed anyOf", async () => {
+    const hinted = `{ use: "${join(fixtures, 'options-with-hints.mjs')}"`;
+    const missing = await problemOf({ bus: `${hinted}, with: { mode: fast } }` });
+    expect(missing.problems).toEqual([
+      expect.objectContaining({
+        code: 'GR_ERR_PLUGIN_OPTIONS',
+        keyPath: 'bus.with.url',
+        message: 'is required (options of fixture-options-with-hints)',
+        fix: 'add url: to bus.with (the queue endpoint, an https:// URL such as https://queue.example.com)',
+      }),
+    ]);
+    const wrong = await problemOf({ bus: `${hinted}, with: { url: "http://queue", mode: slow, retries: -1, topics: { a: 1 } } }` });
+    const fixes = Object.fromEntries(wrong.problems.map((p) => [p.keyPath, p.fix]));
+    expect(fixes).toEqual({
+      'bus.with.url': 'the queue endpoint, an https:// URL such as https://queue.example.com',
+      'bus.with.mode': 'fast (no fsync) or safe (fsync every message)',
+      'bus.with.retries': 'how often to retry a publish, e.g. 3',
+      'bus.with.topics': 'one topic name or a list of them',
+    });
+  });
+
+  it('a missing option without x-fix points to the adapter, not to the kernel quickstart', async () => {
+    const error = await problemOf({ sink: '{ use: "gitops-reverser-sink-jsonl", with: {} }' });
+    expect(error.problems[0]).toMatchObject({ keyPath: 'sink.with.file', fix: 'add file: to sink.with (see the README of gitops-reverser-sink-jsonl)' });
+  });
 });
 
 describe('resolveAdapter', () => {
@@ -191,5 +295,14 @@ describe('resolveAdapter', () => {
     expect(resolveAdapter('@acme/adapters', nested)).toMatchObject({ found: true, module: { file: join(pkg, 'lib/main.mjs'), packageName: '@acme/adapters', packageVersion: '2.0.0' } });
     expect(resolveAdapter('@acme/adapters/sink', nested)).toMatchObject({ found: true, module: { file: join(pkg, 'lib/sink.mjs') } });
     expect(resolveAdapter('@acme/adapters/hidden', nested).found).toBe(false);
+  });
+
+  it('takes the require condition when a package exports nothing else (a CommonJS-only adapter)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gr-resolve-cjs-'));
+    const pkg = join(dir, 'node_modules/acme-cjs-sink');
+    mkdirSync(join(pkg, 'dist'), { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'acme-cjs-sink', version: '1.0.0', exports: { '.': { types: './dist/index.d.ts', require: './dist/index.cjs' } } }));
+    writeFileSync(join(pkg, 'dist/index.cjs'), '');
+    expect(resolveAdapter('acme-cjs-sink', dir)).toMatchObject({ found: true, module: { file: join(pkg, 'dist/index.cjs'), packageName: 'acme-cjs-sink' } });
   });
 });

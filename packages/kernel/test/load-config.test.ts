@@ -120,7 +120,7 @@ describe('config errors: each names the file, the key path and the fix', () => {
     expect(error.message).toContain('targets[0].nmae: unknown key "nmae"');
   });
 
-  it('accepts a number written as a string (as ${VAR} expansion produces)', () => {
+  it('converts a ${VAR} value to the type of its key (environment values are strings)', () => {
     const config = parseConfig(VALID.replace('server: { port: 8080 }', 'server: { port: "${PORT}" }'), file, { env: { GIT_TOKEN: 'x', PORT: '9090' } });
     expect(config.server.port).toBe(9090);
     expect(problemsOf(VALID.replace('server: { port: 8080 }', 'server: { port: "${PORT}" }'), { GIT_TOKEN: 'x', PORT: 'eighty' }).problems[0]).toMatchObject({
@@ -129,18 +129,40 @@ describe('config errors: each names the file, the key path and the fix', () => {
     });
   });
 
+  it('refuses a literal of the wrong type instead of converting it, with the key path, the type and how to write it', () => {
+    const error = problemsOf(
+      VALID.replace('server: { port: 8080 }', 'server: { port: "8080", enabled: "true", host: 127 }').replace('cluster: dev,', 'cluster: 42,').replace('resources: [configmaps]', 'resources: [42]'),
+    );
+    expect(error.problems.map((p) => [p.keyPath, p.message, p.fix])).toEqual([
+      ['server.port', 'must be integer, not a string', 'write it without quotes: port: 8080; use a TCP port number (0 picks a free one)'],
+      ['server.host', 'must be string, not a number', 'quote it: host: "127"'],
+      ['server.enabled', 'must be boolean, not a string', 'write it without quotes: enabled: true'],
+      ['sources[0].cluster', 'must be string, not a number', 'quote it: cluster: "42"; give the cluster this source observes a short DNS-label id, e.g. "dev"; it is part of every event identity'],
+      ['rules[0].resources[0]', 'must be string, not a number', 'quote it: "42"'],
+    ]);
+    expect(error.message).toMatch(/config\.yaml:3:\d+: server\.port: must be integer, not a string \[GR_ERR_CONFIG_INVALID\]/);
+    // The same values from ${VAR} are what the environment can only give: strings, converted.
+    const fromEnv = parseConfig(VALID.replace('server: { port: 8080 }', 'server: { port: "${PORT}", enabled: "${SERVE}" }'), file, { env: { GIT_TOKEN: 'x', PORT: '8080', SERVE: 'true' } });
+    expect(fromEnv.server).toMatchObject({ port: 8080, enabled: true });
+  });
+
   it('an unknown top-level key', () => {
     const error = problemsOf(`${VALID}\nrulez: []\n`);
     expect(error.problems[0]).toMatchObject({ keyPath: 'rulez', code: 'GR_ERR_CONFIG_UNKNOWN_KEY' });
     expect(error.problems[0]?.fix).toMatch(/did you mean "rules"/);
   });
 
-  it('a missing required key and a wrong type', () => {
+  it("a missing required key and a wrong type, each with its key's x-fix", () => {
     const error = problemsOf(VALID.replace('cluster: dev, with:', 'name: [a, b], with:'));
-    expect(error.problems.map((p) => [p.keyPath, p.message])).toEqual([
-      ['sources[0].cluster', 'is required'],
-      ['sources[0].name', 'must be string'],
+    expect(error.problems.map((p) => [p.keyPath, p.message, p.fix])).toEqual([
+      ['sources[0].cluster', 'is required', 'add cluster: to sources[0] (give the cluster this source observes a short DNS-label id, e.g. "dev"; it is part of every event identity)'],
+      ['sources[0].name', 'must be string, not a list', 'an instance name is a DNS label, e.g. "prod-informer"'],
     ]);
+    // A key without x-fix points to the example config.
+    expect(problemsOf(VALID.replace('{ target: live, scope: Cluster,', '{ scope: Cluster,')).problems[0]).toMatchObject({
+      keyPath: 'rules[1].target',
+      fix: 'add target: to rules[1] (see examples/quickstart.yaml)',
+    });
   });
 
   it('a value outside an enum', () => {

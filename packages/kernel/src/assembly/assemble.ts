@@ -5,17 +5,18 @@ import {
   adapterShapeProblems,
   errorText,
   grError,
-  isGitopsReverserError,
   serviceNeeds,
   type AdapterContext,
   type AdapterDescriptor,
   type AdapterSlot,
   type Clock,
+  type GitopsReverserError,
   type ConfigView,
   type Logger,
   type Metrics,
   type Normalizer,
   type ProtectedTypes,
+  type ServiceNeed,
   type ServiceToken,
   type SinkPartition,
   type SlotInstances,
@@ -28,6 +29,7 @@ import type { AdapterRef, GitopsReverserConfig } from '../config/config-types.js
 import { configProblems } from '../config/load-config.js';
 import { suggestion } from '../config/schema-problems.js';
 import { ErrorCodes } from '../errors.js';
+import { createFailureProblem } from '../plugin/create-failure.js';
 import { checkDescriptor, loadAdapters, validateTargetOptions, type LoadedAdapter } from '../plugin/load-adapters.js';
 import { type DependencyContainer, container as rootContainer } from './tsyringe.js';
 
@@ -65,6 +67,9 @@ export interface AssembledAdapter<S extends AdapterSlot> {
   readonly version?: string;
   readonly file?: string;
   readonly kernelRange?: string;
+  /** Services its descriptor declares it provides and needs; undefined for an instance given in code. */
+  readonly provides?: readonly ServiceToken<unknown>[];
+  readonly needs?: readonly ServiceNeed[];
 }
 
 export interface AssembledSource extends AssembledAdapter<'source'> {
@@ -229,6 +234,7 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
     ...(pending.loaded?.module?.packageName ? { packageName: pending.loaded.module.packageName } : {}),
     ...(pending.loaded ? { version: pending.loaded.module?.packageVersion ?? pending.loaded.descriptor.meta.version, kernelRange: pending.loaded.descriptor.meta.kernel } : {}),
     ...(pending.loaded?.module ? { file: pending.loaded.module.file } : {}),
+    ...(pending.loaded ? { provides: pending.loaded.descriptor.provides ?? [], needs: serviceNeeds(pending.loaded.descriptor) } : {}),
   });
   const sinkAdapter = assembled<'sink'>(sink);
   const targetSchema = sink.loaded?.descriptor.targetOptionsSchema;
@@ -266,7 +272,10 @@ function planWithSink(
   clusters: readonly string[],
   problems: ConfigProblem[],
 ): { targets: TargetConfig[]; plan: TargetPlan } {
-  const targets = validateTargetOptions(config.targets, schema, sink.name, problems).map((target) => ({ ...target, clusters: clustersFeeding(target.name, config.rules, clusters) }));
+  const targets = validateTargetOptions(config.targets, schema, sink.name, problems, config.expandedValues).map((target) => ({
+    ...target,
+    clusters: clustersFeeding(target.name, config.rules, clusters),
+  }));
   const empty: TargetPlan = { partitions: new Map(), problems: [] };
   if (problems.length > 0) return { targets, plan: empty };
   let plan: TargetPlan;
@@ -368,18 +377,11 @@ function createThroughContainer(pending: Pending, adapter: LoadedAdapter, contai
     }
     return instance;
   } catch (error) {
-    if (isGitopsReverserError(error) && error.code === ErrorCodes.PLUGIN_SHAPE) {
-      problems.push({ code: error.code, keyPath: `${pending.keyPath}.use`, message: error.message, ...(error.fix ? { fix: error.fix } : {}) });
-    } else if (isGitopsReverserError(error) && typeof error.details['optionPath'] === 'string') {
-      // The adapter named the option that is wrong: report it there, with its own code.
-      problems.push({ code: error.code, keyPath: `${pending.keyPath}.with.${error.details['optionPath']}`, message: `${error.message} (${where})`, ...(error.fix ? { fix: error.fix } : {}) });
+    if (kernelErrors.has(error as object)) {
+      const shape = error as GitopsReverserError;
+      problems.push({ code: shape.code, keyPath: `${pending.keyPath}.use`, message: shape.message, ...(shape.fix ? { fix: shape.fix } : {}) });
     } else {
-      problems.push({
-        code: ErrorCodes.PLUGIN_CREATE,
-        keyPath: `${pending.keyPath}.use`,
-        message: `${where} failed in create(): ${errorText(error)}`,
-        fix: 'check its options; if you wrote the adapter, keep create() free of I/O and move connecting to start()',
-      });
+      problems.push(createFailureProblem(error, { where, keyPath: pending.keyPath, name: descriptor.meta.name, ...(adapter.module?.packageName ? { packageName: adapter.module.packageName } : {}) }));
     }
     return undefined;
   }
@@ -453,6 +455,11 @@ function capitalized(slot: string): string {
   return `${slot[0]?.toUpperCase()}${slot.slice(1)}`;
 }
 
+/** Errors the kernel's adapter context threw (a misuse of services): reported as they are, never as the adapter's own. */
+const kernelErrors = new WeakSet<object>();
+
 function shapeError(message: string, fix: string) {
-  return grError(ErrorCodes.PLUGIN_SHAPE, message, { fix });
+  const error = grError(ErrorCodes.PLUGIN_SHAPE, message, { fix });
+  kernelErrors.add(error);
+  return error;
 }

@@ -9,6 +9,7 @@ import { createLogger, silentLogger } from '../runtime/logger.js';
 import { KernelMetrics } from '../runtime/metrics.js';
 import { Runtime, type SnapshotProgress, type SnapshotReport } from '../runtime/runtime.js';
 import { rbacForRules } from '../rbac/rbac-for-rules.js';
+import { serviceLines } from './service-lines.js';
 import { rulesForCluster } from '@gitops-reverser/contract';
 import { stringify } from 'yaml';
 
@@ -17,7 +18,7 @@ const USAGE = `gitops-reverser ${KERNEL_VERSION}: live Kubernetes state as clean
 Usage:
   gitops-reverser run      --config <file>   start; stops cleanly on SIGTERM/SIGINT, reloads rules on SIGHUP
   gitops-reverser validate --config <file>   check the config and every adapter it names; exit 0 or 1
-  gitops-reverser plugins  --config <file>   list the adapters the config resolves to, with versions
+  gitops-reverser plugins  --config <file>   list the adapters the config resolves to, with versions and the services they provide and need
   gitops-reverser snapshot --config <file>   seed every target once, commit, push, exit (0, or 1 with what is missing)
   gitops-reverser rbac     --config <file>   print the least-privilege ClusterRole/Roles (+ bindings) the rules need
 
@@ -131,7 +132,8 @@ async function validate(config: GitopsReverserConfig, io: CliIo): Promise<number
 
 async function plugins(config: GitopsReverserConfig, io: CliIo): Promise<number> {
   const assembly = await assembled(config);
-  const rows = [...assembly.sources, ...assembly.normalizers, assembly.bus, assembly.sink].map((adapter) => [
+  const adapters = [...assembly.sources, ...assembly.normalizers, assembly.bus, assembly.sink];
+  const rows = adapters.map((adapter) => [
     adapter.keyPath,
     adapter.slot,
     adapter.name,
@@ -140,14 +142,17 @@ async function plugins(config: GitopsReverserConfig, io: CliIo): Promise<number>
     adapter.kernelRange ? `kernel ${adapter.kernelRange}` : '-',
     adapter.file ?? '(given in code)',
   ]);
-  const header = ['KEY', 'SLOT', 'NAME', 'PACKAGE', 'VERSION', 'NEEDS', 'FILE'];
+  // KERNEL: the kernel range the adapter is built for (the column was headed NEEDS before services were shown).
+  const header = ['KEY', 'SLOT', 'NAME', 'PACKAGE', 'VERSION', 'KERNEL', 'FILE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => cell.padEnd(widths[i] as number))
       .join('  ')
       .trimEnd();
-  io.stdout(`kernel ${KERNEL_VERSION}\n${line(header)}\n${rows.map(line).join('\n')}\n`);
+  // Services go on indented lines under their adapter's row, so the table's columns stay as they are.
+  const body = rows.flatMap((row, i) => [line(row), ...serviceLines(adapters[i] as (typeof adapters)[number], adapters)]);
+  io.stdout(`kernel ${KERNEL_VERSION}\n${line(header)}\n${body.join('\n')}\n`);
   return 0;
 }
 

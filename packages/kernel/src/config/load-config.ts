@@ -8,6 +8,7 @@ import { configSchema } from './config-schema.js';
 import { ConfigValidationError, type ConfigProblem } from './config-problem.js';
 import { CONFIG_API_VERSION, type AdapterRef, type FieldRemoval, type GitopsReverserConfig, type LogLevel, type SourcePosition, type SourceRef } from './config-types.js';
 import { expandEnvironment, hideExpandedValues, type ExpandedValue } from './env-expansion.js';
+import { coerceExpandedValues } from './expanded-coercion.js';
 import { oldShapeProblems } from './old-shape.js';
 import { schemaProblems, suggestion } from './schema-problems.js';
 
@@ -24,6 +25,7 @@ export interface LoadConfigOptions {
 /** The config as written: what `defineConfig` takes and what a YAML file holds. */
 export interface ConfigInput {
   apiVersion?: typeof CONFIG_API_VERSION;
+  /** `port`: a number, or a string only as `${VAR}` expanding to one (literals keep their type). */
   server?: { port?: number | string; host?: string; enabled?: boolean };
   log?: { level?: LogLevel };
   /** Required in a file; may be left out in code when sources are given as instances. */
@@ -50,10 +52,14 @@ export interface ConfigInput {
   watchdog?: { applyWarnSeconds?: number; applyTimeoutSeconds?: number; refusedAnswersSeconds?: number };
 }
 
-// coerceTypes: `port: ${PORT}` expands to a string; "8080" is accepted where a number is expected.
-const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, coerceTypes: true });
+// Values are checked as written; only those from `${VAR}` (always strings) are first converted to
+// the schema's type (`port: "${PORT}"`), by a coercing copy of the validator (see coerceExpandedValues).
+const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });
 ajv.addVocabulary(['x-fix']);
 const validateRaw = ajv.compile(configSchema);
+const coercingAjv = new Ajv({ allErrors: true, allowUnionTypes: true, coerceTypes: true });
+coercingAjv.addVocabulary(['x-fix']);
+const coerceRaw = coercingAjv.compile(configSchema);
 
 /** Reads, expands and validates a config file. Throws ConfigValidationError listing every problem. */
 export function loadConfigFile(file: string, options: LoadConfigOptions = {}): GitopsReverserConfig {
@@ -134,8 +140,9 @@ function validateConfig(
 
   const problems: ConfigProblem[] = [];
   const expandedValues = new Map<string, ExpandedValue>();
-  const expanded = expandEnvironment(raw, options.env ?? process.env, problems, [], expandedValues) as Record<string, unknown>;
-  if (!validateRaw(expanded)) problems.push(...schemaProblems(validateRaw.errors ?? [], []));
+  const written = expandEnvironment(raw, options.env ?? process.env, problems, [], expandedValues) as Record<string, unknown>;
+  const expanded = coerceExpandedValues(written, coerceRaw, [], expandedValues);
+  if (!validateRaw(expanded)) problems.push(...schemaProblems(validateRaw.errors ?? [], [], { reference: 'examples/quickstart.yaml', expanded: expandedValues }));
   const refuse = () => new ConfigValidationError(configFile, locateProblems(hideExpandedValues(problems, expandedValues), findPosition));
   if (problems.length > 0) throw refuse();
 

@@ -2,15 +2,45 @@ import type { ErrorObject } from 'ajv';
 import { ErrorCodes } from '../errors.js';
 import { keyPathOf, type ConfigProblem } from './config-problem.js';
 
+export interface SchemaProblemOptions {
+  /** Where a user finds the keys of this schema, named in the fix for a missing one without `x-fix`. */
+  readonly reference?: string;
+  /** Key paths of the values that came from `${VAR}`; every other value was written as it is. */
+  readonly expanded?: ReadonlyMap<string, unknown>;
+}
+
 /**
  * Turns JSON Schema (ajv) errors into config problems with key paths, "did you mean" for unknown
  * keys and the schema's `x-fix` hint. Used for the config file and for adapter options alike.
+ *
+ * `x-fix` on a key's schema is the fix of every problem of that key: a wrong type, form, value or
+ * range, and a missing required key (whose error ajv reports on the parent object).
  */
-export function schemaProblems(errors: readonly ErrorObject[], prefix: readonly (string | number)[]): ConfigProblem[] {
-  return errors.flatMap((error) => schemaProblem(error, prefix) ?? []);
+export function schemaProblems(errors: readonly ErrorObject[], prefix: readonly (string | number)[], options: SchemaProblemOptions = {}): ConfigProblem[] {
+  const hints = hintsByInstancePath(errors);
+  return errors.flatMap((error) => schemaProblem(error, prefix, hints, options) ?? []);
 }
 
-function schemaProblem(error: ErrorObject, prefix: readonly (string | number)[]): ConfigProblem | undefined {
+/**
+ * The `x-fix` of each value some error is about. A value's hint can be on a schema other than the
+ * one whose keyword failed: `{ anyOf: [...], 'x-fix': ... }` fails in a branch without a hint, and
+ * the anyOf error (which carries it) says less than the branch errors.
+ */
+function hintsByInstancePath(errors: readonly ErrorObject[]): Map<string, string> {
+  const hints = new Map<string, string>();
+  for (const error of errors) {
+    const hint = hintOf(error.parentSchema);
+    if (hint !== undefined && !hints.has(error.instancePath)) hints.set(error.instancePath, hint);
+  }
+  return hints;
+}
+
+function hintOf(schema: unknown): string | undefined {
+  const hint = (schema as { 'x-fix'?: unknown } | undefined)?.['x-fix'];
+  return typeof hint === 'string' && hint !== '' ? hint : undefined;
+}
+
+function schemaProblem(error: ErrorObject, prefix: readonly (string | number)[], hints: ReadonlyMap<string, string>, options: SchemaProblemOptions): ConfigProblem | undefined {
   const segments = [
     ...prefix,
     ...error.instancePath
@@ -20,7 +50,7 @@ function schemaProblem(error: ErrorObject, prefix: readonly (string | number)[])
       .map((s) => (/^\d+$/.test(s) ? Number(s) : s)),
   ];
   const here = keyPathOf(segments);
-  const fix = (error.parentSchema as { 'x-fix'?: string } | undefined)?.['x-fix'];
+  const fix = hintOf(error.parentSchema) ?? hints.get(error.instancePath);
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = (error.params as { additionalProperty: string }).additionalProperty;
@@ -33,8 +63,19 @@ function schemaProblem(error: ErrorObject, prefix: readonly (string | number)[])
       };
     }
     case 'required': {
+      // The error is the parent object's; the hint is the missing key's own.
       const key = (error.params as { missingProperty: string }).missingProperty;
-      return { code: ErrorCodes.CONFIG_INVALID, keyPath: keyPathOf([...segments, key]), message: 'is required', fix: `add ${key}: to ${here || 'the top level'} (see examples/quickstart.yaml)` };
+      const keyHint = hintOf((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties?.[key]);
+      const detail = keyHint ?? (options.reference ? `see ${options.reference}` : undefined);
+      return { code: ErrorCodes.CONFIG_INVALID, keyPath: keyPathOf([...segments, key]), message: 'is required', fix: `add ${key}: to ${here || 'the top level'}${detail ? ` (${detail})` : ''}` };
+    }
+    case 'type': {
+      const expected = [(error.params as { type: string | string[] }).type].flat().join(' or ');
+      // A value from ${VAR} is a string that could not be read as the type (its text stays hidden).
+      if (options.expanded?.has(here)) return { code: ErrorCodes.CONFIG_INVALID, keyPath: here, message: `must be ${expected}`, ...(fix ? { fix } : {}) };
+      const retype = literalTypeFix(expected, error.data, segments.at(-1));
+      const fixes = [retype, fix].filter((text) => text !== undefined);
+      return { code: ErrorCodes.CONFIG_INVALID, keyPath: here, message: `must be ${expected}, not ${kindOf(error.data)}`, ...(fixes.length > 0 ? { fix: fixes.join('; ') } : {}) };
     }
     case 'anyOf':
       return undefined; // the branch errors (type, required, ...) say more
@@ -50,6 +91,23 @@ function schemaProblem(error: ErrorObject, prefix: readonly (string | number)[])
     default:
       return { code: ErrorCodes.CONFIG_INVALID, keyPath: here, message: error.message ?? 'is invalid', ...(fix ? { fix } : {}) };
   }
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null (nothing written after the key)';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
+}
+
+/** How to write a literal of the wrong type as the type asked for, when the intent is plain. */
+function literalTypeFix(expected: string, value: unknown, key: string | number | undefined): string | undefined {
+  const as = typeof key === 'string' ? `${key}: ` : '';
+  if (expected.includes('string') && (typeof value === 'number' || typeof value === 'boolean')) return `quote it: ${as}"${value}"`;
+  if (expected.includes('string') && value === null) return typeof key === 'string' ? `write a value after "${key}:"` : 'write a value';
+  if (typeof value !== 'string') return undefined;
+  const numeric = /integer|number/.test(expected) && value.trim() !== '' && Number.isFinite(Number(value));
+  if (numeric || (expected.includes('boolean') && (value === 'true' || value === 'false'))) return `write it without quotes: ${as}${value}`;
+  return undefined;
 }
 
 /** "did you mean" for a misspelt name, else the list of valid names. */

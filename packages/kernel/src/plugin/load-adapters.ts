@@ -1,13 +1,16 @@
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import semver from 'semver';
 import { ADAPTER_SLOTS, type AdapterDescriptor, type AdapterSlot, type TargetConfig } from '@gitops-reverser/contract';
 import type { ConfigProblem } from '../config/config-problem.js';
 import { ConfigValidationError } from '../config/config-problem.js';
 import type { AdapterRef, GitopsReverserConfig } from '../config/config-types.js';
+import type { ExpandedValue } from '../config/env-expansion.js';
+import { coerceExpandedValues } from '../config/expanded-coercion.js';
 import { configProblems } from '../config/load-config.js';
 import { schemaProblems } from '../config/schema-problems.js';
 import { ErrorCodes } from '../errors.js';
 import { KERNEL_VERSION } from './kernel-version.js';
+import { COMMONJS_FIX, moduleDescriptor } from './module-descriptor.js';
 import { resolveAdapter, type ResolvedAdapterModule } from './resolve-adapter.js';
 
 /** An adapter found, imported and checked; nothing of it has run yet. */
@@ -83,15 +86,27 @@ async function loadAdapter<S extends AdapterSlot>(ref: AdapterRef, slot: S, conf
     });
     return undefined;
   }
-  const loaded = checkDescriptor(imported.default, ref, slot, problems);
+  const { candidate, commonJsProblem } = moduleDescriptor(imported, resolution.module.file, descriptorProblem);
+  if (commonJsProblem) {
+    problems.push({ code: ErrorCodes.PLUGIN_SHAPE, keyPath: useKey, message: `"${ref.use}" is ${commonJsProblem}`, fix: COMMONJS_FIX });
+    return undefined;
+  }
+  const loaded = checkDescriptor(candidate, ref, slot, problems, config.expandedValues);
   return loaded ? { ...loaded, module: resolution.module } : undefined;
 }
 
 /**
  * Checks a descriptor (loaded from a package, or passed in code) for `slot`: its shape, slot, kernel
  * range and options. Returns it with validated options, or undefined with the problems pushed.
+ * `expanded`: the config's values that came from `${VAR}` (see ExpandedValue), the only ones converted to the schema's types.
  */
-export function checkDescriptor<S extends AdapterSlot>(candidate: unknown, ref: AdapterRef, slot: S, problems: ConfigProblem[]): LoadedAdapter<S> | undefined {
+export function checkDescriptor<S extends AdapterSlot>(
+  candidate: unknown,
+  ref: AdapterRef,
+  slot: S,
+  problems: ConfigProblem[],
+  expanded?: ReadonlyMap<string, ExpandedValue>,
+): LoadedAdapter<S> | undefined {
   const useKey = `${ref.keyPath}.use`;
   const shapeProblem = descriptorProblem(candidate);
   if (shapeProblem) {
@@ -122,53 +137,70 @@ export function checkDescriptor<S extends AdapterSlot>(candidate: unknown, ref: 
     });
     return undefined;
   }
-  const options = structuredClone(ref.with) as Record<string, unknown>;
-  const optionProblems = validateAgainst(descriptor.optionsSchema, options, `${ref.keyPath}.with`, descriptor.meta.name, 'options');
-  if (optionProblems.length > 0) {
-    problems.push(...optionProblems);
+  const checked = validateAgainst(descriptor.optionsSchema, ref.with, `${ref.keyPath}.with`, descriptor.meta.name, 'options', expanded);
+  if (checked.problems.length > 0) {
+    problems.push(...checked.problems);
     return undefined;
   }
-  return { ref, slot, descriptor: descriptor as AdapterDescriptor<S>, options };
+  return { ref, slot, descriptor: descriptor as AdapterDescriptor<S>, options: checked.value };
 }
 
 /**
  * Each target's `with:` checked against the sink's `targetOptionsSchema`, defaults applied. Without a
  * schema (a sink instance passed in code) the options pass as written: `planTargets` checks them.
  */
-export function validateTargetOptions(targets: readonly TargetConfig[], schema: Readonly<Record<string, unknown>> | undefined, sinkName: string, problems: ConfigProblem[]): TargetConfig[] {
+export function validateTargetOptions(
+  targets: readonly TargetConfig[],
+  schema: Readonly<Record<string, unknown>> | undefined,
+  sinkName: string,
+  problems: ConfigProblem[],
+  expanded?: ReadonlyMap<string, ExpandedValue>,
+): TargetConfig[] {
   if (!schema) return [...targets];
   return targets.map((target) => {
-    const options = structuredClone(target.with) as Record<string, unknown>;
-    problems.push(...validateAgainst(schema, options, `${target.keyPath}.with`, sinkName, 'target options'));
-    return { ...target, with: options };
+    const checked = validateAgainst(schema, target.with, `${target.keyPath}.with`, sinkName, 'target options', expanded);
+    problems.push(...checked.problems);
+    return { ...target, with: checked.value };
   });
 }
 
-// Options are validated with defaults applied (`useDefaults`), so adapters see complete options;
-// coerceTypes as for the config itself: `port: "${PORT}"` expands to a string.
-const optionsValidator = new Ajv({ allErrors: true, verbose: true, useDefaults: true, allowUnionTypes: true, strict: false, coerceTypes: true });
-const compiled = new WeakMap<object, ReturnType<typeof optionsValidator.compile>>();
+// Options are validated with defaults applied (`useDefaults`), so adapters see complete options.
+// As for the config itself, values are checked as written; only those from `${VAR}` (always strings,
+// e.g. `port: "${PORT}"`) are first converted to the schema's types by the coercing validator.
+const optionsValidator = new Ajv({ allErrors: true, verbose: true, useDefaults: true, allowUnionTypes: true, strict: false });
+const coercingValidator = new Ajv({ allErrors: true, allowUnionTypes: true, strict: false, coerceTypes: true });
+const compiled = new WeakMap<object, { readonly validate: ValidateFunction; readonly coerce: ValidateFunction }>();
 
-function validateAgainst(schema: Readonly<Record<string, unknown>>, value: Record<string, unknown>, keyPath: string, adapterName: string, what: string): ConfigProblem[] {
-  let validate = compiled.get(schema);
-  if (!validate) {
+function validateAgainst(
+  schema: Readonly<Record<string, unknown>>,
+  written: Readonly<Record<string, unknown>>,
+  keyPath: string,
+  adapterName: string,
+  what: string,
+  expanded: ReadonlyMap<string, ExpandedValue> | undefined,
+): { value: Record<string, unknown>; problems: ConfigProblem[] } {
+  let validators = compiled.get(schema);
+  if (!validators) {
     try {
-      validate = optionsValidator.compile(schema);
+      validators = { validate: optionsValidator.compile(schema), coerce: coercingValidator.compile(schema) };
     } catch (cause) {
-      return [{ code: ErrorCodes.PLUGIN_SHAPE, keyPath, message: `${adapterName} has an invalid ${what} schema: ${(cause as Error).message}`, fix: 'report this to the adapter author' }];
+      const problem = { code: ErrorCodes.PLUGIN_SHAPE, keyPath, message: `${adapterName} has an invalid ${what} schema: ${(cause as Error).message}`, fix: 'report this to the adapter author' };
+      return { value: structuredClone(written) as Record<string, unknown>, problems: [problem] };
     }
-    compiled.set(schema, validate);
+    compiled.set(schema, validators);
   }
-  if (validate(value)) return [];
   const prefix = keyPath
     .split(/\.|\[(\d+)\]/)
     .filter((s) => s !== undefined && s !== '')
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-  return schemaProblems(validate.errors ?? [], prefix).map((problem) => ({
+  const value = coerceExpandedValues(structuredClone(written) as Record<string, unknown>, validators.coerce, prefix, expanded);
+  if (validators.validate(value)) return { value, problems: [] };
+  const problems = schemaProblems(validators.validate.errors ?? [], prefix, { reference: `the README of ${adapterName}`, ...(expanded ? { expanded } : {}) }).map((problem) => ({
     ...problem,
     code: ErrorCodes.PLUGIN_OPTIONS,
     message: `${problem.message} (${what} of ${adapterName})`,
   }));
+  return { value, problems };
 }
 
 function descriptorProblem(value: unknown): string | undefined {

@@ -15,7 +15,8 @@ export interface ResolvedAdapterModule {
 export type AdapterResolution = { readonly found: true; readonly module: ResolvedAdapterModule } | { readonly found: false; readonly searched: readonly string[] };
 
 const KERNEL_DIR = dirname(fileURLToPath(import.meta.url));
-const CONDITIONS = ['import', 'node', 'default'];
+// `require` last: a CommonJS-only package (module.exports or exports.default = descriptor) loads too.
+const CONDITIONS = ['import', 'node', 'default', 'require'];
 
 /**
  * Finds an adapter named in config. The one documented rule: a `use:` value starting with `.`
@@ -71,7 +72,7 @@ function readManifest(file: string): Manifest {
   }
 }
 
-/** The file a package exports for `subpath`, following the `exports` map with import/node/default conditions. */
+/** The file a package exports for `subpath`, following the `exports` map with import/node/default/require conditions. */
 function exportsEntry(manifest: Manifest, subpath: string): string | undefined {
   const exportsField = manifest.exports;
   if (exportsField === undefined) return subpath === '.' ? (manifest.main ?? 'index.js') : subpath;
@@ -111,7 +112,7 @@ function resolveFileOrDirectory(path: string): string | undefined {
       const entry = exportsEntry(readManifest(manifestFile), '.');
       if (entry && isFile(join(path, entry))) return join(path, entry);
     }
-    for (const index of ['index.js', 'index.mjs']) if (isFile(join(path, index))) return join(path, index);
+    for (const index of ['index.js', 'index.mjs', 'index.cjs']) if (isFile(join(path, index))) return join(path, index);
   }
   return undefined;
 }
