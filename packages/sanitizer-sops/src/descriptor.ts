@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { identityToRecipient } from 'age-encryption';
-import { defineAdapter, grError, packageVersionOf, StoredContentService, type Normalizer } from '@gitops-reverser/contract';
+import { defineAdapter, grError, type Logger, packageVersionOf, StoredContentService, type Normalizer } from '@gitops-reverser/contract';
 import { invalidRecipients } from './age-recipients.js';
 import { SopsEncoder } from './sops-encoder.js';
 import { SopsErrorCodes } from './sops-error-codes.js';
@@ -34,6 +34,19 @@ export interface SopsOptions {
 }
 
 /** A key file's keys with their 1-based line numbers (blank lines and `#` comments skipped). */
+/**
+ * An identities file holds private keys: others must not be able to read it, nor anyone but its owner
+ * write it. Not refused (a mount may be shared on purpose), but said at every start.
+ */
+function warnIfExposed(file: string, logger: Logger): void {
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o004) === 0 && (mode & 0o022) === 0) return;
+  logger.warn(
+    { file, mode: `0${mode.toString(8)}` },
+    `the age identities file ${file} has mode 0${mode.toString(8)}: ${(mode & 0o004) !== 0 ? 'any local user can read its private keys' : 'others can replace its keys'} (fix: chmod 600 ${file}; in Kubernetes mount the Secret with defaultMode: 0400, as the chart does)`,
+  );
+}
+
 function readKeys(file: string, option: string, prefix: RegExp): { key: string; line: number }[] {
   let text: string;
   try {
@@ -89,7 +102,9 @@ export default defineAdapter<'normalizer', SopsOptions>({
     const fromFileLines = recipientsFile ? readKeys(recipientsFile, 'recipientsFile', /^age1[0-9a-z]+$/) : [];
     checkRecipients(options.recipients, fromFileLines, recipientsFile);
     const fromFile = fromFileLines.map(({ key }) => key);
-    const identities = options.identitiesFile ? readKeys(config.resolvePath(options.identitiesFile), 'identitiesFile', /^AGE-SECRET-KEY-[0-9A-Z]+$/).map(({ key }) => key) : [];
+    const identitiesFile = options.identitiesFile ? config.resolvePath(options.identitiesFile) : undefined;
+    const identities = identitiesFile ? readKeys(identitiesFile, 'identitiesFile', /^AGE-SECRET-KEY-[0-9A-Z]+$/).map(({ key }) => key) : [];
+    if (identitiesFile) warnIfExposed(identitiesFile, logger);
     if (options.recipients.length + fromFile.length + identities.length === 0) {
       throw grError(SopsErrorCodes.KEYS, 'no age recipient is configured: Secrets could not be encrypted to anyone', {
         fix: 'set recipients: [age1...], recipientsFile or identitiesFile',

@@ -16,6 +16,15 @@ export interface ListenerTls {
   readonly clientCAFile?: string;
 }
 
+/** What one listener lets a client use: bounded, so a flood of idle or slow connections cannot exhaust the process. */
+export interface ListenerLimits {
+  readonly maxBodyBytes: number;
+  /** Open connections at most; more are closed as they arrive (the API server retries its batch). */
+  readonly maxConnections: number;
+  /** A request must arrive whole (headers and body) within this; a connection idle longer is closed. */
+  readonly requestTimeoutMs: number;
+}
+
 export interface ClusterAuth {
   /**
    * The bearer token the API server sends (`users[].user.token` of its audit webhook kubeconfig),
@@ -57,15 +66,15 @@ export class AuditListener {
     readonly host: string,
     readonly port: number,
     private readonly tls: ListenerTls,
-    private readonly maxBodyBytes: number,
+    private readonly limits: ListenerLimits,
   ) {}
 
   /** The listener of an address (created on first use). Every cluster on one address must use the same TLS files. */
-  static acquire(host: string, port: number, tls: ListenerTls, maxBodyBytes: number): AuditListener {
+  static acquire(host: string, port: number, tls: ListenerTls, limits: ListenerLimits): AuditListener {
     const key = `${host}:${port}`;
     let listener = AuditListener.shared.get(key);
     if (!listener || port === 0) {
-      listener = new AuditListener(host, port, tls, maxBodyBytes);
+      listener = new AuditListener(host, port, tls, limits);
       if (port !== 0) AuditListener.shared.set(key, listener);
     } else if (JSON.stringify(listener.tls) !== JSON.stringify(tls)) {
       throw grError(AuditErrorCodes.LISTEN, `two audit sources listen on ${key} with different TLS settings`, { fix: 'give every cluster on one address the same tls: files, or a port of its own' });
@@ -110,6 +119,11 @@ export class AuditListener {
       });
     }
     const server = createServer(options, (req, res) => this.handle(req, res));
+    server.maxConnections = this.limits.maxConnections;
+    server.requestTimeout = this.limits.requestTimeoutMs;
+    server.headersTimeout = Math.min(this.limits.requestTimeoutMs, 60_000);
+    // A TLS handshake that never completes, or a kept-alive connection that sends nothing, is closed too.
+    server.setTimeout(this.limits.requestTimeoutMs, (socket) => socket.destroy());
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
@@ -166,9 +180,9 @@ export class AuditListener {
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
-      if (size > this.maxBodyBytes) {
+      if (size > this.limits.maxBodyBytes) {
         refused = true;
-        reply(413, `payload too large: the limit is ${this.maxBodyBytes} bytes (maxBodyBytes)`, route);
+        reply(413, `payload too large: the limit is ${this.limits.maxBodyBytes} bytes (maxBodyBytes)`, route);
         return;
       }
       chunks.push(chunk);

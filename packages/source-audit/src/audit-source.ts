@@ -14,7 +14,7 @@ export interface AuditAuthOptions {
 }
 
 export interface AuditSourceOptions {
-  readonly listen: { readonly host: string; readonly port: number };
+  readonly listen: { readonly host: string; readonly port: number; readonly maxConnections?: number; readonly requestTimeoutSeconds?: number };
   readonly tls: ListenerTls;
   readonly auth: AuditAuthOptions;
   /** `attribute`: name the actor of watch changes (with source-informer); `changes`: the audit stream alone is the source. */
@@ -73,7 +73,11 @@ export class AuditSource implements Source {
       requests: context.metrics.counter('audit_requests_total', 'Audit webhook requests, by cluster and HTTP status answered.', ['cluster', 'code']),
     };
     const { listen, tls, maxBodyBytes } = this.options;
-    this.listener = AuditListener.acquire(listen.host, listen.port, tls, maxBodyBytes);
+    this.listener = AuditListener.acquire(listen.host, listen.port, tls, {
+      maxBodyBytes,
+      maxConnections: listen.maxConnections ?? 256,
+      requestTimeoutMs: (listen.requestTimeoutSeconds ?? 30) * 1000,
+    });
     this.listener.register(context.clusterId, {
       auth: this.clusterAuth(context),
       handle: (events) => this.handleBatch(events),

@@ -15,6 +15,8 @@ export const auditOptionsSchema = {
       properties: {
         host: { type: 'string', minLength: 1, default: '127.0.0.1', 'x-fix': 'an address to listen on; in a pod 0.0.0.0' },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 9443 },
+        maxConnections: { type: 'integer', minimum: 1, default: 256, 'x-fix': 'open connections at most on this listener, e.g. 256' },
+        requestTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, default: 30, 'x-fix': 'seconds a request may take to arrive whole, e.g. 30' },
       },
       default: {},
     },
@@ -72,7 +74,7 @@ export const auditOptionsSchema = {
 
 /** The source's `with:` options, defaults filled in (see the README's table). */
 export interface AuditOptions {
-  listen: { host: string; port: number };
+  listen: { host: string; port: number; maxConnections: number; requestTimeoutSeconds: number };
   tls: { certFile: string; keyFile: string; clientCAFile?: string };
   auth: { token?: string; tokenFile?: string; clientCertificate?: { commonNames: string[] } };
   mode: 'attribute' | 'changes';
