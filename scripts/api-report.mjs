@@ -8,7 +8,7 @@
 //   node scripts/api-report.mjs            write the reports (after `npm run build`)
 //   node scripts/api-report.mjs --check    exit 1 and print what differs
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
@@ -71,7 +71,7 @@ export function reportOf(dir, manifest) {
   for (const { entry, file } of entries(dir, manifest)) {
     lines.push(`## ${entry === '.' ? manifest.name : `${manifest.name}/${entry.slice(2)}`}`, '');
     if (!existsSync(file)) {
-      lines.push(`(missing: ${file} — run npm run build)`, '');
+      lines.push(`(missing: ${relative(root, file)} — run npm run build)`, '');
       continue;
     }
     const program = ts.createProgram([file], {
