@@ -12,7 +12,7 @@ const PACKAGES = [
   '@gitops-reverser/sink-git',
   '@gitops-reverser/source-informer',
   '@gitops-reverser/sanitizer-sops',
-  '@gitops-reverser/source-audit',
+  '@gitops-reverser/webhook-server',
   '@gitops-reverser/bus-nats',
 ];
 

@@ -1,22 +1,15 @@
 import type { AdapterHealth, ChangeEvent, CounterMetric, Logger, Source, SourceContext } from '@gitops-reverser/contract';
-import { AuditErrorCodes } from './audit-error-codes.js';
+import { routeAuth, type WebhookAnswer, type WebhookAuthOptions, WebhookListener, type WebhookTls } from '@gitops-reverser/webhook-server';
 import { interpret, type ActorMapping, type AuditEvent } from './audit-event.js';
-import { AuditListener, type ClusterAuth, type ListenerTls } from './audit-listener.js';
-import { TokenFile, type TokenState, tokenProblem } from './token-file.js';
 
-/** How the API server of this cluster proves itself: a token (inline or in a file), client certificates, or both. */
-export interface AuditAuthOptions {
-  readonly token?: string;
-  /** Absolute path of a file holding the token; re-read when it changes (a rotated Secret). */
-  readonly tokenFile?: string;
-  /** Client certificates signed by `tls.clientCAFile` with one of these common names. */
-  readonly clientCertificate?: { readonly commonNames: readonly string[] };
-}
+/** The URL path prefix of audit webhooks: `/audit-webhook/<cluster-id>`. */
+const PREFIX = 'audit-webhook';
 
 export interface AuditSourceOptions {
   readonly listen: { readonly host: string; readonly port: number; readonly maxConnections?: number; readonly requestTimeoutSeconds?: number };
-  readonly tls: ListenerTls;
-  readonly auth: AuditAuthOptions;
+  readonly tls: WebhookTls;
+  /** How the API server of this cluster proves itself: a token (inline or in a file re-read when it changes), client certificates, or both. */
+  readonly auth: WebhookAuthOptions;
   /** `attribute`: name the actor of watch changes (with source-informer); `changes`: the audit stream alone is the source. */
   readonly mode: 'attribute' | 'changes';
   readonly maxBodyBytes: number;
@@ -50,7 +43,7 @@ function older(a: string, b: string): boolean {
  */
 export class AuditSource implements Source {
   readonly attributes: boolean;
-  private listener: AuditListener | undefined;
+  private listener: WebhookListener | undefined;
   private context: SourceContext | undefined;
   private logger: Logger | undefined;
   private state: AdapterHealth = { state: 'starting' };
@@ -73,14 +66,16 @@ export class AuditSource implements Source {
       requests: context.metrics.counter('audit_requests_total', 'Audit webhook requests, by cluster and HTTP status answered.', ['cluster', 'code']),
     };
     const { listen, tls, maxBodyBytes } = this.options;
-    this.listener = AuditListener.acquire(listen.host, listen.port, tls, {
+    this.listener = WebhookListener.acquire(listen.host, listen.port, tls, {
       maxBodyBytes,
       maxConnections: listen.maxConnections ?? 256,
       requestTimeoutMs: (listen.requestTimeoutSeconds ?? 30) * 1000,
     });
-    this.listener.register(context.clusterId, {
-      auth: this.clusterAuth(context),
-      handle: (events) => this.handleBatch(events),
+    this.listener.register({
+      prefix: PREFIX,
+      cluster: context.clusterId,
+      auth: routeAuth(this.options.auth, context.logger, `/${PREFIX}/${context.clusterId}`),
+      handle: (body) => this.handleRequest(body),
       onRequest: (code) => this.metrics?.requests.inc({ cluster: context.clusterId, code: String(code) }),
     });
     try {
@@ -97,26 +92,18 @@ export class AuditSource implements Source {
     );
   }
 
-  /** The credentials as the listener checks them: a token file is watched, a bad token accepts nothing. */
-  private clusterAuth(context: SourceContext): ClusterAuth {
-    const { token, tokenFile, clientCertificate } = this.options.auth;
-    let current: (() => TokenState) | undefined;
-    if (tokenFile !== undefined) {
-      const file = new TokenFile(tokenFile, (state) => {
-        if ('problem' in state) {
-          this.logger?.error(
-            { cluster: context.clusterId, code: AuditErrorCodes.AUTH_CONFIG },
-            `${AuditErrorCodes.AUTH_CONFIG}: ${state.problem}; audit requests for ${context.clusterId} are refused until it holds a usable token`,
-          );
-        } else this.logger?.info({ cluster: context.clusterId }, `the audit token of ${context.clusterId} changed (${tokenFile}); the new one is in effect`);
-      });
-      current = () => file.current();
-    } else if (token !== undefined) {
-      const problem = tokenProblem(token);
-      const state: TokenState = problem ? { problem: `auth.token is not usable: ${problem}` } : { token: token.trim() };
-      current = () => state;
+  /** An audit.k8s.io/v1 EventList: answered once its writes are on the bus (the API server retries what it does not get a 200 for). */
+  private async handleRequest(body: unknown): Promise<WebhookAnswer> {
+    const list = body as { apiVersion?: unknown; kind?: unknown; items?: unknown } | null;
+    if (list === null || typeof list !== 'object' || list.kind !== 'EventList' || list.apiVersion !== 'audit.k8s.io/v1' || !Array.isArray(list.items)) {
+      return { status: 400, body: 'bad request: expected an audit.k8s.io/v1 EventList' };
     }
-    return { ...(current ? { token: current } : {}), ...(clientCertificate ? { clientCertificate } : {}) };
+    try {
+      await this.handleBatch(list.items as AuditEvent[]);
+      return { status: 200, body: 'ok' };
+    } catch {
+      return { status: 503, body: 'unavailable: the batch could not be handed over; retry' };
+    }
   }
 
   /** The port actually listened on (with `listen.port: 0`). */
@@ -127,7 +114,7 @@ export class AuditSource implements Source {
   async stop(): Promise<void> {
     const listener = this.listener;
     this.listener = undefined;
-    if (listener && this.context) await listener.release(this.context.clusterId);
+    if (listener && this.context) await listener.release({ prefix: PREFIX, cluster: this.context.clusterId });
     this.state = { state: 'stopped' };
   }
 

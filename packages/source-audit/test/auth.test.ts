@@ -82,7 +82,7 @@ describe('validate refuses audit credentials that would accept anyone', () => {
   ])('%s', async (_what, content) => {
     writeFileSync(tokenFile, content);
     const problems = await problemsOf(`{ tokenFile: "${tokenFile}" }`);
-    expect(problems).toEqual([expect.objectContaining({ keyPath: 'sources[0].with.auth.tokenFile', code: 'GR_ERR_AUDIT_AUTH_CONFIG', message: expect.stringContaining('is not usable') })]);
+    expect(problems).toEqual([expect.objectContaining({ keyPath: 'sources[0].with.auth.tokenFile', code: 'GR_ERR_WEBHOOK_AUTH_CONFIG', message: expect.stringContaining('is not usable') })]);
   });
 
   it('an inline token of blanks', async () => {
@@ -90,7 +90,7 @@ describe('validate refuses audit credentials that would accept anyone', () => {
     expect(problems).toEqual([
       expect.objectContaining({
         keyPath: 'sources[0].with.auth.token',
-        code: 'GR_ERR_AUDIT_AUTH_CONFIG',
+        code: 'GR_ERR_WEBHOOK_AUTH_CONFIG',
         message: 'auth.token is not usable: it is empty (source adapter "@gitops-reverser/source-audit")',
       }),
     ]);
@@ -133,7 +133,7 @@ describe('at run time', () => {
     for (const authorization of ['Bearer ', 'Bearer', 'Bearer x', '', 'Basic Og==', `Bearer ${TOKEN_A}`]) {
       expect([401, 403], `Authorization: "${authorization}"`).toContain(await post(port, 'a', { authorization }));
     }
-    expect(logger.lines.some((l) => l.level === 'error' && l.message.includes('GR_ERR_AUDIT_AUTH_CONFIG') && l.message.includes('is not usable: it is empty'))).toBe(true);
+    expect(logger.lines.some((l) => l.level === 'error' && l.message.includes('GR_ERR_WEBHOOK_AUTH_CONFIG') && l.message.includes('is not usable: it is empty'))).toBe(true);
     writeFileSync(tokenFile, `${TOKEN_B}\n`);
     expect(await post(port, 'a', { authorization: `Bearer ${TOKEN_B}` })).toBe(200);
     expect(await post(port, 'a', { authorization: `Bearer ${TOKEN_A}` })).toBe(403);
