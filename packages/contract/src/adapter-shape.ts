@@ -68,6 +68,7 @@ export function attributionFactProblem(fact: AttributionFact): string | undefine
   if (actor) return actor;
   if (typeof fact.by !== 'string' || !WORD.test(fact.by)) return `by ${JSON.stringify(fact.by)} is not a lowercase word (e.g. "audit")`;
   if (typeof fact.id !== 'string') return 'id must be a string';
+  if (fact.object !== undefined && (fact.object === null || typeof fact.object !== 'object' || Array.isArray(fact.object))) return 'object, when given, must be the object';
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 import type { Actor, ChangeEvent, ChangeOperation, ObservedBy } from './change-event.js';
-import type { ResourceIdentity } from './identity.js';
+import type { KubeObject, ResourceIdentity } from './identity.js';
 
 /**
  * A change routed to one target. On the bus `event.object` is the object in its stored form (after
@@ -57,6 +57,14 @@ export interface AttributionFact {
    */
   readonly uid?: string;
   readonly actor: Actor;
+  /**
+   * A source that sees a write before it is stored (an admission webhook) gives the object as the
+   * write will store it, and no resourceVersion: the kernel sanitizes and hashes it exactly as it
+   * hashes changes (`contentHash`) and drops the object; it never travels the bus.
+   */
+  readonly object?: KubeObject;
+  /** Set by the kernel from `object`: matched against the `contentHash` of changes of the object. */
+  readonly contentHash?: string;
   /** The `observedBy` word of the source that saw the write (`audit`, `admission`, ...). */
   readonly by: ObservedBy;
   /** That source's id of the write (audit ID, admission request UID): it reaches the commit trailers. */

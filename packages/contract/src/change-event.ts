@@ -72,4 +72,17 @@ export interface ChangeEvent {
   readonly attribution?: Attribution;
   /** Seed events: which snapshot they belong to (set by the kernel's SnapshotWriter). */
   readonly snapshotId?: string;
+  /**
+   * Set by the kernel on upserts it publishes: a keyed hash (HMAC-SHA-256) of the sanitized content,
+   * so a fact about a write seen before it was stored (admission) can find the change it made. Never
+   * an unkeyed hash of a protected object's plaintext: without `attribution.contentKeyFile`, protected
+   * objects get none.
+   */
+  readonly contentHash?: string;
+  /**
+   * Set by the kernel from the object's `managedFields` before sanitizing: the manager of its latest
+   * write (`kubectl-client-side-apply`, `helm`, `kustomize-controller`, ...). Shown beside a commit
+   * nobody is known to have authored; never taken for the author.
+   */
+  readonly fieldManager?: string;
 }

@@ -77,3 +77,55 @@ describe('AttributionJoin', () => {
     expect(join.peek({ identity, operation: 'upsert', resourceVersion: '3' })?.actor.username).toBe('bob');
   });
 });
+
+describe('AttributionJoin: the content tier (admission facts, seen before the write has a resourceVersion)', () => {
+  const admission = (user: string, hash: string, uid?: string, operation: 'upsert' | 'delete' = 'upsert'): AttributionFact => ({
+    identity,
+    operation,
+    resourceVersion: '',
+    ...(uid ? { uid } : {}),
+    ...(operation === 'upsert' ? { contentHash: hash } : {}),
+    actor: { username: user },
+    by: 'admission',
+    id: `req-${user}-${hash}`,
+    at: '2026-12-04T00:00:00Z',
+  });
+
+  it('matches an upsert by the keyed hash of what the write stored', () => {
+    const join = new AttributionJoin();
+    join.add(admission('jane', 'H1'), 0);
+    expect(join.peek({ identity, operation: 'upsert', resourceVersion: '30', contentHash: 'H2' }, 1)).toBeUndefined();
+    expect(join.take({ identity, operation: 'upsert', resourceVersion: '30', contentHash: 'H1' }, 1)?.actor.username).toBe('jane');
+    expect(join.size).toBe(0);
+  });
+
+  it('two people writing identical content: the first write made the change, so the oldest fact authors it; the other waits for its own change or expires', () => {
+    const join = new AttributionJoin({ contentTtlMs: 1000 });
+    join.add(admission('jane', 'H'), 0);
+    join.add(admission('bob', 'H'), 10);
+    expect(join.take({ identity, operation: 'upsert', resourceVersion: '31', contentHash: 'H' }, 20)?.actor.username).toBe('jane');
+    // Bob's identical write changed nothing the watch could see; a later change to H within the window is his.
+    expect(join.peek({ identity, operation: 'upsert', resourceVersion: '33', contentHash: 'H' }, 500)?.actor.username).toBe('bob');
+    // Past the content window (his write may have been refused after the webhook), it no longer matches.
+    expect(join.peek({ identity, operation: 'upsert', resourceVersion: '33', contentHash: 'H' }, 2000)).toBeUndefined();
+  });
+
+  it('audit and admission for one write: the exact resourceVersion wins and the admission fact of that write goes with it', () => {
+    const join = new AttributionJoin();
+    join.add(admission('jane', 'H'), 0);
+    join.add(fact('jane', 'upsert', '40'), 1);
+    const change = { identity, operation: 'upsert' as const, resourceVersion: '40', contentHash: 'H' };
+    expect(join.take(change, 2)?.by).toBe('audit');
+    expect(join.size).toBe(0);
+  });
+
+  it('a delete matched by uid prefers the audit fact and uses up the admission fact of the same delete', () => {
+    const join = new AttributionJoin();
+    join.add(admission('jane', '', 'U', 'delete'), 0);
+    join.add(fact('jane', 'delete', '', 'U'), 1);
+    expect(join.take({ identity, operation: 'delete', resourceVersion: '50', uid: 'U' }, 2)?.by).toBe('audit');
+    expect(join.size).toBe(0);
+    join.add(admission('bob', '', 'V', 'delete'), 3);
+    expect(join.take({ identity, operation: 'delete', resourceVersion: '51', uid: 'V' }, 4)?.actor.username).toBe('bob');
+  });
+});

@@ -211,14 +211,14 @@ export class CommitBuilder {
       return withTrailers(
         renderMessage(templates.event, { operation, identity: write.identity, target: plan.target.name }),
         [],
-        [['Cluster', cluster], ['Resource-Version', write.event.resourceVersion], ...attributionTrailers(write.event.attribution), ['Impersonated-By', write.event.actor?.impersonatedBy?.username]],
+        [['Cluster', cluster], ['Resource-Version', write.event.resourceVersion], ...attributionTrailers(write.event), ['Impersonated-By', write.event.actor?.impersonatedBy?.username]],
       );
     }
     const author = first.write.event.actor?.username ?? this.options.committer.name;
     const subject = renderMessage(templates.group, { author, target: plan.target.name, count: lines.length });
     const body = lines.map(({ write, operation }) => renderMessage(templates.event, { operation, identity: write.identity }));
-    // One trailer per write id, in order (a grouped commit may hold several writes of one author).
-    const writeIds = new Map(lines.flatMap((l) => attributionTrailers(l.write.event.attribution)).map((trailer) => [trailer.join(': '), trailer]));
+    // Each distinct trailer once, in order (a grouped commit holds several writes of one author).
+    const writeIds = new Map(lines.flatMap((l) => attributionTrailers(l.write.event)).map((trailer) => [trailer.join(': '), trailer]));
     const impersonators = [...new Set(lines.map((l) => l.write.event.actor?.impersonatedBy?.username).filter((u): u is string => Boolean(u)))];
     return withTrailers(subject, body, [['Cluster', cluster], ...writeIds.values(), ...impersonators.map((u): [string, string] => ['Impersonated-By', u])]);
   }

@@ -1,4 +1,4 @@
-import { apiVersionOf, type Actor, type Attribution, type ResourceIdentity } from '@gitops-reverser/contract';
+import { apiVersionOf, type Actor, type ChangeEvent, type ResourceIdentity } from '@gitops-reverser/contract';
 
 export type FileOperation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -64,15 +64,25 @@ export function withTrailers(subject: string, body: readonly string[], trailers:
 }
 
 /**
- * The trailer that names the write an author was learned from: `Audit-ID` (an audit event),
- * `Admission-UID` (an admission request), `<Word>-ID` for any other kind of source.
+ * How the author of a change is known, as trailers: `Attribution: audit|admission|field-manager|none`
+ * (or another source's word), then the id of the write it was learned from (`Audit-ID`,
+ * `Admission-UID`, `<Word>-ID`), and for `none` or `field-manager` the field manager of the latest
+ * write (`Field-Manager:`), shown beside the committer and never taken for the author.
  */
-export function attributionTrailers(attribution: Attribution | undefined): [string, string][] {
-  if (!attribution?.id) return [];
-  if (attribution.by === 'audit') return [['Audit-ID', attribution.id]];
-  if (attribution.by === 'admission') return [['Admission-UID', attribution.id]];
-  const word = attribution.by.replace(/[^A-Za-z0-9-]/g, '');
-  return [[`${word.charAt(0).toUpperCase()}${word.slice(1)}-ID`, attribution.id]];
+export function attributionTrailers(event: Pick<ChangeEvent, 'attribution' | 'fieldManager' | 'actor' | 'observedBy'>): [string, string][] {
+  const attribution = event.attribution;
+  // An actor without `attribution` was named by the source that saw the change itself.
+  const trailers: [string, string][] = [['Attribution', attribution?.by ?? (event.actor ? event.observedBy : 'none')]];
+  if (attribution?.id && attribution.by !== 'field-manager') {
+    if (attribution.by === 'audit') trailers.push(['Audit-ID', attribution.id]);
+    else if (attribution.by === 'admission') trailers.push(['Admission-UID', attribution.id]);
+    else {
+      const word = attribution.by.replace(/[^A-Za-z0-9-]/g, '');
+      trailers.push([`${word.charAt(0).toUpperCase()}${word.slice(1)}-ID`, attribution.id]);
+    }
+  }
+  if (((!attribution && !event.actor) || attribution?.by === 'field-manager') && event.fieldManager) trailers.push(['Field-Manager', event.fieldManager]);
+  return trailers;
 }
 
 export interface Identity {

@@ -107,9 +107,25 @@ describe.each(testEngines())('%s engine', (engine) => {
         'system:serviceaccount:ci:deployer|system-serviceaccount-ci-deployer@dev.cluster.local|gitops-reverser|gitops-reverser@localhost',
         'alice@example.com|alice@example.com|gitops-reverser|gitops-reverser@localhost',
       ]);
-      expect(git(repo, 'log', '-1', '--format=%B', 'main~2')).toBe('[CREATE] v1/configmaps/default/a\n\nCluster: dev\nResource-Version: 4711\nAudit-ID: audit-1\n\n');
+      expect(git(repo, 'log', '-1', '--format=%B', 'main~2')).toBe('[CREATE] v1/configmaps/default/a\n\nCluster: dev\nResource-Version: 4711\nAttribution: audit\nAudit-ID: audit-1\n\n');
+      expect(git(repo, 'log', '-1', '--format=%(trailers:key=Attribution,valueonly)', 'main~1').trim()).toBe('watch');
+      expect(git(repo, 'log', '-1', '--format=%(trailers:key=Attribution,valueonly)', 'main').trim()).toBe('none');
       expect(git(repo, 'log', '-1', '--format=%(trailers:key=Audit-ID,valueonly)', 'main~2').trim()).toBe('audit-1');
       expect(git(repo, 'log', '-1', '--format=%ad', '--date=iso-strict', 'main~2').trim()).toBe('2026-11-21T10:00:00+00:00');
+    });
+
+    it('says how each author is known: admission with its request UID, a field manager standing for automation, or none with the latest field manager', async () => {
+      const { repo, apply, start } = setup();
+      await start();
+      await apply(change('by-admission', { actor: { username: 'jane' }, attribution: { by: 'admission', id: 'req-7' }, fieldManager: 'kubectl-edit' }));
+      await apply(change('by-flux', { actor: { username: 'flux' }, attribution: { by: 'field-manager', id: 'kustomize-controller' }, fieldManager: 'kustomize-controller' }));
+      await apply(change('unknown', { fieldManager: 'kubectl-client-side-apply' }));
+      const trailers = (rev: string) => git(repo, 'log', '-1', '--format=%(trailers)', rev).trim();
+      expect(trailers('main~2')).toBe('Cluster: dev\nResource-Version: 100\nAttribution: admission\nAdmission-UID: req-7');
+      expect(trailers('main~1')).toBe('Cluster: dev\nResource-Version: 100\nAttribution: field-manager\nField-Manager: kustomize-controller');
+      expect(trailers('main')).toBe('Cluster: dev\nResource-Version: 100\nAttribution: none\nField-Manager: kubectl-client-side-apply');
+      // The field manager of an unattributed change is shown, never taken for the author.
+      expect(log(repo, 'main', '%an')).toEqual(['gitops-reverser', 'flux', 'jane']);
     });
 
     it('with a commit window, groups consecutive changes of one author on one target; the last write wins', async () => {

@@ -70,6 +70,8 @@ export interface ChangeOptions {
   data?: Record<string, string>;
   actor?: Actor;
   auditId?: string;
+  attribution?: { by: string; id: string };
+  fieldManager?: string;
   resourceVersion?: string;
   snapshotId?: string;
   object?: KubeObject;
@@ -94,6 +96,8 @@ export function change(name: string, options: ChangeOptions = {}): SinkChange {
     observedBy: 'watch',
     ...(options.actor ? { actor: options.actor } : {}),
     ...(options.auditId ? { attribution: { by: 'audit', id: options.auditId } } : {}),
+    ...(options.attribution ? { attribution: options.attribution } : {}),
+    ...(options.fieldManager ? { fieldManager: options.fieldManager } : {}),
     ...(options.snapshotId ? { snapshotId: options.snapshotId } : {}),
   };
   // The kernel renders every upsert once and sends the text along.

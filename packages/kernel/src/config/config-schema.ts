@@ -115,7 +115,25 @@ export const configSchema = {
     attribution: {
       type: 'object',
       additionalProperties: false,
-      properties: { waitMs: { type: 'integer', minimum: 0, maximum: 600000, 'x-fix': 'milliseconds a live change waits for its attribution fact, e.g. 1500' } },
+      properties: {
+        waitMs: { type: 'integer', minimum: 0, maximum: 600000, 'x-fix': 'milliseconds a live change waits for its attribution fact, e.g. 1500' },
+        contentKeyFile: { type: 'string', minLength: 1, 'x-fix': 'a file with a random secret of 32+ characters that every replica shares (a mounted Secret), e.g. from openssl rand -hex 32' },
+        authors: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: {
+              username: { type: 'string', minLength: 1, 'x-fix': 'a user or service account name, e.g. system:serviceaccount:flux-system:kustomize-controller' },
+              fieldManager: { type: 'string', minLength: 1, 'x-fix': 'a field manager name, e.g. kustomize-controller' },
+              name: { type: 'string', minLength: 1 },
+              email: { type: 'string', minLength: 3 },
+            },
+            'x-fix': 'each entry maps a username or a fieldManager to an author: { fieldManager: kustomize-controller, name: flux, email: flux@example.com }',
+          },
+        },
+      },
     },
     watchdog: {
       type: 'object',

@@ -43,6 +43,14 @@ export interface SourcePosition {
 }
 
 /** A validated config, defaults applied. Built from a file (`loadConfigFile`) or an object (`defineConfig`). */
+/** One `attribution.authors` entry: a username or a field manager, and the author to name for it. */
+export interface AuthorMapping {
+  readonly username?: string;
+  readonly fieldManager?: string;
+  readonly name: string;
+  readonly email?: string;
+}
+
 export interface GitopsReverserConfig {
   readonly apiVersion: typeof CONFIG_API_VERSION;
   /** Absolute path of the file this config was read from ("<inline>" when built in code). */
@@ -67,7 +75,13 @@ export interface GitopsReverserConfig {
    * How long a writer holds a live change without an actor for its attribution fact. Undefined: 1500 ms
    * when a source attributes (source-audit), else 0 (no wait).
    */
-  readonly attribution: { readonly waitMs?: number };
+  readonly attribution: {
+    readonly waitMs?: number;
+    /** Absolute path of the key of the content hash that joins admission facts (every replica the same). */
+    readonly contentKeyFile?: string;
+    /** Who to name as author: by username (display name, email), or by field manager for writes nobody is known to have made. */
+    readonly authors: readonly AuthorMapping[];
+  };
   /** The watchdog over sink calls (see the kernel README). */
   readonly watchdog: { readonly applyWarnSeconds: number; readonly applyTimeoutSeconds: number; readonly refusedAnswersSeconds: number };
   readonly shutdown: { readonly timeoutSeconds: number };

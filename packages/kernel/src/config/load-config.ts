@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { RuleConfig, RuleOperation, RuleScope, TargetConfig } from '@gitops-reverser/contract';
@@ -48,7 +49,7 @@ export interface ConfigInput {
   }[];
   startup?: { timeoutSeconds?: number };
   shutdown?: { timeoutSeconds?: number };
-  attribution?: { waitMs?: number };
+  attribution?: { waitMs?: number; contentKeyFile?: string; authors?: { username?: string; fieldManager?: string; name: string; email?: string }[] };
   watchdog?: { applyWarnSeconds?: number; applyTimeoutSeconds?: number; refusedAnswersSeconds?: number };
 }
 
@@ -195,7 +196,11 @@ function buildConfig(raw: ConfigInput, configFile: string, baseDir: string, find
       }),
     ),
     startup: { timeoutSeconds: raw.startup?.timeoutSeconds ?? 600 },
-    attribution: { ...(raw.attribution?.waitMs !== undefined ? { waitMs: raw.attribution.waitMs } : {}) },
+    attribution: {
+      ...(raw.attribution?.waitMs !== undefined ? { waitMs: raw.attribution.waitMs } : {}),
+      ...(raw.attribution?.contentKeyFile !== undefined ? { contentKeyFile: resolveUserPath(baseDir, raw.attribution.contentKeyFile) } : {}),
+      authors: raw.attribution?.authors ?? [],
+    },
     watchdog: {
       applyWarnSeconds: raw.watchdog?.applyWarnSeconds ?? 60,
       applyTimeoutSeconds: raw.watchdog?.applyTimeoutSeconds ?? 0,
@@ -312,4 +317,9 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
 
 function isLogLevel(value: string | undefined): value is LogLevel {
   return value !== undefined && ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(value);
+}
+
+/** A path from the config as users mean it: `~/` is the home folder, a relative path is relative to the config file's folder. */
+function resolveUserPath(baseDir: string, path: string): string {
+  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : resolve(baseDir, path);
 }

@@ -13,6 +13,7 @@ import {
 } from '@gitops-reverser/contract';
 import { ErrorCodes } from '../errors.js';
 import { contentHash } from '../normalize/content-hash.js';
+import { ContentHasher, latestFieldManager } from './content-hasher.js';
 import { renderYamlOnce } from '../normalize/render-yaml.js';
 import type { Route, RouteTable } from '../routing/route-table.js';
 import type { KernelMetrics } from '../runtime/metrics.js';
@@ -75,6 +76,8 @@ export interface IngestOptions {
   readonly normalizers: readonly Normalizer[];
   readonly refusals: Refusals;
   readonly metrics: KernelMetrics;
+  /** The keyed content hash put on upserts and admission facts (default: no key; protected objects get none). */
+  readonly contentHasher?: ContentHasher;
 }
 
 const NOTHING: IngestResult = { published: [], refused: [] };
@@ -93,8 +96,11 @@ export class Ingest {
   /** Last published content hash per `{identityKey}|{target}`: equal content is a no-op. In memory only. */
   private readonly lastHash = new Map<string, string>();
 
+  private readonly hasher: ContentHasher;
+
   constructor(private readonly options: IngestOptions) {
     this.routes = options.routes;
+    this.hasher = options.contentHasher ?? new ContentHasher(undefined);
     this.sanitizers = options.normalizers.filter((n) => n.phase !== 'encode');
     this.encoders = options.normalizers.filter((n) => n.phase === 'encode');
   }
@@ -189,7 +195,13 @@ export class Ingest {
       return { published: [], refused };
     }
     // The hash is taken of the file content; the text is remembered for the worker of this process.
-    const hash = contentHash(renderYamlOnce(sanitized));
+    const text = renderYamlOnce(sanitized);
+    const hash = contentHash(text);
+    // What travels: a keyed hash (joins admission facts) and the manager of the latest write; never a source's own claim of either.
+    const { contentHash: _claimed, fieldManager: _alsoClaimed, ...observed } = event;
+    const joinHash = this.hasher.hash(text, this.isProtected(event.identity));
+    const fieldManager = latestFieldManager(event.object);
+    const travelling = { ...observed, ...(joinHash ? { contentHash: joinHash } : {}), ...(fieldManager ? { fieldManager } : {}) };
     const published: string[] = [];
     for (const route of allowed) {
       const dedupeKey = `${key}|${route.target.name}`;
@@ -205,7 +217,7 @@ export class Ingest {
         continue;
       }
       const uid = event.uid ?? uidOf(event.object);
-      await this.publish(route, { kind: 'change', target: route.target.name, event: { ...event, object: stored, ...(uid ? { uid } : {}) } });
+      await this.publish(route, { kind: 'change', target: route.target.name, event: { ...travelling, object: stored, ...(uid ? { uid } : {}) } });
       // Only once it is on the bus: a refused or failed publish must not make the next equal event a no-op.
       this.lastHash.set(dedupeKey, hash);
       published.push(route.target.name);
@@ -215,12 +227,14 @@ export class Ingest {
 
   /** A delete leaves its last known state off the bus (it is written nowhere), but keeps its uid. */
   private async publishDelete(event: ChangeEvent, key: string, routes: readonly Route[], refused: readonly TargetRefusal[]): Promise<IngestResult> {
-    const { object, ...rest } = event;
+    const { object, contentHash: _claimed, fieldManager: _alsoClaimed, ...rest } = event;
     const uid = rest.uid ?? uidOf(object);
+    const fieldManager = latestFieldManager(object);
+    const travelling = { ...rest, ...(uid ? { uid } : {}), ...(fieldManager ? { fieldManager } : {}) };
     const published: string[] = [];
     for (const route of routes) {
       this.lastHash.delete(`${key}|${route.target.name}`);
-      await this.publish(route, { kind: 'change', target: route.target.name, event: uid ? { ...rest, uid } : rest });
+      await this.publish(route, { kind: 'change', target: route.target.name, event: travelling });
       published.push(route.target.name);
     }
     return { published, refused };
@@ -299,13 +313,43 @@ export class Ingest {
         return;
       }
       const operations = fact.operation === 'delete' ? (['DELETE'] as const) : (['CREATE', 'UPDATE'] as const);
-      for (const route of this.routes.routesFor(fact.identity, operations)) {
-        await this.options.bus.publish(route.partition.key, { kind: 'attribution', target: route.target.name, fact });
+      const routes = this.routes.routesFor(fact.identity, operations);
+      if (routes.length === 0) return;
+      const travelling = await this.hashedFact(fact);
+      for (const route of routes) {
+        await this.options.bus.publish(route.partition.key, { kind: 'attribution', target: route.target.name, fact: travelling });
         this.options.metrics.messagesPublished.inc({ target: route.target.name, kind: 'attribution' });
       }
     } catch (error) {
       this.refuse({ code: ErrorCodes.INGEST_FAILED, adapter: 'kernel', source: origin.source, message: `an attribution fact from ${origin.source} was not routed: ${errorText(error)}` });
     }
+  }
+
+  /**
+   * A fact as it travels: a fact that carries the object (admission) gets the content hash of the
+   * object sanitized as a change would be, and loses the object (it never travels the bus). A
+   * normalizer that throws or drops it leaves the fact without a hash (it can then match deletes only).
+   */
+  private async hashedFact(fact: AttributionFact): Promise<AttributionFact> {
+    const { object, contentHash: _claimed, ...rest } = fact;
+    if (!object || fact.operation === 'delete') return rest;
+    const event: ChangeEvent = { identity: fact.identity, operation: 'upsert', created: false, object, resourceVersion: '', observedAt: fact.at, phase: 'live', observedBy: fact.by };
+    let sanitized: KubeObject | null = object;
+    try {
+      for (const normalizer of this.sanitizers) {
+        sanitized = await normalizer.normalize(sanitized, { event });
+        if (sanitized === null) return rest;
+      }
+    } catch {
+      return rest;
+    }
+    const joinHash = this.hasher.hash(renderYamlOnce(sanitized), this.isProtected(fact.identity));
+    return joinHash ? { ...rest, contentHash: joinHash } : rest;
+  }
+
+  /** True when an encoder protects the object's type (its plaintext must never be hashed without a key). */
+  private isProtected(identity: ChangeEvent['identity']): boolean {
+    return this.encoders.some((encoder) => protects(encoder, identity));
   }
 
   private normalizerFailed(normalizer: Normalizer, error: unknown, key: string, origin: EventOrigin, target?: string): Refusal {

@@ -2,11 +2,17 @@ import { errorText, rulesForCluster, type Clock, type Logger, type Normalizer, t
 import { type AssembledSource, type Assembly, assemble, type GivenAdapters } from '../assembly/assemble.js';
 import type { GitopsReverserConfig } from '../config/config-types.js';
 import { type ConfigInput, defineConfig, type LoadConfigOptions } from '../config/load-config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigValidationError } from '../config/config-problem.js';
+import { configProblems } from '../config/load-config.js';
+import { ErrorCodes } from '../errors.js';
+import { ContentHasher } from '../ingest/content-hasher.js';
 import { Ingest } from '../ingest/ingest.js';
 import { Refusals } from '../ingest/refusals.js';
 import { beginSnapshot } from '../ingest/snapshot-writer.js';
 import { createDefaultSanitizer } from '../normalize/default-sanitizer.js';
 import { RouteTable } from '../routing/route-table.js';
+import { AuthorDirectory } from '../worker/author-directory.js';
 import { PartitionWorker } from '../worker/partition-worker.js';
 import { SinkCallWatch, type WatchdogSettings } from '../worker/sink-call-watch.js';
 import { safeHealth, startAdapter } from './adapter-lifecycle.js';
@@ -106,6 +112,7 @@ export class Runtime {
     readonly metrics: KernelMetrics,
     private readonly assembly: Assembly,
     private readonly serve: boolean,
+    contentKey: Buffer | undefined,
   ) {
     this.config = config;
     this.routes = new RouteTable(config.rules, assembly.targets, assembly.plan.partitions);
@@ -116,7 +123,9 @@ export class Runtime {
       normalizers: [createDefaultSanitizer(config.sanitizer), ...orderedChain(assembly.normalizers.map((n) => n.instance))],
       refusals: this.refusals,
       metrics,
+      contentHasher: new ContentHasher(contentKey),
     });
+    const authors = new AuthorDirectory(config.attribution.authors);
     this.workers = new WorkerSupervisor(
       (lease) =>
         new PartitionWorker({
@@ -128,6 +137,7 @@ export class Runtime {
           metrics,
           attributionWaitMs: this.attributionWaitMs(),
           watchdog: this.watchdog(),
+          authors,
           onWritten: (count) => {
             this.counters.objectsWritten += count;
           },
@@ -143,7 +153,8 @@ export class Runtime {
     const logger = options.logger ?? createLogger(config.log.level);
     const metrics = options.metrics ?? new KernelMetrics({ processMetrics: true });
     const assembly = await assemble(config, { logger, metrics, ...(options.clock ? { clock: options.clock } : {}), ...(options.adapters ? { given: options.adapters } : {}) });
-    return new Runtime(config, logger, metrics, assembly, options.serve ?? config.server.enabled ?? false);
+    const contentKey = readContentKey(config);
+    return new Runtime(config, logger, metrics, assembly, options.serve ?? config.server.enabled ?? false, contentKey);
   }
 
   /** The port /healthz /readyz /metrics listen on (after start; useful with `server.port: 0`). */
@@ -394,6 +405,29 @@ export class Runtime {
       this.metrics.adapterUp.set({ slot: adapter.slot, adapter: adapter.name }, state === 'ready' || state === 'degraded' ? 1 : 0);
     }
   }
+}
+
+/** `attribution.contentKeyFile`: the shared key of the content hash (32+ characters), or undefined. A bad file is a config problem. */
+function readContentKey(config: GitopsReverserConfig): Buffer | undefined {
+  const file = config.attribution.contentKeyFile;
+  if (!file) return undefined;
+  let problem: string | undefined;
+  let key = '';
+  try {
+    key = readFileSync(file, 'utf8').trim();
+    if (key.length < 32) problem = `${file} holds ${key.length} characters; at least 32 are needed`;
+  } catch (error) {
+    problem = `cannot read ${file}: ${(error as Error).message}`;
+  }
+  if (problem) {
+    throw new ConfigValidationError(
+      config.configFile,
+      configProblems(config, [
+        { code: ErrorCodes.CONFIG_INVALID, keyPath: 'attribution.contentKeyFile', message: problem, fix: 'a file with a random secret every replica shares, e.g. openssl rand -hex 32 > content.key' },
+      ]),
+    );
+  }
+  return Buffer.from(key, 'utf8');
 }
 
 /** The sanitize phase keeps config order, then the encode phase: encoding always sees sanitized content. */

@@ -5,74 +5,134 @@ export interface AttributionJoinOptions {
   readonly maxFacts?: number;
   /** A fact no change claimed within this time is dropped. */
   readonly ttlMs?: number;
+  /**
+   * A content-hash fact (admission) older than this no longer matches: the write it saw may have been
+   * refused after the webhook, and a later write of the same content must not be credited to it.
+   */
+  readonly contentTtlMs?: number;
 }
 
 /** What of a change the join reads. */
-export type AttributedChange = Pick<ChangeEvent, 'identity' | 'operation' | 'resourceVersion' | 'uid'>;
+export type AttributedChange = Pick<ChangeEvent, 'identity' | 'operation' | 'resourceVersion' | 'uid' | 'contentHash'>;
+
+interface Filed {
+  readonly fact: AttributionFact;
+  readonly at: number;
+  readonly key: string;
+}
 
 /**
- * Joins the facts of who made a write (from the bus) to the changes they describe. A fact is used at
- * most once, and only for the change it certainly describes, never for a neighbour:
- * - an upsert matches on the object and the resourceVersion its write produced;
- * - a delete matches on the object and the uid of the object it deleted (the same name re-created is
- *   another uid). Not on a resourceVersion: a delete's response may carry the version of the last
- *   write before it, which is that write's key.
- * Nothing matches on a name alone: an upsert fact without a resourceVersion, or a delete fact without
- * a uid, authors nothing. Taken facts are dropped at once; unused ones after `ttlMs` or beyond `maxFacts`.
+ * Joins the facts of who made a write (from the bus) to the changes they describe, in tiers of
+ * certainty. A fact is used at most once, and only for the change it describes, never for a
+ * neighbour:
+ * 1. exact: an upsert on the object and the resourceVersion its write produced (audit); a delete on
+ *    the object and the uid of the object it removed (audit or admission: the same name re-created is
+ *    another uid), an audit fact preferred;
+ * 2. content: an upsert on the object and the keyed hash of the content the write stored (admission,
+ *    which sees the write before it has a resourceVersion). Several facts with one hash (two people
+ *    writing identical content): the oldest, since the first write changed the object and a later
+ *    identical write changed nothing; a content fact matches only within `contentTtlMs`;
+ * 3. none: the committer authors the change.
+ * When a change matches an exact fact, the content fact of the same write is dropped with it, so
+ * audit and admission together make one attribution per change. Taken facts are dropped at once;
+ * unused ones after `ttlMs` or beyond `maxFacts`.
  */
 export class AttributionJoin {
-  /** `{identityKey}|rv:{resourceVersion}` (upserts) or `{identityKey}|uid:{uid}` (deletes) -> the fact, in arrival order. */
-  private readonly facts = new Map<string, { readonly fact: AttributionFact; readonly at: number }>();
+  /** Facts by key, each list oldest first: `rv:`, `uid:` and `hash:` keys (see `keysOf`). */
+  private readonly filed = new Map<string, Filed[]>();
+  /** Every filed fact in arrival order, for expiry and the cap. */
+  private readonly arrivals = new Set<Filed>();
   private readonly maxFacts: number;
   private readonly ttlMs: number;
+  private readonly contentTtlMs: number;
 
   constructor(options: AttributionJoinOptions = {}) {
     this.maxFacts = options.maxFacts ?? 50_000;
     this.ttlMs = options.ttlMs ?? 10 * 60_000;
+    this.contentTtlMs = options.contentTtlMs ?? 60_000;
   }
 
   /** Facts waiting for their change. */
   get size(): number {
-    return this.facts.size;
+    return this.arrivals.size;
   }
 
-  /** Files a fact (a repeated one replaces the earlier copy), then drops expired and surplus facts. */
+  /** Files a fact (an identical one, e.g. redelivered, replaces the earlier copy), then drops expired and surplus facts. */
   add(fact: AttributionFact, now: number): void {
-    const key = keyOf(fact);
+    const key = factKey(fact);
     if (key !== undefined) {
-      // Re-inserted at the end: expiry walks the map from its oldest entry.
-      this.facts.delete(key);
-      this.facts.set(key, { fact, at: now });
+      const list = this.filed.get(key) ?? [];
+      const repeated = list.find((filed) => filed.fact.by === fact.by && filed.fact.id === fact.id);
+      if (repeated) this.remove(repeated);
+      const filed: Filed = { fact, at: now, key };
+      this.filed.set(key, [...(this.filed.get(key) ?? []), filed]);
+      this.arrivals.add(filed);
     }
     this.expire(now);
   }
 
   /** The fact that describes `change`, left in place (a change waiting in a window, or retried, looks again). */
-  peek(change: AttributedChange): AttributionFact | undefined {
-    const key = keyOf(change);
-    return key === undefined ? undefined : this.facts.get(key)?.fact;
+  peek(change: AttributedChange, now = Date.now()): AttributionFact | undefined {
+    return this.find(change, now)?.fact;
   }
 
-  /** The fact that describes `change`, removed: no other change can be authored by it. */
-  take(change: AttributedChange): AttributionFact | undefined {
-    const key = keyOf(change);
-    if (key === undefined) return undefined;
-    const entry = this.facts.get(key);
-    this.facts.delete(key);
-    return entry?.fact;
+  /** The fact that describes `change`, removed with any other fact of the same write: none authors another change. */
+  take(change: AttributedChange, now = Date.now()): AttributionFact | undefined {
+    const found = this.find(change, now);
+    if (!found) return undefined;
+    this.remove(found);
+    const object = identityKey(change.identity);
+    if (change.operation === 'delete') {
+      for (const other of [...(this.filed.get(found.key) ?? [])]) this.remove(other);
+    } else if (found.key.includes('|rv:') && change.contentHash) {
+      const sameWrite = this.live(`${object}|hash:${change.contentHash}`, now)[0];
+      if (sameWrite) this.remove(sameWrite);
+    }
+    return found.fact;
   }
 
   /** Drops facts older than the time to live, then the oldest beyond the cap. */
   expire(now: number): void {
-    for (const [key, entry] of this.facts) {
-      if (this.facts.size <= this.maxFacts && now - entry.at < this.ttlMs) break;
-      this.facts.delete(key);
+    for (const filed of this.arrivals) {
+      if (this.arrivals.size <= this.maxFacts && now - filed.at < this.ttlMs) break;
+      this.remove(filed);
     }
+  }
+
+  private find(change: AttributedChange, now: number): Filed | undefined {
+    const object = identityKey(change.identity);
+    if (change.operation === 'delete') {
+      if (!change.uid) return undefined;
+      const candidates = this.filed.get(`${object}|uid:${change.uid}`) ?? [];
+      return candidates.find((filed) => filed.fact.by === 'audit') ?? candidates[0];
+    }
+    if (change.resourceVersion !== '') {
+      const exact = this.filed.get(`${object}|rv:${change.resourceVersion}`)?.[0];
+      if (exact) return exact;
+    }
+    return change.contentHash ? this.live(`${object}|hash:${change.contentHash}`, now)[0] : undefined;
+  }
+
+  /** Content facts under `key` still young enough to match. */
+  private live(key: string, now: number): Filed[] {
+    return (this.filed.get(key) ?? []).filter((filed) => now - filed.at < this.contentTtlMs);
+  }
+
+  private remove(filed: Filed): void {
+    this.arrivals.delete(filed);
+    const rest = (this.filed.get(filed.key) ?? []).filter((other) => other !== filed);
+    if (rest.length > 0) this.filed.set(filed.key, rest);
+    else this.filed.delete(filed.key);
   }
 }
 
-/** The one key a fact is filed under and a change looked up by; undefined when nothing identifies it with certainty. */
-function keyOf(write: AttributedChange): string | undefined {
-  if (write.operation === 'delete') return write.uid ? `${identityKey(write.identity)}|uid:${write.uid}` : undefined;
-  return write.resourceVersion === '' ? undefined : `${identityKey(write.identity)}|rv:${write.resourceVersion}`;
+/**
+ * The one key a fact is filed under; undefined when nothing identifies its write with certainty:
+ * an upsert by the resourceVersion it produced, else by its content hash; a delete by the deleted uid.
+ */
+function factKey(fact: AttributionFact): string | undefined {
+  const object = identityKey(fact.identity);
+  if (fact.operation === 'delete') return fact.uid ? `${object}|uid:${fact.uid}` : undefined;
+  if (fact.resourceVersion !== '') return `${object}|rv:${fact.resourceVersion}`;
+  return fact.contentHash ? `${object}|hash:${fact.contentHash}` : undefined;
 }

@@ -17,6 +17,7 @@ import { ErrorCodes } from '../errors.js';
 import { renderYamlOnce } from '../normalize/render-yaml.js';
 import type { KernelMetrics } from '../runtime/metrics.js';
 import { AttributionJoin } from './attribution-join.js';
+import type { AuthorDirectory } from './author-directory.js';
 import { busMessageProblem } from './bus-message-check.js';
 import { OpenSnapshots } from './open-snapshots.js';
 import { checkSinkAnswer } from './sink-answer.js';
@@ -42,6 +43,8 @@ export interface PartitionWorkerOptions {
   readonly watchdog?: WatchdogSettings;
   /** Told how many items the sink reported written (applied or unchanged), for snapshot progress. */
   readonly onWritten?: (count: number) => void;
+  /** `attribution.authors`: names for usernames, authors for field managers. */
+  readonly authors?: AuthorDirectory;
 }
 
 const IDLE_WAIT_MS = 500;
@@ -255,7 +258,8 @@ export class PartitionWorker {
   private sinkMessage(message: BusMessage, stale: boolean): SinkItem['message'] {
     if (message.kind !== 'change') return message as SinkItem['message'];
     const fact = this.needsActor(message) ? this.facts.peek(message.event) : undefined;
-    const event = fact ? { ...message.event, actor: fact.actor, attribution: { by: fact.by, id: fact.id } } : message.event;
+    const joined = fact ? { ...message.event, actor: fact.actor, attribution: { by: fact.by, id: fact.id } } : message.event;
+    const event = this.options.authors ? this.options.authors.name(joined) : joined;
     const change: SinkChange = {
       ...message,
       event,
