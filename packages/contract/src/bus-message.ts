@@ -65,6 +65,11 @@ export interface AttributionFact {
   readonly object?: KubeObject;
   /** Set by the kernel from `object`: matched against the `contentHash` of changes of the object. */
   readonly contentHash?: string;
+  /**
+   * An update seen before it was stored whose resulting content is not known (a `scale` subresource
+   * write): the resourceVersion it replaced. It matches the change that directly followed that version.
+   */
+  readonly baseResourceVersion?: string;
   /** The `observedBy` word of the source that saw the write (`audit`, `admission`, ...). */
   readonly by: ObservedBy;
   /** That source's id of the write (audit ID, admission request UID): it reaches the commit trailers. */

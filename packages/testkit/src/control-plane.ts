@@ -35,8 +35,21 @@ export interface AuditWebhookOptions {
   readonly clientCert?: { readonly cert: string; readonly key: string };
 }
 
+/**
+ * The credentials the API server presents when it calls admission webhooks (its
+ * `--admission-control-config-file` with a kubeconfig per webhook host), as a cluster admin can set
+ * them and a managed control plane cannot.
+ */
+export interface AdmissionWebhookClientOptions {
+  /** `host:port` of the webhook (the kubeconfig user entry is named after it; `*` for any). */
+  readonly host: string;
+  readonly token?: string;
+  readonly clientCert?: { readonly cert: string; readonly key: string };
+}
+
 export interface ControlPlaneOptions {
   readonly audit?: AuditWebhookOptions;
+  readonly admissionWebhookClient?: AdmissionWebhookClientOptions;
   /** Use this PKI (e.g. one whose CA also signed the audit receiver); default: a new one. */
   readonly pki?: Pki;
   /** Folder for data, PKI and logs; default: a new temp folder, removed on stop. */
@@ -269,6 +282,33 @@ current-context: default
         '--audit-webhook-batch-max-size=100',
         '--audit-webhook-initial-backoff=500ms',
       );
+    }
+    if (options.admissionWebhookClient) {
+      const client = options.admissionWebhookClient;
+      const kubeconfigFile = join(dataDir, 'admission-webhook.kubeconfig');
+      const user = [client.token ? `token: "${client.token}"` : '', client.clientCert ? `client-certificate: "${client.clientCert.cert}", client-key: "${client.clientCert.key}"` : '']
+        .filter(Boolean)
+        .join(', ');
+      writeFileSync(
+        kubeconfigFile,
+        `apiVersion: v1
+kind: Config
+users:
+  - name: "${client.host}"
+    user: { ${user} }
+`,
+      );
+      const admissionConfig = join(dataDir, 'admission-control.yaml');
+      writeFileSync(
+        admissionConfig,
+        `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: ValidatingAdmissionWebhook
+    configuration: { apiVersion: apiserver.config.k8s.io/v1, kind: WebhookAdmissionConfiguration, kubeConfigFile: "${kubeconfigFile}" }
+`,
+      );
+      apiArgs.push(`--admission-control-config-file=${admissionConfig}`);
     }
     const apiserver = spawnLogged(binaries.kubeApiserver, apiArgs, join(dataDir, 'kube-apiserver.log'));
 

@@ -1,5 +1,5 @@
 export { ControlPlane, ControlPlaneAccess, TEST_USERS, DEFAULT_AUDIT_POLICY } from './control-plane.js';
-export type { ControlPlaneInfo, ControlPlaneOptions, AuditWebhookOptions, TestUserName } from './control-plane.js';
+export type { ControlPlaneInfo, ControlPlaneOptions, AuditWebhookOptions, AdmissionWebhookClientOptions, TestUserName } from './control-plane.js';
 export { controlPlaneBinaries, toolBinaries, helmBinary, BUILD_SCRIPT, TOOLS_BUILD_SCRIPT, HELM_BUILD_SCRIPT } from './binaries.js';
 export type { ControlPlaneBinaries, ToolBinaries } from './binaries.js';
 export { createPki, issueCertificate } from './pki.js';

@@ -144,8 +144,11 @@ export class WebhookListener {
       route?.onRequest?.(status);
       const json = typeof body !== 'string';
       const headers: Record<string, string> = { 'content-type': json ? 'application/json' : 'text/plain' };
-      // Refused before its body was read: discard the rest (never buffered) and close the connection after the answer.
-      if (!req.complete) headers['connection'] = 'close';
+      // Refused before its body was read: the rest is discarded, never buffered, and drained so the
+      // connection stays usable (closing it under a client still sending resets the connection);
+      // requestTimeoutSeconds bounds how long that may take. A body declared over the limit closes it.
+      const declared = Number(req.headers['content-length']);
+      if (!req.complete && Number.isFinite(declared) && declared > this.limits.maxBodyBytes) headers['connection'] = 'close';
       res.writeHead(status, headers).end(json ? JSON.stringify(body) : `${body}\n`);
       if (!req.complete) req.resume();
     };
@@ -161,7 +164,9 @@ export class WebhookListener {
     const socket = req.socket as TLSSocket;
     const certificate = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
     const presentedCert = certificate !== undefined && Object.keys(certificate).length > 0;
-    if (header === undefined && !presentedCert) {
+    // A route without credentials (a source that documents running without caller authentication) takes any caller.
+    const open = route !== undefined && route.auth.token === undefined && route.auth.clientCertificate === undefined;
+    if (!open && header === undefined && !presentedCert) {
       reply(401, 'authentication required: a bearer token or a client certificate', route);
       return;
     }
@@ -170,7 +175,7 @@ export class WebhookListener {
       return;
     }
     const commonName = certificate?.subject?.CN;
-    if (!authorized(route.auth, header, socket, Array.isArray(commonName) ? commonName[0] : commonName)) {
+    if (!open && !authorized(route.auth, header, socket, Array.isArray(commonName) ? commonName[0] : commonName)) {
       reply(403, 'forbidden: the credentials are not accepted for this cluster', route);
       return;
     }

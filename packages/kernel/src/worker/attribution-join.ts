@@ -13,7 +13,10 @@ export interface AttributionJoinOptions {
 }
 
 /** What of a change the join reads. */
-export type AttributedChange = Pick<ChangeEvent, 'identity' | 'operation' | 'resourceVersion' | 'uid' | 'contentHash'>;
+export type AttributedChange = Pick<ChangeEvent, 'identity' | 'operation' | 'resourceVersion' | 'uid' | 'contentHash'> & {
+  /** The resourceVersion this change replaced, when the writer knows it (it wrote that version). */
+  readonly previousResourceVersion?: string;
+};
 
 interface Filed {
   readonly fact: AttributionFact;
@@ -32,6 +35,8 @@ interface Filed {
  *    which sees the write before it has a resourceVersion). Several facts with one hash (two people
  *    writing identical content): the oldest, since the first write changed the object and a later
  *    identical write changed nothing; a content fact matches only within `contentTtlMs`;
+ *    A write whose content is not known (a scale) matches the change that directly followed the
+ *    resourceVersion it replaced, when the writer wrote that version;
  * 3. none: the committer authors the change.
  * When a change matches an exact fact, the content fact of the same write is dropped with it, so
  * audit and admission together make one attribution per change. Taken facts are dropped at once;
@@ -110,7 +115,10 @@ export class AttributionJoin {
       const exact = this.filed.get(`${object}|rv:${change.resourceVersion}`)?.[0];
       if (exact) return exact;
     }
-    return change.contentHash ? this.live(`${object}|hash:${change.contentHash}`, now)[0] : undefined;
+    const byContent = change.contentHash ? this.live(`${object}|hash:${change.contentHash}`, now)[0] : undefined;
+    if (byContent) return byContent;
+    // A write whose content was not known (scale): the change that directly followed the version it replaced.
+    return change.previousResourceVersion ? this.live(`${object}|base:${change.previousResourceVersion}`, now)[0] : undefined;
   }
 
   /** Content facts under `key` still young enough to match. */
@@ -134,5 +142,6 @@ function factKey(fact: AttributionFact): string | undefined {
   const object = identityKey(fact.identity);
   if (fact.operation === 'delete') return fact.uid ? `${object}|uid:${fact.uid}` : undefined;
   if (fact.resourceVersion !== '') return `${object}|rv:${fact.resourceVersion}`;
-  return fact.contentHash ? `${object}|hash:${fact.contentHash}` : undefined;
+  if (fact.contentHash) return `${object}|hash:${fact.contentHash}`;
+  return fact.baseResourceVersion ? `${object}|base:${fact.baseResourceVersion}` : undefined;
 }

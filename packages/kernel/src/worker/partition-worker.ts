@@ -16,7 +16,7 @@ import {
 import { ErrorCodes } from '../errors.js';
 import { renderYamlOnce } from '../normalize/render-yaml.js';
 import type { KernelMetrics } from '../runtime/metrics.js';
-import { AttributionJoin } from './attribution-join.js';
+import { AttributionJoin, type AttributedChange } from './attribution-join.js';
 import type { AuthorDirectory } from './author-directory.js';
 import { busMessageProblem } from './bus-message-check.js';
 import { OpenSnapshots } from './open-snapshots.js';
@@ -232,8 +232,9 @@ export class PartitionWorker {
       switch (outcome.status) {
         case 'applied':
         case 'unchanged':
-          if (delivery.message.kind === 'change') this.watermark.written(delivery.message);
+          // The fact first: the join reads the version this change replaced from the watermark.
           this.settleAttribution(held);
+          if (delivery.message.kind === 'change') this.watermark.written(delivery.message);
           written++;
           await delivery.ack();
           break;
@@ -257,7 +258,7 @@ export class PartitionWorker {
   /** A bus message as the sink receives it: a change with its rendered text, its actor when a fact names one. */
   private sinkMessage(message: BusMessage, stale: boolean): SinkItem['message'] {
     if (message.kind !== 'change') return message as SinkItem['message'];
-    const fact = this.needsActor(message) ? this.facts.peek(message.event) : undefined;
+    const fact = this.needsActor(message) ? this.facts.peek(this.joinable(message)) : undefined;
     const joined = fact ? { ...message.event, actor: fact.actor, attribution: { by: fact.by, id: fact.id } } : message.event;
     const event = this.options.authors ? this.options.authors.name(joined) : joined;
     const change: SinkChange = {
@@ -280,6 +281,12 @@ export class PartitionWorker {
     return (this.options.attributionWaitMs ?? 0) > 0 && message.kind === 'change' && message.event.phase === 'live' && message.event.actor === undefined;
   }
 
+  /** What the join reads of a change: its event and the version it replaced (the newest this writer wrote). */
+  private joinable(message: ChangeMessage): AttributedChange {
+    const previous = this.watermark.newestOf(message);
+    return previous ? { ...message.event, previousResourceVersion: previous } : message.event;
+  }
+
   /** Milliseconds until the oldest buffered change still waiting for its actor gives up; 0 when none waits. */
   private attributionHoldMs(buffer: readonly Held[]): number {
     const waitMs = this.options.attributionWaitMs ?? 0;
@@ -288,7 +295,7 @@ export class PartitionWorker {
     let hold = 0;
     for (const held of buffer) {
       const message = held.delivery.message;
-      if (!this.needsActor(message) || this.facts.peek(message.event)) continue;
+      if (!this.needsActor(message) || this.facts.peek(this.joinable(message))) continue;
       hold = Math.max(hold, held.fetchedAt + waitMs - now);
     }
     return Math.max(0, hold);
@@ -298,7 +305,7 @@ export class PartitionWorker {
   private settleAttribution(held: Held): void {
     const message = held.delivery.message;
     if (!this.needsActor(message)) return;
-    const fact = this.facts.take(message.event);
+    const fact = this.facts.take(this.joinable(message));
     const { metrics } = this.options;
     metrics.attributions.inc({ result: fact ? 'hit' : 'miss' });
     metrics.attributionWaitSeconds.observe((Date.now() - held.fetchedAt) / 1000);

@@ -20,6 +20,11 @@ export class StalenessWatermark {
     return newest !== undefined && BigInt(message.event.resourceVersion) < newest;
   }
 
+  /** The newest resourceVersion written for the change's object and target, if any. */
+  newestOf(message: ChangeMessage): string | undefined {
+    return this.newest.get(keyOf(message))?.toString();
+  }
+
   /** A change was written (or found already written). */
   written(message: ChangeMessage): void {
     if (!DECIMAL.test(message.event.resourceVersion)) return;

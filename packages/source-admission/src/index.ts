@@ -1,0 +1,2 @@
+export type { AdmissionOptions } from './descriptor.js';
+export { default } from './descriptor.js';
