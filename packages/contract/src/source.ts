@@ -50,6 +50,13 @@ export interface Source {
    * to `attribution.waitMs` for their fact to arrive.
    */
   readonly attributes?: boolean;
+  /**
+   * Set by a source whose facts name the exact write (an audit stream: the resourceVersion a write
+   * produced): the `by` word of its facts. With such a source configured, writers wait up to
+   * `attribution.waitMs` for its fact even when a fact of another kind already matched (an admission
+   * webhook's content match), so the exact match wins and each change is attributed once.
+   */
+  readonly exactAttributionBy?: string;
   start(context: SourceContext): Promise<void>;
   /** Stop observing and release every connection. Events already emitted stay on the bus. */
   stop(): Promise<void>;

@@ -20,8 +20,14 @@ const TOKEN = 'admission-caller-token-0123456789';
 const repo = join(dir, 'state-repo');
 const NS = 'shop';
 
+const AUDIT_TOKEN = 'audit-caller-token-0123456789';
+const BOTH = 'both';
+
 let plane: ControlPlane;
 let runtime: Runtime;
+/** Where the API server's audit webhook posts: the runtime of the "both" scenario listens behind it. */
+let auditFront: TcpProxy;
+let auditPort: number;
 /** The webhook's address as the API server knows it: a forwarder we can point at the source or at nothing. */
 let front: TcpProxy;
 let admissionPort: number;
@@ -81,21 +87,24 @@ function webhookConfiguration(port: number) {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
     metadata: { name: 'gitops-reverser-test' },
-    webhooks: [
-      {
-        name: 'attribution.gitops-reverser.io',
-        clientConfig: { url: `https://127.0.0.1:${port}/admission/${CLUSTER}`, caBundle: Buffer.from(readFileSync(pki.caCert)).toString('base64') },
-        rules: [
-          { apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: 'Namespaced' },
-          { apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'deployments/scale'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: 'Namespaced' },
-        ],
-        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': NS } },
-        failurePolicy: 'Ignore',
-        sideEffects: 'None',
-        timeoutSeconds: 2,
-        admissionReviewVersions: ['v1'],
-      },
+    webhooks: [webhook(port, CLUSTER, NS), webhook(port, BOTH, BOTH)],
+  };
+}
+
+/** One webhook entry: the cluster id's path, the namespace it covers. */
+function webhook(port: number, cluster: string, namespace: string) {
+  return {
+    name: `${cluster}.attribution.gitops-reverser.io`,
+    clientConfig: { url: `https://127.0.0.1:${port}/admission/${cluster}`, caBundle: Buffer.from(readFileSync(pki.caCert)).toString('base64') },
+    rules: [
+      { apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: 'Namespaced' },
+      { apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'deployments/scale'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: 'Namespaced' },
     ],
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    failurePolicy: 'Ignore',
+    sideEffects: 'None',
+    timeoutSeconds: 2,
+    admissionReviewVersions: ['v1'],
   };
 }
 
@@ -103,9 +112,18 @@ beforeAll(async () => {
   admissionPort = await freePort();
   front = new TcpProxy('127.0.0.1', admissionPort);
   const frontPort = await front.start();
-  plane = await ControlPlane.start({ pki, dataDir: join(dir, 'plane'), admissionWebhookClient: { host: `127.0.0.1:${frontPort}`, token: TOKEN } });
+  auditPort = await freePort();
+  auditFront = new TcpProxy('127.0.0.1', auditPort);
+  const auditFrontPort = await auditFront.start();
+  plane = await ControlPlane.start({
+    pki,
+    dataDir: join(dir, 'plane'),
+    admissionWebhookClient: { host: `127.0.0.1:${frontPort}`, token: TOKEN },
+    audit: { url: `https://127.0.0.1:${auditFrontPort}/audit-webhook/${BOTH}`, caFile: pki.caCert, token: AUDIT_TOKEN, batchMaxWaitMs: 200 },
+  });
   writeFileSync(join(dir, 'kubeconfig'), plane.kubeconfigText('admin'));
   await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: BOTH } });
   await call('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
@@ -138,6 +156,7 @@ afterAll(async () => {
   await runtime?.stop('test done');
   await plane?.stop();
   await front?.stop();
+  await auditFront?.stop();
 });
 
 describe('source-admission against a real API server (no audit webhook)', () => {
@@ -288,6 +307,65 @@ describe('source-admission against a real API server (no audit webhook)', () => 
     await kubectl(['create', 'configmap', 'after-fuzz', '--from-literal=ok=yes'], { as: 'jane' });
     await until(() => history(file('configmaps', 'after-fuzz')).length === 1 || undefined, 'a real write after the fuzzing', 30_000);
     expect(history(file('configmaps', 'after-fuzz'))[0]).toMatchObject({ author: 'jane', attribution: 'admission' });
+  });
+
+  it("audit and admission both configured: audit's exact match wins, one commit per change", async () => {
+    const both = await Runtime.create(
+      parseConfig(
+        `apiVersion: gitops-reverser/v1alpha2
+sources:
+  - { use: "@gitops-reverser/source-informer", cluster: ${BOTH}, with: { kubeconfig: ./informer.kubeconfig } }
+  - { use: "@gitops-reverser/source-admission", cluster: ${BOTH}, with: { listen: { port: ${admissionPort} }, tls: { certFile: "${serving.cert}", keyFile: "${serving.key}" }, auth: { token: ${TOKEN} } } }
+  - { use: "@gitops-reverser/source-audit", cluster: ${BOTH}, with: { listen: { port: ${auditPort} }, tls: { certFile: "${serving.cert}", keyFile: "${serving.key}" }, auth: { token: ${AUDIT_TOKEN} } } }
+attribution: { waitMs: 5000 }
+sink: { use: "@gitops-reverser/sink-git", with: { providers: [ { name: local, url: ./both-repo } ] } }
+targets: [ { name: live, with: { provider: local, branch: main, path: clusters/${BOTH} } } ]
+rules: [ { target: live, scope: Namespaced, namespaces: [${BOTH}], resources: [configmaps] } ]
+`,
+        join(dir, 'both.yaml'),
+      ),
+      { logger: silentLogger() },
+    );
+    await both.start();
+    try {
+      const bothRepo = join(dir, 'both-repo');
+      const commits = () => {
+        try {
+          return execFileSync(
+            'git',
+            [
+              '-C',
+              bothRepo,
+              'log',
+              '--format=%an|%(trailers:key=Attribution,valueonly,separator=)|%(trailers:key=Audit-ID,valueonly,separator=)',
+              'main',
+              '--',
+              `clusters/${BOTH}/${BOTH}/configmaps/pair.yaml`,
+            ],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+          )
+            .trim()
+            .split('\n')
+            .filter(Boolean);
+        } catch {
+          return [];
+        }
+      };
+      const inBoth = (args: string[]) => kubectl(['-n', BOTH, ...args], { as: 'jane' });
+      await inBoth(['create', 'configmap', 'pair', '--from-literal=v=1']);
+      await until(() => commits().length === 1 || undefined, 'the create', 30_000);
+      await inBoth(['patch', 'configmap', 'pair', '--type=merge', '-p', '{"data":{"v":"2"}}']);
+      await until(() => commits().length === 2 || undefined, 'the update', 30_000);
+      await inBoth(['delete', 'configmap', 'pair']);
+      await until(() => commits().length === 3 || undefined, 'the delete', 30_000);
+      // Give a duplicate commit time to appear, if one would.
+      await new Promise((r) => setTimeout(r, 1500));
+      const seen = commits();
+      expect(seen).toHaveLength(3);
+      for (const line of seen) expect(line).toMatch(/^jane\|audit\|[0-9a-f-]{36}$/);
+    } finally {
+      await both.stop('test done');
+    }
   });
 
   it('webhook down: writes still succeed within the timeout and are committed with Attribution: none and the Field-Manager', async () => {

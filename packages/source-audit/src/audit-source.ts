@@ -43,6 +43,7 @@ function older(a: string, b: string): boolean {
  */
 export class AuditSource implements Source {
   readonly attributes: boolean;
+  readonly exactAttributionBy: string | undefined;
   private listener: WebhookListener | undefined;
   private context: SourceContext | undefined;
   private logger: Logger | undefined;
@@ -55,6 +56,7 @@ export class AuditSource implements Source {
 
   constructor(private readonly options: AuditSourceOptions) {
     this.attributes = options.mode === 'attribute';
+    this.exactAttributionBy = this.attributes ? 'audit' : undefined;
     this.seen = new RecentSet(options.dedupeEntries);
   }
 

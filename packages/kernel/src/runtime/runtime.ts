@@ -138,6 +138,7 @@ export class Runtime {
           attributionWaitMs: this.attributionWaitMs(),
           watchdog: this.watchdog(),
           authors,
+          exactAttributionBy: new Set(assembly.sources.flatMap((source) => (source.instance.exactAttributionBy ? [source.instance.exactAttributionBy] : []))),
           onWritten: (count) => {
             this.counters.objectsWritten += count;
           },

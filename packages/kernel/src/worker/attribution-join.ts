@@ -10,6 +10,8 @@ export interface AttributionJoinOptions {
    * refused after the webhook, and a later write of the same content must not be credited to it.
    */
   readonly contentTtlMs?: number;
+  /** The `by` words of sources whose facts name the exact write (audit): preferred for deletes, and what `peek(change, now, exact)` asks for. */
+  readonly exactBy?: ReadonlySet<string>;
 }
 
 /** What of a change the join reads. */
@@ -50,8 +52,10 @@ export class AttributionJoin {
   private readonly maxFacts: number;
   private readonly ttlMs: number;
   private readonly contentTtlMs: number;
+  private readonly exactBy: ReadonlySet<string>;
 
   constructor(options: AttributionJoinOptions = {}) {
+    this.exactBy = options.exactBy ?? new Set(['audit']);
     this.maxFacts = options.maxFacts ?? 50_000;
     this.ttlMs = options.ttlMs ?? 10 * 60_000;
     this.contentTtlMs = options.contentTtlMs ?? 60_000;
@@ -76,9 +80,12 @@ export class AttributionJoin {
     this.expire(now);
   }
 
-  /** The fact that describes `change`, left in place (a change waiting in a window, or retried, looks again). */
-  peek(change: AttributedChange, now = Date.now()): AttributionFact | undefined {
-    return this.find(change, now)?.fact;
+  /**
+   * The fact that describes `change`, left in place (a change waiting in a window, or retried, looks
+   * again). `exactOnly`: only a fact of an exact source (`exactBy`), for a writer that waits for it.
+   */
+  peek(change: AttributedChange, now = Date.now(), exactOnly = false): AttributionFact | undefined {
+    return this.find(change, now, exactOnly)?.fact;
   }
 
   /** The fact that describes `change`, removed with any other fact of the same write: none authors another change. */
@@ -104,17 +111,18 @@ export class AttributionJoin {
     }
   }
 
-  private find(change: AttributedChange, now: number): Filed | undefined {
+  private find(change: AttributedChange, now: number, exactOnly = false): Filed | undefined {
     const object = identityKey(change.identity);
+    const exact = (filed: Filed | undefined) => (filed && (!exactOnly || this.exactBy.has(filed.fact.by)) ? filed : undefined);
     if (change.operation === 'delete') {
       if (!change.uid) return undefined;
       const candidates = this.filed.get(`${object}|uid:${change.uid}`) ?? [];
-      return candidates.find((filed) => filed.fact.by === 'audit') ?? candidates[0];
+      return candidates.find((filed) => this.exactBy.has(filed.fact.by)) ?? exact(candidates[0]);
     }
     if (change.resourceVersion !== '') {
-      const exact = this.filed.get(`${object}|rv:${change.resourceVersion}`)?.[0];
-      if (exact) return exact;
-    }
+      const byVersion = exact(this.filed.get(`${object}|rv:${change.resourceVersion}`)?.[0]);
+      if (byVersion || exactOnly) return byVersion;
+    } else if (exactOnly) return undefined;
     const byContent = change.contentHash ? this.live(`${object}|hash:${change.contentHash}`, now)[0] : undefined;
     if (byContent) return byContent;
     // A write whose content was not known (scale): the change that directly followed the version it replaced.

@@ -45,6 +45,8 @@ export interface PartitionWorkerOptions {
   readonly onWritten?: (count: number) => void;
   /** `attribution.authors`: names for usernames, authors for field managers. */
   readonly authors?: AuthorDirectory;
+  /** The `by` words of the configured exact sources (audit): a change waits for their fact before a content match is used. */
+  readonly exactAttributionBy?: ReadonlySet<string>;
 }
 
 const IDLE_WAIT_MS = 500;
@@ -65,11 +67,12 @@ interface Held {
  */
 export class PartitionWorker {
   private readonly stopController = new AbortController();
-  private readonly facts = new AttributionJoin();
+  private readonly facts: AttributionJoin;
   private readonly watermark = new StalenessWatermark();
   readonly watch: SinkCallWatch;
 
   constructor(private readonly options: PartitionWorkerOptions) {
+    this.facts = new AttributionJoin({ exactBy: options.exactAttributionBy ?? new Set() });
     this.watch = new SinkCallWatch({
       settings: options.watchdog ?? DEFAULT_WATCHDOG,
       sinkName: options.sinkName,
@@ -295,7 +298,8 @@ export class PartitionWorker {
     let hold = 0;
     for (const held of buffer) {
       const message = held.delivery.message;
-      if (!this.needsActor(message) || this.facts.peek(this.joinable(message))) continue;
+      // With an exact source configured, only its fact ends the wait; at the end of it, the best fact found is used.
+      if (!this.needsActor(message) || this.facts.peek(this.joinable(message), now, (this.options.exactAttributionBy?.size ?? 0) > 0)) continue;
       hold = Math.max(hold, held.fetchedAt + waitMs - now);
     }
     return Math.max(0, hold);
