@@ -1,10 +1,12 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, parseConfig, Runtime, silentLogger } from '@gitops-reverser/kernel';
-import { ControlPlane, controlPlaneBinaries, createPki, freePort, issueCertificate, TcpProxy, until } from '@gitops-reverser/testkit';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ControlPlane, controlPlaneBinaries, createPki, freePort, issueCertificate, NatsServer, TcpProxy, until } from '@gitops-reverser/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // A real API server calls our validating admission webhook (no audit webhook in these scenarios):
@@ -12,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // `Attribution: admission`. The API server presents a token through its admission kubeconfig (what a
 // self-managed cluster can configure); the webhook always allows.
 
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'gr-admission-e2e-'));
 const pki = createPki(join(dir, 'pki'));
 const serving = issueCertificate(pki, 'admission', { commonName: 'admission', sans: ['IP:127.0.0.1'] });
@@ -22,9 +25,13 @@ const NS = 'shop';
 
 const AUDIT_TOKEN = 'audit-caller-token-0123456789';
 const BOTH = 'both';
+const HA = 'ha';
 
 let plane: ControlPlane;
 let runtime: Runtime;
+/** The admission address of the two-replica scenario: points at the replica that does not write. */
+let haFront: TcpProxy;
+let haFrontPort: number;
 /** Where the API server's audit webhook posts: the runtime of the "both" scenario listens behind it. */
 let auditFront: TcpProxy;
 let auditPort: number;
@@ -87,7 +94,7 @@ function webhookConfiguration(port: number) {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
     metadata: { name: 'gitops-reverser-test' },
-    webhooks: [webhook(port, CLUSTER, NS), webhook(port, BOTH, BOTH)],
+    webhooks: [webhook(port, CLUSTER, NS), webhook(port, BOTH, BOTH), webhook(haFrontPort, HA, HA)],
   };
 }
 
@@ -112,18 +119,22 @@ beforeAll(async () => {
   admissionPort = await freePort();
   front = new TcpProxy('127.0.0.1', admissionPort);
   const frontPort = await front.start();
+  haFront = new TcpProxy('127.0.0.1', 1);
+  haFrontPort = await haFront.start();
   auditPort = await freePort();
   auditFront = new TcpProxy('127.0.0.1', auditPort);
   const auditFrontPort = await auditFront.start();
   plane = await ControlPlane.start({
     pki,
     dataDir: join(dir, 'plane'),
-    admissionWebhookClient: { host: `127.0.0.1:${frontPort}`, token: TOKEN },
+    // Every webhook address of this file (the in-process runtime's, the replicas') takes the same token.
+    admissionWebhookClient: { host: '*', token: TOKEN },
     audit: { url: `https://127.0.0.1:${auditFrontPort}/audit-webhook/${BOTH}`, caFile: pki.caCert, token: AUDIT_TOKEN, batchMaxWaitMs: 200 },
   });
   writeFileSync(join(dir, 'kubeconfig'), plane.kubeconfigText('admin'));
   await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: BOTH } });
+  await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: HA } });
   await call('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
@@ -157,6 +168,7 @@ afterAll(async () => {
   await plane?.stop();
   await front?.stop();
   await auditFront?.stop();
+  await haFront?.stop();
 });
 
 describe('source-admission against a real API server (no audit webhook)', () => {
@@ -367,6 +379,76 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${BOTH}], resources: [c
       await both.stop('test done');
     }
   });
+
+  it('bus-nats with two replicas: the webhook reaches the replica that does not write, and every commit has its author', async () => {
+    const nats = new NatsServer();
+    await nats.start();
+    const children: ChildProcess[] = [];
+    try {
+      writeFileSync(
+        join(dir, 'replica.yaml'),
+        `apiVersion: gitops-reverser/v1alpha2
+server: { enabled: false }
+shutdown: { timeoutSeconds: 5 }
+sources:
+  - { use: "@gitops-reverser/source-informer", cluster: ${HA}, with: { kubeconfig: ./informer.kubeconfig } }
+  - { use: "@gitops-reverser/source-admission", cluster: ${HA}, with: { listen: { port: "\${ADMISSION_PORT}" }, tls: { certFile: "${serving.cert}", keyFile: "${serving.key}" }, auth: { token: ${TOKEN} } } }
+attribution: { waitMs: 5000 }
+bus: { use: "@gitops-reverser/bus-nats", with: { servers: ["${nats.url}"], stream: ADMHA, subjectPrefix: admha, leaseSeconds: 2, discoveryMs: 200, ackWaitSeconds: 5 } }
+sink: { use: "@gitops-reverser/sink-git", with: { cacheDir: "\${REPLICA_CACHE}", providers: [ { name: origin, url: ./ha-repo } ] } }
+targets: [ { name: live, with: { provider: origin, branch: main, path: clusters/${HA} } } ]
+rules: [ { target: live, scope: Namespaced, namespaces: [${HA}], resources: [configmaps] } ]
+`,
+      );
+      const replicas = await Promise.all(
+        ['a', 'b'].map(async (id) => {
+          const port = await freePort();
+          const child = spawn(process.execPath, [join(root, 'packages/kernel/bin/gitops-reverser.js'), 'run', '--config', join(dir, 'replica.yaml')], {
+            cwd: root,
+            env: { ...process.env, ADMISSION_PORT: String(port), REPLICA_CACHE: join(dir, `ha-cache-${id}`), LOG_LEVEL: 'info' },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          children.push(child);
+          const replica = { port, output: '' };
+          child.stdout?.on('data', (chunk) => (replica.output += chunk));
+          child.stderr?.on('data', (chunk) => (replica.output += chunk));
+          return replica;
+        }),
+      );
+      await until(() => replicas.every((r) => r.output.includes('"msg":"gitops-reverser started"')) || undefined, 'both replicas started', 60_000);
+      await call('POST', `/api/v1/namespaces/${HA}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'first' } });
+      const writer = await until(() => replicas.find((r) => r.output.includes('this replica writes')), 'a writing replica', 60_000);
+      const other = replicas.find((r) => r !== writer) as (typeof replicas)[number];
+      haFront.retarget('127.0.0.1', other.port);
+      const haCommits = (name: string) => {
+        try {
+          return execFileSync(
+            'git',
+            ['-C', join(dir, 'ha-repo'), 'log', '--format=%an|%(trailers:key=Attribution,valueonly,separator=)', 'main', '--', `clusters/${HA}/${HA}/configmaps/${name}.yaml`],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+          )
+            .trim()
+            .split('\n')
+            .filter(Boolean);
+        } catch {
+          return [];
+        }
+      };
+      const people = ['jane', 'bob', 'carol'];
+      for (const [i, person] of people.entries()) {
+        await kubectl(['-n', HA, 'create', 'configmap', `ha-${i}`, `--from-literal=by=${person}`], { as: person });
+      }
+      for (const [i, person] of people.entries()) {
+        await kubectl(['-n', HA, 'patch', 'configmap', `ha-${i}`, '--type=merge', '-p', '{"data":{"again":"yes"}}'], { as: person });
+      }
+      await until(() => people.every((_, i) => haCommits(`ha-${i}`).length === 2) || undefined, 'six commits', 60_000);
+      for (const [i, person] of people.entries()) expect(haCommits(`ha-${i}`)).toEqual([`${person}|admission`, `${person}|admission`]);
+      expect(replicas.filter((r) => r.output.includes('this replica writes'))).toHaveLength(1);
+    } finally {
+      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+      await nats.dispose();
+    }
+  }, 180_000);
 
   it('webhook down: writes still succeed within the timeout and are committed with Attribution: none and the Field-Manager', async () => {
     front.partition();
