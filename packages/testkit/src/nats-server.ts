@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { toolBinaries } from './binaries.js';
 import { freePort } from './free-port.js';
 import type { NatsOperator } from './nats-operator.js';
@@ -27,6 +27,8 @@ export interface NatsServerOptions {
   readonly operator?: NatsOperator;
   /** The server's `max_payload` in bytes (nats-server's default: 1 MB). */
   readonly maxPayload?: number;
+  /** A config file of one's own (e.g. an example's); address, ports and store still come from this class. */
+  readonly configFile?: string;
 }
 
 /**
@@ -83,8 +85,9 @@ export class NatsServer {
 
   /** The config file for what flags cannot say (TLS, users, operator, limits); undefined when nothing needs one. */
   private configFile(): string | undefined {
-    const { tls, nkeyUsers, operator, maxPayload } = this.options;
-    const lines: string[] = [];
+    const { tls, nkeyUsers, operator, maxPayload, configFile } = this.options;
+    // nats-server resolves an include against the including file's folder.
+    const lines: string[] = configFile ? [`include "${relative(this.dataDir, configFile)}"`] : [];
     if (tls) lines.push(`tls { cert_file: "${tls.certFile}", key_file: "${tls.keyFile}", ca_file: "${tls.caFile}", verify: ${tls.verify === true}, timeout: 5 }`);
     if (nkeyUsers?.length) lines.push(`authorization { users: [ ${nkeyUsers.map((key) => `{ nkey: ${key} }`).join(', ')} ] }`);
     if (operator) lines.push(operator.serverConfig());
