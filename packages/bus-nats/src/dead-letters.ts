@@ -46,7 +46,8 @@ export class DeadLetters {
       for (const value of values) headers.append(name, value);
     }
     headers.set(HEADER_PARTITION, partition.key);
-    headers.set(HEADER_REASON, reason.slice(0, 1000));
+    // A header value cannot hold a line break (a sink's reason may): one line, bounded.
+    headers.set(HEADER_REASON, reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
     let data = msg.data;
     const limit = this.options.maxPayload();
     if (limit !== undefined && messageBytes(headers, data) > limit) {
