@@ -147,22 +147,25 @@ export class NatsBus implements Bus {
     const data = new TextEncoder().encode(JSON.stringify(message));
     const id = messageId(message);
     // A message that can never be stored is refused before it waits for room.
-    this.payloadLimit.check(partitionKey, messageBytes(this.signedHeaders(partitionKey, id, subject, data), data), this.nc?.info?.max_payload);
+    let headers = this.signedHeaders(partitionKey, id, subject, data);
+    this.payloadLimit.check(partitionKey, messageBytes(headers, data), this.nc?.info?.max_payload);
     this.keys.set(token, partitionKey);
-    await this.capacity.waitForRoom(token, {
+    const waited = await this.capacity.waitForRoom(token, {
       signal: options.signal,
       stopped: () => this.closed,
       onFull: (undelivered) => this.logger?.debug({ partition: partitionKey, undelivered }, 'partition full: publish waits for the writer'),
     });
     // Retried until JetStream stores it: NATS down, leader election, a full stream. Never dropped.
-    // The one exception: a message over the server's max_payload (checked again: a reconnect may
-    // have reached a server with another limit) can never be stored.
+    // The one exception: a message over the server's max_payload (checked again on a retry: a
+    // reconnect may have reached a server with another limit) can never be stored.
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw grError(ContractErrorCodes.BUS_CLOSED, 'the NATS bus stopped while a publish waited');
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('publish aborted');
-      // Signed at each attempt: the signing time must be close to the time JetStream stores it.
-      const headers = this.signedHeaders(partitionKey, id, subject, data);
-      this.payloadLimit.check(partitionKey, messageBytes(headers, data), this.nc?.info?.max_payload);
+      // Signed again after any wait: the signing time must be close to the time JetStream stores it.
+      if (attempt > 1 || waited) {
+        headers = this.signedHeaders(partitionKey, id, subject, data);
+        this.payloadLimit.check(partitionKey, messageBytes(headers, data), this.nc?.info?.max_payload);
+      }
       try {
         const ack = await this.js.publish(subject, data, { msgID: id, headers, timeout: 5000 });
         if (!ack.duplicate) this.capacity.published(token);
