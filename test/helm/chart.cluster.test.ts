@@ -152,6 +152,29 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
     expect(container['env']).toContainEqual({ name: 'GIT_PASSWORD', valueFrom: { secretKeyRef: { name: 'git-credentials', key: 'password' } } });
     expect(JSON.stringify(manifests.filter((m) => m.kind === 'ConfigMap'))).not.toContain(env.GIT_PASSWORD);
   });
+
+  it('HA values: the NATS bus uses TLS with a client certificate, an nkey and the message key, every file from a mounted Secret', () => {
+    const manifests = documents(render('gr-ha', 'values-ha.yaml').stdout);
+    const configText = manifests.find((m) => m.kind === 'ConfigMap')?.data?.['config.yaml'] as string;
+    const bus = parseConfig(configText, '/etc/gitops-reverser/config.yaml', { env }).bus.with as {
+      tls: Record<string, string>;
+      nkeySeedFile: string;
+      messageKeys: { file?: string; value?: string }[];
+      allowUnsignedMessages?: boolean;
+    };
+    const files = [bus.tls['caFile'], bus.tls['certFile'], bus.tls['keyFile'], bus.nkeySeedFile, ...bus.messageKeys.map((key) => key.file)];
+    expect(files.every((file) => typeof file === 'string')).toBe(true);
+    expect(bus.messageKeys.every((key) => key.value === undefined)).toBe(true);
+    expect(bus.allowUnsignedMessages).toBeUndefined();
+    const container = podSpec(manifests)['containers'][0] as { volumeMounts: { name: string; mountPath: string }[] };
+    const volumes = podSpec(manifests)['volumes'] as { name: string; secret?: { secretName: string } }[];
+    const secretMounts = container.volumeMounts.filter((mount) => volumes.find((volume) => volume.name === mount.name)?.secret);
+    for (const file of files)
+      expect(
+        secretMounts.some((mount) => (file as string).startsWith(`${mount.mountPath}/`)),
+        `${file} is in a mounted Secret`,
+      ).toBe(true);
+  });
 });
 
 /** The Deployment's pod spec (the chart renders exactly one Deployment). */

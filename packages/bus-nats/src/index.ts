@@ -1,3 +1,3 @@
-export type { NatsBusOptions } from './nats-bus-options.js';
+export type { NatsBusOptions, NatsMessageKey, NatsTlsOptions } from './nats-bus-options.js';
 export { NatsBusErrorCodes } from './nats-bus-error-codes.js';
 export { default } from './descriptor.js';

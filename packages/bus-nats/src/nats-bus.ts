@@ -2,17 +2,35 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { connect, type Msg, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
-import { type AdapterHealth, backoffDelayMs, type Bus, type BusContext, type BusMessage, ContractErrorCodes, errorText, grError, type Logger, type PartitionLease } from '@gitops-reverser/contract';
+import { connect, type Msg, type MsgHdrs, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
+import {
+  type AdapterHealth,
+  backoffDelayMs,
+  type Bus,
+  type BusContext,
+  type BusMessage,
+  ContractErrorCodes,
+  errorText,
+  grError,
+  isGitopsReverserError,
+  type Logger,
+  type PartitionLease,
+} from '@gitops-reverser/contract';
+import { connectionOptions } from './connection-options.js';
+import { connectionWarnings } from './connection-warnings.js';
+import { type DeadLetterLabel, DeadLetters } from './dead-letters.js';
 import { ensureStreams } from './ensure-streams.js';
+import { HEADER_MESSAGE_ID, MessageAuthenticator } from './message-authenticator.js';
 import { messageId } from './message-id.js';
+import { loadMessageKeys } from './message-keys.js';
 import { NatsBusErrorCodes } from './nats-bus-error-codes.js';
 import type { NatsBusOptions } from './nats-bus-options.js';
 import { PartitionCapacity } from './partition-capacity.js';
-import { PartitionConsumer } from './partition-consumer.js';
+import { PartitionConsumer, type Refused } from './partition-consumer.js';
 import { PartitionDepth } from './partition-depth.js';
+import { messageBytes, PayloadLimit } from './payload-limit.js';
 import { StreamPartitions } from './stream-partitions.js';
-import { HEADER_PARTITION, HEADER_REASON, partitionToken, StreamLayout } from './stream-layout.js';
+import { HEADER_PARTITION, partitionToken, StreamLayout } from './stream-layout.js';
 import { WriterLease } from './writer-lease.js';
 
 /** A partition this replica writes: its lease in the bucket and the consumer the kernel's worker pulls from. */
@@ -25,7 +43,8 @@ interface HeldPartition {
  * The durable bus on NATS JetStream. One work-queue stream holds every partition on its own subject;
  * `publish` resolves once JetStream stored the message (deduplicated by message id). Each partition has
  * a durable pull consumer, consumed by the replica that holds its writer lease, so exactly one writer
- * applies a partition in order. Acked means written: a kill -9 anywhere loses nothing.
+ * applies a partition in order. Acked means written: a kill -9 anywhere loses nothing. Every message
+ * carries a MAC; a delivery without a valid one goes to the dead-letter stream (ADR 0014).
  */
 export class NatsBus implements Bus {
   private nc: NatsConnection | undefined;
@@ -48,33 +67,53 @@ export class NatsBus implements Bus {
   private closed = false;
   private connected = false;
   private lastError: string | undefined;
+  private readonly authenticator: MessageAuthenticator;
+  private readonly payloadLimit = new PayloadLimit();
+  private deadLetters: DeadLetters | undefined;
+  /** What leaves this connection open (no credentials, plain TCP, unsigned messages): logged once each, shown in /readyz. */
+  private warnings: readonly string[] = [];
+  private readonly warned = new Set<string>();
 
+  /** Reads the message keys (throws `GR_ERR_NATS_MESSAGE_KEY` when they are missing or unusable). */
   constructor(private readonly options: NatsBusOptions) {
     this.replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.layout = new StreamLayout(options.stream, options.subjectPrefix);
     // Before the streams exist nothing is undelivered.
     this.capacity = new PartitionCapacity(options.capacityPerPartition, (token) => this.partitions?.undelivered(token) ?? Promise.resolve(0));
+    this.authenticator = new MessageAuthenticator(loadMessageKeys(options.messageKeys, options.allowUnsignedMessages), options.allowUnsignedMessages, options.duplicateWindowSeconds * 1000);
   }
 
   async start(context: BusContext): Promise<void> {
     this.logger = context.logger;
     const { options } = this;
+    this.deadLetters = new DeadLetters({
+      layout: this.layout,
+      js: () => this.js,
+      maxPayload: () => this.nc?.info?.max_payload,
+      logger: () => this.logger,
+      counter: context.metrics.counter(
+        'nats_dead_letters_total',
+        'Messages bus-nats put on its dead-letter stream, by reason: unsigned, unknown_key, bad_mac, replayed (not authentic), unreadable (not JSON), rejected (by the writer).',
+        ['reason'],
+      ),
+    });
     try {
       this.nc = await connect({
         servers: [...options.servers],
         name: `gitops-reverser ${this.replicaId}`,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
-        ...(options.user !== undefined ? { user: options.user, pass: options.password ?? '' } : {}),
-        ...(options.token !== undefined ? { token: options.token } : {}),
+        ...connectionOptions(options),
       });
     } catch (cause) {
+      if (isGitopsReverserError(cause)) throw cause; // a credentials file that cannot be read
       throw grError(NatsBusErrorCodes.CONNECT, `cannot connect to NATS at ${options.servers.join(', ')}: ${errorText(cause)}`, {
-        fix: 'check with.servers and that nats-server runs with JetStream (-js)',
+        fix: 'check with.servers, the credentials and tls options, and that nats-server runs with JetStream (-js)',
         cause,
       });
     }
     this.connected = true;
+    this.checkConnection();
     void this.watchStatus(this.nc);
     this.js = jetstream(this.nc);
     // JetStream may still be electing its leaders (a fresh cluster, a node restarting): keep trying for a while.
@@ -105,31 +144,50 @@ export class NatsBus implements Bus {
     if (this.closed || !this.js) throw grError(ContractErrorCodes.BUS_CLOSED, 'the NATS bus is stopped; no more messages are accepted', { fix: 'stop sources before the bus (the runtime does)' });
     const token = partitionToken(partitionKey);
     const subject = this.layout.partitionSubject(token);
+    const data = new TextEncoder().encode(JSON.stringify(message));
+    const id = messageId(message);
+    // A message that can never be stored is refused before it waits for room.
+    let headers = this.signedHeaders(partitionKey, id, subject, data);
+    this.payloadLimit.check(partitionKey, messageBytes(headers, data), this.nc?.info?.max_payload);
     this.keys.set(token, partitionKey);
-    await this.capacity.waitForRoom(token, {
+    const waited = await this.capacity.waitForRoom(token, {
       signal: options.signal,
       stopped: () => this.closed,
       onFull: (undelivered) => this.logger?.debug({ partition: partitionKey, undelivered }, 'partition full: publish waits for the writer'),
     });
-    const headers = natsHeaders();
-    headers.set(HEADER_PARTITION, partitionKey);
-    const data = new TextEncoder().encode(JSON.stringify(message));
     // Retried until JetStream stores it: NATS down, leader election, a full stream. Never dropped.
+    // The one exception: a message over the server's max_payload (checked again on a retry: a
+    // reconnect may have reached a server with another limit) can never be stored.
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw grError(ContractErrorCodes.BUS_CLOSED, 'the NATS bus stopped while a publish waited');
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('publish aborted');
+      // Signed again after any wait: the signing time must be close to the time JetStream stores it.
+      if (attempt > 1 || waited) {
+        headers = this.signedHeaders(partitionKey, id, subject, data);
+        this.payloadLimit.check(partitionKey, messageBytes(headers, data), this.nc?.info?.max_payload);
+      }
       try {
-        const ack = await this.js.publish(subject, data, { msgID: messageId(message), headers, timeout: 5000 });
+        const ack = await this.js.publish(subject, data, { msgID: id, headers, timeout: 5000 });
         if (!ack.duplicate) this.capacity.published(token);
         this.depthCounts.published(partitionKey, ack.duplicate);
         if (!this.held.has(token)) void this.claim(token);
         return;
       } catch (error) {
+        if (/max_payload/.test(errorText(error))) this.payloadLimit.refuse(partitionKey, messageBytes(headers, data), this.nc?.info?.max_payload);
         this.lastError = `publishing to NATS failed, retrying: ${errorText(error)}`;
         if (attempt === 1 || attempt % 20 === 0) this.logger?.warn({ partition: partitionKey, attempt, err: errorText(error) }, this.lastError);
         await new Promise((r) => setTimeout(r, backoffDelayMs(attempt, { baseMs: 100, maxMs: 2000 })));
       }
     }
+  }
+
+  /** The headers of a publish: partition, message id, and the MAC over them and the body (signed now). */
+  private signedHeaders(partitionKey: string, id: string, subject: string, data: Uint8Array): MsgHdrs {
+    const headers = natsHeaders();
+    headers.set(HEADER_PARTITION, partitionKey);
+    headers.set(HEADER_MESSAGE_ID, id);
+    this.authenticator.sign(headers, subject, data);
+    return headers;
   }
 
   consume(onPartition: (lease: PartitionLease) => void): void {
@@ -168,8 +226,18 @@ export class NatsBus implements Bus {
   health(): AdapterHealth {
     if (this.closed) return { state: 'stopped' };
     if (!this.nc) return { state: 'starting' };
-    if (!this.connected) return { state: 'degraded', reason: `NATS connection lost; reconnecting (publishers wait, nothing accepted is lost)${this.lastError ? `: ${this.lastError}` : ''}` };
-    return { state: 'ready', details: { replica: this.replicaId, partitionsHeld: this.held.size } };
+    const deadLetters = this.deadLetters?.byReason ?? {};
+    const details = {
+      replica: this.replicaId,
+      partitionsHeld: this.held.size,
+      ...(this.nc.info ? { maxPayload: this.nc.info.max_payload } : {}),
+      ...(Object.keys(deadLetters).length > 0 ? { deadLetters } : {}),
+      ...(this.warnings.length > 0 ? { insecure: this.warnings } : {}),
+    };
+    if (!this.connected) return { state: 'degraded', reason: `NATS connection lost; reconnecting (publishers wait, nothing accepted is lost)${this.lastError ? `: ${this.lastError}` : ''}`, details };
+    const tooLarge = this.payloadLimit.degradedReason();
+    if (tooLarge) return { state: 'degraded', reason: tooLarge, details };
+    return { state: 'ready', details };
   }
 
   private async watchStatus(nc: NatsConnection): Promise<void> {
@@ -181,8 +249,35 @@ export class NatsBus implements Bus {
         this.connected = true;
         this.lastError = undefined;
         this.logger?.info({ server: status.server }, 'NATS reconnected');
+        this.checkConnection();
       }
     }
+  }
+
+  /** Says loudly (once per finding) what leaves the bus open, from the options and the server's INFO. */
+  private checkConnection(): void {
+    this.warnings = connectionWarnings(this.options, this.nc?.info);
+    for (const warning of this.warnings) {
+      if (this.warned.has(warning)) continue;
+      this.warned.add(warning);
+      this.logger?.warn({ security: 'bus-nats' }, `INSECURE: ${warning} (see SECURITY.md, "The bus")`);
+    }
+  }
+
+  /** A delivery as the consumer may hand it out, or why it goes to the dead-letter stream instead. */
+  private admit(msg: Msg, storedAtMs: number, partitionKey: string): { message: BusMessage } | { refused: Refused } {
+    const inauthentic = this.authenticator.verify(msg.headers, msg.subject, msg.data, storedAtMs);
+    if (inauthentic) return this.refuse(partitionKey, NatsBusErrorCodes.MESSAGE_UNAUTHENTICATED, inauthentic.label, inauthentic.text);
+    try {
+      return { message: JSON.parse(new TextDecoder().decode(msg.data)) as BusMessage };
+    } catch (error) {
+      return this.refuse(partitionKey, NatsBusErrorCodes.MESSAGE_UNREADABLE, 'unreadable', `the body is not JSON: ${errorText(error)}`);
+    }
+  }
+
+  private refuse(partitionKey: string, code: string, label: DeadLetterLabel, text: string): { refused: Refused } {
+    this.deadLetters?.report(code, partitionKey, label, text);
+    return { refused: { label, reason: `${code} (${label}): ${text}` } };
   }
 
   /** Finds partitions (subjects holding messages), takes their counts, and tries to claim the ones nobody holds. */
@@ -235,13 +330,8 @@ export class NatsBus implements Bus {
       consumer: consumerName,
       partitionKey: key,
       workingIntervalMs: Math.max(500, (this.options.ackWaitSeconds * 1000) / 3),
-      decode: (msg: Msg) => JSON.parse(new TextDecoder().decode(msg.data)) as BusMessage,
-      deadLetter: async (msg, reason) => {
-        const headers = natsHeaders();
-        headers.set(HEADER_PARTITION, key);
-        headers.set(HEADER_REASON, reason.slice(0, 1000));
-        await (this.js as JetStreamClient).publish(this.layout.deadLetterSubject(token), msg.data, { headers });
-      },
+      admit: (msg, storedAtMs) => this.admit(msg, storedAtMs, key),
+      deadLetter: (msg, refused) => (this.deadLetters as DeadLetters).put(msg, { token, key }, refused.label, refused.reason),
       onSettled: (partitionKey, removed) => this.depthCounts.settled(partitionKey, removed),
     });
     this.held.set(token, { lease, consumer });

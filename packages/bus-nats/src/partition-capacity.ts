@@ -13,19 +13,22 @@ export class PartitionCapacity {
     private readonly undelivered: (token: string) => Promise<number>,
   ) {}
 
-  /** Resolves when the partition has room; also when `stopped()` or the signal says to give up waiting. */
-  async waitForRoom(token: string, options: { signal: AbortSignal | undefined; stopped: () => boolean; onFull: (undelivered: number) => void }): Promise<void> {
+  /**
+   * Resolves when the partition has room; also when `stopped()` or the signal says to give up
+   * waiting. True when it had to ask the server (time passed), false when there was room at once.
+   */
+  async waitForRoom(token: string, options: { signal: AbortSignal | undefined; stopped: () => boolean; onFull: (undelivered: number) => void }): Promise<boolean> {
     let estimate = this.estimates.get(token);
     if (!estimate) {
       estimate = { server: 0, since: 0 };
       this.estimates.set(token, estimate);
     }
-    if (estimate.server + estimate.since < this.capacity) return;
+    if (estimate.server + estimate.since < this.capacity) return false;
     for (let attempt = 1; ; attempt++) {
-      if (options.stopped() || options.signal?.aborted) return;
+      if (options.stopped() || options.signal?.aborted) return true;
       estimate.server = await this.undelivered(token);
       estimate.since = 0;
-      if (estimate.server < this.capacity) return;
+      if (estimate.server < this.capacity) return true;
       if (attempt === 1) options.onFull(estimate.server);
       await new Promise((r) => setTimeout(r, 25));
     }

@@ -2,6 +2,7 @@ import { AckPolicy, type JetStreamManager } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { type BusMessage, type Delivery, errorText, type FetchOptions, type PartitionLease } from '@gitops-reverser/contract';
 import { deliveryOf } from './ack-subject.js';
+import type { DeadLetterLabel } from './dead-letters.js';
 
 export interface PartitionConsumerOptions {
   readonly nc: NatsConnection;
@@ -10,17 +11,31 @@ export interface PartitionConsumerOptions {
   readonly partitionKey: string;
   /** Refreshes unacked messages before the consumer's ack wait lets the server redeliver them. */
   readonly workingIntervalMs: number;
-  readonly decode: (msg: Msg) => BusMessage;
-  /** Dead-letters a rejected message (before it is terminated). */
-  readonly deadLetter: (msg: Msg, reason: string) => Promise<void>;
+  /**
+   * Checks a delivery before anything reads it: the message, or why it can never be handled (it is
+   * then dead-lettered here and never handed out).
+   */
+  readonly admit: (msg: Msg, storedAtMs: number) => { readonly message: BusMessage } | { readonly refused: Refused };
+  /** Dead-letters a message (before it is terminated): one `admit` refused, or one the worker rejected. */
+  readonly deadLetter: (msg: Msg, refused: Refused) => Promise<void>;
   readonly onSettled: (partitionKey: string, removed: boolean) => void;
+}
+
+/** Why a message goes to the dead-letter stream: a label to count it by and the reason stored with it. */
+export interface Refused {
+  readonly label: DeadLetterLabel;
+  readonly reason: string;
 }
 
 interface Held {
   readonly msg: Msg;
+  readonly message: BusMessage;
   readonly streamSeq: number;
   readonly delivered: number;
 }
+
+/** How long a message `admit` refused waits before it is tried again when it could not be dead-lettered. */
+const DEAD_LETTER_RETRY_MS = 2000;
 
 /**
  * One partition's pull consumer: what the kernel's worker gets as the contract's `PartitionLease`
@@ -40,6 +55,8 @@ export class PartitionConsumer implements PartitionLease {
   private readonly inflight = new Map<number, Held>();
   /** Nacked, waiting for their redelivery: nothing after the lowest of them goes out. */
   private readonly awaiting = new Set<number>();
+  /** Refused by `admit`, on their way to the dead-letter stream. */
+  private readonly discarding = new Set<number>();
   private arrived: (() => void) | undefined;
   private readonly working: NodeJS.Timeout;
 
@@ -126,10 +143,32 @@ export class PartitionConsumer implements PartitionLease {
       msg.respond('-NAK');
       return;
     }
-    if (this.ready.has(info.streamSeq) || this.inflight.has(info.streamSeq)) return; // a duplicate delivery
+    if (this.ready.has(info.streamSeq) || this.inflight.has(info.streamSeq) || this.discarding.has(info.streamSeq)) return; // a duplicate delivery
     this.awaiting.delete(info.streamSeq);
-    this.ready.set(info.streamSeq, { msg, ...info });
+    const admitted = this.options.admit(msg, info.storedAtMs);
+    if ('refused' in admitted) {
+      void this.discard(msg, info.streamSeq, admitted.refused);
+      return;
+    }
+    this.ready.set(info.streamSeq, { msg, message: admitted.message, streamSeq: info.streamSeq, delivered: info.delivered });
     this.arrived?.();
+  }
+
+  /**
+   * A message that can never be handled leaves the partition for the dead-letter stream without
+   * reaching the worker (so it holds nothing up); if that copy cannot be stored, it comes back later.
+   */
+  private async discard(msg: Msg, streamSeq: number, refused: Refused): Promise<void> {
+    this.discarding.add(streamSeq);
+    try {
+      await this.options.deadLetter(msg, refused);
+      await this.options.nc.request(msg.reply as string, '+TERM', { timeout: 10_000 }).catch(() => msg.respond('+TERM'));
+      this.options.onSettled(this.partitionKey, true);
+    } catch {
+      msg.respond(`-NAK ${JSON.stringify({ delay: DEAD_LETTER_RETRY_MS * 1_000_000 })}`);
+    } finally {
+      this.discarding.delete(streamSeq);
+    }
   }
 
   /** Ready messages in stream order, up to the lowest one still awaiting redelivery. */
@@ -157,7 +196,7 @@ export class PartitionConsumer implements PartitionLease {
       return true;
     };
     return {
-      message: this.options.decode(held.msg),
+      message: held.message,
       partitionKey: this.partitionKey,
       attempt: held.delivered,
       sizeBytes: held.msg.data.length,
@@ -173,7 +212,7 @@ export class PartitionConsumer implements PartitionLease {
       },
       reject: async (reason) => {
         if (!settle(true)) return;
-        await this.options.deadLetter(held.msg, reason);
+        await this.options.deadLetter(held.msg, { label: 'rejected', reason });
         await this.options.nc.request(held.msg.reply as string, '+TERM', { timeout: 10_000 }).catch(() => held.msg.respond('+TERM'));
       },
     };

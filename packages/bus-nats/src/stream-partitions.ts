@@ -1,5 +1,5 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { HEADER_PARTITION, type StreamLayout } from './stream-layout.js';
+import { HEADER_PARTITION, partitionToken, type StreamLayout } from './stream-layout.js';
 
 /** A partition as the stream holds it. */
 export interface PartitionCount {
@@ -41,7 +41,9 @@ export class StreamPartitions {
       if (!key) {
         const last = await this.jsm.streams.getMessage(this.layout.stream, { last_by_subj: subject }).catch(() => undefined);
         key = last?.header.get(HEADER_PARTITION) || undefined;
-        if (!key) continue;
+        // A header naming another partition than its subject is not believed (it would hand the
+        // kernel a second lease on that partition); such messages stay unconsumed.
+        if (!key || partitionToken(key) !== token) continue;
         this.keys.set(token, key);
       }
       found({ token, key, count });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -39,6 +40,7 @@ function setup(name: string, ns: string, servers: readonly string[] = [nats.url]
   const dir = mkdtempSync(join(tmpdir(), `gr-ha-${name}-`));
   git.createRepo(name);
   writeFileSync(join(dir, 'kubeconfig'), access.kubeconfigText('admin'));
+  writeFileSync(join(dir, 'message-key'), randomBytes(48).toString('base64'));
   writeFileSync(
     join(dir, 'config.yaml'),
     `apiVersion: gitops-reverser/v1alpha2
@@ -47,7 +49,7 @@ shutdown: { timeoutSeconds: 5 }
 sources: [ { use: "@gitops-reverser/source-informer", cluster: ha, with: { kubeconfig: ./kubeconfig } } ]
 bus:
   use: "@gitops-reverser/bus-nats"
-  with: { servers: [${servers.map((url) => `"${url}"`).join(', ')}], stream: ${name.toUpperCase().replace(/-/g, '_')}, subjectPrefix: ${name}, replicas: ${streamReplicas}, leaseSeconds: 2, discoveryMs: 200, ackWaitSeconds: 5 }
+  with: { servers: [${servers.map((url) => `"${url}"`).join(', ')}], messageKeys: [ { id: k1, file: ./message-key } ], stream: ${name.toUpperCase().replace(/-/g, '_')}, subjectPrefix: ${name}, replicas: ${streamReplicas}, leaseSeconds: 2, discoveryMs: 200, ackWaitSeconds: 5 }
 sink:
   use: "@gitops-reverser/sink-git"
   with: { commitWindow: 150ms, cacheDir: "\${REPLICA_CACHE}", providers: [ { name: origin, url: "${git.url(name)}" } ] }

@@ -51,7 +51,12 @@ export interface BusContext {
  */
 export interface Bus {
   start(context: BusContext): Promise<void>;
-  /** Resolves once the message is accepted (durably, for a durable bus). Waits while the partition is full. */
+  /**
+   * Resolves once the message is accepted (durably, for a durable bus). Waits while the partition is
+   * full, and retries while the bus is unreachable. The one error that is not waited out: a message
+   * the bus can never carry rejects at once with `GR_ERR_BUS_MESSAGE_TOO_LARGE`
+   * (`ContractErrorCodes.BUS_MESSAGE_TOO_LARGE`), so one oversized object cannot stall its source.
+   */
   publish(partitionKey: string, message: BusMessage, options?: { signal?: AbortSignal }): Promise<void>;
   /** Called for every partition this process may consume, now and as new partitions appear. */
   consume(onPartition: (lease: PartitionLease) => void): void;

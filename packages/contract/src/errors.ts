@@ -8,6 +8,11 @@ export const ContractErrorCodes = {
   EVENT_INVALID_OBJECT: 'GR_ERR_EVENT_INVALID_OBJECT',
   /** A bus that was used after it was stopped. */
   BUS_CLOSED: 'GR_ERR_BUS_CLOSED',
+  /**
+   * A message the bus can never carry (larger than its limit). `publish` rejects with it at once and
+   * never retries; `details` hold `sizeBytes` and `limitBytes`. The kernel refuses the change.
+   */
+  BUS_MESSAGE_TOO_LARGE: 'GR_ERR_BUS_MESSAGE_TOO_LARGE',
 } as const;
 
 export interface GitopsReverserErrorOptions {

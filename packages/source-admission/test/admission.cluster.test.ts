@@ -394,7 +394,7 @@ sources:
   - { use: "@gitops-reverser/source-informer", cluster: ${HA}, with: { kubeconfig: ./informer.kubeconfig } }
   - { use: "@gitops-reverser/source-admission", cluster: ${HA}, with: { listen: { port: "\${ADMISSION_PORT}" }, tls: { certFile: "${serving.cert}", keyFile: "${serving.key}" }, auth: { token: ${TOKEN} } } }
 attribution: { waitMs: 5000 }
-bus: { use: "@gitops-reverser/bus-nats", with: { servers: ["${nats.url}"], stream: ADMHA, subjectPrefix: admha, leaseSeconds: 2, discoveryMs: 200, ackWaitSeconds: 5 } }
+bus: { use: "@gitops-reverser/bus-nats", with: { servers: ["${nats.url}"], stream: ADMHA, subjectPrefix: admha, leaseSeconds: 2, discoveryMs: 200, ackWaitSeconds: 5, messageKeys: [ { id: test, value: "admission-ha-test-message-key-0123456789" } ] } }
 sink: { use: "@gitops-reverser/sink-git", with: { cacheDir: "\${REPLICA_CACHE}", providers: [ { name: origin, url: ./ha-repo } ] } }
 targets: [ { name: live, with: { provider: origin, branch: main, path: clusters/${HA} } } ]
 rules: [ { target: live, scope: Namespaced, namespaces: [${HA}], resources: [configmaps] } ]

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -199,6 +200,8 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${ns}], resources: [con
     git.createRepo('rand');
     const children: ChildProcess[] = [];
     try {
+      // The key both replicas sign and check bus messages with (bus-nats refuses to run without one).
+      writeFileSync(join(dir, 'nats-message-key'), randomBytes(48).toString('base64'));
       writeFileSync(
         join(dir, 'replica.yaml'),
         `apiVersion: gitops-reverser/v1alpha2
@@ -208,7 +211,7 @@ sources:
   - { use: "@gitops-reverser/source-informer", cluster: ${CLUSTER}, with: { kubeconfig: ./kubeconfig } }
   - ${auditSource('"${AUDIT_PORT}"')}
 attribution: { waitMs: 5000 }
-bus: { use: "@gitops-reverser/bus-nats", with: { servers: ["${nats.url}"], stream: RAND, subjectPrefix: rand, leaseSeconds: 2, discoveryMs: 200, ackWaitSeconds: 5 } }
+bus: { use: "@gitops-reverser/bus-nats", with: { servers: ["${nats.url}"], messageKeys: [ { id: k1, file: ./nats-message-key } ], stream: RAND, subjectPrefix: rand, leaseSeconds: 2, discoveryMs: 200, ackWaitSeconds: 5 } }
 sink: { use: "@gitops-reverser/sink-git", with: { cacheDir: "\${REPLICA_CACHE}", providers: [ { name: origin, url: "${git.url('rand')}" } ] } }
 targets: [ { name: live, with: { provider: origin, branch: main, path: live } } ]
 rules: [ { target: live, scope: Namespaced, namespaces: [${ns}], resources: [configmaps] } ]

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { toolBinaries } from './binaries.js';
 import { freePort } from './free-port.js';
+import type { NatsOperator } from './nats-operator.js';
 import { recordEntry, removeEntry } from './process-registry.js';
 
 export interface NatsServerOptions {
@@ -15,6 +16,19 @@ export interface NatsServerOptions {
   /** Data folder (JetStream store); default a new temp folder, removed by `dispose()`. */
   readonly dataDir?: string;
   readonly port?: number;
+  /**
+   * Serve TLS only, with this certificate and key (e.g. from `issueCertificate` with the SANs
+   * 127.0.0.1/localhost). With `verify`, a client must present a certificate signed by `caFile`.
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string; readonly verify?: boolean };
+  /** Only these nkey users (public keys, `U...`) may connect: see `createNatsNkeyUser`. */
+  readonly nkeyUsers?: readonly string[];
+  /** Operator mode: only users of this operator's account (`.creds` files) may connect. */
+  readonly operator?: NatsOperator;
+  /** The server's `max_payload` in bytes (nats-server's default: 1 MB). */
+  readonly maxPayload?: number;
+  /** A config file of one's own (e.g. an example's); address, ports and store still come from this class. */
+  readonly configFile?: string;
 }
 
 /**
@@ -52,6 +66,8 @@ export class NatsServer {
     this.monitorPort ||= await freePort();
     mkdirSync(this.dataDir, { recursive: true });
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-m', String(this.monitorPort), '-js', '-sd', join(this.dataDir, 'jetstream')];
+    const config = this.configFile();
+    if (config) args.push('-c', config);
     if (this.options.clusterPort) {
       args.push('--cluster_name', this.options.clusterName ?? 'gr-test', '--cluster', `nats://127.0.0.1:${this.options.clusterPort}`, '-n', this.options.serverName ?? this.id);
       if (this.options.routes?.length) args.push('--routes', this.options.routes.map((p) => `nats://127.0.0.1:${p}`).join(','));
@@ -65,6 +81,21 @@ export class NatsServer {
     });
     recordEntry({ id: this.id, ownerPid: process.pid, pids: [{ pid: child.pid as number, executable: 'nats-server' }], dataDir: this.dataDir });
     await this.waitReady();
+  }
+
+  /** The config file for what flags cannot say (TLS, users, operator, limits); undefined when nothing needs one. */
+  private configFile(): string | undefined {
+    const { tls, nkeyUsers, operator, maxPayload, configFile } = this.options;
+    // nats-server resolves an include against the including file's folder.
+    const lines: string[] = configFile ? [`include "${relative(this.dataDir, configFile)}"`] : [];
+    if (tls) lines.push(`tls { cert_file: "${tls.certFile}", key_file: "${tls.keyFile}", ca_file: "${tls.caFile}", verify: ${tls.verify === true}, timeout: 5 }`);
+    if (nkeyUsers?.length) lines.push(`authorization { users: [ ${nkeyUsers.map((key) => `{ nkey: ${key} }`).join(', ')} ] }`);
+    if (operator) lines.push(operator.serverConfig());
+    if (maxPayload !== undefined) lines.push(`max_payload: ${maxPayload}`);
+    if (lines.length === 0) return undefined;
+    const file = join(this.dataDir, 'nats-server.conf');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    return file;
   }
 
   /** Graceful stop (SIGTERM); the store stays for `start()`. */

@@ -1,8 +1,10 @@
 import {
   attributionFactProblem,
   changeEventProblem,
+  ContractErrorCodes,
   errorText,
   identityKey,
+  isGitopsReverserError,
   operationsOf,
   type AttributionFact,
   type Bus,
@@ -71,6 +73,8 @@ export interface IngestResult {
 
 export interface IngestOptions {
   readonly bus: Bus;
+  /** The bus's instance name: a message it can never carry is refused in its name. */
+  readonly busName: string;
   readonly routes: RouteTable;
   /** The whole chain, default sanitizer first. Split by phase here. */
   readonly normalizers: readonly Normalizer[];
@@ -178,7 +182,7 @@ export class Ingest {
     const allowed = this.secretsGuard(event, key, routes, origin, refused);
     if (allowed.length === 0) return { published: [], refused };
 
-    if (event.operation === 'delete') return this.publishDelete(event, key, allowed, refused);
+    if (event.operation === 'delete') return this.publishDelete(event, key, allowed, refused, origin);
 
     let sanitized: KubeObject | null = event.object as KubeObject;
     for (const normalizer of this.sanitizers) {
@@ -217,7 +221,11 @@ export class Ingest {
         continue;
       }
       const uid = event.uid ?? uidOf(event.object);
-      await this.publish(route, { kind: 'change', target: route.target.name, event: { ...travelling, object: stored, ...(uid ? { uid } : {}) } });
+      const tooLarge = await this.publish(route, { kind: 'change', target: route.target.name, event: { ...travelling, object: stored, ...(uid ? { uid } : {}) } }, key, origin);
+      if (tooLarge) {
+        refused.push(toTarget(tooLarge, route.target.name));
+        continue;
+      }
       // Only once it is on the bus: a refused or failed publish must not make the next equal event a no-op.
       this.lastHash.set(dedupeKey, hash);
       published.push(route.target.name);
@@ -226,7 +234,7 @@ export class Ingest {
   }
 
   /** A delete leaves its last known state off the bus (it is written nowhere), but keeps its uid. */
-  private async publishDelete(event: ChangeEvent, key: string, routes: readonly Route[], refused: readonly TargetRefusal[]): Promise<IngestResult> {
+  private async publishDelete(event: ChangeEvent, key: string, routes: readonly Route[], refused: TargetRefusal[], origin: EventOrigin): Promise<IngestResult> {
     const { object, contentHash: _claimed, fieldManager: _alsoClaimed, ...rest } = event;
     const uid = rest.uid ?? uidOf(object);
     const fieldManager = latestFieldManager(object);
@@ -234,8 +242,9 @@ export class Ingest {
     const published: string[] = [];
     for (const route of routes) {
       this.lastHash.delete(`${key}|${route.target.name}`);
-      await this.publish(route, { kind: 'change', target: route.target.name, event: travelling });
-      published.push(route.target.name);
+      const tooLarge = await this.publish(route, { kind: 'change', target: route.target.name, event: travelling }, key, origin);
+      if (tooLarge) refused.push(toTarget(tooLarge, route.target.name));
+      else published.push(route.target.name);
     }
     return { published, refused };
   }
@@ -255,9 +264,28 @@ export class Ingest {
     return current;
   }
 
-  private async publish(route: Route, message: ChangeMessage): Promise<void> {
-    await this.options.bus.publish(route.partition.key, message);
+  /**
+   * Publishes one target's change; waits as long as the bus does (full, unreachable). A message the
+   * bus says it can never carry is the one error not waited out: it comes back as a refusal in the
+   * bus's name, so the source goes on and a snapshot holding it prunes nothing. Any other error throws.
+   */
+  private async publish(route: Route, message: ChangeMessage, key: string, origin: EventOrigin): Promise<Refusal | undefined> {
+    try {
+      await this.options.bus.publish(route.partition.key, message);
+    } catch (error) {
+      if (!isGitopsReverserError(error) || error.code !== ContractErrorCodes.BUS_MESSAGE_TOO_LARGE) throw error;
+      return this.refuse({
+        code: ContractErrorCodes.BUS_MESSAGE_TOO_LARGE,
+        adapter: this.options.busName,
+        source: origin.source,
+        key,
+        target: route.target.name,
+        message: `${key} is not written to target ${route.target.name}: ${error.message}`,
+        fix: error.fix ?? 'raise the bus limit, or leave the object out with a rule',
+      });
+    }
     this.options.metrics.messagesPublished.inc({ target: route.target.name, kind: 'change' });
+    return undefined;
   }
 
   /**

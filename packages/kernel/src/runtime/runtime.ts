@@ -119,6 +119,7 @@ export class Runtime {
     this.refusals = new Refusals(logger.child({ component: 'ingest' }), metrics);
     this.ingest = new Ingest({
       bus: assembly.bus.instance,
+      busName: assembly.bus.name,
       routes: this.routes,
       normalizers: [createDefaultSanitizer(config.sanitizer), ...orderedChain(assembly.normalizers.map((n) => n.instance))],
       refusals: this.refusals,
