@@ -57,7 +57,12 @@ const normalize = (text) =>
     .replace(/\n\s*\n/g, '\n')
     // Unions the compiler printed (inferred types) come in the order types were created in that
     // build: sort runs of string literals so a rebuild does not change the report.
-    .replace(/"[^"\n]*"(?:\s*\|\s*"[^"\n]*")+/g, (union) => union.split(/\s*\|\s*/).sort().join(' | '))
+    .replace(/"[^"\n]*"(?:\s*\|\s*"[^"\n]*")+/g, (union) =>
+      union
+        .split(/\s*\|\s*/)
+        .sort()
+        .join(' | '),
+    )
     .trim();
 
 /** The report of one package: its entries, each with its exports sorted by name. */
