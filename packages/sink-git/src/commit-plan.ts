@@ -103,6 +103,21 @@ export function planCommits(items: readonly SinkItem[], targets: ReadonlyMap<str
   return plans;
 }
 
+/** The objects a seed plan accounts for: written, rejected (seen, no file) and superseded (kept). */
+export function seedObjectCount(plan: PlannedCommit): number {
+  return plan.writes.length + (plan.rejected ?? 0) + (plan.kept?.length ? new Set(plan.kept.map((p) => p.replace(/\.sops\.yaml$/, '.yaml'))).size : 0);
+}
+
+/** A seed plan that holds its whole snapshot: its end arrived, not partial, and every object it counted is here. */
+export function snapshotComplete(plan: PlannedCommit): boolean {
+  return plan.kind === 'seed' && plan.end !== undefined && !plan.end.partial && plan.end.objectCount === seedObjectCount(plan);
+}
+
+/** Targets whose complete snapshot the plans hold: written from them, those targets are the source's current state. */
+export function completeSnapshotTargets(plans: readonly PlannedCommit[]): Set<string> {
+  return new Set(plans.filter(snapshotComplete).map((plan) => plan.target.name));
+}
+
 /** The file write of a change, or undefined with its outcome set (rejected, or a delete not mirrored). */
 function resolveWrite(message: SinkChange, index: number, target: GitTarget, outcomes: SinkOutcome[]): FileWrite | undefined {
   const { event } = message;

@@ -242,6 +242,7 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
         metrics?.remoteOk.set({ partition: key }, ok ? 1 : 0);
         metrics?.pending.set({ partition: key }, pending);
       },
+      onHistoryLost: (targets, reason) => context.requestSnapshot(targets, reason),
     });
     this.writers.set(key, writer);
     return writer;

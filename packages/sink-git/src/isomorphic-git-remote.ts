@@ -8,6 +8,9 @@ import type { ProviderAuth } from './provider-config.js';
 import { ReceivePackClient } from './receive-pack.js';
 import { credentialsOf, repoLocationOf } from './repo-location.js';
 
+/** How git writes "no commit" (a branch that does not exist) in ref updates. */
+const ZERO_OID = '0000000000000000000000000000000000000000';
+
 export interface IsomorphicGitRemoteOptions {
   /** The remote's http(s) URL (credentials in it move to `auth`). */
   readonly url: string;
@@ -64,10 +67,10 @@ export class IsomorphicGitRemote implements GitRemote {
     });
   }
 
-  async push(branch: string, oid: string): Promise<void> {
+  async push(branch: string, oldOid: string | undefined, newOid: string): Promise<void> {
     const url = this.url;
     // The local branch must point at what is pushed: isomorphic-git pushes a ref, not an oid.
-    await this.directory.writeBranch(branch, oid);
+    await this.directory.writeBranch(branch, newOid);
     const result = await this.remote('pushing', () =>
       git.push({
         fs,
@@ -77,6 +80,15 @@ export class IsomorphicGitRemote implements GitRemote {
         ref: `refs/heads/${branch}`,
         remoteRef: `refs/heads/${branch}`,
         cache: this.directory.objectCache,
+        // The advertised head must be the expected one, and receive-pack gets it as the old value:
+        // a branch that moved after the advertisement refuses the update.
+        onPrePush: ({ remoteRef }) => {
+          if (remoteRef.oid === (oldOid ?? ZERO_OID)) return true;
+          throw new GitRemoteError(
+            'rejected',
+            `pushing ${this.location}: ${branch} is at ${remoteRef.oid === ZERO_OID ? 'nothing (no such branch)' : remoteRef.oid}, not ${oldOid ?? 'nothing'} as last seen`,
+          );
+        },
         ...this.authCallbacks(),
       }),
     );
