@@ -28,7 +28,6 @@ import { NodegitRemote } from './nodegit-remote.js';
 import { PathLayout } from './path-layout.js';
 import type { ProviderConfig } from './provider-config.js';
 import { isRemoteUrl, repoLocationOf } from './repo-location.js';
-import { sopsVariantOf } from './sops-files.js';
 import { isSshUrl } from './ssh-url.js';
 
 /** isomorphic-git: pure JavaScript, local and http(s). nodegit: libgit2, also SSH (optional dependency). */
@@ -176,8 +175,7 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
     const target = this.targetsOf(partition.key).get(targetName);
     const placed = target?.layout.pathOf(target.path, identity);
     if (!placed || 'problem' in placed) return undefined;
-    const variant = sopsVariantOf(placed.path);
-    for (const path of variant ? [variant.encrypted, variant.plain] : [placed.path]) {
+    for (const path of placed.encrypted ? [placed.encrypted, placed.path] : [placed.path]) {
       const text = await this.readFile(partition, path);
       if (text !== undefined) return text;
     }
