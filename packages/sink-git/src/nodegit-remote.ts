@@ -51,7 +51,14 @@ export class NodegitRemote implements GitRemote {
       this.sshTarget = { endpoint, auth: options.ssh };
       this.url = options.url;
     } else {
-      ({ url: this.url, auth: this.auth } = credentialsOf(options.url, options.auth));
+      const credentials = credentialsOf(options.url, options.auth);
+      // The descriptor refuses it at load; libgit2 would silently drop it.
+      if (credentials.query !== '') {
+        throw grError(GitErrorCodes.UNSUPPORTED_URL, `${this.location} has a query string, which the nodegit engine (libgit2) drops from its requests`, {
+          fix: 'use engine: isomorphic-git, or move the token to auth: { token }',
+        });
+      }
+      ({ url: this.url, auth: this.auth } = credentials);
     }
   }
 
