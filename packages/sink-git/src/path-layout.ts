@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { CLUSTER_SCOPE_KEY, grError, type ResourceIdentity } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
 import { isSopsFileName, objectFileNames } from './sops-files.js';
+import { isGitDirName } from './target-path.js';
 
 /** The default file layout inside a target folder. `{groupPath}` is "group/" or "" for the core group. */
 export const DEFAULT_LAYOUT = '{namespace}/{groupPath}{resource}/{name}.yaml';
@@ -63,8 +64,8 @@ export class PathLayout {
     }
     const produced = this.parts.map((part) => (typeof part === 'string' ? part : values[part.placeholder])).join('');
     const segments = produced.split('/');
-    // ".git" is unsafe as a segment in any case (a checkout on a case-insensitive disk would see it as .git).
-    if (segments.some((s) => s === '' || s === '.' || s === '..' || s.toLowerCase() === '.git')) return { problem: `layout produced an unsafe path "${produced}"` };
+    // ".git" is unsafe as a segment in any spelling a checkout may take for it (case, trailing dots or spaces, git~1).
+    if (segments.some((s) => s === '' || s === '.' || s === '..' || isGitDirName(s))) return { problem: `layout produced an unsafe path "${produced}"` };
     const names = objectFileNames(segments.pop() as string);
     const folder = [...(targetPath === '' ? [] : [targetPath]), ...segments.map(fitSegment)].join('/');
     const placed = (name: string) => (folder === '' ? fitSegment(name) : `${folder}/${fitSegment(name)}`);

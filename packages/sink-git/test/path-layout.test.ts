@@ -23,6 +23,10 @@ describe('PathLayout', () => {
   it('refuses ".git" only as a whole path segment, in any case', () => {
     expect(new PathLayout().pathOf('t', { ...identity, name: '.git' })).toEqual({ path: 't/shop/apps/deployments/.git.yaml', encrypted: 't/shop/apps/deployments/.git.sops.yaml' });
     expect(new PathLayout('{name}/manifest.yaml').pathOf('t', { ...identity, name: '.Git' })).toEqual({ problem: 'layout produced an unsafe path ".Git/manifest.yaml"' });
+    // RBAC names are path segments: they may end in dots or spaces, which Windows drops.
+    for (const name of ['.git.', '.GIT ', 'git~1']) {
+      expect(new PathLayout('{name}/manifest.yaml').pathOf('t', { ...identity, name })).toEqual({ problem: `layout produced an unsafe path "${name}/manifest.yaml"` });
+    }
   });
 
   it('shortens a segment over 255 bytes to a readable prefix and a hash, the same every time', () => {

@@ -58,8 +58,15 @@ describe('git sink: target options checked when the config is loaded', () => {
     expect(error.problems.map((p) => [p.code, p.keyPath, p.message])).toEqual([
       ['GR_ERR_GIT_TARGET_PATH', 'targets[0].with.path', '"/etc/x" must be relative to the repository root, not absolute'],
       ['GR_ERR_GIT_TARGET_PATH', 'targets[1].with.path', '"x/../../out" must not contain ".."'],
-      ['GR_ERR_GIT_TARGET_PATH', 'targets[2].with.path', '".GIT/hooks" must not point into ".git"'],
+      ['GR_ERR_GIT_TARGET_PATH', 'targets[2].with.path', '".GIT/hooks" must not point into ".git" (a checkout treats the segment ".GIT" as .git)'],
     ]);
+  });
+
+  it('every spelling of .git a checkout takes for it, in any segment: trailing space or dot, any case, git~1', async () => {
+    const paths = ['".git "', '".git."', '".GiT"', 'a/.Git./b', '"x/.git .. /y"', 'GIT~1', '"a/.g\u200cit"'];
+    const error = await problemsOf(paths.map((path, i) => `  - { name: t${i}, with: { provider: origin, branch: main, path: ${path} } }`).join('\n'));
+    expect(error.problems.map((p) => [p.code, p.keyPath])).toEqual(paths.map((_, i) => ['GR_ERR_GIT_TARGET_PATH', `targets[${i}].with.path`]));
+    expect(error.problems[0]?.message).toBe('".git " must not point into ".git" (a checkout treats the segment ".git " as .git)');
   });
 
   it('two targets on one branch with nested folders', async () => {
