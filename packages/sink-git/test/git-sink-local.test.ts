@@ -403,6 +403,31 @@ describe.each(testEngines())('%s engine', (engine) => {
       expect(sink.health()).toEqual({ state: 'ready', details: { partitions: 1 } });
     });
 
+    it("parses a target's options once, not per batch; a reload's new target config is parsed again", async () => {
+      const { context, apply, start } = setup();
+      await start();
+      let reads = 0;
+      const counted = (config: (typeof context.targetConfigs)[number]) => ({
+        ...config,
+        with: new Proxy(config.with, {
+          get(target, key, receiver) {
+            reads++;
+            return Reflect.get(target, key, receiver);
+          },
+        }),
+      });
+      context.targetConfigs[0] = counted(context.targetConfigs[0] as (typeof context.targetConfigs)[number]);
+      expect(await apply(change('a'))).toEqual([{ status: 'applied' }]);
+      const once = reads;
+      expect(once).toBeGreaterThan(0);
+      for (const name of ['b', 'c', 'd']) expect(await apply(change(name))).toEqual([{ status: 'applied' }]);
+      expect(reads).toBe(once);
+      // A reload hands a new TargetConfig: its options are read (once) again.
+      context.targetConfigs[0] = counted({ ...(context.targetConfigs[0] as (typeof context.targetConfigs)[number]) });
+      expect(await apply(change('e'))).toEqual([{ status: 'applied' }]);
+      expect(reads).toBeGreaterThan(once);
+    });
+
     describe("SOPS file variants never touch another object's file", () => {
       const secret = (name: string, value: string, encrypted: boolean) =>
         change(name, {
