@@ -104,6 +104,15 @@ export interface SinkContext<P extends SinkPartition = SinkPartition> {
   readonly metrics: Metrics;
   /** The targets in effect now (a reload changes them), with their partitions. */
   targets(): readonly PlannedTarget<P>[];
+  /**
+   * The sink lost, or cannot trust, what it holds for these targets (for git: the remote's history
+   * was rewritten, its branch deleted, the repository re-created): the sources seed them again.
+   * Returns at once; the kernel logs `reason` once, collects requests for a moment (several
+   * partitions finding one loss ask once) and has every source whose selection covers one of the
+   * targets write a fresh snapshot of them (a source without `updateSelection` is restarted). Until
+   * that snapshot arrives the sink keeps applying what comes; the snapshot brings back every object.
+   */
+  requestSnapshot(targets: readonly string[], reason: string): void;
 }
 
 /**

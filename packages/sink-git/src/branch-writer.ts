@@ -1,12 +1,12 @@
 import { errorText, grError, isGitopsReverserError, type Logger, type SinkItem, type SinkOutcome } from '@gitops-reverser/contract';
 import { CommitBuilder } from './commit-builder.js';
 import type { Identity, MessageTemplates } from './commit-message.js';
-import { planCommits } from './commit-plan.js';
+import { completeSnapshotTargets, planCommits, type PlannedCommit } from './commit-plan.js';
 import type { GitDirectory } from './git-directory.js';
 import { GitRemoteError, type GitRemote, type RemoteFailureKind } from './git-remote.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import type { GitTarget } from './git-target.js';
-import { RemoteSync } from './remote-sync.js';
+import { type HistoryLoss, RemoteSync } from './remote-sync.js';
 import { TreeStore } from './tree-store.js';
 
 export interface BranchWriterOptions {
@@ -29,6 +29,11 @@ export interface BranchWriterOptions {
   readonly onCommit?: (kind: 'event' | 'group' | 'seed') => void;
   readonly onPush?: (result: 'ok' | RemoteFailureKind) => void;
   readonly onRemoteState?: (ok: boolean, pendingCommits: number) => void;
+  /**
+   * The remote lost what this branch held for these targets (history rewritten, branch deleted,
+   * repository re-created): the sources must seed them again (SinkContext.requestSnapshot).
+   */
+  readonly onHistoryLost?: (targets: readonly string[], reason: string) => void;
 }
 
 export interface WriterState {
@@ -39,6 +44,10 @@ export interface WriterState {
 }
 
 const EMPTY_OUTCOME: SinkOutcome = { status: 'unchanged' };
+
+function retryAll(items: readonly SinkItem[], reason: string): SinkOutcome[] {
+  return items.map(() => ({ status: 'retry', reason }));
+}
 
 /**
  * Writes one branch of one repository, in three rooms: `planCommits` groups a batch into commits
@@ -55,6 +64,8 @@ export class BranchWriter {
   private opening: Promise<void> | undefined;
   /** Local branch head: remote head + commits not pushed yet. */
   private head: string | undefined;
+  /** Found at open: the remote lost our history; the snapshot is asked for with the first batch. */
+  private unseeded: HistoryLoss | undefined;
   private state: WriterState = { ok: true, pendingCommits: 0 };
 
   /** The repository as logs and errors name it (no credentials). */
@@ -80,8 +91,6 @@ export class BranchWriter {
         builder: this.builder,
         trees,
         pushAttempts: options.pushAttempts,
-        targets: options.targets,
-        committer: options.committer,
         logger: options.logger,
         ...(options.onPush ? { onPush: options.onPush } : {}),
       });
@@ -101,8 +110,36 @@ export class BranchWriter {
         return items.map(() => ({ status: 'retry', reason }));
       }
     }
-    const outcomes: SinkOutcome[] = items.map(() => EMPTY_OUTCOME);
-    const plans = planCommits(items, this.options.targets(), outcomes, { partitionKey: this.options.partitionKey, grouping: this.options.grouping });
+    const planned: SinkOutcome[] = items.map(() => EMPTY_OUTCOME);
+    const plans = planCommits(items, this.options.targets(), planned, { partitionKey: this.options.partitionKey, grouping: this.options.grouping });
+    if (this.unseeded) {
+      this.askForSeed(this.unseeded, plans);
+      this.unseeded = undefined;
+    }
+    let committed = await this.commit(plans, planned);
+    if (!committed.ok) return retryAll(items, committed.reason);
+    if (!this.remote || this.remote.pendingCount === 0) return committed.outcomes;
+    let pushed = await this.push(plans);
+    if (!pushed.ok && pushed.lost) {
+      // The remote lost our history: this batch goes on what it holds now (the seed asked for brings the rest).
+      committed = await this.commit(plans, planned);
+      if (!committed.ok) return retryAll(items, committed.reason);
+      pushed = this.remote.pendingCount > 0 ? await this.push(plans) : { ok: true };
+    }
+    const { outcomes } = committed;
+    if (!pushed.ok) {
+      const { reason } = pushed;
+      return items.map((_, i) => (outcomes[i]?.status === 'rejected' ? (outcomes[i] as SinkOutcome) : { status: 'retry', reason }));
+    }
+    return outcomes;
+  }
+
+  /**
+   * Builds the planned commits on the head and moves the local branch. Outcomes start from the
+   * planned ones (rejections); an item becomes `applied` when a commit changed its file.
+   */
+  private async commit(plans: readonly PlannedCommit[], planned: readonly SinkOutcome[]): Promise<{ ok: true; outcomes: SinkOutcome[] } | { ok: false; reason: string }> {
+    const outcomes = [...planned];
     let committed = false;
     try {
       for (const plan of plans) {
@@ -124,17 +161,20 @@ export class BranchWriter {
       const reason = `writing ${this.location} failed: ${errorText(error)}`;
       this.setState({ ok: false, reason, code: GitErrorCodes.REPO, pendingCommits: this.remote?.pendingCount ?? 0 });
       this.opened = false;
-      return items.map(() => ({ status: 'retry', reason }));
+      return { ok: false, reason };
     }
-    if (!this.remote) {
-      if (!this.state.ok) this.setState({ ok: true, pendingCommits: 0 });
-      return outcomes;
-    }
-    if (this.remote.pendingCount > 0) {
-      const pushed = await this.push();
-      if (!pushed.ok) return items.map((_, i) => (outcomes[i]?.status === 'rejected' ? (outcomes[i] as SinkOutcome) : { status: 'retry', reason: pushed.reason }));
-    }
-    return outcomes;
+    if (!this.remote && !this.state.ok) this.setState({ ok: true, pendingCommits: 0 });
+    return { ok: true, outcomes };
+  }
+
+  /**
+   * Asks for a fresh snapshot of this branch's targets after the remote lost what they held; a target
+   * whose complete snapshot is in the batch at hand is left out (that snapshot is the fresh state).
+   */
+  private askForSeed(loss: HistoryLoss, plans: readonly PlannedCommit[]): void {
+    const seeded = completeSnapshotTargets(plans);
+    const targets = [...this.options.targets().keys()].filter((name) => !seeded.has(name)).sort();
+    if (targets.length > 0) this.options.onHistoryLost?.(targets, loss.reason);
   }
 
   /** True once the branch is loaded (for a remote: fetched and reconciled); `readFile` reads its head. */
@@ -153,7 +193,7 @@ export class BranchWriter {
 
   /** Pushes pending commits once (shutdown flush). */
   async flush(): Promise<void> {
-    if (this.remote && this.remote.pendingCount > 0) await this.push();
+    if (this.remote && this.remote.pendingCount > 0) await this.push([]);
   }
 
   /** One open at a time. */
@@ -182,17 +222,28 @@ export class BranchWriter {
       }
       return;
     }
-    this.head = await this.remote.open(local);
+    const { head, loss } = await this.remote.open(local);
+    this.head = head;
+    // Asked for with the first batch, which may itself hold the fresh snapshot.
+    this.unseeded = loss;
     this.opened = true;
     this.setState({ ok: true, pendingCommits: this.remote.pendingCount });
   }
 
-  private async push(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  /**
+   * Pushes the pending commits. `lost`: the remote lost our history; the head is now the remote's,
+   * the pending commits are gone and a fresh snapshot was asked for (`plans`: the batch at hand).
+   */
+  private async push(plans: readonly PlannedCommit[]): Promise<{ ok: true } | { ok: false; reason: string; lost?: true }> {
     const result = await (this.remote as RemoteSync).push(this.head);
     this.head = result.head;
     if (result.ok) {
       this.setState({ ok: true, pendingCommits: 0 });
       return { ok: true };
+    }
+    if ('loss' in result) {
+      this.askForSeed(result.loss, plans);
+      return { ok: false, reason: result.loss.reason, lost: true };
     }
     return { ok: false, reason: this.failure(result.error) };
   }

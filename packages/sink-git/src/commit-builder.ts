@@ -1,6 +1,6 @@
 import type { Logger } from '@gitops-reverser/contract';
 import { attributionTrailers, authorOf, renderMessage, withTrailers, type FileOperation, type Identity, type MessageTemplates } from './commit-message.js';
-import type { FileWrite, PlannedCommit } from './commit-plan.js';
+import { type FileWrite, type PlannedCommit, seedObjectCount, snapshotComplete } from './commit-plan.js';
 import type { GitDirectory } from './git-directory.js';
 import { encodeObject, serializeCommit, type EncodedObject, type Signature } from './git-objects.js';
 import { creationRulesFor, SOPS_CONFIG_FILE } from './sops-files.js';
@@ -81,16 +81,17 @@ export class CommitBuilder {
     }
     await this.addSopsConfig(plan, headTree, [...finalWrites.values()], changes, blobs);
     if (plan.kind === 'seed' && plan.target.prune === 'Always') {
-      const expected = plan.end?.objectCount;
       // Rejected objects have no file; they were seen, so they do not make the snapshot incomplete.
-      const seedCount = plan.writes.length + (plan.rejected ?? 0) + (plan.kept?.length ? new Set(plan.kept.map((p) => p.replace(/\.sops\.yaml$/, '.yaml'))).size : 0);
-      if (plan.end && !plan.end.partial && expected === seedCount) {
+      if (snapshotComplete(plan)) {
         const live = new Set([...plan.writes.map((w) => w.path), ...(plan.kept ?? [])]);
         for (const file of await trees.listFiles(headTree, plan.target.path)) {
           if (file.endsWith('.yaml') && !live.has(file) && !file.endsWith(`/${SOPS_CONFIG_FILE}`) && file !== SOPS_CONFIG_FILE) changes.set(file, null);
         }
       } else {
-        this.options.logger.warn({ target: plan.target.name, expected, received: seedCount }, 'snapshot incomplete: not pruning files of objects that may still exist');
+        this.options.logger.warn(
+          { target: plan.target.name, expected: plan.end?.objectCount, received: seedObjectCount(plan) },
+          'snapshot incomplete: not pruning files of objects that may still exist',
+        );
       }
     }
     if (changes.size === 0) return undefined;

@@ -2,7 +2,7 @@ import { grError, identityKey, type ResourceIdentity, type SinkChange, type Sink
 import { GitErrorCodes } from './git-error-codes.js';
 import { encodeObject, type EncodedObject } from './git-objects.js';
 import type { GitTarget } from './git-target.js';
-import { isSopsObject, sopsVariantOf } from './sops-files.js';
+import { isSopsObject } from './sops-files.js';
 
 /** One file write resolved from a message: a new blob, or null to delete the file. */
 export interface FileWrite {
@@ -32,6 +32,8 @@ export interface PlannedCommit {
   rejected?: number;
   /** Seeds: files of objects in the snapshot whose newer state is already written (superseded): kept, never pruned. */
   kept?: string[];
+  /** Seeds: how many objects `kept` holds the files of (each has a plain and an encrypted name). */
+  keptObjects?: number;
 }
 
 export interface PlanOptions {
@@ -77,8 +79,11 @@ export function planCommits(items: readonly SinkItem[], targets: ReadonlyMap<str
       const plan = snapshotPlan(message.target, message.event.snapshotId, target);
       plan.items.push(index);
       const placed = target.layout.pathOf(target.path, message.event.identity);
-      if (!('problem' in placed)) (plan.kept ??= []).push(...[placed.path, sopsVariantOf(placed.path)?.encrypted].filter((p): p is string => p !== undefined));
-      else plan.rejected = (plan.rejected ?? 0) + 1;
+      if ('problem' in placed) plan.rejected = (plan.rejected ?? 0) + 1;
+      else {
+        (plan.kept ??= []).push(placed.path, ...(placed.encrypted ? [placed.encrypted] : []));
+        plan.keptObjects = (plan.keptObjects ?? 0) + 1;
+      }
       return;
     }
     const write = resolveWrite(message, index, target, outcomes);
@@ -103,6 +108,21 @@ export function planCommits(items: readonly SinkItem[], targets: ReadonlyMap<str
   return plans;
 }
 
+/** The objects a seed plan accounts for: written, rejected (seen, no file) and superseded (kept). */
+export function seedObjectCount(plan: PlannedCommit): number {
+  return plan.writes.length + (plan.rejected ?? 0) + (plan.keptObjects ?? 0);
+}
+
+/** A seed plan that holds its whole snapshot: its end arrived, not partial, and every object it counted is here. */
+export function snapshotComplete(plan: PlannedCommit): boolean {
+  return plan.kind === 'seed' && plan.end !== undefined && !plan.end.partial && plan.end.objectCount === seedObjectCount(plan);
+}
+
+/** Targets whose complete snapshot the plans hold: written from them, those targets are the source's current state. */
+export function completeSnapshotTargets(plans: readonly PlannedCommit[]): Set<string> {
+  return new Set(plans.filter(snapshotComplete).map((plan) => plan.target.name));
+}
+
 /** The file write of a change, or undefined with its outcome set (rejected, or a delete not mirrored). */
 function resolveWrite(message: SinkChange, index: number, target: GitTarget, outcomes: SinkOutcome[]): FileWrite | undefined {
   const { event } = message;
@@ -112,18 +132,19 @@ function resolveWrite(message: SinkChange, index: number, target: GitTarget, out
     outcomes[index] = { status: 'rejected', reason: error.describe() };
     return undefined;
   }
-  const variant = sopsVariantOf(placed.path);
+  // Both names are this object's own (sops-files.ts): removing the other one never touches another object's file.
+  const { path: plain, encrypted: sopsPath } = placed;
   if (event.operation === 'delete') {
     if (target.prune === 'Never') return undefined; // deletes are not mirrored on this target
-    return { itemIndex: index, path: placed.path, ...(variant ? { alsoDelete: variant.encrypted } : {}), blob: null, identity: event.identity, event };
+    return { itemIndex: index, path: plain, ...(sopsPath ? { alsoDelete: sopsPath } : {}), blob: null, identity: event.identity, event };
   }
   const encrypted = isSopsObject(event.object);
   if (typeof message.yaml !== 'string') {
     outcomes[index] = { status: 'rejected', reason: `${identityKey(event.identity)}: an upsert without its rendered yaml cannot be written (messages come from the kernel's ingest)` };
     return undefined;
   }
-  const path = encrypted && variant ? variant.encrypted : placed.path;
-  const alsoDelete = variant ? (encrypted ? variant.plain : variant.encrypted) : undefined;
+  const path = encrypted && sopsPath ? sopsPath : plain;
+  const alsoDelete = sopsPath ? (encrypted ? plain : sopsPath) : undefined;
   return {
     itemIndex: index,
     path,

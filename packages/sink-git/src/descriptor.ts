@@ -3,7 +3,7 @@ import { GitErrorCodes } from './git-error-codes.js';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink, parseDuration, type GitEngineName } from './git-sink.js';
 import type { ProviderAuth } from './provider-config.js';
 import type { SshAuthConfig } from './ssh-auth-config.js';
-import { isRemoteUrl } from './repo-location.js';
+import { isRemoteUrl, redactUrl, remoteUrlProblem } from './repo-location.js';
 
 // One source of truth for defaults: the schema fills them from DEFAULT_GIT_SINK_OPTIONS.
 const defaults = DEFAULT_GIT_SINK_OPTIONS;
@@ -126,6 +126,27 @@ export default defineAdapter<'sink', RawOptions>({
     const twice = names.find((name, i) => names.indexOf(name) !== i);
     if (twice) throw grError(GitErrorCodes.PROVIDER, `provider "${twice}" is defined twice in sink.with.providers`, { fix: 'give each provider a unique name' });
     GitSink.checkEngine(options.engine);
+    options.providers.forEach((provider, i) => {
+      const optionPath = `providers[${i}].url`;
+      const problem = remoteUrlProblem(provider.url);
+      if (problem) {
+        throw grError(GitErrorCodes.PROVIDER_URL, `the url of provider "${provider.name}" (${redactUrl(provider.url)}) ${problem}`, {
+          fix: 'fix the url as described; the password is never shown',
+          details: { optionPath },
+        });
+      }
+      // libgit2 0.28 builds its request URLs from the path alone: a query string (a token) would never be sent.
+      if (options.engine === 'nodegit' && /^https?:\/\/[^?#]*\?/i.test(provider.url)) {
+        throw grError(
+          GitErrorCodes.UNSUPPORTED_URL,
+          `the url of provider "${provider.name}" (${redactUrl(provider.url)}) has a query string, which the nodegit engine (libgit2) drops from its requests`,
+          {
+            fix: 'use engine: isomorphic-git (it sends the query string), or move the token to auth: { token }',
+            details: { optionPath },
+          },
+        );
+      }
+    });
     // Key and known_hosts files, like repositories, are relative to the config file's folder.
     const sshPaths = (ssh: SshAuthConfig): SshAuthConfig => ({
       ...ssh,

@@ -137,6 +137,12 @@ export class GitDirectory {
     writeRefFile(this.gitdir, ref, oid);
   }
 
+  /** Removes a ref (loose or packed); nothing happens when it does not exist. */
+  async deleteRef(ref: string): Promise<void> {
+    if ((await this.readRef(ref)) === undefined) return;
+    await git.deleteRef({ fs, gitdir: this.gitdir, ref });
+  }
+
   /** Removes the spare files prepared for large objects; the directory can be opened and used again. */
   async close(): Promise<void> {
     await this.objectStore?.close();

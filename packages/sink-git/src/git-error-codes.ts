@@ -10,6 +10,8 @@ export const GitErrorCodes = {
   PATH_ESCAPE: 'GR_ERR_GIT_PATH_ESCAPE',
   /** A layout template with an unknown placeholder or an unsafe shape. */
   LAYOUT: 'GR_ERR_GIT_LAYOUT',
+  /** A target fed by more than one cluster whose layout has no `{cluster}`: their objects would share files. */
+  LAYOUT_CLUSTERS: 'GR_ERR_GIT_LAYOUT_CLUSTERS',
   /** The local repository cannot be created, opened or written. */
   REPO: 'GR_ERR_GIT_REPO',
   /** The server's SSH host key is not in known_hosts, changed, or is revoked: nothing is sent. */

@@ -34,8 +34,12 @@ export interface GitRemote {
   open?(): Promise<void>;
   /** Brings the remote branch's objects into the local directory and returns its head (undefined: no such branch). */
   fetch(branch: string): Promise<string | undefined>;
-  /** Pushes `oid` to the branch; throws GitRemoteError ('rejected' when the remote moved). */
-  push(branch: string, oid: string): Promise<void>;
+  /**
+   * Pushes `newOid` to the branch, only if the remote branch is at `oldOid` (undefined: it must not
+   * exist): a branch moved, rewritten or deleted meanwhile is never overwritten or created again from
+   * our copy. Throws GitRemoteError ('rejected' when the remote is not at `oldOid`).
+   */
+  push(branch: string, oldOid: string | undefined, newOid: string): Promise<void>;
   /**
    * Optional: pushes `newOid` sending exactly `objects` (everything the remote lacks), with `oldOid` as
    * the expected remote head (undefined: no branch yet). Same errors as `push`. Remotes without it get

@@ -28,7 +28,6 @@ import { NodegitRemote } from './nodegit-remote.js';
 import { PathLayout } from './path-layout.js';
 import type { ProviderConfig } from './provider-config.js';
 import { isRemoteUrl, repoLocationOf } from './repo-location.js';
-import { sopsVariantOf } from './sops-files.js';
 import { isSshUrl } from './ssh-url.js';
 
 /** isomorphic-git: pure JavaScript, local and http(s). nodegit: libgit2, also SSH (optional dependency). */
@@ -89,6 +88,7 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   /** Readers of partitions without an open writer here (see `read`). */
   private readonly readers = new Map<string, BranchReader>();
   private readonly layouts = new Map<string, PathLayout>();
+  private readonly parsedTargets = new WeakMap<TargetConfig, GitTarget>();
   private stopped = false;
   private metrics: { commits: CounterMetric<'partition' | 'kind'>; pushes: CounterMetric<'partition' | 'result'>; remoteOk: GaugeMetric<'partition'>; pending: GaugeMetric<'partition'> } | undefined;
 
@@ -176,8 +176,7 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
     const target = this.targetsOf(partition.key).get(targetName);
     const placed = target?.layout.pathOf(target.path, identity);
     if (!placed || 'problem' in placed) return undefined;
-    const variant = sopsVariantOf(placed.path);
-    for (const path of variant ? [variant.encrypted, variant.plain] : [placed.path]) {
+    for (const path of placed.encrypted ? [placed.encrypted, placed.path] : [placed.path]) {
       const text = await this.readFile(partition, path);
       if (text !== undefined) return text;
     }
@@ -199,21 +198,32 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
     return await reader.readFile(path);
   }
 
-  /** The targets of one partition now (read per batch, so a reload takes effect). */
+  /** The targets of one partition now (asked per batch, so a reload takes effect). */
   private targetsOf(partitionKey: string): ReadonlyMap<string, GitTarget> {
     const current = new Map<string, GitTarget>();
     for (const planned of this.context?.targets() ?? []) {
-      if (planned.partition.key !== partitionKey) continue;
-      const options = gitTargetOptions(planned.target);
-      const template = options.layout ?? '';
-      let layout = this.layouts.get(template);
-      if (!layout) {
-        layout = new PathLayout(options.layout);
-        this.layouts.set(template, layout);
-      }
-      current.set(planned.target.name, { name: planned.target.name, path: options.path, prune: options.prune, layout });
+      if (planned.partition.key === partitionKey) current.set(planned.target.name, this.gitTarget(planned.target));
     }
     return current;
+  }
+
+  /**
+   * A target's options as the writer uses them, parsed once per TargetConfig: the kernel hands the
+   * same objects until a reload, which brings new ones (and the old ones are let go of).
+   */
+  private gitTarget(config: TargetConfig): GitTarget {
+    const known = this.parsedTargets.get(config);
+    if (known) return known;
+    const options = gitTargetOptions(config);
+    const template = options.layout ?? '';
+    let layout = this.layouts.get(template);
+    if (!layout) {
+      layout = new PathLayout(options.layout);
+      this.layouts.set(template, layout);
+    }
+    const target: GitTarget = { name: config.name, path: options.path, prune: options.prune, layout };
+    this.parsedTargets.set(config, target);
+    return target;
   }
 
   private writer(partition: GitPartition): BranchWriter {
@@ -242,6 +252,7 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
         metrics?.remoteOk.set({ partition: key }, ok ? 1 : 0);
         metrics?.pending.set({ partition: key }, pending);
       },
+      onHistoryLost: (targets, reason) => context.requestSnapshot(targets, reason),
     });
     this.writers.set(key, writer);
     return writer;

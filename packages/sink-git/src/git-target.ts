@@ -1,7 +1,7 @@
 import type { SinkPartition, TargetConfig, TargetPlan, TargetProblem } from '@gitops-reverser/contract';
 import { branchAllowed } from './branch-pattern.js';
 import { GitErrorCodes } from './git-error-codes.js';
-import { PathLayout } from './path-layout.js';
+import { DEFAULT_LAYOUT, PathLayout } from './path-layout.js';
 import { isRemoteUrl, partitionKeyOf, redactUrl, remoteUrlProblem, repoLocationOf } from './repo-location.js';
 import type { ProviderConfig } from './provider-config.js';
 import { sshAuthProblem } from './ssh-auth-config.js';
@@ -124,6 +124,17 @@ export function planGitTargets(
       new PathLayout(options.layout);
     } catch (error) {
       problem('with.layout', GitErrorCodes.LAYOUT, (error as Error).message, `start from the default layout (see the sink-git README)`);
+      continue;
+    }
+    const clusters = target.clusters ?? [];
+    const template = options.layout ?? DEFAULT_LAYOUT;
+    if (clusters.length > 1 && !template.includes('{cluster}')) {
+      problem(
+        'with.layout',
+        GitErrorCodes.LAYOUT_CLUSTERS,
+        `the rules route objects of clusters ${clusters.join(', ')} to target "${target.name}", and its layout "${template}" has no {cluster}: objects with the same namespace and name in two clusters would write one file`,
+        `add {cluster} to the layout, e.g. layout: "{cluster}/${DEFAULT_LAYOUT}", or give each cluster a target of its own (rules[].clusters)`,
+      );
       continue;
     }
     const key = partitionKeyOf(provider.url, options.branch);

@@ -1,12 +1,15 @@
 import * as fs from 'node:fs';
-import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import git, { type HttpClient } from 'isomorphic-git';
+import nodeHttp from 'isomorphic-git/http/node';
 import type { GitDirectory } from './git-directory.js';
 import type { EncodedObject } from './git-objects.js';
 import { GitRemoteError, type GitRemote } from './git-remote.js';
 import type { ProviderAuth } from './provider-config.js';
 import { ReceivePackClient } from './receive-pack.js';
-import { credentialsOf, repoLocationOf } from './repo-location.js';
+import { credentialsOf, repoLocationOf, withQuery } from './repo-location.js';
+
+/** How git writes "no commit" (a branch that does not exist) in ref updates. */
+const ZERO_OID = '0000000000000000000000000000000000000000';
 
 export interface IsomorphicGitRemoteOptions {
   /** The remote's http(s) URL (credentials in it move to `auth`). */
@@ -27,6 +30,10 @@ export class IsomorphicGitRemote implements GitRemote {
   /** The remote URL without user or password: what is stored in the clone and sent to isomorphic-git. */
   readonly url: string;
   private readonly auth: ProviderAuth | undefined;
+  /** The URL's query string (`?private_token=...`): added to every request, never given to isomorphic-git (its errors and refs never see it). */
+  private readonly query: string;
+  /** isomorphic-git's HTTP client, adding `query` to each request URL it builds. */
+  private readonly http: HttpClient;
   private readonly directory: GitDirectory;
   private receivePack: ReceivePackClient | undefined;
 
@@ -37,19 +44,22 @@ export class IsomorphicGitRemote implements GitRemote {
     const credentials = credentialsOf(options.url, options.auth);
     this.url = credentials.url;
     this.auth = credentials.auth;
+    this.query = credentials.query;
+    const query = this.query;
+    this.http = query === '' ? nodeHttp : { request: (request) => nodeHttp.request({ ...request, url: withQuery(request.url, query) }) };
   }
 
   async fetch(branch: string): Promise<string | undefined> {
     const url = this.url;
     const remoteHead = await this.remote('reading the remote branch', async () => {
-      const info = await git.getRemoteInfo2({ http, url, protocolVersion: 1, ...this.authCallbacks() });
+      const info = await git.getRemoteInfo2({ http: this.http, url, protocolVersion: 1, ...this.authCallbacks() });
       return info.refs?.find((ref) => ref.ref === `refs/heads/${branch}`)?.oid;
     });
     if (remoteHead === undefined || (await this.directory.hasObject(remoteHead))) return remoteHead;
     return await this.remote('fetching', async () => {
       const result = await git.fetch({
         fs,
-        http,
+        http: this.http,
         gitdir: this.directory.gitdir,
         url,
         remote: 'origin',
@@ -64,19 +74,28 @@ export class IsomorphicGitRemote implements GitRemote {
     });
   }
 
-  async push(branch: string, oid: string): Promise<void> {
+  async push(branch: string, oldOid: string | undefined, newOid: string): Promise<void> {
     const url = this.url;
     // The local branch must point at what is pushed: isomorphic-git pushes a ref, not an oid.
-    await this.directory.writeBranch(branch, oid);
+    await this.directory.writeBranch(branch, newOid);
     const result = await this.remote('pushing', () =>
       git.push({
         fs,
-        http,
+        http: this.http,
         gitdir: this.directory.gitdir,
         url,
         ref: `refs/heads/${branch}`,
         remoteRef: `refs/heads/${branch}`,
         cache: this.directory.objectCache,
+        // The advertised head must be the expected one, and receive-pack gets it as the old value:
+        // a branch that moved after the advertisement refuses the update.
+        onPrePush: ({ remoteRef }) => {
+          if (remoteRef.oid === (oldOid ?? ZERO_OID)) return true;
+          throw new GitRemoteError(
+            'rejected',
+            `pushing ${this.location}: ${branch} is at ${remoteRef.oid === ZERO_OID ? 'nothing (no such branch)' : remoteRef.oid}, not ${oldOid ?? 'nothing'} as last seen`,
+          );
+        },
         ...this.authCallbacks(),
       }),
     );
@@ -92,7 +111,7 @@ export class IsomorphicGitRemote implements GitRemote {
 
   async pushObjects(branch: string, oldOid: string | undefined, newOid: string, objects: readonly EncodedObject[]): Promise<void> {
     const credentials = this.credentials();
-    this.receivePack ??= new ReceivePackClient({ url: this.url, timeoutMs: this.options.timeoutMs, ...(credentials ? { credentials } : {}) });
+    this.receivePack ??= new ReceivePackClient({ url: this.url, query: this.query, timeoutMs: this.options.timeoutMs, ...(credentials ? { credentials } : {}) });
     await this.directory.writeBranch(branch, newOid);
     try {
       await this.receivePack.push(`refs/heads/${branch}`, oldOid, newOid, objects);

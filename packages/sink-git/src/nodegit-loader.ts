@@ -24,6 +24,8 @@ export interface NodegitRemoteObject {
   disconnect(): Promise<void>;
   fetch(refspecs: string[], options: object, message: string | null): Promise<void>;
   push(refspecs: string[], options: object): Promise<void>;
+  /** Pushes over the connection `connect` opened (push without its own connect). */
+  upload(refspecs: string[], options: object): Promise<void>;
 }
 export interface NodegitModule {
   Repository: { open(path: string): Promise<NodegitRepository> };

@@ -51,7 +51,14 @@ export class NodegitRemote implements GitRemote {
       this.sshTarget = { endpoint, auth: options.ssh };
       this.url = options.url;
     } else {
-      ({ url: this.url, auth: this.auth } = credentialsOf(options.url, options.auth));
+      const credentials = credentialsOf(options.url, options.auth);
+      // The descriptor refuses it at load; libgit2 would silently drop it.
+      if (credentials.query !== '') {
+        throw grError(GitErrorCodes.UNSUPPORTED_URL, `${this.location} has a query string, which the nodegit engine (libgit2) drops from its requests`, {
+          fix: 'use engine: isomorphic-git, or move the token to auth: { token }',
+        });
+      }
+      ({ url: this.url, auth: this.auth } = credentials);
     }
   }
 
@@ -80,19 +87,35 @@ export class NodegitRemote implements GitRemote {
     });
   }
 
-  async push(branch: string, oid: string): Promise<void> {
-    await this.directory.writeBranch(branch, oid);
+  async push(branch: string, oldOid: string | undefined, newOid: string): Promise<void> {
+    await this.directory.writeBranch(branch, newOid);
     const refusals: string[] = [];
     await this.withRemote('pushing', async (remote, callbacks) => {
-      await remote.push([`refs/heads/${branch}:refs/heads/${branch}`], {
-        callbacks: {
-          ...callbacks(),
-          // The server's verdict per ref: a message means refused (e.g. "fetch first", a hook).
-          pushUpdateReference: (refname: string, status: string | null) => {
-            if (status) refusals.push(`${refname}: ${status}`);
+      // One connection: the advertisement checked here is the one the upload's update is made against
+      // (libgit2 would create a deleted branch again from our copy, and has no expected-old-value option).
+      await remote.connect(this.git.Enums.DIRECTION.PUSH, callbacks());
+      try {
+        const advertised = (await remote.referenceList())
+          .find((head) => head.name() === `refs/heads/${branch}`)
+          ?.oid()
+          .tostrS();
+        if (advertised !== oldOid) {
+          throw new GitRemoteError('rejected', `pushing ${this.location}: ${branch} is at ${advertised ?? 'nothing (no such branch)'}, not ${oldOid ?? 'nothing'} as last seen`);
+        }
+        await remote.upload([`refs/heads/${branch}:refs/heads/${branch}`], {
+          callbacks: {
+            ...callbacks(),
+            // The server's verdict per ref: a message means refused (e.g. "fetch first", a hook).
+            // 0 = go on: without a return value libgit2's upload counts the callback as failed.
+            pushUpdateReference: (refname: string, status: string | null) => {
+              if (status) refusals.push(`${refname}: ${status}`);
+              return 0;
+            },
           },
-        },
-      });
+        });
+      } finally {
+        await remote.disconnect();
+      }
     });
     if (refusals.length > 0)
       throw new GitRemoteError(

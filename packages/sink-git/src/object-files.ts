@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writevSync } from 'node:fs';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { deflate, looseBytes, type EncodedObject, type GitObjectType } from './git-objects.js';
@@ -108,10 +108,12 @@ function processRuns(pid: number): boolean {
 }
 
 /**
- * Loose objects (objects/ab/cdef...); an existing object is left as is. Synchronous on purpose: a
- * commit writes a handful of small files, and the thread-pool round trips of async fs cost more
- * (measured: ~4 ms vs ~0.3 ms for 7 objects). Large batches go to writePack instead. `state` (the
- * engine's, kept between commits) saves syscalls and provides spare files for large objects.
+ * Loose objects (objects/ab/cdef...). Synchronous on purpose: a commit writes a handful of small
+ * files, and the thread-pool round trips of async fs cost more (measured: ~4 ms vs ~0.3 ms for 7
+ * objects). Large batches go to writePack instead. `state` (the engine's, kept between commits) saves
+ * syscalls and provides spare files for large objects. Every object is complete under its name or
+ * absent: it is written under a temporary name and renamed when whole (a full disk leaves no
+ * truncated object that a later write would take for the real one).
  */
 export async function writeLooseObjects(gitdir: string, objects: readonly EncodedObject[], state?: ObjectStoreState): Promise<void> {
   for (const object of objects) {
@@ -121,29 +123,48 @@ export async function writeLooseObjects(gitdir: string, objects: readonly Encode
       state?.knownDirs.add(dir);
     }
     const file = join(dir, object.oid.slice(2));
-    try {
-      if (object.zlib) {
-        // A large tree's blocks go to the file as they are: no joined copy of megabytes.
-        const pieces = object.zlib(true);
-        const size = pieces.reduce((sum, piece) => sum + piece.length, 0);
-        // Without a state nobody would remove a spare: those writers create the file.
-        if (state && size >= SPARE_FROM_BYTES) {
-          if (!writeIntoSpare(state, file, pieces, size)) writeNew(file, pieces);
-          state.prepareSpare(size);
-        } else writeNew(file, pieces);
-      } else writeFileSync(file, looseBytes(object), { flag: 'wx' });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+    if (object.zlib) {
+      // A large tree's blocks go to the file as they are: no joined copy of megabytes.
+      const pieces = object.zlib(true);
+      const size = pieces.reduce((sum, piece) => sum + piece.length, 0);
+      // Without a state nobody would remove a spare: those writers create the file.
+      if (state && size >= SPARE_FROM_BYTES) {
+        if (!writeIntoSpare(state, file, pieces, size)) writeWhole(file, pieces);
+        state.prepareSpare(size);
+      } else writeWhole(file, pieces);
+    } else writeWhole(file, [looseBytes(object)]);
   }
 }
 
-function writeNew(file: string, pieces: readonly Buffer[]): void {
-  const fd = openSync(file, 'wx');
+let temporaryFiles = 0;
+
+/**
+ * A temporary name beside `file`, with git's own prefix (`tmp_obj_`, `tmp_pack_`, ...): `git gc`
+ * removes one a crash left behind.
+ */
+function temporaryName(file: string, prefix = 'tmp_obj_'): string {
+  return join(dirname(file), `${prefix}gr_${process.pid}_${temporaryFiles++}`);
+}
+
+/**
+ * Writes `pieces` under a temporary name and renames it to `file` once complete; a failed write
+ * (a full disk, a file-size limit) removes the temporary file and throws. An object that already
+ * exists is replaced by the same bytes (one rename; a file an older writer left truncated is
+ * repaired on the way).
+ */
+function writeWhole(file: string, pieces: readonly Uint8Array[]): void {
+  const temporary = temporaryName(file);
   try {
-    writeAll(fd, pieces);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(temporary, 'wx');
+    try {
+      writeAll(fd, pieces);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
   }
 }
 
@@ -176,13 +197,13 @@ function writeIntoSpare(state: ObjectStoreState, file: string, pieces: readonly 
 }
 
 /** writev until every byte is written (a call may write fewer than asked). */
-function writeAll(fd: number, pieces: readonly Buffer[]): void {
+function writeAll(fd: number, pieces: readonly Uint8Array[]): void {
   const rest = [...pieces];
   while (rest.length > 0) {
     // IOV_MAX is 1024 on Linux: write in groups.
     let written = writevSync(fd, rest.slice(0, 1024));
     while (written > 0 && rest.length > 0) {
-      const first = rest[0] as Buffer;
+      const first = rest[0] as Uint8Array;
       if (written >= first.length) {
         written -= first.length;
         rest.shift();
@@ -226,10 +247,19 @@ export async function writePack(gitdir: string, objects: readonly EncodedObject[
   const name = `pack-${checksum.toString('hex')}`;
   const dir = join(gitdir, 'objects', 'pack');
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, `${name}.pack`), pack);
-  const index = packIndex(entries, checksum);
-  await writeFile(join(dir, `${name}.idx.tmp`), index);
-  await rename(join(dir, `${name}.idx.tmp`), join(dir, `${name}.idx`));
+  // Both files complete under temporary names first: a failed write (a full disk) leaves nothing.
+  const packFile = join(dir, `${name}.pack`);
+  const packTemporary = temporaryName(packFile, 'tmp_pack_');
+  const indexTemporary = temporaryName(packFile, 'tmp_idx_');
+  try {
+    await writeFile(packTemporary, pack, { flag: 'wx' });
+    await writeFile(indexTemporary, packIndex(entries, checksum), { flag: 'wx' });
+    await rename(packTemporary, packFile);
+    await rename(indexTemporary, join(dir, `${name}.idx`));
+  } catch (error) {
+    await Promise.all([rm(packTemporary, { force: true }), rm(indexTemporary, { force: true })]);
+    throw error;
+  }
   return name;
 }
 
@@ -320,6 +350,12 @@ function packIndex(entries: readonly { oid: string; offset: number; crc: number 
 export function writeRefFile(gitdir: string, ref: string, oid: string): void {
   const file = join(gitdir, ...ref.split('/'));
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(`${file}.lock`, `${oid}\n`);
-  renameSync(`${file}.lock`, file);
+  try {
+    writeFileSync(`${file}.lock`, `${oid}\n`);
+    renameSync(`${file}.lock`, file);
+  } catch (error) {
+    // A lock left behind would stop git itself from moving the ref.
+    rmSync(`${file}.lock`, { force: true });
+    throw error;
+  }
 }

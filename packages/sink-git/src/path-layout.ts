@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { CLUSTER_SCOPE_KEY, grError, type ResourceIdentity } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
+import { isSopsFileName, objectFileNames } from './sops-files.js';
+import { isGitDirName } from './target-path.js';
 
 /** The default file layout inside a target folder. `{groupPath}` is "group/" or "" for the core group. */
 export const DEFAULT_LAYOUT = '{namespace}/{groupPath}{resource}/{name}.yaml';
@@ -38,8 +40,11 @@ export class PathLayout {
     }
   }
 
-  /** The repository path of an object's file, or a reason it is unsafe. */
-  pathOf(targetPath: string, identity: ResourceIdentity): { path: string } | { problem: string } {
+  /**
+   * The repository paths of an object's file: `path` (plain) and, for a layout ending in `.yaml`,
+   * `encrypted` (its SOPS variant, see sops-files.ts); or a reason the object cannot be placed safely.
+   */
+  pathOf(targetPath: string, identity: ResourceIdentity): { path: string; encrypted?: string } | { problem: string } {
     const values: Record<Placeholder, string> = {
       cluster: identity.clusterId,
       group: identity.group,
@@ -59,10 +64,12 @@ export class PathLayout {
     }
     const produced = this.parts.map((part) => (typeof part === 'string' ? part : values[part.placeholder])).join('');
     const segments = produced.split('/');
-    // ".git" is unsafe as a segment in any case (a checkout on a case-insensitive disk would see it as .git).
-    if (segments.some((s) => s === '' || s === '.' || s === '..' || s.toLowerCase() === '.git')) return { problem: `layout produced an unsafe path "${produced}"` };
-    const relative = segments.map(fitSegment).join('/');
-    return { path: targetPath === '' ? relative : `${targetPath}/${relative}` };
+    // ".git" is unsafe as a segment in any spelling a checkout may take for it (case, trailing dots or spaces, git~1).
+    if (segments.some((s) => s === '' || s === '.' || s === '..' || isGitDirName(s))) return { problem: `layout produced an unsafe path "${produced}"` };
+    const names = objectFileNames(segments.pop() as string);
+    const folder = [...(targetPath === '' ? [] : [targetPath]), ...segments.map(fitSegment)].join('/');
+    const placed = (name: string) => (folder === '' ? fitSegment(name) : `${folder}/${fitSegment(name)}`);
+    return { path: placed(names.plain), ...(names.encrypted ? { encrypted: placed(names.encrypted) } : {}) };
   }
 }
 
@@ -85,7 +92,8 @@ export const MAX_SEGMENT_BYTES = 255;
 export function fitSegment(segment: string): string {
   if (Buffer.byteLength(segment) <= MAX_SEGMENT_BYTES) return segment;
   const dot = segment.lastIndexOf('.');
-  const extension = dot > 0 && segment.length - dot <= 16 ? segment.slice(dot) : '';
+  // `.sops.yaml` stays whole: tools find encrypted files by it.
+  const extension = isSopsFileName(segment) ? '.sops.yaml' : dot > 0 && segment.length - dot <= 16 ? segment.slice(dot) : '';
   const suffix = `~${createHash('sha256').update(segment).digest('hex').slice(0, 12)}${extension}`;
   let prefix = segment.slice(0, segment.length - extension.length);
   while (Buffer.byteLength(prefix) + Buffer.byteLength(suffix) > MAX_SEGMENT_BYTES) prefix = prefix.slice(0, -1);

@@ -3,12 +3,15 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { GitRemoteError } from './git-remote.js';
 import type { EncodedObject } from './git-objects.js';
 import { packOf } from './object-files.js';
+import { withQuery } from './repo-location.js';
 
 const ZERO_ID = '0'.repeat(40);
 
 export interface ReceivePackOptions {
-  /** Repository URL without credentials (http or https). */
+  /** Repository URL without credentials or query string (http or https). */
   readonly url: string;
+  /** The provider URL's query string (`?private_token=...`, or ""), added to the request URL. */
+  readonly query?: string;
   readonly credentials?: { readonly username: string; readonly password: string };
   readonly timeoutMs: number;
 }
@@ -26,7 +29,7 @@ export class ReceivePackClient {
   private readonly endpoint: URL;
 
   constructor(private readonly options: ReceivePackOptions) {
-    this.endpoint = new URL(`${options.url.replace(/\/+$/, '')}/git-receive-pack`);
+    this.endpoint = new URL(withQuery(`${options.url.replace(/\/+$/, '')}/git-receive-pack`, options.query ?? ''));
     this.agent = this.endpoint.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
   }
 

@@ -1,11 +1,8 @@
 import { errorText, grError, type Logger } from '@gitops-reverser/contract';
 import type { CommitBuilder, CommitRecord } from './commit-builder.js';
-import type { Identity } from './commit-message.js';
 import type { GitDirectory } from './git-directory.js';
 import { GitRemoteError, type GitRemote, type RemoteFailureKind } from './git-remote.js';
 import { GitErrorCodes } from './git-error-codes.js';
-import type { GitTarget } from './git-target.js';
-import { isTreeMode } from './git-objects.js';
 import type { TreeStore } from './tree-store.js';
 
 export interface RemoteSyncOptions {
@@ -17,19 +14,36 @@ export interface RemoteSyncOptions {
   readonly trees: TreeStore;
   /** How often one push replays on a moved remote before giving up for this batch. */
   readonly pushAttempts: number;
-  /** The targets on this branch: their folders are what a fresh seed writes. */
-  readonly targets: () => ReadonlyMap<string, GitTarget>;
-  readonly committer: Identity;
   readonly logger: Logger;
   readonly onPush?: (result: 'ok' | RemoteFailureKind) => void;
 }
 
-export type SyncResult = { readonly ok: true; readonly head: string | undefined } | { readonly ok: false; readonly head: string | undefined; readonly error: unknown };
+/**
+ * The remote no longer holds what this clone last knew it had: its history was rewritten, the branch
+ * deleted, or the repository re-created at the same URL (or the clone cannot prove otherwise). The
+ * clone's own commits are no use then; the writer continues from `remoteHead` and has the targets seeded.
+ */
+export interface HistoryLoss {
+  /** The remote branch head now; undefined when the branch does not exist. */
+  readonly remoteHead: string | undefined;
+  /** Why, for logs and the snapshot request (no credentials). */
+  readonly reason: string;
+}
+
+export type SyncResult =
+  | { readonly ok: true; readonly head: string | undefined }
+  | { readonly ok: false; readonly head: string | undefined; readonly error: unknown }
+  | { readonly ok: false; readonly head: string | undefined; readonly loss: HistoryLoss };
+
+/** How many commits a walk reads at most to prove the remote still holds a commit; beyond, it counts as not proven. */
+const MAX_COMMITS_WALKED = 100_000;
 
 /**
  * Keeps a branch's local commits and its remote in step: remembers the commits made since the last
- * push, pushes them, and when the remote moved (another writer, a crash before the push), fetches and
- * replays them on the new remote head. Nothing here decides what to commit.
+ * push, pushes them with the remote head it expects, and when the remote moved on top of what was
+ * pushed (another writer, a crash before the push), fetches and replays them on the new head. When
+ * the remote no longer holds what was pushed (ADR 0014), nothing of the clone is replayed or written:
+ * the pending commits are dropped and the caller learns of the loss. Nothing here decides what to commit.
  */
 export class RemoteSync {
   private pending: CommitRecord[] = [];
@@ -53,67 +67,74 @@ export class RemoteSync {
 
   /**
    * Fetches the remote branch and reconciles it with what a previous run left in the local clone.
-   * Only commits made after the last recorded push are replayed: a remote whose history was rewritten
-   * (a purge) or re-created at the same URL never gets old commits back. When the remote no longer
-   * holds the last pushed commit, the current state of our folders is written as one fresh commit
-   * instead. Returns the head to continue from.
+   * The clone is trusted only as far as the remote still holds the last recorded push (or, for a
+   * clone without that record, its branch head): then the commits made after it are replayed on the
+   * remote head. Otherwise nothing of the clone is used: the branch continues from the remote head
+   * and the loss is returned.
    */
-  async open(local: string | undefined): Promise<string | undefined> {
-    const { directory, branch, logger } = this.options;
+  async open(local: string | undefined): Promise<{ head: string | undefined; loss?: HistoryLoss }> {
+    const { branch, logger } = this.options;
     const remote = await this.options.remote.fetch(branch);
     this.remoteHead = remote;
-    const pushed = await directory.readRef(this.pushedRef);
     this.pending = [];
-    let head = remote;
-    if (local && local !== remote) {
-      const remoteChain = await this.firstParentChain(remote);
-      if (remoteChain.has(local)) {
-        logger.info({ branch }, 'local copy was behind the remote; fast-forwarded');
-      } else {
-        // The commits since the last push (or, for a clone without a record, since the last commit both share).
-        const base = pushed !== undefined ? (remoteChain.has(pushed) ? pushed : undefined) : await this.lastShared(local, remoteChain);
-        const unpushed = base !== undefined ? await this.commitsAfter(local, base) : undefined;
-        if (unpushed) {
-          this.pending = unpushed;
-          if (unpushed.length > 0) logger.warn({ branch, commits: unpushed.length }, `found ${unpushed.length} commit(s) a previous run did not push; replaying them on the remote head`);
-          head = await this.replayOn(remote);
-        } else {
-          logger.warn(
-            { branch, lastPushed: pushed, remote },
-            `the remote ${branch} no longer contains what was last pushed (history rewritten or repository re-created): not replaying old commits; writing the current state of our folders as one commit`,
-          );
-          head = await this.freshSeed(local, remote);
-        }
+    // The last commit known to be on the remote: the record of the last push, else the branch head.
+    const base = (await this.options.directory.readRef(this.pushedRef)) ?? local;
+    if (base === undefined) {
+      // A new clone: nothing of ours to trust or distrust.
+      await this.settle(remote);
+      return { head: remote };
+    }
+    if (remote !== undefined && (base === remote || (await this.holds(remote, base)))) {
+      if (local === undefined || local === remote || local === base) {
+        if (local !== undefined && local !== remote) logger.info({ branch }, 'local copy was behind the remote; fast-forwarded');
+        await this.settle(remote);
+        return { head: remote };
+      }
+      const unpushed = await this.commitsAfter(local, base);
+      if (unpushed) {
+        this.pending = unpushed;
+        logger.warn({ branch, commits: unpushed.length }, `found ${unpushed.length} commit(s) a previous run did not push; replaying them on the remote head`);
+        // The remote head is on the remote: the replayed commits are what comes after it.
+        await this.settle(remote);
+        return { head: await this.replayOn(remote) };
       }
     }
-    if (head) await directory.writeBranch(branch, head);
-    if (remote && this.pending.length === 0) await directory.writeRef(this.pushedRef, remote);
-    return head;
+    const dropped = local === undefined ? 0 : ((await this.ownCommits(local, base)) ?? []).length;
+    return { head: remote, loss: await this.lost(remote, dropped) };
   }
 
-  /** Pushes `head`; when the remote moved, fetches and replays the pending commits on it, a few times. */
+  /**
+   * Pushes `head` with the remote head last seen as the expected old value; when the remote moved on
+   * top of it, fetches and replays the pending commits on the new head, a few times. When the remote
+   * no longer holds what was last seen, the result is the loss (pending commits dropped).
+   */
   async push(head: string | undefined): Promise<SyncResult> {
-    const { directory, remote, branch, logger } = this.options;
+    const { remote, branch, logger } = this.options;
     let current = head;
     for (let attempt = 1; attempt <= this.options.pushAttempts; attempt++) {
       try {
         // The objects of every pending commit are known: send exactly those (cost independent of repository size).
         const objects = remote.pushObjects && this.pending.every((commit) => commit.objects) ? this.pending.flatMap((commit) => commit.objects ?? []) : undefined;
         if (objects && remote.pushObjects) await remote.pushObjects(branch, this.remoteHead, current as string, objects);
-        else await remote.push(branch, current as string);
-        this.remoteHead = current;
+        else await remote.push(branch, this.remoteHead, current as string);
         this.options.onPush?.('ok');
         this.pending = [];
-        await directory.writeRef(this.pushedRef, current as string);
+        await this.settle(current);
         return { ok: true, head: current };
       } catch (error) {
         const kind = error instanceof GitRemoteError ? error.kind : 'other';
         this.options.onPush?.(kind);
         if (kind !== 'rejected') return { ok: false, head: current, error };
-        logger.info({ branch, attempt, err: errorText(error) }, 'the remote branch moved; replaying our commits on its new head');
+        logger.info({ branch, attempt, err: errorText(error) }, 'the remote branch moved; fetching it');
         try {
-          this.remoteHead = await remote.fetch(branch);
-          current = await this.replayOn(this.remoteHead);
+          const seen = this.remoteHead;
+          const moved = await remote.fetch(branch);
+          if (seen !== undefined && (moved === undefined || !(await this.holds(moved, seen)))) {
+            this.remoteHead = moved;
+            return { ok: false, head: moved, loss: await this.lost(moved, this.pending.length) };
+          }
+          this.remoteHead = moved;
+          current = await this.replayOn(moved);
         } catch (fetchError) {
           return { ok: false, head: current, error: fetchError };
         }
@@ -124,6 +145,33 @@ export class RemoteSync {
       fix: 'make sure one writer owns this branch; the changes are kept and retried',
     });
     return { ok: false, head: current, error };
+  }
+
+  /**
+   * The clone's copy of the branch is no longer to be trusted: the pending commits are dropped (their
+   * objects come back through the fresh seed: their state, not their history), the local branch and
+   * the record of the last push follow the remote, so no later open or push ever uses the old commits.
+   */
+  private async lost(remote: string | undefined, dropped: number): Promise<HistoryLoss> {
+    const { branch, logger } = this.options;
+    this.pending = [];
+    if (remote === undefined) await this.options.directory.deleteRef(`refs/heads/${branch}`);
+    else await this.options.directory.writeBranch(branch, remote);
+    await this.settle(remote);
+    const what = remote === undefined ? `has no branch ${branch}` : `no longer holds what was last pushed to ${branch}`;
+    const reason = `the remote ${this.options.remote.location} ${what} (history rewritten, branch deleted or repository re-created)`;
+    logger.warn(
+      { branch, remoteHead: remote, droppedCommits: dropped },
+      `${reason}: continuing from its ${remote === undefined ? 'empty branch' : 'head'}, never from the local copy; ${dropped} unpushed commit(s) dropped (their objects come back with the fresh snapshot)`,
+    );
+    return { remoteHead: remote, reason };
+  }
+
+  /** Records `remote` as the last head known to be on the remote (no record when it has no branch). */
+  private async settle(remote: string | undefined): Promise<void> {
+    this.remoteHead = remote;
+    if (remote === undefined) await this.options.directory.deleteRef(this.pushedRef);
+    else await this.options.directory.writeRef(this.pushedRef, remote);
   }
 
   /** Replays the pending commits on `base` (commits that became empty are dropped) and moves the branch. */
@@ -141,80 +189,52 @@ export class RemoteSync {
     return head;
   }
 
-  /** Commit ids on the first-parent chain of `head` that are present locally (bounded). */
-  private async firstParentChain(head: string | undefined): Promise<Set<string>> {
+  /**
+   * True when `commit` is `head` or one of its ancestors (all parents, not only the first: a human's
+   * merge may have our commit as its second parent). Reads at most MAX_COMMITS_WALKED commits; a
+   * commit missing locally ends that path.
+   */
+  private async holds(head: string, commit: string): Promise<boolean> {
     const { directory } = this.options;
-    const chain = new Set<string>();
-    for (let oid = head, n = 0; oid && n < 10_000; n++) {
-      chain.add(oid);
-      if (!(await directory.hasObject(oid))) break;
-      oid = (await directory.readCommit(oid)).parents[0];
+    const seen = new Set<string>([head]);
+    const queue = [head];
+    for (let read = 0; queue.length > 0 && read < MAX_COMMITS_WALKED; read++) {
+      const oid = queue.shift() as string;
+      if (oid === commit) return true;
+      if (!(await directory.hasObject(oid))) continue;
+      for (const parent of (await directory.readCommit(oid)).parents) {
+        if (seen.has(parent)) continue;
+        seen.add(parent);
+        queue.push(parent);
+      }
     }
-    return chain;
+    return false;
   }
 
-  /** The newest commit of `local`'s first-parent chain that `remoteChain` also holds. */
-  private async lastShared(local: string, remoteChain: ReadonlySet<string>): Promise<string | undefined> {
-    for (let oid: string | undefined = local, n = 0; oid && n < 10_000; n++) {
-      if (remoteChain.has(oid)) return oid;
-      oid = (await this.options.directory.readCommit(oid)).parents[0];
+  /** Our commits on `local` after `base`, newest first, with their first parents; undefined when `base` is not on the chain. */
+  private async ownCommits(local: string, base: string): Promise<{ oid: string; parent: string | undefined }[] | undefined> {
+    const mine: { oid: string; parent: string | undefined }[] = [];
+    let oid: string | undefined = local;
+    for (let n = 0; oid && oid !== base && n < MAX_COMMITS_WALKED; n++) {
+      if (!(await this.options.directory.hasObject(oid))) return undefined;
+      const commit = await this.options.directory.readCommit(oid);
+      mine.push({ oid, parent: commit.parents[0] });
+      oid = commit.parents[0];
     }
-    return undefined;
+    return oid === base ? mine : undefined;
   }
 
   /** The commits on `local` after `base` (oldest first), as replayable records; undefined when `base` is not on the chain. */
   private async commitsAfter(local: string, base: string): Promise<CommitRecord[] | undefined> {
     const { directory, trees } = this.options;
-    const mine: { oid: string; parent: string | undefined }[] = [];
-    let oid: string | undefined = local;
-    for (let n = 0; oid && oid !== base && n < 10_000; n++) {
-      const commit = await directory.readCommit(oid);
-      mine.push({ oid, parent: commit.parents[0] });
-      oid = commit.parents[0];
-    }
-    if (oid !== base) return undefined;
+    const mine = await this.ownCommits(local, base);
+    if (!mine) return undefined;
     const records: CommitRecord[] = [];
-    for (const { oid: commitOid, parent } of mine.reverse()) {
-      const commit = await directory.readCommit(commitOid);
+    for (const { oid, parent } of mine.reverse()) {
+      const commit = await directory.readCommit(oid);
       const parentTree = parent ? (await directory.readCommit(parent)).tree : undefined;
       records.push({ changes: await trees.diff(parentTree, commit.tree), message: commit.message, author: commit.author });
     }
     return records;
-  }
-
-  /**
-   * One commit on `remote` that makes each target folder hold what it holds at `local` (our last known
-   * state): files added or updated; `.yaml` files we do not have removed only where the target prunes
-   * (`prune: Always`). Files outside our folders are untouched.
-   */
-  private async freshSeed(local: string, remote: string | undefined): Promise<string | undefined> {
-    const { directory, trees, builder } = this.options;
-    const localTree = await builder.treeOf(local);
-    const remoteTree = await builder.treeOf(remote);
-    const changes = new Map<string, string | null>();
-    for (const target of this.options.targets().values()) {
-      const subtree = async (root: string | undefined) => {
-        if (target.path === '') return root;
-        const entry = await trees.lookup(root, target.path);
-        return entry && isTreeMode(entry.mode) ? entry.oid : undefined;
-      };
-      const diff = await trees.diff(await subtree(remoteTree), await subtree(localTree));
-      for (const [path, oid] of diff) {
-        const full = target.path === '' ? path : `${target.path}/${path}`;
-        if (oid !== null) changes.set(full, oid);
-        else if (target.prune === 'Always' && full.endsWith('.yaml')) changes.set(full, null);
-      }
-    }
-    if (changes.size === 0) return remote;
-    const record: CommitRecord = {
-      changes,
-      message: `reconciled ${changes.size} file(s): the remote history changed, current state written again\n`,
-      author: { ...this.options.committer, timestamp: Date.now() / 1000 },
-    };
-    const rebuilt = await builder.replay(record, remote);
-    if (!rebuilt) return remote;
-    this.pending = [{ changes: rebuilt.changes, message: rebuilt.message, author: rebuilt.author }];
-    await directory.writeBranch(this.options.branch, rebuilt.oid);
-    return rebuilt.oid;
   }
 }

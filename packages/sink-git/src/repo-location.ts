@@ -12,8 +12,9 @@ export function resolveProviderUrl(url: string, baseDir: string): string {
 }
 
 /**
- * Where a repository lives, in the one form used for partition keys, logs and metrics: an URL
- * without credentials, fragment or trailing slash, or an absolute local path.
+ * Where a repository lives, in the one form used for partition keys, logs, metrics, `/readyz` and the
+ * clone's recorded origin: an URL without user, password, query string (`?private_token=...`) or
+ * fragment, and without a trailing slash; or an absolute local path.
  */
 export function repoLocationOf(url: string, baseDir = process.cwd()): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
@@ -21,6 +22,7 @@ export function repoLocationOf(url: string, baseDir = process.cwd()): string {
       const parsed = new URL(url);
       parsed.username = '';
       parsed.password = '';
+      parsed.search = '';
       parsed.hash = '';
       return parsed.toString().replace(/\/+$/, '');
     } catch {
@@ -35,6 +37,10 @@ export function repoLocationOf(url: string, baseDir = process.cwd()): string {
 /** Why a remote URL cannot be used, or undefined. Checked before anything else sees the URL. */
 export function remoteUrlProblem(url: string): string | undefined {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return undefined;
+  const badEscape = /%(?![0-9A-Fa-f]{2})/.exec(url);
+  if (badEscape) {
+    return 'contains "%" that does not start a percent-escape (two hex digits, e.g. %23): write a literal "%" as %25, or put credentials under auth: instead';
+  }
   try {
     const parsed = new URL(url);
     if (parsed.hash !== '' || url.includes('#')) return 'contains "#" (a fragment): a password with "#" must be written as %23';
@@ -44,9 +50,9 @@ export function remoteUrlProblem(url: string): string | undefined {
   }
 }
 
-/** The URL with everything between "://" and the last "@" (user and password) replaced by "***". */
+/** The URL with user and password (between "://" and the last "@") and the query string replaced by "***": safe to show. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)(.*)@/i, (_match, scheme: string) => `${scheme}***@`);
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)(.*)@/i, (_match, scheme: string) => `${scheme}***@`).replace(/\?[^#]*/, '?***');
 }
 
 /** Splits user and password out of an http(s) URL (percent-decoded), returning the URL without them. */
@@ -71,12 +77,32 @@ export function partitionKeyOf(providerUrl: string, branch: string): string {
 }
 
 /**
- * An http(s) URL without its user and password, and the auth to use: `auth` when configured, else
- * what the URL carried. Credentials never stay in a stored URL (a clone's config).
+ * An http(s) URL as the engines use it: `url` without user, password and query string (what the clone
+ * records and what errors may show), the auth to use (`auth` when configured, else what the URL
+ * carried), and `query`, the URL's query string (e.g. `?private_token=...`), sent with every request
+ * and never shown or stored. Credentials never stay in a stored URL (a clone's config).
  */
-export function credentialsOf(url: string, auth: ProviderAuth | undefined): { url: string; auth: ProviderAuth | undefined } {
+export function credentialsOf(url: string, auth: ProviderAuth | undefined): { url: string; auth: ProviderAuth | undefined; query: string } {
   const split = splitCredentials(url);
   const fromUrl =
     split.username !== undefined || split.password !== undefined ? { ...(split.username ? { username: split.username } : {}), ...(split.password ? { password: split.password } : {}) } : undefined;
-  return { url: split.url, auth: auth ?? fromUrl };
+  const { base, query } = splitQuery(split.url);
+  return { url: base, auth: auth ?? fromUrl, query };
+}
+
+/** `https://h/r.git?a=b` -> base `https://h/r.git`, query `?a=b` ("" when there is none). */
+function splitQuery(url: string): { base: string; query: string } {
+  if (!/^https?:\/\//i.test(url)) return { base: url, query: '' };
+  const parsed = new URL(url);
+  const query = parsed.search;
+  parsed.search = '';
+  return { base: parsed.toString(), query: query === '?' ? '' : query };
+}
+
+/** `url` with the parameters of `query` (`?a=b`) added: a request URL of a provider whose URL carries a query string. */
+export function withQuery(url: string, query: string): string {
+  if (query === '') return url;
+  const parsed = new URL(url);
+  for (const [name, value] of new URLSearchParams(query)) parsed.searchParams.append(name, value);
+  return parsed.toString();
 }

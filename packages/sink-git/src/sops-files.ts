@@ -6,19 +6,37 @@ import type { KubeObject } from '@gitops-reverser/contract';
  * the same object is removed when it becomes encrypted (and the other way round). Each target folder
  * that holds such files gets a `.sops.yaml` with a creation rule for them, so `sops` edits by hand
  * use the same recipients.
+ *
+ * Two objects must never share a file, and a variant must never remove another object's file
+ * (ADR 0015): the plain file of an object named `x.sops` would be `x.sops.yaml`, the encrypted file
+ * of `x`. So a plain file name never ends in `.sops.yaml`: there the dot before `sops` is written
+ * `%2E` (`x%2Esops.yaml`). No Kubernetes name contains `%`, so no object's file can be that name, and
+ * every `*.sops.yaml` file is an encrypted one.
  */
 export const SOPS_CONFIG_FILE = '.sops.yaml';
+
+const YAML = '.yaml';
+const SOPS_YAML = '.sops.yaml';
 
 export function isSopsObject(object: KubeObject | undefined): boolean {
   const sops = object?.['sops'];
   return sops !== null && typeof sops === 'object' && typeof (sops as { mac?: unknown }).mac === 'string';
 }
 
-/** `x/name.yaml` -> `x/name.sops.yaml`, and back; paths not ending in `.yaml` have no variant. */
-export function sopsVariantOf(path: string): { plain: string; encrypted: string } | undefined {
-  if (path.endsWith('.sops.yaml')) return { plain: `${path.slice(0, -'.sops.yaml'.length)}.yaml`, encrypted: path };
-  if (path.endsWith('.yaml')) return { plain: path, encrypted: `${path.slice(0, -'.yaml'.length)}.sops.yaml` };
-  return undefined;
+/**
+ * The file names of one object, from the name its layout produced (the last path segment): `plain`,
+ * and for a `.yaml` name its SOPS variant `encrypted`. Distinct objects never share one of these.
+ */
+export function objectFileNames(name: string): { plain: string; encrypted?: string } {
+  if (!name.endsWith(YAML)) return { plain: name };
+  const stem = name.slice(0, -YAML.length);
+  const plain = name.endsWith(SOPS_YAML) ? `${name.slice(0, -SOPS_YAML.length)}%2Esops${YAML}` : name;
+  return { plain, encrypted: `${stem}${SOPS_YAML}` };
+}
+
+/** True for a name ending in `.sops.yaml` (kept whole when a long name is shortened). */
+export function isSopsFileName(name: string): boolean {
+  return name.endsWith(SOPS_YAML);
 }
 
 /** The `.sops.yaml` content for files encrypted with this `sops` block. */

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -52,10 +53,100 @@ describe.each(testEngines())('%s engine', (engine) => {
       }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConfigValidationError);
       const problem = (error as ConfigValidationError).problems[0];
-      expect(problem).toMatchObject({ code: 'GR_ERR_GIT_PROVIDER_URL', keyPath: 'targets[0].with.provider' });
+      expect(problem).toMatchObject({ code: 'GR_ERR_GIT_PROVIDER_URL', keyPath: 'sink.with.providers[0].url' });
       expect(problem?.message).toContain('https://***@git.example.com/state.git');
       expect(problem?.message).toContain('# as %23');
       expect((error as Error).message).not.toContain('ss-word');
+    });
+
+    it('an invalid percent-escape (%ZZ) in a provider URL is refused at load with its key path, and never echoed', async () => {
+      const dir = tempDir();
+      for (const url of ['https://bot:pa%ZZss@git.example.com/state.git', 'https://git.example.com/st%ZZate.git', 'https://git.example.com/state.git?private_token=t%Z1']) {
+        const error = await createRuntime({
+          config: configWith(url, join(dir, 'cache')),
+          baseDir: dir,
+          adapters: { sources: [{ cluster: 'dev', instance: new OneShotSource() }] },
+        }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConfigValidationError);
+        expect((error as ConfigValidationError).problems).toEqual([
+          expect.objectContaining({ code: 'GR_ERR_GIT_PROVIDER_URL', keyPath: 'sink.with.providers[0].url', message: expect.stringContaining('does not start a percent-escape') }),
+        ]);
+        expect((error as Error).message).not.toMatch(/pa%ZZss|t%Z1/);
+      }
+    });
+
+    it("a token in the URL's query string (?private_token=...) is sent with every request, and shown nowhere", async () => {
+      const tokenServer = new GitHttpServer({ queryToken: { name: 'private_token', value: 'q7ery-t0ken' } });
+      await tokenServer.start();
+      try {
+        tokenServer.createRepo('state');
+        const dir = tempDir();
+        const cacheDir = join(dir, 'cache');
+        const url = `${tokenServer.url('state')}?private_token=q7ery-t0ken`;
+        if (engine === 'nodegit') {
+          // libgit2 drops a URL's query string from its requests: refused at load instead of failing later.
+          const error = await createRuntime({ config: configWith(url, cacheDir), baseDir: dir, adapters: { sources: [{ cluster: 'dev', instance: new OneShotSource() }] } }).catch((e: unknown) => e);
+          expect((error as ConfigValidationError).problems).toEqual([expect.objectContaining({ code: 'GR_ERR_GIT_UNSUPPORTED_URL', keyPath: 'sink.with.providers[0].url' })]);
+          expect((error as Error).message).not.toContain('q7ery-t0ken');
+          return;
+        }
+        let logs = '';
+        const destination = new Writable({
+          write(chunk, _encoding, done) {
+            logs += String(chunk);
+            done();
+          },
+        });
+        const source = new OneShotSource();
+        const runtime = await createRuntime({
+          config: configWith(url, cacheDir),
+          baseDir: dir,
+          logger: createLogger('debug', destination),
+          serve: true,
+          adapters: { sources: [{ cluster: 'dev', instance: source }] },
+        });
+        await runtime.start();
+        await source.context?.emit({
+          identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'default', name: 'a' },
+          operation: 'upsert',
+          created: true,
+          object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' } },
+          resourceVersion: '1',
+          observedAt: new Date().toISOString(),
+          phase: 'live',
+          observedBy: 'watch',
+        });
+        const repo = tokenServer.repoPath('state');
+        const pushed = () => {
+          try {
+            return execFileSync('git', ['-C', repo, 'log', '--format=%s', 'main'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+          } catch {
+            return '';
+          }
+        };
+        for (let i = 0; i < 300 && pushed() === ''; i++) await new Promise((r) => setTimeout(r, 20));
+        expect(pushed()).toBe('[CREATE] v1/configmaps/default/a');
+        const base = `http://127.0.0.1:${runtime.port}`;
+        const readyz = await (await fetch(`${base}/readyz`)).text();
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        await runtime.stop();
+        expect(metrics).toContain(`partition="${tokenServer.url('state')}#main"`);
+        const clone = readdirSync(cacheDir).find((name) => name.endsWith('.git')) as string;
+        const stored = readdirSync(join(cacheDir, clone), { recursive: true, withFileTypes: true })
+          .filter((entry) => entry.isFile() && !entry.parentPath.includes('objects'))
+          .map((entry) => readFileSync(join(entry.parentPath, entry.name), 'utf8'))
+          .join('\n');
+        for (const [where, text] of [
+          ['/readyz', readyz],
+          ['/metrics', metrics],
+          ['logs', logs],
+          ['the clone (config, refs, FETCH_HEAD)', stored],
+        ] as const) {
+          expect({ where, leaked: text.includes('q7ery-t0ken') }).toEqual({ where, leaked: false });
+        }
+      } finally {
+        await tokenServer.dispose();
+      }
     });
 
     it('a refused password appears in no metric label, /readyz body, log line or .git/config; the clone is private', async () => {

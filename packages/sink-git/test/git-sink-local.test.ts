@@ -419,6 +419,82 @@ describe.each(testEngines())('%s engine', (engine) => {
       expect(sink.health()).toEqual({ state: 'ready', details: { partitions: 1 } });
     });
 
+    it("parses a target's options once, not per batch; a reload's new target config is parsed again", async () => {
+      const { context, apply, start } = setup();
+      await start();
+      let reads = 0;
+      const counted = (config: (typeof context.targetConfigs)[number]) => ({
+        ...config,
+        with: new Proxy(config.with, {
+          get(target, key, receiver) {
+            reads++;
+            return Reflect.get(target, key, receiver);
+          },
+        }),
+      });
+      context.targetConfigs[0] = counted(context.targetConfigs[0] as (typeof context.targetConfigs)[number]);
+      expect(await apply(change('a'))).toEqual([{ status: 'applied' }]);
+      const once = reads;
+      expect(once).toBeGreaterThan(0);
+      for (const name of ['b', 'c', 'd']) expect(await apply(change(name))).toEqual([{ status: 'applied' }]);
+      expect(reads).toBe(once);
+      // A reload hands a new TargetConfig: its options are read (once) again.
+      context.targetConfigs[0] = counted({ ...(context.targetConfigs[0] as (typeof context.targetConfigs)[number]) });
+      expect(await apply(change('e'))).toEqual([{ status: 'applied' }]);
+      expect(reads).toBeGreaterThan(once);
+    });
+
+    describe("SOPS file variants never touch another object's file", () => {
+      const secret = (name: string, value: string, encrypted: boolean) =>
+        change(name, {
+          resource: 'secrets',
+          kind: 'Secret',
+          object: {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: { name, namespace: 'default' },
+            data: { password: value },
+            ...(encrypted ? { sops: { mac: `ENC[mac-${value}]`, age: [{ recipient: 'age1example' }] } } : {}),
+          },
+        });
+      const folder = 'clusters/dev/default/secrets';
+      const files = (repo: string, path: string) => git(repo, 'ls-tree', '-r', '--name-only', 'main', path).trim().split('\n').filter(Boolean).sort();
+
+      it('Secret "db.sops" (plain) and Secret "db" (encrypted) each keep their own file through updates and deletes', async () => {
+        const { repo, sink, apply, start } = setup();
+        await start();
+        expect(await apply(secret('db.sops', 'plain-1', false), secret('db', 'enc-1', true))).toEqual([{ status: 'applied' }, { status: 'applied' }]);
+        // The encrypted file keeps the name sops and Flux expect; the plain one of "db.sops" uses a name no object can have.
+        expect(files(repo, folder)).toEqual([`${folder}/db%2Esops.yaml`, `${folder}/db.sops.yaml`]);
+        await apply(secret('db', 'enc-2', true));
+        await apply(secret('db.sops', 'plain-2', false));
+        expect(git(repo, 'show', `main:${folder}/db.sops.yaml`)).toContain('enc-2');
+        expect(git(repo, 'show', `main:${folder}/db.sops.yaml`)).toContain('sops:');
+        expect(git(repo, 'show', `main:${folder}/db%2Esops.yaml`)).toContain('plain-2');
+        expect(git(repo, 'show', `main:${folder}/db%2Esops.yaml`)).not.toContain('sops:');
+        // What each object reads back is its own file.
+        expect(await sink.read('live', secret('db', '', true).event.identity)).toContain('enc-2');
+        expect(await sink.read('live', secret('db.sops', '', false).event.identity)).toContain('plain-2');
+        expect(await apply(change('db.sops', { resource: 'secrets', kind: 'Secret', operation: 'delete' }))).toEqual([{ status: 'applied' }]);
+        expect(files(repo, folder)).toEqual([`${folder}/db.sops.yaml`]);
+        // "db" becoming plain replaces its own encrypted file, nothing else.
+        await apply(secret('db', 'plain-3', false));
+        expect(files(repo, folder)).toEqual([`${folder}/db.yaml`]);
+      });
+
+      it('ConfigMaps "app.sops" and "app" each keep their own file: writing "app" deletes nothing of "app.sops"', async () => {
+        const { repo, apply, start } = setup();
+        await start();
+        await apply(change('app.sops', { data: { k: 'of-app.sops' } }));
+        await apply(change('app', { data: { k: 'one' } }));
+        await apply(change('app', { data: { k: 'two' } }));
+        const cms = 'clusters/dev/default/configmaps';
+        expect(files(repo, cms)).toEqual([`${cms}/app%2Esops.yaml`, `${cms}/app.yaml`]);
+        expect(git(repo, 'show', `main:${cms}/app%2Esops.yaml`)).toContain('of-app.sops');
+        expect(log(repo, 'main', '%s')).toEqual(['[UPDATE] v1/configmaps/default/app', '[CREATE] v1/configmaps/default/app', '[CREATE] v1/configmaps/default/app.sops']);
+      });
+    });
+
     it('a superseded seed event writes nothing and keeps its file under prune: Always', async () => {
       const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always }', rules: ', { target: strict, resources: ["*"] }' });
       await start();

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { GitHttpServer } from '@gitops-reverser/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
-import { change, contextFor, git, items, log, tempDir, engineUnderTest, testEngines, useEngine } from './helpers.js';
+import { memoryLogger } from '@gitops-reverser/contract/conformance';
+import { change, contextFor, git, items, log, marker, tempDir, engineUnderTest, testEngines, useEngine } from './helpers.js';
 
 let server: GitHttpServer;
 
@@ -248,66 +249,135 @@ describe.each(testEngines())('%s engine', (engine) => {
     return oids.some((oid) => git(repo, 'cat-file', '-p', oid).includes(text));
   }
 
-  describe('git sink: no resurrected history', () => {
-    /** A restarted writer on the same clone cache, as a new process would be. */
+  describe('git sink: history stays as the remote says (no resurrection from the cache)', () => {
+    /** A restarted writer on the same clone cache, as a new process would be; its logs kept. */
     async function restart(context: ReturnType<typeof setup>['context'], dir: string) {
       const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers, cacheDir: join(dir, 'cache'), remoteTimeoutSeconds: 5 });
-      await sink.start(context);
-      return (...messages: Parameters<typeof items>) => sink.apply({ partition: context.partition('live'), items: items(...messages) });
+      const logger = memoryLogger();
+      await sink.start({ ...context, logger });
+      const apply = (...messages: Parameters<typeof items>) => sink.apply({ partition: context.partition('live'), items: items(...messages) });
+      return { sink, apply, logger };
     }
+    /** The kernel's answer to requestSnapshot: the source's current state of `live`, as one seed. */
+    const seedOf = (id: string, ...names: string[]) => [...names.map((name) => change(name, { snapshotId: id })), marker(id, names.length)];
     const leak = 'clusters/dev/default/configmaps/leak.yaml';
+    const files = (repo: string, ref = 'main') => git(repo, 'ls-tree', '-r', '--name-only', ref).trim().split('\n').filter(Boolean).sort();
 
-    it('after the remote history was rewritten to purge a file, a restart replays nothing old: the purged file stays gone', async () => {
+    /** A purge as a human does it: every commit rewritten without `path`, force-pushed, the old objects pruned on the server. */
+    async function purge(dir: string, remote: string, path: string): Promise<string> {
+      const clone = await foreignClone(dir);
+      await promisify(execFile)('git', ['-C', clone, 'filter-branch', '--force', '--prune-empty', '--index-filter', `git rm -q --cached --ignore-unmatch ${path}`, '--', 'main'], {
+        env: { ...process.env, FILTER_BRANCH_SQUELCH_WARNING: '1' },
+      });
+      await gitAsync('-C', clone, 'push', '--quiet', '--force', 'origin', 'main:main');
+      git(remote, 'reflog', 'expire', '--expire=now', '--all');
+      git(remote, 'gc', '--quiet', '--prune=now');
+      return git(remote, 'rev-parse', 'main').trim();
+    }
+
+    /** The purged file in no commit after `purged` (the rewritten head), nor anywhere in the remote's history. */
+    function expectPurged(remote: string, purged: string, path: string, secret: string) {
+      expect(git(remote, 'log', '--all', '--format=%H', '--', path).trim()).toBe('');
+      const newer = git(remote, 'rev-list', `${purged}..main`).trim().split('\n').filter(Boolean);
+      expect(newer.length).toBeGreaterThan(0);
+      for (const commit of newer) expect(files(remote, commit)).not.toContain(path);
+      expect(historyContains(remote, secret)).toBe(false);
+    }
+
+    it('a file purged from the remote history while stopped is not written again from the cache; the reseed makes the remote the live state', async () => {
+      const { dir, sink, context, apply, remote } = setup();
+      await sink.start(context);
+      await apply(change('keep'));
+      await apply(change('leak', { data: { password: 'hunter2' } }));
+      await sink.stop();
+      // While stopped: `leak` is deleted in the cluster, and its file purged from the remote history.
+      const purged = await purge(dir, remote, leak);
+      const next = await restart(context, dir);
+      expect(await next.apply(change('after-purge'))).toEqual([{ status: 'applied' }]);
+      expect(context.snapshotRequests).toEqual([{ targets: ['live'], reason: expect.stringContaining('no longer holds') }]);
+      expect(files(remote)).toEqual(['clusters/dev/default/configmaps/after-purge.yaml', 'clusters/dev/default/configmaps/keep.yaml']);
+      // The kernel has the source seed `live` again: its current state (no `leak`).
+      expect(await next.apply(...seedOf('s1', 'keep', 'after-purge'))).toEqual([{ status: 'unchanged' }, { status: 'unchanged' }, { status: 'unchanged' }]);
+      expect(files(remote)).toEqual(['clusters/dev/default/configmaps/after-purge.yaml', 'clusters/dev/default/configmaps/keep.yaml']);
+      expectPurged(remote, purged, leak, 'hunter2');
+      expect(log(remote, 'main', '%s')[0]).toBe('[CREATE] v1/configmaps/default/after-purge');
+      git(remote, 'fsck', '--strict');
+      await next.sink.stop();
+    });
+
+    it('after a purge, a restart whose first batch is the seed writes that seed on the rewritten head and asks for nothing more', async () => {
+      const { dir, sink, context, apply, remote } = setup();
+      await sink.start(context);
+      await apply(change('keep'), change('leak', { data: { password: 'hunter2' } }));
+      await sink.stop();
+      const purged = await purge(dir, remote, leak);
+      const next = await restart(context, dir);
+      expect(await next.apply(...seedOf('s1', 'keep', 'new'))).toEqual([{ status: 'applied' }, { status: 'applied' }, { status: 'applied' }]);
+      expect(context.snapshotRequests).toEqual([]);
+      expect(log(remote, 'main', '%s')[0]).toBe('reconciled 2 resources');
+      expect(files(remote)).toEqual(['clusters/dev/default/configmaps/keep.yaml', 'clusters/dev/default/configmaps/new.yaml']);
+      expectPurged(remote, purged, leak, 'hunter2');
+      await next.sink.stop();
+    });
+
+    it('a repository re-created empty at the same URL gets only what the sources seed, never the cache; unpushed commits of the old one are dropped with a warning', async () => {
+      const { dir, sink, context, apply, remote } = setup();
+      await sink.start(context);
+      await apply(change('one'));
+      await apply(change('two'));
+      await server.stop();
+      // Not pushed (the server is down), then the process ends.
+      expect((await apply(change('unpushed', { data: { secret: 'from-the-old-repository' } })))[0]?.status).toBe('retry');
+      await sink.stop();
+      await server.start();
+      // Someone deletes the repository and creates a new, empty one at the same URL.
+      rmSync(remote, { recursive: true, force: true });
+      server.createRepo('state');
+      const next = await restart(context, dir);
+      expect(await next.apply(change('three'))).toEqual([{ status: 'applied' }]);
+      expect(log(remote, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/three']);
+      expect(context.snapshotRequests).toEqual([{ targets: ['live'], reason: expect.stringContaining('has no branch main') }]);
+      expect(next.logger.lines.find((line) => line.level === 'warn' && line.message.includes('1 unpushed commit(s)'))).toBeDefined();
+      // The current selection is `two` and `three` (`one` and `unpushed` were deleted meanwhile).
+      expect((await next.apply(...seedOf('s1', 'two', 'three')))[0]).toEqual({ status: 'applied' });
+      expect(log(remote, 'main', '%s')).toEqual(['reconciled 2 resources', '[CREATE] v1/configmaps/default/three']);
+      expect(files(remote)).toEqual(['clusters/dev/default/configmaps/three.yaml', 'clusters/dev/default/configmaps/two.yaml']);
+      expect(historyContains(remote, 'from-the-old-repository')).toBe(false);
+      git(remote, 'fsck', '--strict');
+      await next.sink.stop();
+    });
+
+    it('a remote branch deleted while running: the next change starts it again, the reseed brings back every live object, no old commit returns', async () => {
+      const { sink, context, apply, remote } = setup();
+      await sink.start(context);
+      for (const name of ['a', 'b', 'c']) await apply(change(name));
+      const old = git(remote, 'rev-list', 'main').trim().split('\n');
+      git(remote, 'update-ref', '-d', 'refs/heads/main');
+      expect(await apply(change('d'))).toEqual([{ status: 'applied' }]);
+      expect(log(remote, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/d']);
+      expect(context.snapshotRequests).toEqual([{ targets: ['live'], reason: expect.stringContaining('has no branch main') }]);
+      expect((await apply(...seedOf('s1', 'a', 'b', 'c', 'd')))[0]).toEqual({ status: 'applied' });
+      expect(log(remote, 'main', '%s')).toEqual(['reconciled 4 resources', '[CREATE] v1/configmaps/default/d']);
+      expect(files(remote)).toEqual(['a', 'b', 'c', 'd'].map((name) => `clusters/dev/default/configmaps/${name}.yaml`));
+      const now = git(remote, 'rev-list', 'main').trim().split('\n');
+      expect(now.filter((commit) => old.includes(commit))).toEqual([]);
+      git(remote, 'fsck', '--strict');
+      await sink.stop();
+    });
+
+    it('history rewritten while running: the next change lands on the rewritten head, the purged file does not come back, the sources are asked to reseed', async () => {
       const { dir, sink, context, apply, remote } = setup();
       await sink.start(context);
       await apply(change('keep'));
       await apply(change('leak', { data: { password: 'hunter2' } }));
       await apply(change('leak', { operation: 'delete' }));
-      expect(git(remote, 'log', '--format=%s', 'main', '--', leak).trim().split('\n')).toHaveLength(2);
-      // The purge, as a human does it: the same files, a new history without the leak.
-      const clone = await foreignClone(dir);
-      git(clone, 'checkout', '--quiet', '--orphan', 'purged');
-      git(clone, 'commit', '--quiet', '-m', 'history rewritten: leak purged');
-      await gitAsync('-C', clone, 'push', '--quiet', '--force', 'origin', 'purged:main');
-      git(remote, 'reflog', 'expire', '--expire=now', '--all');
-      git(remote, 'gc', '--quiet', '--prune=now');
-      const next = await restart(context, dir);
-      expect(await next(change('after-purge'))).toEqual([{ status: 'applied' }]);
-      expect(git(remote, 'log', '--all', '--format=%s', '--', leak).trim()).toBe('');
-      expect(historyContains(remote, 'hunter2')).toBe(false);
-      expect(log(remote, 'main', '%s')).toEqual(['[CREATE] v1/configmaps/default/after-purge', 'history rewritten: leak purged']);
-      expect(git(remote, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual(['clusters/dev/default/configmaps/after-purge.yaml', 'clusters/dev/default/configmaps/keep.yaml']);
+      const purged = await purge(dir, remote, leak);
+      expect(await apply(change('after-purge'))).toEqual([{ status: 'applied' }]);
+      expect(context.snapshotRequests).toEqual([{ targets: ['live'], reason: expect.stringContaining('no longer holds') }]);
+      expectPurged(remote, purged, leak, 'hunter2');
+      expect(files(remote)).toEqual(['clusters/dev/default/configmaps/after-purge.yaml', 'clusters/dev/default/configmaps/keep.yaml']);
       git(remote, 'fsck', '--strict');
-    });
-
-    it('a repository re-created at the same URL gets the current state as one commit, not the old history', async () => {
-      const { dir, sink, context, apply, remote } = setup();
-      await sink.start(context);
-      await apply(change('one'));
-      await apply(change('two'));
-      await apply(change('one', { operation: 'delete' }));
-      // Someone deletes the repository and creates a new one at the same URL, with a file of their own.
-      rmSync(remote, { recursive: true, force: true });
-      server.createRepo('state');
-      const clone = join(dir, 'other');
-      await gitAsync('clone', '--quiet', server.url('state', true), clone);
-      git(clone, 'config', 'user.name', 'Other');
-      git(clone, 'config', 'user.email', 'other@example.com');
-      writeFileSync(join(clone, 'README.md'), 'a new repository\n');
-      git(clone, 'add', 'README.md');
-      git(clone, 'commit', '--quiet', '-m', 'new repository');
-      await gitAsync('-C', clone, 'push', '--quiet', 'origin', 'HEAD:main');
-      const next = await restart(context, dir);
-      expect(await next(change('three'))).toEqual([{ status: 'applied' }]);
-      const subjects = log(remote, 'main', '%s');
-      expect(subjects).toEqual(['[CREATE] v1/configmaps/default/three', 'reconciled 1 file(s): the remote history changed, current state written again', 'new repository']);
-      expect(subjects.some((s) => s.includes('configmaps/default/one'))).toBe(false);
-      expect(git(remote, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n').sort()).toEqual([
-        'README.md',
-        'clusters/dev/default/configmaps/three.yaml',
-        'clusters/dev/default/configmaps/two.yaml',
-      ]);
-      git(remote, 'fsck', '--strict');
+      await sink.stop();
     });
   });
 });

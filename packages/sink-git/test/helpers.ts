@@ -27,6 +27,8 @@ export interface GitTestContext extends SinkContext<GitPartition> {
   readonly plan: TargetPlan<GitPartition>;
   /** The partition planned for a target. */
   partition(target: string): GitPartition;
+  /** What the sink asked with `requestSnapshot`, in order (the kernel would have the sources reseed these). */
+  readonly snapshotRequests: { targets: string[]; reason: string }[];
 }
 
 /**
@@ -48,7 +50,10 @@ export function contextFor(yaml: string, baseDir: string): GitTestContext {
   }));
   const targetConfigs: TargetConfig[] = doc.targets.map(({ name, ...options }, i) => ({ name, with: { path: '', prune: 'OnEvent', ...options }, keyPath: `targets[${i}]` }));
   const plan = planGitTargets(targetConfigs, providers, () => true);
+  const snapshotRequests: { targets: string[]; reason: string }[] = [];
   return {
+    snapshotRequests,
+    requestSnapshot: (targets, reason) => snapshotRequests.push({ targets: [...targets], reason }),
     providers,
     targetConfigs,
     plan,

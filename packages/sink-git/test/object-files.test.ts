@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { encodeObject, objectIdOf, serializeCommit, serializeTree } from '../src/git-objects.js';
 import { ObjectStoreState, writeRefFile, writeLooseObjects, writePack } from '../src/object-files.js';
@@ -107,5 +108,72 @@ describe('git object files', () => {
         .matchAll(/\d+ ([^\0]+)\0/g),
     ].map((m) => m[1]);
     expect(names).toEqual(['a-', 'a.b', 'a']);
+  });
+});
+
+describe('a write that fails part-way (a full disk) leaves no object file behind', () => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const writer = join(here, 'fixtures/write-under-file-size-limit.mjs');
+  /** Random (incompressible) data of `bytes`, so the object file is about that large. */
+  const noise = (bytes: number) => randomBytes(bytes).toString('base64');
+  const configMap = (name: string, data: string, snapshotId?: string) => {
+    const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { data } };
+    return {
+      kind: 'change',
+      target: 'live',
+      event: {
+        identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'default', name },
+        operation: 'upsert',
+        created: true,
+        object,
+        resourceVersion: '1',
+        observedAt: '2026-11-21T10:00:00.000Z',
+        phase: snapshotId ? 'seed' : 'live',
+        observedBy: 'watch',
+        ...(snapshotId ? { snapshotId } : {}),
+      },
+      yaml: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: default\ndata:\n  data: ${data}\n`,
+    };
+  };
+
+  /** Applies `messages` in a child process whose files may not grow past `limitKiB` (EFBIG past it, SIGXFSZ ignored by node). */
+  function applyLimited(repo: string, messages: unknown[], limitKiB: number): { status: string; reason?: string }[] {
+    const batch = join(tempDir(), 'batch.json');
+    writeFileSync(batch, JSON.stringify(messages.map((message) => ({ message, attempt: 1 }))));
+    const run = spawnSync('bash', ['-c', `ulimit -f ${limitKiB} && exec "$0" "$@"`, process.execPath, writer, repo, batch], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    return JSON.parse(run.stdout) as { status: string; reason?: string }[];
+  }
+
+  /** Every file under objects/: loose objects, packs, temporary files. */
+  function objectFiles(repo: string): { path: string; size: number }[] {
+    return readdirSync(join(repo, 'objects'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => ({ path: join(entry.parentPath, entry.name).slice(repo.length + 1), size: statSync(join(entry.parentPath, entry.name)).size }));
+  }
+
+  it('a loose object larger than what fits is not left truncated: retried, fsck-clean, written whole on the next attempt', async () => {
+    const repo = bareRepo();
+    const big = configMap('big', noise(200_000));
+    const limited = applyLimited(repo, [big], 64);
+    expect(limited).toEqual([{ status: 'retry', reason: expect.stringMatching(/failed: EFBIG/) }]);
+    expect(objectFiles(repo).filter((file) => file.path.startsWith('objects/') && !file.path.startsWith('objects/info') && !file.path.startsWith('objects/pack'))).toEqual([]);
+    git(repo, 'fsck', '--strict', '--no-dangling');
+    // The next attempt (no limit) writes it; nothing half-written is taken for the object.
+    expect(applyLimited(repo, [big], 1 << 20)).toEqual([{ status: 'applied' }]);
+    git(repo, 'fsck', '--strict');
+    expect(git(repo, 'show', 'main:clusters/dev/default/configmaps/big.yaml')).toBe(big.yaml);
+  });
+
+  it('a seed written as a packfile leaves neither a partial pack nor its temporary files', async () => {
+    const repo = bareRepo();
+    const seed = Array.from({ length: 300 }, (_, i) => configMap(`cm-${i}`, noise(400), 's1'));
+    const end = { kind: 'snapshot-end', target: 'live', snapshotId: 's1', objectCount: 300, clusterId: 'dev', completedAt: '2026-11-21T10:00:00.000Z' };
+    const limited = applyLimited(repo, [...seed, end], 64);
+    expect(limited.every((outcome) => outcome.status === 'retry' && /EFBIG/.test(outcome.reason ?? ''))).toBe(true);
+    expect(objectFiles(repo).filter((file) => !file.path.startsWith('objects/info'))).toEqual([]);
+    expect(applyLimited(repo, [...seed, end], 1 << 20).every((outcome) => outcome.status === 'applied')).toBe(true);
+    git(repo, 'fsck', '--strict');
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n')).toHaveLength(300);
   });
 });

@@ -8,8 +8,9 @@ const identity = { clusterId: 'dev', group: 'apps', version: 'v1', resource: 'de
 describe('PathLayout', () => {
   it('default: {target}/{namespace|_cluster}/{group/}{resource}/{name}.yaml', () => {
     const layout = new PathLayout();
-    expect(layout.pathOf('clusters/dev', identity)).toEqual({ path: 'clusters/dev/shop/apps/deployments/web.yaml' });
-    expect(layout.pathOf('', { ...identity, group: '', resource: 'namespaces', namespace: '' })).toEqual({ path: '_cluster/namespaces/web.yaml' });
+    expect(layout.pathOf('clusters/dev', identity)).toEqual({ path: 'clusters/dev/shop/apps/deployments/web.yaml', encrypted: 'clusters/dev/shop/apps/deployments/web.sops.yaml' });
+    expect(layout.pathOf('', { ...identity, group: '', resource: 'namespaces', namespace: '' })).toEqual({ path: '_cluster/namespaces/web.yaml', encrypted: '_cluster/namespaces/web.sops.yaml' });
+    expect(new PathLayout('{name}').pathOf('', identity)).toEqual({ path: 'web' });
   });
 
   it.each([
@@ -20,8 +21,12 @@ describe('PathLayout', () => {
   });
 
   it('refuses ".git" only as a whole path segment, in any case', () => {
-    expect(new PathLayout().pathOf('t', { ...identity, name: '.git' })).toEqual({ path: 't/shop/apps/deployments/.git.yaml' });
+    expect(new PathLayout().pathOf('t', { ...identity, name: '.git' })).toEqual({ path: 't/shop/apps/deployments/.git.yaml', encrypted: 't/shop/apps/deployments/.git.sops.yaml' });
     expect(new PathLayout('{name}/manifest.yaml').pathOf('t', { ...identity, name: '.Git' })).toEqual({ problem: 'layout produced an unsafe path ".Git/manifest.yaml"' });
+    // RBAC names are path segments: they may end in dots or spaces, which Windows drops.
+    for (const name of ['.git.', '.GIT ', 'git~1']) {
+      expect(new PathLayout('{name}/manifest.yaml').pathOf('t', { ...identity, name })).toEqual({ problem: `layout produced an unsafe path "${name}/manifest.yaml"` });
+    }
   });
 
   it('shortens a segment over 255 bytes to a readable prefix and a hash, the same every time', () => {
@@ -32,6 +37,27 @@ describe('PathLayout', () => {
     expect(file).toMatch(/^x{237}~[0-9a-f]{12}\.yaml$/);
     expect(new PathLayout().pathOf('t', { ...identity, name })).toEqual(first);
     expect((new PathLayout().pathOf('t', { ...identity, name: `${'x'.repeat(252)}y` }) as { path: string }).path).not.toBe(first.path);
+  });
+
+  it('gives each object a plain and a SOPS file name no other object has: a plain name never ends in .sops.yaml', () => {
+    const layout = new PathLayout();
+    const of = (name: string) => layout.pathOf('t', { ...identity, name }) as { path: string; encrypted: string };
+    expect(of('db')).toEqual({ path: 't/shop/apps/deployments/db.yaml', encrypted: 't/shop/apps/deployments/db.sops.yaml' });
+    expect(of('db.sops')).toEqual({ path: 't/shop/apps/deployments/db%2Esops.yaml', encrypted: 't/shop/apps/deployments/db.sops.sops.yaml' });
+    // Even the folder's SOPS config file name is not an object's plain file.
+    expect(of('.sops').path).toBe('t/shop/apps/deployments/%2Esops.yaml');
+    const names = ['db', 'db.sops', 'db.sops.sops', 'db.yaml', 'db.sops.yaml', 'a.sops.b'];
+    const all = names.flatMap((name) => [of(name).path, of(name).encrypted]);
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('a long name keeps ".sops.yaml" whole in its shortened SOPS file name, within 255 bytes', () => {
+    const name = 'x'.repeat(250);
+    const { path, encrypted } = new PathLayout().pathOf('t', { ...identity, name }) as { path: string; encrypted: string };
+    const file = encrypted.split('/').pop() as string;
+    expect(Buffer.byteLength(file)).toBe(255);
+    expect(file).toMatch(/^x{232}~[0-9a-f]{12}\.sops\.yaml$/);
+    expect(path.split('/').pop()).toBe(`${name}.yaml`);
   });
 
   it('refuses templates that could escape or collide', () => {
@@ -62,7 +88,8 @@ it('{shard} spreads names over 256 folders by their hash, the same folder every 
   const layout = new PathLayout('{namespace}/{resource}/{shard}/{name}.yaml');
   const identity = { clusterId: 'dev', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'big', name: 'cm-1' };
   const first = layout.pathOf('t', identity);
-  expect(first).toEqual({ path: `t/big/configmaps/${createHash('sha256').update('cm-1').digest('hex').slice(0, 2)}/cm-1.yaml` });
+  const shard = createHash('sha256').update('cm-1').digest('hex').slice(0, 2);
+  expect(first).toEqual({ path: `t/big/configmaps/${shard}/cm-1.yaml`, encrypted: `t/big/configmaps/${shard}/cm-1.sops.yaml` });
   expect(layout.pathOf('t', identity)).toEqual(first);
   const shards = new Set(Array.from({ length: 5000 }, (_, i) => (layout.pathOf('t', { ...identity, name: `cm-${i}` }) as { path: string }).path.split('/')[3]));
   expect(shards.size).toBe(256);

@@ -3,18 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { ConfigValidationError, KernelMetrics, Runtime, parseConfig, silentLogger } from '@gitops-reverser/kernel';
 import { contextFor, tempDir } from './helpers.js';
 
-/** Target problems as `validate` reports them: the kernel asks the sink to plan, with key paths and lines. */
-async function problemsOf(targets: string, providers = '[ { name: origin, url: ./state-repo, allowedBranches: [main, "release/*"] } ]'): Promise<ConfigValidationError> {
-  const dir = tempDir();
-  const text = `apiVersion: gitops-reverser/v1alpha2
-sources: [ { use: "@gitops-reverser/source-informer", cluster: dev } ]
-sink: { use: "@gitops-reverser/sink-git", with: { providers: ${providers} } }
+const PROVIDERS = '[ { name: origin, url: ./state-repo, allowedBranches: [main, "release/*"] } ]';
+
+/** A config as `validate` loads it: the kernel asks the sink to plan, with key paths and lines. */
+function configText(targets: string, options: { providers?: string; sources?: string; rules?: string } = {}): string {
+  return `apiVersion: gitops-reverser/v1alpha2
+sources: ${options.sources ?? '[ { use: "@gitops-reverser/source-informer", cluster: dev } ]'}
+sink: { use: "@gitops-reverser/sink-git", with: { providers: ${options.providers ?? PROVIDERS} } }
 targets:
 ${targets}
-rules: []
+rules: ${options.rules ?? '[]'}
 `;
+}
+
+/** Target problems as `validate` reports them. */
+async function problemsOf(targets: string, providers = PROVIDERS, options: { sources?: string; rules?: string } = {}): Promise<ConfigValidationError> {
+  const dir = tempDir();
   try {
-    await Runtime.create(parseConfig(text, join(dir, 'config.yaml')), { logger: silentLogger(), metrics: new KernelMetrics() });
+    await Runtime.create(parseConfig(configText(targets, { providers, ...options }), join(dir, 'config.yaml')), { logger: silentLogger(), metrics: new KernelMetrics() });
   } catch (error) {
     if (error instanceof ConfigValidationError) return error;
     throw error;
@@ -52,8 +58,15 @@ describe('git sink: target options checked when the config is loaded', () => {
     expect(error.problems.map((p) => [p.code, p.keyPath, p.message])).toEqual([
       ['GR_ERR_GIT_TARGET_PATH', 'targets[0].with.path', '"/etc/x" must be relative to the repository root, not absolute'],
       ['GR_ERR_GIT_TARGET_PATH', 'targets[1].with.path', '"x/../../out" must not contain ".."'],
-      ['GR_ERR_GIT_TARGET_PATH', 'targets[2].with.path', '".GIT/hooks" must not point into ".git"'],
+      ['GR_ERR_GIT_TARGET_PATH', 'targets[2].with.path', '".GIT/hooks" must not point into ".git" (a checkout treats the segment ".GIT" as .git)'],
     ]);
+  });
+
+  it('every spelling of .git a checkout takes for it, in any segment: trailing space or dot, any case, git~1', async () => {
+    const paths = ['".git "', '".git."', '".GiT"', 'a/.Git./b', '"x/.git .. /y"', 'GIT~1', '"a/.g\u200cit"'];
+    const error = await problemsOf(paths.map((path, i) => `  - { name: t${i}, with: { provider: origin, branch: main, path: ${path} } }`).join('\n'));
+    expect(error.problems.map((p) => [p.code, p.keyPath])).toEqual(paths.map((_, i) => ['GR_ERR_GIT_TARGET_PATH', `targets[${i}].with.path`]));
+    expect(error.problems[0]?.message).toBe('".git " must not point into ".git" (a checkout treats the segment ".git " as .git)');
   });
 
   it('two targets on one branch with nested folders', async () => {
@@ -70,6 +83,40 @@ describe('git sink: target options checked when the config is loaded', () => {
     ]);
     expect(error.problems.find((p) => p.keyPath === 'targets[0].with.branch')?.message).toBe('is required (target options of @gitops-reverser/sink-git)');
     expect(error.problems.find((p) => p.keyPath === 'targets[0].with.brnch')?.fix).toContain('did you mean "branch"');
+  });
+
+  describe('a target fed by several clusters', () => {
+    const twoClusters = '[ { use: "@gitops-reverser/source-informer", cluster: east }, { use: "@gitops-reverser/source-informer", cluster: west } ]';
+    const allClusters = '[ { target: live, resources: [configmaps] } ]';
+
+    it("is refused when its layout has no {cluster} (two clusters' default/configmaps/app would share a file)", async () => {
+      const error = await problemsOf('  - { name: live, with: { provider: origin, branch: main, path: clusters } }', PROVIDERS, { sources: twoClusters, rules: allClusters });
+      expect(error.problems).toEqual([
+        {
+          code: 'GR_ERR_GIT_LAYOUT_CLUSTERS',
+          keyPath: 'targets[0].with.layout',
+          message:
+            'the rules route objects of clusters east, west to target "live", and its layout "{namespace}/{groupPath}{resource}/{name}.yaml" has no {cluster}: objects with the same namespace and name in two clusters would write one file',
+          fix: 'add {cluster} to the layout, e.g. layout: "{cluster}/{namespace}/{groupPath}{resource}/{name}.yaml", or give each cluster a target of its own (rules[].clusters)',
+          line: expect.any(Number),
+          column: expect.any(Number),
+        },
+      ]);
+      expect(error.message).toContain('targets[0].with.layout');
+    });
+
+    it('is accepted with {cluster} in its layout, and so are targets each fed by one cluster', async () => {
+      const dir = tempDir();
+      const load = (targets: string, rules: string) =>
+        Runtime.create(parseConfig(configText(targets, { sources: twoClusters, rules }), join(dir, 'config.yaml')), { logger: silentLogger(), metrics: new KernelMetrics() });
+      await expect(load('  - { name: live, with: { provider: origin, branch: main, layout: "{cluster}/{namespace}/{resource}/{name}.yaml" } }', allClusters)).resolves.toBeInstanceOf(Runtime);
+      await expect(
+        load(
+          '  - { name: east, with: { provider: origin, branch: main, path: east } }\n  - { name: west, with: { provider: origin, branch: main, path: west } }',
+          '[ { target: east, clusters: [east], resources: [configmaps] }, { target: west, clusters: [west], resources: [configmaps] } ]',
+        ),
+      ).resolves.toBeInstanceOf(Runtime);
+    });
   });
 
   it('plans targets on one branch into one partition keyed by repository and branch', () => {

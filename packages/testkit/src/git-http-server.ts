@@ -8,6 +8,11 @@ import { join } from 'node:path';
 export interface GitHttpServerOptions {
   /** Basic-auth credentials required for every request; undefined = anonymous access. */
   readonly credentials?: { username: string; password: string };
+  /**
+   * A query parameter every request must carry (how GitLab takes `?private_token=...`), checked
+   * besides `credentials`; undefined = none.
+   */
+  readonly queryToken?: { name: string; value: string };
 }
 
 /**
@@ -20,12 +25,14 @@ export class GitHttpServer {
   private server: Server | undefined;
   private port = 0;
   credentials: { username: string; password: string } | undefined;
+  queryToken: { name: string; value: string } | undefined;
   /** Requests answered, e.g. to check a push happened. */
   readonly log: { method: string; path: string; status: number }[] = [];
 
   constructor(options: GitHttpServerOptions = {}) {
     this.root = mkdtempSync(join(tmpdir(), 'gr-git-http-'));
     this.credentials = options.credentials;
+    this.queryToken = options.queryToken;
   }
 
   /** Creates a bare repository that accepts pushes over HTTP. Returns its clone URL (with credentials when set). */
@@ -83,6 +90,11 @@ export class GitHttpServer {
         finish(401);
         return;
       }
+    }
+    if (this.queryToken && url.searchParams.get(this.queryToken.name) !== this.queryToken.value) {
+      res.writeHead(401).end(`the ${this.queryToken.name} query parameter is missing or wrong\n`);
+      finish(401);
+      return;
     }
     const backend = spawn('git', ['http-backend'], {
       env: {

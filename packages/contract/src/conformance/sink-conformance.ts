@@ -43,7 +43,8 @@ async function started(options: SinkConformanceOptions): Promise<SinkConformance
   if (plan.problems.length > 0) fail(`planTargets refused the test target: ${plan.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   const partition = plan.partitions.get(target.name);
   if (!partition || typeof partition.key !== 'string' || partition.key === '') fail('planTargets gave the test target no partition with a key');
-  await sink.start({ logger: memoryLogger(), metrics: noopMetrics(), targets: () => [{ target, partition }] });
+  // No source runs here: a request for a fresh snapshot has nobody to reseed.
+  await sink.start({ logger: memoryLogger(), metrics: noopMetrics(), targets: () => [{ target, partition }], requestSnapshot: () => undefined });
   const close = async () => {
     await sink.stop();
     await setup.teardown?.();

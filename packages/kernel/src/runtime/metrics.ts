@@ -94,6 +94,13 @@ export class KernelMetrics implements Metrics {
     registers: [this.registry],
   });
 
+  readonly snapshotRequests = new Counter({
+    name: `${METRIC_PREFIX}snapshot_requests_total`,
+    help: 'Fresh snapshots the sink asked for, per target: it lost or could not trust what it held (e.g. a git remote whose history was rewritten).',
+    labelNames: ['target'] as const,
+    registers: [this.registry],
+  });
+
   readonly sinkApplySeconds = new Histogram({
     name: `${METRIC_PREFIX}sink_apply_seconds`,
     help: 'Time the sink took to apply one batch.',

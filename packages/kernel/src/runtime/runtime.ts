@@ -22,6 +22,7 @@ import { OperationsServer } from './http-server.js';
 import { createLogger } from './logger.js';
 import { KernelMetrics } from './metrics.js';
 import { SnapshotCounters } from './snapshot-progress.js';
+import { SnapshotRequests } from './snapshot-requests.js';
 import { withTimeout } from './with-timeout.js';
 import { WorkerSupervisor } from './worker-supervisor.js';
 
@@ -105,6 +106,10 @@ export class Runtime {
   private readonly flushWatch: SinkCallWatch;
   private server: OperationsServer | undefined;
   private serverPort: number | undefined;
+  /** Fresh snapshots sinks asked for (SinkContext.requestSnapshot). */
+  private readonly snapshotRequests: SnapshotRequests;
+  /** Reloads and reseeds change sources one at a time (a restart must not overlap another). */
+  private sourceChanges: Promise<unknown> = Promise.resolve();
 
   private constructor(
     config: GitopsReverserConfig,
@@ -148,6 +153,12 @@ export class Runtime {
       metrics,
     );
     this.flushWatch = new SinkCallWatch({ settings: this.watchdog(), sinkName: assembly.sink.name, partition: '', logger, metrics });
+    this.snapshotRequests = new SnapshotRequests({
+      logger: logger.child({ adapter: assembly.sink.name }),
+      metrics,
+      reseed: (targets) => this.reseed(targets),
+      readiness: () => (this.state === 'running' ? 'ready' : this.state === 'created' || this.state === 'starting' ? 'wait' : 'gone'),
+    });
   }
 
   /** Loads (or takes) the adapters, creates and checks them; nothing is started yet. */
@@ -186,6 +197,7 @@ export class Runtime {
         metrics: this.metrics,
         // Read on use: after a reload the sink sees the new targets.
         targets: (): PlannedTarget[] => this.routes.routes().map((route) => ({ target: route.target, partition: route.partition })),
+        requestSnapshot: (targets, reason) => this.snapshotRequests.request(targets, reason),
       };
       await this.startAdapter(sink, () => sink.instance.start(sinkContext));
       await this.startAdapter(assembly.bus, () => assembly.bus.instance.start({ logger: logger.child({ adapter: assembly.bus.name }), metrics: this.metrics }));
@@ -281,6 +293,9 @@ export class Runtime {
         logger.error({ step: label, err: errorText(error) }, `shutdown step "${label}" failed: ${errorText(error)}`);
       }
     };
+    // A reseed in progress finishes first: it may be restarting a source.
+    this.snapshotRequests.close();
+    await step('finish a reseed in progress', () => this.snapshotRequests.idle());
     for (const source of assembly.sources) await step(`stop source ${source.name}`, () => source.instance.stop());
     await step('drain bus', async () => {
       const drained = await assembly.bus.instance.drain(left());
@@ -317,14 +332,15 @@ export class Runtime {
     this.config = next;
     this.routes = nextRoutes;
     this.ingest.setRoutes(nextRoutes);
-    for (const source of this.assembly.sources) {
-      if (source.instance.updateSelection) {
-        await source.instance.updateSelection(this.selectionFor(source.cluster), changedTargets);
-      } else if (changedTargets.length > 0) {
-        await source.instance.stop();
-        await this.startAdapter(source, () => source.instance.start(this.sourceContext(source)));
+    await this.changeSources(async () => {
+      for (const source of this.assembly.sources) {
+        if (source.instance.updateSelection) {
+          await source.instance.updateSelection(this.selectionFor(source.cluster), changedTargets);
+        } else if (changedTargets.length > 0) {
+          await this.restartSource(source);
+        }
       }
-    }
+    });
     if (needsRestart.length > 0) {
       this.logger.warn({ keys: needsRestart }, `config reloaded; these changes need a restart to take effect: ${needsRestart.join(', ')}`);
     }
@@ -336,6 +352,40 @@ export class Runtime {
     const partitions = this.workers.states();
     const flush = this.flushWatch.state().running;
     return healthReport(this.state, this.assembly, flush ? [...partitions, { partition: '(all)', sink: { running: flush } }] : partitions, this.refusals);
+  }
+
+  /**
+   * A sink asked for these targets again: every source whose selection covers some of them writes a
+   * fresh snapshot of those (`updateSelection` with the unchanged selection), or is restarted (a start
+   * seeds every target of the source). One source failing does not keep the others from reseeding.
+   */
+  private async reseed(targets: readonly string[]): Promise<void> {
+    await this.changeSources(async () => {
+      for (const source of this.assembly.sources) {
+        const selection = this.selectionFor(source.cluster);
+        const covered = targets.filter((target) => selection.targets.includes(target));
+        if (covered.length === 0) continue;
+        try {
+          if (source.instance.updateSelection) await source.instance.updateSelection(selection, covered);
+          else await this.restartSource(source);
+        } catch (error) {
+          this.logger.error({ adapter: source.name, targets: covered, err: errorText(error) }, `source ${source.name} could not seed ${covered.join(', ')} again: ${errorText(error)}`);
+        }
+      }
+    });
+  }
+
+  /** Stops a source and starts it again within startup.timeoutSeconds (its start seeds its targets). */
+  private async restartSource(source: AssembledSource): Promise<void> {
+    await source.instance.stop();
+    await this.startAdapter(source, () => source.instance.start(this.sourceContext(source)));
+  }
+
+  /** Runs changes to sources one after another (a reload and a reseed never restart a source at once). */
+  private changeSources(change: () => Promise<void>): Promise<void> {
+    const next = this.sourceChanges.then(change, change);
+    this.sourceChanges = next.catch(() => undefined);
+    return next;
   }
 
   /** flush() under the watchdog: a flush that hangs is logged and shown in /readyz like a slow apply(). */
