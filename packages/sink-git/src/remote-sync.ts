@@ -42,7 +42,7 @@ const MAX_COMMITS_WALKED = 100_000;
  * Keeps a branch's local commits and its remote in step: remembers the commits made since the last
  * push, pushes them with the remote head it expects, and when the remote moved on top of what was
  * pushed (another writer, a crash before the push), fetches and replays them on the new head. When
- * the remote no longer holds what was pushed (ADR 0014), nothing of the clone is replayed or written:
+ * the remote no longer holds what was pushed (ADR 0015), nothing of the clone is replayed or written:
  * the pending commits are dropped and the caller learns of the loss. Nothing here decides what to commit.
  */
 export class RemoteSync {

@@ -8,7 +8,7 @@ import type { KubeObject } from '@gitops-reverser/contract';
  * use the same recipients.
  *
  * Two objects must never share a file, and a variant must never remove another object's file
- * (ADR 0015): the plain file of an object named `x.sops` would be `x.sops.yaml`, the encrypted file
+ * (ADR 0016): the plain file of an object named `x.sops` would be `x.sops.yaml`, the encrypted file
  * of `x`. So a plain file name never ends in `.sops.yaml`: there the dot before `sops` is written
  * `%2E` (`x%2Esops.yaml`). No Kubernetes name contains `%`, so no object's file can be that name, and
  * every `*.sops.yaml` file is an encrypted one.
