@@ -16,6 +16,7 @@ const BENCHES = [
   'packages/sink-git/bench/git-push.bench.mjs',
   'packages/sanitizer-sops/bench/sops.bench.mjs',
   'packages/source-audit/bench/audit.bench.mjs',
+  'packages/source-admission/bench/admission.bench.mjs',
   'packages/bus-nats/bench/nats.bench.mjs',
   'packages/source-informer/bench/informer.bench.mjs',
 ]

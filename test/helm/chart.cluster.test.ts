@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +23,7 @@ let kubectl: string;
 interface Manifest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string };
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
   data?: Record<string, string>;
   rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
   spec?: Record<string, unknown>;
@@ -33,9 +34,12 @@ function run(command: string, args: string[], input?: string, extraEnv: Record<s
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-function render(namespace: string, valuesFile?: string, extra: string[] = []) {
-  return run(helm, ['template', 'gr', chart, '--namespace', namespace, ...(valuesFile ? ['-f', join(chart, 'examples', valuesFile)] : []), ...extra]);
+function render(namespace: string, valuesFile?: string, extra: string[] = [], release = 'gr') {
+  return run(helm, ['template', release, chart, '--namespace', namespace, ...(valuesFile ? ['-f', join(chart, 'examples', valuesFile)] : []), ...extra]);
 }
+
+/** Helm hooks (the webhook-certificate Job and its access) run around an install; the rest is the release. */
+const isHook = (manifest: Manifest) => manifest.metadata.annotations?.['helm.sh/hook'] !== undefined;
 
 function documents(yaml: string): Manifest[] {
   return parseAllDocuments(yaml)
@@ -65,17 +69,60 @@ beforeAll(async () => {
   kubectl = controlPlaneBinaries().kubectl;
   // The HA values turn the ServiceMonitor on: its CRD, as prometheus-operator installs it (schema-less here).
   await createCustomResourceDefinition(access, { group: 'monitoring.coreos.com', plural: 'servicemonitors', kind: 'ServiceMonitor', reuseExisting: true });
-  for (const namespace of ['gr-default', 'gr-audit', 'gr-ha', 'gr-ssh', 'team-a', 'team-b']) await ensureNamespace(namespace);
+  for (const namespace of ['gr-default', 'gr-audit', 'gr-ha', 'gr-ssh', 'gr-admission', 'gr-install', 'team-a', 'team-b']) await ensureNamespace(namespace);
 });
 
 describe('helm chart deploy/helm/gitops-reverser', () => {
   const cases = [
-    { name: 'default', namespace: 'gr-default', values: undefined, kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Service', 'ServiceAccount'] },
+    { name: 'default', namespace: 'gr-default', values: undefined, kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'Service', 'ServiceAccount'] },
     {
       name: 'audit-enabled',
       namespace: 'gr-audit',
       values: 'values-audit.yaml',
-      kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount'],
+      // Role, RoleBinding, ServiceAccount and Job of the webhook-certificate hook included.
+      kinds: [
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'ConfigMap',
+        'Deployment',
+        'Job',
+        'NetworkPolicy',
+        'Role',
+        'Role',
+        'Role',
+        'RoleBinding',
+        'RoleBinding',
+        'RoleBinding',
+        'Service',
+        'ServiceAccount',
+        'ServiceAccount',
+      ],
+    },
+    {
+      name: 'admission-enabled',
+      namespace: 'gr-admission',
+      values: 'values-admission.yaml',
+      // The hook's ClusterRole and binding patch the caBundle of the webhook configuration.
+      kinds: [
+        'ClusterRole',
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'ClusterRoleBinding',
+        'ConfigMap',
+        'Deployment',
+        'Job',
+        'NetworkPolicy',
+        'Role',
+        'Role',
+        'Role',
+        'RoleBinding',
+        'RoleBinding',
+        'RoleBinding',
+        'Service',
+        'ServiceAccount',
+        'ServiceAccount',
+        'ValidatingWebhookConfiguration',
+      ],
     },
     {
       name: 'HA',
@@ -83,7 +130,7 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
       values: 'values-ha.yaml',
       kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor'],
     },
-    { name: 'SSH', namespace: 'gr-ssh', values: 'values-ssh.yaml', kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Service', 'ServiceAccount'] },
+    { name: 'SSH', namespace: 'gr-ssh', values: 'values-ssh.yaml', kinds: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'Service', 'ServiceAccount'] },
   ];
 
   for (const { name, namespace, values, kinds } of cases) {
@@ -108,12 +155,13 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
       writeFileSync(configFile, configText);
       expect(() => parseConfig(configText, configFile, { env })).not.toThrow();
 
-      // The chart's RBAC grants exactly what the CLI generates for that config.
+      // The chart's RBAC grants exactly what the CLI generates for that config (the hook's own access aside).
+      const release = manifests.filter((m) => !isHook(m));
       const printed = run(process.execPath, [cli, 'rbac', '--config', configFile, '--service-account', 'gr-gitops-reverser', '--namespace', namespace, '--name', 'gr-gitops-reverser'], undefined, env);
       expect(printed.stderr).toBe('');
-      expect(grants(manifests)).toEqual(grants(documents(printed.stdout)));
-      expect(grants(manifests).every((grant) => /\|(get|list|watch)$/.test(grant))).toBe(true);
-      const binding = manifests.find((m) => m.kind === 'ClusterRoleBinding') as unknown as { subjects: unknown[] };
+      expect(grants(release)).toEqual(grants(documents(printed.stdout)));
+      expect(grants(release).every((grant) => /\|(get|list|watch)$/.test(grant))).toBe(true);
+      const binding = release.find((m) => m.kind === 'ClusterRoleBinding') as unknown as { subjects: unknown[] };
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'gr-gitops-reverser', namespace }]);
 
       // Non-root on a read-only root filesystem; probes on /healthz and /readyz.
@@ -127,17 +175,211 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
     });
   }
 
-  it('audit-enabled values: a self-signed serving certificate for the Service names, mounted where the audit source reads it', () => {
+  it('audit-enabled values: no certificate in the render; the hook makes one for the Service names, in the Secret mounted where the audit source reads it', () => {
     const manifests = documents(render('gr-audit', 'values-audit.yaml').stdout);
-    const secret = manifests.find((m) => m.kind === 'Secret') as Manifest & { type: string };
-    expect(secret.type).toBe('kubernetes.io/tls');
-    const cert = Buffer.from(secret.data?.['tls.crt'] as string, 'base64').toString();
-    const text = run('openssl', ['x509', '-noout', '-ext', 'subjectAltName'], cert).stdout;
-    expect(text).toContain('DNS:gr-gitops-reverser.gr-audit.svc');
+    expect(manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
+    const job = manifests.find((m) => m.kind === 'Job') as Manifest;
+    expect(job.metadata.annotations).toMatchObject({
+      'helm.sh/hook': 'pre-install,pre-upgrade,post-install,post-upgrade',
+      'argocd.argoproj.io/hook': 'PreSync,PostSync',
+    });
+    const args = podSpecOf(job)['containers'][0].args as string[];
+    expect(args).toEqual([
+      'webhook-certificate',
+      '--namespace=gr-audit',
+      '--secret=gr-gitops-reverser-webhook-tls',
+      '--dns-name=gr-gitops-reverser',
+      '--dns-name=gr-gitops-reverser.gr-audit',
+      '--dns-name=gr-gitops-reverser.gr-audit.svc',
+      '--dns-name=gr-gitops-reverser.gr-audit.svc.cluster.local',
+      '--validity-days=3650',
+    ]);
+    const volumes = podSpec(manifests)['volumes'] as { name: string; secret?: { secretName: string } }[];
+    expect(volumes.find((v) => v.name === 'audit-tls')?.secret?.secretName).toBe('gr-gitops-reverser-webhook-tls');
     const service = manifests.find((m) => m.kind === 'Service')?.spec as { ports: { name: string; port: number }[] };
     expect(service.ports.map((p) => p.name)).toEqual(['http', 'audit']);
     const config = manifests.find((m) => m.kind === 'ConfigMap')?.data?.['config.yaml'] as string;
     expect(config).toContain('/etc/gitops-reverser/audit-tls/tls.crt');
+  });
+
+  it('admission-enabled values: the webhook configuration is what `gitops-reverser admission-webhook` prints for the same config, also for mixed rules and two clusters', () => {
+    const compare = (extra: string[]) => {
+      const rendered = render('gr-admission', 'values-admission.yaml', extra);
+      expect(rendered.stderr).toBe('');
+      const manifests = documents(rendered.stdout);
+      const configuration = manifests.find((m) => m.kind === 'ValidatingWebhookConfiguration') as unknown as { webhooks: { clientConfig: Record<string, unknown> }[] };
+      const dir = mkdtempSync(join(tmpdir(), 'gr-chart-admission-'));
+      const configFile = join(dir, 'config.yaml');
+      writeFileSync(configFile, manifests.find((m) => m.kind === 'ConfigMap')?.data?.['config.yaml'] as string);
+      const printed = run(
+        process.execPath,
+        [cli, 'admission-webhook', '--config', configFile, '--service', 'gr-admission/gr-gitops-reverser:9444', '--namespace', 'gr-admission', '--name', 'gr-gitops-reverser'],
+        undefined,
+        env,
+      );
+      expect(printed.stderr).toBe('');
+      const cliWebhooks = (documents(printed.stdout)[0] as unknown as { webhooks: unknown[] }).webhooks;
+      expect(configuration.webhooks).toEqual(cliWebhooks);
+      return configuration.webhooks;
+    };
+    const webhooks = compare([]);
+    expect(webhooks.map((w) => w.clientConfig)).toEqual([0, 1].map(() => ({ service: { namespace: 'gr-admission', name: 'gr-gitops-reverser', path: '/admission/in-cluster', port: 9444 } })));
+
+    // Namespace sets that overlap, operations, wildcards, duplicates, a rule for one cluster only, the own namespace named.
+    const admission = (cluster: string) => ({
+      use: '@gitops-reverser/source-admission',
+      cluster,
+      with: { listen: { host: '0.0.0.0', port: 9444 }, tls: { certFile: '/etc/gitops-reverser/admission-tls/tls.crt', keyFile: '/etc/gitops-reverser/admission-tls/tls.key' } },
+    });
+    const sources = [
+      { use: '@gitops-reverser/source-informer', cluster: 'prod' },
+      admission('prod'),
+      { use: '@gitops-reverser/source-informer', cluster: 'dev', with: { kubeconfig: '/etc/gitops-reverser/dev/kubeconfig' } },
+      admission('dev'),
+    ];
+    const rules = [
+      { target: 'live', scope: 'Namespaced', namespaces: ['team-b', 'team-a'], resources: ['configmaps'] },
+      { target: 'live', scope: 'Namespaced', namespaces: ['team-c'], resources: ['configmaps'] },
+      { target: 'live', scope: 'Namespaced', namespaces: ['team-c', 'gr-admission'], apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], operations: ['DELETE', 'CREATE'] },
+      { target: 'live', scope: 'Namespaced', clusters: ['dev'], apiGroups: ['*'], resources: ['*'], operations: ['*'] },
+      { target: 'live', scope: 'Cluster', apiGroups: ['rbac.authorization.k8s.io'], apiVersions: ['v1'], resources: ['clusterroles', 'clusterroles'] },
+      { target: 'live', scope: 'Namespaced', apiGroups: ['', 'apps'], resources: ['replicationcontrollers', 'replicasets'], operations: ['UPDATE'] },
+      { target: 'live', scope: 'Namespaced', namespaces: ['team-a'], resources: ['configmaps'] },
+    ];
+    const mixed = compare(['--set-json', `config.sources=${JSON.stringify(sources)}`, '--set-json', `config.rules=${JSON.stringify(rules)}`]);
+    expect(mixed.map((w) => (w as unknown as { name: string }).name)).toEqual([
+      'prod.attribution.gitops-reverser.io',
+      'namespaces-1.prod.attribution.gitops-reverser.io',
+      'namespaces-2.prod.attribution.gitops-reverser.io',
+      'dev.attribution.gitops-reverser.io',
+      'namespaces-1.dev.attribution.gitops-reverser.io',
+      'namespaces-2.dev.attribution.gitops-reverser.io',
+    ]);
+  });
+
+  it('admission-enabled values: Service port, container port, certificate mount and NetworkPolicy for the webhook; the hook may patch only that configuration', () => {
+    const manifests = documents(render('gr-admission', 'values-admission.yaml').stdout);
+    const service = manifests.find((m) => m.kind === 'Service')?.spec as { ports: { name: string; port: number; targetPort: string }[] };
+    expect(service.ports.find((p) => p.name === 'admission')).toMatchObject({ port: 9444, targetPort: 'admission' });
+    const container = podSpec(manifests)['containers'][0] as { ports: { name: string; containerPort: number }[]; volumeMounts: { name: string; mountPath: string }[] };
+    expect(container.ports.find((p) => p.name === 'admission')?.containerPort).toBe(9444);
+    expect(container.volumeMounts).toContainEqual({ name: 'admission-tls', mountPath: '/etc/gitops-reverser/admission-tls', readOnly: true });
+    expect((podSpec(manifests)['volumes'] as { name: string; secret?: { secretName: string } }[]).find((v) => v.name === 'admission-tls')?.secret?.secretName).toBe('gr-gitops-reverser-webhook-tls');
+    const policy = manifests.find((m) => m.kind === 'NetworkPolicy')?.spec as { ingress: unknown[] };
+    expect(policy.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }, { ports: [{ port: 'admission', protocol: 'TCP' }], from: [{ ipBlock: { cidr: '10.0.0.0/28' } }] }]);
+    const hookRules = manifests.filter((m) => isHook(m) && (m.kind === 'Role' || m.kind === 'ClusterRole')).flatMap((m) => (m as unknown as { rules: unknown[] }).rules);
+    expect(hookRules).toHaveLength(3);
+    expect(hookRules).toEqual(
+      expect.arrayContaining([
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['gr-gitops-reverser-webhook-tls'], verbs: ['get'] },
+        // Kubernetes cannot limit create by name.
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+        { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], resourceNames: ['gr-gitops-reverser'], verbs: ['get', 'patch'] },
+      ]),
+    );
+    // The default NetworkPolicy: only the http port, from anyone (httpFrom empty).
+    const defaults = documents(render('gr-default').stdout).find((m) => m.kind === 'NetworkPolicy')?.spec as { ingress: unknown[]; policyTypes: string[] };
+    expect(defaults).toMatchObject({ policyTypes: ['Ingress'], ingress: [{ ports: [{ port: 'http', protocol: 'TCP' }] }] });
+  });
+
+  it('`helm template` renders the same bytes every time with both webhooks on: nothing random, no lookup (Argo CD renders this way)', () => {
+    const args = ['--set', 'auditWebhook.enabled=true'];
+    const first = render('gr-admission', 'values-admission.yaml', args);
+    expect(first.code, first.stderr).toBe(0);
+    expect(render('gr-admission', 'values-admission.yaml', args).stdout).toBe(first.stdout);
+    expect(first.stdout).not.toContain('BEGIN CERTIFICATE');
+  });
+
+  it('refuses webhook values that cannot work, naming the fix', () => {
+    const refused = (values: string | undefined, ...extra: string[]) => render('gr-admission', values, extra);
+    expect(refused(undefined, '--set', 'admissionWebhook.enabled=true').stderr).toContain('admissionWebhook.enabled needs the source in config.sources');
+    expect(refused('values-admission.yaml', '--set', 'admissionWebhook.timeoutSeconds=3').stderr).toContain('admissionWebhook.timeoutSeconds 3: use 1 or 2');
+    expect(refused('values-admission.yaml', '--set', 'admissionWebhook.tlsSecretName=mine').stderr).toContain('admissionWebhook.tlsSecretName is set without admissionWebhook.caBundle');
+    expect(refused('values-admission.yaml', '--set', 'config.sources[1].with.listen.host=127.0.0.1').stderr).toContain('listens on 127.0.0.1: the API server cannot reach that in a pod');
+    expect(refused('values-admission.yaml', '--set', 'config.sources[1].with.listen.port=9555').stderr).toContain('listens on port 9555 but admissionWebhook.port is 9444');
+    expect(refused(undefined, '--set-json', 'networkPolicy.from=[]').stderr).toContain('networkPolicy.from was split');
+    expect(refused('values-audit.yaml', '--set', 'auditWebhook.certificateValidityDays=30').stderr).toContain('moved to webhookCertificate.validityDays');
+    // A Secret of one's own with its CA: no hook at all.
+    const own = documents(render('gr-admission', 'values-admission.yaml', ['--set', 'admissionWebhook.tlsSecretName=mine', '--set', 'admissionWebhook.caBundle=Q0E=']).stdout);
+    expect(own.filter(isHook)).toEqual([]);
+    const configuration = own.find((m) => m.kind === 'ValidatingWebhookConfiguration') as unknown as { webhooks: { clientConfig: { caBundle: string } }[] };
+    expect(configuration.webhooks.every((w) => w.clientConfig.caBundle === 'Q0E=')).toBe(true);
+  });
+
+  it('install and upgrade (hooks run as the Job would: its arguments, its ServiceAccount): the certificate is made once, the caBundle is right after each, helm upgrade keeps it', async () => {
+    const release = 'gri';
+    const namespace = 'gr-install';
+    const values = ['-f', join(chart, 'examples', 'values-admission.yaml')];
+    const kube = ['--kubeconfig', cluster.kubeconfig];
+    const manifests = documents(render(namespace, 'values-admission.yaml', [], release).stdout);
+    const hooks = manifests.filter(isHook);
+    const job = hooks.find((m) => m.kind === 'Job') as Manifest;
+    const jobArgs = podSpecOf(job)['containers'][0].args as string[];
+    const secretName = `${release}-gitops-reverser-webhook-tls`;
+    const configurationName = `${release}-gitops-reverser`;
+    const dir = mkdtempSync(join(tmpdir(), 'gr-chart-install-'));
+
+    // The hook's access, applied for real (no kubelet here runs the Job: the test runs its command instead).
+    const hookAccess = hooks.filter((m) => m.kind !== 'Job');
+    const applied = run(kubectl, [...kube, 'apply', '--server-side', '--field-manager=chart-test', '-f', '-'], hookAccess.map((m) => `---\n${JSON.stringify(m)}\n`).join(''));
+    expect(applied.stderr).toBe('');
+    const serviceAccount = podSpecOf(job)['serviceAccountName'] as string;
+    const hookKubeconfig = join(dir, 'hook.kubeconfig');
+    const hookRun = (args = jobArgs) => run(process.execPath, [cli, ...args, '--kubeconfig', hookKubeconfig]);
+    const token = await access.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`, {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
+    });
+    expect(token.status).toBe(201);
+    writeFileSync(hookKubeconfig, access.kubeconfigForToken((JSON.parse(token.body) as { status: { token: string } }).status.token, serviceAccount));
+    const secretData = async () => (JSON.parse((await access.request('GET', `/api/v1/namespaces/${namespace}/secrets/${secretName}`)).body) as { data: Record<string, string> }).data;
+    const configuration = async () =>
+      JSON.parse((await access.request('GET', `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${configurationName}`)).body) as {
+        webhooks: { name: string; timeoutSeconds: number; clientConfig: { caBundle?: string } }[];
+      };
+    try {
+      // pre-install: the Secret is made; the configuration does not exist yet.
+      const pre = hookRun();
+      expect(pre.stderr).toBe('');
+      expect(pre.stdout).toMatch(new RegExp(`^Secret ${namespace}/${secretName}: created .*\\nValidatingWebhookConfiguration ${configurationName}: not there yet`));
+      const first = await secretData();
+      const serving = new X509Certificate(Buffer.from(first['tls.crt'] as string, 'base64'));
+      expect(serving.verify(new X509Certificate(Buffer.from(first['ca.crt'] as string, 'base64')).publicKey)).toBe(true);
+      expect(serving.checkHost(`${release}-gitops-reverser.${namespace}.svc`)).toBe(`${release}-gitops-reverser.${namespace}.svc`);
+
+      // The release itself (hooks aside), then post-install: every webhook trusts the Secret's CA.
+      const installed = run(helm, ['install', release, chart, '--namespace', namespace, ...values, '--no-hooks', ...kube]);
+      expect(installed.code, installed.stderr).toBe(0);
+      expect((await configuration()).webhooks.every((w) => w.clientConfig.caBundle === undefined)).toBe(true);
+      const post = hookRun();
+      expect(post.stdout).toContain(`Secret ${namespace}/${secretName}: kept`);
+      expect(post.stdout).toContain(`ValidatingWebhookConfiguration ${configurationName}: caBundle set on 2 webhook(s)`);
+      expect((await configuration()).webhooks.map((w) => w.clientConfig.caBundle)).toEqual([first['ca.crt'], first['ca.crt']]);
+
+      // helm upgrade with a changed value: the caBundle it never set survives the three-way merge.
+      const upgraded = run(helm, ['upgrade', release, chart, '--namespace', namespace, ...values, '--set', 'admissionWebhook.timeoutSeconds=1', '--no-hooks', ...kube]);
+      expect(upgraded.code, upgraded.stderr).toBe(0);
+      const afterUpgrade = await configuration();
+      expect(afterUpgrade.webhooks.map((w) => [w.timeoutSeconds, w.clientConfig.caBundle])).toEqual([
+        [1, first['ca.crt']],
+        [1, first['ca.crt']],
+      ]);
+      // pre- and post-upgrade: nothing to do; the certificate is the same one.
+      for (let i = 0; i < 2; i++) expect(hookRun().stdout).toMatch(/: kept \(valid until .*\n.*: caBundle already current\n$/);
+      expect(await secretData()).toEqual(first);
+
+      // The hook's ServiceAccount may not read any other Secret.
+      const other = hookRun(jobArgs.map((arg) => (arg.startsWith('--secret=') ? '--secret=some-other-secret' : arg)));
+      expect(other.code).toBe(1);
+      expect(other.stderr).toContain('GR_ERR_WEBHOOK_CERTIFICATE: cannot read Secret gr-install/some-other-secret');
+      expect(other.stderr).toContain('HTTP 403');
+
+      // Uninstall removes the configuration; the Secret stays for a reinstall (it is not part of the release).
+      expect(run(helm, ['uninstall', release, '--namespace', namespace, ...kube]).code).toBe(0);
+      expect((await access.request('GET', `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${configurationName}`)).status).toBe(404);
+      expect(await secretData()).toEqual(first);
+    } finally {
+      run(helm, ['uninstall', release, '--namespace', namespace, '--ignore-not-found', ...kube]);
+    }
   });
 
   it('refuses more than one replica without the durable bus, naming the fix', () => {
@@ -176,6 +418,12 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
       ).toBe(true);
   });
 });
+
+/** The pod spec of a Job or Deployment. */
+// biome-ignore lint/suspicious/noExplicitAny: rendered manifests are read field by field, as the assertions need
+function podSpecOf(manifest: { spec?: unknown }): Record<string, any> {
+  return (manifest.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+}
 
 /** The Deployment's pod spec (the chart renders exactly one Deployment). */
 // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are read field by field, as the assertions need

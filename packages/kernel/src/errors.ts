@@ -70,6 +70,8 @@ export const ErrorCodes = {
   SERVER_LISTEN: 'GR_ERR_SERVER_LISTEN',
   /** Command line usage error. */
   CLI_USAGE: 'GR_ERR_CLI_USAGE',
+  /** `webhook-certificate` could not read or create the Secret, or patch the webhook configuration's caBundle. */
+  WEBHOOK_CERTIFICATE: 'GR_ERR_WEBHOOK_CERTIFICATE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -20,6 +20,8 @@ export { KernelMetrics, METRIC_PREFIX } from './runtime/metrics.js';
 export { KERNEL_VERSION } from './plugin/kernel-version.js';
 export type { RbacSubject, RbacPlan, PolicyRule, KubernetesManifest } from './rbac/rbac-for-rules.js';
 export { rbacForRules } from './rbac/rbac-for-rules.js';
+export type { AdmissionWebhookClient, AdmissionWebhookOptions, AdmissionWebhookPlan, AdmissionWebhookRule } from './webhook/admission-webhook-configuration.js';
+export { admissionWebhookForConfig, admissionRuleFor, ADMISSION_SOURCE_PACKAGE, MAX_ADMISSION_TIMEOUT_SECONDS } from './webhook/admission-webhook-configuration.js';
 
 // Normalizing (what the kernel does to every object before a sink sees it)
 export { createDefaultSanitizer, SERVER_OWNED_METADATA, NOISE_ANNOTATIONS, DEFAULT_SANITIZER_NAME } from './normalize/default-sanitizer.js';

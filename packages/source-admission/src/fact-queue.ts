@@ -28,9 +28,14 @@ export class FactQueue {
       this.dropped++;
       this.onDrop();
     }
-    this.running ??= this.run().finally(() => {
-      this.running = undefined;
-    });
+    // Started on the next turn of the event loop, not now: handing a fact over sanitizes and renders
+    // its object, and run synchronously (or in the microtasks queued here) that work would come
+    // before the webhook's answer is written, adding to every write's latency.
+    this.running ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.run())
+      .finally(() => {
+        this.running = undefined;
+      });
   }
 
   /** Resolves once every queued fact was handed over. */

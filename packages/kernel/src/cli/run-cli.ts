@@ -10,6 +10,8 @@ import { KernelMetrics } from '../runtime/metrics.js';
 import { Runtime, type SnapshotProgress, type SnapshotReport } from '../runtime/runtime.js';
 import { rbacForRules } from '../rbac/rbac-for-rules.js';
 import { serviceLines } from './service-lines.js';
+import { ADMISSION_WEBHOOK_OPTIONS, admissionWebhookCommand } from './admission-webhook-command.js';
+import { WEBHOOK_CERTIFICATE_OPTIONS, webhookCertificateCommand } from './webhook-certificate-command.js';
 import { rulesForCluster } from '@gitops-reverser/contract';
 import { stringify } from 'yaml';
 
@@ -21,6 +23,10 @@ Usage:
   gitops-reverser plugins  --config <file>   list the adapters the config resolves to, with versions and the services they provide and need
   gitops-reverser snapshot --config <file>   seed every target once, commit, push, exit (0, or 1 with what is missing)
   gitops-reverser rbac     --config <file>   print the least-privilege ClusterRole/Roles (+ bindings) the rules need
+  gitops-reverser admission-webhook --config <file> (--url <https://host:port> | --service <ns>/<name>[:port]) [--ca-file <ca.crt>]
+                                             print the ValidatingWebhookConfiguration for the config's source-admission sources
+  gitops-reverser webhook-certificate --namespace <ns> --secret <name> --dns-name <name>... [--webhook-configuration <name>]
+                                             create the webhooks' serving certificate Secret once; set the configuration's caBundle from it
 
 Options:
   -c, --config <file>   config file (default: $GITOPS_REVERSER_CONFIG)
@@ -28,7 +34,17 @@ Options:
   --service-account <n> rbac: ServiceAccount the bindings name (default gitops-reverser)
   --namespace <ns>      rbac: namespace of that ServiceAccount (default gitops-reverser)
   --name <name>         rbac: name of the ClusterRole, Roles and bindings (default gitops-reverser)
-  --cluster <id>        rbac: only the rules that apply to this cluster id (default: all rules)
+  --cluster <id>        rbac, admission-webhook: only the rules (sources) of this cluster id (default: all)
+  --url <url>           admission-webhook: https address the API server calls (the path /admission/<cluster> is added)
+  --service <ns>/<name>[:port]  admission-webhook: the Service the API server calls instead (port default 443)
+  --ca-file <file>      admission-webhook: PEM CA of the serving certificate, written as caBundle
+  --timeout-seconds <n> admission-webhook: how long a write waits for the webhook, 1 or 2 (default 2)
+                        admission-webhook also uses --namespace (never reviewed) and --name (of the configuration)
+  --secret <name>       webhook-certificate: the kubernetes.io/tls Secret (in --namespace), created only if missing
+  --dns-name <name>     webhook-certificate: a name the serving certificate is for (repeat for each)
+  --validity-days <n>   webhook-certificate: lifetime of a new certificate (default 3650)
+  --webhook-configuration <name>  webhook-certificate: ValidatingWebhookConfiguration whose caBundle is set (when it exists)
+  --kubeconfig <file>   webhook-certificate: API access (default: the pod's ServiceAccount)
   -h, --help            this text
   -v, --version         print the version
 `;
@@ -52,6 +68,8 @@ const CLI_OPTIONS = {
   timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
+  ...ADMISSION_WEBHOOK_OPTIONS,
+  ...WEBHOOK_CERTIFICATE_OPTIONS,
 } as const;
 
 function parseCliArgs(argv: readonly string[]) {
@@ -77,9 +95,17 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     io.stdout(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (!['run', 'validate', 'plugins', 'rbac', 'snapshot'].includes(command)) {
-    io.stderr(`${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate, plugins, rbac or snapshot\n\n${USAGE}`);
+  if (!['run', 'validate', 'plugins', 'rbac', 'snapshot', 'admission-webhook', 'webhook-certificate'].includes(command)) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate, plugins, rbac, snapshot, admission-webhook or webhook-certificate\n\n${USAGE}`);
     return 2;
+  }
+  if (command === 'webhook-certificate') {
+    // Needs no config: the chart's hook Job runs it before the config matters.
+    const { namespace, secret, 'dns-name': dnsNames, 'validity-days': validityDays, 'webhook-configuration': webhookConfiguration, kubeconfig } = values;
+    return await webhookCertificateCommand({ namespace, secret, dnsNames, validityDays, webhookConfiguration, kubeconfig }, io).catch((error: unknown) => {
+      io.stderr(`${describeError(error)}\n`);
+      return 1;
+    });
   }
   const timeoutSeconds = Number(values.timeout ?? 600);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
@@ -97,6 +123,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     if (command === 'validate') return await validate(config, io);
     if (command === 'plugins') return await plugins(config, io);
     if (command === 'snapshot') return await snapshot(config, io, timeoutSeconds);
+    if (command === 'admission-webhook') {
+      const { url, service, 'ca-file': caFile, 'timeout-seconds': timeoutSeconds, namespace, name, cluster } = values;
+      return admissionWebhookCommand(config, { url, service, caFile, timeoutSeconds, namespace, name, cluster }, io);
+    }
     if (command === 'rbac') {
       return rbac(config, io, {
         serviceAccount: values['service-account'] ?? 'gitops-reverser',

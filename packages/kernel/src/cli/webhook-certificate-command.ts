@@ -1,0 +1,63 @@
+import { ErrorCodes } from '../errors.js';
+import { ensureWebhookCertificate } from '../webhook/ensure-webhook-certificate.js';
+import { kubeApiClient } from '../webhook/kube-api-client.js';
+import type { CliIo } from './run-cli.js';
+
+/** The options of `webhook-certificate` (parsed with the CLI's others; `--namespace` is shared). */
+export const WEBHOOK_CERTIFICATE_OPTIONS = {
+  secret: { type: 'string' },
+  'dns-name': { type: 'string', multiple: true },
+  'validity-days': { type: 'string' },
+  'webhook-configuration': { type: 'string' },
+  kubeconfig: { type: 'string' },
+} as const;
+
+export interface WebhookCertificateArgs {
+  readonly namespace?: string | undefined;
+  readonly secret?: string | undefined;
+  readonly dnsNames?: readonly string[] | undefined;
+  readonly validityDays?: string | undefined;
+  readonly webhookConfiguration?: string | undefined;
+  readonly kubeconfig?: string | undefined;
+}
+
+/**
+ * `gitops-reverser webhook-certificate`: the chart's hook Job runs it before and after every install
+ * and upgrade (and anyone may run it by hand). Creates the serving certificate's Secret once and sets
+ * the webhook configuration's `caBundle` from it; needs no config file. Exit 0 when both are right,
+ * 1 when the API refused, 2 for unusable options.
+ */
+export async function webhookCertificateCommand(args: WebhookCertificateArgs, io: CliIo): Promise<number> {
+  const dnsNames = args.dnsNames ?? [];
+  const validityDays = Number(args.validityDays ?? 3650);
+  if (!args.namespace || !args.secret || dnsNames.length === 0) {
+    io.stderr(
+      `${ErrorCodes.CLI_USAGE}: webhook-certificate needs --namespace, --secret and at least one --dns-name\n` +
+        '  fix: e.g. webhook-certificate --namespace gitops-reverser --secret gitops-reverser-webhook-tls --dns-name gitops-reverser.gitops-reverser.svc --webhook-configuration gitops-reverser\n',
+    );
+    return 2;
+  }
+  if (!Number.isInteger(validityDays) || validityDays < 1) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: --validity-days "${args.validityDays}" is not a whole number of days\n  fix: e.g. --validity-days 3650\n`);
+    return 2;
+  }
+  const report = await ensureWebhookCertificate(kubeApiClient(args.kubeconfig), {
+    namespace: args.namespace,
+    secret: args.secret,
+    dnsNames,
+    validityDays,
+    ...(args.webhookConfiguration ? { webhookConfiguration: args.webhookConfiguration } : {}),
+  });
+  const secret = `Secret ${args.namespace}/${args.secret}`;
+  io.stdout(
+    report.secret === 'created'
+      ? `${secret}: created (a new CA and a serving certificate for ${dnsNames.join(', ')}, valid until ${report.notAfter.toISOString()})\n`
+      : `${secret}: kept (valid until ${report.notAfter.toISOString()})\n`,
+  );
+  for (const warning of report.warnings) io.stdout(`warning: ${warning}\n`);
+  const configuration = `ValidatingWebhookConfiguration ${args.webhookConfiguration}`;
+  if (report.caBundle === 'patched') io.stdout(`${configuration}: caBundle set on ${report.patchedWebhooks} webhook(s)\n`);
+  else if (report.caBundle === 'current') io.stdout(`${configuration}: caBundle already current\n`);
+  else if (report.caBundle === 'absent') io.stdout(`${configuration}: not there yet (the run after the install sets its caBundle)\n`);
+  return 0;
+}
