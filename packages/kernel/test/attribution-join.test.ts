@@ -128,4 +128,17 @@ describe('AttributionJoin: the content tier (admission facts, seen before the wr
     join.add(admission('bob', '', 'V', 'delete'), 3);
     expect(join.take({ identity, operation: 'delete', resourceVersion: '51', uid: 'V' }, 4)?.actor.username).toBe('bob');
   });
+
+  it('an admission delete fact matches only within the content window: a uid anyone can read must not claim a delete minutes later', () => {
+    const join = new AttributionJoin({ contentTtlMs: 1000 });
+    join.add(admission('mallory', '', 'U', 'delete'), 0);
+    expect(join.peek({ identity, operation: 'delete', resourceVersion: '60', uid: 'U' }, 500)?.actor.username).toBe('mallory');
+    expect(join.peek({ identity, operation: 'delete', resourceVersion: '60', uid: 'U' }, 1500)).toBeUndefined();
+    // An audit fact names the exact write: it matches for the whole time to live.
+    join.add(fact('bob', 'delete', '', 'U'), 0);
+    expect(join.take({ identity, operation: 'delete', resourceVersion: '60', uid: 'U' }, 1500)?.actor.username).toBe('bob');
+    // A writer waiting for an exact fact is not answered by an admission fact.
+    join.add(admission('jane', '', 'W', 'delete'), 2000);
+    expect(join.peek({ identity, operation: 'delete', resourceVersion: '61', uid: 'W' }, 2001, true)).toBeUndefined();
+  });
 });

@@ -6,8 +6,10 @@ export interface AttributionJoinOptions {
   /** A fact no change claimed within this time is dropped. */
   readonly ttlMs?: number;
   /**
-   * A content-hash fact (admission) older than this no longer matches: the write it saw may have been
-   * refused after the webhook, and a later write of the same content must not be credited to it.
+   * A fact of a source that saw the request rather than the write (admission: a content hash, a
+   * scale's base version, a delete's uid) older than this no longer matches: the write it saw may have
+   * been refused after the webhook, a later write of the same content must not be credited to it, and
+   * a forged review naming a readable uid or version can claim a change only within this window.
    */
   readonly contentTtlMs?: number;
   /** The `by` words of sources whose facts name the exact write (audit): preferred for deletes, and what `peek(change, now, exact)` asks for. */
@@ -32,7 +34,7 @@ interface Filed {
  * neighbour:
  * 1. exact: an upsert on the object and the resourceVersion its write produced (audit); a delete on
  *    the object and the uid of the object it removed (audit or admission: the same name re-created is
- *    another uid), an audit fact preferred;
+ *    another uid), an audit fact preferred, an admission fact only within `contentTtlMs`;
  * 2. content: an upsert on the object and the keyed hash of the content the write stored (admission,
  *    which sees the write before it has a resourceVersion). Several facts with one hash (two people
  *    writing identical content): the oldest, since the first write changed the object and a later
@@ -117,7 +119,11 @@ export class AttributionJoin {
     if (change.operation === 'delete') {
       if (!change.uid) return undefined;
       const candidates = this.filed.get(`${object}|uid:${change.uid}`) ?? [];
-      return candidates.find((filed) => this.exactBy.has(filed.fact.by)) ?? exact(candidates[0]);
+      const named = candidates.find((filed) => this.exactBy.has(filed.fact.by));
+      if (named || exactOnly) return named;
+      // A delete fact of a source that saw the request, not the write (admission), names only a uid, which
+      // anyone who can read the object knows: it matches within the content window, like a content fact.
+      return candidates.find((filed) => now - filed.at < this.contentTtlMs);
     }
     if (change.resourceVersion !== '') {
       const byVersion = exact(this.filed.get(`${object}|rv:${change.resourceVersion}`)?.[0]);
