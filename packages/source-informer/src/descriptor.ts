@@ -14,6 +14,12 @@ export const informerOptionsSchema = {
       default: [...DEFAULT_EXCLUDED_RESOURCES],
       'x-fix': 'list types as "resource" (core) or "resource.group", e.g. [events, leases.coordination.k8s.io]',
     },
+    alsoExcludeResources: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      'x-fix': 'types a * rule also skips, added to excludeResources (the default list stays), e.g. [configmaps.example.com]',
+    },
     rediscoverySeconds: { type: 'number', minimum: 1, default: 60 },
     watchTimeoutSeconds: { type: 'integer', minimum: 1, default: 300 },
     listPageSize: { type: 'integer', minimum: 1, default: 500 },
@@ -29,6 +35,7 @@ export default defineAdapter<'source', InformerSourceOptions>({
       ...options,
       // An encoder that protects a type (sanitizer-sops: Secrets) lets `*` rules select it again.
       excludeResources: withoutProtected(options.excludeResources, service(KernelServices.ProtectedTypes)),
+      alsoExcludeResources: options.alsoExcludeResources ?? [],
       ...(options.kubeconfig ? { kubeconfig: config.resolvePath(options.kubeconfig) } : {}),
     }),
 });

@@ -19,6 +19,8 @@ export { localClusterPaths } from './local-cluster.js';
 export { GitHttpServer } from './git-http-server.js';
 export type { GitHttpServerOptions } from './git-http-server.js';
 export { TcpProxy } from './tcp-proxy.js';
+export { ApiRequestRecorder } from './api-request-recorder.js';
+export type { RecordedRequest } from './api-request-recorder.js';
 export { until } from './until.js';
 export { NatsServer } from './nats-server.js';
 export type { NatsServerOptions } from './nats-server.js';
