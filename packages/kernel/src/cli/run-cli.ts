@@ -9,6 +9,7 @@ import { createLogger, silentLogger } from '../runtime/logger.js';
 import { KernelMetrics } from '../runtime/metrics.js';
 import { Runtime, type SnapshotProgress, type SnapshotReport } from '../runtime/runtime.js';
 import { rbacForRules } from '../rbac/rbac-for-rules.js';
+import { defaultsDocument } from './defaults-command.js';
 import { serviceLines } from './service-lines.js';
 import { rulesForCluster } from '@gitops-reverser/contract';
 import { stringify } from 'yaml';
@@ -21,6 +22,7 @@ Usage:
   gitops-reverser plugins  --config <file>   list the adapters the config resolves to, with versions and the services they provide and need
   gitops-reverser snapshot --config <file>   seed every target once, commit, push, exit (0, or 1 with what is missing)
   gitops-reverser rbac     --config <file>   print the least-privilege ClusterRole/Roles (+ bindings) the rules need
+  gitops-reverser defaults [--config <file>] print the built-in noise lists and credential rules (as the config changes them)
 
 Options:
   -c, --config <file>   config file (default: $GITOPS_REVERSER_CONFIG)
@@ -77,10 +79,11 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     io.stdout(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (!['run', 'validate', 'plugins', 'rbac', 'snapshot'].includes(command)) {
-    io.stderr(`${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate, plugins, rbac or snapshot\n\n${USAGE}`);
+  if (!['run', 'validate', 'plugins', 'rbac', 'snapshot', 'defaults'].includes(command)) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate, plugins, rbac, snapshot or defaults\n\n${USAGE}`);
     return 2;
   }
+  if (command === 'defaults') return await defaults(values.config ?? process.env['GITOPS_REVERSER_CONFIG'], io);
   const timeoutSeconds = Number(values.timeout ?? 600);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
     io.stderr(`${ErrorCodes.CLI_USAGE}: --timeout "${values.timeout}" is not a positive number of seconds\n  fix: e.g. --timeout 900\n`);
@@ -106,6 +109,17 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       });
     }
     return await run(config, io);
+  } catch (error) {
+    io.stderr(`${describeError(error)}\n`);
+    return 1;
+  }
+}
+
+/** Prints the built-in lists; with a config file, as it changes them (its adapters are loaded, none is created). */
+async function defaults(configFile: string | undefined, io: CliIo): Promise<number> {
+  try {
+    io.stdout(await defaultsDocument(configFile ? loadConfigFile(configFile) : undefined, process.cwd()));
+    return 0;
   } catch (error) {
     io.stderr(`${describeError(error)}\n`);
     return 1;

@@ -180,7 +180,7 @@ export class Ingest {
     const routes = selection.selected.filter(wanted);
     // Targets the object left (a label selector no longer matches it) and, for a delete, targets that
     // cannot judge it for lack of labels: there the change is a delete, sent where this process wrote
-    // the object. A seed sends none: it states what is selected, and its snapshot end does the rest.
+    // the object. A seed sends none: it states what is selected, and its snapshot end does the rest (ADR 0021).
     const leaving =
       event.phase === 'seed'
         ? []

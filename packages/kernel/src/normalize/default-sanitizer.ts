@@ -22,7 +22,8 @@ export const DEFAULT_SANITIZER_NAME = 'default-sanitizer';
  * field (a StorageClass keeps `provisioner`, a Secret keeps `stringData`). Config `sanitizer:`
  * switches built-in lists off (`defaults`), keeps entries of them (`keep*`) and removes more
  * (`remove*`); see docs/noise.md. It runs once per event, before the content hash, so whatever it
- * removes can never make a commit.
+ * removes can never make a commit; that is why field excludes live here, per kind, and not per rule
+ * (ADR 0023).
  */
 export function createDefaultSanitizer(config: Partial<SanitizerConfig> = DEFAULT_SANITIZER_CONFIG): Normalizer {
   const defaults = { ...DEFAULT_SANITIZER_CONFIG.defaults, ...config.defaults };
