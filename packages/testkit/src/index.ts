@@ -20,6 +20,8 @@ export { GitHttpServer } from './git-http-server.js';
 export type { GitHttpServerOptions } from './git-http-server.js';
 export { TcpProxy } from './tcp-proxy.js';
 export { ApiRequestRecorder } from './api-request-recorder.js';
+export { plantedCredentials, plantedObject, plantedPath, PLANTED_CRD } from './planted-credentials.js';
+export type { PlantedCredential, Placement } from './planted-credentials.js';
 export type { RecordedRequest } from './api-request-recorder.js';
 export { until } from './until.js';
 export { NatsServer } from './nats-server.js';
