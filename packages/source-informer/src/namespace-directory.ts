@@ -5,8 +5,12 @@ import { ResourceWatcher, type WatcherState } from './resource-watcher.js';
 
 const NAMESPACES: ServedResource = { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false, verbs: ['list', 'watch'] };
 
-/** Deleted namespaces whose labels are still given to late events of their objects (their deletes). */
-const REMEMBERED_DELETED = 1000;
+/**
+ * How long a deleted (or terminating) namespace still counts as present: its watches keep running,
+ * so the deletes of its objects, which the namespace controller makes after the namespace's own, are
+ * seen and leave git. A namespace stuck terminating longer keeps its files (nothing is deleted on a guess).
+ */
+export const DELETED_NAMESPACE_GRACE_MS = 10 * 60_000;
 
 export interface NamespaceDirectoryOptions {
   readonly client: KubeClient;
@@ -21,12 +25,13 @@ export interface NamespaceDirectoryOptions {
 /**
  * The labels of every namespace, kept current by a list+watch of namespaces: what `namespaceSelector`
  * rules are resolved against, and what events carry as `namespaceLabels`. Present only while a rule
- * selects namespaces by label. A deleted namespace's labels stay known for a while, so the deletes of
- * its objects, which may arrive after the namespace's own, are still routed.
+ * selects namespaces by label. A deleted namespace stays for a grace period with its labels, so its
+ * watches see the deletes of its objects (which come after the namespace's own) and route them.
  */
 export class NamespaceDirectory {
   private readonly present = new Map<string, Labels>();
-  private readonly deleted = new Map<string, Labels>();
+  /** Namespaces deleted (or terminating), and since when: present until the grace ends. */
+  private readonly goneSince = new Map<string, number>();
   private readonly watcher: ResourceWatcher;
   private primed = false;
 
@@ -68,31 +73,35 @@ export class NamespaceDirectory {
     return this.primed || this.watcher.state === 'watching';
   }
 
-  /** The labels of a namespace that exists (or existed lately); undefined when unknown. */
+  /** The labels of a namespace that exists (or was deleted lately); undefined when unknown. */
   labelsOf(name: string): Labels {
-    return this.present.get(name) ?? this.deleted.get(name);
+    return this.present.get(name);
   }
 
-  /** The namespaces that exist, with their labels. */
+  /** The namespaces that exist (and those deleted within the grace), with their labels. */
   namespaces(): NamespaceLabels {
+    const now = Date.now();
+    for (const [name, since] of this.goneSince) {
+      if (now - since < DELETED_NAMESPACE_GRACE_MS) continue;
+      this.goneSince.delete(name);
+      this.present.delete(name);
+    }
     return this.present;
   }
 
   private update(event: ChangeEvent): void {
     const name = event.identity.name;
     const before = this.present.get(name);
-    let after: Labels;
     if (event.operation === 'delete') {
-      this.present.delete(name);
-      if (before) this.deleted.set(name, before);
-      if (this.deleted.size > REMEMBERED_DELETED) this.deleted.delete(this.deleted.keys().next().value as string);
-    } else {
-      const labels = event.object?.metadata?.labels;
-      // Known without labels is {}: a selector can still judge it (NotIn and DoesNotExist match).
-      after = { ...(labels !== null && typeof labels === 'object' ? (labels as Record<string, string>) : {}) };
-      this.present.set(name, after);
-      this.deleted.delete(name);
+      // Kept for the grace, with its labels: its selection does not change, its objects' deletes come.
+      if (before !== undefined && !this.goneSince.has(name)) this.goneSince.set(name, Date.now());
+      return;
     }
+    const labels = event.object?.metadata?.labels;
+    // Known without labels is {}: a selector can still judge it (NotIn and DoesNotExist match).
+    const after: Labels = { ...(labels !== null && typeof labels === 'object' ? (labels as Record<string, string>) : {}) };
+    this.present.set(name, after);
+    this.goneSince.delete(name);
     // During a first list everything is new and nothing was resolved against it yet: no news.
     if (this.ready && !sameLabels(before, after)) this.options.onChange(name, before, after);
   }
