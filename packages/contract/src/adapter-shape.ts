@@ -53,7 +53,12 @@ export function changeEventProblem(event: ChangeEvent): string | undefined {
   if (typeof event.resourceVersion !== 'string') return 'resourceVersion must be a string';
   if (event.uid !== undefined && typeof event.uid !== 'string') return 'uid must be a string';
   if (event.actor !== undefined && actorProblem(event.actor)) return actorProblem(event.actor);
+  if (event.namespaceLabels !== undefined && !isStringMap(event.namespaceLabels)) return 'namespaceLabels must be a map of strings';
   return undefined;
+}
+
+function isStringMap(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value as Record<string, unknown>).every((v) => typeof v === 'string');
 }
 
 /** Why an attribution fact cannot be used, or undefined. Checked for every fact a source hands over. */

@@ -85,4 +85,10 @@ export interface ChangeEvent {
    * nobody is known to have authored; never taken for the author.
    */
   readonly fieldManager?: string;
+  /**
+   * The labels of the object's namespace when the event was seen, set by a source that knows them
+   * (source-informer does when a rule has a `namespaceSelector`). A rule with a `namespaceSelector`
+   * never selects an event without them. Used for routing only: the kernel does not put them on the bus.
+   */
+  readonly namespaceLabels?: Readonly<Record<string, string>>;
 }

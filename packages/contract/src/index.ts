@@ -8,8 +8,10 @@ export { inWrittenOrder } from './key-order.js';
 export type { ChangeEvent, ChangeOperation, ChangePhase, ObservedBy, Actor, Attribution } from './change-event.js';
 
 // Selection: rules and targets as the kernel hands them to adapters
-export type { RuleConfig, RuleScope, RuleOperation, TargetConfig, Selection, ResourceType } from './selection.js';
-export { ruleMatchesType, ruleSelects, rulesForCluster, operationsOf } from './selection.js';
+export type { RuleConfig, RuleScope, RuleOperation, UnselectedPolicy, CredentialMode, TargetConfig, Selection, ResourceType } from './selection.js';
+export { ruleMatchesType, ruleSelects, ruleLabelVerdict, ruleHasLabelSelectors, labelsOf, rulesForCluster, operationsOf } from './selection.js';
+export type { LabelSelector, LabelSelectorRequirement, Labels } from './label-selector.js';
+export { labelSelectorMatches, labelSelectorString, labelSelectorProblem, isEmptyLabelSelector } from './label-selector.js';
 
 // Slot contracts
 export type { AdapterHealth, AdapterState } from './adapter-health.js';

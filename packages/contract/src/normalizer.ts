@@ -17,6 +17,13 @@ export interface NormalizeContext {
   /** Set in the `encode` phase: the target the result is written to, and its partition. */
   readonly target?: TargetConfig;
   readonly partition?: SinkPartition;
+  /**
+   * Set in the `encode` phase when the kernel's credential gate found credentials in this object and
+   * the rules ask for `credentials: encrypt`: the paths of the values to encrypt (keys and list
+   * indexes from the object's root). Only an encoder that declares `encryptsPaths` gets it; the kernel
+   * checks the result and refuses the change if one of those values is still readable.
+   */
+  readonly encryptPaths?: readonly (readonly (string | number)[])[];
 }
 
 /**
@@ -48,6 +55,11 @@ export interface Normalizer {
    * questions through `KernelServices.ProtectedTypes` from it.
    */
   protects?(type: ProtectedType): boolean;
+  /**
+   * Encode phase: true when this normalizer encrypts the values named by `NormalizeContext.encryptPaths`
+   * in objects of any type (sanitizer-sops does). `credentials: encrypt` needs such an encoder.
+   */
+  readonly encryptsPaths?: boolean;
   start?(): Promise<void>;
   stop?(): Promise<void>;
   /** For /readyz; without it a started normalizer is `ready` (the kernel adds what it refused). */

@@ -64,6 +64,12 @@ export const ErrorCodes = {
   EVENT_TOO_DEEP: 'GR_ERR_EVENT_TOO_DEEP',
   /** A Secret no encoder protects, selected by a rule without `plaintextSecrets: true`: not written. */
   SECRET_PLAINTEXT: 'GR_ERR_SECRET_PLAINTEXT',
+  /** The credential gate found a credential in an object a rule with `credentials: refuse` selects for a target: not written there. */
+  CREDENTIAL_FOUND: 'GR_ERR_CREDENTIAL_FOUND',
+  /** A credential the gate was asked to redact or encrypt would still be readable in what is written (no encoder encrypted it): not written. */
+  CREDENTIAL_UNENCRYPTED: 'GR_ERR_CREDENTIAL_UNENCRYPTED',
+  /** A rule asks for `credentials: encrypt` but no configured encoder encrypts values by path (`encryptsPaths`). */
+  CREDENTIAL_NO_ENCODER: 'GR_ERR_CREDENTIAL_NO_ENCODER',
   /** Processing one event failed unexpectedly; it is logged and counted, and every other event goes on. */
   INGEST_FAILED: 'GR_ERR_INGEST_FAILED',
   /** The /healthz /readyz /metrics server cannot listen (port in use, no permission). */

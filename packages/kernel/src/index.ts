@@ -3,7 +3,7 @@
 // of it is re-exported here. Anything not exported is internal and may change.
 
 // Config
-export type { GitopsReverserConfig, AdapterRef, SourceRef, SanitizerConfig, FieldRemoval, LogLevel, SourcePosition } from './config/config-types.js';
+export type { GitopsReverserConfig, AdapterRef, SourceRef, SanitizerConfig, FieldRemoval, CredentialsConfig, CredentialIgnore, LogLevel, SourcePosition } from './config/config-types.js';
 export { CONFIG_API_VERSION } from './config/config-types.js';
 export type { ConfigInput, LoadConfigOptions } from './config/load-config.js';
 export { loadConfigFile, parseConfig, defineConfig, DEFAULT_BUS, DEFAULT_SINK } from './config/load-config.js';
@@ -24,7 +24,9 @@ export type { AdmissionWebhookClient, AdmissionWebhookOptions, AdmissionWebhookP
 export { admissionWebhookForConfig, admissionRuleFor, ADMISSION_SOURCE_PACKAGE, MAX_ADMISSION_TIMEOUT_SECONDS } from './webhook/admission-webhook-configuration.js';
 
 // Normalizing (what the kernel does to every object before a sink sees it)
-export { createDefaultSanitizer, SERVER_OWNED_METADATA, NOISE_ANNOTATIONS, DEFAULT_SANITIZER_NAME } from './normalize/default-sanitizer.js';
+export { createDefaultSanitizer, DEFAULT_SANITIZER_NAME, DEFAULT_SANITIZER_CONFIG } from './normalize/default-sanitizer.js';
+export { SERVER_OWNED_METADATA, NOISE_ANNOTATIONS, NOISE_LABELS, SERVICE_ALLOCATED_FIELDS, BUILT_IN_LISTS } from './normalize/noise-lists.js';
+export type { BuiltInList } from './normalize/noise-lists.js';
 export { renderYaml } from './normalize/render-yaml.js';
 export { contentHash } from './normalize/content-hash.js';
 

@@ -91,6 +91,87 @@ describe('default sanitizer', () => {
     expect(other['spec']).toEqual({ replicas: 3 });
   });
 
+  it('removes list items by key and values below them (field path syntax), per kind or Kind.group', () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', annotations: { 'example.com/build': '7', team: 'shop' } },
+      spec: {
+        replicas: 4,
+        template: {
+          spec: {
+            containers: [
+              { name: 'web', image: 'web:1', resources: { limits: { cpu: '1' } } },
+              { name: 'istio-proxy', image: 'proxy:1' },
+            ],
+          },
+        },
+      },
+    };
+    const out = sanitize(deployment, {
+      removeFields: [
+        { path: 'spec.replicas', kinds: ['Deployment.apps'] },
+        { path: 'spec.template.spec.containers[name=istio-proxy]', kinds: [] },
+        { path: 'spec.template.spec.containers[*].resources', kinds: ['Deployment'] },
+        { path: 'metadata.annotations["example.com/build"]', kinds: [] },
+        { path: 'spec.replicas', kinds: ['Deployment.extensions'] },
+      ],
+      removeAnnotations: [],
+      removeLabels: [],
+    });
+    expect(out).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', annotations: { team: 'shop' } },
+      spec: { template: { spec: { containers: [{ name: 'web', image: 'web:1' }] } } },
+    });
+    // Kind.group for the core group is "Kind." (an empty group).
+    expect(sanitize({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } }, { removeFields: [{ path: 'data', kinds: ['ConfigMap.'] }] })).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c' },
+    });
+  });
+
+  it('built-in lists can be switched off one by one or all, and entries of them kept', () => {
+    const object = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'shop', uid: 'u', finalizers: ['x'], labels: { 'kubernetes.io/metadata.name': 'shop', team: 'a' }, annotations: { 'deployment.kubernetes.io/revision': '3' } },
+      status: { phase: 'Active' },
+    };
+    expect(sanitize(object)).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { team: 'a' } } });
+    expect(sanitize(object, { defaults: { status: true, serverOwnedMetadata: true, annotations: true, labels: false, serviceAllocations: true } }).metadata?.labels).toEqual(object.metadata.labels);
+    expect(sanitize(object, { keepMetadata: ['finalizers'], keepAnnotations: ['deployment.kubernetes.io/*'] }).metadata).toEqual({
+      name: 'shop',
+      finalizers: ['x'],
+      labels: { team: 'a' },
+      annotations: { 'deployment.kubernetes.io/revision': '3' },
+    });
+    // defaults: false removes nothing of its own; what the config lists still goes.
+    const none = { status: false, serverOwnedMetadata: false, annotations: false, labels: false, serviceAllocations: false };
+    expect(sanitize(object, { defaults: none })).toEqual(object);
+    expect(sanitize(object, { defaults: none, removeLabels: ['team'], removeFields: [{ path: 'status', kinds: [] }] })).toEqual({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { ...object.metadata, labels: { 'kubernetes.io/metadata.name': 'shop' } },
+    });
+    // keep* exempts entries of the built-in lists only.
+    expect(sanitize(object, { keepLabels: ['team'], removeLabels: ['team'] }).metadata?.labels).toBeUndefined();
+  });
+
+  it('a Deployment scaled by a controller hashes the same once spec.replicas is removed', () => {
+    const config = { removeFields: [{ path: 'spec.replicas', kinds: ['Deployment'] }] };
+    const at = (replicas: number, resourceVersion: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', resourceVersion, generation: replicas },
+      spec: { replicas, selector: { matchLabels: { app: 'web' } } },
+      status: { replicas },
+    });
+    expect(contentHash(renderYaml(sanitize(at(7, '9'), config)))).toBe(contentHash(renderYaml(sanitize(at(2, '3'), config))));
+  });
+
   it('never mutates its input, and its output shares no object or array with it', () => {
     const input = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', uid: 'u', labels: { app: 'a' } }, spec: { clusterIP: '10.0.0.1', ports: [{ port: 80 }], when: new Date(0) }, status: {} };
     const copy = structuredClone(input);

@@ -70,4 +70,11 @@ describe('rbacForRules', () => {
     expect(plan.remarks[0]).toContain('rules[0] selects every resource of the core group, Secrets included');
     expect(plan.remarks.some((r) => r.startsWith('customresourcedefinitions'))).toBe(true);
   });
+
+  it('reads namespaces when a rule selects them by label, cluster-wide for the rule unless it also names namespaces', () => {
+    const plan = rbacForRules([rule({ resources: ['configmaps'], namespaceSelector: { matchLabels: { team: 'shop' } } })], subject);
+    expect(plan.manifests.map((m) => m.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+    expect(plan.manifests[0]?.['rules']).toEqual([{ apiGroups: [''], resources: ['configmaps', 'namespaces'], verbs: ['get', 'list', 'watch'] }]);
+    expect(plan.remarks.some((r) => r.startsWith('namespaces: read because a rule selects namespaces by label'))).toBe(true);
+  });
 });

@@ -114,3 +114,45 @@ describe('RouteTable: clusters', () => {
     expect(targetsOf(table, { ...prod, identity: { ...prod.identity, clusterId: 'prod' } })).toEqual(['live']);
   });
 });
+
+describe('RouteTable: label selectors and the credential mode', () => {
+  const labelled = (labels: Record<string, string>) => ({ object: { metadata: { name: 'n', labels } } });
+  const id = event({ resource: 'configmaps', namespace: 'default' }).identity;
+  const names = (routes: { target: { name: string } }[]) => routes.map((r) => r.target.name).sort();
+
+  it('select: selected, unselected (unless a rejecting rule keeps), undecided without labels', () => {
+    const table = new RouteTable(
+      [
+        rule({ target: 'live', resources: ['configmaps'], objectSelector: { matchLabels: { app: 'web' } } }),
+        rule({ target: 'infra', resources: ['configmaps'], objectSelector: { matchLabels: { app: 'web' } }, unselected: 'keep' }),
+        rule({ target: 'audit', resources: ['configmaps'], namespaceSelector: { matchLabels: { team: 'a' } } }),
+      ],
+      targets,
+      partitions,
+    );
+    const web = table.select(id, ['UPDATE'], labelled({ app: 'web' }));
+    expect([names(web.selected), names(web.unselected), names(web.undecided)]).toEqual([['infra', 'live'], [], ['audit']]);
+    const db = table.select(id, ['UPDATE'], { ...labelled({ app: 'db' }), namespaceLabels: { team: 'b' } });
+    expect([names(db.selected), names(db.unselected), names(db.undecided)]).toEqual([[], ['audit', 'live'], []]);
+    const unknown = table.select(id, ['DELETE'], {});
+    expect([names(unknown.selected), names(unknown.unselected), names(unknown.undecided)]).toEqual([[], [], ['audit', 'infra', 'live']]);
+  });
+
+  it('credentialMode: the most protective mode of the rules that select the object, a rule without one counting as the default', () => {
+    const table = new RouteTable(
+      [
+        rule({ target: 'live', resources: ['configmaps'], credentials: 'warn' }),
+        rule({ target: 'live', resources: ['configmaps'], objectSelector: { matchLabels: { tier: 'secure' } }, credentials: 'refuse' }),
+        rule({ target: 'infra', resources: ['configmaps'], credentials: 'encrypt' }),
+        rule({ target: 'infra', resources: ['configmaps'], namespaces: ['default'], credentials: 'redact' }),
+        rule({ target: 'audit', resources: ['configmaps'] }),
+      ],
+      targets,
+      partitions,
+    );
+    expect(table.credentialMode(id, 'live', labelled({}), 'off')).toBe('warn');
+    expect(table.credentialMode(id, 'live', labelled({ tier: 'secure' }), 'off')).toBe('refuse');
+    expect(table.credentialMode(id, 'infra', labelled({}), 'off')).toBe('redact');
+    expect(table.credentialMode(id, 'audit', labelled({}), 'encrypt')).toBe('encrypt');
+  });
+});

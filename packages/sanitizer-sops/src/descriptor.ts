@@ -119,6 +119,7 @@ export default defineAdapter<'normalizer', SopsOptions>({
     const normalizer: Normalizer & { start(): Promise<void> } = {
       name: 'sanitizer-sops',
       phase: 'encode',
+      encryptsPaths: true,
       // Recipients of identities are derived (asynchronously) before the first event.
       async start() {
         const derived = await Promise.all(identities.map((identity) => identityToRecipient(identity)));

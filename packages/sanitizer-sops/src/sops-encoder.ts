@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Decrypter, Encrypter, armor } from 'age-encryption';
 import { parse } from 'yaml';
-import { inWrittenOrder, type Clock, type KubeObject, type Logger, type NormalizeContext, type Normalizer, type ResourceIdentity, type StoredContent } from '@gitops-reverser/contract';
+import { grError, inWrittenOrder, type Clock, type KubeObject, type Logger, type NormalizeContext, type Normalizer, type ResourceIdentity, type StoredContent } from '@gitops-reverser/contract';
+import { SopsErrorCodes } from './sops-error-codes.js';
 import { decryptValue, encryptValue, macOf } from './sops-cipher.js';
 import { decryptTree, encryptTree } from './sops-tree.js';
 
@@ -39,11 +40,11 @@ const resourceKey = (type: { group: string; resource: string }) => (type.group =
 export class SopsEncoder implements Normalizer {
   readonly name = 'sanitizer-sops';
   readonly phase = 'encode' as const;
-  private readonly regex: RegExp;
+  /** Values the kernel's credential gate names (`NormalizeContext.encryptPaths`) are encrypted in any object. */
+  readonly encryptsPaths = true;
   private readonly recipients: string[];
 
   constructor(private readonly options: SopsEncoderOptions) {
-    this.regex = new RegExp(options.encryptedRegex);
     this.recipients = [...new Set(options.recipients)].sort();
   }
 
@@ -52,21 +53,24 @@ export class SopsEncoder implements Normalizer {
   }
 
   async normalize(object: KubeObject, context: NormalizeContext): Promise<KubeObject> {
-    if (!this.protects(context.event.identity)) return object;
+    const protectedType = this.protects(context.event.identity);
+    const asked = context.encryptPaths ?? [];
+    if (!protectedType && asked.length === 0) return object;
+    const encryptedRegex = regexFor(protectedType ? this.options.encryptedRegex : undefined, asked);
     const { sops: _ignored, ...rest } = object;
     const plain = inWrittenOrder(rest);
     if (this.options.storedContent && context.target) {
       const stored = await this.options.storedContent.read(context.target.name, context.event.identity).catch(() => undefined);
-      const kept = stored === undefined ? undefined : await this.unchangedStored(stored, plain);
+      const kept = stored === undefined ? undefined : await this.unchangedStored(stored, plain, encryptedRegex);
       if (kept) return kept;
     }
-    return this.encrypt(plain);
+    return this.encrypt(plain, encryptedRegex);
   }
 
-  /** A new SOPS file for `plain` (already in written order). */
-  async encrypt(plain: KubeObject): Promise<KubeObject> {
+  /** A new SOPS file for `plain` (already in written order), encrypting what `encryptedRegex` (default: the configured one) selects. */
+  async encrypt(plain: KubeObject, encryptedRegex = this.options.encryptedRegex): Promise<KubeObject> {
     const dataKey = randomBytes(32);
-    const { encrypted, values } = encryptTree(plain, dataKey, this.regex);
+    const { encrypted, values } = encryptTree(plain, dataKey, new RegExp(encryptedRegex));
     const lastmodified = new Date(this.options.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const age = [];
     for (const recipient of this.recipients) {
@@ -80,9 +84,9 @@ export class SopsEncoder implements Normalizer {
         age,
         lastmodified,
         mac: encryptValue(macOf(values), dataKey, lastmodified),
-        encrypted_regex: this.options.encryptedRegex,
+        encrypted_regex: encryptedRegex,
         version: SOPS_FORMAT_VERSION,
-        ...(this.options.fingerprintKey ? { [FINGERPRINT_KEY]: this.fingerprint(plain) } : {}),
+        ...(this.options.fingerprintKey ? { [FINGERPRINT_KEY]: this.fingerprint(plain, encryptedRegex) } : {}),
       },
     };
   }
@@ -92,7 +96,7 @@ export class SopsEncoder implements Normalizer {
    * order, and it holds `plain`: proven by decrypting it (identities given, MAC checked) or by the keyed
    * fingerprint. Anything else (a human edit, a key rotation, a change) returns undefined: re-encrypt.
    */
-  private async unchangedStored(text: string, plain: KubeObject): Promise<KubeObject | undefined> {
+  private async unchangedStored(text: string, plain: KubeObject, encryptedRegex: string): Promise<KubeObject | undefined> {
     let stored: KubeObject;
     try {
       stored = parse(text, { version: '1.1' }) as KubeObject;
@@ -102,16 +106,16 @@ export class SopsEncoder implements Normalizer {
     const sops = stored?.['sops'] as { age?: { recipient?: string; enc?: string }[]; mac?: string; lastmodified?: string; encrypted_regex?: string } | undefined;
     if (!sops || typeof sops.mac !== 'string' || typeof sops.lastmodified !== 'string' || !Array.isArray(sops.age)) return undefined;
     const storedRecipients = sops.age.map((key) => key.recipient ?? '').sort();
-    if (JSON.stringify(storedRecipients) !== JSON.stringify(this.recipients) || sops.encrypted_regex !== this.options.encryptedRegex) return undefined;
+    if (JSON.stringify(storedRecipients) !== JSON.stringify(this.recipients) || sops.encrypted_regex !== encryptedRegex) return undefined;
     const { sops: _metadata, ...body } = stored;
     // Written in our order (not reordered by a hand edit), or re-rendering it would break its MAC.
     if (JSON.stringify(body) !== JSON.stringify(inWrittenOrder(body))) return undefined;
-    if (this.options.fingerprintKey && (sops as Record<string, unknown>)[FINGERPRINT_KEY] === this.fingerprint(plain)) return stored;
+    if (this.options.fingerprintKey && (sops as Record<string, unknown>)[FINGERPRINT_KEY] === this.fingerprint(plain, encryptedRegex)) return stored;
     if (this.options.identities.length === 0) return undefined;
     const dataKey = await this.dataKeyOf(sops.age);
     if (!dataKey) return undefined;
     try {
-      const { decrypted, values } = decryptTree(body, dataKey, this.regex);
+      const { decrypted, values } = decryptTree(body, dataKey, new RegExp(encryptedRegex));
       if (decryptValue(sops.mac, dataKey, sops.lastmodified) !== macOf(values)) return undefined;
       return JSON.stringify(decrypted) === JSON.stringify(plain) ? stored : undefined;
     } catch {
@@ -133,13 +137,44 @@ export class SopsEncoder implements Normalizer {
     return undefined;
   }
 
-  private fingerprint(plain: KubeObject): string {
+  private fingerprint(plain: KubeObject, encryptedRegex: string): string {
     return createHmac('sha256', this.options.fingerprintKey as Buffer)
       .update(JSON.stringify(plain))
       .update('\n')
       .update(this.recipients.join(','))
       .update('\n')
-      .update(this.options.encryptedRegex)
+      .update(encryptedRegex)
       .digest('hex');
   }
+}
+
+/** Keys that name or shape the object: encrypting every value under them would hide what the file is. */
+const STRUCTURAL_KEYS: ReadonlySet<string> = new Set(['apiVersion', 'kind', 'metadata', 'name', 'namespace']);
+
+/**
+ * The `encrypted_regex` of one file: the configured one for a protected type, widened by the keys of
+ * the values the kernel asked to encrypt. sops selects values by the keys on their path, not by
+ * whole paths, so every value under such a key is encrypted (for an env var's `value`: every env
+ * value of the object). That keeps the file one the sops CLI decrypts and edits; the keys are sorted
+ * so equal requests give equal files (no churn).
+ */
+export function regexFor(configured: string | undefined, paths: readonly (readonly (string | number)[])[]): string {
+  const keys = new Set<string>();
+  for (const path of paths) {
+    // A list item is encrypted through the key of its list (sops gives items their parent's path).
+    const key = [...path].reverse().find((step): step is string => typeof step === 'string');
+    if (key === undefined) continue;
+    if (STRUCTURAL_KEYS.has(key)) {
+      throw grError(SopsErrorCodes.ENCRYPT, `cannot encrypt the value at ${path.join('.')}: sops would encrypt every "${key}" of the object, its identity included`, {
+        fix: 'move the credential out of that field, or choose credentials: redact or refuse for this rule',
+      });
+    }
+    keys.add(key);
+  }
+  if (keys.size === 0) return configured ?? '^$';
+  const alternatives = `^(${[...keys]
+    .sort()
+    .map((key) => key.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
+    .join('|')})$`;
+  return configured ? `${configured}|${alternatives}` : alternatives;
 }

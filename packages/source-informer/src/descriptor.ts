@@ -12,7 +12,15 @@ export const informerOptionsSchema = {
       type: 'array',
       items: { type: 'string', minLength: 1 },
       default: [...DEFAULT_EXCLUDED_RESOURCES],
+      'x-defaults': 'types a * rule skips (this list replaces the built-in one)',
       'x-fix': 'list types as "resource" (core) or "resource.group", e.g. [events, leases.coordination.k8s.io]',
+    },
+    alsoExcludeResources: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      'x-defaults': 'types a * rule skips in addition to excludeResources',
+      'x-fix': 'types a * rule also skips, added to excludeResources (the default list stays), e.g. [configmaps.example.com]',
     },
     rediscoverySeconds: { type: 'number', minimum: 1, default: 60 },
     watchTimeoutSeconds: { type: 'integer', minimum: 1, default: 300 },
@@ -29,6 +37,7 @@ export default defineAdapter<'source', InformerSourceOptions>({
       ...options,
       // An encoder that protects a type (sanitizer-sops: Secrets) lets `*` rules select it again.
       excludeResources: withoutProtected(options.excludeResources, service(KernelServices.ProtectedTypes)),
+      alsoExcludeResources: options.alsoExcludeResources ?? [],
       ...(options.kubeconfig ? { kubeconfig: config.resolvePath(options.kubeconfig) } : {}),
     }),
 });

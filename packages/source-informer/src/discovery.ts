@@ -1,4 +1,4 @@
-import { ruleMatchesType, type Logger, type RuleConfig } from '@gitops-reverser/contract';
+import { isEmptyLabelSelector, labelSelectorMatches, labelSelectorString, ruleMatchesType, type LabelSelector, type Labels, type Logger, type RuleConfig } from '@gitops-reverser/contract';
 import type { KubeClient } from './kube-client.js';
 
 /** A type the API server serves, from discovery. */
@@ -83,25 +83,49 @@ export interface WatchSpec {
   readonly namespace: string | undefined;
   /** Targets whose rules selected this watch (to mark their snapshot partial if it cannot list). */
   readonly targets: ReadonlySet<string>;
+  /**
+   * Set when every rule served by this watch has the same object selector: the API server then sends
+   * only matching objects (`labelSelector` on list and watch). Otherwise the kernel filters.
+   */
+  readonly labelSelector?: { readonly selector: LabelSelector; readonly query: string };
 }
 
-export function watchKey(spec: Pick<WatchSpec, 'served' | 'namespace'>): string {
-  return `${resourceKey(spec.served)}/${spec.served.version}@${spec.namespace ?? '*'}`;
+export function watchKey(spec: Pick<WatchSpec, 'served' | 'namespace' | 'labelSelector'>): string {
+  return `${resourceKey(spec.served)}/${spec.served.version}@${spec.namespace ?? '*'}${spec.labelSelector ? `?${spec.labelSelector.query}` : ''}`;
+}
+
+/** The labels of the cluster's namespaces, by name (what a `namespaceSelector` is resolved against). */
+export type NamespaceLabels = ReadonlyMap<string, Labels>;
+
+/**
+ * The namespaces a namespaced rule covers: its `namespaces` (empty: all), narrowed by its
+ * `namespaceSelector` to those whose labels match. `undefined` means all namespaces; a selector
+ * that no known namespace matches gives an empty list (the rule watches nothing yet).
+ */
+export function ruleNamespaces(rule: RuleConfig, namespaces: NamespaceLabels | undefined): readonly string[] | undefined {
+  if (isEmptyLabelSelector(rule.namespaceSelector)) return rule.namespaces.length === 0 ? undefined : rule.namespaces;
+  const selector = rule.namespaceSelector as LabelSelector;
+  const candidates = rule.namespaces.length > 0 ? rule.namespaces : [...(namespaces?.keys() ?? [])];
+  return candidates.filter((name) => namespaces?.has(name) === true && labelSelectorMatches(selector, namespaces.get(name))).sort();
 }
 
 /**
  * Resolves rules against discovery into watches. `*` and empty lists mean all; without versions the
  * preferred one is used; only whole types that support list and watch; subresources never. A
- * namespaced rule with namespaces watches exactly those namespaces, never cluster-wide. One type
- * is watched at one version only (the first a rule asked for): an object is one object.
+ * namespaced rule with namespaces (or a `namespaceSelector`, resolved against `namespaces`) watches
+ * exactly those namespaces, never cluster-wide. One type is watched at one version only (the first a
+ * rule asked for): an object is one object. A watch asks the API server for one label selector when
+ * every rule it serves has that same `objectSelector`.
  */
-export function resolveWatches(rules: readonly RuleConfig[], discovery: DiscoveryResult, excluded: readonly string[]): WatchSpec[] {
+export function resolveWatches(rules: readonly RuleConfig[], discovery: DiscoveryResult, excluded: readonly string[], namespaces?: NamespaceLabels): WatchSpec[] {
   const excludedSet = new Set(excluded);
-  const byType = new Map<string, { served: ServedResource; allNamespaces: boolean; namespaces: Set<string>; targets: Set<string> }>();
+  const byType = new Map<string, { served: ServedResource; rules: { rule: RuleConfig; namespaces: readonly string[] | undefined }[] }>();
   const groupsByName = new Map(discovery.groups.map((g) => [g.name, g]));
   for (const rule of rules) {
     const allGroups = rule.apiGroups.length === 0 || rule.apiGroups.includes('*');
     const groups = allGroups ? discovery.groups : rule.apiGroups.flatMap((name) => groupsByName.get(name) ?? []);
+    const covered = rule.scope === 'Namespaced' ? ruleNamespaces(rule, namespaces) : undefined;
+    if (covered !== undefined && covered.length === 0) continue;
     for (const group of groups) {
       const versions = rule.apiVersions.length === 0 || rule.apiVersions.includes('*') ? [group.preferredVersion] : rule.apiVersions.filter((v) => group.versions.includes(v));
       for (const version of versions) {
@@ -116,20 +140,43 @@ export function resolveWatches(rules: readonly RuleConfig[], discovery: Discover
           const key = resourceKey(served);
           let entry = byType.get(key);
           if (!entry) {
-            entry = { served, allNamespaces: false, namespaces: new Set(), targets: new Set() };
+            entry = { served, rules: [] };
             byType.set(key, entry);
           }
-          entry.targets.add(rule.target);
-          if (!served.namespaced || rule.namespaces.length === 0) entry.allNamespaces = true;
-          else for (const ns of rule.namespaces) entry.namespaces.add(ns);
+          entry.rules.push({ rule, namespaces: served.namespaced ? covered : undefined });
         }
       }
     }
   }
   const specs: WatchSpec[] = [];
   for (const entry of byType.values()) {
-    if (entry.allNamespaces) specs.push({ served: entry.served, namespace: undefined, targets: entry.targets });
-    else for (const namespace of [...entry.namespaces].sort()) specs.push({ served: entry.served, namespace, targets: entry.targets });
+    const spec = (namespace: string | undefined, served: readonly { rule: RuleConfig }[]): WatchSpec => {
+      const selector = sharedSelector(served.map(({ rule }) => rule));
+      return { served: entry.served, namespace, targets: new Set(served.map(({ rule }) => rule.target)), ...(selector ? { labelSelector: selector } : {}) };
+    };
+    if (entry.rules.some((r) => r.namespaces === undefined)) specs.push(spec(undefined, entry.rules));
+    else {
+      const names = [...new Set(entry.rules.flatMap((r) => r.namespaces ?? []))].sort();
+      for (const namespace of names)
+        specs.push(
+          spec(
+            namespace,
+            entry.rules.filter((r) => r.namespaces?.includes(namespace)),
+          ),
+        );
+    }
   }
   return specs;
+}
+
+/** The object selector every rule shares (compared in query form), or undefined when one has none or they differ. */
+function sharedSelector(rules: readonly RuleConfig[]): WatchSpec['labelSelector'] {
+  let shared: WatchSpec['labelSelector'];
+  for (const rule of rules) {
+    if (isEmptyLabelSelector(rule.objectSelector)) return undefined;
+    const query = labelSelectorString(rule.objectSelector as LabelSelector);
+    if (shared && shared.query !== query) return undefined;
+    shared ??= { selector: rule.objectSelector as LabelSelector, query };
+  }
+  return shared;
 }

@@ -1,5 +1,10 @@
 import {
   backoffDelayMs,
+  isEmptyLabelSelector,
+  labelSelectorMatches,
+  type LabelSelector,
+  type Labels,
+  type RuleConfig,
   type CounterMetric,
   errorText,
   type GaugeMetric,
@@ -12,6 +17,7 @@ import {
   type SourceContext,
 } from '@gitops-reverser/contract';
 import { discover, resolveWatches, watchKey, type WatchSpec } from './discovery.js';
+import { NamespaceDirectory } from './namespace-directory.js';
 import { InformerErrorCodes } from './informer-error-codes.js';
 import { KubeClient } from './kube-client.js';
 import { ResourceWatcher } from './resource-watcher.js';
@@ -23,6 +29,8 @@ export interface InformerSourceOptions {
   readonly context?: string;
   /** Types a `*` rule skips (`resource` or `resource.group`); replaces the default list. */
   readonly excludeResources: readonly string[];
+  /** Types a `*` rule skips in addition to `excludeResources` (the default list kept). */
+  readonly alsoExcludeResources?: readonly string[];
   /** Discovery runs again this often (and shortly after any CRD change). */
   readonly rediscoverySeconds: number;
   /** The server ends each watch after this long; it is resumed from the last resourceVersion. */
@@ -50,6 +58,11 @@ export class InformerSource implements Source {
   private started = false;
   private stopped = false;
   private lastDiscoveryError: string | undefined;
+  /** The namespaces' labels, while a rule selects namespaces by label. */
+  private namespaces: NamespaceDirectory | undefined;
+  /** Namespaces relabelled since the last reconcile, whose objects may have entered or left a selection. */
+  private readonly relabelled = new Set<string>();
+  private relabelTimer: NodeJS.Timeout | undefined;
   private metrics: { watches: GaugeMetric<'state'>; relists: CounterMetric<'resource'>; watchStarts: CounterMetric<'resource'> } | undefined;
 
   constructor(private readonly options: InformerSourceOptions) {}
@@ -79,11 +92,14 @@ export class InformerSource implements Source {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.rediscoveryTimer);
+    clearTimeout(this.relabelTimer);
     this.crdWatch.abort();
     await this.crdWatchRunning;
     await this.queue.catch(() => undefined);
     await Promise.all([...this.watchers.values()].map((w) => w.stop()));
     this.watchers.clear();
+    await this.namespaces?.stop();
+    this.namespaces = undefined;
     this.updateGauges();
   }
 
@@ -91,7 +107,11 @@ export class InformerSource implements Source {
     if (this.stopped) return { state: 'stopped' };
     if (!this.started) return { state: 'starting', ...(this.lastDiscoveryError ? { reason: this.lastDiscoveryError } : {}) };
     this.updateGauges();
-    const troubled = [...this.watchers.values()].filter((w) => w.state === 'forbidden' || w.state === 'failing');
+    const troubled: { describe(): string; state: string; problem: string | undefined }[] = [...this.watchers.values()].filter((w) => w.state === 'forbidden' || w.state === 'failing');
+    const namespaces = this.namespaces;
+    if (namespaces && (namespaces.state === 'forbidden' || namespaces.state === 'failing')) {
+      troubled.push({ describe: () => 'v1/namespaces (for namespaceSelector rules, which select nothing meanwhile)', state: namespaces.state, problem: namespaces.problem });
+    }
     if (this.lastDiscoveryError) return { state: 'degraded', reason: `discovery failed: ${this.lastDiscoveryError}` };
     if (troubled.length === 0) return { state: 'ready', details: { watches: this.watchers.size } };
     return {
@@ -131,16 +151,19 @@ export class InformerSource implements Source {
   /**
    * Brings the running watches in line with `selection`: stops those no longer selected (their
    * connections close), lists and starts new ones, keeps the rest running. Then, for `seedTargets`,
-   * writes one snapshot of everything the watches know.
+   * writes one snapshot of everything the watches know. Objects of `relabelled` namespaces are handed
+   * to the kernel once more with their namespace's new labels, so they enter or leave the targets
+   * whose `namespaceSelector` now says so (no reseed).
    */
-  private async reconcile(selection: Selection, seedTargets: readonly string[]): Promise<boolean> {
+  private async reconcile(selection: Selection, seedTargets: readonly string[], relabelled: ReadonlySet<string> = new Set()): Promise<boolean> {
     if (this.stopped) return false;
     const context = this.context as SourceContext;
     const client = this.client as KubeClient;
     const logger = this.logger as Logger;
+    await this.followNamespaces(selection);
     let specs: WatchSpec[];
     try {
-      specs = resolveWatches(selection.rules, await discover(client, logger), this.options.excludeResources);
+      specs = resolveWatches(selection.rules, await discover(client, logger), [...this.options.excludeResources, ...(this.options.alsoExcludeResources ?? [])], this.namespaces?.namespaces());
       this.lastDiscoveryError = undefined;
     } catch (error) {
       const message = grError(InformerErrorCodes.UNREACHABLE, `discovery at ${client.server} failed: ${errorText(error)}`, {
@@ -150,10 +173,13 @@ export class InformerSource implements Source {
       this.lastDiscoveryError = message;
       return false;
     }
+    const emitLive = (event: ChangeEvent) => context.emit(event);
 
     const wanted = new Map(specs.map((spec) => [watchKey(spec), spec]));
     const removed = [...this.watchers.entries()].filter(([key, watcher]) => !wanted.has(key) || watcher.state === 'gone');
     for (const [key, watcher] of removed) {
+      // Its namespace left a selection: its objects go once more, with the new labels, so the kernel takes them out where they no longer belong.
+      if (watcher.state !== 'gone' && watcher.spec.namespace !== undefined && relabelled.has(watcher.spec.namespace)) await watcher.eachObject('live', emitLive);
       await watcher.stop();
       this.watchers.delete(key);
       logger.info({ watch: key }, `stopped watching ${watcher.describe()}`);
@@ -169,12 +195,13 @@ export class InformerSource implements Source {
         client,
         spec,
         clusterId: context.clusterId,
-        emit: (event) => context.emit(event),
+        emit: emitLive,
         logger,
         listPageSize: this.options.listPageSize,
         watchTimeoutSeconds: this.options.watchTimeoutSeconds,
         onRelist: () => this.metrics?.relists.inc({ resource: key }),
         onWatchStart: () => this.metrics?.watchStarts.inc({ resource: key }),
+        namespaceLabels: (namespace) => this.namespaces?.labelsOf(namespace),
       });
       this.watchers.set(key, watcher);
       added.push(watcher);
@@ -201,18 +228,74 @@ export class InformerSource implements Source {
         for (const watcher of this.watchers.values()) {
           if (watcher.state === 'forbidden' || watcher.state === 'failing') for (const target of watcher.spec.targets) partialTargets.add(target);
         }
+        // Without the namespaces' labels, rules that select namespaces by label could not be listed.
+        if (this.namespaces && !this.namespaces.ready) for (const rule of selection.rules) if (selectsNamespacesByLabel(rule)) partialTargets.add(rule.target);
         await snapshot.complete({ partialTargets: [...partialTargets] });
         logger.info({ targets: seedTargets, watches: this.watchers.size, partial: [...partialTargets] }, 'snapshot written');
       } finally {
         for (const watcher of running) watcher.resume();
       }
     } else {
-      // New types found by rediscovery: their objects are news, not a reseed.
-      await primeAdded('live', (event) => context.emit(event));
+      // New types found by rediscovery, namespaces that entered a selection: their objects are news, not a reseed.
+      await primeAdded('live', emitLive);
+      if (relabelled.size > 0) {
+        for (const watcher of this.watchers.values()) {
+          if (added.includes(watcher) || !watcher.spec.served.namespaced) continue;
+          const namespaces = watcher.spec.namespace === undefined ? [...relabelled] : relabelled.has(watcher.spec.namespace) ? [watcher.spec.namespace] : [];
+          for (const namespace of namespaces) {
+            watcher.pause();
+            try {
+              await watcher.eachObject('live', emitLive, namespace);
+            } finally {
+              watcher.resume();
+            }
+          }
+        }
+      }
     }
     for (const watcher of added) watcher.start();
     this.updateGauges();
     return true;
+  }
+
+  /** Starts the namespace directory when a rule selects namespaces by label (and stops it when none does any more). */
+  private async followNamespaces(selection: Selection): Promise<void> {
+    const needed = selection.rules.some(selectsNamespacesByLabel);
+    if (!needed) {
+      await this.namespaces?.stop();
+      this.namespaces = undefined;
+      return;
+    }
+    if (this.namespaces) return;
+    const context = this.context as SourceContext;
+    this.namespaces = new NamespaceDirectory({
+      client: this.client as KubeClient,
+      clusterId: context.clusterId,
+      logger: this.logger as Logger,
+      listPageSize: this.options.listPageSize,
+      watchTimeoutSeconds: this.options.watchTimeoutSeconds,
+      onChange: (name, before, after) => this.namespaceChanged(name, before, after),
+    });
+    await this.namespaces.start();
+  }
+
+  /** A namespace that enters or leaves some rule's namespaceSelector: reconcile soon (changes that come together are handled together). */
+  private namespaceChanged(name: string, before: Labels, after: Labels): void {
+    const selection = this.context?.selection;
+    if (!selection) return;
+    const matches = (selector: LabelSelector, labels: Labels) => labels !== undefined && labelSelectorMatches(selector, labels);
+    const moved = selection.rules.some(
+      (rule) => selectsNamespacesByLabel(rule) && matches(rule.namespaceSelector as LabelSelector, before) !== matches(rule.namespaceSelector as LabelSelector, after),
+    );
+    if (!moved) return;
+    this.relabelled.add(name);
+    clearTimeout(this.relabelTimer);
+    this.relabelTimer = setTimeout(() => {
+      const namespaces = new Set(this.relabelled);
+      this.relabelled.clear();
+      void this.serialized(() => this.reconcile(this.selection(), [], namespaces));
+    }, 200);
+    this.relabelTimer.unref();
   }
 
   /** Any CRD change may add or remove types: rediscover shortly after (twice: discovery lags establishment). */
@@ -247,4 +330,9 @@ export class InformerSource implements Source {
     this.metrics.watches.reset();
     for (const watcher of this.watchers.values()) this.metrics.watches.inc({ state: watcher.state === 'idle' ? 'watching' : watcher.state });
   }
+}
+
+/** True for a namespaced rule with a non-empty namespaceSelector. */
+function selectsNamespacesByLabel(rule: RuleConfig): boolean {
+  return rule.scope === 'Namespaced' && !isEmptyLabelSelector(rule.namespaceSelector);
 }

@@ -1,4 +1,16 @@
-import { backoffDelayMs, errorText, grError, identityOf, type ChangeEvent, type ChangePhase, type KubeObject, type Logger } from '@gitops-reverser/contract';
+import {
+  backoffDelayMs,
+  errorText,
+  grError,
+  identityOf,
+  labelSelectorMatches,
+  labelsOf,
+  type ChangeEvent,
+  type ChangePhase,
+  type KubeObject,
+  type Labels,
+  type Logger,
+} from '@gitops-reverser/contract';
 import type { ServedResource, WatchSpec } from './discovery.js';
 import { InformerErrorCodes } from './informer-error-codes.js';
 import { KubeApiError, type KubeClient, type WatchEvent } from './kube-client.js';
@@ -17,6 +29,11 @@ export interface ResourceWatcherOptions {
   readonly onRelist?: () => void;
   /** Called each time a watch request is opened (first time and every reconnect). */
   readonly onWatchStart?: () => void;
+  /**
+   * The labels of a namespace, for `ChangeEvent.namespaceLabels` (set when a rule selects namespaces
+   * by label); undefined while they are not known.
+   */
+  readonly namespaceLabels?: (namespace: string) => Labels;
 }
 
 /**
@@ -112,11 +129,11 @@ export class ResourceWatcher {
    * failed (the watcher is then marked failing, so a snapshot counts its targets as partial and
    * prunes nothing there); the objects handed over until then stay handed over.
    */
-  async eachObject(phase: ChangePhase, emit: (event: ChangeEvent) => Promise<void>): Promise<boolean> {
+  async eachObject(phase: ChangePhase, emit: (event: ChangeEvent) => Promise<void>, namespace?: string): Promise<boolean> {
     try {
       await this.listPages(async (items) => {
         for (const item of items) if (!item.metadata?.deletionTimestamp) await this.emitSafely(item, 'upsert', false, phase, emit);
-      });
+      }, namespace);
       return true;
     } catch (error) {
       this.noteFailure(error);
@@ -128,6 +145,7 @@ export class ResourceWatcher {
   private toEvent(object: KubeObject, operation: 'upsert' | 'delete', created: boolean, phase: ChangePhase): ChangeEvent {
     const served = this.options.spec.served;
     const typed = withTypeMeta(object, served);
+    const namespaceLabels = served.namespaced && this.options.namespaceLabels ? this.options.namespaceLabels(object.metadata?.namespace ?? '') : undefined;
     return {
       identity: identityOf(typed, { clusterId: this.options.clusterId, resource: served.resource, namespaced: served.namespaced }),
       operation,
@@ -137,6 +155,7 @@ export class ResourceWatcher {
       observedAt: new Date().toISOString(),
       phase,
       observedBy: 'watch',
+      ...(namespaceLabels ? { namespaceLabels } : {}),
     };
   }
 
@@ -232,7 +251,9 @@ export class ResourceWatcher {
     const key = this.keyOf(object);
     if (event.type === 'DELETED') {
       const known = this.cache.delete(key);
-      if (known) await this.emitSafely(object, 'delete', false, 'live');
+      if (!known) return;
+      if (this.spec.labelSelector) await this.leftSelection(object, 'live');
+      else await this.emitSafely(object, 'delete', false, 'live');
       return;
     }
     // An object with a deletionTimestamp is on its way out: it counts as deleted now.
@@ -255,7 +276,8 @@ export class ResourceWatcher {
     for (const [key, cached] of [...this.cache]) {
       if (!fresh.has(key)) {
         this.cache.delete(key);
-        await this.emitSafely(stubOf(cached), 'delete', false, 'sweep');
+        if (this.spec.labelSelector) await this.leftSelection(stubOf(cached), 'sweep');
+        else await this.emitSafely(stubOf(cached), 'delete', false, 'sweep');
       }
     }
     for (const [key, item] of fresh) {
@@ -265,6 +287,39 @@ export class ResourceWatcher {
       await this.emitSafely(item, 'upsert', !cached, 'live');
     }
     this.resourceVersion = resourceVersion;
+  }
+
+  /**
+   * A watch with a label selector reports an object that stops matching as DELETED, exactly like a
+   * deleted one (the event even carries the old, matching state). The API server is asked which it
+   * is: gone (a delete), or still there (an upsert of its state now, which the kernel routes: it
+   * leaves the targets whose selectors no longer match). When it cannot tell, nothing is emitted: a
+   * guess must never delete a file.
+   */
+  private async leftSelection(last: KubeObject, phase: ChangePhase): Promise<void> {
+    let current: KubeObject | null | undefined;
+    for (let attempt = 1; attempt <= 3 && current === undefined && !this.abort.signal.aborted; attempt++) {
+      try {
+        current = await this.options.client.getJson<KubeObject>(this.objectPath(last), this.abort.signal);
+      } catch (error) {
+        if (error instanceof KubeApiError && error.status === 404) current = null;
+        else if (attempt < 3) await sleep(backoffDelayMs(attempt, { baseMs: 200 }), this.abort.signal);
+        else
+          this.options.logger.warn(
+            { resource: this.describe(), err: errorText(error) },
+            `cannot tell whether ${this.keyOf(last)} of ${this.describe()} was deleted or relabelled; its file is left as it is until the next change or seed`,
+          );
+      }
+    }
+    if (current === undefined) return;
+    if (current === null || current.metadata?.deletionTimestamp) {
+      await this.emitSafely(last, 'delete', false, phase);
+      return;
+    }
+    addTypeMeta(current, this.spec.served);
+    // Relabelled back in meanwhile: the watch will report it; until then it is known again.
+    if (this.spec.labelSelector && labelSelectorMatches(this.spec.labelSelector.selector, labelsOf(current))) this.remember(current);
+    await this.emitSafely(current, 'upsert', false, 'live');
   }
 
   private async list(): Promise<{ items: KubeObject[]; resourceVersion: string }> {
@@ -279,12 +334,13 @@ export class ResourceWatcher {
    * A paginated list, each page handed to `onPage` while the next one is already requested: the API
    * server prepares page n+1 while page n is handled here. Resolves to the list's resourceVersion.
    */
-  private async listPages(onPage: (items: KubeObject[]) => Promise<void>): Promise<string> {
+  private async listPages(onPage: (items: KubeObject[]) => Promise<void>, namespace?: string): Promise<string> {
     type Page = { items: KubeObject[]; metadata: { resourceVersion?: string; continue?: string } };
     const request = (continueToken: string): Promise<Page> => {
       const query = new URLSearchParams({ limit: String(this.options.listPageSize) });
+      if (this.spec.labelSelector) query.set('labelSelector', this.spec.labelSelector.query);
       if (continueToken) query.set('continue', continueToken);
-      return this.options.client.getJson<Page>(`${this.collectionPath()}?${query}`, this.abort.signal);
+      return this.options.client.getJson<Page>(`${this.collectionPath(namespace)}?${query}`, this.abort.signal);
     };
     let resourceVersion = '';
     let next: Promise<Page> | undefined = request('');
@@ -340,13 +396,20 @@ export class ResourceWatcher {
 
   describe(): string {
     const served = this.options.spec.served;
-    return `${served.group ? `${served.group}/` : ''}${served.version}/${served.resource}${this.options.spec.namespace ? ` in ${this.options.spec.namespace}` : ''}`;
+    const selector = this.options.spec.labelSelector ? ` (${this.options.spec.labelSelector.query})` : '';
+    return `${served.group ? `${served.group}/` : ''}${served.version}/${served.resource}${this.options.spec.namespace ? ` in ${this.options.spec.namespace}` : ''}${selector}`;
   }
 
-  private collectionPath(): string {
-    const { served, namespace } = this.options.spec;
+  /** The type's collection in the watch's namespace (or `namespace`, to list one namespace of a cluster-wide watch). */
+  private collectionPath(namespace = this.options.spec.namespace): string {
+    const { served } = this.options.spec;
     const base = served.group === '' ? `/api/${served.version}` : `/apis/${served.group}/${served.version}`;
     return namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${served.resource}` : `${base}/${served.resource}`;
+  }
+
+  private objectPath(object: KubeObject): string {
+    const namespace = this.options.spec.served.namespaced ? object.metadata?.namespace : undefined;
+    return `${this.collectionPath(namespace)}/${encodeURIComponent(object.metadata?.name ?? '')}`;
   }
 
   private watchPath(): string {
@@ -356,6 +419,7 @@ export class ResourceWatcher {
       allowWatchBookmarks: 'true',
       timeoutSeconds: String(this.options.watchTimeoutSeconds),
     });
+    if (this.spec.labelSelector) query.set('labelSelector', this.spec.labelSelector.query);
     return `${this.collectionPath()}?${query}`;
   }
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, Runtime, silentLogger, type KernelMetrics } from '@gitops-reverser/kernel';
-import { ControlPlaneAccess, type TestUserName } from '@gitops-reverser/testkit';
+import { ControlPlaneAccess, type GitHttpServer, type TestUserName } from '@gitops-reverser/testkit';
 export { until } from '@gitops-reverser/testkit';
 import { inject } from 'vitest';
 
@@ -86,4 +86,53 @@ export async function openWatches(resource: string, scope?: string): Promise<num
     }
   }
   return total;
+}
+
+export interface MirrorOptions {
+  user?: TestUserName;
+  kubeconfigFile?: string;
+  kubeServer?: string;
+  targetPath?: string;
+  prune?: string;
+  /** More informer options, written after the others (", listPageSize: 7"). */
+  informer?: string;
+  /** More top-level config (YAML lines). */
+  extra?: string;
+  /** `targets:` entries beyond `live` (YAML flow mappings). */
+  moreTargets?: string[];
+}
+
+let repoCounter = 0;
+
+/**
+ * A fresh repository on `server` and a config that mirrors the test cluster into it through the
+ * informer and sink-git, with `rules` (YAML lines). `start` runs it (adapters resolved by package
+ * name, as the CLI does) and hands the runtime to `track` for the test's cleanup.
+ */
+export function mirrorSetup(server: GitHttpServer, rules: string, options: MirrorOptions, track: (runtime: Runtime) => void) {
+  const dir = tempDir();
+  const name = `state-${process.pid}-${repoCounter++}`;
+  server.createRepo(name);
+  const target = (targetName: string, path: string) => `{ name: ${targetName}, with: { provider: origin, branch: main, path: ${path}${options.prune ? `, prune: ${options.prune}` : ''} } }`;
+  const yaml = `apiVersion: gitops-reverser/v1alpha2
+server: { port: 0, host: 127.0.0.1, enabled: true }
+shutdown: { timeoutSeconds: 10 }
+sources: [ { use: "@gitops-reverser/source-informer", cluster: e2e, with: { kubeconfig: ${options.kubeconfigFile ?? kubeconfig(dir, options.user ?? 'admin', options.kubeServer)}, rediscoverySeconds: 30 ${options.informer ?? ''} } } ]
+bus: { use: "@gitops-reverser/bus-memory" }
+sink:
+  use: "@gitops-reverser/sink-git"
+  with:
+    cacheDir: ${dir}/cache
+    providers: [ { name: origin, url: "${server.url(name)}", auth: { username: bot, password: pw } } ]
+targets: [ ${[target('live', options.targetPath ?? 'clusters/e2e'), ...(options.moreTargets ?? [])].join(', ')} ]
+${options.extra ?? ''}
+rules:
+${rules}
+`;
+  const start = async (text = yaml, metrics?: KernelMetrics) => {
+    const runtime = await startRuntime(text, dir, metrics);
+    track(runtime);
+    return runtime;
+  };
+  return { dir, repo: server.repoPath(name), yaml, start };
 }

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { access, api, cluster, configMap, files, git, kubeconfig, openWatches, show, startRuntime, subjects, tempDir, until } from './e2e-helpers.js';
+import { access, api, cluster, configMap, files, git, mirrorSetup, type MirrorOptions, openWatches, show, subjects, tempDir, until } from './e2e-helpers.js';
 
 /** The CLI as installed: the kernel package's bin launcher. */
 const cliPath = join(dirname(createRequire(import.meta.url).resolve('@gitops-reverser/kernel/package.json')), 'bin/gitops-reverser.js');
@@ -37,32 +37,9 @@ afterEach(async () => {
   runtimes = [];
 });
 
-let repoCounter = 0;
 /** A fresh repository on the git server and a config writing to it. */
-function setup(rules: string, options: { user?: 'admin' | 'reader'; kubeconfigFile?: string; kubeServer?: string; targetPath?: string; prune?: string; informer?: string } = {}) {
-  const dir = tempDir();
-  const name = `state-${repoCounter++}`;
-  server.createRepo(name);
-  const yaml = `apiVersion: gitops-reverser/v1alpha2
-server: { port: 0, host: 127.0.0.1, enabled: true }
-shutdown: { timeoutSeconds: 10 }
-sources: [ { use: "@gitops-reverser/source-informer", cluster: e2e, with: { kubeconfig: ${options.kubeconfigFile ?? kubeconfig(dir, options.user ?? 'admin', options.kubeServer)}, rediscoverySeconds: 30 ${options.informer ?? ''} } } ]
-bus: { use: "@gitops-reverser/bus-memory" }
-sink:
-  use: "@gitops-reverser/sink-git"
-  with:
-    cacheDir: ${dir}/cache
-    providers: [ { name: origin, url: "${server.url(name)}", auth: { username: bot, password: pw } } ]
-targets: [ { name: live, with: { provider: origin, branch: main, path: ${options.targetPath ?? 'clusters/e2e'}${options.prune ? `, prune: ${options.prune}` : ''} } } ]
-rules:
-${rules}
-`;
-  const start = async (text = yaml, metrics?: KernelMetrics) => {
-    const runtime = await startRuntime(text, dir, metrics);
-    runtimes.push(runtime);
-    return runtime;
-  };
-  return { dir, repo: server.repoPath(name), yaml, start };
+function setup(rules: string, options: MirrorOptions = {}) {
+  return mirrorSetup(server, rules, options, (runtime) => runtimes.push(runtime));
 }
 
 describe('source-informer end to end (real API server, real git server)', () => {

@@ -69,4 +69,38 @@ describe('resolveWatches', () => {
     const specs = resolveWatches([rule({ resources: ['configmaps'] }), rule({ target: 'other', resources: ['configmaps'] })], discovery, []);
     expect([...(specs[0]?.targets ?? [])].sort()).toEqual(['other', 't']);
   });
+
+  it('asks the API server for the object selector every rule of a watch shares; filters in the kernel otherwise', () => {
+    const web = { matchLabels: { app: 'web' } };
+    const shared = [rule({ resources: ['configmaps'], objectSelector: web }), rule({ target: 'u', resources: ['configmaps'], objectSelector: { matchLabels: { app: 'web' } } })];
+    expect(keys(shared)).toEqual(['configmaps/v1@*?app=web']);
+    expect(keys([...shared, rule({ target: 'v', resources: ['configmaps'] })])).toEqual(['configmaps/v1@*']);
+    expect(keys([rule({ resources: ['configmaps'], objectSelector: web }), rule({ target: 'u', resources: ['configmaps'], objectSelector: { matchLabels: { app: 'db' } } })])).toEqual([
+      'configmaps/v1@*',
+    ]);
+    // Per namespace: each watch looks at the rules that cover its namespace only.
+    expect(keys([rule({ namespaces: ['a'], resources: ['configmaps'], objectSelector: web }), rule({ target: 'u', namespaces: ['b'], resources: ['configmaps'] })])).toEqual([
+      'configmaps/v1@a?app=web',
+      'configmaps/v1@b',
+    ]);
+  });
+
+  it('resolves a namespaceSelector to the namespaces whose labels match, watched one by one', () => {
+    const namespaces = new Map<string, Record<string, string> | undefined>([
+      ['shop', { team: 'shop' }],
+      ['shop-2', { team: 'shop', tier: 'test' }],
+      ['ops', { team: 'ops' }],
+      ['bare', {}],
+    ]);
+    const selecting = (r: Partial<RuleConfig>) =>
+      resolveWatches([rule({ resources: ['configmaps'], ...r })], discovery, [], namespaces)
+        .map(watchKey)
+        .sort();
+    expect(selecting({ namespaceSelector: { matchLabels: { team: 'shop' } } })).toEqual(['configmaps/v1@shop', 'configmaps/v1@shop-2']);
+    expect(selecting({ namespaceSelector: { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] } })).toEqual(['configmaps/v1@bare', 'configmaps/v1@ops', 'configmaps/v1@shop']);
+    // With namespaces too: both must hold. No namespace matching: no watch (not a cluster-wide one).
+    expect(selecting({ namespaces: ['shop', 'ops'], namespaceSelector: { matchLabels: { team: 'shop' } } })).toEqual(['configmaps/v1@shop']);
+    expect(selecting({ namespaceSelector: { matchLabels: { team: 'nobody' } } })).toEqual([]);
+    expect(resolveWatches([rule({ resources: ['configmaps'], namespaceSelector: { matchLabels: { team: 'shop' } } })], discovery, [], undefined)).toEqual([]);
+  });
 });

@@ -29,6 +29,7 @@ import type { AdapterRef, GitopsReverserConfig } from '../config/config-types.js
 import { configProblems } from '../config/load-config.js';
 import { suggestion } from '../config/schema-problems.js';
 import { ErrorCodes } from '../errors.js';
+import { credentialEncoderProblems } from '../credentials/credential-encoder-check.js';
 import { createFailureProblem } from '../plugin/create-failure.js';
 import { checkDescriptor, loadAdapters, validateTargetOptions, type LoadedAdapter } from '../plugin/load-adapters.js';
 import { type DependencyContainer, container as rootContainer } from './tsyringe.js';
@@ -224,6 +225,13 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
     }
     created.set(pending, instance);
   }
+  if (problems.length > 0) throw fail();
+  problems.push(
+    ...credentialEncoderProblems(
+      config,
+      [...created.entries()].filter(([pending]) => pending.slot === 'normalizer').map(([, instance]) => ({ instance: instance as Normalizer })),
+    ),
+  );
   if (problems.length > 0) throw fail();
 
   const assembled = <S extends AdapterSlot>(pending: Pending): AssembledAdapter<S> => ({

@@ -9,6 +9,7 @@ import { createLogger, silentLogger } from '../runtime/logger.js';
 import { KernelMetrics } from '../runtime/metrics.js';
 import { Runtime, type SnapshotProgress, type SnapshotReport } from '../runtime/runtime.js';
 import { rbacForRules } from '../rbac/rbac-for-rules.js';
+import { defaultsDocument } from './defaults-command.js';
 import { serviceLines } from './service-lines.js';
 import { ADMISSION_WEBHOOK_OPTIONS, admissionWebhookCommand } from './admission-webhook-command.js';
 import { WEBHOOK_CERTIFICATE_OPTIONS, webhookCertificateCommand } from './webhook-certificate-command.js';
@@ -27,6 +28,7 @@ Usage:
                                              print the ValidatingWebhookConfiguration for the config's source-admission sources
   gitops-reverser webhook-certificate --namespace <ns> --secret <name> --dns-name <name>... [--webhook-configuration <name>]
                                              create the webhooks' serving certificate Secret once; set the configuration's caBundle from it
+  gitops-reverser defaults [--config <file>] print the built-in noise lists and credential rules (as the config changes them)
 
 Options:
   -c, --config <file>   config file (default: $GITOPS_REVERSER_CONFIG)
@@ -95,8 +97,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     io.stdout(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (!['run', 'validate', 'plugins', 'rbac', 'snapshot', 'admission-webhook', 'webhook-certificate'].includes(command)) {
-    io.stderr(`${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate, plugins, rbac, snapshot, admission-webhook or webhook-certificate\n\n${USAGE}`);
+  if (!['run', 'validate', 'plugins', 'rbac', 'snapshot', 'admission-webhook', 'webhook-certificate', 'defaults'].includes(command)) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate, plugins, rbac, snapshot, admission-webhook, webhook-certificate or defaults\n\n${USAGE}`);
     return 2;
   }
   if (command === 'webhook-certificate') {
@@ -107,6 +109,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       return 1;
     });
   }
+  if (command === 'defaults') return await defaults(values.config ?? process.env['GITOPS_REVERSER_CONFIG'], io);
   const timeoutSeconds = Number(values.timeout ?? 600);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
     io.stderr(`${ErrorCodes.CLI_USAGE}: --timeout "${values.timeout}" is not a positive number of seconds\n  fix: e.g. --timeout 900\n`);
@@ -136,6 +139,17 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       });
     }
     return await run(config, io);
+  } catch (error) {
+    io.stderr(`${describeError(error)}\n`);
+    return 1;
+  }
+}
+
+/** Prints the built-in lists; with a config file, as it changes them (its adapters are loaded, none is created). */
+async function defaults(configFile: string | undefined, io: CliIo): Promise<number> {
+  try {
+    io.stdout(await defaultsDocument(configFile ? loadConfigFile(configFile) : undefined, process.cwd()));
+    return 0;
   } catch (error) {
     io.stderr(`${describeError(error)}\n`);
     return 1;

@@ -32,6 +32,31 @@ const sourceRef = {
 
 const stringList = { type: 'array', items: { type: 'string' } } as const;
 
+const labelSelector = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    matchLabels: { type: 'object', additionalProperties: { type: 'string' }, 'x-fix': 'a mapping of label keys to values, e.g. { app: web }' },
+    matchExpressions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'operator'],
+        properties: {
+          key: { type: 'string', minLength: 1 },
+          operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+          values: stringList,
+        },
+      },
+      'x-fix': 'a list of { key, operator: In|NotIn|Exists|DoesNotExist, values }',
+    },
+  },
+  'x-fix': 'a Kubernetes label selector: { matchLabels: { app: web } } and/or { matchExpressions: [ { key: tier, operator: In, values: [front] } ] }',
+} as const;
+
+const credentialMode = { enum: ['refuse', 'redact', 'encrypt', 'warn', 'off'], 'x-fix': 'one of refuse, redact, encrypt, warn, off' } as const;
+
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
@@ -76,6 +101,43 @@ export const configSchema = {
         },
         removeAnnotations: stringList,
         removeLabels: stringList,
+        defaults: {
+          anyOf: [
+            { type: 'boolean' },
+            {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                status: { type: 'boolean' },
+                serverOwnedMetadata: { type: 'boolean' },
+                annotations: { type: 'boolean' },
+                labels: { type: 'boolean' },
+                serviceAllocations: { type: 'boolean' },
+              },
+            },
+          ],
+          'x-fix': 'false (no built-in list applies), or a mapping switching lists: { status, serverOwnedMetadata, annotations, labels, serviceAllocations }',
+        },
+        keepAnnotations: stringList,
+        keepLabels: stringList,
+        keepMetadata: stringList,
+      },
+    },
+    credentials: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        mode: credentialMode,
+        redactionKeyFile: { type: 'string', minLength: 1, 'x-fix': 'a file with a random secret of 32+ characters that every replica shares, e.g. from openssl rand -hex 32' },
+        ignore: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { rules: stringList, kinds: stringList, namespaces: stringList, names: stringList, paths: stringList },
+          },
+          'x-fix': 'entries like { rules: [jwt], kinds: [ConfigMap], namespaces: [demo], names: [oidc], paths: [data.id-token] }',
+        },
       },
     },
     bus: adapterRef,
@@ -109,6 +171,10 @@ export const configSchema = {
           resources: { ...stringList, minItems: 1, 'x-fix': 'list plural resource names, e.g. [configmaps], or ["*"]' },
           operations: { type: 'array', items: { enum: ['CREATE', 'UPDATE', 'DELETE', '*'] } },
           plaintextSecrets: { type: 'boolean', 'x-fix': 'true lets Secrets this rule selects be written unencrypted when no encoder is configured' },
+          objectSelector: labelSelector,
+          namespaceSelector: labelSelector,
+          unselected: { enum: ['delete', 'keep'], 'x-fix': 'delete (remove the file of an object that stops matching) or keep' },
+          credentials: credentialMode,
         },
       },
     },

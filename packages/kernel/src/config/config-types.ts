@@ -1,4 +1,5 @@
-import type { RuleConfig, TargetConfig } from '@gitops-reverser/contract';
+import type { CredentialMode, RuleConfig, TargetConfig } from '@gitops-reverser/contract';
+import type { BuiltInList } from '../normalize/noise-lists.js';
 
 /** The config format this kernel reads (`apiVersion:` at the top of the file). */
 export const CONFIG_API_VERSION = 'gitops-reverser/v1alpha2';
@@ -21,9 +22,12 @@ export interface SourceRef extends AdapterRef {
 }
 
 export interface FieldRemoval {
-  /** Dotted path into the object, e.g. `spec.template.metadata.annotations`. */
+  /**
+   * Path into the object (the kernel README's field path syntax): `spec.replicas`,
+   * `spec.template.spec.containers[name=istio-proxy]`, `metadata.annotations["example.com/x"]`.
+   */
   readonly path: string;
-  /** Limit to these kinds; empty = every kind. */
+  /** Limit to these kinds (`Kind`, or `Kind.group` for one group); empty = every kind. */
   readonly kinds: readonly string[];
 }
 
@@ -33,6 +37,38 @@ export interface SanitizerConfig {
   readonly removeAnnotations: readonly string[];
   /** Label keys to drop; a trailing `*` matches a prefix. */
   readonly removeLabels: readonly string[];
+  /** Which built-in lists apply (docs/noise.md); all do unless switched off. */
+  readonly defaults: Readonly<Record<BuiltInList, boolean>>;
+  /** Keys the built-in noise annotations would drop that are kept (a trailing `*` matches a prefix). */
+  readonly keepAnnotations: readonly string[];
+  /** Keys the built-in noise labels would drop that are kept. */
+  readonly keepLabels: readonly string[];
+  /** Server-owned metadata fields that are kept (e.g. `finalizers`, `ownerReferences`). */
+  readonly keepMetadata: readonly string[];
+}
+
+/**
+ * Known-safe content the credential gate does not report. An entry matches a finding when every
+ * list it gives matches (an empty list matches anything).
+ */
+export interface CredentialIgnore {
+  /** Rule ids of the gate's rule set (`gitops-reverser defaults` lists them). */
+  readonly rules: readonly string[];
+  /** `Kind` or `Kind.group`. */
+  readonly kinds: readonly string[];
+  readonly namespaces: readonly string[];
+  readonly names: readonly string[];
+  /** Field paths (the removeFields syntax); a path covers everything below it. */
+  readonly paths: readonly string[];
+}
+
+/** The credential gate (docs/credentials.md). */
+export interface CredentialsConfig {
+  /** The mode of rules that do not set `credentials:`. */
+  readonly mode: CredentialMode;
+  /** Absolute path of the key of redaction markers (needed by `redact`; every replica the same). */
+  readonly redactionKeyFile?: string;
+  readonly ignore: readonly CredentialIgnore[];
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -66,6 +102,7 @@ export interface GitopsReverserConfig {
   readonly sources: readonly SourceRef[];
   readonly normalizers: readonly AdapterRef[];
   readonly sanitizer: SanitizerConfig;
+  readonly credentials: CredentialsConfig;
   readonly bus: AdapterRef;
   readonly sink: AdapterRef;
   readonly targets: readonly TargetConfig[];

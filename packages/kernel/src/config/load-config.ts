@@ -3,11 +3,23 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { LineCounter, parseDocument, type Document } from 'yaml';
-import type { RuleConfig, RuleOperation, RuleScope, TargetConfig } from '@gitops-reverser/contract';
+import {
+  labelSelectorProblem,
+  type CredentialMode,
+  type LabelSelector,
+  type RuleConfig,
+  type RuleOperation,
+  type RuleScope,
+  type TargetConfig,
+  type UnselectedPolicy,
+} from '@gitops-reverser/contract';
 import { ErrorCodes } from '../errors.js';
 import { configSchema } from './config-schema.js';
 import { ConfigValidationError, type ConfigProblem } from './config-problem.js';
 import { CONFIG_API_VERSION, type AdapterRef, type FieldRemoval, type GitopsReverserConfig, type LogLevel, type SourcePosition, type SourceRef } from './config-types.js';
+import { DEFAULT_SANITIZER_CONFIG } from '../normalize/default-sanitizer.js';
+import { FieldPathError, parseFieldPath } from '../normalize/field-path.js';
+import { BUILT_IN_LISTS, SERVER_OWNED_METADATA, type BuiltInList } from '../normalize/noise-lists.js';
 import { expandEnvironment, hideExpandedValues, type ExpandedValue } from './env-expansion.js';
 import { coerceExpandedValues } from './expanded-coercion.js';
 import { oldShapeProblems } from './old-shape.js';
@@ -32,7 +44,21 @@ export interface ConfigInput {
   /** Required in a file; may be left out in code when sources are given as instances. */
   sources?: { use: string; cluster: string; name?: string; with?: Record<string, unknown> }[];
   normalizers?: { use: string; name?: string; with?: Record<string, unknown> }[];
-  sanitizer?: { removeFields?: (string | { path: string; kinds?: string[] })[]; removeAnnotations?: string[]; removeLabels?: string[] };
+  sanitizer?: {
+    removeFields?: (string | { path: string; kinds?: string[] })[];
+    removeAnnotations?: string[];
+    removeLabels?: string[];
+    /** false: no built-in list applies; a mapping switches single lists (docs/noise.md). */
+    defaults?: boolean | Partial<Record<BuiltInList, boolean>>;
+    keepAnnotations?: string[];
+    keepLabels?: string[];
+    keepMetadata?: string[];
+  };
+  credentials?: {
+    mode?: CredentialMode;
+    redactionKeyFile?: string;
+    ignore?: { rules?: string[]; kinds?: string[]; namespaces?: string[]; names?: string[]; paths?: string[] }[];
+  };
   bus?: { use: string; name?: string; with?: Record<string, unknown> };
   sink?: { use: string; name?: string; with?: Record<string, unknown> };
   targets: { name: string; with?: Record<string, unknown> }[];
@@ -46,6 +72,10 @@ export interface ConfigInput {
     resources: string[];
     operations?: (RuleOperation | '*')[];
     plaintextSecrets?: boolean;
+    objectSelector?: LabelSelector;
+    namespaceSelector?: LabelSelector;
+    unselected?: UnselectedPolicy;
+    credentials?: CredentialMode;
   }[];
   startup?: { timeoutSeconds?: number };
   shutdown?: { timeoutSeconds?: number };
@@ -149,6 +179,7 @@ function validateConfig(
 
   const config = { ...buildConfig(expanded as unknown as ConfigInput, configFile, baseDir, findPosition), ...(expandedValues.size > 0 ? { expandedValues } : {}) };
   checkReferences(config, problems);
+  checkSanitizerAndCredentials(config, problems);
   if (problems.length > 0) throw refuse();
   return config;
 }
@@ -177,6 +208,21 @@ function buildConfig(raw: ConfigInput, configFile: string, baseDir: string, find
       removeFields,
       removeAnnotations: raw.sanitizer?.removeAnnotations ?? [],
       removeLabels: raw.sanitizer?.removeLabels ?? [],
+      defaults: builtInLists(raw.sanitizer?.defaults),
+      keepAnnotations: raw.sanitizer?.keepAnnotations ?? [],
+      keepLabels: raw.sanitizer?.keepLabels ?? [],
+      keepMetadata: raw.sanitizer?.keepMetadata ?? [],
+    },
+    credentials: {
+      mode: raw.credentials?.mode ?? 'warn',
+      ...(raw.credentials?.redactionKeyFile !== undefined ? { redactionKeyFile: resolveUserPath(baseDir, raw.credentials.redactionKeyFile) } : {}),
+      ignore: (raw.credentials?.ignore ?? []).map((entry) => ({
+        rules: entry.rules ?? [],
+        kinds: entry.kinds ?? [],
+        namespaces: entry.namespaces ?? [],
+        names: entry.names ?? [],
+        paths: entry.paths ?? [],
+      })),
     },
     bus: adapterRef(raw.bus, DEFAULT_BUS, 'bus'),
     sink: adapterRef(raw.sink, DEFAULT_SINK, 'sink'),
@@ -192,6 +238,10 @@ function buildConfig(raw: ConfigInput, configFile: string, baseDir: string, find
         resources: r.resources,
         operations: (r.operations ?? []).includes('*') ? [] : ((r.operations ?? []) as RuleOperation[]),
         plaintextSecrets: r.plaintextSecrets ?? false,
+        ...(r.objectSelector ? { objectSelector: r.objectSelector } : {}),
+        ...(r.namespaceSelector ? { namespaceSelector: r.namespaceSelector } : {}),
+        ...(r.unselected ? { unselected: r.unselected } : {}),
+        ...(r.credentials ? { credentials: r.credentials } : {}),
         keyPath: `rules[${i}]`,
       }),
     ),
@@ -258,6 +308,33 @@ function checkReferences(config: GitopsReverserConfig, problems: ConfigProblem[]
         fix: 'remove namespaces, or set scope: Namespaced',
       });
     }
+    if (rule.scope === 'Cluster' && rule.namespaceSelector) {
+      problems.push({
+        code: ErrorCodes.CONFIG_INVALID,
+        keyPath: `rules[${i}].namespaceSelector`,
+        message: 'namespaceSelector only applies to rules with scope: Namespaced',
+        fix: 'remove namespaceSelector, or set scope: Namespaced',
+      });
+    }
+    for (const key of ['objectSelector', 'namespaceSelector'] as const) {
+      const selector = rule[key];
+      const problem = selector ? labelSelectorProblem(selector) : undefined;
+      if (problem)
+        problems.push({
+          code: ErrorCodes.CONFIG_INVALID,
+          keyPath: `rules[${i}].${key}`,
+          message: `not a valid label selector: ${problem}`,
+          fix: 'write it as for a Kubernetes object (matchLabels, matchExpressions)',
+        });
+    }
+    if (rule.unselected && !rule.objectSelector && !rule.namespaceSelector) {
+      problems.push({
+        code: ErrorCodes.CONFIG_INVALID,
+        keyPath: `rules[${i}].unselected`,
+        message: 'unselected only applies to rules with an objectSelector or a namespaceSelector',
+        fix: 'add a selector, or remove unselected',
+      });
+    }
     rule.resources.forEach((resource, k) => {
       if (resource.includes('/')) {
         problems.push({
@@ -269,6 +346,68 @@ function checkReferences(config: GitopsReverserConfig, problems: ConfigProblem[]
       }
     });
   });
+}
+
+/** Field paths, kept metadata and credential settings: what the schema cannot check. */
+function checkSanitizerAndCredentials(config: GitopsReverserConfig, problems: ConfigProblem[]): void {
+  const pathProblem = (path: string, keyPath: string, identityMatters: boolean) => {
+    let message: string | undefined;
+    try {
+      const steps = parseFieldPath(path);
+      const first = steps[0];
+      const second = steps[1];
+      const names = (step: typeof first, key: string) => step?.kind === 'key' && step.key === key;
+      // Removing what names the object would leave a file nobody can apply or place.
+      if (
+        identityMatters &&
+        ((steps.length === 1 && (names(first, 'apiVersion') || names(first, 'kind') || names(first, 'metadata'))) ||
+          (steps.length === 2 && names(first, 'metadata') && (names(second, 'name') || names(second, 'namespace'))))
+      ) {
+        message = `"${path}" names the object itself (apiVersion, kind, metadata, metadata.name, metadata.namespace) and cannot be removed`;
+      }
+    } catch (error) {
+      if (!(error instanceof FieldPathError)) throw error;
+      message = error.message;
+    }
+    if (message) {
+      problems.push({
+        code: ErrorCodes.CONFIG_INVALID,
+        keyPath,
+        message,
+        fix: 'keys joined by ".", a key with dots quoted (metadata.annotations["example.com/x"]) or escaped (example\\.com), list items as [name=istio-proxy], [0] or [*]',
+      });
+    }
+  };
+  for (const [i, removal] of config.sanitizer.removeFields.entries()) pathProblem(removal.path, `sanitizer.removeFields[${i}]`, true);
+  config.sanitizer.keepMetadata.forEach((field, i) => {
+    if (!(SERVER_OWNED_METADATA as readonly string[]).includes(field)) {
+      problems.push({
+        code: ErrorCodes.CONFIG_INVALID,
+        keyPath: `sanitizer.keepMetadata[${i}]`,
+        message: `"${field}" is not a server-owned metadata field the sanitizer removes`,
+        fix: suggestion(field, [...SERVER_OWNED_METADATA], 'the server-owned metadata fields'),
+      });
+    }
+  });
+  for (const [i, entry] of config.credentials.ignore.entries()) for (const [k, path] of entry.paths.entries()) pathProblem(path, `credentials.ignore[${i}].paths[${k}]`, false);
+  const redacting = [
+    config.credentials.mode === 'redact' ? 'credentials.mode' : undefined,
+    ...config.rules.map((rule) => (rule.credentials === 'redact' ? `${rule.keyPath}.credentials` : undefined)),
+  ].filter((keyPath): keyPath is string => keyPath !== undefined);
+  if (redacting.length > 0 && !config.credentials.redactionKeyFile) {
+    problems.push({
+      code: ErrorCodes.CONFIG_INVALID,
+      keyPath: redacting[0] as string,
+      message: 'credentials: redact needs credentials.redactionKeyFile: the markers are keyed, so a short secret cannot be guessed from its marker in git',
+      fix: 'create a key every replica shares (openssl rand -hex 32 > redaction.key) and set credentials.redactionKeyFile: ./redaction.key',
+    });
+  }
+}
+
+/** `sanitizer.defaults` as written (a boolean or a mapping) to one switch per built-in list. */
+function builtInLists(written: boolean | Partial<Record<BuiltInList, boolean>> | undefined): Record<BuiltInList, boolean> {
+  if (typeof written === 'boolean') return Object.fromEntries(BUILT_IN_LISTS.map((list) => [list, written])) as Record<BuiltInList, boolean>;
+  return { ...DEFAULT_SANITIZER_CONFIG.defaults, ...written };
 }
 
 /** Finds where a key path is written; a missing key is located at its closest existing parent. */

@@ -13,11 +13,13 @@ import {
   type KubeObject,
   type Normalizer,
 } from '@gitops-reverser/contract';
+import { CREDENTIAL_GATE_NAME, type CredentialGate, describePath, valuePaths } from '../credentials/credential-gate.js';
+import type { CredentialFinding, ValuePath } from '../credentials/credential-scanner.js';
 import { ErrorCodes } from '../errors.js';
 import { contentHash } from '../normalize/content-hash.js';
 import { ContentHasher, latestFieldManager } from './content-hasher.js';
 import { renderYamlOnce } from '../normalize/render-yaml.js';
-import type { Route, RouteTable } from '../routing/route-table.js';
+import type { LabelFacts, Route, RouteTable } from '../routing/route-table.js';
 import type { KernelMetrics } from '../runtime/metrics.js';
 import type { Refusal, Refusals } from './refusals.js';
 
@@ -82,6 +84,17 @@ export interface IngestOptions {
   readonly metrics: KernelMetrics;
   /** The keyed content hash put on upserts and admission facts (default: no key; protected objects get none). */
   readonly contentHasher?: ContentHasher;
+  /** The credential gate (the runtime always gives one; without it nothing is scanned). */
+  readonly credentialGate?: CredentialGate;
+}
+
+/** What the credential gate lets through to the encoders for one target, and what to check afterwards. */
+interface GatePass {
+  readonly object: KubeObject;
+  /** Values an encoder that encrypts by path is asked to encrypt. */
+  readonly encryptPaths?: readonly ValuePath[];
+  /** Credentials that must not be readable in the stored object: `refuse` them if they are, or `warn` about them. */
+  readonly check?: { readonly findings: readonly CredentialFinding[]; readonly onLeak: 'refuse' | 'warn' };
 }
 
 const NOTHING: IngestResult = { published: [], refused: [] };
@@ -161,11 +174,29 @@ export class Ingest {
       });
       return { published: [], refused: [toTarget(refusal, '*')] };
     }
-    const routes = this.routes.routesFor(event.identity, operationsOf(event)).filter((route) => !onlyTargets || onlyTargets.has(route.target.name));
-    if (routes.length === 0) {
+    const labels: LabelFacts = { object: event.object, namespaceLabels: event.namespaceLabels };
+    const selection = this.routes.select(event.identity, operationsOf(event), labels);
+    const wanted = (route: Route) => !onlyTargets || onlyTargets.has(route.target.name);
+    const routes = selection.selected.filter(wanted);
+    // Targets the object left (a label selector no longer matches it) and, for a delete, targets that
+    // cannot judge it for lack of labels: there the change is a delete, sent where this process wrote
+    // the object. A seed sends none: it states what is selected, and its snapshot end does the rest (ADR 0021).
+    const leaving =
+      event.phase === 'seed'
+        ? []
+        : [...selection.unselected, ...(event.operation === 'delete' ? selection.undecided : [])].filter((route) => wanted(route) && this.lastHash.has(`${key}|${route.target.name}`));
+    if (routes.length === 0 && leaving.length === 0) {
       metrics.eventsSuppressed.inc({ reason: 'unrouted' });
       return NOTHING;
     }
+    const refused: TargetRefusal[] = [];
+    const published: string[] = [];
+    if (leaving.length > 0) {
+      const gone = await this.publishDelete(event, key, leaving, refused, origin);
+      published.push(...gone.published);
+      if (event.operation === 'upsert') for (const target of gone.published) metrics.objectsUnselected.inc({ target });
+    }
+    if (routes.length === 0) return { published, refused };
     const targets = routes.map((route) => route.target.name);
     if (event.object !== undefined && nestingDepth(event.object) > MAX_OBJECT_DEPTH) {
       const refusal = this.refuse({
@@ -176,13 +207,15 @@ export class Ingest {
         message: `${key} is nested more than ${MAX_OBJECT_DEPTH} levels deep; it is not written`,
         fix: 'flatten the object; no desired state needs that depth',
       });
-      return { published: [], refused: targets.map((target) => toTarget(refusal, target)) };
+      return { published, refused: [...refused, ...targets.map((target) => toTarget(refusal, target))] };
     }
-    const refused: TargetRefusal[] = [];
-    const allowed = this.secretsGuard(event, key, routes, origin, refused);
-    if (allowed.length === 0) return { published: [], refused };
+    const allowed = this.secretsGuard(event, key, routes, origin, refused, labels);
+    if (allowed.length === 0) return { published, refused };
 
-    if (event.operation === 'delete') return this.publishDelete(event, key, allowed, refused, origin);
+    if (event.operation === 'delete') {
+      const deleted = await this.publishDelete(event, key, allowed, refused, origin);
+      return { published: [...published, ...deleted.published], refused };
+    }
 
     let sanitized: KubeObject | null = event.object as KubeObject;
     for (const normalizer of this.sanitizers) {
@@ -190,23 +223,28 @@ export class Ingest {
         sanitized = await normalizer.normalize(sanitized, { event });
       } catch (error) {
         const refusal = this.normalizerFailed(normalizer, error, key, origin);
-        return { published: [], refused: [...refused, ...allowed.map((route) => toTarget(refusal, route.target.name))] };
+        return { published, refused: [...refused, ...allowed.map((route) => toTarget(refusal, route.target.name))] };
       }
       if (sanitized === null) break;
     }
     if (!sanitized) {
       metrics.eventsSuppressed.inc({ reason: 'dropped_by_normalizer' });
-      return { published: [], refused };
+      return { published, refused };
     }
     // The hash is taken of the file content; the text is remembered for the worker of this process.
     const text = renderYamlOnce(sanitized);
     const hash = contentHash(text);
     // What travels: a keyed hash (joins admission facts) and the manager of the latest write; never a source's own claim of either.
-    const { contentHash: _claimed, fieldManager: _alsoClaimed, ...observed } = event;
+    const { contentHash: _claimed, fieldManager: _alsoClaimed, namespaceLabels: _routingOnly, ...observed } = event;
     const joinHash = this.hasher.hash(text, this.isProtected(event.identity));
     const fieldManager = latestFieldManager(event.object);
     const travelling = { ...observed, ...(joinHash ? { contentHash: joinHash } : {}), ...(fieldManager ? { fieldManager } : {}) };
-    const published: string[] = [];
+    // Scanned once per event, when a target's mode asks for it first.
+    let findings: CredentialFinding[] | undefined;
+    const scanned = () => {
+      findings ??= this.options.credentialGate?.findings(sanitized, event.identity) ?? [];
+      return findings;
+    };
     for (const route of allowed) {
       const dedupeKey = `${key}|${route.target.name}`;
       // Seeds always pass: they are the reference state a writer compares its files with.
@@ -214,12 +252,15 @@ export class Ingest {
         metrics.eventsSuppressed.inc({ reason: 'unchanged' });
         continue;
       }
-      const stored = await this.encode(sanitized, event, route, key, origin, refused);
+      const gated = this.gateCredentials(sanitized, scanned, event, route, key, origin, refused, labels);
+      if (!gated) continue;
+      const stored = await this.encode(gated.object, event, route, key, origin, refused, gated.encryptPaths);
       if (stored === undefined) continue;
       if (stored === null) {
         metrics.eventsSuppressed.inc({ reason: 'dropped_by_normalizer' });
         continue;
       }
+      if (gated.check && !this.credentialsHidden(stored, gated.check, key, route, origin, refused)) continue;
       const uid = event.uid ?? uidOf(event.object);
       const tooLarge = await this.publish(route, { kind: 'change', target: route.target.name, event: { ...travelling, object: stored, ...(uid ? { uid } : {}) } }, key, origin);
       if (tooLarge) {
@@ -233,12 +274,15 @@ export class Ingest {
     return { published, refused };
   }
 
-  /** A delete leaves its last known state off the bus (it is written nowhere), but keeps its uid. */
+  /**
+   * A delete leaves its last known state off the bus (it is written nowhere), but keeps its uid. An
+   * upsert sent here (the object left a target's selection) travels as the delete it is there.
+   */
   private async publishDelete(event: ChangeEvent, key: string, routes: readonly Route[], refused: TargetRefusal[], origin: EventOrigin): Promise<IngestResult> {
-    const { object, contentHash: _claimed, fieldManager: _alsoClaimed, ...rest } = event;
+    const { object, contentHash: _claimed, fieldManager: _alsoClaimed, namespaceLabels: _routingOnly, ...rest } = event;
     const uid = rest.uid ?? uidOf(object);
     const fieldManager = latestFieldManager(object);
-    const travelling = { ...rest, ...(uid ? { uid } : {}), ...(fieldManager ? { fieldManager } : {}) };
+    const travelling: ChangeEvent = { ...rest, operation: 'delete', created: false, ...(uid ? { uid } : {}), ...(fieldManager ? { fieldManager } : {}) };
     const published: string[] = [];
     for (const route of routes) {
       this.lastHash.delete(`${key}|${route.target.name}`);
@@ -249,12 +293,126 @@ export class Ingest {
     return { published, refused };
   }
 
+  /**
+   * The credential gate for one target: the object to encode (redacted, or with paths to encrypt)
+   * and what to check after encoding; undefined when the target's mode refuses it (added to `refused`).
+   * An object an encoder protects is the encoder's to encrypt: whatever the mode, the gate only
+   * checks afterwards that nothing it found is still readable.
+   */
+  private gateCredentials(
+    sanitized: KubeObject,
+    scanned: () => CredentialFinding[],
+    event: ChangeEvent,
+    route: Route,
+    key: string,
+    origin: EventOrigin,
+    refused: TargetRefusal[],
+    labels: LabelFacts,
+  ): GatePass | undefined {
+    const gate = this.options.credentialGate;
+    if (!gate) return { object: sanitized };
+    const target = route.target.name;
+    const mode = this.routes.credentialMode(event.identity, target, labels, gate.defaultMode);
+    if (mode === 'off') return { object: sanitized };
+    const findings = scanned();
+    if (findings.length === 0) return { object: sanitized };
+    const byPath = this.encoders.some((encoder) => encoder.encryptsPaths === true);
+    if (this.isProtected(event.identity)) {
+      return { object: sanitized, ...(byPath && mode !== 'warn' ? { encryptPaths: valuePaths(findings) } : {}), check: { findings, onLeak: mode === 'warn' ? 'warn' : 'refuse' } };
+    }
+    switch (mode) {
+      case 'warn':
+        gate.report(findings, key, target, mode, 'written unencrypted');
+        return { object: sanitized };
+      case 'redact':
+        gate.report(findings, key, target, mode, 'redacted');
+        return { object: gate.redact(sanitized, findings), check: { findings, onLeak: 'refuse' } };
+      case 'encrypt':
+        if (byPath) {
+          gate.report(findings, key, target, mode, 'encrypted');
+          return { object: sanitized, encryptPaths: valuePaths(findings), check: { findings, onLeak: 'refuse' } };
+        }
+        gate.report(findings, key, target, mode, 'not written: no encoder encrypts values by path');
+        refused.push(
+          toTarget(
+            this.refuse({
+              code: ErrorCodes.CREDENTIAL_UNENCRYPTED,
+              adapter: CREDENTIAL_GATE_NAME,
+              source: origin.source,
+              key,
+              target,
+              message: `${key} holds ${describeFindings(findings)} and is not written to target ${target}: credentials: encrypt, but no configured encoder encrypts values by path`,
+              fix: 'configure @gitops-reverser/sanitizer-sops under normalizers, or choose credentials: redact or refuse for this rule',
+            }),
+            target,
+          ),
+        );
+        return undefined;
+      default:
+        gate.report(findings, key, target, mode, 'not written');
+        refused.push(
+          toTarget(
+            this.refuse({
+              code: ErrorCodes.CREDENTIAL_FOUND,
+              adapter: CREDENTIAL_GATE_NAME,
+              source: origin.source,
+              key,
+              target,
+              message: `${key} holds ${describeFindings(findings)} and is not written to target ${target} (credentials: refuse)`,
+              fix: 'move the credential into a Secret (or remove it), set credentials: redact or encrypt on the rule, or list known-safe content under credentials.ignore',
+            }),
+            target,
+          ),
+        );
+        return undefined;
+    }
+  }
+
+  /**
+   * After encoding: true when no credential the gate found can still be read in what is stored.
+   * Otherwise the change is refused (`GR_ERR_CREDENTIAL_UNENCRYPTED`), or, for `warn`, reported and written.
+   */
+  private credentialsHidden(stored: KubeObject, check: NonNullable<GatePass['check']>, key: string, route: Route, origin: EventOrigin, refused: TargetRefusal[]): boolean {
+    const gate = this.options.credentialGate as CredentialGate;
+    const leaks = gate.leaks(stored, check.findings);
+    if (leaks.length === 0) return true;
+    const target = route.target.name;
+    if (check.onLeak === 'warn') {
+      gate.report(leaks, key, target, 'warn', 'written unencrypted (the encoder left it readable)');
+      return true;
+    }
+    refused.push(
+      toTarget(
+        this.refuse({
+          code: ErrorCodes.CREDENTIAL_UNENCRYPTED,
+          adapter: CREDENTIAL_GATE_NAME,
+          source: origin.source,
+          key,
+          target,
+          message: `${key} would still hold ${describeFindings(leaks)} readable after encoding; it is not written to target ${target}`,
+          fix: 'let the encoder encrypt those values (sanitizer-sops: encryptedRegex, or credentials: encrypt), or choose credentials: redact or refuse',
+        }),
+        target,
+      ),
+    );
+    return false;
+  }
+
   /** The encode chain for one target: the stored object, null when a normalizer dropped it, undefined when refused (added to `refused`). */
-  private async encode(sanitized: KubeObject, event: ChangeEvent, route: Route, key: string, origin: EventOrigin, refused: TargetRefusal[]): Promise<KubeObject | null | undefined> {
+  private async encode(
+    sanitized: KubeObject,
+    event: ChangeEvent,
+    route: Route,
+    key: string,
+    origin: EventOrigin,
+    refused: TargetRefusal[],
+    encryptPaths?: readonly ValuePath[],
+  ): Promise<KubeObject | null | undefined> {
     let current: KubeObject | null = sanitized;
     for (const normalizer of this.encoders) {
       try {
-        current = await normalizer.normalize(current, { event, target: route.target, partition: route.partition });
+        const hint = encryptPaths && normalizer.encryptsPaths === true ? { encryptPaths } : {};
+        current = await normalizer.normalize(current, { event, target: route.target, partition: route.partition, ...hint });
       } catch (error) {
         refused.push(toTarget(this.normalizerFailed(normalizer, error, key, origin, route.target.name), route.target.name));
         return undefined;
@@ -292,11 +450,11 @@ export class Ingest {
    * Fail closed for Secrets: a core Secret goes only to targets where an encoder protects it or a rule
    * opts into plain text. Deletes pass (removing a file leaks nothing).
    */
-  private secretsGuard(event: ChangeEvent, key: string, routes: readonly Route[], origin: EventOrigin, refused: TargetRefusal[]): Route[] {
+  private secretsGuard(event: ChangeEvent, key: string, routes: readonly Route[], origin: EventOrigin, refused: TargetRefusal[], labels: LabelFacts): Route[] {
     if (event.operation === 'delete' || event.identity.group !== '' || event.identity.resource !== 'secrets') return [...routes];
     if (this.encoders.some((encoder) => protects(encoder, event.identity))) return [...routes];
     return routes.filter((route) => {
-      if (this.routes.plaintextSecretsAllowed(event.identity, route.target.name)) return true;
+      if (this.routes.plaintextSecretsAllowed(event.identity, route.target.name, labels)) return true;
       const refusal = this.refuse({
         code: ErrorCodes.SECRET_PLAINTEXT,
         adapter: 'secret-guard',
@@ -405,6 +563,12 @@ function protects(encoder: Normalizer, identity: ChangeEvent['identity']): boole
   } catch {
     return false;
   }
+}
+
+/** Which rules found what where, for a refusal's message (never the values). */
+function describeFindings(findings: readonly CredentialFinding[]): string {
+  const places = [...new Set(findings.map((finding) => `${finding.rule} at ${describePath(finding.path)}`))];
+  return `${places.length === 1 ? 'a credential' : `${places.length} credentials`} (${places.slice(0, 5).join(', ')}${places.length > 5 ? ', ...' : ''})`;
 }
 
 function toTarget(refusal: Refusal, target: string): TargetRefusal {

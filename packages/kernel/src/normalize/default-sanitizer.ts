@@ -1,60 +1,46 @@
+import { grError, type KubeObject, type Normalizer } from '@gitops-reverser/contract';
 import type { SanitizerConfig } from '../config/config-types.js';
-import type { KubeObject, Normalizer } from '@gitops-reverser/contract';
+import { ErrorCodes } from '../errors.js';
+import { FieldPathError, parseFieldPath, removeAtPath, type FieldPath } from './field-path.js';
+import { NOISE_ANNOTATIONS, NOISE_LABELS, SERVER_OWNED_METADATA, SERVICE_ALLOCATED_FIELDS, type BuiltInList } from './noise-lists.js';
 
-/** metadata fields the API server owns; never part of the desired state. */
-export const SERVER_OWNED_METADATA = [
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'managedFields',
-  'selfLink',
-  'ownerReferences',
-  'finalizers',
-  'generateName',
-] as const;
-
-/**
- * Annotations written by the server, controllers or kubectl that describe bookkeeping, not intent.
- * A trailing `*` matches a prefix.
- */
-export const NOISE_ANNOTATIONS = [
-  'kubectl.kubernetes.io/last-applied-configuration',
-  'deployment.kubernetes.io/revision',
-  'deployment.kubernetes.io/desired-replicas',
-  'deployment.kubernetes.io/max-replicas',
-  'deprecated.daemonset.template.generation',
-  'endpoints.kubernetes.io/last-change-trigger-time',
-  'control-plane.alpha.kubernetes.io/leader',
-  'pv.kubernetes.io/bind-completed',
-  'pv.kubernetes.io/bound-by-controller',
-  'pv.kubernetes.io/migrated-to',
-  'volume.beta.kubernetes.io/storage-provisioner',
-  'volume.kubernetes.io/storage-provisioner',
-  'volume.kubernetes.io/selected-node',
-  'kubernetes.io/service-account.uid',
-  'autoscaling.alpha.kubernetes.io/*',
-] as const;
-
-/**
- * Service spec fields the API server allocates. `clusterIP: None` (a headless Service) is the user's
- * choice, not an allocation, so it is kept.
- */
-const SERVICE_ALLOCATED = ['clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy', 'healthCheckNodePort'] as const;
+/** Every built-in list on, nothing kept back from them, nothing extra removed: what a config without `sanitizer:` means. */
+export const DEFAULT_SANITIZER_CONFIG: SanitizerConfig = {
+  removeFields: [],
+  removeAnnotations: [],
+  removeLabels: [],
+  defaults: { status: true, serverOwnedMetadata: true, annotations: true, labels: true, serviceAllocations: true },
+  keepAnnotations: [],
+  keepLabels: [],
+  keepMetadata: [],
+};
 
 export const DEFAULT_SANITIZER_NAME = 'default-sanitizer';
 
 /**
  * The first normalizer, always present: removes what the API server owns and keeps every other
- * field (a StorageClass keeps `provisioner`, a Secret keeps `stringData`). Extra removals come from
- * config `sanitizer:`.
+ * field (a StorageClass keeps `provisioner`, a Secret keeps `stringData`). Config `sanitizer:`
+ * switches built-in lists off (`defaults`), keeps entries of them (`keep*`) and removes more
+ * (`remove*`); see docs/noise.md. It runs once per event, before the content hash, so whatever it
+ * removes can never make a commit; that is why field excludes live here, per kind, and not per rule
+ * (ADR 0023).
  */
-export function createDefaultSanitizer(config: SanitizerConfig = { removeFields: [], removeAnnotations: [], removeLabels: [] }): Normalizer {
-  const annotationMatchers = [...NOISE_ANNOTATIONS, ...config.removeAnnotations].map(keyMatcher);
-  const labelMatchers = config.removeLabels.map(keyMatcher);
-  const removals = config.removeFields.map((removal) => ({ segments: removal.path.split('.'), kinds: removal.kinds }));
+export function createDefaultSanitizer(config: Partial<SanitizerConfig> = DEFAULT_SANITIZER_CONFIG): Normalizer {
+  const defaults = { ...DEFAULT_SANITIZER_CONFIG.defaults, ...config.defaults };
+  const on = (list: BuiltInList) => defaults[list];
+  const removedKey = (list: 'annotations' | 'labels', builtIn: readonly string[], keep: readonly string[] | undefined, extra: readonly string[] | undefined): Matcher => {
+    const noise = on(list) ? builtIn.map(keyMatcher) : [];
+    const kept = (keep ?? []).map(keyMatcher);
+    const more = (extra ?? []).map(keyMatcher);
+    // `keep*` exempts keys from the built-in list only: what the config removes itself stays removed.
+    return (key) => more.some((match) => match(key)) || (noise.some((match) => match(key)) && !kept.some((match) => match(key)));
+  };
+  const annotationRemoved = removedKey('annotations', NOISE_ANNOTATIONS, config.keepAnnotations, config.removeAnnotations);
+  const labelRemoved = removedKey('labels', NOISE_LABELS, config.keepLabels, config.removeLabels);
+  const serverOwned: ReadonlySet<string> = new Set(on('serverOwnedMetadata') ? SERVER_OWNED_METADATA.filter((field) => !(config.keepMetadata ?? []).includes(field)) : []);
+  const dropStatus = on('status');
+  const serviceFields = on('serviceAllocations');
+  const removals = (config.removeFields ?? []).map((removal, index) => ({ path: compiledPath(removal.path, index), kinds: removal.kinds }));
 
   return {
     name: DEFAULT_SANITIZER_NAME,
@@ -64,29 +50,45 @@ export function createDefaultSanitizer(config: SanitizerConfig = { removeFields:
       // normalizes every object, and deleting keys turns objects into slow dictionaries.
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(object)) {
-        if (key === 'status') continue;
+        if (key === 'status' && dropStatus) continue;
         const value = object[key];
-        out[key] = key === 'metadata' && isRecord(value) ? sanitizedMetadata(value, annotationMatchers, labelMatchers) : copyPlain(value);
+        out[key] = key === 'metadata' && isRecord(value) ? sanitizedMetadata(value, serverOwned, annotationRemoved, labelRemoved) : copyPlain(value);
       }
       const sanitized = out as KubeObject;
-      if (sanitized.kind === 'Service' && sanitized.apiVersion === 'v1') sanitizeServiceSpec(sanitized);
+      if (serviceFields && sanitized.kind === 'Service' && sanitized.apiVersion === 'v1') sanitizeServiceSpec(sanitized);
       for (const removal of removals) {
-        if (removal.kinds.length === 0 || removal.kinds.includes(sanitized.kind ?? '')) removePath(sanitized, removal.segments);
+        if (removal.kinds.length === 0 || kindMatches(removal.kinds, sanitized)) removeAtPath(sanitized, removal.path);
       }
       return sanitized;
     },
   };
 }
 
-const SERVER_OWNED: ReadonlySet<string> = new Set(SERVER_OWNED_METADATA);
+/** `kinds` entries: `Kind` (any group) or `Kind.group` (`Deployment.apps`; `Service.` is the core group's). */
+function kindMatches(kinds: readonly string[], object: KubeObject): boolean {
+  const kind = object.kind ?? '';
+  const apiVersion = object.apiVersion ?? '';
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  return kinds.some((entry) => entry === kind || entry === `${kind}.${group}`);
+}
 
-function sanitizedMetadata(metadata: Record<string, unknown>, annotationMatchers: Matcher[], labelMatchers: Matcher[]): Record<string, unknown> {
+/** A path as `removeFields` holds it; the config loader has checked it, so this throws only for configs built around it. */
+function compiledPath(path: string, index: number): FieldPath {
+  try {
+    return parseFieldPath(path);
+  } catch (error) {
+    if (!(error instanceof FieldPathError)) throw error;
+    throw grError(ErrorCodes.CONFIG_INVALID, `sanitizer.removeFields[${index}]: ${error.message}`, { fix: 'see the path syntax in the kernel README (sanitizer.removeFields)' });
+  }
+}
+
+function sanitizedMetadata(metadata: Record<string, unknown>, serverOwned: ReadonlySet<string>, annotationRemoved: Matcher, labelRemoved: Matcher): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(metadata)) {
-    if (SERVER_OWNED.has(key)) continue;
+    if (serverOwned.has(key)) continue;
     const value = metadata[key];
     if ((key === 'annotations' || key === 'labels') && isRecord(value)) {
-      const kept = keptKeys(value, key === 'annotations' ? annotationMatchers : labelMatchers);
+      const kept = keptKeys(value, key === 'annotations' ? annotationRemoved : labelRemoved);
       if (kept) out[key] = kept;
       continue;
     }
@@ -95,12 +97,12 @@ function sanitizedMetadata(metadata: Record<string, unknown>, annotationMatchers
   return out;
 }
 
-/** The map without matching keys; undefined when nothing is left (an emptied map is dropped). */
-function keptKeys(map: Record<string, unknown>, matchers: Matcher[]): Record<string, unknown> | undefined {
+/** The map without removed keys; undefined when nothing is left (an emptied map is dropped). */
+function keptKeys(map: Record<string, unknown>, removed: Matcher): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   let kept = 0;
   for (const key of Object.keys(map)) {
-    if (matchers.some((match) => match(key))) continue;
+    if (removed(key)) continue;
     out[key] = copyPlain(map[key]);
     kept++;
   }
@@ -125,8 +127,7 @@ function copyPlain(value: unknown): unknown {
 function sanitizeServiceSpec(service: KubeObject): void {
   const spec = service['spec'];
   if (!isRecord(spec)) return;
-  if (spec['clusterIP'] !== 'None') delete spec['clusterIP'];
-  for (const field of SERVICE_ALLOCATED) delete spec[field];
+  for (const field of SERVICE_ALLOCATED_FIELDS) if (field !== 'clusterIP' || spec[field] !== 'None') delete spec[field];
 }
 
 type Matcher = (key: string) => boolean;
@@ -137,15 +138,6 @@ function keyMatcher(pattern: string): Matcher {
     return (key) => key.startsWith(prefix);
   }
   return (key) => key === pattern;
-}
-
-function removePath(object: Record<string, unknown>, segments: readonly string[]): void {
-  let current: unknown = object;
-  for (const segment of segments.slice(0, -1)) {
-    if (!isRecord(current)) return;
-    current = current[segment];
-  }
-  if (isRecord(current)) delete current[segments[segments.length - 1] as string];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,4 @@
-import type { RuleConfig } from '@gitops-reverser/contract';
+import { isEmptyLabelSelector, type RuleConfig } from '@gitops-reverser/contract';
 
 /** Who the generated role is for, and what its objects are called. */
 export interface RbacSubject {
@@ -54,6 +54,7 @@ export function rbacForRules(rules: readonly RuleConfig[], subject: RbacSubject)
   const namespaceRules = new Map<string, PolicyRule[]>();
   const remarks: string[] = [];
   let mayReachCustomResources = false;
+  let selectsNamespacesByLabel = false;
 
   for (const rule of rules) {
     const apiGroups = wildcard(rule.apiGroups) ? ['*'] : [...rule.apiGroups];
@@ -65,11 +66,16 @@ export function rbacForRules(rules: readonly RuleConfig[], subject: RbacSubject)
     } else if (resources.includes('*')) {
       remarks.push(`${rule.keyPath} selects every resource of ${apiGroups.join(', ')}: name its resources to grant less`);
     }
+    if (rule.scope === 'Namespaced' && !isEmptyLabelSelector(rule.namespaceSelector)) selectsNamespacesByLabel = true;
     if (rule.scope === 'Namespaced' && rule.namespaces.length > 0) {
       for (const namespace of rule.namespaces) namespaceRules.set(namespace, [...(namespaceRules.get(namespace) ?? []), policy]);
     } else {
       clusterRules.push(policy);
     }
+  }
+  if (selectsNamespacesByLabel) {
+    clusterRules.push({ apiGroups: [''], resources: ['namespaces'], verbs: [...READ_VERBS] });
+    remarks.push('namespaces: read because a rule selects namespaces by label (namespaceSelector): their labels decide what is watched');
   }
   if (mayReachCustomResources) {
     clusterRules.push({ apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: [...READ_VERBS] });

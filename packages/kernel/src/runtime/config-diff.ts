@@ -11,7 +11,7 @@ export function changedTargetsBetween(previous: RouteTable, next: RouteTable): s
   return next.targets.map((t) => t.name).filter((name) => signature(previous, name) !== signature(next, name));
 }
 
-/** Top-level keys whose change a reload cannot apply (adapters, server, sanitizer, startup, watchdog): they need a restart. */
+/** Top-level keys whose change a reload cannot apply (adapters, server, sanitizer, credentials, startup, watchdog): they need a restart. */
 export function restartOnlyChanges(previous: GitopsReverserConfig, next: GitopsReverserConfig): string[] {
   const keys: string[] = [];
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -24,6 +24,6 @@ export function restartOnlyChanges(previous: GitopsReverserConfig, next: GitopsR
   const a = refs(previous);
   const b = refs(next);
   for (const key of ['sources', 'normalizers', 'bus', 'sink'] as const) if (!same(a[key], b[key])) keys.push(key);
-  for (const key of ['server', 'sanitizer', 'startup', 'watchdog', 'attribution'] as const) if (!same(previous[key], next[key])) keys.push(key);
+  for (const key of ['server', 'sanitizer', 'credentials', 'startup', 'watchdog', 'attribution'] as const) if (!same(previous[key], next[key])) keys.push(key);
   return keys;
 }

@@ -31,6 +31,20 @@ export class KernelMetrics implements Metrics {
     registers: [this.registry],
   });
 
+  readonly credentialsFound = new Counter({
+    name: `${METRIC_PREFIX}credentials_found_total`,
+    help: 'Credentials the credential gate found in objects written unencrypted, per target, rule of its rule set and mode (what was done: refuse, redact, encrypt, warn).',
+    labelNames: ['target', 'rule', 'mode'] as const,
+    registers: [this.registry],
+  });
+
+  readonly objectsUnselected = new Counter({
+    name: `${METRIC_PREFIX}objects_unselected_total`,
+    help: "Objects that stopped matching a rule's label selectors (objectSelector, namespaceSelector) and were removed from a target.",
+    labelNames: ['target'] as const,
+    registers: [this.registry],
+  });
+
   readonly messagesPublished = new Counter({
     name: `${METRIC_PREFIX}messages_published_total`,
     help: 'Messages published to the bus, per target and kind.',

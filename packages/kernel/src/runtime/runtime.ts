@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigValidationError } from '../config/config-problem.js';
 import { configProblems } from '../config/load-config.js';
 import { ErrorCodes } from '../errors.js';
+import { CredentialGate } from '../credentials/credential-gate.js';
+import { credentialEncoderProblems } from '../credentials/credential-encoder-check.js';
 import { ContentHasher } from '../ingest/content-hasher.js';
 import { Ingest } from '../ingest/ingest.js';
 import { Refusals } from '../ingest/refusals.js';
@@ -118,6 +120,7 @@ export class Runtime {
     private readonly assembly: Assembly,
     private readonly serve: boolean,
     contentKey: Buffer | undefined,
+    redactionKey: Buffer | undefined,
   ) {
     this.config = config;
     this.routes = new RouteTable(config.rules, assembly.targets, assembly.plan.partitions);
@@ -130,6 +133,7 @@ export class Runtime {
       refusals: this.refusals,
       metrics,
       contentHasher: new ContentHasher(contentKey),
+      credentialGate: new CredentialGate(config.credentials, redactionKey, logger.child({ component: 'credential-gate' }), metrics),
     });
     const authors = new AuthorDirectory(config.attribution.authors);
     this.workers = new WorkerSupervisor(
@@ -166,8 +170,9 @@ export class Runtime {
     const logger = options.logger ?? createLogger(config.log.level);
     const metrics = options.metrics ?? new KernelMetrics({ processMetrics: true });
     const assembly = await assemble(config, { logger, metrics, ...(options.clock ? { clock: options.clock } : {}), ...(options.adapters ? { given: options.adapters } : {}) });
-    const contentKey = readContentKey(config);
-    return new Runtime(config, logger, metrics, assembly, options.serve ?? config.server.enabled ?? false, contentKey);
+    const contentKey = readKeyFile(config, config.attribution.contentKeyFile, 'attribution.contentKeyFile', 'content.key');
+    const redactionKey = readKeyFile(config, config.credentials.redactionKeyFile, 'credentials.redactionKeyFile', 'redaction.key');
+    return new Runtime(config, logger, metrics, assembly, options.serve ?? config.server.enabled ?? false, contentKey, redactionKey);
   }
 
   /** The port /healthz /readyz /metrics listen on (after start; useful with `server.port: 0`). */
@@ -326,6 +331,8 @@ export class Runtime {
   async reload(next: GitopsReverserConfig): Promise<{ changedTargets: string[]; needsRestart: string[] }> {
     const previous = this.config;
     const { targets, plan } = this.assembly.planTargets(next);
+    const encoderProblems = credentialEncoderProblems(next, this.assembly.normalizers);
+    if (encoderProblems.length > 0) throw new ConfigValidationError(next.configFile, configProblems(next, encoderProblems));
     const needsRestart = restartOnlyChanges(previous, next);
     const nextRoutes = new RouteTable(next.rules, targets, plan.partitions);
     const changedTargets = changedTargetsBetween(this.routes, nextRoutes);
@@ -459,9 +466,11 @@ export class Runtime {
   }
 }
 
-/** `attribution.contentKeyFile`: the shared key of the content hash (32+ characters), or undefined. A bad file is a config problem. */
-function readContentKey(config: GitopsReverserConfig): Buffer | undefined {
-  const file = config.attribution.contentKeyFile;
+/**
+ * A shared key from a file (`attribution.contentKeyFile`, `credentials.redactionKeyFile`): 32+
+ * characters, or undefined when the key is not configured. A bad file is a config problem.
+ */
+function readKeyFile(config: GitopsReverserConfig, file: string | undefined, keyPath: string, example: string): Buffer | undefined {
   if (!file) return undefined;
   let problem: string | undefined;
   let key = '';
@@ -474,9 +483,7 @@ function readContentKey(config: GitopsReverserConfig): Buffer | undefined {
   if (problem) {
     throw new ConfigValidationError(
       config.configFile,
-      configProblems(config, [
-        { code: ErrorCodes.CONFIG_INVALID, keyPath: 'attribution.contentKeyFile', message: problem, fix: 'a file with a random secret every replica shares, e.g. openssl rand -hex 32 > content.key' },
-      ]),
+      configProblems(config, [{ code: ErrorCodes.CONFIG_INVALID, keyPath, message: problem, fix: `a file with a random secret every replica shares, e.g. openssl rand -hex 32 > ${example}` }]),
     );
   }
   return Buffer.from(key, 'utf8');
