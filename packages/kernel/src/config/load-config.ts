@@ -7,7 +7,7 @@ import type { RuleConfig, RuleOperation, RuleScope, TargetConfig } from '@gitops
 import { ErrorCodes } from '../errors.js';
 import { configSchema } from './config-schema.js';
 import { ConfigValidationError, type ConfigProblem } from './config-problem.js';
-import { CONFIG_API_VERSION, type AdapterRef, type FieldRemoval, type GitopsReverserConfig, type LogLevel, type SourcePosition, type SourceRef } from './config-types.js';
+import { CONFIG_API_VERSION, type AdapterRef, type FieldRemoval, type GitopsReverserConfig, type LogFormat, type LogLevel, type SourcePosition, type SourceRef } from './config-types.js';
 import { expandEnvironment, hideExpandedValues, type ExpandedValue } from './env-expansion.js';
 import { coerceExpandedValues } from './expanded-coercion.js';
 import { oldShapeProblems } from './old-shape.js';
@@ -28,7 +28,7 @@ export interface ConfigInput {
   apiVersion?: typeof CONFIG_API_VERSION;
   /** `port`: a number, or a string only as `${VAR}` expanding to one (literals keep their type). */
   server?: { port?: number | string; host?: string; enabled?: boolean };
-  log?: { level?: LogLevel };
+  log?: { level?: LogLevel; format?: LogFormat };
   /** Required in a file; may be left out in code when sources are given as instances. */
   sources?: { use: string; cluster: string; name?: string; with?: Record<string, unknown> }[];
   normalizers?: { use: string; name?: string; with?: Record<string, unknown> }[];
@@ -159,6 +159,7 @@ function adapterRef(raw: { use: string; name?: string; with?: Record<string, unk
 
 function buildConfig(raw: ConfigInput, configFile: string, baseDir: string, findPosition: ((keyPath: string) => SourcePosition | undefined) | undefined): GitopsReverserConfig {
   const envLevel = process.env['LOG_LEVEL'] as LogLevel | undefined;
+  const envFormat = process.env['LOG_FORMAT'];
   const removeFields: FieldRemoval[] = (raw.sanitizer?.removeFields ?? []).map((entry) => (typeof entry === 'string' ? { path: entry, kinds: [] } : { path: entry.path, kinds: entry.kinds ?? [] }));
   return {
     apiVersion: CONFIG_API_VERSION,
@@ -170,7 +171,7 @@ function buildConfig(raw: ConfigInput, configFile: string, baseDir: string, find
       host: raw.server?.host ?? '127.0.0.1',
       ...(raw.server?.enabled !== undefined ? { enabled: raw.server.enabled } : {}),
     },
-    log: { level: raw.log?.level ?? (isLogLevel(envLevel) ? envLevel : 'info') },
+    log: { level: raw.log?.level ?? (isLogLevel(envLevel) ? envLevel : 'info'), format: raw.log?.format ?? (isLogFormat(envFormat) ? envFormat : 'auto') },
     sources: (raw.sources ?? []).map((ref, i): SourceRef => ({ ...adapterRef(ref, '', `sources[${i}]`), cluster: ref.cluster })),
     normalizers: (raw.normalizers ?? []).map((ref, i) => adapterRef(ref, '', `normalizers[${i}]`)),
     sanitizer: {
@@ -313,6 +314,10 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
     seen.add(key);
     return true;
   });
+}
+
+function isLogFormat(value: string | undefined): value is LogFormat {
+  return value === 'auto' || value === 'json' || value === 'text';
 }
 
 function isLogLevel(value: string | undefined): value is LogLevel {
