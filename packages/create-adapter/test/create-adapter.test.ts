@@ -50,15 +50,15 @@ targets: [ { name: live, with: { path: clusters/dev } } ]
 rules: [ { target: live, resources: ["*"] } ]
 `,
     );
-    const validate = spawnSync(process.execPath, [cli, 'plugins', '--config', join(work, 'config.yaml')], { encoding: 'utf8' });
-    expect(validate.status, validate.stderr).toBe(0);
+    const plugins = spawnSync(process.execPath, [cli, 'plugins', '--config', join(work, 'config.yaml')], { encoding: 'utf8' });
+    expect(plugins.status, plugins.stderr).toBe(0);
     for (const [key, slot] of [
       ['sources[0]', 'source'],
       ['normalizers[0]', 'normalizer'],
       ['bus', 'bus'],
       ['sink', 'sink'],
-    ]) {
-      expect(validate.stdout).toMatch(new RegExp(`^${key.replace(/[[\]]/g, '\\$&')} +${slot} +my-${slot} +my-${slot} +0\\.1\\.0 +kernel \\^0\\.3\\.0`, 'm'));
+    ] as const) {
+      expect(plugins.stdout).toMatch(new RegExp(`^${key.replace(/[[\]]/g, '\\$&')} +${slot} +my-${slot} +my-${slot} +0\\.1\\.0 +kernel \\^0\\.3\\.0`, 'm'));
     }
   }, 120_000);
 
