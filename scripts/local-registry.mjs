@@ -176,9 +176,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   process.stdout.write(
     `Local registry ${registry.url} (storage ${registry.storage}) holds every package of this repository.\n` +
-      `In an empty folder, as an operator:    npm install --registry ${registry.url} gitops-reverser && npx gitops-reverser --help\n` +
-      `As an adapter author:                  npm init --registry ${registry.url} @gitops-reverser/adapter my-sink\n` +
-      `Ctrl-C stops it.\n`,
+      `In another terminal, in an empty folder anywhere:\n` +
+      `  export npm_config_registry=${registry.url}\n` +
+      `  npm install gitops-reverser && npx gitops-reverser --help      # an operator\n` +
+      `  npm init @gitops-reverser/adapter my-sink                      # an adapter author\n` +
+      `Ctrl-C stops it (and removes its storage).\n`,
   );
   const stop = () => void registry.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
