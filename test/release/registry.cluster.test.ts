@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +98,21 @@ async function configMap(namespace: string, name: string): Promise<void> {
 }
 
 describe('installed from a registry', () => {
+  it('the release path published every package that is not private, at its version; our names are never looked up elsewhere', async () => {
+    const published = readdirSync(join(repoRoot, 'packages'))
+      .map((dir) => JSON.parse(readFileSync(join(repoRoot, 'packages', dir, 'package.json'), 'utf8')) as { name: string; version: string; private?: boolean })
+      .filter((manifest) => !manifest.private);
+    expect(published.map((m) => m.name)).toEqual(expect.arrayContaining(['gitops-reverser', '@gitops-reverser/create-adapter', '@gitops-reverser/kernel', '@gitops-reverser/contract']));
+    for (const { name, version } of published) {
+      const response = await fetch(`${registry.url}${name.replace('/', '%2f')}`);
+      expect(response.status, name).toBe(200);
+      const document = (await response.json()) as { versions: Record<string, { dist: { tarball: string } }> };
+      expect(Object.keys(document.versions), name).toEqual([version]);
+    }
+    // A name of ours that was not published is not found, rather than fetched from another registry.
+    expect((await fetch(`${registry.url}@gitops-reverser%2fnot-published`)).status).toBe(404);
+  });
+
   it('operator: one install, then validate, snapshot and run against the cluster, pushed to a git server', async () => {
     const operator = userFolder('operator');
     // The install line the gitops-reverser package's README gives.
