@@ -57,8 +57,11 @@ describe('log format of the CLI', () => {
       try {
         const { code, lines } = onTerminal(['snapshot', '--config', config.file, ...args]);
         expect(code).toBe(0);
-        const records = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string });
-        expect(records.map((r) => r.msg)).toContain('gitops-reverser started');
+        // JSON records are written asynchronously, so one may follow the progress line on its line.
+        const output = lines.join('\n');
+        expect(output).toContain('"msg":"gitops-reverser started"');
+        expect(output).toContain('"msg":"stopped cleanly"');
+        expect(lines.filter((l) => /^\d\d:\d\d:\d\d\.\d{3} [A-Z]+ /.test(l))).toEqual([]);
       } finally {
         config.cleanup();
       }
