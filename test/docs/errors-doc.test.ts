@@ -14,6 +14,7 @@ const PACKAGES = [
   '@gitops-reverser/sanitizer-sops',
   '@gitops-reverser/webhook-server',
   '@gitops-reverser/bus-nats',
+  '@gitops-reverser/create-adapter',
 ];
 
 it('docs/errors.md lists exactly the error codes the packages define', async () => {

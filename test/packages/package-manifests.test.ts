@@ -12,6 +12,7 @@ interface Manifest {
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   exports?: Record<string, unknown>;
+  bin?: Record<string, string>;
 }
 
 const workspaces = ['packages', 'examples'].flatMap((folder) =>
@@ -23,7 +24,11 @@ const workspaces = ['packages', 'examples'].flatMap((folder) =>
 describe('package manifests', () => {
   // One contract at run time: adapters build on it as a peer and never bring their own copy of it or
   // of the kernel (which owns the DI container).
-  const adapters = workspaces.filter((w) => !['@gitops-reverser/kernel', '@gitops-reverser/contract', '@gitops-reverser/testkit'].includes(w.manifest.name));
+  // The kernel, the contract, the test kit and the two command packages (the CLI with its default
+  // adapters, the adapter generator) are not adapters.
+  const adapters = workspaces.filter(
+    (w) => !['@gitops-reverser/kernel', '@gitops-reverser/contract', '@gitops-reverser/testkit', 'gitops-reverser', '@gitops-reverser/create-adapter'].includes(w.manifest.name),
+  );
   it.each(adapters.map((w) => [w.manifest.name, w] as const))('%s lists the contract as a peer dependency, and neither the contract nor the kernel as a plain one', (_name, { manifest }) => {
     expect(manifest.dependencies?.['@gitops-reverser/kernel']).toBeUndefined();
     expect(manifest.dependencies?.['@gitops-reverser/contract']).toBeUndefined();
@@ -37,11 +42,15 @@ describe('package manifests', () => {
     expect(contract?.manifest.dependencies ?? {}).toEqual({});
   });
 
+  // A command package (a bin and no library entry: `gitops-reverser`) has its bin files instead of src/index.ts.
   it.each(workspaces.filter((w) => w.dir.includes('/packages/') && !w.manifest.private).map((w) => [w.manifest.name, w] as const))(
     '%s has an explicit exports map, a README whose first code block is a config, src/ and test/',
     (_name, { dir, manifest }) => {
-      expect(manifest.exports?.['.']).toBeDefined();
-      expect(existsSync(join(dir, 'src/index.ts'))).toBe(true);
+      expect(manifest.exports).toBeDefined();
+      if (manifest.exports?.['.'] === undefined) {
+        expect(Object.keys(manifest.bin ?? {}).length).toBeGreaterThan(0);
+        for (const file of Object.values(manifest.bin ?? {})) expect(existsSync(join(dir, file))).toBe(true);
+      } else expect(existsSync(join(dir, 'src/index.ts'))).toBe(true);
       expect(existsSync(join(dir, 'test'))).toBe(true);
       const readme = readFileSync(join(dir, 'README.md'), 'utf8');
       const firstBlock = readme.match(/```(\w+)\n/);

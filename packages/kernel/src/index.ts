@@ -3,7 +3,7 @@
 // of it is re-exported here. Anything not exported is internal and may change.
 
 // Config
-export type { GitopsReverserConfig, AdapterRef, SourceRef, SanitizerConfig, FieldRemoval, CredentialsConfig, CredentialIgnore, LogLevel, SourcePosition } from './config/config-types.js';
+export type { GitopsReverserConfig, AdapterRef, SourceRef, SanitizerConfig, FieldRemoval, CredentialsConfig, CredentialIgnore, LogFormat, LogLevel, SourcePosition } from './config/config-types.js';
 export { CONFIG_API_VERSION } from './config/config-types.js';
 export type { ConfigInput, LoadConfigOptions } from './config/load-config.js';
 export { loadConfigFile, parseConfig, defineConfig, DEFAULT_BUS, DEFAULT_SINK } from './config/load-config.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { GitopsReverserConfig } from '../config/config-types.js';
+import type { GitopsReverserConfig, LogFormat } from '../config/config-types.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { errorText, isGitopsReverserError } from '@gitops-reverser/contract';
 import { ErrorCodes } from '../errors.js';
@@ -33,6 +33,7 @@ Usage:
 Options:
   -c, --config <file>   config file (default: $GITOPS_REVERSER_CONFIG)
   --timeout <seconds>   snapshot: give up waiting after this long (default 600)
+  --log-format <f>      run, snapshot: auto (readable on a terminal, else JSON), json or text (default: log.format, $LOG_FORMAT, auto)
   --service-account <n> rbac: ServiceAccount the bindings name (default gitops-reverser)
   --namespace <ns>      rbac: namespace of that ServiceAccount (default gitops-reverser)
   --name <name>         rbac: name of the ClusterRole, Roles and bindings (default gitops-reverser)
@@ -68,6 +69,7 @@ const CLI_OPTIONS = {
   cluster: { type: 'string' },
   name: { type: 'string' },
   timeout: { type: 'string' },
+  'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
   ...ADMISSION_WEBHOOK_OPTIONS,
@@ -115,6 +117,11 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     io.stderr(`${ErrorCodes.CLI_USAGE}: --timeout "${values.timeout}" is not a positive number of seconds\n  fix: e.g. --timeout 900\n`);
     return 2;
   }
+  const logFormat = values['log-format'];
+  if (logFormat !== undefined && !['auto', 'json', 'text'].includes(logFormat)) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: --log-format "${logFormat}" is not a log format\n  fix: use --log-format auto, json or text\n`);
+    return 2;
+  }
   const configFile = values.config ?? process.env['GITOPS_REVERSER_CONFIG'];
   if (!configFile) {
     io.stderr(`${ErrorCodes.CLI_USAGE}: ${command} needs a config file\n  fix: pass --config <file>, e.g. --config examples/quickstart.yaml\n`);
@@ -122,7 +129,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }
 
   try {
-    const config = loadConfigFile(configFile);
+    const loaded = loadConfigFile(configFile);
+    const config: GitopsReverserConfig = logFormat === undefined ? loaded : { ...loaded, log: { ...loaded.log, format: logFormat as LogFormat } };
     if (command === 'validate') return await validate(config, io);
     if (command === 'plugins') return await plugins(config, io);
     if (command === 'snapshot') return await snapshot(config, io, timeoutSeconds);
@@ -207,7 +215,7 @@ async function plugins(config: GitopsReverserConfig, io: CliIo): Promise<number>
  */
 async function snapshot(config: GitopsReverserConfig, io: CliIo, timeoutSeconds: number, isTty = Boolean(process.stdout.isTTY)): Promise<number> {
   // Info logs would interleave with the progress display; warnings and errors still show.
-  const logger = createLogger(config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn');
+  const logger = createLogger(config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn', undefined, config.log.format);
   const runtime = await Runtime.create(config, { logger, serve: false });
   const describe = (p: SnapshotProgress) =>
     `snapshot: sources seeded ${p.sourcesSeeded}/${p.sources}` +
@@ -262,7 +270,7 @@ function rbac(config: GitopsReverserConfig, io: CliIo, options: { serviceAccount
 }
 
 async function run(config: GitopsReverserConfig, io: CliIo): Promise<number> {
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, undefined, config.log.format);
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: errorText(reason) }, `unhandled rejection (kept running): ${errorText(reason)}`);
   });

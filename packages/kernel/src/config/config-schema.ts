@@ -77,6 +77,7 @@ export const configSchema = {
       additionalProperties: false,
       properties: {
         level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+        format: { enum: ['auto', 'json', 'text'], 'x-fix': 'auto (readable lines on a terminal, JSON otherwise), json or text' },
       },
     },
     sources: { type: 'array', items: sourceRef, 'x-fix': 'list at least one source, e.g. - { use: "@gitops-reverser/source-informer", cluster: dev }' },

@@ -72,6 +72,8 @@ export interface CredentialsConfig {
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** `json`: pino JSON lines; `text`: one readable line per record; `auto`: text on a terminal, else JSON. */
+export type LogFormat = 'auto' | 'json' | 'text';
 
 export interface SourcePosition {
   readonly line: number;
@@ -98,7 +100,7 @@ export interface GitopsReverserConfig {
    * (see `createRuntime`'s `serve`).
    */
   readonly server: { readonly port: number; readonly host: string; readonly enabled?: boolean };
-  readonly log: { readonly level: LogLevel };
+  readonly log: { readonly level: LogLevel; readonly format: LogFormat };
   readonly sources: readonly SourceRef[];
   readonly normalizers: readonly AdapterRef[];
   readonly sanitizer: SanitizerConfig;

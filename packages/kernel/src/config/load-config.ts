@@ -16,7 +16,7 @@ import {
 import { ErrorCodes } from '../errors.js';
 import { configSchema } from './config-schema.js';
 import { ConfigValidationError, type ConfigProblem } from './config-problem.js';
-import { CONFIG_API_VERSION, type AdapterRef, type FieldRemoval, type GitopsReverserConfig, type LogLevel, type SourcePosition, type SourceRef } from './config-types.js';
+import { CONFIG_API_VERSION, type AdapterRef, type FieldRemoval, type GitopsReverserConfig, type LogFormat, type LogLevel, type SourcePosition, type SourceRef } from './config-types.js';
 import { DEFAULT_SANITIZER_CONFIG } from '../normalize/default-sanitizer.js';
 import { FieldPathError, parseFieldPath } from '../normalize/field-path.js';
 import { BUILT_IN_LISTS, SERVER_OWNED_METADATA, type BuiltInList } from '../normalize/noise-lists.js';
@@ -40,7 +40,7 @@ export interface ConfigInput {
   apiVersion?: typeof CONFIG_API_VERSION;
   /** `port`: a number, or a string only as `${VAR}` expanding to one (literals keep their type). */
   server?: { port?: number | string; host?: string; enabled?: boolean };
-  log?: { level?: LogLevel };
+  log?: { level?: LogLevel; format?: LogFormat };
   /** Required in a file; may be left out in code when sources are given as instances. */
   sources?: { use: string; cluster: string; name?: string; with?: Record<string, unknown> }[];
   normalizers?: { use: string; name?: string; with?: Record<string, unknown> }[];
@@ -190,6 +190,7 @@ function adapterRef(raw: { use: string; name?: string; with?: Record<string, unk
 
 function buildConfig(raw: ConfigInput, configFile: string, baseDir: string, findPosition: ((keyPath: string) => SourcePosition | undefined) | undefined): GitopsReverserConfig {
   const envLevel = process.env['LOG_LEVEL'] as LogLevel | undefined;
+  const envFormat = process.env['LOG_FORMAT'];
   const removeFields: FieldRemoval[] = (raw.sanitizer?.removeFields ?? []).map((entry) => (typeof entry === 'string' ? { path: entry, kinds: [] } : { path: entry.path, kinds: entry.kinds ?? [] }));
   return {
     apiVersion: CONFIG_API_VERSION,
@@ -201,7 +202,7 @@ function buildConfig(raw: ConfigInput, configFile: string, baseDir: string, find
       host: raw.server?.host ?? '127.0.0.1',
       ...(raw.server?.enabled !== undefined ? { enabled: raw.server.enabled } : {}),
     },
-    log: { level: raw.log?.level ?? (isLogLevel(envLevel) ? envLevel : 'info') },
+    log: { level: raw.log?.level ?? (isLogLevel(envLevel) ? envLevel : 'info'), format: raw.log?.format ?? (isLogFormat(envFormat) ? envFormat : 'auto') },
     sources: (raw.sources ?? []).map((ref, i): SourceRef => ({ ...adapterRef(ref, '', `sources[${i}]`), cluster: ref.cluster })),
     normalizers: (raw.normalizers ?? []).map((ref, i) => adapterRef(ref, '', `normalizers[${i}]`)),
     sanitizer: {
@@ -452,6 +453,10 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
     seen.add(key);
     return true;
   });
+}
+
+function isLogFormat(value: string | undefined): value is LogFormat {
+  return value === 'auto' || value === 'json' || value === 'text';
 }
 
 function isLogLevel(value: string | undefined): value is LogLevel {

@@ -167,7 +167,7 @@ export class Runtime {
 
   /** Loads (or takes) the adapters, creates and checks them; nothing is started yet. */
   static async create(config: GitopsReverserConfig, options: RuntimeOptions = {}): Promise<Runtime> {
-    const logger = options.logger ?? createLogger(config.log.level);
+    const logger = options.logger ?? createLogger(config.log.level, undefined, config.log.format);
     const metrics = options.metrics ?? new KernelMetrics({ processMetrics: true });
     const assembly = await assemble(config, { logger, metrics, ...(options.clock ? { clock: options.clock } : {}), ...(options.adapters ? { given: options.adapters } : {}) });
     const contentKey = readKeyFile(config, config.attribution.contentKeyFile, 'attribution.contentKeyFile', 'content.key');

@@ -1,20 +1,21 @@
-// A whole adapter in one file: copy this package to start your own (see docs/writing-adapters.md).
-// It is a normalizer in the sanitize phase: objects carrying the annotation
-// `gitops-reverser.io/ignore: "true"` (or any configured label/annotation) are not written to git.
+// A normalizer in the sanitize phase: objects whose annotation (default `gitops-reverser.io/ignore`)
+// or optional label is "true" are kept out of git. Replace `normalize()` with your own rule. The
+// contract: docs/writing-adapters.md, "Normalizers" (never mutate the input, return null to drop,
+// a throw refuses that change).
 import { defineAdapter, packageVersionOf, type KubeObject, type Logger, type Normalizer } from '@gitops-reverser/contract';
 
-/** The options, as the schema below leaves them (validated, defaults applied). */
+/** The options (`normalizers[].with`), as the schema below leaves them. */
 export interface IgnoreMarkedOptions {
   /** Annotation whose value "true" keeps an object out of git. */
   readonly annotation: string;
-  /** Optional label with the same meaning, for objects that cannot carry annotations easily. */
+  /** Optional label with the same meaning. */
   readonly label?: string;
 }
 
-/** The normalizer itself: plain class, no kernel imports, easy to unit-test. */
 export class IgnoreMarked implements Normalizer {
-  readonly name = 'ignore-marked';
-  // sanitize: runs before the content hash, so a dropped object never counts as a change.
+  readonly name = '__PACKAGE_NAME__';
+  // sanitize: before the content hash, so a dropped object never counts as a change; `encode` runs
+  // per target after it (encryption with random nonces).
   readonly phase = 'sanitize' as const;
 
   constructor(
@@ -26,16 +27,16 @@ export class IgnoreMarked implements Normalizer {
     const metadata = object.metadata;
     const marked = metadata?.annotations?.[this.options.annotation] === 'true' || (this.options.label !== undefined && metadata?.labels?.[this.options.label] === 'true');
     if (marked) {
-      this.logger?.debug({ kind: object.kind, name: metadata?.name }, 'object is marked to be ignored; not written');
+      this.logger?.debug({ kind: object.kind, name: metadata?.name }, 'marked to be ignored; not written');
       return null;
     }
-    // Never mutate the input: return it unchanged (or a changed copy).
+    // Never mutate the input: return it unchanged, or a changed copy.
     return object;
   }
 }
 
 export default defineAdapter<'normalizer', IgnoreMarkedOptions>({
-  meta: { name: 'gitops-reverser-normalizer-template', version: packageVersionOf(import.meta.url), slot: 'normalizer', kernel: '^0.3.0' },
+  meta: { name: '__PACKAGE_NAME__', version: packageVersionOf(import.meta.url), slot: 'normalizer', kernel: '__KERNEL_RANGE__' },
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
@@ -44,6 +45,6 @@ export default defineAdapter<'normalizer', IgnoreMarkedOptions>({
       label: { type: 'string', minLength: 1 },
     },
   },
-  // create() gets the validated options and kernel services; keep it free of I/O.
+  // create() runs for `validate` too: keep it free of I/O.
   create: ({ options, logger }) => new IgnoreMarked(options, logger),
 });
