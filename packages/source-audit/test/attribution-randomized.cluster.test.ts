@@ -201,6 +201,8 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${ns}], resources: [con
     const children: ChildProcess[] = [];
     try {
       // The key both replicas sign and check bus messages with (bus-nats refuses to run without one).
+      // leaseSeconds 10 (the default): the test needs one writer throughout, and a 2 s lease moved on a
+      // loaded machine when a renewal was delayed past it (a handover is tested in bus-nats's suites).
       writeFileSync(join(dir, 'nats-message-key'), randomBytes(48).toString('base64'));
       writeFileSync(
         join(dir, 'replica.yaml'),
@@ -211,7 +213,7 @@ sources:
   - { use: "@gitops-reverser/source-informer", cluster: ${CLUSTER}, with: { kubeconfig: ./kubeconfig } }
   - ${auditSource('"${AUDIT_PORT}"')}
 attribution: { waitMs: 5000 }
-bus: { use: "@gitops-reverser/bus-nats", with: { servers: ["${nats.url}"], messageKeys: [ { id: k1, file: ./nats-message-key } ], stream: RAND, subjectPrefix: rand, leaseSeconds: 2, discoveryMs: 200, ackWaitSeconds: 5 } }
+bus: { use: "@gitops-reverser/bus-nats", with: { servers: ["${nats.url}"], messageKeys: [ { id: k1, file: ./nats-message-key } ], stream: RAND, subjectPrefix: rand, leaseSeconds: 10, discoveryMs: 200, ackWaitSeconds: 5 } }
 sink: { use: "@gitops-reverser/sink-git", with: { cacheDir: "\${REPLICA_CACHE}", providers: [ { name: origin, url: "${git.url('rand')}" } ] } }
 targets: [ { name: live, with: { provider: origin, branch: main, path: live } } ]
 rules: [ { target: live, scope: Namespaced, namespaces: [${ns}], resources: [configmaps] } ]
