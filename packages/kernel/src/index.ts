@@ -22,7 +22,7 @@ export type { RbacSubject, RbacPlan, PolicyRule, KubernetesManifest } from './rb
 export { rbacForRules } from './rbac/rbac-for-rules.js';
 
 // Normalizing (what the kernel does to every object before a sink sees it)
-export { createDefaultSanitizer, SERVER_OWNED_METADATA, NOISE_ANNOTATIONS, DEFAULT_SANITIZER_NAME } from './normalize/default-sanitizer.js';
+export { createDefaultSanitizer, SERVER_OWNED_METADATA, NOISE_ANNOTATIONS, NOISE_LABELS, GITOPS_TOOL_ANNOTATIONS, DEFAULT_SANITIZER_NAME } from './normalize/default-sanitizer.js';
 export { renderYaml } from './normalize/render-yaml.js';
 export { contentHash } from './normalize/content-hash.js';
 

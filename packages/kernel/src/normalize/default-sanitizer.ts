@@ -17,6 +17,26 @@ export const SERVER_OWNED_METADATA = [
 ] as const;
 
 /**
+ * What GitOps controllers write onto the objects they apply from a repository, to find them again:
+ * bookkeeping, never in the files they apply. Were it kept, their applies would come back as
+ * commits (and a tracking id names the Argo CD instance). Annotations a person writes for a
+ * controller (`kustomize.toolkit.fluxcd.io/prune`, `/ssa`, `/force`, `/reconcile`,
+ * `argocd.argoproj.io/sync-options`, `/sync-wave`, ...) are intent and stay.
+ */
+export const GITOPS_TOOL_ANNOTATIONS = [
+  // Argo CD: annotation tracking (the default from Argo CD 3) and the installation it belongs to.
+  'argocd.argoproj.io/tracking-id',
+  'argocd.argoproj.io/installation-id',
+  // Flux kustomize-controller before v0.x garbage collection by labels: a checksum of the applied set.
+  'kustomize.toolkit.fluxcd.io/checksum',
+  // kustomize's own bookkeeping, left on objects by some build pipelines (`buildMetadata`).
+  'kustomize.config.k8s.io/*',
+  'config.kubernetes.io/origin',
+  'internal.config.kubernetes.io/*',
+  'alpha.config.kubernetes.io/transformations',
+] as const;
+
+/**
  * Annotations written by the server, controllers or kubectl that describe bookkeeping, not intent.
  * A trailing `*` matches a prefix.
  */
@@ -36,7 +56,15 @@ export const NOISE_ANNOTATIONS = [
   'volume.kubernetes.io/selected-node',
   'kubernetes.io/service-account.uid',
   'autoscaling.alpha.kubernetes.io/*',
+  ...GITOPS_TOOL_ANNOTATIONS,
 ] as const;
+
+/**
+ * Labels written by the server or by GitOps controllers, removed like NOISE_ANNOTATIONS (a trailing
+ * `*` matches a prefix): Flux's kustomize- and helm-controller label every object they apply with
+ * the name and namespace of the Kustomization or HelmRelease that owns it.
+ */
+export const NOISE_LABELS = ['kustomize.toolkit.fluxcd.io/*', 'helm.toolkit.fluxcd.io/*', 'kustomize.config.k8s.io/*'] as const;
 
 /**
  * Service spec fields the API server allocates. `clusterIP: None` (a headless Service) is the user's
@@ -53,7 +81,7 @@ export const DEFAULT_SANITIZER_NAME = 'default-sanitizer';
  */
 export function createDefaultSanitizer(config: SanitizerConfig = { removeFields: [], removeAnnotations: [], removeLabels: [] }): Normalizer {
   const annotationMatchers = [...NOISE_ANNOTATIONS, ...config.removeAnnotations].map(keyMatcher);
-  const labelMatchers = config.removeLabels.map(keyMatcher);
+  const labelMatchers = [...NOISE_LABELS, ...config.removeLabels].map(keyMatcher);
   const removals = config.removeFields.map((removal) => ({ segments: removal.path.split('.'), kinds: removal.kinds }));
 
   return {
