@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { editDocument } from '../src/in-place-edit.js';
 import { readDocuments, sameData, TO_JS } from '../src/yaml-syntax.js';
+import { allowedRange, changedSpan, type Path, random, AWKWARD_STRINGS as WORDS } from './edit-locality.js';
 
 // The in-place editor on hand-written files (comments above and beside keys, anchors, flow maps,
 // block scalars, multi-document files, CRLF): random changes of the object, one at a time, each
@@ -16,19 +16,6 @@ const corpus = readdirSync(corpusDir)
   .sort()
   .map((name) => ({ name, text: readFileSync(join(corpusDir, name), 'utf8') }));
 
-/** A deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Path = (string | number)[];
 const IDENTITY: Path[] = [['apiVersion'], ['kind'], ['metadata', 'name'], ['metadata', 'namespace']];
 
 function paths(value: unknown, at: Path = []): Path[] {
@@ -44,8 +31,6 @@ function paths(value: unknown, at: Path = []): Path[] {
 function get(value: unknown, path: Path): unknown {
   return path.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], value);
 }
-
-const WORDS = ['alpha', 'yes', '123', 'two words', 'a: b', '#hash', "it's", '"quoted"', 'x,y', '[x]', 'on', '', 'line one\nline two\n', 'tail\n\n', 'ünïcode', '0x10', '1.5', '-dash', 'null'];
 
 function scalar(next: () => number): unknown {
   const roll = next();
@@ -89,51 +74,6 @@ function mutate(data: Record<string, unknown>, next: () => number): Path {
   if (Object.keys(parent).length > 1 && !(parentPath.length === 1 && parentPath[0] === 'metadata')) delete (parent as Record<string, unknown>)[key as string];
   else (parent as Record<string, unknown>)[key as string] = scalar(next);
   return parentPath;
-}
-
-/** The source range a change at `path` may touch: its node, or the nearest one that still exists. */
-function allowedRange(text: string, documentIndex: number, path: Path): { start: number; end: number; aliased: boolean } {
-  const document = readDocuments(text)[documentIndex];
-  let node = document?.contents as Node | null | undefined;
-  let aliased = false;
-  for (const key of path) {
-    if (!node) break;
-    if (isAlias(node) || (node as { anchor?: string }).anchor) aliased = true;
-    let child: Node | undefined;
-    if (isMap(node)) child = node.items.find((pair) => isPair(pair) && isScalar(pair.key) && String(pair.key.value) === String(key))?.value as Node | undefined;
-    else if (isSeq(node)) child = node.items[key as number] as Node | undefined;
-    if (!child) break;
-    node = child;
-  }
-  if (node && (isAlias(node) || (node as { anchor?: string }).anchor)) aliased = true;
-  if (node && isCollection(node)) {
-    // Anything under an anchored value may be seen through an alias elsewhere.
-    const source = text.slice(node.range?.[0] ?? 0, node.range?.[1] ?? 0);
-    if (/[&*][A-Za-z]/.test(source)) aliased = true;
-  }
-  const range = node?.range ?? [0, text.length, text.length];
-  // From the line of its key: a block value replaced by a scalar moves up beside `key:`.
-  const valueLine = text.lastIndexOf('\n', range[0] - 1) + 1;
-  let start = valueLine;
-  if (/^[ \t]*(- )?$/.test(text.slice(valueLine, range[0]))) {
-    // Past comment lines that belong to the value, to the line of its key.
-    do start = text.lastIndexOf('\n', start - 2) + 1;
-    while (start > 0 && /^[ \t]*(#.*)?\r?\n/.test(text.slice(start)));
-  }
-  // Through the end of the line after the value: a removed or added entry takes whole lines there.
-  const afterValue = text.indexOf('\n', Math.max(range[1], range[2]));
-  const afterNext = afterValue < 0 ? text.length : text.indexOf('\n', afterValue + 1);
-  return { start, end: afterNext < 0 ? text.length : afterNext + 1, aliased };
-}
-
-/** The part of `before` that differs from `after` (common head and tail removed). */
-function changedSpan(before: string, after: string): { start: number; end: number } | undefined {
-  if (before === after) return undefined;
-  let head = 0;
-  while (head < before.length && head < after.length && before[head] === after[head]) head++;
-  let tail = 0;
-  while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
-  return { start: head, end: before.length - tail };
 }
 
 describe('in-place edits of hand-written files', () => {
