@@ -111,9 +111,13 @@ export function blockText(value: unknown, indent: number, eol: string): string {
   return `${lines.map((line, i) => (i === 0 || line === '' ? line : `${pad}${line}`)).join(eol)}${eol}`;
 }
 
-/** A value in flow style on one line (`{ a: 1, b: [ x ] }`), for a place a person wrote in flow style. */
+/**
+ * A value in flow style on one line (`{a: 1, b: [x]}`), for a place a person wrote in flow style:
+ * without padding inside the brackets, as people and kubectl's documentation write it and as the
+ * entries this editor appends to a flow collection (`, x`) are spaced.
+ */
 export function flowText(value: unknown): string {
-  return stringify(value, { ...CANONICAL_OPTIONS, collectionStyle: 'flow' }).trim();
+  return stringify(value, { ...CANONICAL_OPTIONS, collectionStyle: 'flow', flowCollectionPadding: false }).trim();
 }
 
 /** True for a collection value (map or list) that is not empty. */

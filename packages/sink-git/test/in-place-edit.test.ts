@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { editDocument } from '../src/in-place-edit.js';
+import { withResource } from '../src/kustomizations.js';
 import { readDocuments, sameData, TO_JS } from '../src/yaml-syntax.js';
 import { allowedRange, changedSpan, type Path, random, AWKWARD_STRINGS as WORDS } from './edit-locality.js';
 
@@ -83,6 +84,19 @@ describe('in-place edits of hand-written files', () => {
         if (document.contents) expect(editDocument(text, index, document.toJS(TO_JS))).toBe(text);
       });
     }
+  });
+
+  it('a flow collection written anew is spaced the way people write flow style: `[a, b]`, `{k: v}`', () => {
+    const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flow, labels: {}}   # flow\nresources: []   # filled in later\nargs: [one]\n';
+    const edited = editDocument(text, 0, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'flow', labels: { app: 'web', tier: 'yes' } },
+      resources: ['a.yaml', 'b/'],
+      args: ['one', ['x', 'z']],
+    });
+    expect(edited).toBe('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flow, labels: {app: web, tier: "yes"}}   # flow\nresources: [a.yaml, b/]   # filled in later\nargs: [one, [x, z]]\n');
+    expect(withResource('resources: []   # the sink lists its files\n', 'ns/configmaps/a.yaml')).toBe('resources: [ns/configmaps/a.yaml]   # the sink lists its files\n');
   });
 
   it('1,000 random changes: each file reads as the new object, the other documents stay, bytes outside the changed value are unchanged', () => {
