@@ -1,5 +1,5 @@
 import { parseApiVersion } from '@gitops-reverser/contract';
-import { readDocuments, TO_JS } from './yaml-syntax.js';
+import { dataOf, readDocuments } from './yaml-syntax.js';
 
 /** What a YAML document says about the object it holds: enough to know which object it is. */
 export interface ObjectHead {
@@ -28,7 +28,7 @@ export function objectHeads(text: string): (ObjectHead | undefined)[] {
       return [{ ...parseApiVersion(apiVersion), kind, name, namespace }];
     }
   }
-  return readDocuments(text).map((document) => headOf(document.errors.length > 0 ? undefined : document.toJS(TO_JS)));
+  return readDocuments(text).map((document) => headOf(dataOf(document)));
 }
 
 /** The head of a parsed document's data. */

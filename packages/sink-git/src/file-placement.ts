@@ -9,7 +9,7 @@ import { KUSTOMIZATION_FILES, newKustomization, onlyResources, readKustomization
 import { type ObjectIndex, type PlacedDocument, parentOf } from './object-index.js';
 import { isSopsFileName } from './sops-files.js';
 import type { TreeStore } from './tree-store.js';
-import { canonicalYaml, readDocuments, TO_JS } from './yaml-syntax.js';
+import { canonicalYaml, dataOf, readDocuments, TO_JS } from './yaml-syntax.js';
 
 /** What a target's writes came to: the file changes of one commit. */
 export interface PlacedChanges {
@@ -308,9 +308,9 @@ export class FilePlacement {
     if (entry && this.memory.canonicalBlobs.has(entry.oid)) return true;
     if (text.includes('\r')) return false;
     const documents = readDocuments(text);
-    if (documents.length !== 1 || documents[0]?.errors.length) return false;
-    const data = documents[0]?.toJS(TO_JS) as KubeObject | null;
-    const canonical = data !== null && typeof data === 'object' && canonicalYaml(data) === text;
+    if (documents.length !== 1 || !documents[0]) return false;
+    const data = dataOf(documents[0]) as KubeObject | null | undefined;
+    const canonical = data !== null && data !== undefined && typeof data === 'object' && canonicalYaml(data) === text;
     if (canonical && entry) this.rememberCanonical(entry.oid);
     return canonical;
   }

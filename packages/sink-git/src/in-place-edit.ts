@@ -1,5 +1,5 @@
-import { type Document, isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
-import { blockScalarText, blockText, canonicalYaml, flowText, isNonEmptyCollection, readDocuments, type ScalarStyle, sameData, scalarText, TO_JS } from './yaml-syntax.js';
+import { type Document, isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Node, type Pair, type Scalar, visit, type YAMLMap, type YAMLSeq } from 'yaml';
+import { blockScalarText, blockText, canonicalYaml, dataOf, flowText, isNonEmptyCollection, readDocuments, type ScalarStyle, sameData, scalarText, TO_JS } from './yaml-syntax.js';
 
 /**
  * Changes one document of a YAML file to hold `desired`, touching only the values that differ: every
@@ -15,12 +15,12 @@ import { blockScalarText, blockText, canonicalYaml, flowText, isNonEmptyCollecti
 export function editDocument(text: string, index: number, desired: unknown, documents = readDocuments(text)): string {
   const document = documents[index];
   if (!document) throw new Error(`the file has no document ${index}`);
-  if (sameData(document.toJS(TO_JS), desired)) return text;
+  if (sameData(dataOf(document), desired)) return text;
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   try {
     const editor = new DocumentEditor(text, eol, document);
     editor.patch(document.contents, desired, { kind: 'root' });
-    const edited = editor.result();
+    const edited = withAliasesResolved(editor.result(), index, desired);
     if (holds(edited, index, desired, documents.length)) return edited;
   } catch (error) {
     if (!(error instanceof NotInPlace)) throw error;
@@ -36,7 +36,58 @@ class NotInPlace extends Error {}
 function holds(text: string, index: number, desired: unknown, count: number): boolean {
   const documents = readDocuments(text);
   if (documents.length !== count || documents.some((d) => d.errors.length > 0)) return false;
-  return sameData(documents[index]?.toJS(TO_JS), desired);
+  const document = documents[index];
+  return document !== undefined && sameData(dataOf(document), desired);
+}
+
+/**
+ * The edited text with every alias whose anchor the edit removed (a person anchored a key that was
+ * then deleted live, or a value replaced together with its `&anchor`) written out as the value it
+ * stands for in `desired`, on one line where the alias was. The other aliases stay.
+ */
+function withAliasesResolved(text: string, index: number, desired: unknown): string {
+  const document = readDocuments(text)[index];
+  if (!document?.contents) return text;
+  const defined = new Set<string>();
+  const edits: { start: number; end: number; text: string }[] = [];
+  visit(document, (_key, node, path) => {
+    const anchor = (node as { anchor?: string }).anchor;
+    if (anchor) defined.add(anchor);
+    if (!isAlias(node) || defined.has(node.source) || !node.range) return;
+    const at = pathOf([...path.slice(1), node]);
+    if (!at) return;
+    const value = valueAt(desired, at);
+    if (value === undefined) return;
+    edits.push({ start: node.range[0], end: node.range[1], text: isNonEmptyCollection(value) ? flowText(value) : scalarLine(value, 'PLAIN', true) });
+  });
+  let out = text;
+  for (const edit of edits.reverse()) out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
+  return out;
+}
+
+/** The data path of the last of `chain` (ancestors from the document's contents down to it); undefined for a key or a merge. */
+function pathOf(chain: readonly unknown[]): (string | number)[] | undefined {
+  const out: (string | number)[] = [];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const parent = chain[i];
+    const child = chain[i + 1];
+    if (isSeq(parent)) out.push(parent.items.indexOf(child as Node));
+    else if (isPair(parent)) {
+      const key = isScalar(parent.key) ? parent.key.value : undefined;
+      if (parent.value !== child || key === '<<' || key === undefined) return undefined;
+      out.push(key === null ? '' : String(key));
+    }
+  }
+  return out;
+}
+
+function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object' || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Record<string | number, unknown>)[key];
+  }
+  return at;
 }
 
 /** The document's content replaced by the canonical rendering; what precedes it (comments, `---`) stays. */

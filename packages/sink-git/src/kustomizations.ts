@@ -1,5 +1,5 @@
 import { editDocument } from './in-place-edit.js';
-import { canonicalYaml, readDocuments, TO_JS } from './yaml-syntax.js';
+import { canonicalYaml, dataOf, readDocuments } from './yaml-syntax.js';
 
 /** The file names kustomize reads as a folder's kustomization, in the order it looks for them. */
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
@@ -20,12 +20,8 @@ export function isKustomizationFile(path: string): boolean {
 }
 
 export function readKustomization(path: string, blob: string, text: string): Kustomization {
-  let data: unknown;
-  try {
-    data = readDocuments(text)[0]?.toJS(TO_JS);
-  } catch {
-    data = undefined;
-  }
+  const document = readDocuments(text)[0];
+  const data = document ? dataOf(document) : undefined;
   const record = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
   const resources = Array.isArray(record['resources']) ? record['resources'].filter((r): r is string => typeof r === 'string') : [];
   const namespace = typeof record['namespace'] === 'string' && record['namespace'] !== '' ? record['namespace'] : undefined;
@@ -53,8 +49,9 @@ export function withoutResource(text: string, entry: string): string {
 
 /** True when the kustomization holds nothing but what this sink writes into one it creates. */
 export function onlyResources(text: string): boolean {
-  const data = readDocuments(text)[0]?.toJS(TO_JS) as Record<string, unknown> | undefined;
-  return data !== undefined && Object.keys(data).every((key) => ['apiVersion', 'kind', 'resources', 'namespace'].includes(key));
+  const document = readDocuments(text)[0];
+  const data = document ? dataOf(document) : undefined;
+  return isRecord(data) && Object.keys(data).every((key) => ['apiVersion', 'kind', 'resources', 'namespace'].includes(key));
 }
 
 /** A new kustomization listing `resources`, with `namespace:` when given. */
@@ -64,11 +61,18 @@ export function newKustomization(resources: readonly string[], namespace?: strin
 
 function editResources(text: string, change: (resources: unknown[]) => unknown[]): string {
   const documents = readDocuments(text);
-  const data = (documents[0]?.toJS(TO_JS) ?? {}) as Record<string, unknown>;
+  const read = documents[0] ? dataOf(documents[0]) : undefined;
+  // A kustomization that cannot be read is left as it is (kustomize would refuse it too).
+  if (documents[0] && read === undefined && documents[0].contents !== null) return text;
+  const data = (isRecord(read) ? read : {}) as Record<string, unknown>;
   const resources = Array.isArray(data['resources']) ? (data['resources'] as unknown[]) : [];
   const next = change(resources);
   if (next === resources) return text;
   // A kustomization this sink wrote and nobody edited stays in the kernel's rendering.
   if (documents.length === 1 && canonicalYaml(data) === text) return canonicalYaml({ ...data, resources: next });
   return editDocument(text, 0, { ...data, resources: next }, documents);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

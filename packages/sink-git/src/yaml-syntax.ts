@@ -1,5 +1,5 @@
 import { inWrittenOrder, type KubeObject } from '@gitops-reverser/contract';
-import { type CreateNodeOptions, type DocumentOptions, type ParseOptions, parse, parseAllDocuments, type SchemaOptions, stringify, type ToStringOptions } from 'yaml';
+import { type CreateNodeOptions, type Document, type DocumentOptions, type ParseOptions, parse, parseAllDocuments, type SchemaOptions, stringify, type ToStringOptions } from 'yaml';
 
 /**
  * How this sink reads YAML that people wrote: YAML 1.1 as kubectl reads it (`yes` is a boolean, `<<`
@@ -31,6 +31,20 @@ export function canonicalYaml(object: KubeObject): string {
 /** All documents of a text, as this sink reads them. */
 export function readDocuments(text: string) {
   return parseAllDocuments(text, READ_OPTIONS);
+}
+
+/**
+ * A document's data, or undefined when it cannot be read: a syntax error, or an alias to an anchor
+ * that is not set before it (the parser accepts that; only reading the data fails). A person's file
+ * may hold either; it then holds no object this sink can find or edit.
+ */
+export function dataOf(document: Document.Parsed): unknown {
+  if (document.errors.length > 0) return undefined;
+  try {
+    return document.toJS(TO_JS);
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when two JSON-like values hold the same data (key order ignored, list order kept). */

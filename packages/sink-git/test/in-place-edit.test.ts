@@ -99,6 +99,41 @@ describe('in-place edits of hand-written files', () => {
     expect(withResource('resources: []   # the sink lists its files\n', 'ns/configmaps/a.yaml')).toBe('resources: [ns/configmaps/a.yaml]   # the sink lists its files\n');
   });
 
+  it('a key that held an anchor removed: its aliases are written out as the values they stand for, where they are', () => {
+    const anchors = corpus.find((file) => file.name === 'anchors.yaml')?.text as string;
+    const settings = readDocuments(anchors)[0]?.toJS(TO_JS) as { data: Record<string, unknown> };
+    const { region: _, ...data } = settings.data;
+    expect(editDocument(anchors, 0, { ...settings, data })).toBe(anchors.replace('  region: &region eu-west-1\n', '').replace('backup-region: *region', 'backup-region: eu-west-1'));
+
+    const text = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: shared
+  labels: &labels
+    app: web   # the app
+    tier: back
+data:
+  first: &first one
+  list:
+    - *first
+    - keep
+spec:
+  selector: *labels   # same as the labels
+`;
+    const desired = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shared' }, data: { list: ['one', 'keep'] }, spec: { selector: { app: 'web', tier: 'back' } } };
+    expect(editDocument(text, 0, desired)).toBe(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: shared
+data:
+  list:
+    - one
+    - keep
+spec:
+  selector: {app: web, tier: back}   # same as the labels
+`);
+  });
+
   it('1,000 random changes: each file reads as the new object, the other documents stay, bytes outside the changed value are unchanged', () => {
     const next = random(20_260_101);
     const texts = new Map(corpus.map(({ name, text }) => [name, text]));
