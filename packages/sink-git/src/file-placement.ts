@@ -1,7 +1,7 @@
 import { CLUSTER_SCOPE_KEY, type KubeObject, type Logger, type ResourceIdentity } from '@gitops-reverser/contract';
 import type { FileOperation } from './commit-message.js';
 import type { FileWrite } from './commit-plan.js';
-import { type ObjectHead, objectHeads, withDocument, withoutDocument } from './file-documents.js';
+import { headOf, type ObjectHead, objectHeads, withDocument, withoutDocument } from './file-documents.js';
 import { encodeObject, type EncodedObject, isTreeMode } from './git-objects.js';
 import type { GitTarget } from './git-target.js';
 import { editDocument } from './in-place-edit.js';
@@ -51,6 +51,8 @@ export class FilePlacement {
   private readonly texts = new Map<string, string | null>();
   /** Paths whose overlay text is the canonical rendering of what it holds. */
   private readonly rendered = new Set<string>();
+  /** Object heads of overlay texts edited in place (known without parsing them again). */
+  private readonly heads = new Map<string, readonly (ObjectHead | undefined)[]>();
   private readonly lines: { write: FileWrite; operation: FileOperation }[] = [];
   private readonly created: string[] = [];
 
@@ -88,14 +90,25 @@ export class FilePlacement {
       return;
     }
     let after: string;
-    if (encrypted || (await this.isRendered(path, before))) {
+    // Parsed once: the check for an untouched file and the edit read the same documents.
+    let documents: ReturnType<typeof readDocuments> | undefined;
+    const parsed = () => (documents ??= readDocuments(before));
+    if (encrypted || (await this.isRendered(path, before, parsed))) {
       after = rendering;
       this.rendered.add(path);
     } else {
-      after = editDocument(before, index, desired);
+      after = editDocument(before, index, desired, parsed());
     }
     if (after === before) return;
+    const heads = this.headsOf(path);
     this.set(path, after);
+    // The edited document now reads as `desired`, the others as they did: the index takes these
+    // heads instead of parsing the file again after the commit.
+    if (heads && !this.rendered.has(path))
+      this.heads.set(
+        path,
+        heads.map((head, i) => (i === index ? headOf(desired) : head)),
+      );
     this.lines.push({ write, operation: 'UPDATE' });
   }
 
@@ -162,7 +175,7 @@ export class FilePlacement {
         continue;
       }
       const blob = encodeObject('blob', Buffer.from(text));
-      this.index.remember(blob.oid, text);
+      this.index.remember(blob.oid, text, this.heads.get(path));
       if (this.rendered.has(path)) this.rememberCanonical(blob.oid);
       if (existingBlob === blob.oid) continue;
       changes.set(path, blob.oid);
@@ -301,13 +314,15 @@ export class FilePlacement {
   }
 
   /** True when a file's bytes are the kernel's rendering of the one object it holds (ours, untouched). */
-  private async isRendered(path: string, text: string): Promise<boolean> {
+  private async isRendered(path: string, text: string, parsed: () => ReturnType<typeof readDocuments>): Promise<boolean> {
     if (this.rendered.has(path)) return true;
     if (this.texts.has(path)) return false;
     const entry = await this.trees.lookup(this.headTree, path);
     if (entry && this.memory.canonicalBlobs.has(entry.oid)) return true;
-    if (text.includes('\r')) return false;
-    const documents = readDocuments(text);
+    // The kernel's rendering starts with these two keys: a file a person began with a comment (or
+    // anything else) is not it, and needs no parse and rendering to tell.
+    if (text.includes('\r') || !text.startsWith('apiVersion: ') || !text.includes('\nkind: ')) return false;
+    const documents = parsed();
     if (documents.length !== 1 || !documents[0]) return false;
     const data = dataOf(documents[0]) as KubeObject | null | undefined;
     const canonical = data !== null && data !== undefined && typeof data === 'object' && canonicalYaml(data) === text;
@@ -356,6 +371,12 @@ export class FilePlacement {
 
   private set(path: string, text: string | null): void {
     this.texts.set(path, text);
+    this.heads.delete(path);
+  }
+
+  /** The object heads of a file as this commit has it so far, when known without parsing it. */
+  private headsOf(path: string): readonly (ObjectHead | undefined)[] | undefined {
+    return this.texts.has(path) ? this.heads.get(path) : this.index.headsOf(path);
   }
 }
 

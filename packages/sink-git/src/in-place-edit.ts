@@ -20,8 +20,11 @@ export function editDocument(text: string, index: number, desired: unknown, docu
   try {
     const editor = new DocumentEditor(text, eol, document);
     editor.patch(document.contents, desired, { kind: 'root' });
-    const edited = withAliasesResolved(editor.result(), index, desired);
+    const edited = editor.result();
     if (holds(edited, index, desired, documents.length)) return edited;
+    // An alias whose anchor went with a removed value reads as nothing: written out, it holds.
+    const resolved = withAliasesResolved(edited, index, desired);
+    if (resolved !== edited && holds(resolved, index, desired, documents.length)) return resolved;
   } catch (error) {
     if (!(error instanceof NotInPlace)) throw error;
   }

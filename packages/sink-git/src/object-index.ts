@@ -54,8 +54,8 @@ export class ObjectIndex {
   private readonly byName = new Map<string, PlacedDocument[]>();
   /** Folder (repository path) -> its kustomization. */
   private readonly kustomizationsByFolder = new Map<string, Kustomization>();
-  /** Texts of blobs this writer just made, so recording its own commit reads nothing back. */
-  private readonly known = new Map<string, string>();
+  /** Texts of blobs this writer just made, so recording its own commit reads nothing back (and, where the writer knows them, their object heads, so it parses nothing either). */
+  private readonly known = new Map<string, { readonly text: string; readonly heads?: readonly (ObjectHead | undefined)[] }>();
 
   constructor(
     private readonly target: GitTarget,
@@ -86,9 +86,9 @@ export class ObjectIndex {
     this.folderTree = folder;
   }
 
-  /** A blob this writer made, with its text: `record` uses it instead of reading it back. */
-  remember(oid: string, text: string): void {
-    this.known.set(oid, text);
+  /** A blob this writer made, with its text (and its object heads when known): `record` uses them instead of reading it back. */
+  remember(oid: string, text: string, heads?: readonly (ObjectHead | undefined)[]): void {
+    this.known.set(oid, heads ? { text, heads } : { text });
   }
 
   /**
@@ -204,14 +204,15 @@ export class ObjectIndex {
     if (!isIndexedFile(path) && !isKustomizationFile(path)) return;
     if (this.files.get(path)?.blob === oid || this.kustomizationAt(path)?.blob === oid) return;
     this.forget(path);
-    const text = this.known.get(oid) ?? Buffer.from(await this.readBlob(oid)).toString('utf8');
+    const known = this.known.get(oid);
+    const text = known?.text ?? Buffer.from(await this.readBlob(oid)).toString('utf8');
     if (isKustomizationFile(path)) {
       this.kustomizationsByFolder.set(parentOf(path), readKustomization(path, oid, text));
       return;
     }
-    let heads: (ObjectHead | undefined)[];
+    let heads: readonly (ObjectHead | undefined)[];
     try {
-      heads = objectHeads(text);
+      heads = known?.heads ?? objectHeads(text);
     } catch {
       heads = [];
     }
