@@ -26,6 +26,8 @@ const { kubectl } = controlPlaneBinaries();
 const corpusDir = join(import.meta.dirname, '..', 'packages/sink-git/test/fixtures/hand-written');
 let server: GitHttpServer;
 let runtimes: Runtime[] = [];
+/** Temporary folders of the test running, removed after it. */
+const folders: string[] = [];
 
 beforeAll(async () => {
   server = new GitHttpServer({ credentials: { username: 'bot', password: 'pw' } });
@@ -37,6 +39,7 @@ afterAll(async () => {
 afterEach(async () => {
   for (const runtime of runtimes) await runtime.stop('test done');
   runtimes = [];
+  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 const execFileAsync = promisify(execFile);
@@ -123,6 +126,7 @@ let repoCounter = 0;
 /** A repository on the git server, and a runtime over the real API server writing into it. */
 function setup(prefix: string) {
   const dir = mkdtempSync(join(tmpdir(), `gr-${prefix}-`));
+  folders.push(dir);
   const name = `${prefix}-${repoCounter++}`;
   server.createRepo(name);
   const kubeconfig = join(dir, 'kubeconfig');
