@@ -14,6 +14,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCHES = [
   'packages/sink-git/bench/git-write.bench.mjs',
   'packages/sink-git/bench/git-push.bench.mjs',
+  'packages/sink-git/bench/shared-repo.bench.mjs',
   'packages/sanitizer-sops/bench/sops.bench.mjs',
   'packages/source-audit/bench/audit.bench.mjs',
   'packages/source-admission/bench/admission.bench.mjs',

@@ -25,7 +25,7 @@ export { admissionWebhookForConfig, admissionRuleFor, ADMISSION_SOURCE_PACKAGE, 
 
 // Normalizing (what the kernel does to every object before a sink sees it)
 export { createDefaultSanitizer, DEFAULT_SANITIZER_NAME, DEFAULT_SANITIZER_CONFIG } from './normalize/default-sanitizer.js';
-export { SERVER_OWNED_METADATA, NOISE_ANNOTATIONS, NOISE_LABELS, SERVICE_ALLOCATED_FIELDS, BUILT_IN_LISTS } from './normalize/noise-lists.js';
+export { SERVER_OWNED_METADATA, NOISE_ANNOTATIONS, NOISE_LABELS, GITOPS_TOOL_ANNOTATIONS, GITOPS_TOOL_LABELS, SERVICE_ALLOCATED_FIELDS, BUILT_IN_LISTS } from './normalize/noise-lists.js';
 export type { BuiltInList } from './normalize/noise-lists.js';
 export { renderYaml } from './normalize/render-yaml.js';
 export { contentHash } from './normalize/content-hash.js';

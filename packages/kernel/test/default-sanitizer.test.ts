@@ -231,3 +231,32 @@ describeNormalizerConformance('default sanitizer', {
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'n', uid: 'u', annotations: { 'example.com/a': 'x' } }, spec: { clusterIP: '10.0.0.1', ports: [{ port: 80 }] }, status: {} },
   ],
 });
+
+describe('GitOps controllers bookkeeping', () => {
+  it('drops what Flux and Argo CD write onto the objects they apply, and keeps what a person writes for them', () => {
+    const out = sanitize({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'app',
+        namespace: 'shop',
+        labels: { app: 'web', 'kustomize.toolkit.fluxcd.io/name': 'apps', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system', 'helm.toolkit.fluxcd.io/name': 'web' },
+        annotations: {
+          'argocd.argoproj.io/tracking-id': 'shop:/ConfigMap:shop/app',
+          'argocd.argoproj.io/installation-id': 'prod',
+          'kustomize.toolkit.fluxcd.io/checksum': 'abc',
+          'config.kubernetes.io/origin': 'path: app.yaml',
+          'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+          'argocd.argoproj.io/sync-wave': '2',
+        },
+      },
+      data: { a: '1' },
+    });
+    expect(out.metadata).toEqual({
+      name: 'app',
+      namespace: 'shop',
+      labels: { app: 'web' },
+      annotations: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled', 'argocd.argoproj.io/sync-wave': '2' },
+    });
+  });
+});

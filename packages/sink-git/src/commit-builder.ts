@@ -1,7 +1,10 @@
-import type { Logger } from '@gitops-reverser/contract';
+import { identityKey, type Logger } from '@gitops-reverser/contract';
 import { attributionTrailers, authorOf, renderMessage, withTrailers, type FileOperation, type Identity, type MessageTemplates } from './commit-message.js';
 import { type FileWrite, type PlannedCommit, seedObjectCount, snapshotComplete } from './commit-plan.js';
+import { FilePlacement, type PlacementMemory } from './file-placement.js';
 import type { GitDirectory } from './git-directory.js';
+import type { GitTarget } from './git-target.js';
+import { ObjectIndex } from './object-index.js';
 import { encodeObject, serializeCommit, type EncodedObject, type Signature } from './git-objects.js';
 import { creationRulesFor, SOPS_CONFIG_FILE } from './sops-files.js';
 import type { TreeStore } from './tree-store.js';
@@ -11,6 +14,8 @@ export interface CommitRecord {
   readonly changes: ReadonlyMap<string, string | null>;
   readonly message: string;
   readonly author: Signature;
+  /** The writes it was built from (commits of this process): a replay places them again on the new base. */
+  readonly plan?: PlannedCommit;
   /**
    * Every object this commit added over its parent (blobs, trees, the commit): what a push must send.
    * Undefined for commits found in the repository rather than built here (a push then finds them itself).
@@ -43,62 +48,41 @@ export interface CommitBuilderOptions {
 export class CommitBuilder {
   /** Tree of the last commit built or read, since every next commit needs it. */
   private lastTree: { commit: string; tree: string } | undefined;
+  /** Per target: its documents by object (see ObjectIndex). */
+  private readonly indexes = new Map<string, ObjectIndex>();
+  /** Blobs known to be the kernel's rendering of what they hold, shared by the targets. */
+  private readonly canonicalBlobs = new Set<string>();
+  /** Per target: the objects this writer wrote since start. */
+  private readonly written = new Map<string, Set<string>>();
 
   constructor(private readonly options: CommitBuilderOptions) {}
 
   /** Builds and stores the commit of `plan` on `head`; undefined when it changes nothing. */
   async build(plan: PlannedCommit, head: string | undefined): Promise<BuiltCommit | undefined> {
-    const { trees } = this.options;
+    const { trees, logger } = this.options;
     const headTree = await this.treeOf(head);
-    // Last write to a path wins.
+    const index = this.indexOf(plan.target);
+    await index.syncTo(headTree);
+    const placement = new FilePlacement(plan.target, index, trees, headTree, this.memoryOf(plan.target), logger);
+    // The last write of an object wins.
     const finalWrites = new Map<string, FileWrite>();
-    for (const write of plan.writes) finalWrites.set(write.path, write);
-    const changes = new Map<string, string | null>();
-    const blobs: EncodedObject[] = [];
-    const lines: { write: FileWrite; operation: FileOperation }[] = [];
-    for (const [path, write] of finalWrites) {
-      const existing = await trees.lookup(headTree, path);
-      const existingBlob = existing && !existing.mode.startsWith('4') ? existing.oid : undefined;
-      if (write.blob === null) {
-        if (!existingBlob) continue;
-        changes.set(path, null);
-        lines.push({ write, operation: 'DELETE' });
-      } else {
-        if (existingBlob === write.blob.oid) continue;
-        changes.set(path, write.blob.oid);
-        blobs.push(write.blob);
-        lines.push({ write, operation: existingBlob ? 'UPDATE' : 'CREATE' });
-      }
-    }
-    // The other variant of a file (plain <-> SOPS) goes: a Secret once encrypted never stays in plain text beside it.
+    for (const write of plan.writes) finalWrites.set(identityKey(write.identity), write);
     for (const write of finalWrites.values()) {
-      if (!write.alsoDelete || finalWrites.has(write.alsoDelete)) continue;
-      const other = await trees.lookup(headTree, write.alsoDelete);
-      if (!other || other.mode.startsWith('4')) continue;
-      changes.set(write.alsoDelete, null);
-      // Same content in the other variant still changes the object's file: say so in the message.
-      if (write.blob && !lines.some((line) => line.write === write)) lines.push({ write, operation: 'UPDATE' });
+      if (write.yaml === null) await placement.delete(write);
+      else await placement.upsert(write);
     }
-    await this.addSopsConfig(plan, headTree, [...finalWrites.values()], changes, blobs);
     if (plan.kind === 'seed' && plan.target.prune === 'Always') {
       // Rejected objects have no file; they were seen, so they do not make the snapshot incomplete.
-      if (snapshotComplete(plan)) {
-        const live = new Set([...plan.writes.map((w) => w.path), ...(plan.kept ?? [])]);
-        for (const file of await trees.listFiles(headTree, plan.target.path)) {
-          if (file.endsWith('.yaml') && !live.has(file) && !file.endsWith(`/${SOPS_CONFIG_FILE}`) && file !== SOPS_CONFIG_FILE) changes.set(file, null);
-        }
+      if (snapshotComplete(plan) && plan.end) {
+        await placement.prune(plan.end.clusterId, [...plan.writes.map((w) => w.identity), ...(plan.kept ?? [])]);
       } else {
-        this.options.logger.warn(
-          { target: plan.target.name, expected: plan.end?.objectCount, received: seedObjectCount(plan) },
-          'snapshot incomplete: not pruning files of objects that may still exist',
-        );
+        logger.warn({ target: plan.target.name, expected: plan.end?.objectCount, received: seedObjectCount(plan) }, 'snapshot incomplete: not pruning files of objects that may still exist');
       }
     }
+    const { changes, blobs, lines, created } = await placement.result();
+    await this.addSopsConfig(plan, headTree, [...finalWrites.values()], changes, blobs);
     if (changes.size === 0) return undefined;
-    await this.warnOfCaseCollisions(
-      headTree,
-      lines.filter((l) => l.operation === 'CREATE').map((l) => l.write.path),
-    );
+    await this.warnOfCaseCollisions(headTree, created);
 
     const author = this.authorFor(
       plan,
@@ -106,7 +90,25 @@ export class CommitBuilder {
     );
     const message = this.messageFor(plan, lines);
     const { oid, objects } = await this.store(headTree, head, changes, { message, author }, blobs);
-    return { oid, changes, message, author, objects, changedItems: new Set(lines.map((l) => l.write.itemIndex)) };
+    await index.record(changes, this.lastTree?.tree);
+    return { oid, changes, message, author, objects, plan, changedItems: new Set(lines.map((l) => l.write.itemIndex)) };
+  }
+
+  /** The object index of a target (a reload that moves its folder or layout starts a new one). */
+  private indexOf(target: GitTarget): ObjectIndex {
+    const key = `${target.name}|${target.path}|${target.layout.template}`;
+    let index = this.indexes.get(key);
+    if (!index) {
+      index = new ObjectIndex(target, this.options.trees, (oid) => this.options.directory.readBlob(oid));
+      this.indexes.set(key, index);
+    }
+    return index;
+  }
+
+  private memoryOf(target: GitTarget): PlacementMemory {
+    let written = this.written.get(target.name);
+    if (!written) this.written.set(target.name, (written = new Set()));
+    return { canonicalBlobs: this.canonicalBlobs, written };
   }
 
   /**
@@ -114,6 +116,9 @@ export class CommitBuilder {
    * files another writer changed elsewhere stay as they are. Undefined when nothing is left to change.
    */
   async replay(record: CommitRecord, base: string | undefined): Promise<(CommitRecord & { oid: string }) | undefined> {
+    // A commit of this process is placed again on the new base: its objects go where they live
+    // there (a person may have moved or edited their files meanwhile), edited in place.
+    if (record.plan) return await this.build(record.plan, base);
     const tree = await this.treeOf(base);
     const effective = new Map<string, string | null>();
     for (const [path, oid] of record.changes) {
@@ -129,7 +134,7 @@ export class CommitBuilder {
 
   /** Writes the target folder's `.sops.yaml` when this commit holds SOPS files and it is missing or different. */
   private async addSopsConfig(plan: PlannedCommit, headTree: string | undefined, writes: readonly FileWrite[], changes: Map<string, string | null>, blobs: EncodedObject[]): Promise<void> {
-    const sops = [...writes].reverse().find((write) => write.sops && write.blob)?.sops;
+    const sops = [...writes].reverse().find((write) => write.sops && write.yaml !== null)?.sops;
     const content = sops ? creationRulesFor(sops) : undefined;
     if (!content) return;
     const path = plan.target.path === '' ? SOPS_CONFIG_FILE : `${plan.target.path}/${SOPS_CONFIG_FILE}`;

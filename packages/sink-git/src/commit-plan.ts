@@ -1,18 +1,25 @@
-import { grError, identityKey, type ResourceIdentity, type SinkChange, type SinkItem, type SinkOutcome } from '@gitops-reverser/contract';
+import { grError, identityKey, type KubeObject, type ResourceIdentity, type SinkChange, type SinkItem, type SinkOutcome } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
-import { encodeObject, type EncodedObject } from './git-objects.js';
 import type { GitTarget } from './git-target.js';
 import { isSopsObject } from './sops-files.js';
 
-/** One file write resolved from a message: a new blob, or null to delete the file. */
+/**
+ * One object write resolved from a message: its new state, or a delete. Where it lands is decided
+ * when the commit is built (file-placement.ts): the document that holds the object wherever it
+ * lives, else `path`.
+ */
 export interface FileWrite {
   readonly itemIndex: number;
+  /** The object's file at the target's layout, for its state (plain or `.sops.yaml`): where a new object goes. */
   readonly path: string;
-  /** The object's other file variant (`.yaml` vs `.sops.yaml`), removed when present. */
+  /** The object's other file variant at the layout (`.yaml` vs `.sops.yaml`), removed when present. */
   readonly alsoDelete?: string;
   /** Set for SOPS-encrypted objects: their `sops` block (for the folder's `.sops.yaml`). */
   readonly sops?: Record<string, unknown>;
-  readonly blob: EncodedObject | null;
+  /** The kernel's rendering of the object (`message.yaml`); null for a delete. */
+  readonly yaml: string | null;
+  /** The object as data (upserts): what an in-place edit makes a document hold. */
+  readonly object?: KubeObject;
   readonly identity: ResourceIdentity;
   readonly event: SinkChange['event'];
 }
@@ -30,9 +37,9 @@ export interface PlannedCommit {
   readonly authorKey: string;
   /** Seeds: items of the snapshot that were rejected; they count as seen, so they never block pruning. */
   rejected?: number;
-  /** Seeds: files of objects in the snapshot whose newer state is already written (superseded): kept, never pruned. */
-  kept?: string[];
-  /** Seeds: how many objects `kept` holds the files of (each has a plain and an encrypted name). */
+  /** Seeds: objects of the snapshot whose newer state is already written (superseded): kept, never pruned. */
+  kept?: ResourceIdentity[];
+  /** Seeds: how many objects `kept` holds. */
   keptObjects?: number;
 }
 
@@ -81,7 +88,7 @@ export function planCommits(items: readonly SinkItem[], targets: ReadonlyMap<str
       const placed = target.layout.pathOf(target.path, message.event.identity);
       if ('problem' in placed) plan.rejected = (plan.rejected ?? 0) + 1;
       else {
-        (plan.kept ??= []).push(placed.path, ...(placed.encrypted ? [placed.encrypted] : []));
+        (plan.kept ??= []).push(message.event.identity);
         plan.keptObjects = (plan.keptObjects ?? 0) + 1;
       }
       return;
@@ -136,7 +143,7 @@ function resolveWrite(message: SinkChange, index: number, target: GitTarget, out
   const { path: plain, encrypted: sopsPath } = placed;
   if (event.operation === 'delete') {
     if (target.prune === 'Never') return undefined; // deletes are not mirrored on this target
-    return { itemIndex: index, path: plain, ...(sopsPath ? { alsoDelete: sopsPath } : {}), blob: null, identity: event.identity, event };
+    return { itemIndex: index, path: plain, ...(sopsPath ? { alsoDelete: sopsPath } : {}), yaml: null, identity: event.identity, event };
   }
   const encrypted = isSopsObject(event.object);
   if (typeof message.yaml !== 'string') {
@@ -150,7 +157,8 @@ function resolveWrite(message: SinkChange, index: number, target: GitTarget, out
     path,
     ...(alsoDelete ? { alsoDelete } : {}),
     ...(encrypted ? { sops: event.object?.['sops'] as Record<string, unknown> } : {}),
-    blob: encodeObject('blob', Buffer.from(message.yaml)),
+    yaml: message.yaml,
+    ...(event.object ? { object: event.object } : {}),
     identity: event.identity,
     event,
   };

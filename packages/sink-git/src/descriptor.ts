@@ -99,6 +99,12 @@ export const gitTargetOptionsSchema = {
     path: { type: 'string', default: '', 'x-fix': 'use a relative folder inside the repository, e.g. "clusters/dev"' },
     prune: { enum: ['Never', 'OnEvent', 'Always'], default: 'OnEvent' },
     layout: { type: 'string', minLength: 1 },
+    kustomizations: {
+      enum: ['Maintain', 'Create', 'Ignore'],
+      default: 'Maintain',
+      'x-fix': 'Maintain: keep the resources of existing kustomization.yaml files in step; Create: also give every folder written into one; Ignore: never touch them',
+    },
+    omitNamespace: { type: 'boolean', default: false },
   },
 } as const;
 

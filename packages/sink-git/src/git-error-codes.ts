@@ -12,6 +12,8 @@ export const GitErrorCodes = {
   LAYOUT: 'GR_ERR_GIT_LAYOUT',
   /** A target fed by more than one cluster whose layout has no `{cluster}`: their objects would share files. */
   LAYOUT_CLUSTERS: 'GR_ERR_GIT_LAYOUT_CLUSTERS',
+  /** `omitNamespace` with `kustomizations: Create` on a layout without `{namespace}`: a folder's kustomization could not set one namespace. */
+  LAYOUT_NAMESPACE: 'GR_ERR_GIT_LAYOUT_NAMESPACE',
   /** The local repository cannot be created, opened or written. */
   REPO: 'GR_ERR_GIT_REPO',
   /** The server's SSH host key is not in known_hosts, changed, or is revoked: nothing is sent. */

@@ -221,7 +221,7 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
       layout = new PathLayout(options.layout);
       this.layouts.set(template, layout);
     }
-    const target: GitTarget = { name: config.name, path: options.path, prune: options.prune, layout };
+    const target: GitTarget = { name: config.name, path: options.path, prune: options.prune, layout, kustomizations: options.kustomizations, omitNamespace: options.omitNamespace };
     this.parsedTargets.set(config, target);
     return target;
   }

@@ -10,6 +10,14 @@ import { normalizeTargetPath, pathsOverlap, targetPathProblem } from './target-p
 
 export type PruneMode = 'Never' | 'OnEvent' | 'Always';
 
+/**
+ * What the writer does with `kustomization.yaml` files under a target: `Maintain` (default) keeps
+ * the `resources:` of the kustomization that governs a file in step with the files it creates and
+ * removes; `Create` also gives every folder it writes into a kustomization of its own, listed by the
+ * one above it up to the target folder; `Ignore` never touches one.
+ */
+export type KustomizationMode = 'Maintain' | 'Create' | 'Ignore';
+
 /** A target's options (`targets[].with`) as the git sink reads them. */
 export interface GitTargetOptions {
   readonly provider: string;
@@ -18,6 +26,9 @@ export interface GitTargetOptions {
   readonly path: string;
   readonly prune: PruneMode;
   readonly layout?: string;
+  readonly kustomizations: KustomizationMode;
+  /** Namespaced objects are written without `metadata.namespace` (a kustomization or the GitOps tool sets it). */
+  readonly omitNamespace: boolean;
 }
 
 /** One branch of one repository: what a BranchWriter owns. */
@@ -34,6 +45,8 @@ export interface GitTarget {
   readonly path: string;
   readonly prune: PruneMode;
   readonly layout: PathLayout;
+  readonly kustomizations: KustomizationMode;
+  readonly omitNamespace: boolean;
 }
 
 export function gitTargetOptions(target: TargetConfig): GitTargetOptions {
@@ -44,6 +57,8 @@ export function gitTargetOptions(target: TargetConfig): GitTargetOptions {
     path: normalizeTargetPath(String(options.path ?? '')),
     prune: (options.prune ?? 'OnEvent') as PruneMode,
     ...(options.layout ? { layout: options.layout } : {}),
+    kustomizations: (options.kustomizations ?? 'Maintain') as KustomizationMode,
+    omitNamespace: options.omitNamespace === true,
   };
 }
 
@@ -134,6 +149,15 @@ export function planGitTargets(
         GitErrorCodes.LAYOUT_CLUSTERS,
         `the rules route objects of clusters ${clusters.join(', ')} to target "${target.name}", and its layout "${template}" has no {cluster}: objects with the same namespace and name in two clusters would write one file`,
         `add {cluster} to the layout, e.g. layout: "{cluster}/${DEFAULT_LAYOUT}", or give each cluster a target of its own (rules[].clusters)`,
+      );
+      continue;
+    }
+    if (options.omitNamespace && options.kustomizations === 'Create' && !template.includes('{namespace}')) {
+      problem(
+        'with.omitNamespace',
+        GitErrorCodes.LAYOUT_NAMESPACE,
+        `target "${target.name}" leaves metadata.namespace out and creates kustomizations that set it per folder, but its layout "${template}" has no {namespace}: objects of two namespaces could share a folder`,
+        `add {namespace} to the layout (the default "${DEFAULT_LAYOUT}" has it), or keep the namespace in the files (omitNamespace: false)`,
       );
       continue;
     }

@@ -16,6 +16,7 @@ type Placeholder = (typeof PLACEHOLDERS)[number];
  */
 export class PathLayout {
   private readonly parts: (string | { placeholder: Placeholder })[];
+  private pattern: RegExp | undefined;
 
   constructor(readonly template: string = DEFAULT_LAYOUT) {
     this.parts = [];
@@ -38,6 +39,36 @@ export class PathLayout {
     if (!template.includes('{name}')) {
       throw grError(GitErrorCodes.LAYOUT, `layout "${template}" does not contain {name}: every object would write the same file`, { fix: `include {name}, as in "${DEFAULT_LAYOUT}"` });
     }
+  }
+
+  /**
+   * What a file's path (relative to the target folder) says of the objects in it: the cluster, when
+   * the layout's first folder is `{cluster}` (a file a person moved stays in its cluster's folder),
+   * and the namespace, when the path is one the whole layout produces. Used for documents that do
+   * not say it themselves.
+   */
+  placeOf(relativePath: string): PathPlace {
+    const segments = relativePath.split('/');
+    const first = this.parts[1];
+    const leadingCluster = this.parts[0] === '' && typeof first === 'object' && first.placeholder === 'cluster' && (this.parts[2] as string).startsWith('/');
+    const cluster = leadingCluster && segments.length > 1 ? segments[0] : this.valuesAt(relativePath)?.cluster;
+    const value = this.valuesAt(relativePath)?.namespace;
+    const namespace = value === undefined ? undefined : value === CLUSTER_SCOPE_KEY ? '' : value;
+    return { ...(cluster !== undefined ? { cluster } : {}), ...(namespace !== undefined ? { namespace } : {}) };
+  }
+
+  /** The placeholder values of a path (relative to the target folder) the whole layout matches; undefined otherwise. */
+  valuesAt(relativePath: string): Partial<Record<Placeholder, string>> | undefined {
+    this.pattern ??= new RegExp(`^${this.parts.map((part) => (typeof part === 'string' ? escapeRegExp(part) : part.placeholder === 'groupPath' ? '((?:[^/]+/)?)' : '([^/]+)')).join('')}$`);
+    const match = this.pattern.exec(relativePath);
+    if (!match) return undefined;
+    const values: Partial<Record<Placeholder, string>> = {};
+    this.parts
+      .filter((part): part is { placeholder: Placeholder } => typeof part !== 'string')
+      .forEach((part, i) => {
+        values[part.placeholder] ??= match[i + 1] as string;
+      });
+    return values;
   }
 
   /**
@@ -73,6 +104,14 @@ export class PathLayout {
   }
 }
 
+/** `{cluster}` and `{namespace}` as a file's path shows them (see `PathLayout.placeOf`). */
+export interface PathPlace {
+  /** The cluster of the folder the file is in, for a layout that starts with `{cluster}/`. */
+  readonly cluster?: string;
+  /** The namespace ("" for `_cluster`), for a file at a path the whole layout produces. */
+  readonly namespace?: string;
+}
+
 function unsafeValue(value: string): string | undefined {
   if (value === '') return 'is empty';
   if (value === '.' || value === '..') return 'is a relative path segment';
@@ -98,4 +137,8 @@ export function fitSegment(segment: string): string {
   let prefix = segment.slice(0, segment.length - extension.length);
   while (Buffer.byteLength(prefix) + Buffer.byteLength(suffix) > MAX_SEGMENT_BYTES) prefix = prefix.slice(0, -1);
   return `${prefix}${suffix}`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -182,7 +182,13 @@ export class RemoteSync {
       const rebuilt = await this.options.builder.replay(commit, head);
       if (!rebuilt) continue;
       head = rebuilt.oid;
-      replayed.push({ changes: rebuilt.changes, message: rebuilt.message, author: rebuilt.author, ...(rebuilt.objects ? { objects: rebuilt.objects } : {}) });
+      replayed.push({
+        changes: rebuilt.changes,
+        message: rebuilt.message,
+        author: rebuilt.author,
+        ...(rebuilt.objects ? { objects: rebuilt.objects } : {}),
+        ...(rebuilt.plan ? { plan: rebuilt.plan } : {}),
+      });
     }
     this.pending = replayed;
     if (head) await this.options.directory.writeBranch(this.options.branch, head);

@@ -1,0 +1,70 @@
+import { parseApiVersion } from '@gitops-reverser/contract';
+import { dataOf, readDocuments } from './yaml-syntax.js';
+
+/** What a YAML document says about the object it holds: enough to know which object it is. */
+export interface ObjectHead {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  readonly name: string;
+  /** Undefined when the document has no `metadata.namespace` (cluster-scoped, or set by a kustomization). */
+  readonly namespace: string | undefined;
+}
+
+// The kernel's rendering starts every object this way: most files are read without a YAML parser.
+const CANONICAL_HEAD = /^apiVersion: ([A-Za-z0-9./-]+)\nkind: ([A-Za-z0-9]+)\nmetadata:\n {2}name: ([a-z0-9][a-z0-9.-]*)\n(?: {2}namespace: ([a-z0-9][a-z0-9-]*)\n)?/;
+
+/**
+ * The object of each document of a file, in order (undefined for a document that is not an object:
+ * empty, a list, no apiVersion, kind or name). A file the kernel rendered (one document, canonical
+ * head) is read by its first lines; every other file is parsed.
+ */
+export function objectHeads(text: string): (ObjectHead | undefined)[] {
+  const fast = CANONICAL_HEAD.exec(text);
+  if (fast && !text.includes('\n---') && !text.includes('\r') && !/^(?:%|---)/.test(text)) {
+    const [, apiVersion, kind, name, namespace] = fast as unknown as [string, string, string, string, string | undefined];
+    // `name: true` or `name: 123` are quoted by the kernel, so a match is a string; YAML 1.1 words are not names.
+    if (!isYamlWord(name) && (namespace === undefined || !isYamlWord(namespace))) {
+      return [{ ...parseApiVersion(apiVersion), kind, name, namespace }];
+    }
+  }
+  return readDocuments(text).map((document) => headOf(dataOf(document)));
+}
+
+/** The head of a parsed document's data. */
+export function headOf(data: unknown): ObjectHead | undefined {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
+  const { apiVersion, kind, metadata } = data as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+  const name = metadata?.name;
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || typeof name !== 'string' || apiVersion === '' || kind === '' || name === '') return undefined;
+  const namespace = typeof metadata?.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
+  return { ...parseApiVersion(apiVersion), kind, name, namespace };
+}
+
+function isYamlWord(value: string): boolean {
+  return /^(?:y|n|yes|no|on|off|true|false|null)$/i.test(value);
+}
+
+/**
+ * The file without document `index`; undefined when nothing but comments and blank lines would be
+ * left (the file goes: its comments were about what it held).
+ */
+export function withoutDocument(text: string, index: number): string | undefined {
+  const documents = readDocuments(text);
+  const document = documents[index];
+  if (!document) return text;
+  if (documents.every((other, i) => i === index || other.contents === null)) return undefined;
+  const next = documents[index + 1];
+  const start = document.range[0];
+  // The first document keeps the file's lead comments; its successor's `---` starts the file then.
+  const end = index === 0 && next ? next.range[0] : document.range[2];
+  return text.slice(0, start) + text.slice(end);
+}
+
+/** The file with a document appended (after `---`), in the file's line ends. */
+export function withDocument(text: string, yaml: string): string {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const body = eol === '\n' ? yaml : yaml.replace(/\n/g, eol);
+  if (text.trim() === '') return body;
+  return `${text}${text.endsWith('\n') ? '' : eol}---${eol}${body}`;
+}

@@ -1,0 +1,408 @@
+import { CLUSTER_SCOPE_KEY, type KubeObject, type Logger, type ResourceIdentity } from '@gitops-reverser/contract';
+import type { FileOperation } from './commit-message.js';
+import type { FileWrite } from './commit-plan.js';
+import { headOf, type ObjectHead, objectHeads, withDocument, withoutDocument } from './file-documents.js';
+import { encodeObject, type EncodedObject, isTreeMode } from './git-objects.js';
+import type { GitTarget } from './git-target.js';
+import { editDocument } from './in-place-edit.js';
+import { KUSTOMIZATION_FILES, newKustomization, onlyResources, readKustomization, sameResource, withoutResource, withResource } from './kustomizations.js';
+import { type ObjectIndex, type PlacedDocument, parentOf } from './object-index.js';
+import { isSopsFileName } from './sops-files.js';
+import type { TreeStore } from './tree-store.js';
+import { canonicalYaml, dataOf, readDocuments, TO_JS } from './yaml-syntax.js';
+
+/** What a target's writes came to: the file changes of one commit. */
+export interface PlacedChanges {
+  /** Repository path -> new blob id, or null to remove the file. */
+  readonly changes: Map<string, string | null>;
+  readonly blobs: EncodedObject[];
+  /** Per write that changed something: what it did, for the commit message. */
+  readonly lines: { write: FileWrite; operation: FileOperation }[];
+  /** Files created (for the case-collision warning). */
+  readonly created: string[];
+}
+
+/** What placements share across commits of one writer. */
+export interface PlacementMemory {
+  /** Blob ids known to be the kernel's rendering of what they hold (this sink's own, untouched files). */
+  readonly canonicalBlobs: Set<string>;
+  /** Identity keys this writer wrote since start, per target: documents it may prune wherever they are. */
+  readonly written: Set<string>;
+}
+
+const MAX_CANONICAL_BLOBS = 200_000;
+
+/**
+ * Turns one commit's object writes into file changes on `headTree`, for one target
+ * (docs/sharing-the-repository.md, ADR 0020):
+ * - an update goes to the document that holds the object, wherever a person put it, and changes
+ *   only what changed there (in-place-edit.ts); a file this sink wrote and nobody edited (its bytes
+ *   are the kernel's rendering of what it holds) is written whole, as before;
+ * - a delete removes the object's documents (a file with none left goes);
+ * - a new object goes to its layout path, and into the `resources:` of the kustomization that
+ *   governs that folder (`kustomizations: Create` also makes one per folder);
+ * - a complete snapshot (`prune: Always`) removes documents of objects it did not contain that are
+ *   this sink's: at their layout path, or written by this writer since it started. Nothing else.
+ * Texts are kept as they change within the commit (an overlay on the head tree), so several writes
+ * to one file compose.
+ */
+export class FilePlacement {
+  /** Path -> text as this commit leaves it (null: removed). */
+  private readonly texts = new Map<string, string | null>();
+  /** Paths whose overlay text is the canonical rendering of what it holds. */
+  private readonly rendered = new Set<string>();
+  /** Object heads of overlay texts edited in place (known without parsing them again). */
+  private readonly heads = new Map<string, readonly (ObjectHead | undefined)[]>();
+  private readonly lines: { write: FileWrite; operation: FileOperation }[] = [];
+  private readonly created: string[] = [];
+
+  constructor(
+    private readonly target: GitTarget,
+    private readonly index: ObjectIndex,
+    private readonly trees: TreeStore,
+    private readonly headTree: string | undefined,
+    private readonly memory: PlacementMemory,
+    private readonly logger: Logger,
+  ) {}
+
+  async upsert(write: FileWrite): Promise<void> {
+    const { identity } = write;
+    const object = objectOf(write);
+    const desired = this.target.omitNamespace && identity.namespace !== '' ? withoutNamespace(object) : object;
+    const rendering = desired === object && write.yaml !== null ? write.yaml : canonicalYaml(desired);
+    this.memory.written.add(this.keyOf(identity));
+    const found = await this.locate(identity);
+    if (!found) {
+      if (write.alsoDelete && (await this.read(write.alsoDelete)) !== undefined && !(await this.holdsOther(write.alsoDelete, identity))) this.set(write.alsoDelete, null);
+      await this.create(write.path, rendering, identity);
+      this.lines.push({ write, operation: 'CREATE' });
+      return;
+    }
+    const { path, index } = found;
+    const before = (await this.read(path)) as string;
+    const encrypted = write.sops !== undefined;
+    if (encrypted !== isSopsFileName(basename(path))) {
+      // Plain <-> SOPS: the document leaves its file, and the object takes the layout's name for its
+      // state in the same folder (a Secret once encrypted never stays in plain text beside it).
+      await this.removeDocument(path, index);
+      await this.create(joinPath(parentOf(path), basename(write.path)), rendering, identity);
+      this.lines.push({ write, operation: 'UPDATE' });
+      return;
+    }
+    let after: string;
+    // Parsed once: the check for an untouched file and the edit read the same documents.
+    let documents: ReturnType<typeof readDocuments> | undefined;
+    const parsed = () => (documents ??= readDocuments(before));
+    if (encrypted || (await this.isRendered(path, before, parsed))) {
+      after = rendering;
+      this.rendered.add(path);
+    } else {
+      after = editDocument(before, index, desired, parsed());
+    }
+    if (after === before) return;
+    const heads = this.headsOf(path);
+    this.set(path, after);
+    // The edited document now reads as `desired`, the others as they did: the index takes these
+    // heads instead of parsing the file again after the commit.
+    if (heads && !this.rendered.has(path))
+      this.heads.set(
+        path,
+        heads.map((head, i) => (i === index ? headOf(desired) : head)),
+      );
+    this.lines.push({ write, operation: 'UPDATE' });
+  }
+
+  async delete(write: FileWrite): Promise<void> {
+    let removed = false;
+    for (let found = await this.locate(write.identity); found; found = await this.locate(write.identity)) {
+      await this.removeDocument(found.path, found.index);
+      removed = true;
+    }
+    if (removed) this.lines.push({ write, operation: 'DELETE' });
+  }
+
+  /**
+   * Prune for a complete snapshot of `clusterId` whose objects are `live` (plus `kept`, superseded):
+   * documents of this sink's objects that it did not contain are removed. A document counts as this
+   * sink's when it is at its object's layout path, or this writer wrote the object since it started;
+   * anything else under the folder (a person's files, kustomizations, objects outside the selection,
+   * files that are not YAML) is never touched.
+   */
+  async prune(clusterId: string, live: readonly ResourceIdentity[]): Promise<void> {
+    const keys = new Set(live.map((identity) => this.keyOf(identity)));
+    const layoutHasCluster = this.target.layout.template.includes('{cluster}');
+    const gone: { document: PlacedDocument; identity: ResourceIdentity }[] = [];
+    for (const document of this.index.documents()) {
+      const cluster = this.index.clusterOf(document);
+      if (cluster === undefined || (layoutHasCluster && cluster !== clusterId)) continue;
+      const identity: ResourceIdentity = {
+        clusterId,
+        group: document.head.group,
+        version: document.head.version,
+        resource: '',
+        kind: document.head.kind,
+        namespace: this.index.namespaceOf(document),
+        name: document.head.name,
+      };
+      const key = this.keyOf(identity);
+      if (keys.has(key)) continue;
+      if (!this.memory.written.has(key) && !this.atLayoutPath(document, identity)) {
+        this.logger.debug({ path: document.path, object: `${document.head.kind} ${identity.namespace}/${identity.name}` }, 'not in the snapshot, kept: not a file this sink placed');
+        continue;
+      }
+      gone.push({ document, identity });
+    }
+    // Later documents of a file first: removing one never moves the ones still to remove.
+    gone.sort((a, b) => (a.document.path < b.document.path ? -1 : a.document.path > b.document.path ? 1 : b.document.index - a.document.index));
+    for (const { document, identity } of gone) {
+      if (this.texts.get(document.path) === null) continue;
+      const text = await this.read(document.path);
+      if (text === undefined) continue;
+      const index = this.texts.has(document.path) ? this.positionIn(text, identity) : document.index;
+      if (index !== undefined) await this.removeDocument(document.path, index);
+    }
+  }
+
+  /** The commit's file changes: every overlay text that differs from the head tree. */
+  async result(): Promise<PlacedChanges> {
+    const changes = new Map<string, string | null>();
+    const blobs: EncodedObject[] = [];
+    for (const [path, text] of this.texts) {
+      const existing = await this.trees.lookup(this.headTree, path);
+      const existingBlob = existing && !isTreeMode(existing.mode) ? existing.oid : undefined;
+      if (text === null) {
+        if (existingBlob) changes.set(path, null);
+        continue;
+      }
+      const blob = encodeObject('blob', Buffer.from(text));
+      this.index.remember(blob.oid, text, this.heads.get(path));
+      if (this.rendered.has(path)) this.rememberCanonical(blob.oid);
+      if (existingBlob === blob.oid) continue;
+      changes.set(path, blob.oid);
+      blobs.push(blob);
+    }
+    return { changes, blobs, lines: this.lines, created: this.created };
+  }
+
+  /** The document that holds an object as this commit leaves the files, or undefined. */
+  private async locate(identity: ResourceIdentity): Promise<{ path: string; index: number } | undefined> {
+    const place = this.index.find(identity);
+    if (!place) return undefined;
+    if (place.others.length > 0) {
+      this.logger.warn(
+        { object: `${identity.kind} ${identity.namespace}/${identity.name}`, kept: place.owner.path, copies: place.others.map((d) => d.path) },
+        `${identity.kind} ${identity.namespace}/${identity.name} is in more than one document: ${place.owner.path} is kept up to date, the other copies are left as they are (a delete removes them all)`,
+      );
+    }
+    for (const document of [place.owner, ...place.others]) {
+      if (!this.texts.has(document.path)) return { path: document.path, index: document.index };
+      const text = this.texts.get(document.path);
+      if (text === null || text === undefined) continue;
+      const index = this.positionIn(text, identity);
+      if (index !== undefined) return { path: document.path, index };
+    }
+    return undefined;
+  }
+
+  /** Where in a file (as this commit has it) a document of the object is. */
+  private positionIn(text: string, identity: ResourceIdentity): number | undefined {
+    const heads = objectHeads(text);
+    const index = heads.findIndex((head) => head !== undefined && matches(head, identity));
+    return index < 0 ? undefined : index;
+  }
+
+  /** A new object's file at `path`; a file already there (someone else's) gets it as one more document. */
+  private async create(path: string, rendering: string, identity: ResourceIdentity): Promise<void> {
+    const existing = await this.read(path);
+    if (existing !== undefined) {
+      this.set(path, withDocument(existing, rendering));
+      return;
+    }
+    this.set(path, rendering);
+    this.rendered.add(path);
+    this.created.push(path);
+    await this.listInKustomization(path, identity);
+  }
+
+  private async removeDocument(path: string, index: number): Promise<void> {
+    const text = await this.read(path);
+    if (text === undefined) return;
+    const rest = withoutDocument(text, index);
+    this.rendered.delete(path);
+    if (rest !== undefined) {
+      this.set(path, rest);
+      return;
+    }
+    this.set(path, null);
+    await this.unlistFromKustomization(path);
+  }
+
+  /** Adds a new file to the `resources:` of the kustomization that governs it (creating them for `Create`). */
+  private async listInKustomization(path: string, identity: ResourceIdentity): Promise<void> {
+    const mode = this.target.kustomizations;
+    if (mode === 'Ignore') return;
+    const folder = parentOf(path);
+    if (mode === 'Create') {
+      const namespace = this.target.omitNamespace && identity.namespace !== '' ? identity.namespace : undefined;
+      await this.ensureKustomization(folder, namespace);
+    }
+    const governing = await this.governing(folder);
+    if (!governing) return;
+    await this.addResource(governing, relativeTo(parentOf(governing), path));
+  }
+
+  /** `Create`: a kustomization in `folder`, listed by the one above it, up to the target folder. */
+  private async ensureKustomization(folder: string, namespace: string | undefined): Promise<void> {
+    if (await this.kustomizationIn(folder)) return;
+    const path = joinPath(folder, 'kustomization.yaml');
+    this.set(path, newKustomization([], namespace));
+    this.created.push(path);
+    if (folder === this.target.path || !this.inTarget(folder)) return;
+    const parent = parentOf(folder);
+    await this.ensureKustomization(parent, undefined);
+    const above = await this.governing(parent);
+    if (above) await this.addResource(above, relativeTo(parentOf(above), folder));
+  }
+
+  /** Removes a removed file from its kustomization; `Create` also removes kustomizations left empty. */
+  private async unlistFromKustomization(path: string): Promise<void> {
+    if (this.target.kustomizations === 'Ignore') return;
+    const folder = parentOf(path);
+    const governing = await this.governing(folder);
+    if (!governing) return;
+    const text = (await this.read(governing)) as string;
+    const entry = relativeTo(parentOf(governing), path);
+    const next = withoutResource(text, entry);
+    if (next === text) return;
+    const emptied = readKustomization(governing, '', next).resources.length === 0;
+    if (this.target.kustomizations === 'Create' && emptied && parentOf(governing) !== this.target.path && this.inTarget(parentOf(governing)) && onlyResources(next)) {
+      this.set(governing, null);
+      await this.unlistFromKustomization(parentOf(governing));
+      return;
+    }
+    this.set(governing, next);
+  }
+
+  private async addResource(kustomization: string, entry: string): Promise<void> {
+    const text = (await this.read(kustomization)) ?? newKustomization([]);
+    const current = readKustomization(kustomization, '', text).resources;
+    if (current.some((r) => sameResource(r, entry))) return;
+    this.set(kustomization, withResource(text, entry));
+  }
+
+  /** The kustomization file governing files of `folder` (its own or the nearest above, within the target). */
+  private async governing(folder: string): Promise<string | undefined> {
+    let at = folder;
+    for (;;) {
+      const own = await this.kustomizationIn(at);
+      if (own) return own;
+      if (at === this.target.path || at === '' || !this.inTarget(at)) return undefined;
+      at = parentOf(at);
+    }
+  }
+
+  private async kustomizationIn(folder: string): Promise<string | undefined> {
+    for (const name of KUSTOMIZATION_FILES) {
+      const path = joinPath(folder, name);
+      if (this.texts.has(path)) {
+        if (this.texts.get(path) !== null) return path;
+        continue;
+      }
+      if (this.index.kustomizationOf(folder)?.path === path) return path;
+    }
+    return undefined;
+  }
+
+  /** True when a file's bytes are the kernel's rendering of the one object it holds (ours, untouched). */
+  private async isRendered(path: string, text: string, parsed: () => ReturnType<typeof readDocuments>): Promise<boolean> {
+    if (this.rendered.has(path)) return true;
+    if (this.texts.has(path)) return false;
+    const entry = await this.trees.lookup(this.headTree, path);
+    if (entry && this.memory.canonicalBlobs.has(entry.oid)) return true;
+    // The kernel's rendering starts with these two keys: a file a person began with a comment (or
+    // anything else) is not it, and needs no parse and rendering to tell.
+    if (text.includes('\r') || !text.startsWith('apiVersion: ') || !text.includes('\nkind: ')) return false;
+    const documents = parsed();
+    if (documents.length !== 1 || !documents[0]) return false;
+    const data = dataOf(documents[0]) as KubeObject | null | undefined;
+    const canonical = data !== null && data !== undefined && typeof data === 'object' && canonicalYaml(data) === text;
+    if (canonical && entry) this.rememberCanonical(entry.oid);
+    return canonical;
+  }
+
+  private rememberCanonical(oid: string): void {
+    if (this.memory.canonicalBlobs.size >= MAX_CANONICAL_BLOBS) this.memory.canonicalBlobs.clear();
+    this.memory.canonicalBlobs.add(oid);
+  }
+
+  /** True when the file at `path` holds documents of objects other than `identity`. */
+  private async holdsOther(path: string, identity: ResourceIdentity): Promise<boolean> {
+    const text = await this.read(path);
+    if (text === undefined) return false;
+    return objectHeads(text).some((head) => head !== undefined && !matches(head, identity));
+  }
+
+  private atLayoutPath(document: PlacedDocument, identity: ResourceIdentity): boolean {
+    const relative = this.target.path === '' ? document.path : document.path.slice(this.target.path.length + 1);
+    const values = this.target.layout.valuesAt(relative);
+    if (!values) return false;
+    const placed = this.target.layout.pathOf(this.target.path, {
+      ...identity,
+      clusterId: values.cluster ?? identity.clusterId,
+      resource: values.resource ?? identity.resource,
+      version: values.version ?? identity.version,
+    });
+    return !('problem' in placed) && (placed.path === document.path || placed.encrypted === document.path);
+  }
+
+  private keyOf(identity: ResourceIdentity): string {
+    const cluster = this.target.layout.template.includes('{cluster}') ? identity.clusterId : '';
+    return [cluster, identity.group, identity.kind, identity.namespace || CLUSTER_SCOPE_KEY, identity.name].join('|');
+  }
+
+  private inTarget(folder: string): boolean {
+    return this.target.path === '' || folder === this.target.path || folder.startsWith(`${this.target.path}/`);
+  }
+
+  private async read(path: string): Promise<string | undefined> {
+    if (this.texts.has(path)) return this.texts.get(path) ?? undefined;
+    return await this.trees.fileText(this.headTree, path);
+  }
+
+  private set(path: string, text: string | null): void {
+    this.texts.set(path, text);
+    this.heads.delete(path);
+  }
+
+  /** The object heads of a file as this commit has it so far, when known without parsing it. */
+  private headsOf(path: string): readonly (ObjectHead | undefined)[] | undefined {
+    return this.texts.has(path) ? this.heads.get(path) : this.index.headsOf(path);
+  }
+}
+
+/** True when a document's head names the object (a head without namespace matches any namespace). */
+function matches(head: ObjectHead, identity: ResourceIdentity): boolean {
+  return head.group === identity.group && head.kind === identity.kind && head.name === identity.name && (head.namespace === undefined || head.namespace === identity.namespace);
+}
+
+function objectOf(write: FileWrite): KubeObject {
+  if (write.object) return write.object;
+  return (readDocuments(write.yaml ?? '')[0]?.toJS(TO_JS) ?? {}) as KubeObject;
+}
+
+function withoutNamespace(object: KubeObject): KubeObject {
+  const { namespace: _, ...metadata } = object.metadata ?? {};
+  return { ...object, metadata };
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function joinPath(folder: string, name: string): string {
+  return folder === '' ? name : `${folder}/${name}`;
+}
+
+function relativeTo(folder: string, path: string): string {
+  return folder === '' ? path : path.slice(folder.length + 1);
+}

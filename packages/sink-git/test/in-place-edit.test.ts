@@ -1,0 +1,179 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { editDocument } from '../src/in-place-edit.js';
+import { withResource } from '../src/kustomizations.js';
+import { readDocuments, sameData, TO_JS } from '../src/yaml-syntax.js';
+import { allowedRange, changedSpan, type Path, random, AWKWARD_STRINGS as WORDS } from './edit-locality.js';
+
+// The in-place editor on hand-written files (comments above and beside keys, anchors, flow maps,
+// block scalars, multi-document files, CRLF): random changes of the object, one at a time, each
+// checked the way a reviewer would: the file reads as the new object, the other documents are the
+// same, and every byte outside the changed value is where it was.
+
+const corpusDir = join(import.meta.dirname, 'fixtures', 'hand-written');
+const corpus = readdirSync(corpusDir)
+  .filter((name) => name.endsWith('.yaml'))
+  .sort()
+  .map((name) => ({ name, text: readFileSync(join(corpusDir, name), 'utf8') }));
+
+const IDENTITY: Path[] = [['apiVersion'], ['kind'], ['metadata', 'name'], ['metadata', 'namespace']];
+
+function paths(value: unknown, at: Path = []): Path[] {
+  const out: Path[] = [at];
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      out.push(...paths(item, [...at, i]));
+    });
+  } else if (value !== null && typeof value === 'object') for (const [key, item] of Object.entries(value)) out.push(...paths(item, [...at, key]));
+  return out;
+}
+
+function get(value: unknown, path: Path): unknown {
+  return path.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], value);
+}
+
+function scalar(next: () => number): unknown {
+  const roll = next();
+  if (roll < 0.6) return WORDS[Math.floor(next() * WORDS.length)] as string;
+  if (roll < 0.75) return Math.floor(next() * 10_000);
+  if (roll < 0.85) return next() < 0.5;
+  if (roll < 0.9) return null;
+  return { k: WORDS[Math.floor(next() * WORDS.length)] as string, n: [1, 'b'] };
+}
+
+/** One random change of a document's data; returns the changed path (the container for adds). */
+function mutate(data: Record<string, unknown>, next: () => number): Path {
+  // The object's identity and the maps holding it stay (a live object always has them).
+  const candidates = paths(data).filter((path) => path.length > 0 && !IDENTITY.some((fixed) => fixed.length >= path.length && path.every((k, i) => k === fixed[i])));
+  if (candidates.length === 0) {
+    data[`added-${Math.floor(next() * 1000)}`] = scalar(next);
+    return [];
+  }
+  const path = candidates[Math.floor(next() * candidates.length)] as Path;
+  const parentPath = path.slice(0, -1);
+  const parent = get(data, parentPath) as Record<string | number, unknown> | unknown[];
+  const key = path[path.length - 1] as string | number;
+  const value = get(data, path);
+  const roll = next();
+  if (Array.isArray(value) && roll < 0.5) {
+    const at = Math.floor(next() * (value.length + 1));
+    if (next() < 0.5 && value.length > 1) value.splice(Math.min(at, value.length - 1), 1);
+    else value.splice(at, 0, scalar(next));
+    return path;
+  }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && roll < 0.5) {
+    const keys = Object.keys(value);
+    if (next() < 0.4 && keys.length > 1) delete (value as Record<string, unknown>)[keys[Math.floor(next() * keys.length)] as string];
+    else (value as Record<string, unknown>)[`added-${Math.floor(next() * 1000)}`] = scalar(next);
+    return path;
+  }
+  if (roll < 0.85 || Array.isArray(parent)) {
+    (parent as Record<string | number, unknown>)[key] = scalar(next);
+    return path;
+  }
+  if (Object.keys(parent).length > 1 && !(parentPath.length === 1 && parentPath[0] === 'metadata')) delete (parent as Record<string, unknown>)[key as string];
+  else (parent as Record<string, unknown>)[key as string] = scalar(next);
+  return parentPath;
+}
+
+describe('in-place edits of hand-written files', () => {
+  it('keeps the file as it was when the object is unchanged', () => {
+    for (const { text } of corpus) {
+      readDocuments(text).forEach((document, index) => {
+        if (document.contents) expect(editDocument(text, index, document.toJS(TO_JS))).toBe(text);
+      });
+    }
+  });
+
+  it('a flow collection written anew is spaced the way people write flow style: `[a, b]`, `{k: v}`', () => {
+    const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flow, labels: {}}   # flow\nresources: []   # filled in later\nargs: [one]\n';
+    const edited = editDocument(text, 0, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'flow', labels: { app: 'web', tier: 'yes' } },
+      resources: ['a.yaml', 'b/'],
+      args: ['one', ['x', 'z']],
+    });
+    expect(edited).toBe('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flow, labels: {app: web, tier: "yes"}}   # flow\nresources: [a.yaml, b/]   # filled in later\nargs: [one, [x, z]]\n');
+    expect(withResource('resources: []   # the sink lists its files\n', 'ns/configmaps/a.yaml')).toBe('resources: [ns/configmaps/a.yaml]   # the sink lists its files\n');
+  });
+
+  it('a key that held an anchor removed: its aliases are written out as the values they stand for, where they are', () => {
+    const anchors = corpus.find((file) => file.name === 'anchors.yaml')?.text as string;
+    const settings = readDocuments(anchors)[0]?.toJS(TO_JS) as { data: Record<string, unknown> };
+    const { region: _, ...data } = settings.data;
+    expect(editDocument(anchors, 0, { ...settings, data })).toBe(anchors.replace('  region: &region eu-west-1\n', '').replace('backup-region: *region', 'backup-region: eu-west-1'));
+
+    const text = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: shared
+  labels: &labels
+    app: web   # the app
+    tier: back
+data:
+  first: &first one
+  list:
+    - *first
+    - keep
+spec:
+  selector: *labels   # same as the labels
+`;
+    const desired = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shared' }, data: { list: ['one', 'keep'] }, spec: { selector: { app: 'web', tier: 'back' } } };
+    expect(editDocument(text, 0, desired)).toBe(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: shared
+data:
+  list:
+    - one
+    - keep
+spec:
+  selector: {app: web, tier: back}   # same as the labels
+`);
+  });
+
+  it('1,000 random changes: each file reads as the new object, the other documents stay, bytes outside the changed value are unchanged', () => {
+    const next = random(20_260_101);
+    const texts = new Map(corpus.map(({ name, text }) => [name, text]));
+    let localityChecked = 0;
+    let wholeValue = 0;
+    for (let change = 0; change < 1000; change++) {
+      const { name } = corpus[change % corpus.length] as { name: string };
+      const before = texts.get(name) as string;
+      const documents = readDocuments(before);
+      const objects = documents.map((d) => d.toJS(TO_JS));
+      const candidates = objects.map((o, i) => (o && typeof o === 'object' ? i : -1)).filter((i) => i >= 0);
+      const index = candidates[Math.floor(next() * candidates.length)] as number;
+      const desired = structuredClone(objects[index]) as Record<string, unknown>;
+      const path = mutate(desired, next);
+      const allowed = allowedRange(before, index, path);
+      const after = editDocument(before, index, desired);
+      const reread = readDocuments(after);
+      expect(reread.map((d) => d.errors.length)).toEqual(documents.map(() => 0));
+      expect(sameData(reread[index]?.toJS(TO_JS), desired), `${name} #${change}: reads as the new object`).toBe(true);
+      reread.forEach((d, i) => {
+        if (i !== index) expect(d.toJS(TO_JS)).toEqual(objects[i]);
+      });
+      if (before.includes('\r\n')) expect(after.replace(/\r\n/g, '').includes('\n')).toBe(false);
+      const span = changedSpan(before, after);
+      if (span && !allowed.aliased) {
+        expect(span.start, `${name} #${change} at ${path.join('.')}: change starts inside the value`).toBeGreaterThanOrEqual(allowed.start);
+        expect(span.end, `${name} #${change} at ${path.join('.')}: change ends inside the value`).toBeLessThanOrEqual(allowed.end);
+        localityChecked++;
+      } else if (span) wholeValue++;
+      texts.set(name, after);
+    }
+    // Anchored values may change where their aliases are; everything else was checked for locality.
+    expect(localityChecked).toBeGreaterThan(700);
+    expect(wholeValue).toBeLessThan(300);
+    // Comments above keys and at the top of a file outlive every change of the values below them.
+    for (const { name, text } of corpus) {
+      const final = texts.get(name) as string;
+      for (const comment of ['# The web front end.', '# Everything the checkout service needs', '# edited on Windows']) {
+        if (text.includes(comment)) expect(final, `${name} keeps "${comment}"`).toContain(comment);
+      }
+    }
+  });
+});
