@@ -99,6 +99,8 @@ export interface StoredHistory {
   history(target: PlannedTarget, selection: StoredSelection, query?: StoredHistoryQuery): Promise<StoredObjectChange[]>;
   /** The file a write of `object` (as the target's encoders left it) goes to, or undefined when it cannot be placed. */
   pathOf(target: PlannedTarget, identity: ResourceIdentity, object?: KubeObject): string | undefined;
+  /** True when a complete snapshot removes the files of objects it did not contain (git: `prune: Always`). */
+  snapshotRemovesMissing(target: PlannedTarget): boolean;
 }
 
 /** The well-known token sinks provide StoredHistory under (sink-git does). */

@@ -9,8 +9,48 @@ export interface StoredIdentity {
   readonly name: string;
 }
 
-/** The object a file's text holds, or undefined when it is not a Kubernetes object (or not YAML). */
+/** Plain scalars the fast path takes as they are; anything quoted, flowed or escaped goes to the parser. */
+const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
+const TOP_LEVEL = /^(apiVersion|kind|metadata):[ ]?(.*)$/;
+const IN_METADATA = /^ {2}(name|namespace): (.*)$/;
+
+/**
+ * The object a file's text holds, or undefined when it is not a Kubernetes object (or not YAML). Files
+ * the kernel rendered (apiVersion, kind, then metadata with plain name and namespace) are read line by
+ * line: a history reads hundreds of them, and a full YAML parse costs ten times as much. Anything else
+ * (quotes, flow style, a person's formatting) is parsed.
+ */
 export function storedIdentityOf(text: string): StoredIdentity | undefined {
+  return renderedIdentityOf(text) ?? parsedIdentityOf(text);
+}
+
+function renderedIdentityOf(text: string): StoredIdentity | undefined {
+  const values: Record<string, string> = {};
+  let inMetadata = false;
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) return undefined;
+    if (!line.startsWith(' ')) {
+      const top = TOP_LEVEL.exec(line);
+      if (!top) {
+        if (values['apiVersion'] && values['kind'] && values['name']) break;
+        return undefined;
+      }
+      inMetadata = top[1] === 'metadata';
+      if (inMetadata ? top[2] !== '' : !PLAIN.test(top[2] as string)) return undefined;
+      if (!inMetadata) values[top[1] as string] = top[2] as string;
+      continue;
+    }
+    const field = inMetadata ? IN_METADATA.exec(line) : null;
+    if (field) {
+      if (!PLAIN.test(field[2] as string) || /^[0-9.]+$/.test(field[2] as string)) return undefined;
+      values[field[1] as string] = field[2] as string;
+    }
+  }
+  if (!values['apiVersion'] || !values['kind'] || !values['name']) return undefined;
+  return { group: parseApiVersion(values['apiVersion']).group, kind: values['kind'], namespace: values['namespace'] ?? '', name: values['name'] };
+}
+
+function parsedIdentityOf(text: string): StoredIdentity | undefined {
   let object: unknown;
   try {
     object = parse(text);

@@ -10,6 +10,7 @@ import { KernelMetrics } from '../runtime/metrics.js';
 import { Runtime, type SnapshotProgress, type SnapshotReport } from '../runtime/runtime.js';
 import { rbacForRules } from '../rbac/rbac-for-rules.js';
 import { serviceLines } from './service-lines.js';
+import { isStoredCommand, runStoredCommand, STORED_COMMAND_OPTION_USAGE, STORED_COMMAND_OPTIONS, STORED_COMMAND_USAGE } from './stored-commands.js';
 import { rulesForCluster } from '@gitops-reverser/contract';
 import { stringify } from 'yaml';
 
@@ -21,6 +22,7 @@ Usage:
   gitops-reverser plugins  --config <file>   list the adapters the config resolves to, with versions and the services they provide and need
   gitops-reverser snapshot --config <file>   seed every target once, commit, push, exit (0, or 1 with what is missing)
   gitops-reverser rbac     --config <file>   print the least-privilege ClusterRole/Roles (+ bindings) the rules need
+${STORED_COMMAND_USAGE}
 
 Options:
   -c, --config <file>   config file (default: $GITOPS_REVERSER_CONFIG)
@@ -29,6 +31,7 @@ Options:
   --namespace <ns>      rbac: namespace of that ServiceAccount (default gitops-reverser)
   --name <name>         rbac: name of the ClusterRole, Roles and bindings (default gitops-reverser)
   --cluster <id>        rbac: only the rules that apply to this cluster id (default: all rules)
+${STORED_COMMAND_OPTION_USAGE}
   -h, --help            this text
   -v, --version         print the version
 `;
@@ -52,6 +55,7 @@ const CLI_OPTIONS = {
   timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
+  ...STORED_COMMAND_OPTIONS,
 } as const;
 
 function parseCliArgs(argv: readonly string[]) {
@@ -77,8 +81,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     io.stdout(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (!['run', 'validate', 'plugins', 'rbac', 'snapshot'].includes(command)) {
-    io.stderr(`${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate, plugins, rbac or snapshot\n\n${USAGE}`);
+  if (!['run', 'validate', 'plugins', 'rbac', 'snapshot'].includes(command) && !isStoredCommand(command)) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate, plugins, rbac, snapshot, history, diff or restore\n\n${USAGE}`);
     return 2;
   }
   const timeoutSeconds = Number(values.timeout ?? 600);
@@ -94,6 +98,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 
   try {
     const config = loadConfigFile(configFile);
+    if (isStoredCommand(command)) return await runStoredCommand(command, config, values, positionals.slice(1), io);
     if (command === 'validate') return await validate(config, io);
     if (command === 'plugins') return await plugins(config, io);
     if (command === 'snapshot') return await snapshot(config, io, timeoutSeconds);
@@ -108,7 +113,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     return await run(config, io);
   } catch (error) {
     io.stderr(`${describeError(error)}\n`);
-    return 1;
+    // diff answers 1 for "drifted": a config it cannot load is 2, "cannot tell".
+    return command === 'diff' ? 2 : 1;
   }
 }
 
