@@ -76,8 +76,9 @@ export class CommitBuilder {
       const other = await trees.lookup(headTree, write.alsoDelete);
       if (!other || other.mode.startsWith('4')) continue;
       changes.set(write.alsoDelete, null);
-      // Same content in the other variant still changes the object's file: say so in the message.
-      if (write.blob && !lines.some((line) => line.write === write)) lines.push({ write, operation: 'UPDATE' });
+      // Same content in the other variant still changes the object's file, and a delete of an encrypted
+      // object removes only its `.sops.yaml`: say so in the message (a commit needs a line per write).
+      if (!lines.some((line) => line.write === write)) lines.push({ write, operation: write.blob ? 'UPDATE' : 'DELETE' });
     }
     await this.addSopsConfig(plan, headTree, [...finalWrites.values()], changes, blobs);
     if (plan.kind === 'seed' && plan.target.prune === 'Always') {
