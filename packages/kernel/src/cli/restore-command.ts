@@ -340,13 +340,17 @@ function textReport(
     const result = object.result && object.result !== 'checked' && object.result !== 'written' ? `  [${object.result}]` : '';
     lines.push(`  ${action.padEnd(9)}  ${describe(object)}${result}`);
     if (object.action === 'update' || object.result === 'still differs') for (const line of fieldChangeLines(object.fields ?? [])) lines.push(`      ${line}`);
-    if (object.message) lines.push(`      ${object.message}`);
+    // Not checked in a dry run: said once below, not per object.
+    if (object.message && object.result !== 'not checked') lines.push(`      ${object.message}`);
   }
   const writes = objects.filter((o) => o.action === 'create' || o.action === 'update');
   const failed = objects.filter((o) => o.result === 'failed' || o.result === 'still differs');
   if (dryRun) {
+    const unchecked = writes.filter((o) => o.result === 'not checked').length;
     lines.push(
-      `dry run (server): ${writes.filter((o) => o.result === 'checked').length} of ${writes.length} write(s) checked by the API server, none kept${failed.length > 0 ? `; ${failed.length} failed` : ''}. With --apply they are written.`,
+      `dry run (server): ${writes.filter((o) => o.result === 'checked').length} of ${writes.length} write(s) checked by the API server, none kept` +
+        (unchecked > 0 ? `; ${unchecked} not checked: their namespace or their CustomResourceDefinition is created first, which a dry run does not keep` : '') +
+        `${failed.length > 0 ? `; ${failed.length} failed` : ''}. With --apply they are written.`,
     );
   } else {
     lines.push(

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { grError, type KubeObject } from '@gitops-reverser/contract';
 import { ErrorCodes } from '../errors.js';
 
@@ -31,9 +33,22 @@ export function checkIdentitiesFile(file: string | undefined, encryptedCount: nu
  * writes, including ones a person edited with other keys) and the given age identities. The MAC is
  * verified by sops; a file it cannot decrypt is GR_ERR_RESTORE_DECRYPT naming the file.
  */
-export function sopsDecrypt(text: string, identitiesFile: string, path: string): Promise<KubeObject> {
+export async function sopsDecrypt(text: string, identitiesFile: string, path: string): Promise<KubeObject> {
+  // sops reads a file, not a pipe (node's stdio is a socket, which /dev/stdin cannot open): the
+  // encrypted text goes into a private folder for the call; the plaintext only ever comes back on stdout.
+  const folder = mkdtempSync(join(tmpdir(), 'gr-restore-'));
+  const file = join(folder, 'object.sops.yaml');
+  writeFileSync(file, text, { mode: 0o600 });
+  try {
+    return await runSops(file, identitiesFile, path);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+function runSops(file: string, identitiesFile: string, path: string): Promise<KubeObject> {
   return new Promise((resolve, reject) => {
-    const child = spawn('sops', ['--decrypt', '--input-type', 'yaml', '--output-type', 'json', '/dev/stdin'], {
+    const child = spawn('sops', ['--decrypt', '--input-type', 'yaml', '--output-type', 'json', file], {
       env: { ...process.env, SOPS_AGE_KEY_FILE: identitiesFile },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -64,7 +79,6 @@ export function sopsDecrypt(text: string, identitiesFile: string, path: string):
         reject(grError(ErrorCodes.RESTORE_DECRYPT, `sops decrypted ${path} to something that is not JSON: ${(error as Error).message}`));
       }
     });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(text);
+    child.stdin.end();
   });
 }
