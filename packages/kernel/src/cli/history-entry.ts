@@ -63,13 +63,25 @@ export function historyEntryOf(change: StoredObjectChange): HistoryEntry {
   };
 }
 
+/**
+ * The operation of the cluster write, as the writer recorded it: the subject's `[CREATE]`, `[UPDATE]`,
+ * `[DELETE]` (the default template), or the line of this object in a grouped commit's body; a seed or a
+ * person's commit records none, so what happened to the file says it. A file a person moved is a MOVE.
+ */
 function operationOf(change: StoredObjectChange): HistoryOperation {
   if (change.previousPath) return 'MOVE';
-  const written = change.after === undefined ? 'DELETE' : change.before === undefined ? 'CREATE' : 'UPDATE';
-  const fromSubject = OPERATION.exec(change.revision.subject)?.[1] as HistoryOperation | undefined;
-  // A grouped commit's subject names the author; its body has one `[OP] ...` line per write, and a
-  // seed's subject none: there the file says what happened.
-  return fromSubject && fromSubject === written ? fromSubject : written;
+  const { subject, body } = change.revision;
+  const fromSubject = OPERATION.exec(subject)?.[1];
+  if (fromSubject) return fromSubject as HistoryOperation;
+  const object = parsed(change.after ?? change.before) as { metadata?: { name?: unknown; namespace?: unknown } } | undefined;
+  const name = object?.metadata?.name;
+  if (typeof name === 'string') {
+    const suffix = typeof object?.metadata?.namespace === 'string' ? `/${object.metadata.namespace}/${name}` : `/${name}`;
+    const line = body.split('\n').find((l) => OPERATION.test(l) && l.endsWith(suffix));
+    const fromBody = line ? OPERATION.exec(line)?.[1] : undefined;
+    if (fromBody) return fromBody as HistoryOperation;
+  }
+  return change.after === undefined ? 'DELETE' : change.before === undefined ? 'CREATE' : 'UPDATE';
 }
 
 /** How the author was known, in words: `audit (Audit-ID 3f2c...)`, `field manager kubectl-edit`, `not known: the committer`. */
