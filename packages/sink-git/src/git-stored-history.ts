@@ -296,7 +296,12 @@ export class GitStoredHistory implements StoredHistory {
   private async objectHistory(where: TargetRepository, head: string, ref: StoredObjectRef, reader: GitObjectReader, alsoPaths: readonly string[] = []): Promise<FoundChange[]> {
     const gitdir = where.repository.directory.gitdir;
     const patterns = objectPatterns(where.layout, where.path, where.clusters, ref);
-    let wave: LogSpec[] = dedupeSpecs([...patterns.map(specOf), ...alsoPaths.map((path) => specOf({ text: trimPath(path) }))]);
+    // The plain file first: an object that changed between plain and encrypted is followed into the
+    // other file like any move, so the SOPS variant needs a log of its own only when the plain file
+    // never held the object (each log walks the whole branch; on 100,000 commits that is most of the time).
+    const plain = dedupeSpecs([...patterns.filter((p) => !p.encrypted).map(specOf), ...alsoPaths.map((path) => specOf({ text: trimPath(path) }))]);
+    const encrypted = dedupeSpecs(patterns.filter((p) => p.encrypted).map(specOf));
+    let wave: LogSpec[] = plain;
     const logged = new Set<string>();
     const found = new Map<string, FoundChange>();
     // A blob is read and recognized once: the after of one commit is the before of the next.
@@ -349,6 +354,7 @@ export class GitStoredHistory implements StoredHistory {
         }
       }
       wave = next.map((path) => specOf({ text: path }));
+      if (wave.length === 0 && found.size === 0 && encrypted.some((spec) => !logged.has(spec.pathspec))) wave = encrypted.filter((spec) => !logged.has(spec.pathspec));
     }
     // The layout's path found nothing: the object was only ever in files a person named otherwise; look by content everywhere.
     if (found.size === 0 && patterns.length > 0 && alsoPaths.length === 0) {

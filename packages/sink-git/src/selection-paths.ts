@@ -12,6 +12,8 @@ import { wellKnownKind } from './well-known-kinds.js';
 export interface FilePattern {
   /** The path, with U+E000..U+E007 standing for values not known. */
   readonly text: string;
+  /** The SOPS variant of an object's file (`.sops.yaml`). */
+  readonly encrypted?: boolean;
 }
 
 const UNKNOWN = {
@@ -61,7 +63,8 @@ function patternsFor(layout: PathLayout, targetPath: string, clusters: readonly 
   for (const clusterId of clusters.length > 0 ? clusters : [UNKNOWN.cluster]) {
     const paths = objectFilePaths(layout, targetPath, { clusterId, version: UNKNOWN.version, ...values });
     if (!paths) continue;
-    for (const text of [paths.plain, paths.encrypted]) if (text !== undefined && !patterns.some((p) => p.text === text)) patterns.push({ text });
+    if (!patterns.some((p) => p.text === paths.plain)) patterns.push({ text: paths.plain });
+    if (paths.encrypted !== undefined && !patterns.some((p) => p.text === paths.encrypted)) patterns.push({ text: paths.encrypted, encrypted: true });
   }
   return patterns;
 }

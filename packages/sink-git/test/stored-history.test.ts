@@ -164,6 +164,30 @@ describe('GitStoredHistory', () => {
     ]);
   });
 
+  it('follows an object stored encrypted (.sops.yaml), also when it was plain before', async () => {
+    const { target, newSink, historyOf, partition } = setup();
+    const sink = await newSink();
+    const secret = (v: string, sops: boolean) => ({
+      kind: 'Secret',
+      resource: 'secrets',
+      namespace: 'a',
+      object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'a' }, data: { p: sops ? `ENC[${v}]` : v }, ...(sops ? { sops: { mac: `ENC[m${v}]` } } : {}) },
+    });
+    const apply = (...messages: Parameters<typeof items>) => sink.apply({ partition, items: items(...messages) });
+    await apply(change('always', { ...secret('1', true), object: { ...secret('1', true).object, metadata: { name: 'always', namespace: 'a' } } }));
+    await apply(change('db', secret('1', false)));
+    await apply(change('db', secret('2', true)));
+    await apply(change('db', secret('3', true)));
+    await sink.stop();
+    const history = historyOf(sink);
+    expect((await history.history(target, { kind: 'object', object: { kind: 'Secret', namespace: 'a', name: 'always' } })).map((c) => c.path)).toEqual(['clusters/dev/a/secrets/always.sops.yaml']);
+    expect((await history.history(target, { kind: 'object', object: { kind: 'Secret', namespace: 'a', name: 'db' } })).map((c) => [c.path, c.previousPath])).toEqual([
+      ['clusters/dev/a/secrets/db.sops.yaml', undefined],
+      ['clusters/dev/a/secrets/db.sops.yaml', 'clusters/dev/a/secrets/db.yaml'],
+      ['clusters/dev/a/secrets/db.yaml', undefined],
+    ]);
+  });
+
   it('places a write where the writer would, SOPS objects in their .sops.yaml file', () => {
     const { target, context } = setup();
     const history = new GitStoredHistory((partition) => new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers }).repositoryOf(partition));
