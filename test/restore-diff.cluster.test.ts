@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '@gitops-reverser/contract';
 import { createDefaultSanitizer, createLogger, loadConfigFile, Runtime } from '@gitops-reverser/kernel';
-import { ControlPlaneAccess, createTestNamespace, toolBinaries, until } from '@gitops-reverser/testkit';
+import { ControlPlaneAccess, createCustomResourceDefinition, createTestNamespace, toolBinaries, until } from '@gitops-reverser/testkit';
 import { parse } from 'yaml';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../packages/kernel/src/cli/run-cli.js';
@@ -36,7 +36,13 @@ async function cli(...args: string[]) {
 }
 
 /** A folder with a kubeconfig, an age key and a config: the informer, SOPS for Secrets, a local repository. */
-function setup(ns: string, prune = 'OnEvent') {
+function setup(
+  ns: string,
+  prune = 'OnEvent',
+  rules = `
+  - { target: live, scope: Namespaced, namespaces: [${ns}], apiGroups: ["", apps, rbac.authorization.k8s.io], resources: ["*"] }
+  - { target: live, scope: Cluster, resources: [namespaces] }`,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'gr-restore-'));
   writeFileSync(join(dir, 'kubeconfig'), access.kubeconfigText('admin'));
   const key = join(dir, 'key.agekey');
@@ -50,9 +56,7 @@ sources: [ { use: "@gitops-reverser/source-informer", cluster: e2e, with: { kube
 normalizers: [ { use: "@gitops-reverser/sanitizer-sops", with: { identitiesFile: ./key.agekey } } ]
 sink: { use: "@gitops-reverser/sink-git", with: { providers: [ { name: local, url: ./state.git } ] } }
 targets: [ { name: live, with: { provider: local, branch: main, path: clusters/e2e, prune: ${prune} } } ]
-rules:
-  - { target: live, scope: Namespaced, namespaces: [${ns}], apiGroups: ["", apps, rbac.authorization.k8s.io], resources: ["*"] }
-  - { target: live, scope: Cluster, resources: [namespaces] }
+rules:${rules}
 `,
   );
   const repo = join(dir, 'state.git');
@@ -221,6 +225,49 @@ describe('gitops-reverser restore', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('GR_ERR_RESTORE_CLUSTER');
     expect(refused.stderr).toContain('--to-cluster');
+  });
+});
+
+describe('gitops-reverser restore of custom resources', () => {
+  it('re-creates a deleted CustomResourceDefinition first, waits until its type is served, then its objects', async () => {
+    const ns = await createTestNamespace(access, 'crd');
+    const group = `${ns}.example.com`;
+    await createCustomResourceDefinition(access, { group, plural: 'gadgets', kind: 'Gadget' });
+    for (const name of ['g1', 'g2', 'g3']) await api('POST', `/apis/${group}/v1/namespaces/${ns}/gadgets`, { apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name }, spec: { size: name } });
+    const { files, start, stop, config, kubeconfig } = setup(
+      ns,
+      'OnEvent',
+      `
+  - { target: live, scope: Namespaced, namespaces: [${ns}], apiGroups: ["${group}"], resources: ["*"] }
+  - { target: live, scope: Cluster, apiGroups: [apiextensions.k8s.io], resources: [customresourcedefinitions] }`,
+    );
+    const daemon = await start();
+    await until(() => files().filter((f) => f.includes(`/${group}/gadgets/`)).length === 3 || undefined, 'the seed');
+    await stop(daemon);
+    await new Promise((r) => setTimeout(r, 1100));
+    const at = new Date().toISOString();
+    // The CRD goes, and with it every Gadget (the API server's own finalizer removes them).
+    await api('DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.${group}`);
+    await until(async () => ((await api('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.${group}`)) === undefined ? true : undefined), 'the CRD gone');
+
+    const selector = `path:clusters/e2e`;
+    const dryRun = await cli('restore', selector, '--at', at, '--config', config, '--kubeconfig', kubeconfig, '--output', 'json');
+    expect(dryRun.stderr).toBe('');
+    expect(dryRun.code).toBe(0);
+    const planned = (JSON.parse(dryRun.stdout) as { objects: { kind: string; name: string; action: string; result?: string }[] }).objects.filter((o) => o.action !== 'unchanged');
+    expect(planned.map((o) => [o.kind, o.name, o.action, o.result])).toEqual([
+      ['CustomResourceDefinition', `gadgets.${group}`, 'create', 'checked'],
+      ['Gadget', 'g1', 'create', 'not checked'],
+      ['Gadget', 'g2', 'create', 'not checked'],
+      ['Gadget', 'g3', 'create', 'not checked'],
+    ]);
+    expect(await api('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.${group}`)).toBeUndefined();
+
+    const applied = await cli('restore', selector, '--at', at, '--config', config, '--kubeconfig', kubeconfig, '--apply');
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('applied: 4 object(s) written');
+    for (const name of ['g1', 'g2', 'g3']) expect((await api('GET', `/apis/${group}/v1/namespaces/${ns}/gadgets/${name}`))?.['spec']).toEqual({ size: name });
   });
 });
 
