@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fieldChangeLines, fieldChanges } from '../src/cli/field-diff.js';
+import { fieldChangeLines, fieldChanges, secretValues } from '../src/cli/field-diff.js';
 import { historyEntryOf } from '../src/cli/history-entry.js';
 import { parseSelector } from '../src/cli/object-selector.js';
 import { parsePointInTime, parseTime } from '../src/cli/point-in-time.js';
@@ -87,6 +87,29 @@ describe('fieldChanges', () => {
         12,
       ).at(-1),
     ).toBe('  ... 2 more field(s)');
+    expect(fieldChanges({}, { data: { k: 'ENC[AES256_GCM,data:x]' } })).toEqual([{ path: 'data', after: { k: '(encrypted)' } }]);
+  });
+});
+
+describe('secretValues', () => {
+  it("hides a Secret's data and whatever the stored file held encrypted, also once decrypted", () => {
+    const secret = { apiVersion: 'v1', kind: 'Secret', data: { p: 'aHVudGVy' }, type: 'Opaque' };
+    expect(fieldChanges(secret, { ...secret, data: { p: 'Y2hhbmdlZA==' }, type: 'x' }, secretValues(secret))).toEqual([
+      { path: 'data.p', before: '(hidden)', after: '(hidden)' },
+      { path: 'type', before: 'Opaque', after: 'x' },
+    ]);
+    const stored = { apiVersion: 'example.com/v1', kind: 'Credential', spec: { token: 'ENC[AES256_GCM,data:a]', user: 'me' } };
+    const decrypted = { ...stored, spec: { token: 's3cret', user: 'me' } };
+    const live = { ...stored, spec: { token: 'other', user: 'you' } };
+    expect(fieldChanges(live, decrypted, secretValues(stored))).toEqual([
+      { path: 'spec.token', before: '(hidden)', after: '(hidden)' },
+      { path: 'spec.user', before: 'you', after: 'me' },
+    ]);
+    expect(fieldChanges({}, decrypted, secretValues(stored))).toEqual([
+      { path: 'apiVersion', after: 'example.com/v1' },
+      { path: 'kind', after: 'Credential' },
+      { path: 'spec', after: '(hidden)' },
+    ]);
   });
 });
 

@@ -10,15 +10,44 @@ export interface FieldChange {
 /** The `sops` block of a SOPS file changes with every encryption; it says nothing about the object. */
 const IGNORED_TOP_LEVEL = new Set(['sops']);
 
+/** Which values must not be shown, by path (`data.password`); a container is hidden when something in it is. */
+export type HiddenValues = (path: string) => boolean;
+
+/**
+ * The values never printed: a core Secret's `data` and `stringData`, and every value one of the given
+ * objects holds encrypted (`ENC[...]`), so a restore that decrypted a file shows none of it.
+ */
+export function secretValues(...objects: unknown[]): HiddenValues {
+  const secret = objects.some((object) => {
+    const o = object as { apiVersion?: unknown; kind?: unknown } | null;
+    return o?.kind === 'Secret' && o.apiVersion === 'v1';
+  });
+  const encrypted = new Set<string>();
+  for (const object of objects) collectEncrypted(strip(object), '', encrypted);
+  return (path) => {
+    if (secret && /^(data|stringData)(\.|$)/.test(path)) return true;
+    for (const hidden of encrypted) if (hidden === path || hidden.startsWith(`${path}.`) || hidden.startsWith(`${path}[`)) return true;
+    return false;
+  };
+}
+
+function collectEncrypted(value: unknown, path: string, into: Set<string>): void {
+  if (isEncrypted(value)) into.add(path);
+  else if (Array.isArray(value)) for (const [i, item] of value.entries()) collectEncrypted(item, `${path}[${i}]`, into);
+  else if (isContainer(value)) for (const [key, child] of Object.entries(value)) collectEncrypted(child, path === '' ? key : `${path}.${key}`, into);
+}
+
 /**
  * The leaves that differ between two objects, in document order: the short diff `history`, `diff`
- * and `restore` print. Arrays are compared by position. An encrypted value (`ENC[...]`) that changed
- * is reported as `(encrypted)`, never with its ciphertext.
+ * and `restore` print. Arrays are compared by position. An encrypted value (`ENC[...]`) is shown as
+ * `(encrypted)`, never with its ciphertext; a value `hidden` names as `(hidden)`.
  */
-export function fieldChanges(before: unknown, after: unknown): FieldChange[] {
+export function fieldChanges(before: unknown, after: unknown, hidden: HiddenValues = () => false): FieldChange[] {
   const changes: FieldChange[] = [];
   walk(strip(before), strip(after), '', changes);
-  return changes;
+  return changes.map((change) =>
+    hidden(change.path) ? { path: change.path, ...(change.before !== undefined ? { before: '(hidden)' } : {}), ...(change.after !== undefined ? { after: '(hidden)' } : {}) } : change,
+  );
 }
 
 function strip(value: unknown): unknown {
@@ -61,7 +90,10 @@ function isEncrypted(value: unknown): boolean {
 }
 
 function shown(value: unknown): unknown {
-  return isEncrypted(value) ? '(encrypted)' : value;
+  if (isEncrypted(value)) return '(encrypted)';
+  if (Array.isArray(value)) return value.map(shown);
+  if (isContainer(value)) return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, shown(child)]));
+  return value;
 }
 
 /** Lines for people: `~ data.color: "blue" -> "green"`, `+ data.new: "x"`, `- data.old: "y"`; at most `max`, then a count. */
@@ -76,6 +108,6 @@ export function fieldChangeLines(changes: readonly FieldChange[], max = 12): str
 }
 
 function valueText(value: unknown): string {
-  const text = value === '(encrypted)' ? '(encrypted)' : (JSON.stringify(value) ?? 'null');
+  const text = value === '(encrypted)' || value === '(hidden)' ? value : (JSON.stringify(value) ?? 'null');
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

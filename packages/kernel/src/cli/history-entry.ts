@@ -1,6 +1,6 @@
 import type { StoredObjectChange } from '@gitops-reverser/contract';
 import { parse } from 'yaml';
-import { type FieldChange, fieldChanges } from './field-diff.js';
+import { type FieldChange, fieldChanges, secretValues } from './field-diff.js';
 
 export type HistoryOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'MOVE';
 
@@ -59,7 +59,7 @@ export function historyEntryOf(change: StoredObjectChange): HistoryEntry {
     subject: revision.subject,
     path: change.path,
     ...(change.previousPath ? { previousPath: change.previousPath } : {}),
-    fields: fieldChanges(parsed(change.before), parsed(change.after)),
+    fields: fieldChanges(parsed(change.before), parsed(change.after), secretValues(parsed(change.before), parsed(change.after))),
   };
 }
 

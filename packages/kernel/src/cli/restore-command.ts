@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import type { GitopsReverserConfig } from '../config/config-types.js';
 import { ErrorCodes } from '../errors.js';
 import { createDefaultSanitizer } from '../normalize/default-sanitizer.js';
-import { type FieldChange, fieldChangeLines, fieldChanges } from './field-diff.js';
+import { type FieldChange, fieldChangeLines, fieldChanges, type HiddenValues, secretValues } from './field-diff.js';
 import { KubeApi, type ServedType } from './kube-api.js';
 import { describeSelection, parseSelector } from './object-selector.js';
 import { parsePointInTime } from './point-in-time.js';
@@ -44,6 +44,8 @@ interface RestoreObject {
   readonly cluster?: string;
   /** As it was: decrypted, ready to apply. */
   readonly object: KubeObject;
+  /** Values never printed: a Secret's, and whatever the stored file held encrypted. */
+  readonly hidden: HiddenValues;
   action?: Action;
   fields?: FieldChange[];
   result?: Result;
@@ -138,7 +140,7 @@ export async function restoreCommand(config: GitopsReverserConfig, options: Rest
       object.action = 'create';
       if (object.kind === 'Namespace' && parseApiVersion(object.apiVersion).group === '') creatingNamespaces.add(object.name);
     } else if (live.status === 200) {
-      object.fields = fieldChanges(await sanitize(JSON.parse(live.body) as KubeObject), object.object);
+      object.fields = fieldChanges(await sanitize(JSON.parse(live.body) as KubeObject), object.object, object.hidden);
       object.action = object.fields.length === 0 ? 'unchanged' : 'update';
     } else {
       object.result = 'failed';
@@ -177,7 +179,7 @@ export async function restoreCommand(config: GitopsReverserConfig, options: Rest
       if (object.result !== 'written') continue;
       const served = types.get(object) ?? (await api.servedType(object.apiVersion, object.kind));
       const live = served ? await api.request('GET', api.objectPath(object.apiVersion, served, object.namespace, object.name)) : undefined;
-      const left = live?.status === 200 ? fieldChanges(await sanitize(JSON.parse(live.body) as KubeObject), object.object) : undefined;
+      const left = live?.status === 200 ? fieldChanges(await sanitize(JSON.parse(live.body) as KubeObject), object.object, object.hidden) : undefined;
       if (left && left.length > 0) {
         object.result = 'still differs';
         object.fields = left;
@@ -193,7 +195,7 @@ export async function restoreCommand(config: GitopsReverserConfig, options: Rest
     mode: dryRun ? 'dry-run' : 'apply',
     cluster: { from: [...new Set(objects.map((o) => o.cluster).filter(Boolean))], to: destination, server: api.server, context: api.contextName, verified },
     revisions: points.map((p) => ({ target: p.target.target.name, location: p.location, revision: p.revision.id, time: p.revision.recordedAt, subject: p.revision.subject })),
-    objects: ordered.map(({ object: _object, ...rest }) => rest),
+    objects: ordered.map(({ object: _object, hidden: _hidden, ...rest }) => rest),
   };
   if (options.output === 'json') io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
   else io.stdout(textReport(summary, ordered, dryRun));
@@ -235,6 +237,7 @@ function restoreObjects(points: readonly TargetPoint[], chosenTarget: string | u
         revision: file.revision?.id ?? point.revision.id,
         ...(cluster ? { cluster } : {}),
         object,
+        hidden: secretValues(object),
       });
     }
   }

@@ -1,7 +1,7 @@
 import { parseApiVersion, type StoredObjectFile } from '@gitops-reverser/contract';
 import { parse } from 'yaml';
 import type { SeedObject } from './comparing-sink.js';
-import { type FieldChange, fieldChanges } from './field-diff.js';
+import { type FieldChange, fieldChanges, secretValues } from './field-diff.js';
 
 /**
  * How a stored object differs from what the next seed would write:
@@ -66,7 +66,14 @@ export function seedDifferences(input: SeedComparisonInput): Difference[] {
     const elsewhere = looseFiles.find((loose) => !claimed.has(loose.file.path) && loose.name !== undefined && sameName(loose.name, name));
     if (elsewhere) {
       claimed.add(elsewhere.file.path);
-      differences.push({ state: 'moved', drift: true, object: name, path, storedPath: elsewhere.file.path, fields: fieldChanges(parsed(elsewhere.file.text), parsed(seed.yaml)) });
+      differences.push({
+        state: 'moved',
+        drift: true,
+        object: name,
+        path,
+        storedPath: elsewhere.file.path,
+        fields: fieldChanges(parsed(elsewhere.file.text), parsed(seed.yaml), secretValues(parsed(elsewhere.file.text), seed.object)),
+      });
     } else differences.push({ state: 'missing', drift: true, object: name, path });
   }
   const removed = input.removesMissing && !input.partial;
@@ -84,7 +91,7 @@ export function seedDifferences(input: SeedComparisonInput): Difference[] {
 }
 
 function different(seed: SeedObject, path: string, stored: string): Difference {
-  const fields = fieldChanges(parsed(stored), parsed(seed.yaml));
+  const fields = fieldChanges(parsed(stored), parsed(seed.yaml), secretValues(parsed(stored), seed.object));
   const encrypted = fields.length === 0 && typeof seed.object['sops'] === 'object';
   return {
     state: 'different',
