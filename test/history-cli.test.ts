@@ -151,3 +151,61 @@ rules: [ { target: live, resources: ["*"] } ]
     expect(diff.stderr).toContain('GR_ERR_HISTORY_UNSUPPORTED');
   });
 });
+
+describe('gitops-reverser diff (no cluster: manifests as the source)', () => {
+  it('reports missing, different, moved and gone objects against what a seed would write, with exit codes 1 and 0', async () => {
+    const manifests = join(dir, 'manifests');
+    mkdirSync(manifests);
+    const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: a\ndata:\n  v: "${value}"\n`;
+    writeFileSync(join(manifests, 'one.yaml'), cm('one', '1'));
+    writeFileSync(join(manifests, 'two.yaml'), cm('two', '2'));
+    writeFileSync(join(manifests, 'three.yaml'), cm('three', '3'));
+    const diffConfig = join(dir, 'diff.yaml');
+    writeFileSync(
+      diffConfig,
+      `apiVersion: gitops-reverser/v1alpha2
+server: { enabled: false }
+sources: [ { use: "${join(repoRoot, 'examples/source-manifests')}", cluster: dev, with: { directory: ./manifests, pollMs: 0 } } ]
+sink: { use: "@gitops-reverser/sink-git", with: { providers: [ { name: local, url: ./diff-state.git } ] } }
+targets: [ { name: live, with: { provider: local, branch: main, path: clusters/dev, prune: Always } } ]
+rules: [ { target: live, resources: ["*"] } ]
+`,
+    );
+    type Report = { inStep: boolean; targets: { objects: number; differences: { state: string; drift: boolean; object: { name: string }; storedPath?: string }[] }[] };
+    const report = async () => {
+      const result = await cli('diff', '--config', diffConfig, '--output', 'json');
+      expect(result.stderr).toBe('');
+      return { code: result.code, report: JSON.parse(result.stdout) as Report };
+    };
+    const states = (r: Report) => (r.targets[0]?.differences ?? []).map((d) => `${d.state} ${d.object.name}${d.drift ? '' : ' (kept)'}`).sort();
+
+    // Nothing written yet: every object is missing.
+    const fresh = await report();
+    expect(fresh.code).toBe(1);
+    expect(states(fresh.report)).toEqual(['missing one', 'missing three', 'missing two']);
+    expect((await cli('snapshot', '--config', diffConfig)).code).toBe(0);
+    const seeded = await report();
+    expect(seeded).toEqual({ code: 0, report: { inStep: true, targets: [expect.objectContaining({ objects: 3, differences: [] })] } });
+
+    // A changed manifest, a removed one, and a file a person moved in the repository.
+    writeFileSync(join(manifests, 'one.yaml'), cm('one', 'changed'));
+    rmSync(join(manifests, 'two.yaml'));
+    const stateRepo = join(dir, 'diff-state.git');
+    const work = join(dir, 'diff-work');
+    execFileSync('git', ['clone', '--quiet', stateRepo, work]);
+    execFileSync('git', ['-C', work, 'mv', 'clusters/dev/a/configmaps/three.yaml', 'clusters/dev/a/three.yaml']);
+    execFileSync('git', ['-C', work, '-c', 'user.name=Pat', '-c', 'user.email=pat@example.com', 'commit', '--quiet', '-m', 'move']);
+    execFileSync('git', ['-C', work, 'push', '--quiet', 'origin', 'HEAD:main']);
+    const drifted = await report();
+    expect(drifted.code).toBe(1);
+    expect(states(drifted.report)).toEqual(['different one', 'gone two', 'moved three']);
+    expect(drifted.report.targets[0]?.differences.find((d) => d.state === 'moved')?.storedPath).toBe('clusters/dev/a/three.yaml');
+    const text = await cli('diff', '--config', diffConfig);
+    expect(text.stdout).toContain('~ data.v: "1" -> "changed"');
+    expect(text.stdout).toContain('drifted: the next seed would change 3 object(s)');
+
+    // The seed (prune: Always) writes what diff said: in step again.
+    expect((await cli('snapshot', '--config', diffConfig)).code).toBe(0);
+    expect((await report()).code).toBe(0);
+  });
+});

@@ -93,7 +93,7 @@ export interface StoredHistory {
    * target's history. Undefined when there is none.
    */
   revisionAt(target: PlannedTarget, at: Date | string): Promise<StoredRevision | undefined>;
-  /** The selected object files at a revision (the latest when `revision` is omitted). */
+  /** The selected object files at a revision (the latest when `revision` is omitted: none when nothing was stored yet). */
   objects(target: PlannedTarget, selection: StoredSelection, options?: { readonly revision?: string; readonly withRevisions?: boolean }): Promise<StoredObjectFile[]>;
   /** Every change of the selected objects, newest first; an object is followed across the files it was moved between. */
   history(target: PlannedTarget, selection: StoredSelection, query?: StoredHistoryQuery): Promise<StoredObjectChange[]>;

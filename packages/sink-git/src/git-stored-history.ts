@@ -119,6 +119,8 @@ export class GitStoredHistory implements StoredHistory {
   async objects(target: PlannedTarget, selection: StoredSelection, options: { readonly revision?: string; readonly withRevisions?: boolean } = {}): Promise<StoredObjectFile[]> {
     const where = this.targetRepository(target);
     const gitdir = where.repository.directory.gitdir;
+    // The latest state of a target nothing was written to yet is no files (what `diff` compares with).
+    if (options.revision === undefined && !(await this.hasBranch(where))) return [];
     const revision = options.revision ?? (await this.head(where));
     const listed = await this.listFiles(gitdir, revision, where.path);
     const reader = new GitObjectReader(gitdir);
@@ -201,6 +203,10 @@ export class GitStoredHistory implements StoredHistory {
     const head = await directory.readBranch(branch);
     if (!head) throw grError(GitHistoryErrorCodes.NO_HISTORY, `target ${where.name}: ${directory.path} has no branch ${branch}`, { fix });
     return head;
+  }
+
+  private async hasBranch(where: TargetRepository): Promise<boolean> {
+    return where.repository.directory.exists() && (await where.repository.directory.readBranch(where.partition.branch)) !== undefined;
   }
 
   private async isAncestor(gitdir: string, ancestor: string, descendant: string): Promise<boolean> {

@@ -197,10 +197,12 @@ describe('GitStoredHistory', () => {
     expect(history.describe(target)).toMatch(/^clusters\/dev on .*state-repo#main$/);
   });
 
-  it('names a repository that does not exist yet', async () => {
+  it('names a repository that does not exist yet; its latest state is no files', async () => {
     const { target, newSink, historyOf } = setup();
     const history = historyOf(await newSink());
     await expect(history.history(target, { kind: 'all' })).rejects.toMatchObject({ code: 'GR_ERR_GIT_NO_HISTORY' });
+    await expect(history.revisionAt(target, new Date())).rejects.toMatchObject({ code: 'GR_ERR_GIT_NO_HISTORY' });
+    expect(await history.objects(target, { kind: 'all' })).toEqual([]);
   });
 });
 
