@@ -26,7 +26,7 @@ ${STORED_COMMAND_USAGE}
 
 Options:
   -c, --config <file>   config file (default: $GITOPS_REVERSER_CONFIG)
-  --timeout <seconds>   snapshot: give up waiting after this long (default 600)
+  --timeout <seconds>   snapshot, diff: give up waiting for the seed after this long (default 600)
   --service-account <n> rbac: ServiceAccount the bindings name (default gitops-reverser)
   --namespace <ns>      rbac: namespace of that ServiceAccount (default gitops-reverser)
   --name <name>         rbac: name of the ClusterRole, Roles and bindings (default gitops-reverser)

@@ -72,7 +72,7 @@ export async function runStoredCommand(command: StoredCommand, config: GitopsRev
     }
     if (values.at === undefined) throw usage('restore needs --at <time|commit>', 'e.g. --at 2026-11-20T14:30Z, --at 2d, or a commit id from gitops-reverser history');
     const dryRun = values['dry-run'];
-    if (dryRun !== undefined && dryRun !== 'server' && dryRun !== 'none') throw usage(`--dry-run=${dryRun} is not known`, 'use --dry-run=server (the default), or --apply to write');
+    if (dryRun !== undefined && dryRun !== 'server') throw usage(`--dry-run=${dryRun} is not known`, 'use --dry-run=server (the default), or --apply to write');
     if (dryRun === 'server' && values.apply) throw usage('--apply and --dry-run=server contradict each other', 'leave out one of them');
     return await restoreCommand(
       config,
@@ -81,7 +81,7 @@ export async function runStoredCommand(command: StoredCommand, config: GitopsRev
         at: values.at,
         target: values.target,
         identities: values.identities,
-        apply: values.apply === true || dryRun === 'none',
+        apply: values.apply === true,
         toCluster: values['to-cluster'],
         kubeconfig: values.kubeconfig,
         context: values.context,
