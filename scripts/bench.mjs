@@ -21,6 +21,7 @@ const BENCHES = [
   'packages/bus-nats/bench/nats.bench.mjs',
   'packages/source-informer/bench/informer.bench.mjs',
   'packages/kernel/bench/credential-gate.bench.mjs',
+  'packages/kernel/bench/history.bench.mjs',
 ]
   .filter((file) => existsSync(join(root, file)))
   .filter((file) => process.argv.length <= 2 || process.argv.slice(2).some((word) => file.includes(word)));

@@ -78,6 +78,30 @@ export const ErrorCodes = {
   CLI_USAGE: 'GR_ERR_CLI_USAGE',
   /** `webhook-certificate` could not read or create the Secret, or patch the webhook configuration's caBundle. */
   WEBHOOK_CERTIFICATE: 'GR_ERR_WEBHOOK_CERTIFICATE',
+  /** A selector of `history` or `restore` that names no object, namespace or path. */
+  CLI_SELECTOR: 'GR_ERR_CLI_SELECTOR',
+  /** A time (`--since`, `--until`, `--at`) that does not parse. */
+  CLI_TIME: 'GR_ERR_CLI_TIME',
+  /** `--target` names no target of the config, or an object is in several targets and `restore` needs one. */
+  CLI_TARGET: 'GR_ERR_CLI_TARGET',
+  /** The configured sink keeps no stored history (`sink.stored-history`), which history, diff and restore read. */
+  HISTORY_UNSUPPORTED: 'GR_ERR_HISTORY_UNSUPPORTED',
+  /** `--at` names no revision of the target: a commit not on its branch, or a time before its first commit. */
+  HISTORY_REVISION: 'GR_ERR_HISTORY_REVISION',
+  /** Nothing in the stored history matches the selector (no change, or no object at that revision). */
+  HISTORY_NOTHING: 'GR_ERR_HISTORY_NOTHING',
+  /** `diff` could not compare: a source did not finish listing, or the pipeline refused objects of the seed. */
+  DIFF_INCOMPLETE: 'GR_ERR_DIFF_INCOMPLETE',
+  /** SOPS files to restore and no usable `--identities` file (missing, unreadable, or not given). */
+  RESTORE_IDENTITIES: 'GR_ERR_RESTORE_IDENTITIES',
+  /** The `sops` CLI is missing, or could not decrypt a file with the given identities. */
+  RESTORE_DECRYPT: 'GR_ERR_RESTORE_DECRYPT',
+  /** The files come from another cluster than the one restored into, and `--to-cluster` does not say so. */
+  RESTORE_CLUSTER: 'GR_ERR_RESTORE_CLUSTER',
+  /** The kubeconfig `restore` uses cannot be loaded, or the API server cannot be reached with it. */
+  RESTORE_KUBECONFIG: 'GR_ERR_RESTORE_KUBECONFIG',
+  /** The API server refused an object of the restore (the dry run or the apply). */
+  RESTORE_APPLY: 'GR_ERR_RESTORE_APPLY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,5 +1,6 @@
-import { defineAdapter, grError, packageVersionOf, StoredContentService } from '@gitops-reverser/contract';
+import { defineAdapter, grError, packageVersionOf, StoredContentService, StoredHistoryService } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
+import { GitStoredHistory } from './git-stored-history.js';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink, parseDuration, type GitEngineName } from './git-sink.js';
 import type { ProviderAuth } from './provider-config.js';
 import type { SshAuthConfig } from './ssh-auth-config.js';
@@ -125,8 +126,9 @@ export default defineAdapter<'sink', RawOptions>({
   meta: { name: '@gitops-reverser/sink-git', version: packageVersionOf(import.meta.url), slot: 'sink', kernel: '^0.3.0' },
   optionsSchema: gitSinkOptionsSchema,
   targetOptionsSchema: gitTargetOptionsSchema,
-  // Encoders (sanitizer-sops) read what the branch holds through this, to avoid re-encrypting unchanged Secrets.
-  provides: [StoredContentService],
+  // Encoders (sanitizer-sops) read what the branch holds through this, to avoid re-encrypting unchanged Secrets;
+  // the history, diff and restore commands read past states through the stored history.
+  provides: [StoredContentService, StoredHistoryService],
   create: ({ options, config, provide }) => {
     const names = options.providers.map((p) => p.name);
     const twice = names.find((name, i) => names.indexOf(name) !== i);
@@ -169,6 +171,7 @@ export default defineAdapter<'sink', RawOptions>({
       commitWindowMs: parseDuration(options.commitWindow),
     });
     provide(StoredContentService, sink);
+    provide(StoredHistoryService, new GitStoredHistory((partition) => sink.repositoryOf(partition)));
     return sink;
   },
 });

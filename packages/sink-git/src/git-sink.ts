@@ -258,8 +258,8 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
     return writer;
   }
 
-  /** The repository of a partition, made once (making one opens nothing). */
-  private repositoryOf(partition: GitPartition): GitRepository {
+  /** The repository of a partition, made once (making one opens nothing); the stored history reads it too. */
+  repositoryOf(partition: GitPartition): GitRepository {
     let repository = this.repositories.get(partition.key);
     if (!repository) {
       repository = this.repositoryFactory ? this.repositoryFactory(partition) : this.defaultRepository(partition);

@@ -4,8 +4,8 @@ import * as packageEntry from '../src/index.js';
 // What integrators may import is the package's contract: the descriptor, the option types (erased at
 // run time) and the error codes. Everything else is internal and may change with any release.
 describe('public surface of @gitops-reverser/sink-git', () => {
-  it('the package entry exports the descriptor and GitErrorCodes, nothing else at run time', () => {
-    expect(Object.keys(packageEntry).sort()).toEqual(['GitErrorCodes', 'default']);
+  it('the package entry exports the descriptor, GitErrorCodes and GitHistoryErrorCodes, nothing else at run time', () => {
+    expect(Object.keys(packageEntry).sort()).toEqual(['GitErrorCodes', 'GitHistoryErrorCodes', 'default']);
     expect(packageEntry.default.meta.name).toBe('@gitops-reverser/sink-git');
   });
 

@@ -265,6 +265,12 @@ export async function assemble(config: GitopsReverserConfig, options: AssembleOp
   };
 }
 
+/** A service a created adapter provided (its descriptor's `provides`), or undefined when none did: what CLI commands use of adapters besides their slot. */
+export function providedService<T>(assembly: Pick<Assembly, 'container'>, token: ServiceToken<T>): T | undefined {
+  const symbol = serviceSymbol(token);
+  return assembly.container.isRegistered(symbol, true) ? assembly.container.resolve<T>(symbol) : undefined;
+}
+
 /** The clusters whose objects a target's rules route to it (a rule without `clusters` takes every configured one). */
 function clustersFeeding(target: string, rules: GitopsReverserConfig['rules'], clusters: readonly string[]): string[] {
   const feeding = new Set<string>();

@@ -13,6 +13,7 @@ import { defaultsDocument } from './defaults-command.js';
 import { serviceLines } from './service-lines.js';
 import { ADMISSION_WEBHOOK_OPTIONS, admissionWebhookCommand } from './admission-webhook-command.js';
 import { WEBHOOK_CERTIFICATE_OPTIONS, webhookCertificateCommand } from './webhook-certificate-command.js';
+import { isStoredCommand, runStoredCommand, STORED_COMMAND_OPTION_USAGE, STORED_COMMAND_OPTIONS, STORED_COMMAND_USAGE } from './stored-commands.js';
 import { rulesForCluster } from '@gitops-reverser/contract';
 import { stringify } from 'yaml';
 
@@ -29,10 +30,11 @@ Usage:
   gitops-reverser webhook-certificate --namespace <ns> --secret <name> --dns-name <name>... [--webhook-configuration <name>]
                                              create the webhooks' serving certificate Secret once; set the configuration's caBundle from it
   gitops-reverser defaults [--config <file>] print the built-in noise lists and credential rules (as the config changes them)
+${STORED_COMMAND_USAGE}
 
 Options:
   -c, --config <file>   config file (default: $GITOPS_REVERSER_CONFIG)
-  --timeout <seconds>   snapshot: give up waiting after this long (default 600)
+  --timeout <seconds>   snapshot, diff: give up waiting for the seed after this long (default 600)
   --log-format <f>      run, snapshot: auto (readable on a terminal, else JSON), json or text (default: log.format, $LOG_FORMAT, auto)
   --service-account <n> rbac: ServiceAccount the bindings name (default gitops-reverser)
   --namespace <ns>      rbac: namespace of that ServiceAccount (default gitops-reverser)
@@ -48,6 +50,7 @@ Options:
   --validity-days <n>   webhook-certificate: lifetime of a new certificate (default 3650)
   --webhook-configuration <name>  webhook-certificate: ValidatingWebhookConfiguration whose caBundle is set (when it exists)
   --kubeconfig <file>   webhook-certificate: API access (default: the pod's ServiceAccount)
+${STORED_COMMAND_OPTION_USAGE}
   -h, --help            this text
   -v, --version         print the version
 `;
@@ -74,6 +77,7 @@ const CLI_OPTIONS = {
   version: { type: 'boolean', short: 'v' },
   ...ADMISSION_WEBHOOK_OPTIONS,
   ...WEBHOOK_CERTIFICATE_OPTIONS,
+  ...STORED_COMMAND_OPTIONS,
 } as const;
 
 function parseCliArgs(argv: readonly string[]) {
@@ -99,8 +103,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     io.stdout(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (!['run', 'validate', 'plugins', 'rbac', 'snapshot', 'admission-webhook', 'webhook-certificate', 'defaults'].includes(command)) {
-    io.stderr(`${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate, plugins, rbac, snapshot, admission-webhook, webhook-certificate or defaults\n\n${USAGE}`);
+  if (!['run', 'validate', 'plugins', 'rbac', 'snapshot', 'admission-webhook', 'webhook-certificate', 'defaults'].includes(command) && !isStoredCommand(command)) {
+    io.stderr(
+      `${ErrorCodes.CLI_USAGE}: unknown command "${command}"\n  fix: use run, validate, plugins, rbac, snapshot, admission-webhook, webhook-certificate, defaults, history, diff or restore\n\n${USAGE}`,
+    );
     return 2;
   }
   if (command === 'webhook-certificate') {
@@ -131,6 +137,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   try {
     const loaded = loadConfigFile(configFile);
     const config: GitopsReverserConfig = logFormat === undefined ? loaded : { ...loaded, log: { ...loaded.log, format: logFormat as LogFormat } };
+    if (isStoredCommand(command)) return await runStoredCommand(command, config, values, positionals.slice(1), io);
     if (command === 'validate') return await validate(config, io);
     if (command === 'plugins') return await plugins(config, io);
     if (command === 'snapshot') return await snapshot(config, io, timeoutSeconds);
@@ -149,7 +156,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     return await run(config, io);
   } catch (error) {
     io.stderr(`${describeError(error)}\n`);
-    return 1;
+    // diff answers 1 for "drifted": a config it cannot load is 2, "cannot tell".
+    return command === 'diff' ? 2 : 1;
   }
 }
 
