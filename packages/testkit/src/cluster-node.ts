@@ -352,15 +352,18 @@ iptables: { localhostNodePorts: false }
     const ids = this.ctr(['containers', 'list', '--quiet', `labels."io.kubernetes.pod.namespace"==${namespace}`])
       .stdout.split('\n')
       .filter(Boolean);
-    const running = new Set(
-      this.ctr(['tasks', 'list'])
-        .stdout.split('\n')
-        .slice(1)
-        .map((line) => line.trim().split(/\s+/))
-        .filter((fields) => fields[2] === 'RUNNING')
-        .map((fields) => fields[0]),
-    );
+    const running = new Set(this.runningTasks());
     return ids.map((id) => ({ id, running: running.has(id) }));
+  }
+
+  /** Ids of the containers whose process runs (`ctr tasks list` also lists stopped ones until they are deleted). */
+  private runningTasks(): string[] {
+    return this.ctr(['tasks', 'list'])
+      .stdout.split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields[2] === 'RUNNING')
+      .map((fields) => fields[0] as string);
   }
 
   /** A component's log so far (containerd, kubelet, kube-controller-manager, kube-scheduler, kube-proxy). */
@@ -387,7 +390,7 @@ iptables: { localhostNodePorts: false }
         const { body } = await this.plane.request('GET', '/api/v1/pods');
         const pods = (JSON.parse(body) as { items?: { metadata: { namespace: string; name: string } }[] }).items ?? [];
         for (const pod of pods) await this.plane.request('DELETE', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}?gracePeriodSeconds=1`);
-        await waitFor('the kubelet to stop every container', 60_000, () => this.ctr(['tasks', 'list', '--quiet']).stdout.trim() === '' || undefined);
+        await waitFor('the kubelet to stop every container', 60_000, () => this.runningTasks().length === 0 || undefined);
       } catch {
         // what is left is killed below
       }
