@@ -14,8 +14,10 @@ command -v podman >/dev/null || {
   exit 1
 }
 
+# TMPDIR: buildah keeps RUN --mount=type=cache folders (the npm cache of the Dockerfile) there.
 gr_podman() {
-  podman --root "${podman_root}/storage" --runroot "${podman_root}/run" --tmpdir "${podman_root}/tmp" --storage-driver overlay "$@"
+  mkdir -p "${podman_root}/tmp"
+  TMPDIR="${podman_root}/tmp" podman --root "${podman_root}/storage" --runroot "${podman_root}/run" --tmpdir "${podman_root}/tmp" --storage-driver overlay "$@"
 }
 
 # content_hash FILE...: one short hash of the files' names and contents.

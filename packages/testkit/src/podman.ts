@@ -15,7 +15,7 @@ export async function podman(args: readonly string[], options: { timeoutMs?: num
   const root = join(cacheRoot(), 'podman');
   const child = spawn('podman', ['--root', join(root, 'storage'), '--runroot', join(root, 'run'), '--tmpdir', join(root, 'tmp'), '--storage-driver', 'overlay', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CONTAINERS_CONF: join(repoRoot, 'test/image/containers.conf') },
+    env: { ...process.env, CONTAINERS_CONF: join(repoRoot, 'test/image/containers.conf'), TMPDIR: join(root, 'tmp') },
   });
   let stdout = '';
   let stderr = '';
