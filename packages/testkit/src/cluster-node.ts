@@ -33,7 +33,7 @@ interface NodeRecord {
   readonly pids: readonly { pid: number; executable: string }[];
 }
 
-/** What the machine must have for a node; see test/node/README.md. */
+/** What the machine must have for a node; see test/controlplane/README.md ("The test node"). */
 const REQUIRED_COMMANDS = ['containerd', 'containerd-shim-runc-v2', 'runc', 'ctr', 'iptables', 'iptables-restore', 'ip', 'mount', 'podman', 'mmdebstrap'];
 
 /**
@@ -81,7 +81,10 @@ export class ClusterNode {
   /** Starts a node for `plane` (which must have been started with `node: { address }`). */
   static async start(plane: ControlPlane, options: { address: string; lockTimeoutMs?: number }): Promise<ClusterNode> {
     const missing = ClusterNode.missingPrerequisites();
-    if (missing.length > 0) throw new Error(`this machine cannot run a test node; missing: ${missing.join(', ')} (see test/node/README.md)`);
+    if (missing.length > 0)
+      throw new Error(
+        `this machine cannot run a test node; missing: ${missing.join(', ')} (Debian: apt-get install containerd runc containernetworking-plugins iptables podman mmdebstrap; see test/controlplane/README.md)`,
+      );
     const binaries = nodeBinaries();
     const pause = pauseImage();
     await acquireLock(options.lockTimeoutMs ?? 20 * 60_000);
@@ -413,10 +416,11 @@ iptables: { localhostNodePorts: false }
   }
 }
 
+/** Not in the process registry's folder (run/): its records have another shape and another reaper. */
 function lockFile(): string {
-  const dir = join(cacheRoot(), 'run');
+  const dir = join(cacheRoot(), 'node');
   mkdirSync(dir, { recursive: true });
-  return join(dir, 'cluster-node.json');
+  return join(dir, 'lock.json');
 }
 
 function writeLock(record: NodeRecord): void {
