@@ -54,7 +54,8 @@ describe.skipIf(missing.length > 0)(`the gitops-reverser image (podman, runc)${m
       const created = await access.request('POST', `/api/v1/namespaces/${namespace}/configmaps`, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { from: 'image-test' } } });
       expect(created.status).toBe(201);
     }
-  });
+    // A timeout of its own: the first run on a machine builds what the build scripts have not (minutes).
+  }, 30 * 60_000);
 
   afterAll(async () => {
     await git?.dispose();
