@@ -54,7 +54,7 @@ export class ClusterNode {
     readonly dataDir: string,
     readonly containerdAddress: string,
     private readonly processes: Map<string, ChildProcess>,
-    private readonly record: NodeRecord,
+    private record: NodeRecord,
   ) {
     process.once('exit', this.exitGuard);
   }
@@ -99,6 +99,7 @@ export class ClusterNode {
       processes.set(name, child);
       record = { ...record, pids: [...record.pids, { pid: child.pid as number, executable }] };
       writeLock(record);
+      node.record = record;
     };
     const logs = () => ['containerd', 'kubelet', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'].map((n) => `--- ${n} (last lines):\n${tail(join(dataDir, `${n}.log`), 15)}`).join('\n');
     const node = new ClusterNode(plane, dataDir, containerdAddress, processes, record);
