@@ -50,4 +50,8 @@ gr_podman import \
   --change 'CMD ["node"]' \
   "${work}/rootfs.tar" "$name" >&2
 echo "build-base.sh: made in $(( $(date +%s) - started ))s" >&2
+# Older bases only fill the disk (images built on them keep their layers while they exist).
+for old in $(gr_podman images --format '{{.Repository}}:{{.Tag}}' | grep '^localhost/gitops-reverser-base:' | grep -vxF "$name"); do
+  gr_podman rmi "$old" >/dev/null 2>&1 || true
+done
 echo "$name"
