@@ -73,11 +73,12 @@ rules:
     expect(run('git', ['-C', join(etc, 'state-repo'), 'fsck', '--strict'], etc).code).toBe(0);
   });
 
-  it('the Dockerfile builds this layout: Node 20 slim, production dependencies only, non-root', () => {
+  it('the Dockerfile builds this layout: every stage on NODE_IMAGE (node:20-slim by default), production dependencies only, non-root', () => {
     const dockerfile = readFileSync(join(repoRoot, 'deploy/docker/Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
     const stages = dockerfile.match(/^FROM .+$/gm) ?? [];
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    expect(stages.every((line) => line.startsWith('FROM node:20-slim'))).toBe(true);
+    expect(stages.every((line) => line.startsWith('FROM ${NODE_IMAGE}'))).toBe(true);
     expect(dockerfile).toContain('npm ci --omit=dev --omit=optional');
     expect(dockerfile).toMatch(/^USER 10001:10001$/m);
     expect(dockerfile).toContain('ENTRYPOINT ["node", "/app/packages/kernel/bin/gitops-reverser.js"]');

@@ -1,12 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { controlPlaneBinaries } from './binaries.js';
 import { freePort } from './free-port.js';
-import { createPki, type Pki } from './pki.js';
+import { spawnLogged, tail, terminate } from './logged-process.js';
+import { createPki, issueCertificate, type Pki } from './pki.js';
 import { reap, reapOrphans, recordEntry, removeEntry } from './process-registry.js';
 
 /** Users of the static token file. `admin` is in system:masters; `alice` gets cluster-admin through group `devs`. */
@@ -33,6 +34,11 @@ export interface AuditWebhookOptions {
   readonly token?: string;
   /** Client certificate the API server presents (mTLS). */
   readonly clientCert?: { readonly cert: string; readonly key: string };
+  /**
+   * Name to verify the receiver's certificate against, when the URL holds an address the
+   * certificate does not name (e.g. a Service's ClusterIP, for a certificate made for its DNS names).
+   */
+  readonly tlsServerName?: string;
 }
 
 /**
@@ -60,6 +66,12 @@ export interface ControlPlaneOptions {
    * resourceVersion really gets 410 Gone. Default: ["podtemplates"], a type nothing else uses.
    */
   readonly uncachedResources?: readonly string[];
+  /**
+   * Serve a node (ClusterNode): listen on every address and advertise `address` (a host address pods
+   * can reach; the `kubernetes` Service's endpoint), with a serving certificate that also names it,
+   * and a client certificate for calls to the kubelet. Default: loopback only, no node.
+   */
+  readonly node?: { readonly address: string };
 }
 
 /** Default audit policy: every write with request and response bodies, reported once at ResponseComplete. */
@@ -186,8 +198,9 @@ export class ControlPlane extends ControlPlaneAccess {
     readonly pki: Pki,
     info: ControlPlaneInfo,
     private readonly etcd: ChildProcess,
-    private readonly apiserver: ChildProcess,
+    private apiserver: ChildProcess,
     private readonly removeDataDir: boolean,
+    private readonly apiserverArgs: readonly string[],
   ) {
     super(info);
     process.once('exit', this.exitGuard);
@@ -234,13 +247,19 @@ export class ControlPlane extends ControlPlaneAccess {
       join(dataDir, 'etcd.log'),
     );
 
+    const serving = options.node
+      ? issueCertificate(pki, 'apiserver-node', {
+          commonName: 'kube-apiserver',
+          sans: ['IP:127.0.0.1', 'DNS:localhost', 'IP:10.0.0.1', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', `IP:${options.node.address}`],
+        })
+      : { cert: pki.serverCert, key: pki.serverKey };
     const apiArgs = [
       `--etcd-servers=${etcdUrl}`,
       `--secure-port=${apiPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--tls-cert-file=${pki.serverCert}`,
-      `--tls-private-key-file=${pki.serverKey}`,
+      `--bind-address=${options.node ? '0.0.0.0' : '127.0.0.1'}`,
+      `--advertise-address=${options.node?.address ?? '127.0.0.1'}`,
+      `--tls-cert-file=${serving.cert}`,
+      `--tls-private-key-file=${serving.key}`,
       `--client-ca-file=${pki.caCert}`,
       `--token-auth-file=${tokenFile}`,
       '--authorization-mode=Node,RBAC',
@@ -254,33 +273,14 @@ export class ControlPlane extends ControlPlaneAccess {
       '--profiling=false',
       '--v=0',
     ];
-    if (options.audit) {
-      const policyFile = join(dataDir, 'audit-policy.yaml');
-      writeFileSync(policyFile, options.audit.policy ?? DEFAULT_AUDIT_POLICY);
-      const webhookConfig = join(dataDir, 'audit-webhook.kubeconfig');
-      writeFileSync(
-        webhookConfig,
-        `apiVersion: v1
-kind: Config
-clusters:
-  - name: audit-receiver
-    cluster: { server: "${options.audit.url}", certificate-authority: "${options.audit.caFile}" }
-users:
-  - name: api-server
-    user: ${options.audit.token || options.audit.clientCert ? `{ ${[options.audit.token ? `token: "${options.audit.token}"` : '', options.audit.clientCert ? `client-certificate: "${options.audit.clientCert.cert}", client-key: "${options.audit.clientCert.key}"` : ''].filter(Boolean).join(', ')} }` : '{}'}
-contexts:
-  - name: default
-    context: { cluster: audit-receiver, user: api-server }
-current-context: default
-`,
-      );
+    if (options.node) {
+      // Logs and exec go from the API server to the kubelet, which trusts the same CA.
+      const kubeletClient = issueCertificate(pki, 'apiserver-kubelet-client', { commonName: 'kube-apiserver-kubelet-client', organization: 'system:masters', clientAuth: true });
       apiArgs.push(
-        `--audit-policy-file=${policyFile}`,
-        `--audit-webhook-config-file=${webhookConfig}`,
-        '--audit-webhook-mode=batch',
-        `--audit-webhook-batch-max-wait=${options.audit.batchMaxWaitMs ?? 500}ms`,
-        '--audit-webhook-batch-max-size=100',
-        '--audit-webhook-initial-backoff=500ms',
+        `--kubelet-client-certificate=${kubeletClient.cert}`,
+        `--kubelet-client-key=${kubeletClient.key}`,
+        `--kubelet-certificate-authority=${pki.caCert}`,
+        '--kubelet-preferred-address-types=InternalIP',
       );
     }
     if (options.admissionWebhookClient) {
@@ -310,7 +310,7 @@ plugins:
       );
       apiArgs.push(`--admission-control-config-file=${admissionConfig}`);
     }
-    const apiserver = spawnLogged(binaries.kubeApiserver, apiArgs, join(dataDir, 'kube-apiserver.log'));
+    const apiserver = spawnLogged(binaries.kubeApiserver, [...apiArgs, ...auditArgs(dataDir, options.audit)], join(dataDir, 'kube-apiserver.log'));
 
     recordEntry({
       id,
@@ -324,7 +324,7 @@ plugins:
 
     const kubeconfig = join(dataDir, 'kubeconfig');
     const info: ControlPlaneInfo = { server, etcdUrl, caCert: pki.caCert, caKey: pki.caKey, dataDir, kubeconfig };
-    const plane = new ControlPlane(id, pki, info, etcd, apiserver, options.dataDir === undefined);
+    const plane = new ControlPlane(id, pki, info, etcd, apiserver, options.dataDir === undefined, apiArgs);
     writeFileSync(kubeconfig, plane.kubeconfigText('admin'));
     try {
       await plane.waitReady(90_000);
@@ -345,6 +345,32 @@ plugins:
     await terminate(this.etcd);
     removeEntry(this.id);
     if (this.removeDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Restarts kube-apiserver with the same flags and another audit webhook (or none), as an operator
+   * restarts a static API server after changing its flags; etcd, and everything connected to the
+   * API server, keep running and reconnect. Resolves once /readyz answers again.
+   */
+  async restartApiServer(options: { audit?: AuditWebhookOptions }): Promise<void> {
+    if (this.stopped) throw new Error('restartApiServer: the control plane is stopped');
+    await terminate(this.apiserver);
+    const binaries = controlPlaneBinaries();
+    this.apiserver = spawnLogged(binaries.kubeApiserver, [...this.apiserverArgs, ...auditArgs(this.dataDir, options.audit)], join(this.dataDir, 'kube-apiserver.log'));
+    recordEntry({
+      id: this.id,
+      ownerPid: process.pid,
+      pids: [
+        { pid: this.etcd.pid as number, executable: binaries.etcd },
+        { pid: this.apiserver.pid as number, executable: binaries.kubeApiserver },
+      ],
+      dataDir: this.dataDir,
+    });
+    try {
+      await this.waitReady(90_000);
+    } catch (error) {
+      throw new Error(`kube-apiserver did not come back after a restart: ${(error as Error).message}\nkube-apiserver log (last lines):\n${tail(join(this.dataDir, 'kube-apiserver.log'), 30)}`);
+    }
   }
 
   /** Synchronous last resort when the process exits without stop(). */
@@ -390,28 +416,37 @@ plugins:
   }
 }
 
-function spawnLogged(executable: string, args: string[], logFile: string): ChildProcess {
-  const fd = openSync(logFile, 'a');
-  // Own process group: a Ctrl-C in the terminal reaches the Node process, which stops clients
-  // first and the control plane last, instead of the API server dying under them.
-  const child = spawn(executable, args, { stdio: ['ignore', fd, fd], detached: true });
-  closeSync(fd);
-  return child;
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function tail(file: string, lines: number): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
+/** The audit flags (policy and webhook kubeconfig written into `dataDir`); none without `audit`. */
+function auditArgs(dataDir: string, audit: AuditWebhookOptions | undefined): string[] {
+  if (!audit) return [];
+  const policyFile = join(dataDir, 'audit-policy.yaml');
+  writeFileSync(policyFile, audit.policy ?? DEFAULT_AUDIT_POLICY);
+  const webhookConfig = join(dataDir, 'audit-webhook.kubeconfig');
+  const user = [audit.token ? `token: "${audit.token}"` : '', audit.clientCert ? `client-certificate: "${audit.clientCert.cert}", client-key: "${audit.clientCert.key}"` : '']
+    .filter(Boolean)
+    .join(', ');
+  writeFileSync(
+    webhookConfig,
+    `apiVersion: v1
+kind: Config
+clusters:
+  - name: audit-receiver
+    cluster: { server: "${audit.url}", certificate-authority: "${audit.caFile}"${audit.tlsServerName ? `, tls-server-name: "${audit.tlsServerName}"` : ''} }
+users:
+  - name: api-server
+    user: { ${user} }
+contexts:
+  - name: default
+    context: { cluster: audit-receiver, user: api-server }
+current-context: default
+`,
+  );
+  return [
+    `--audit-policy-file=${policyFile}`,
+    `--audit-webhook-config-file=${webhookConfig}`,
+    '--audit-webhook-mode=batch',
+    `--audit-webhook-batch-max-wait=${audit.batchMaxWaitMs ?? 500}ms`,
+    '--audit-webhook-batch-max-size=100',
+    '--audit-webhook-initial-backoff=500ms',
+  ];
 }

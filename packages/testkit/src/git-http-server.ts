@@ -13,6 +13,11 @@ export interface GitHttpServerOptions {
    * besides `credentials`; undefined = none.
    */
   readonly queryToken?: { name: string; value: string };
+  /**
+   * Address to listen on and to put in URLs; default 127.0.0.1. A pod on a ClusterNode reaches the
+   * host at its node address (`ClusterNode.hostAddress()`), never at loopback.
+   */
+  readonly host?: string;
 }
 
 /**
@@ -24,6 +29,7 @@ export class GitHttpServer {
   readonly root: string;
   private server: Server | undefined;
   private port = 0;
+  private readonly host: string;
   credentials: { username: string; password: string } | undefined;
   queryToken: { name: string; value: string } | undefined;
   /** Requests answered, e.g. to check a push happened. */
@@ -33,6 +39,7 @@ export class GitHttpServer {
     this.root = mkdtempSync(join(tmpdir(), 'gr-git-http-'));
     this.credentials = options.credentials;
     this.queryToken = options.queryToken;
+    this.host = options.host ?? '127.0.0.1';
   }
 
   /** Creates a bare repository that accepts pushes over HTTP. Returns its clone URL (with credentials when set). */
@@ -51,7 +58,7 @@ export class GitHttpServer {
 
   url(name: string, withCredentials = false): string {
     const auth = withCredentials && this.credentials ? `${encodeURIComponent(this.credentials.username)}:${encodeURIComponent(this.credentials.password)}@` : '';
-    return `http://${auth}127.0.0.1:${this.port}/${name}.git`;
+    return `http://${auth}${this.host}:${this.port}/${name}.git`;
   }
 
   async start(): Promise<void> {
@@ -60,7 +67,7 @@ export class GitHttpServer {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.listen(this.port, this.host, () => resolve());
     });
     this.port = (server.address() as AddressInfo).port;
   }

@@ -1,7 +1,19 @@
 export { ControlPlane, ControlPlaneAccess, TEST_USERS, DEFAULT_AUDIT_POLICY } from './control-plane.js';
 export type { ControlPlaneInfo, ControlPlaneOptions, AuditWebhookOptions, AdmissionWebhookClientOptions, TestUserName } from './control-plane.js';
-export { controlPlaneBinaries, toolBinaries, helmBinary, BUILD_SCRIPT, TOOLS_BUILD_SCRIPT, HELM_BUILD_SCRIPT } from './binaries.js';
-export type { ControlPlaneBinaries, ToolBinaries } from './binaries.js';
+export {
+  controlPlaneBinaries,
+  nodeBinaries,
+  gitopsReverserImage,
+  pauseImage,
+  toolBinaries,
+  helmBinary,
+  BUILD_SCRIPT,
+  IMAGE_BUILD_SCRIPT,
+  PAUSE_BUILD_SCRIPT,
+  TOOLS_BUILD_SCRIPT,
+  HELM_BUILD_SCRIPT,
+} from './binaries.js';
+export type { BuiltImage, ControlPlaneBinaries, NodeBinaries, ToolBinaries } from './binaries.js';
 export { createPki, issueCertificate } from './pki.js';
 export type { Pki } from './pki.js';
 export { freePort } from './free-port.js';
@@ -32,3 +44,5 @@ export { createNatsNkeyUser } from './nats-nkey-user.js';
 export type { NatsNkeyUser } from './nats-nkey-user.js';
 export { GitSshServer, SSHD_PATH } from './git-ssh-server.js';
 export type { SshKeyPair } from './git-ssh-server.js';
+export { ClusterNode, NODE_NAME, POD_CIDR } from './cluster-node.js';
+export { podman, missingImagePrerequisites } from './podman.js';
