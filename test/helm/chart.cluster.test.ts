@@ -441,6 +441,16 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
     }
   });
 
+  it('service.clusterIP fixes the Service address (the audit webhook kubeconfig names it); unset, the API server allocates one', () => {
+    const serviceOf = (extra: string[]) => {
+      const rendered = render('gr-default', undefined, extra);
+      expect(rendered.code).toBe(0);
+      return documents(rendered.stdout).find((m) => m.kind === 'Service') as unknown as { spec: { clusterIP?: string } };
+    };
+    expect(serviceOf([]).spec.clusterIP).toBeUndefined();
+    expect(serviceOf(['--set', 'service.clusterIP=10.0.0.77']).spec.clusterIP).toBe('10.0.0.77');
+  });
+
   it('refuses more than one replica without the durable bus, naming the fix', () => {
     const refused = render('gr-default', undefined, ['--set', 'replicaCount=2']);
     expect(refused.code).not.toBe(0);
