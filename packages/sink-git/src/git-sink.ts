@@ -29,6 +29,7 @@ import { PathLayout } from './path-layout.js';
 import type { ProviderConfig } from './provider-config.js';
 import { isRemoteUrl, repoLocationOf } from './repo-location.js';
 import { isSshUrl } from './ssh-url.js';
+import { objectName } from './write-refusal.js';
 
 /** isomorphic-git: pure JavaScript, local and http(s). nodegit: libgit2, also SSH (optional dependency). */
 export type GitEngineName = 'isomorphic-git' | 'nodegit';
@@ -90,7 +91,16 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   private readonly layouts = new Map<string, PathLayout>();
   private readonly parsedTargets = new WeakMap<TargetConfig, GitTarget>();
   private stopped = false;
-  private metrics: { commits: CounterMetric<'partition' | 'kind'>; pushes: CounterMetric<'partition' | 'result'>; remoteOk: GaugeMetric<'partition'>; pending: GaugeMetric<'partition'> } | undefined;
+  private metrics:
+    | {
+        commits: CounterMetric<'partition' | 'kind'>;
+        pushes: CounterMetric<'partition' | 'result'>;
+        remoteOk: GaugeMetric<'partition'>;
+        pending: GaugeMetric<'partition'>;
+        refusedWrites: CounterMetric<'partition' | 'code'>;
+        refusedObjects: GaugeMetric<'partition'>;
+      }
+    | undefined;
 
   constructor(
     private readonly options: GitSinkOptions,
@@ -123,6 +133,8 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
       pushes: metrics.counter('git_pushes_total', 'Push attempts by result: ok, rejected (remote moved), auth, unreachable, other.', ['partition', 'result']),
       remoteOk: metrics.gauge('git_remote_ok', '1 when the last write/push of the partition succeeded, 0 while it is failing.', ['partition']),
       pending: metrics.gauge('git_pending_commits', 'Commits made locally and not yet pushed.', ['partition']),
+      refusedWrites: metrics.counter('git_refused_writes_total', "Object writes a person's file stopped (ADR 0039), by error code; the other objects were written.", ['partition', 'code']),
+      refusedObjects: metrics.gauge('git_refused_objects', "Objects not written because a person's file stops them (the sink is degraded while > 0).", ['partition']),
     };
   }
 
@@ -153,11 +165,29 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
     if (this.stopped) return { state: 'stopped' };
     if (!this.context) return { state: 'starting' };
     const failing = [...this.writers.entries()].filter(([, w]) => !w.status.ok);
-    if (failing.length === 0) return { state: 'ready', details: { partitions: this.writers.size } };
+    // A person's file that stops objects degrades the sink (ADR 0003: still ready; ADR 0039).
+    const refusing = [...this.writers.entries()].filter(([, w]) => w.refusedObjects.size > 0);
+    if (failing.length === 0 && refusing.length === 0) return { state: 'ready', details: { partitions: this.writers.size } };
+    const refusals = refusing.map(([key, w]) => {
+      const objects = w.refusedObjects.list();
+      const first = objects[0];
+      return [
+        key,
+        {
+          count: objects.length,
+          text: `${key}: ${objects.length} object(s) not written because a file stops them; the first: ${first ? `${objectName(first.identity)}, ${first.code} (${first.path})` : ''}`,
+        },
+      ] as const;
+    });
+    const details: Record<string, unknown> = Object.fromEntries(failing.map(([key, w]) => [key, { code: w.status.code, pendingCommits: w.status.pendingCommits }]));
+    for (const [key, { count }] of refusals) {
+      const objects = (this.writers.get(key) as BranchWriter).refusedObjects.list().slice(0, 10);
+      details[key] = { ...(details[key] as object | undefined), refusedObjects: count, refused: objects.map((o) => ({ object: objectName(o.identity), code: o.code, path: o.path })) };
+    }
     return {
       state: 'degraded',
-      reason: failing.map(([key, w]) => `${key}: ${w.status.reason ?? 'failing'}`).join('; '),
-      details: Object.fromEntries(failing.map(([key, w]) => [key, { code: w.status.code, pendingCommits: w.status.pendingCommits }])),
+      reason: [...failing.map(([key, w]) => `${key}: ${w.status.reason ?? 'failing'}`), ...refusals.map(([, r]) => r.text)].join('; '),
+      details,
     };
   }
 
@@ -253,6 +283,9 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
         metrics?.pending.set({ partition: key }, pending);
       },
       onHistoryLost: (targets, reason) => context.requestSnapshot(targets, reason),
+      onRefused: (code) => metrics?.refusedWrites.inc({ partition: key, code }),
+      onRefusedCount: (count) => metrics?.refusedObjects.set({ partition: key }, count),
+      onRefusedFileChanged: (targets, reason) => context.requestSnapshot(targets, reason),
     });
     this.writers.set(key, writer);
     return writer;
