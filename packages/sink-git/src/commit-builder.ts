@@ -89,7 +89,15 @@ export class CommitBuilder {
       }
     }
     const { changes, blobs, lines, created } = await placement.result();
-    await this.addSopsConfig(plan, headTree, [...finalWrites.values()], changes, blobs);
+    // A refused write adds no `.sops.yaml` (its file was not written).
+    const refused = plan.refused;
+    await this.addSopsConfig(
+      plan,
+      headTree,
+      [...finalWrites.values()].filter((write) => !refused.has(write.itemIndex)),
+      changes,
+      blobs,
+    );
     if (changes.size === 0) return undefined;
     await this.warnOfCaseCollisions(headTree, created);
 
