@@ -193,11 +193,12 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
 
   /**
    * What the branch holds for an object on a target (its `.sops.yaml` variant first): the
-   * StoredContent service encoders use to keep unchanged Secrets byte-for-byte. Never fetches and
-   * never opens a writer: with an open writer for the partition here, the file at its head (its last
-   * commit, pushed or not); otherwise the branch as the local repository, or the clone of a remote in
-   * `cacheDir`, holds it (on a replica that does not write the partition, possibly behind the remote);
-   * undefined when there is no local copy.
+   * StoredContent service encoders use to keep unchanged Secrets byte-for-byte. With an open writer
+   * for the partition here, the file at its head (its last commit, pushed or not); otherwise the branch
+   * as the local repository, or the clone of a remote in `cacheDir`, holds it (on a replica that does
+   * not write the partition, possibly behind the remote). Fetches only when there is no local copy of
+   * a remote's branch yet (a new node): then the partition's writer is opened once, which clones it;
+   * undefined when that fails.
    */
   async read(targetName: string, identity: ResourceIdentity): Promise<string | undefined> {
     const planned = this.context?.targets().find((t) => t.target.name === targetName);
@@ -214,7 +215,14 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   }
 
   private async readFile(partition: GitPartition, path: string): Promise<string | undefined> {
-    const writer = this.writers.get(partition.key);
+    let writer = this.writers.get(partition.key);
+    if (!writer?.isOpen && isRemoteUrl(partition.provider.url) && !(await this.hasLocalBranch(partition))) {
+      // A new node (an empty cacheDir, as a pod's emptyDir after a restart): without the branch every
+      // SOPS file of the first snapshot would be encrypted anew, one commit of churn per restart
+      // (ADR 0009). The writer is opened once: it clones, as its first write would anyway.
+      writer = this.writer(partition);
+      await writer.ensureOpen().catch(() => undefined);
+    }
     if (writer?.isOpen) {
       // The writer's head: its last commit, pushed or not (and its trees are cached).
       this.readers.delete(partition.key);
@@ -226,6 +234,12 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
       this.readers.set(partition.key, reader);
     }
     return await reader.readFile(path);
+  }
+
+  /** True when the partition's git directory holds its branch (a clone made, the branch fetched). */
+  private async hasLocalBranch(partition: GitPartition): Promise<boolean> {
+    const { directory } = this.repositoryOf(partition);
+    return directory.exists() && (await directory.readBranch(partition.branch).catch(() => undefined)) !== undefined;
   }
 
   /** The targets of one partition now (asked per batch, so a reload takes effect). */
