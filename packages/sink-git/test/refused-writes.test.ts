@@ -41,13 +41,13 @@ async function metric(metrics: KernelMetrics, name: string, labels: Record<strin
 describe.each(testEngines())('%s engine: a file that stops one object', (engine) => {
   beforeEach(() => useEngine(engine));
 
-  function setup() {
+  function setup(targetOptions = '') {
     const dir = tempDir('gr-refused-');
     server.createRepo('state');
     const context = contextFor(
       `providers:
   - { name: origin, url: "${server.url('state')}", auth: { username: writer, password: s3cret } }
-targets: [ { name: live, provider: origin, branch: main, path: clusters/dev } ]
+targets: [ { name: live, provider: origin, branch: main, path: clusters/dev${targetOptions} } ]
 `,
       dir,
     );
@@ -172,6 +172,30 @@ targets: [ { name: live, provider: origin, branch: main, path: clusters/dev } ]
     expect(show('clusters/dev/apps/x.yaml')).toBe('# x: owned by the shop team\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: shop\ndata:\n  k: new\n');
     expect(files()).not.toContain('clusters/dev/shop/configmaps/x.yaml');
     expect(sink.health().state).toBe('ready');
+    await sink.stop();
+  });
+
+  it('a snapshot (prune: Always) with a refused object: the rest is written and pruned, the refused object is not pruned, a broken document of a deleted object is kept', async () => {
+    const { dir, sink, context, apply } = setup(', prune: Always');
+    await sink.start(context);
+    await apply(change('x', { namespace: 'shop', snapshotId: 's1' }), change('gone', { namespace: 'shop', snapshotId: 's1' }), change('old', { namespace: 'shop', snapshotId: 's1' }), marker('s1', 3));
+    const clone = await personClone(dir);
+    await push(
+      clone,
+      {
+        'clusters/dev/apps/x.yaml': BROKEN_X,
+        // `old` at its layout path, broken by a person: not pruned while it cannot be read.
+        'clusters/dev/shop/configmaps/old.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\n  namespace: shop\ndata: {a: [\n',
+      },
+      'x moved and broken; old broken',
+    );
+    git(clone, 'rm', '--quiet', 'clusters/dev/shop/configmaps/x.yaml');
+    git(clone, 'commit', '--quiet', '-m', 'x only in apps/');
+    await gitAsync('-C', clone, 'push', '--quiet', 'origin', 'HEAD:main');
+    const outcomes = await apply(change('x', { namespace: 'shop', data: { k: 'new' }, snapshotId: 's2' }), change('fresh', { namespace: 'shop', snapshotId: 's2' }), marker('s2', 2));
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'applied', 'applied']);
+    expect(files()).toEqual(['clusters/dev/apps/x.yaml', 'clusters/dev/shop/configmaps/fresh.yaml', 'clusters/dev/shop/configmaps/old.yaml']);
+    expect(show('clusters/dev/apps/x.yaml')).toBe(BROKEN_X);
     await sink.stop();
   });
 
