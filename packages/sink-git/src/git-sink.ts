@@ -63,6 +63,9 @@ export function parseDuration(value: number | string): number {
   return Math.round(match[2] === 's' ? amount * 1000 : match[2] === 'm' ? amount * 60_000 : amount);
 }
 
+/** How long a read waits before it tries again to clone a remote that failed (it answers undefined meanwhile). */
+const CLONE_RETRY_MS = 60_000;
+
 /** A repository as a writer uses it: the local git directory, and the remote half for a clone of a remote. */
 export interface GitRepository {
   readonly directory: GitDirectory;
@@ -91,6 +94,8 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   private readonly layouts = new Map<string, PathLayout>();
   private readonly parsedTargets = new WeakMap<TargetConfig, GitTarget>();
   private stopped = false;
+  /** When a read last failed to clone a partition's remote (see `readFile`). */
+  private readonly cloneFailures = new Map<string, number>();
   private metrics:
     | {
         commits: CounterMetric<'partition' | 'kind'>;
@@ -216,12 +221,13 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
 
   private async readFile(partition: GitPartition, path: string): Promise<string | undefined> {
     let writer = this.writers.get(partition.key);
-    if (!writer?.isOpen && isRemoteUrl(partition.provider.url) && !(await this.hasLocalBranch(partition))) {
+    if (!writer?.isOpen && isRemoteUrl(partition.provider.url) && this.mayClone(partition.key) && !(await this.hasLocalBranch(partition))) {
       // A new node (an empty cacheDir, as a pod's emptyDir after a restart): without the branch every
       // SOPS file of the first snapshot would be encrypted anew, one commit of churn per restart
-      // (ADR 0009). The writer is opened once: it clones, as its first write would anyway.
+      // (ADR 0009, 0039). The writer is opened once: it clones, as its first write would anyway. A
+      // failed attempt (the remote down) is not repeated for a minute: reads must not wait on it.
       writer = this.writer(partition);
-      await writer.ensureOpen().catch(() => undefined);
+      await writer.ensureOpen().catch(() => this.cloneFailures.set(partition.key, Date.now()));
     }
     if (writer?.isOpen) {
       // The writer's head: its last commit, pushed or not (and its trees are cached).
@@ -234,6 +240,11 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
       this.readers.set(partition.key, reader);
     }
     return await reader.readFile(path);
+  }
+
+  private mayClone(partitionKey: string): boolean {
+    const failed = this.cloneFailures.get(partitionKey);
+    return failed === undefined || Date.now() - failed >= CLONE_RETRY_MS;
   }
 
   /** True when the partition's git directory holds its branch (a clone made, the branch fetched). */
