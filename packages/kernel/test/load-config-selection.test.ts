@@ -95,6 +95,8 @@ credentials:
       'sanitizer.removeFields[2]',
     ]);
     expect(error.problems.find((p) => p.keyPath === 'sanitizer.removeFields[1]')?.message).toMatch(/names the object itself/);
+    // The fix says what to do about it, not how field paths are spelled (the path is well formed).
+    expect(error.problems.find((p) => p.keyPath === 'sanitizer.removeFields[1]')?.fix).toMatch(/^remove this entry/);
     expect(error.problems.find((p) => p.keyPath === 'sanitizer.keepMetadata[1]')?.fix).toMatch(/finalizers/);
   });
 });

@@ -54,6 +54,12 @@ describe('config: the documented shape', () => {
     expect(config.sink.use).toBe('@gitops-reverser/sink-git');
   });
 
+  it('a sink: or bus: written without use: names the package leaving the key out would load', () => {
+    const error = problemsOf(VALID.replace('  use: "@gitops-reverser/sink-git"\n', '').replace('bus:  { use: "@gitops-reverser/bus-memory" }', 'bus: { with: {} }'));
+    expect(error.problems.find((p) => p.keyPath === 'sink.use')).toMatchObject({ code: 'GR_ERR_CONFIG_INVALID', message: 'is required', fix: expect.stringContaining('use: "@gitops-reverser/sink-git"') });
+    expect(error.problems.find((p) => p.keyPath === 'bus.use')?.fix).toContain('use: "@gitops-reverser/bus-memory"');
+  });
+
   it('expands ${VAR}, ${VAR:-default} and $$ in values only', () => {
     const config = parseConfig(VALID.replace('path: clusters/dev', 'path: "clusters/${CLUSTER:-fallback}"'), file, { env: { GIT_TOKEN: 'a$b' } });
     expect(config.targets[0]?.with['path']).toBe('clusters/fallback');

@@ -353,6 +353,7 @@ function checkReferences(config: GitopsReverserConfig, problems: ConfigProblem[]
 function checkSanitizerAndCredentials(config: GitopsReverserConfig, problems: ConfigProblem[]): void {
   const pathProblem = (path: string, keyPath: string, identityMatters: boolean) => {
     let message: string | undefined;
+    let fix = 'keys joined by ".", a key with dots quoted (metadata.annotations["example.com/x"]) or escaped (example\\.com), list items as [name=istio-proxy], [0] or [*]';
     try {
       const steps = parseFieldPath(path);
       const first = steps[0];
@@ -365,6 +366,7 @@ function checkSanitizerAndCredentials(config: GitopsReverserConfig, problems: Co
           (steps.length === 2 && names(first, 'metadata') && (names(second, 'name') || names(second, 'namespace'))))
       ) {
         message = `"${path}" names the object itself (apiVersion, kind, metadata, metadata.name, metadata.namespace) and cannot be removed`;
+        fix = 'remove this entry, or name a field below it (e.g. metadata.annotations["example.com/x"])';
       }
     } catch (error) {
       if (!(error instanceof FieldPathError)) throw error;
@@ -375,7 +377,7 @@ function checkSanitizerAndCredentials(config: GitopsReverserConfig, problems: Co
         code: ErrorCodes.CONFIG_INVALID,
         keyPath,
         message,
-        fix: 'keys joined by ".", a key with dots quoted (metadata.annotations["example.com/x"]) or escaped (example\\.com), list items as [name=istio-proxy], [0] or [*]',
+        fix,
       });
     }
   };
