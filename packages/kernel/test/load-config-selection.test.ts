@@ -83,12 +83,13 @@ describe('config: sanitizer lists and field paths', () => {
   removeFields: [ "spec..replicas", metadata.name, { path: "spec.containers[x]", kinds: [Deployment] }, "spec.template.spec.containers[name=istio-proxy]" ]
   keepMetadata: [finalizers, finalisers]
 credentials:
-  ignore: [ { paths: ["data["] } ]
+  ignore: [ { paths: ["data["] }, { rules: [jwt, jwts] } ]
 `,
       ),
     );
     expect(error.problems.map((p) => p.keyPath).sort()).toEqual([
       'credentials.ignore[0].paths[0]',
+      'credentials.ignore[1].rules[1]',
       'sanitizer.keepMetadata[1]',
       'sanitizer.removeFields[0]',
       'sanitizer.removeFields[1]',
@@ -98,6 +99,11 @@ credentials:
     // The fix says what to do about it, not how field paths are spelled (the path is well formed).
     expect(error.problems.find((p) => p.keyPath === 'sanitizer.removeFields[1]')?.fix).toMatch(/^remove this entry/);
     expect(error.problems.find((p) => p.keyPath === 'sanitizer.keepMetadata[1]')?.fix).toMatch(/finalizers/);
+    // A misspelt rule id would ignore nothing: refused, with the id meant.
+    expect(error.problems.find((p) => p.keyPath === 'credentials.ignore[1].rules[1]')).toMatchObject({
+      message: '"jwts" is not a rule of the credential gate',
+      fix: expect.stringContaining('did you mean "jwt"?'),
+    });
   });
 });
 

@@ -56,7 +56,11 @@ describe('config: the documented shape', () => {
 
   it('a sink: or bus: written without use: names the package leaving the key out would load', () => {
     const error = problemsOf(VALID.replace('  use: "@gitops-reverser/sink-git"\n', '').replace('bus:  { use: "@gitops-reverser/bus-memory" }', 'bus: { with: {} }'));
-    expect(error.problems.find((p) => p.keyPath === 'sink.use')).toMatchObject({ code: 'GR_ERR_CONFIG_INVALID', message: 'is required', fix: expect.stringContaining('use: "@gitops-reverser/sink-git"') });
+    expect(error.problems.find((p) => p.keyPath === 'sink.use')).toMatchObject({
+      code: 'GR_ERR_CONFIG_INVALID',
+      message: 'is required',
+      fix: expect.stringContaining('use: "@gitops-reverser/sink-git"'),
+    });
     expect(error.problems.find((p) => p.keyPath === 'bus.use')?.fix).toContain('use: "@gitops-reverser/bus-memory"');
   });
 

@@ -125,7 +125,10 @@ async function loadWithClientNode(options: KubeClientOptions): Promise<KubeAcces
   else kubeConfig.loadFromDefault();
   if (options.context) kubeConfig.setCurrentContext(options.context);
   const cluster = kubeConfig.getCurrentCluster();
-  if (!cluster) throw grError(InformerErrorCodes.KUBECONFIG, 'the kubeconfig has no current cluster', { fix: "set the kubeconfig's current-context, or sources[].with.context of @gitops-reverser/source-informer" });
+  if (!cluster)
+    throw grError(InformerErrorCodes.KUBECONFIG, 'the kubeconfig has no current cluster', {
+      fix: "set the kubeconfig's current-context, or sources[].with.context of @gitops-reverser/source-informer",
+    });
   return { server: cluster.server.replace(/\/+$/, ''), applyToHTTPSOptions: (request) => kubeConfig.applyToHTTPSOptions(request) };
 }
 

@@ -8,6 +8,7 @@ import { KERNEL_VERSION } from '../plugin/kernel-version.js';
 import { createLogger, silentLogger } from '../runtime/logger.js';
 import { KernelMetrics } from '../runtime/metrics.js';
 import { Runtime, type SnapshotProgress, type SnapshotReport } from '../runtime/runtime.js';
+import { readSharedKeys } from '../runtime/shared-key-files.js';
 import { rbacForRules } from '../rbac/rbac-for-rules.js';
 import { defaultsDocument } from './defaults-command.js';
 import { serviceLines } from './service-lines.js';
@@ -179,6 +180,8 @@ async function assembled(config: GitopsReverserConfig) {
 
 async function validate(config: GitopsReverserConfig, io: CliIo): Promise<number> {
   const assembly = await assembled(config);
+  // The shared key files are read as run reads them at start (Runtime.create), so a short or missing key fails here too.
+  readSharedKeys(config);
   const clusters = [...new Set(assembly.sources.map((s) => s.cluster))];
   const partitions = new Set([...assembly.plan.partitions.values()].map((p) => p.key));
   io.stdout(

@@ -13,6 +13,7 @@ import {
   type TargetConfig,
   type UnselectedPolicy,
 } from '@gitops-reverser/contract';
+import { CREDENTIAL_RULES } from '../credentials/credential-rules.js';
 import { ErrorCodes } from '../errors.js';
 import { configSchema } from './config-schema.js';
 import { ConfigValidationError, type ConfigProblem } from './config-problem.js';
@@ -393,6 +394,20 @@ function checkSanitizerAndCredentials(config: GitopsReverserConfig, problems: Co
     }
   });
   for (const [i, entry] of config.credentials.ignore.entries()) for (const [k, path] of entry.paths.entries()) pathProblem(path, `credentials.ignore[${i}].paths[${k}]`, false);
+  // A misspelt rule id would silently ignore nothing: refuse it with the ids there are.
+  const ruleIds = CREDENTIAL_RULES.map((rule) => rule.id);
+  for (const [i, entry] of config.credentials.ignore.entries()) {
+    for (const [k, id] of entry.rules.entries()) {
+      if (!ruleIds.includes(id)) {
+        problems.push({
+          code: ErrorCodes.CONFIG_INVALID,
+          keyPath: `credentials.ignore[${i}].rules[${k}]`,
+          message: `"${id}" is not a rule of the credential gate`,
+          fix: suggestion(id, ruleIds, 'the rule ids (gitops-reverser defaults lists them)'),
+        });
+      }
+    }
+  }
   const redacting = [
     config.credentials.mode === 'redact' ? 'credentials.mode' : undefined,
     ...config.rules.map((rule) => (rule.credentials === 'redact' ? `${rule.keyPath}.credentials` : undefined)),
