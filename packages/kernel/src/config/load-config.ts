@@ -337,7 +337,31 @@ function checkReferences(config: GitopsReverserConfig, problems: ConfigProblem[]
         fix: 'add a selector, or remove unselected',
       });
     }
+    // A namespace name that cannot exist would select nothing, silently.
+    const isNamespaceName = (name: string) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) && name.length <= 63;
+    rule.namespaces.forEach((namespace, k) => {
+      if (!isNamespaceName(namespace)) {
+        problems.push({
+          code: ErrorCodes.CONFIG_INVALID,
+          keyPath: `rules[${i}].namespaces[${k}]`,
+          message: `"${namespace}" is not a namespace name (a DNS label: lowercase letters, digits and "-"), so it would select nothing`,
+          fix:
+            namespace === '*'
+              ? 'leave namespaces out to select every namespace'
+              : `write the namespace as it is named in the cluster${isNamespaceName(namespace.toLowerCase()) ? `: "${namespace.toLowerCase()}"?` : ''}`,
+        });
+      }
+    });
     rule.resources.forEach((resource, k) => {
+      // Resources are lowercase plurals (kubectl api-resources); a Kind (ConfigMap) would select nothing.
+      if (resource !== '*' && resource !== resource.toLowerCase()) {
+        problems.push({
+          code: ErrorCodes.CONFIG_INVALID,
+          keyPath: `rules[${i}].resources[${k}]`,
+          message: `"${resource}" is not a resource name: resources are lowercase plurals, so it would select nothing`,
+          fix: `write the plural as kubectl api-resources lists it (ConfigMap: configmaps, Deployment: deployments)`,
+        });
+      }
       if (resource.includes('/')) {
         problems.push({
           code: ErrorCodes.CONFIG_INVALID,
