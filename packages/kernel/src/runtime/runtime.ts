@@ -4,7 +4,6 @@ import type { GitopsReverserConfig } from '../config/config-types.js';
 import { type ConfigInput, defineConfig, type LoadConfigOptions } from '../config/load-config.js';
 import { ConfigValidationError } from '../config/config-problem.js';
 import { configProblems } from '../config/load-config.js';
-import { ErrorCodes } from '../errors.js';
 import { CredentialGate } from '../credentials/credential-gate.js';
 import { credentialEncoderProblems } from '../credentials/credential-encoder-check.js';
 import { ContentHasher } from '../ingest/content-hasher.js';
