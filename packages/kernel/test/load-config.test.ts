@@ -186,6 +186,22 @@ describe('config errors: each names the file, the key path and the fix', () => {
     expect(error.problems[0]?.fix).toContain('export GIT_TOKEN=');
   });
 
+  it('an empty environment variable is said to be empty (an empty token is no token)', () => {
+    const error = problemsOf(VALID, { GIT_TOKEN: '' });
+    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_ENV', keyPath: 'sink.with.providers[0].auth.password', message: 'environment variable GIT_TOKEN is empty' });
+  });
+
+  it('a ${ that starts no reference is refused, never passed on as text; $${ is the literal', () => {
+    const withPassword = (password: string) => VALID.replace('"${GIT_TOKEN}"', () => `"${password}"`);
+    for (const written of ['${GIT_TOKEN', '${1TOKEN}', 'x${}']) {
+      const error = problemsOf(withPassword(written));
+      expect(error.problems.map((p) => [p.code, p.keyPath])).toEqual([['GR_ERR_CONFIG_ENV', 'sink.with.providers[0].auth.password']]);
+      expect(error.problems[0]?.fix).toContain('$${');
+    }
+    const literal = parseConfig(withPassword('a$${b'), file, { env: {} });
+    expect(JSON.stringify(literal.sink.with)).toContain('"password":"a${b"');
+  });
+
   it('a rule naming a target that does not exist', () => {
     const error = problemsOf(VALID.replace('{ target: live, scope: Cluster', '{ target: lve, scope: Cluster'));
     expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_DANGLING_REF', keyPath: 'rules[1].target', message: 'target "lve" is not defined' });
