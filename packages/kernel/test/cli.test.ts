@@ -235,6 +235,13 @@ describe('gitops-reverser CLI', () => {
       expect(new Set(documents[0]?.rules?.flatMap((r) => r.verbs))).toEqual(new Set(['get', 'list', 'watch']));
       expect(documents[1]?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'mirror', namespace: 'ops' }]);
       expect(result.stdout).toContain('# note: rules[0] selects every resource of the core group, Secrets included');
+      // --cluster with an id no source observes is a typo, even though rules without clusters: apply to every id.
+      expect(runCli(['rbac', '--config', config.file, '--cluster', 'demo'])).toMatchObject({ code: 0 });
+      expect(runCli(['rbac', '--config', config.file, '--cluster', 'dmeo'])).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: expect.stringContaining('GR_ERR_CLI_USAGE: no source of'),
+      });
     } finally {
       config.cleanup();
     }

@@ -263,6 +263,12 @@ async function snapshot(config: GitopsReverserConfig, io: CliIo, timeoutSeconds:
 
 /** Prints the RBAC the rules need as multi-document YAML, ready for `kubectl apply -f -`. Loads no adapter. */
 function rbac(config: GitopsReverserConfig, io: CliIo, options: { serviceAccount: string; namespace: string; name: string; cluster?: string }): number {
+  const clusters = [...new Set(config.sources.map((source) => source.cluster))];
+  // A cluster id no source observes is a typo: rules without clusters: would still print a role for it.
+  if (options.cluster !== undefined && !clusters.includes(options.cluster)) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: no source of ${config.configFile} observes cluster "${options.cluster}"\n  fix: use --cluster ${clusters.join(' or --cluster ')} (sources[].cluster)\n`);
+    return 1;
+  }
   const rules = options.cluster ? rulesForCluster(config.rules, options.cluster) : config.rules;
   if (rules.length === 0) {
     io.stderr(
