@@ -103,6 +103,10 @@ describe('gitops-reverser webhook-certificate', () => {
       code: 1,
       stderr: expect.stringContaining('not running in a pod (KUBERNETES_SERVICE_HOST is not set): pass --kubeconfig <file>'),
     });
+    // A kubeconfig that cannot be used: the code, the file and what to pass, not a bare ENOENT.
+    const missing = runCli(['webhook-certificate', '--namespace', 'ops', '--secret', 's', '--dns-name', 'a', '--kubeconfig', '/nonexistent/kubeconfig']);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('GR_ERR_CLI_USAGE: --kubeconfig /nonexistent/kubeconfig cannot be used: ENOENT') });
+    expect(missing.stderr).toContain('fix: pass --kubeconfig <file> with a token or client certificate');
   });
 
   it('--delete needs --namespace and --secret and refuses the options of making a certificate; outside a pod without --kubeconfig it says so', () => {

@@ -8,6 +8,7 @@ import { KERNEL_VERSION } from '../plugin/kernel-version.js';
 import { createLogger, silentLogger } from '../runtime/logger.js';
 import { KernelMetrics } from '../runtime/metrics.js';
 import { Runtime, type SnapshotProgress, type SnapshotReport } from '../runtime/runtime.js';
+import { readSharedKeys } from '../runtime/shared-key-files.js';
 import { rbacForRules } from '../rbac/rbac-for-rules.js';
 import { defaultsDocument } from './defaults-command.js';
 import { serviceLines } from './service-lines.js';
@@ -182,6 +183,8 @@ async function assembled(config: GitopsReverserConfig) {
 
 async function validate(config: GitopsReverserConfig, io: CliIo): Promise<number> {
   const assembly = await assembled(config);
+  // The shared key files are read as run reads them at start (Runtime.create), so a short or missing key fails here too.
+  readSharedKeys(config);
   const clusters = [...new Set(assembly.sources.map((s) => s.cluster))];
   const partitions = new Set([...assembly.plan.partitions.values()].map((p) => p.key));
   io.stdout(
@@ -263,6 +266,12 @@ async function snapshot(config: GitopsReverserConfig, io: CliIo, timeoutSeconds:
 
 /** Prints the RBAC the rules need as multi-document YAML, ready for `kubectl apply -f -`. Loads no adapter. */
 function rbac(config: GitopsReverserConfig, io: CliIo, options: { serviceAccount: string; namespace: string; name: string; cluster?: string }): number {
+  const clusters = [...new Set(config.sources.map((source) => source.cluster))];
+  // A cluster id no source observes is a typo: rules without clusters: would still print a role for it.
+  if (options.cluster !== undefined && !clusters.includes(options.cluster)) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: no source of ${config.configFile} observes cluster "${options.cluster}"\n  fix: use --cluster ${clusters.join(' or --cluster ')} (sources[].cluster)\n`);
+    return 1;
+  }
   const rules = options.cluster ? rulesForCluster(config.rules, options.cluster) : config.rules;
   if (rules.length === 0) {
     io.stderr(
