@@ -89,7 +89,9 @@ export class CommitBuilder {
       }
     }
     const { changes, blobs, lines, created } = await placement.result();
-    await this.addSopsConfig(plan, headTree, [...finalWrites.values()], changes, blobs);
+    // A refused write placed nothing: its recipients say nothing of the folder's files.
+    const placed = [...finalWrites.values()].filter((write) => !plan.refused?.has(write.itemIndex));
+    await this.addSopsConfig(plan, headTree, placed, changes, blobs);
     if (changes.size === 0) return undefined;
     await this.warnOfCaseCollisions(headTree, created);
 
@@ -108,7 +110,7 @@ export class CommitBuilder {
     const key = `${target.name}|${target.path}|${target.layout.template}`;
     let index = this.indexes.get(key);
     if (!index) {
-      index = new ObjectIndex(target, this.options.trees, (oid) => this.options.directory.readBlob(oid));
+      index = new ObjectIndex(target, this.options.trees, (oid) => this.options.directory.readBlob(oid), this.options.logger);
       this.indexes.set(key, index);
     }
     return index;
