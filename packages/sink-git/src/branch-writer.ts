@@ -239,8 +239,8 @@ export class BranchWriter {
     if (this.remote && this.remote.pendingCount > 0) await this.push([]);
   }
 
-  /** One open at a time. */
-  private ensureOpen(): Promise<void> {
+  /** Loads the branch (for a remote: fetches it) unless it is open; one open at a time. */
+  ensureOpen(): Promise<void> {
     this.opening ??= this.open().finally(() => {
       this.opening = undefined;
     });

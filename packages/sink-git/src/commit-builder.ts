@@ -89,9 +89,15 @@ export class CommitBuilder {
       }
     }
     const { changes, blobs, lines, created } = await placement.result();
-    // A refused write placed nothing: its recipients say nothing of the folder's files.
-    const placed = [...finalWrites.values()].filter((write) => !plan.refused?.has(write.itemIndex));
-    await this.addSopsConfig(plan, headTree, placed, changes, blobs);
+    // A refused write adds no `.sops.yaml` (its file was not written).
+    const refused = plan.refused;
+    await this.addSopsConfig(
+      plan,
+      headTree,
+      [...finalWrites.values()].filter((write) => !refused.has(write.itemIndex)),
+      changes,
+      blobs,
+    );
     if (changes.size === 0) return undefined;
     await this.warnOfCaseCollisions(headTree, created);
 

@@ -63,6 +63,9 @@ export function parseDuration(value: number | string): number {
   return Math.round(match[2] === 's' ? amount * 1000 : match[2] === 'm' ? amount * 60_000 : amount);
 }
 
+/** How long a read waits before it tries again to clone a remote that failed (it answers undefined meanwhile). */
+const CLONE_RETRY_MS = 60_000;
+
 /** A repository as a writer uses it: the local git directory, and the remote half for a clone of a remote. */
 export interface GitRepository {
   readonly directory: GitDirectory;
@@ -91,6 +94,8 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   private readonly layouts = new Map<string, PathLayout>();
   private readonly parsedTargets = new WeakMap<TargetConfig, GitTarget>();
   private stopped = false;
+  /** When a read last failed to clone a partition's remote (see `readFile`). */
+  private readonly cloneFailures = new Map<string, number>();
   private metrics:
     | {
         commits: CounterMetric<'partition' | 'kind'>;
@@ -193,11 +198,12 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
 
   /**
    * What the branch holds for an object on a target (its `.sops.yaml` variant first): the
-   * StoredContent service encoders use to keep unchanged Secrets byte-for-byte. Never fetches and
-   * never opens a writer: with an open writer for the partition here, the file at its head (its last
-   * commit, pushed or not); otherwise the branch as the local repository, or the clone of a remote in
-   * `cacheDir`, holds it (on a replica that does not write the partition, possibly behind the remote);
-   * undefined when there is no local copy.
+   * StoredContent service encoders use to keep unchanged Secrets byte-for-byte. With an open writer
+   * for the partition here, the file at its head (its last commit, pushed or not); otherwise the branch
+   * as the local repository, or the clone of a remote in `cacheDir`, holds it (on a replica that does
+   * not write the partition, possibly behind the remote). Fetches only when there is no local copy of
+   * a remote's branch yet (a new node): then the partition's writer is opened once, which clones it;
+   * undefined when that fails.
    */
   async read(targetName: string, identity: ResourceIdentity): Promise<string | undefined> {
     const planned = this.context?.targets().find((t) => t.target.name === targetName);
@@ -214,7 +220,15 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   }
 
   private async readFile(partition: GitPartition, path: string): Promise<string | undefined> {
-    const writer = this.writers.get(partition.key);
+    let writer = this.writers.get(partition.key);
+    if (!writer?.isOpen && isRemoteUrl(partition.provider.url) && this.mayClone(partition.key) && !(await this.hasLocalBranch(partition))) {
+      // A new node (an empty cacheDir, as a pod's emptyDir after a restart): without the branch every
+      // SOPS file of the first snapshot would be encrypted anew, one commit of churn per restart
+      // (ADR 0009, 0039). The writer is opened once: it clones, as its first write would anyway. A
+      // failed attempt (the remote down) is not repeated for a minute: reads must not wait on it.
+      writer = this.writer(partition);
+      await writer.ensureOpen().catch(() => this.cloneFailures.set(partition.key, Date.now()));
+    }
     if (writer?.isOpen) {
       // The writer's head: its last commit, pushed or not (and its trees are cached).
       this.readers.delete(partition.key);
@@ -226,6 +240,17 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
       this.readers.set(partition.key, reader);
     }
     return await reader.readFile(path);
+  }
+
+  private mayClone(partitionKey: string): boolean {
+    const failed = this.cloneFailures.get(partitionKey);
+    return failed === undefined || Date.now() - failed >= CLONE_RETRY_MS;
+  }
+
+  /** True when the partition's git directory holds its branch (a clone made, the branch fetched). */
+  private async hasLocalBranch(partition: GitPartition): Promise<boolean> {
+    const { directory } = this.repositoryOf(partition);
+    return directory.exists() && (await directory.readBranch(partition.branch).catch(() => undefined)) !== undefined;
   }
 
   /** The targets of one partition now (asked per batch, so a reload takes effect). */

@@ -199,7 +199,9 @@ class DocumentEditor {
     }
     const firstKey = pairs[0]?.key as Node;
     const inline = !onlySpaceBefore(this.src, rangeOf(firstKey)[0]);
-    // A run of removed pairs loses its lines; the comments above a kept key stay with it.
+    // A run of removed pairs loses its lines (the comments between them too). The comment lines
+    // directly above the run stay with the key that follows it; when none follows in this map, they
+    // go with the run (left, they would read as a key's of the map above, or trail the document).
     for (let i = 0; i < pairs.length; i++) {
       const key = keys[i] as string;
       if (wants(key)) {
@@ -216,7 +218,9 @@ class DocumentEditor {
         if (!next) throw new NotInPlace('every key of an inline map removed');
         this.add(keyStart, rangeOf(next.key as Node)[0], '');
       } else {
-        this.add(lineStartOf(this.src, keyStart), this.pairEnd(pairs[last] as Pair), '');
+        const start = lineStartOf(this.src, keyStart);
+        const followed = last + 1 < pairs.length || (i === 0 && place.kind === 'root');
+        this.add(followed ? start : commentLinesAbove(this.src, start, this.column(keyStart)), this.pairEnd(pairs[last] as Pair), '');
       }
       i = last;
     }
@@ -270,9 +274,13 @@ class DocumentEditor {
     }
     const dashColumn = this.column(this.dashOf(items[0] as Node));
     for (let i = head; i < oldEnd; i++) {
-      const dash = this.dashOf(items[i] as Node);
-      if (!onlySpaceBefore(this.src, dash)) throw new NotInPlace('a list item that shares its line');
-      this.add(lineStartOf(this.src, dash), lineAfter(this.src, items[i] as Node), '');
+      if (!onlySpaceBefore(this.src, this.dashOf(items[i] as Node))) throw new NotInPlace('a list item that shares its line');
+    }
+    if (oldEnd > head) {
+      // The removed items as one run, comments as for a run of removed keys.
+      const firstDash = this.dashOf(items[head] as Node);
+      const start = lineStartOf(this.src, firstDash);
+      this.add(oldEnd < items.length ? start : commentLinesAbove(this.src, start, this.column(firstDash)), lineAfter(this.src, items[oldEnd - 1] as Node), '');
     }
     if (newEnd <= head) return;
     const next = items[oldEnd];
@@ -434,6 +442,22 @@ function flowValue(value: unknown): string {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * The start of the run of comment-only lines directly above the line starting at `lineStart` that
+ * sit at `column` (`lineStart` itself when there are none). A blank line or any other line ends it.
+ */
+export function commentLinesAbove(src: string, lineStart: number, column: number): number {
+  let start = lineStart;
+  while (start > 0) {
+    const previous = lineStartOf(src, start - 1);
+    const line = src.slice(previous, start - 1).replace(/\r$/, '');
+    const indent = line.length - line.trimStart().length;
+    if (indent !== column || !line.trimStart().startsWith('#')) break;
+    start = previous;
+  }
+  return start;
 }
 
 function lineStartOf(src: string, offset: number): number {

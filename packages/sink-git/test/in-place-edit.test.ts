@@ -177,3 +177,68 @@ spec:
     }
   });
 });
+
+describe('comments directly above a removed or replaced key stay with the next key, or go with it: never another key`s, never past `---`', () => {
+  const head = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
+  const object = (rest: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, ...rest });
+  const file = `${head}data:\n  # about a\n  a: "1"\n  # about b\n  b: "2"\n  # about c\n  c: "3"\n  # about d\n  d: "4"\n---\n# the next document\nkind: Other\n`;
+
+  it('a key with one after it in its map: its lines go, the comment above it stays above the key that follows', () => {
+    expect(editDocument(file, 0, object({ data: { a: '1', c: '3', d: '4' } }))).toBe(file.replace('  b: "2"\n', ''));
+  });
+
+  it('a run of keys: the comments between them go with them, the one above the run stays with the key after it', () => {
+    expect(editDocument(file, 0, object({ data: { a: '1', d: '4' } }))).toBe(file.replace('  b: "2"\n  # about c\n  c: "3"\n', ''));
+  });
+
+  it('the last key of a map: its comment goes with it, so nothing is left to trail the document before `---`', () => {
+    const edited = editDocument(file, 0, object({ data: { a: '1', b: '2', c: '3' } }));
+    expect(edited).toBe(file.replace('  # about d\n  d: "4"\n', ''));
+    expect(edited).toContain('  c: "3"\n---\n# the next document\n');
+    expect(editDocument(file, 0, object({ data: { a: '1', b: '2' } }))).toBe(file.replace('  # about c\n  c: "3"\n  # about d\n  d: "4"\n', ''));
+  });
+
+  it('the last key of a nested map: its comment does not end up above the next key of the map around it', () => {
+    const text = `${head}  # who runs it\n  labels:\n    # the team\n    team: web\ndata:\n  a: "1"\n`;
+    expect(editDocument(text, 0, object({ data: { a: '1' } }))).toBe(`${head}data:\n  a: "1"\n`);
+  });
+
+  it('a section comment (a blank line between it and the key) is the same: it stays when a key follows', () => {
+    const text = `${head}data:\n  a: "1"\n\n  # the second section\n  b: "2"\n  c: "3"\n`;
+    expect(editDocument(text, 0, object({ data: { a: '1', c: '3' } }))).toBe(`${head}data:\n  a: "1"\n\n  # the second section\n  c: "3"\n`);
+  });
+
+  it('a replaced value keeps the comment above its key (the key is still there)', () => {
+    expect(editDocument(file, 0, object({ data: { a: '1', b: { nested: true }, c: '3', d: '4' } }))).toBe(file.replace('  b: "2"\n', '  b:\n    nested: true\n'));
+  });
+
+  it('list items: as keys (the comment above a removed item stays with the next; the last items take theirs)', () => {
+    const list = 'apiVersion: v1\nkind: List\nitems:\n  # first\n  - a\n  # second\n  - b\n  # third\n  - c\n---\nkind: Other\n';
+    const items = (values: string[]) => ({ apiVersion: 'v1', kind: 'List', items: values });
+    expect(editDocument(list, 0, items(['a', 'c']))).toBe(list.replace('  - b\n', ''));
+    expect(editDocument(list, 0, items(['a']))).toBe(list.replace('  # second\n  - b\n  # third\n  - c\n', ''));
+  });
+
+  it('on every map of the hand-written files: removing its last key never leaves a comment line right before `---` that was not there', () => {
+    let checked = 0;
+    for (const { name, text } of corpus) {
+      readDocuments(text).forEach((document, index) => {
+        const data = document.toJS(TO_JS) as unknown;
+        for (const path of paths(data)) {
+          const map = get(data, path);
+          if (path.length === 0 || map === null || typeof map !== 'object' || Array.isArray(map)) continue;
+          const keys = Object.keys(map);
+          if (keys.length < 2) continue;
+          const desired = structuredClone(data) as Record<string, unknown>;
+          delete (get(desired, path) as Record<string, unknown>)[keys[keys.length - 1] as string];
+          const edited = editDocument(text, index, desired);
+          expect(sameData(readDocuments(edited)[index]?.toJS(TO_JS), desired), `${name} ${path.join('.')}`).toBe(true);
+          const beforeSeparator = (t: string) => (t.match(/^[ \t]+#.*\r?\n---/gm) ?? []).length;
+          expect(beforeSeparator(edited), `${name} ${path.join('.')}`).toBeLessThanOrEqual(beforeSeparator(text));
+          checked++;
+        }
+      });
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+});
