@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KernelMetrics } from '@gitops-reverser/kernel';
@@ -134,8 +134,9 @@ targets: [ { name: live, provider: origin, branch: main, path: clusters/dev${tar
     expect(git(server.repoPath('state'), 'log', '--format=%s', `${before}..main`).trim().split('\n')).toHaveLength(2);
 
     // Visible: a warning per refusal with its code, a metric by code, and the sink degraded (still ready) naming them.
-    const warned = logger.lines.filter((line) => line.level === 'warn' && String(line.fields?.['code'] ?? '').startsWith('GR_ERR_GIT_'));
-    expect(warned.map((line) => line.fields?.['code'])).toEqual(['GR_ERR_GIT_FILE_UNREADABLE', 'GR_ERR_GIT_PATH_BLOCKED', 'GR_ERR_GIT_PATH_BLOCKED']);
+    const codeOf = (line: (typeof logger.lines)[number]) => String((line.fields as Record<string, unknown> | undefined)?.['code'] ?? '');
+    const warned = logger.lines.filter((line) => line.level === 'warn' && codeOf(line).startsWith('GR_ERR_GIT_'));
+    expect(warned.map(codeOf)).toEqual(['GR_ERR_GIT_FILE_UNREADABLE', 'GR_ERR_GIT_PATH_BLOCKED', 'GR_ERR_GIT_PATH_BLOCKED']);
     expect(await metric(context.metrics as KernelMetrics, 'gitops_reverser_git_refused_writes_total', { code: 'GR_ERR_GIT_PATH_BLOCKED' })).toBe(2);
     expect(await metric(context.metrics as KernelMetrics, 'gitops_reverser_git_refused_objects', {})).toBe(3);
     const health = sink.health();
