@@ -333,6 +333,13 @@ export class FilePlacement {
     const path = joinPath(folder, 'kustomization.yaml');
     // Its folder was checked with the object's file; a folder named kustomization.yaml is not replaced.
     if ((await this.blockerOf(path))?.path === path) return;
+    // An object's file at that name (written before such names were escaped) is not replaced either:
+    // the folder goes without one, its files listed by the kustomization above.
+    if ((await this.read(path)) !== undefined) {
+      this.logger.warn({ path }, `no kustomization made in ${folder}: ${path} holds an object, not a kustomization (move that object's file, and kustomize can read the folder)`);
+      if (folder !== this.target.path && this.inTarget(folder)) await this.ensureKustomization(parentOf(folder), undefined);
+      return;
+    }
     this.set(path, newKustomization([], namespace));
     this.created.push(path);
     if (folder === this.target.path || !this.inTarget(folder)) return;

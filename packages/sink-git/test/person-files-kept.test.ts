@@ -189,6 +189,21 @@ describe('files a person wrote are never lost to a write of the sink', () => {
     expect(remoteFile('clusters/dev/kustomization.yaml')).toBe(`${top}  - shop/configmaps/fresh.yaml\n`);
   });
 
+  it('kustomizations: Create never writes a kustomization over an object`s file named kustomization.yaml', async () => {
+    const { dir, sink, context, apply, logger } = setup(', kustomizations: Create');
+    const legacy = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kustomization\n  namespace: shop\ndata:\n  v: "1"\n';
+    await personPushes(dir, { 'clusters/dev/shop/configmaps/kustomization.yaml': legacy });
+    await sink.start(context);
+    expect(await apply(change('fresh', { namespace: 'shop', data: { v: '1' } }))).toEqual([{ status: 'applied' }]);
+    expect(remoteFile('clusters/dev/shop/configmaps/kustomization.yaml')).toBe(legacy);
+    expect(remoteFile('clusters/dev/shop/configmaps/fresh.yaml')).toContain('v: "1"');
+    // The folder above lists the new file itself.
+    expect(parseAllDocuments(remoteFile('clusters/dev/shop/kustomization.yaml') as string).map((d) => d.toJS())).toEqual([
+      { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['configmaps/fresh.yaml'] },
+    ]);
+    expect(logger.lines.some((line) => line.level === 'warn' && line.message.includes('no kustomization made in clusters/dev/shop/configmaps'))).toBe(true);
+  });
+
   it('a delete removes only the document of its namespace from a file that also holds a same-named object without metadata.namespace; so does a prune of a file changed in the same commit', async () => {
     const { dir, sink, context, apply } = setup(', prune: Always');
     // Under the default layout the document without namespace belongs to `a` (its path says so).
