@@ -10,7 +10,7 @@ import { isKustomizationText, KUSTOMIZATION_FILES, newKustomization, onlyResourc
 import { type ObjectIndex, type PlacedDocument, parentOf } from './object-index.js';
 import { isSopsFileName, isSopsObject } from './sops-files.js';
 import type { TreeStore } from './tree-store.js';
-import { blockedPath, objectName, sharedSopsFile, uneditableDocument, unreadableFile } from './write-refusal.js';
+import { blockedPath, objectName, sharedSopsFile, sopsFileTaken, uneditableDocument, unreadableFile } from './write-refusal.js';
 import { canonicalYaml, dataOf, readDocuments, TO_JS } from './yaml-syntax.js';
 
 /** What a target's writes came to: the file changes of one commit. */
@@ -288,6 +288,8 @@ export class FilePlacement {
   private async create(path: string, rendering: string, identity: ResourceIdentity): Promise<void> {
     const existing = await this.read(path);
     if (existing !== undefined) {
+      // One more document in a SOPS file breaks the MAC that covers the ones there.
+      if (isSopsFile(path, existing)) throw sopsFileTaken(identity, path);
       this.set(path, withDocument(existing, rendering));
       return;
     }
@@ -573,12 +575,21 @@ function readable(document: Parameters<typeof dataOf>[0] | undefined): boolean {
  * every document, so no document of it can be replaced or removed alone without breaking the others.
  */
 function isSharedSopsFile(path: string, text: string): boolean {
-  if (!isSopsFileName(basename(path)) && !text.includes('sops:')) return false;
   // One document unless a line starts a new one (`---`, or `...` ending the first).
-  if (!/^(?:---|\.\.\.)/m.test(text)) return false;
+  return /^(?:---|\.\.\.)/m.test(text) && sopsDocumentCount(path, text) > 1;
+}
+
+/** True when a file holds a SOPS-encrypted document (named `*.sops.yaml` and not empty, or holding a `sops` block). */
+function isSopsFile(path: string, text: string): boolean {
+  return sopsDocumentCount(path, text) > 0;
+}
+
+/** The documents (with content) of a SOPS file, or 0 for a file that is not one. */
+function sopsDocumentCount(path: string, text: string): number {
+  const named = isSopsFileName(basename(path));
+  if (!named && !text.includes('sops:')) return 0;
   const documents = readDocuments(text).filter((document) => document.contents !== null);
-  if (documents.length < 2) return false;
-  return isSopsFileName(basename(path)) || documents.some((document) => isSopsObject(dataOf(document) as KubeObject));
+  return named || documents.some((document) => isSopsObject(dataOf(document) as KubeObject)) ? documents.length : 0;
 }
 
 function objectOf(write: FileWrite): KubeObject {

@@ -55,6 +55,14 @@ export function sharedSopsFile(identity: ResourceIdentity, path: string, layoutP
   );
 }
 
+export function sopsFileTaken(identity: ResourceIdentity, path: string): GitopsReverserError {
+  return grError(
+    GitErrorCodes.SOPS_FILE_SHARED,
+    `${objectName(identity)} was not written: its file ${path} is a SOPS file that holds other documents; sops encrypts a file as a whole (one MAC over every document), so adding a document would break their decryption (nothing in it was changed)`,
+    { fix: `move ${path} elsewhere (it holds no document of this object), so this object gets it; ${AFTERWARDS}`, details: { path, object: objectName(identity) } },
+  );
+}
+
 export function blockedPath(identity: ResourceIdentity, path: string, blocker: string, blockerIsFolder: boolean): GitopsReverserError {
   const what = blockerIsFolder ? `${blocker} is a folder` : `${blocker} is a file, and the path needs a folder there`;
   return grError(GitErrorCodes.PATH_BLOCKED, `${objectName(identity)} was not written: its file ${path} cannot be created, ${what} (nothing in it was changed)`, {

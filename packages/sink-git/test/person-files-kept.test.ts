@@ -159,6 +159,18 @@ describe('files a person wrote are never lost to a write of the sink', () => {
     expect(logger.lines.filter((line) => fieldOf(line, 'code') === 'GR_ERR_GIT_SOPS_FILE_SHARED' && line.message.includes('not in the snapshot, kept'))).toHaveLength(2);
   });
 
+  it('a new object whose file is a person`s SOPS file of another object is refused: no document is added under its MAC', async () => {
+    const { dir, sink, context, apply } = setup();
+    const theirs =
+      'apiVersion: v1\nkind: Secret\nmetadata:\n  name: legacy-db\n  namespace: shop\ndata:\n  p: ENC[AES256_GCM,data:eA==,iv:aQ==,tag:dA==,type:str]\nsops:\n  mac: ENC[AES256_GCM,data:bQ==,iv:aQ==,tag:dA==,type:str]\n  version: 3.9.0\n';
+    await personPushes(dir, { 'clusters/dev/shop/secrets/db.sops.yaml': theirs });
+    await sink.start(context);
+    const outcomes = await apply(secret('db', 'shop', true), change('other', { namespace: 'shop' }));
+    expect(rejectedWith(outcomes[0], 'GR_ERR_GIT_SOPS_FILE_SHARED')).toBe(true);
+    expect(outcomes[1]).toEqual({ status: 'applied' });
+    expect(remoteFile('clusters/dev/shop/secrets/db.sops.yaml')).toBe(theirs);
+  });
+
   it('an object named `kustomization` is written to %6Bustomization.yaml and never taken for the folder`s kustomization: `kubectl kustomize` renders it', async () => {
     const { dir, sink, context, apply } = setup(', kustomizations: Create');
     await sink.start(context);
