@@ -1,5 +1,5 @@
 import { identityKey, type SinkItem, type SinkOutcome } from '@gitops-reverser/contract';
-import type { PlannedCommit, PlannedRefusal } from './commit-plan.js';
+import { type PlannedCommit, type PlannedRefusal, snapshotComplete } from './commit-plan.js';
 
 /** An object whose newest change a person's file stopped, on one target. */
 export interface RefusedObject extends PlannedRefusal {
@@ -33,6 +33,10 @@ export class RefusedObjects {
   settle(items: readonly SinkItem[], plans: readonly PlannedCommit[], outcomes: SinkOutcome[], refusedBefore: ReadonlySet<number>): PlannedRefusal[] {
     const fresh: PlannedRefusal[] = [];
     const refusedNow = new Set<number>();
+    // A complete snapshot holds every live object of its target: one it refuses again is added back
+    // below, and one it does not hold was deleted meanwhile (nothing is left to write).
+    const snapshotted = new Set(plans.filter(snapshotComplete).map((plan) => plan.target.name));
+    for (const [key, object] of this.objects) if (snapshotted.has(object.target)) this.objects.delete(key);
     for (const plan of plans) {
       for (const [index, refusal] of plan.refused ?? []) {
         refusedNow.add(index);
