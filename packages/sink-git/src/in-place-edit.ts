@@ -199,9 +199,11 @@ class DocumentEditor {
     }
     const firstKey = pairs[0]?.key as Node;
     const inline = !onlySpaceBefore(this.src, rangeOf(firstKey)[0]);
-    // A run of removed pairs loses its lines (the comments between them too). The comment lines
-    // directly above the run stay with the key that follows it; when none follows in this map, they
-    // go with the run (left, they would read as a key's of the map above, or trail the document).
+    // A removed pair loses its own lines (its key, its value and the comments inside the value). The
+    // comment lines above a removed key are a person's and are never removed with it: they stay
+    // above the key that follows in this map, or at the end of the map, at their own column, in
+    // their own document. Each pair is removed on its own, so the comments between the pairs of a
+    // removed run stay too.
     for (let i = 0; i < pairs.length; i++) {
       const key = keys[i] as string;
       if (wants(key)) {
@@ -218,9 +220,10 @@ class DocumentEditor {
         if (!next) throw new NotInPlace('every key of an inline map removed');
         this.add(keyStart, rangeOf(next.key as Node)[0], '');
       } else {
-        const start = lineStartOf(this.src, keyStart);
-        const followed = last + 1 < pairs.length || (i === 0 && place.kind === 'root');
-        this.add(followed ? start : commentLinesAbove(this.src, start, this.column(keyStart)), this.pairEnd(pairs[last] as Pair), '');
+        for (let removed = i; removed <= last; removed++) {
+          const pair = pairs[removed] as Pair;
+          this.add(lineStartOf(this.src, rangeOf(pair.key as Node)[0]), this.pairEnd(pair), '');
+        }
       }
       i = last;
     }
@@ -273,14 +276,11 @@ class DocumentEditor {
       return;
     }
     const dashColumn = this.column(this.dashOf(items[0] as Node));
+    // Each removed item loses its own lines; the comment lines above it stay, as for keys.
     for (let i = head; i < oldEnd; i++) {
-      if (!onlySpaceBefore(this.src, this.dashOf(items[i] as Node))) throw new NotInPlace('a list item that shares its line');
-    }
-    if (oldEnd > head) {
-      // The removed items as one run, comments as for a run of removed keys.
-      const firstDash = this.dashOf(items[head] as Node);
-      const start = lineStartOf(this.src, firstDash);
-      this.add(oldEnd < items.length ? start : commentLinesAbove(this.src, start, this.column(firstDash)), lineAfter(this.src, items[oldEnd - 1] as Node), '');
+      const dash = this.dashOf(items[i] as Node);
+      if (!onlySpaceBefore(this.src, dash)) throw new NotInPlace('a list item that shares its line');
+      this.add(lineStartOf(this.src, dash), lineAfter(this.src, items[i] as Node), '');
     }
     if (newEnd <= head) return;
     const next = items[oldEnd];
@@ -442,22 +442,6 @@ function flowValue(value: unknown): string {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/**
- * The start of the run of comment-only lines directly above the line starting at `lineStart` that
- * sit at `column` (`lineStart` itself when there are none). A blank line or any other line ends it.
- */
-export function commentLinesAbove(src: string, lineStart: number, column: number): number {
-  let start = lineStart;
-  while (start > 0) {
-    const previous = lineStartOf(src, start - 1);
-    const line = src.slice(previous, start - 1).replace(/\r$/, '');
-    const indent = line.length - line.trimStart().length;
-    if (indent !== column || !line.trimStart().startsWith('#')) break;
-    start = previous;
-  }
-  return start;
 }
 
 function lineStartOf(src: string, offset: number): number {
