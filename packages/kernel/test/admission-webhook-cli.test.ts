@@ -105,9 +105,26 @@ describe('gitops-reverser webhook-certificate', () => {
     });
   });
 
+  it('--delete needs --namespace and --secret and refuses the options of making a certificate; outside a pod without --kubeconfig it says so', () => {
+    const usage = 'webhook-certificate --delete needs --namespace and --secret, and takes none of --dns-name, --validity-days, --webhook-configuration';
+    expect(runCli(['webhook-certificate', '--delete', '--namespace', 'ops'])).toMatchObject({ code: 2, stderr: expect.stringContaining(usage) });
+    for (const extra of [
+      ['--dns-name', 'a'],
+      ['--validity-days', '30'],
+      ['--webhook-configuration', 'w'],
+    ]) {
+      expect(runCli(['webhook-certificate', '--delete', '--namespace', 'ops', '--secret', 's', ...extra])).toMatchObject({ code: 2, stderr: expect.stringContaining(usage) });
+    }
+    expect(runCli(['webhook-certificate', '--delete', '--namespace', 'ops', '--secret', 's'], { KUBERNETES_SERVICE_HOST: undefined })).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('not running in a pod (KUBERNETES_SERVICE_HOST is not set): pass --kubeconfig <file>'),
+    });
+  });
+
   it('--help lists both commands', () => {
     const help = runCli(['--help']).stdout;
     expect(help).toContain('gitops-reverser admission-webhook --config <file>');
     expect(help).toContain('gitops-reverser webhook-certificate --namespace <ns>');
+    expect(help).toContain('gitops-reverser webhook-certificate --delete --namespace <ns> --secret <name>');
   });
 });

@@ -29,6 +29,8 @@ Usage:
                                              print the ValidatingWebhookConfiguration for the config's source-admission sources
   gitops-reverser webhook-certificate --namespace <ns> --secret <name> --dns-name <name>... [--webhook-configuration <name>]
                                              create the webhooks' serving certificate Secret once; set the configuration's caBundle from it
+  gitops-reverser webhook-certificate --delete --namespace <ns> --secret <name>
+                                             delete that Secret (only one webhook-certificate made)
   gitops-reverser defaults [--config <file>] print the built-in noise lists and credential rules (as the config changes them)
 ${STORED_COMMAND_USAGE}
 
@@ -50,6 +52,7 @@ Options:
   --validity-days <n>   webhook-certificate: lifetime of a new certificate (default 3650)
   --webhook-configuration <name>  webhook-certificate: ValidatingWebhookConfiguration whose caBundle is set (when it exists)
   --kubeconfig <file>   webhook-certificate: API access (default: the pod's ServiceAccount)
+  --delete              webhook-certificate: delete the Secret instead (when it has the labels webhook-certificate gives)
 ${STORED_COMMAND_OPTION_USAGE}
   -h, --help            this text
   -v, --version         print the version
@@ -111,8 +114,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }
   if (command === 'webhook-certificate') {
     // Needs no config: the chart's hook Job runs it before the config matters.
-    const { namespace, secret, 'dns-name': dnsNames, 'validity-days': validityDays, 'webhook-configuration': webhookConfiguration, kubeconfig } = values;
-    return await webhookCertificateCommand({ namespace, secret, dnsNames, validityDays, webhookConfiguration, kubeconfig }, io).catch((error: unknown) => {
+    const { namespace, secret, 'dns-name': dnsNames, 'validity-days': validityDays, 'webhook-configuration': webhookConfiguration, kubeconfig, delete: remove } = values;
+    return await webhookCertificateCommand({ namespace, secret, dnsNames, validityDays, webhookConfiguration, kubeconfig, delete: remove }, io).catch((error: unknown) => {
       io.stderr(`${describeError(error)}\n`);
       return 1;
     });
