@@ -116,7 +116,7 @@ export class CommitBuilder {
     const key = `${target.name}|${target.path}|${target.layout.template}`;
     let index = this.indexes.get(key);
     if (!index) {
-      index = new ObjectIndex(target, this.options.trees, (oid) => this.options.directory.readBlob(oid));
+      index = new ObjectIndex(target, this.options.trees, (oid) => this.options.directory.readBlob(oid), this.options.logger);
       this.indexes.set(key, index);
     }
     return index;

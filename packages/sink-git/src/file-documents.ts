@@ -21,22 +21,28 @@ export interface ObjectHead {
 // The kernel's rendering starts every object this way: most files are read without a YAML parser.
 const CANONICAL_HEAD = /^apiVersion: ([A-Za-z0-9./-]+)\nkind: ([A-Za-z0-9]+)\nmetadata:\n {2}name: ([a-z0-9][a-z0-9.-]*)\n(?: {2}namespace: ([a-z0-9][a-z0-9-]*)\n)?/;
 
+/** An anchor as YAML writes one (`&name` after a space, `[`, `{` or `,`); a string that merely looks like one costs a parse. */
+const ANCHOR = /[\s[{,]&[^\s,[\]{}]/;
+
 /**
  * The object of each document of a file, in order (undefined for a document that is not an object:
  * empty, a list, no apiVersion, kind or name). A file the kernel rendered (one document, canonical
- * head) is read by its first lines; every other file is parsed.
+ * head) is read by its first lines; every other file is parsed. `onAliasLimit` is told of each
+ * document that uses aliases more than `MAX_ALIAS_COUNT` allows (read as one that cannot be read).
  */
-export function objectHeads(text: string): (ObjectHead | undefined)[] {
+export function objectHeads(text: string, onAliasLimit?: (index: number) => void): (ObjectHead | undefined)[] {
   const fast = CANONICAL_HEAD.exec(text);
-  if (fast && !text.includes('\n---') && !text.includes('\r') && !/^(?:%|---)/.test(text)) {
+  // An anchor (never in the kernel's rendering) means aliases: the file is parsed, so one using them
+  // beyond the limit is known as such (an alias bomb with a plain head).
+  if (fast && !text.includes('\n---') && !text.includes('\r') && !/^(?:%|---)/.test(text) && !ANCHOR.test(text)) {
     const [, apiVersion, kind, name, namespace] = fast as unknown as [string, string, string, string, string | undefined];
     // `name: true` or `name: 123` are quoted by the kernel, so a match is a string; YAML 1.1 words are not names.
     if (!isYamlWord(name) && (namespace === undefined || !isYamlWord(namespace))) {
       return [{ ...parseApiVersion(apiVersion), kind, name, namespace }];
     }
   }
-  return readDocuments(text).map((document) => {
-    const data = dataOf(document);
+  return readDocuments(text).map((document, index) => {
+    const data = dataOf(document, onAliasLimit && (() => onAliasLimit(index)));
     return data === undefined ? unreadableHeadOf(document) : headOf(data);
   });
 }

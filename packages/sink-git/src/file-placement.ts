@@ -2,14 +2,15 @@ import { CLUSTER_SCOPE_KEY, type KubeObject, type Logger, type ResourceIdentity 
 import type { FileOperation } from './commit-message.js';
 import type { FileWrite } from './commit-plan.js';
 import { headOf, type ObjectHead, objectHeads, withDocument, withoutDocument } from './file-documents.js';
+import { GitErrorCodes } from './git-error-codes.js';
 import { encodeObject, type EncodedObject, isTreeMode } from './git-objects.js';
 import type { GitTarget } from './git-target.js';
 import { editDocument } from './in-place-edit.js';
-import { KUSTOMIZATION_FILES, newKustomization, onlyResources, readKustomization, sameResource, withoutResource, withResource } from './kustomizations.js';
+import { isKustomizationText, KUSTOMIZATION_FILES, newKustomization, onlyResources, readKustomization, sameResource, withoutResource, withResource } from './kustomizations.js';
 import { type ObjectIndex, type PlacedDocument, parentOf } from './object-index.js';
-import { isSopsFileName } from './sops-files.js';
+import { isSopsFileName, isSopsObject } from './sops-files.js';
 import type { TreeStore } from './tree-store.js';
-import { blockedPath, uneditableDocument, unreadableFile } from './write-refusal.js';
+import { blockedPath, objectName, sharedSopsFile, sopsFileTaken, uneditableDocument, unreadableFile } from './write-refusal.js';
 import { canonicalYaml, dataOf, readDocuments, TO_JS } from './yaml-syntax.js';
 
 /** What a target's writes came to: the file changes of one commit. */
@@ -108,13 +109,14 @@ export class FilePlacement {
     this.remember(this.keyOf(identity));
     const found = await this.locate(identity);
     if (!found) {
-      if (write.alsoDelete && (await this.read(write.alsoDelete)) !== undefined && !(await this.holdsOther(write.alsoDelete, identity))) this.set(write.alsoDelete, null);
+      if (write.alsoDelete) await this.removeVariant(write.alsoDelete, identity);
       await this.create(write.path, rendering, identity);
       this.lines.push({ write, operation: 'CREATE' });
       return;
     }
     const { path, index } = found;
     const before = (await this.read(path)) as string;
+    if (isSharedSopsFile(path, before)) throw sharedSopsFile(identity, path, write.path);
     const encrypted = write.sops !== undefined;
     // Parsed once: the check for an untouched file and the edit read the same documents.
     let documents: ReturnType<typeof readDocuments> | undefined;
@@ -160,6 +162,7 @@ export class FilePlacement {
     for (let found = await this.locate(write.identity); found; found = await this.locate(write.identity)) {
       // A broken document is a person's work in progress: never removed on the sink's word.
       if (found.unreadable || (await this.brokenAt(found.path, found.index))) throw unreadableFile(write.identity, found.path, write.path);
+      if (isSharedSopsFile(found.path, (await this.read(found.path)) as string)) throw sharedSopsFile(write.identity, found.path, write.path);
       await this.removeDocument(found.path, found.index);
       removed = true;
     }
@@ -210,7 +213,14 @@ export class FilePlacement {
       if (this.texts.get(document.path) === null) continue;
       const text = await this.read(document.path);
       if (text === undefined) continue;
-      const index = this.texts.has(document.path) ? this.positionIn(text, identity)?.index : document.index;
+      if (isSharedSopsFile(document.path, text)) {
+        this.logger.warn(
+          { code: GitErrorCodes.SOPS_FILE_SHARED, path: document.path, object: `${document.head.kind} ${identity.namespace}/${identity.name}` },
+          `not in the snapshot, kept: ${document.path} is a SOPS file of several documents, and removing one would break the MAC of the others (give each object a SOPS file of its own)`,
+        );
+        continue;
+      }
+      const index = this.texts.has(document.path) ? this.positionIn(document.path, text, identity)?.index : document.index;
       if (index === undefined) continue;
       if (await this.brokenAt(document.path, index)) {
         this.logger.warn(
@@ -258,16 +268,19 @@ export class FilePlacement {
       if (!this.texts.has(document.path)) return { path: document.path, index: document.index, unreadable: document.head.unreadable === true };
       const text = this.texts.get(document.path);
       if (text === null || text === undefined) continue;
-      const position = this.positionIn(text, identity);
+      const position = this.positionIn(document.path, text, identity);
       if (position !== undefined) return { path: document.path, ...position };
     }
     return undefined;
   }
 
-  /** Where in a file (as this commit has it) a document of the object is. */
-  private positionIn(text: string, identity: ResourceIdentity): { index: number; unreadable: boolean } | undefined {
+  /**
+   * Where in a file (as this commit has it) a document of the object is: its namespace resolved as
+   * the index resolves it (a document without one is not of every namespace).
+   */
+  private positionIn(path: string, text: string, identity: ResourceIdentity): { index: number; unreadable: boolean } | undefined {
     const heads = objectHeads(text);
-    const index = heads.findIndex((head) => head !== undefined && matches(head, identity));
+    const index = heads.findIndex((head) => head !== undefined && this.index.isOf(path, head, identity));
     return index < 0 ? undefined : { index, unreadable: heads[index]?.unreadable === true };
   }
 
@@ -275,6 +288,8 @@ export class FilePlacement {
   private async create(path: string, rendering: string, identity: ResourceIdentity): Promise<void> {
     const existing = await this.read(path);
     if (existing !== undefined) {
+      // One more document in a SOPS file breaks the MAC that covers the ones there.
+      if (isSopsFile(path, existing)) throw sopsFileTaken(identity, path);
       this.set(path, withDocument(existing, rendering));
       return;
     }
@@ -320,6 +335,13 @@ export class FilePlacement {
     const path = joinPath(folder, 'kustomization.yaml');
     // Its folder was checked with the object's file; a folder named kustomization.yaml is not replaced.
     if ((await this.blockerOf(path))?.path === path) return;
+    // An object's file at that name (written before such names were escaped) is not replaced either:
+    // the folder goes without one, its files listed by the kustomization above.
+    if ((await this.read(path)) !== undefined) {
+      this.logger.warn({ path }, `no kustomization made in ${folder}: ${path} holds an object, not a kustomization (move that object's file, and kustomize can read the folder)`);
+      if (folder !== this.target.path && this.inTarget(folder)) await this.ensureKustomization(parentOf(folder), undefined);
+      return;
+    }
     this.set(path, newKustomization([], namespace));
     this.created.push(path);
     if (folder === this.target.path || !this.inTarget(folder)) return;
@@ -370,7 +392,8 @@ export class FilePlacement {
     for (const name of KUSTOMIZATION_FILES) {
       const path = joinPath(folder, name);
       if (this.texts.has(path)) {
-        if (this.texts.get(path) !== null) return path;
+        const text = this.texts.get(path);
+        if (text !== null && text !== undefined && isKustomizationText(text)) return path;
         continue;
       }
       if (this.index.kustomizationOf(folder)?.path === path) return path;
@@ -416,11 +439,28 @@ export class FilePlacement {
     this.memory.canonicalBlobs.add(oid);
   }
 
-  /** True when the file at `path` holds documents of objects other than `identity`. */
-  private async holdsOther(path: string, identity: ResourceIdentity): Promise<boolean> {
+  /**
+   * The file of the object's other form (plain vs SOPS, ADR 0016) at its layout path, when no
+   * document of the object was found: a SOPS file whose object the index cannot name. It goes only
+   * when it holds exactly that: one document, a SOPS object naming no other object. A file that
+   * cannot be parsed, holds only comments, other documents or anything else is a person's and stays;
+   * a removed file leaves its kustomization's `resources:` too.
+   */
+  private async removeVariant(path: string, identity: ResourceIdentity): Promise<void> {
     const text = await this.read(path);
-    if (text === undefined) return false;
-    return objectHeads(text).some((head) => head !== undefined && !matches(head, identity));
+    if (text === undefined) return;
+    const documents = readDocuments(text);
+    if (documents.some((document) => document.errors.length > 0)) {
+      this.logger.warn({ path, object: objectName(identity) }, `kept: ${path} (where ${objectName(identity)} would be in its other form, plain or SOPS) cannot be parsed, so it is not removed`);
+      return;
+    }
+    const filled = documents.flatMap((document, index) => (document.contents === null ? [] : [index]));
+    const index = filled[0];
+    if (filled.length !== 1 || index === undefined) return;
+    const data = dataOf(documents[index] as (typeof documents)[number]);
+    const head = headOf(data);
+    if (!isSopsObject(data as KubeObject) || (head !== undefined && !this.index.isOf(path, head, identity))) return;
+    await this.removeDocument(path, index);
   }
 
   private atLayoutPath(document: PlacedDocument, identity: ResourceIdentity): boolean {
@@ -529,9 +569,27 @@ function readable(document: Parameters<typeof dataOf>[0] | undefined): boolean {
   return document !== undefined && document.errors.length === 0 && dataOf(document) !== undefined;
 }
 
-/** True when a document's head names the object (a head without namespace matches any namespace). */
-function matches(head: ObjectHead, identity: ResourceIdentity): boolean {
-  return head.group === identity.group && head.kind === identity.kind && head.name === identity.name && (head.namespace === undefined || head.namespace === identity.namespace);
+/**
+ * True when a file is SOPS-encrypted and holds more than one document (named `*.sops.yaml`, or
+ * holding a document with a `sops` block): sops encrypts such a file as a whole, with one MAC over
+ * every document, so no document of it can be replaced or removed alone without breaking the others.
+ */
+function isSharedSopsFile(path: string, text: string): boolean {
+  // One document unless a line starts a new one (`---`, or `...` ending the first).
+  return /^(?:---|\.\.\.)/m.test(text) && sopsDocumentCount(path, text) > 1;
+}
+
+/** True when a file holds a SOPS-encrypted document (named `*.sops.yaml` and not empty, or holding a `sops` block). */
+function isSopsFile(path: string, text: string): boolean {
+  return sopsDocumentCount(path, text) > 0;
+}
+
+/** The documents (with content) of a SOPS file, or 0 for a file that is not one. */
+function sopsDocumentCount(path: string, text: string): number {
+  const named = isSopsFileName(basename(path));
+  if (!named && !text.includes('sops:')) return 0;
+  const documents = readDocuments(text).filter((document) => document.contents !== null);
+  return named || documents.some((document) => isSopsObject(dataOf(document) as KubeObject)) ? documents.length : 0;
 }
 
 function objectOf(write: FileWrite): KubeObject {

@@ -1,8 +1,10 @@
-import type { ResourceIdentity } from '@gitops-reverser/contract';
+import type { Logger, ResourceIdentity } from '@gitops-reverser/contract';
 import { type ObjectHead, objectHeads } from './file-documents.js';
+import { GitErrorCodes } from './git-error-codes.js';
 import type { GitTarget } from './git-target.js';
 import { isTreeMode } from './git-objects.js';
-import { type Kustomization, isKustomizationFile, readKustomization } from './kustomizations.js';
+import { type Kustomization, isKustomizationFile, isKustomizationText, readKustomization } from './kustomizations.js';
+import { MAX_ALIAS_COUNT } from './yaml-syntax.js';
 import { SOPS_CONFIG_FILE } from './sops-files.js';
 import type { TreeStore } from './tree-store.js';
 
@@ -61,6 +63,7 @@ export class ObjectIndex {
     private readonly target: GitTarget,
     private readonly trees: TreeStore,
     private readonly readBlob: (oid: string) => Promise<Uint8Array>,
+    private readonly logger?: Logger,
   ) {}
 
   get built(): boolean {
@@ -110,6 +113,15 @@ export class ObjectIndex {
   reset(): void {
     this.clear();
     this.folderTree = null;
+  }
+
+  /**
+   * True when a document (at `path`, with `head`) holds the object, as `find` resolves it: its
+   * namespace from the document, else its path, else the governing kustomization; its cluster from
+   * the path. For documents of files a commit has already changed, which the index has not read.
+   */
+  isOf(path: string, head: ObjectHead, identity: ResourceIdentity): boolean {
+    return head.kind === identity.kind && head.name === identity.name && this.holds({ path, index: 0, head }, identity);
   }
 
   /** Where an object lives in the folder, or undefined when no document holds it. */
@@ -206,15 +218,26 @@ export class ObjectIndex {
     this.forget(path);
     const known = this.known.get(oid);
     const text = known?.text ?? Buffer.from(await this.readBlob(oid)).toString('utf8');
-    if (isKustomizationFile(path)) {
+    // An object a person (or an older version of this sink) named `kustomization.yaml` is an object,
+    // not the folder's kustomization.
+    if (isKustomizationFile(path) && isKustomizationText(text)) {
       this.kustomizationsByFolder.set(parentOf(path), readKustomization(path, oid, text));
       return;
     }
+    if (!isIndexedFile(path)) return;
+    const overLimit: number[] = [];
     let heads: readonly (ObjectHead | undefined)[];
     try {
-      heads = known?.heads ?? objectHeads(text);
+      heads = known?.heads ?? objectHeads(text, (index) => overLimit.push(index));
     } catch {
       heads = [];
+    }
+    // Said once per version of the file: the index reads a file again only when it changed.
+    if (overLimit.length > 0) {
+      this.logger?.warn(
+        { code: GitErrorCodes.YAML_ALIASES, path, documents: overLimit.map((i) => i + 1) },
+        `${GitErrorCodes.YAML_ALIASES}: ${path} (document ${overLimit.map((i) => i + 1).join(', ')}) uses aliases more than ${MAX_ALIAS_COUNT} times and is not read (an object it names is not written or removed); fix: write the values out, or remove the file if nobody meant it`,
+      );
     }
     this.files.set(path, { blob: oid, heads });
     heads.forEach((head, index) => {
