@@ -406,7 +406,7 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     expect(seen).toEqual(['fresh 20', 'fresh 10 superseded', 'other 25', 'marker']);
   });
 
-  it("tells the sink which objects a lagging snapshot must not prune: written after its source listed their type, in an earlier batch or the same one", async () => {
+  it('tells the sink which objects a lagging snapshot must not prune: written after its source listed their type, in an earlier batch or the same one', async () => {
     const { source, sink } = await startRuntime({ sink: new RecordingSink({ windowMs: 300, maxBytes: 1 << 20 }) });
     // Written in an earlier batch: one created after the snapshot's list (rv 30 > 25), one before it (rv 5).
     await source.ctx.emit({ ...configMap('created-after-list', { v: '1' }), resourceVersion: '30' });
