@@ -507,6 +507,18 @@ describe.each(testEngines())('%s engine', (engine) => {
       expect(git(repo, 'show', 'main:strict/default/configmaps/newer.yaml')).toContain('v: new');
     });
 
+    it('deletes the file of an object whose delete names the plural resource for its kind (an audited delete answered with a Status)', async () => {
+      const { repo, apply, start } = setup();
+      await start();
+      await apply(change('gone-by-status'), change('stays'));
+      const before = git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n');
+      expect(before.filter((f) => f.endsWith('/gone-by-status.yaml'))).toHaveLength(1);
+      const outcomes = await apply(change('gone-by-status', { operation: 'delete', kind: 'configmaps' }));
+      expect(outcomes.map((o) => o.status)).toEqual(['applied']);
+      const after = git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n');
+      expect(after).toEqual(before.filter((f) => !f.endsWith('/gone-by-status.yaml')));
+    });
+
     it("keeps the files the snapshot end's newerWritten names under prune: Always, in the same batch or after (ADR 0040)", async () => {
       const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always }', rules: ', { target: strict, resources: ["*"] }' });
       await start();
