@@ -44,7 +44,7 @@ export interface PlannedCommit {
   readonly authorKey: string;
   /** Seeds: items of the snapshot that were rejected; they count as seen, so they never block pruning. */
   rejected?: number;
-  /** Seeds: objects of the snapshot whose newer state is already written (superseded): kept, never pruned. */
+  /** Seeds: objects whose newer state is already written (superseded seeds, the end's `newerWritten`): kept, never pruned. */
   kept?: ResourceIdentity[];
   /** Seeds: how many objects `kept` holds. */
   keptObjects?: number;
@@ -91,6 +91,8 @@ export function planCommits(items: readonly SinkItem[], targets: ReadonlyMap<str
       const plan = snapshotPlan(message.target, message.snapshotId, target);
       plan.items.push(index);
       plan.end = { index, objectCount: message.objectCount, clusterId: message.clusterId, partial: message.partial === true };
+      // Written after the snapshot's source listed (the kernel says which): kept, not counted as its objects.
+      if (message.newerWritten && message.newerWritten.length > 0) (plan.kept ??= []).push(...message.newerWritten);
       return;
     }
     if (message.superseded && message.event.snapshotId) {

@@ -126,9 +126,17 @@ export class ObjectIndex {
 
   /** Where an object lives in the folder, or undefined when no document holds it. */
   find(identity: ResourceIdentity): ObjectPlace | undefined {
-    const candidates = (this.byName.get(nameKey(identity.group, identity.kind, identity.name)) ?? []).filter((document) => this.holds(document, identity));
-    if (candidates.length === 0) return undefined;
     const layout = this.target.layout.pathOf(this.target.path, identity);
+    const candidates = (this.byName.get(nameKey(identity.group, identity.kind, identity.name)) ?? []).filter((document) => this.holds(document, identity));
+    if (candidates.length === 0) {
+      // A source that does not know the kind (an audited delete answered with a Status names the
+      // plural resource): the document at the object's layout path naming the object is it.
+      if ('problem' in layout || identity.kind !== identity.resource) return undefined;
+      const atPath = [layout.path, ...(layout.encrypted ? [layout.encrypted] : [])].flatMap((path) =>
+        (this.files.get(path)?.heads ?? []).flatMap((head, index) => (head && head.name === identity.name ? [{ path, index, head }] : [])).filter((document) => this.holds(document, identity)),
+      );
+      return atPath.length === 1 ? { owner: atPath[0] as PlacedDocument, others: [] } : undefined;
+    }
     const atLayout = 'problem' in layout ? undefined : candidates.find((d) => d.path === layout.path || d.path === layout.encrypted);
     const sorted = [...candidates].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.index - b.index));
     const owner = atLayout ?? (sorted[0] as PlacedDocument);
