@@ -1,4 +1,5 @@
 import type { ResourceIdentity } from '@gitops-reverser/contract';
+import { namespaceByPlace } from './document-namespace.js';
 import { type ObjectHead, objectHeads } from './file-documents.js';
 import type { GitTarget } from './git-target.js';
 import { isTreeMode } from './git-objects.js';
@@ -157,12 +158,14 @@ export class ObjectIndex {
     }
   }
 
-  /** The identity key of a document as the index resolves it (cluster and namespace from the path or a kustomization). */
+  /**
+   * The namespace of a document: its own `metadata.namespace`; without one, what its place says
+   * (document-namespace.ts: a cluster-scoped kind, or the file at the object's layout path), else the
+   * `namespace:` of the kustomization governing the file, else cluster-scoped.
+   */
   namespaceOf(document: PlacedDocument): string {
     if (document.head.namespace !== undefined) return document.head.namespace;
-    const place = this.target.layout.placeOf(this.relative(document.path));
-    if (place.namespace !== undefined) return place.namespace;
-    return this.governingNamespace(document.path) ?? '';
+    return namespaceByPlace(this.target, document.path, document.head) ?? this.governingNamespace(document.path) ?? '';
   }
 
   /** The cluster a document belongs to: "" when the layout has no `{cluster}` (one cluster per target). */
@@ -178,7 +181,8 @@ export class ObjectIndex {
     return this.namespaceOf(document) === identity.namespace;
   }
 
-  private governingNamespace(path: string): string | undefined {
+  /** The `namespace:` of the nearest kustomization above a file that sets one, up to the target folder. */
+  governingNamespace(path: string): string | undefined {
     let folder = parentOf(path);
     for (;;) {
       const found = this.kustomizationsByFolder.get(folder);

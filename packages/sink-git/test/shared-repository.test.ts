@@ -163,6 +163,31 @@ describe('a repository people and the sink share', () => {
     expect(byKey(kustomize(join(clone, 'clusters/dev')))).toEqual(byKey([...live.values()]));
   });
 
+  it('omitNamespace: a person merges a namespace`s objects into apps/<team>/all.yaml under a kustomization that sets the namespace; live changes go there, never to a second file', async () => {
+    const { dir, sink, context, apply } = setup(', kustomizations: Create, omitNamespace: true');
+    await sink.start(context);
+    await apply(cm('a', 'team-a', { k: '1' }), cm('b', 'team-a', { k: '2' }), cm('c', 'team-b', { k: '3' }));
+    const clone = await personClone(dir);
+    // The default layout is {namespace}/{resource}/{name}.yaml: apps/team-a/all.yaml has its shape,
+    // but names neither the namespace nor an object; the kustomization in its folder says team-a.
+    const root = join(clone, 'clusters/dev');
+    const documents = ['a', 'b'].map((name) => `# ${name}, by hand\n${readFileSync(join(root, `team-a/configmaps/${name}.yaml`), 'utf8')}`);
+    mkdirSync(join(root, 'apps/team-a'), { recursive: true });
+    writeFileSync(join(root, 'apps/team-a/all.yaml'), documents.join('---\n'));
+    writeFileSync(join(root, 'apps/team-a/kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: team-a\nresources: [all.yaml]\n');
+    git(clone, 'rm', '--quiet', '-r', 'clusters/dev/team-a');
+    writeFileSync(join(root, 'kustomization.yaml'), readFileSync(join(root, 'kustomization.yaml'), 'utf8').replace('- team-a', '- apps/team-a'));
+    await commitAndPush(clone, 'team-a in one file');
+    await apply(cm('a', 'team-a', { k: 'changed' }), cm('b', 'team-a', { k: '2' }));
+    await pull(clone);
+    const objects = objectsIn(root);
+    expect(objects.get('ConfigMap /a')).toEqual(['apps/team-a/all.yaml']);
+    expect(objects.get('ConfigMap /b')).toEqual(['apps/team-a/all.yaml']);
+    expect(filesUnder(root).some((path) => path.startsWith('team-a/'))).toBe(false);
+    expect(readFileSync(join(root, 'apps/team-a/all.yaml'), 'utf8')).toBe(documents.join('---\n').replace('k: "1"', 'k: "changed"'));
+    expect(byKey(kustomize(root))).toEqual(['ConfigMap team-a/a', 'ConfigMap team-a/b', 'ConfigMap team-b/c']);
+  });
+
   it('kustomizations: Maintain keeps a person`s kustomization.yaml listing new and deleted objects, its comments and order kept', async () => {
     const { dir, sink, context, apply } = setup();
     await sink.start(context);
