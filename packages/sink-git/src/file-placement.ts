@@ -68,7 +68,9 @@ export class FilePlacement {
   async upsert(write: FileWrite): Promise<void> {
     const { identity } = write;
     const object = objectOf(write);
-    const desired = this.target.omitNamespace && identity.namespace !== '' ? withoutNamespace(object) : object;
+    // A SOPS file keeps its namespace: its MAC covers every value, and sops (Flux's decryption,
+    // restore) refuses a file missing one. A kustomization's `namespace:` sets the same value.
+    const desired = this.target.omitNamespace && identity.namespace !== '' && write.sops === undefined ? withoutNamespace(object) : object;
     const rendering = desired === object && write.yaml !== null ? write.yaml : canonicalYaml(desired);
     this.memory.written.add(this.keyOf(identity));
     const found = await this.locate(identity);
