@@ -1,5 +1,5 @@
 import type { ResourceIdentity } from '@gitops-reverser/contract';
-import { namespaceByPlace } from './document-namespace.js';
+import { clusterByPlace, documentNamespace, parentOf } from './document-place.js';
 import { type ObjectHead, objectHeads } from './file-documents.js';
 import type { GitTarget } from './git-target.js';
 import { isTreeMode } from './git-objects.js';
@@ -158,20 +158,14 @@ export class ObjectIndex {
     }
   }
 
-  /**
-   * The namespace of a document: its own `metadata.namespace`; without one, what its place says
-   * (document-namespace.ts: a cluster-scoped kind, or the file at the object's layout path), else the
-   * `namespace:` of the kustomization governing the file, else cluster-scoped.
-   */
+  /** The namespace of a document, as document-place.ts resolves it (its kustomizations as this index holds them). */
   namespaceOf(document: PlacedDocument): string {
-    if (document.head.namespace !== undefined) return document.head.namespace;
-    return namespaceByPlace(this.target, document.path, document.head) ?? this.governingNamespace(document.path) ?? '';
+    return documentNamespace(this.target, document.path, document.head, (folder) => this.kustomizationsByFolder.get(folder)?.namespace);
   }
 
   /** The cluster a document belongs to: "" when the layout has no `{cluster}` (one cluster per target). */
   clusterOf(document: PlacedDocument): string | undefined {
-    if (!this.target.layout.template.includes('{cluster}')) return '';
-    return this.target.layout.placeOf(this.relative(document.path)).cluster;
+    return clusterByPlace(this.target, document.path);
   }
 
   private holds(document: PlacedDocument, identity: ResourceIdentity): boolean {
@@ -179,17 +173,6 @@ export class ObjectIndex {
     const cluster = this.clusterOf(document);
     if (cluster !== '' && cluster !== identity.clusterId) return false;
     return this.namespaceOf(document) === identity.namespace;
-  }
-
-  /** The `namespace:` of the nearest kustomization above a file that sets one, up to the target folder. */
-  governingNamespace(path: string): string | undefined {
-    let folder = parentOf(path);
-    for (;;) {
-      const found = this.kustomizationsByFolder.get(folder);
-      if (found?.namespace) return found.namespace;
-      if (folder === this.target.path || folder === '') return undefined;
-      folder = parentOf(folder);
-    }
   }
 
   private kustomizationAt(path: string): Kustomization | undefined {
@@ -260,18 +243,8 @@ export class ObjectIndex {
   private inFolder(path: string): boolean {
     return this.target.path === '' || path.startsWith(`${this.target.path}/`);
   }
-
-  private relative(path: string): string {
-    return this.target.path === '' ? path : path.slice(this.target.path.length + 1);
-  }
 }
 
 function nameKey(group: string, kind: string, name: string): string {
   return `${group}|${kind}|${name}`;
-}
-
-/** The folder of a repository path ("" for the root). */
-export function parentOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
 }

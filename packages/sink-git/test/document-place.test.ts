@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { namespaceByPlace } from '../src/document-namespace.js';
+import { namespaceByPlace } from '../src/document-place.js';
 import { PathLayout } from '../src/path-layout.js';
 
 // What a document without metadata.namespace says of its namespace by where it is (ADR 0020).
