@@ -1,4 +1,5 @@
 import { parseApiVersion } from '@gitops-reverser/contract';
+import type { Document } from 'yaml';
 import { dataOf, readDocuments } from './yaml-syntax.js';
 
 /** What a YAML document says about the object it holds: enough to know which object it is. */
@@ -39,6 +40,54 @@ export function headOf(data: unknown): ObjectHead | undefined {
   if (typeof apiVersion !== 'string' || typeof kind !== 'string' || typeof name !== 'string' || apiVersion === '' || kind === '' || name === '') return undefined;
   const namespace = typeof metadata?.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
   return { ...parseApiVersion(apiVersion), kind, name, namespace };
+}
+
+/** One document of a file that holds an object. */
+export interface ObjectDocument {
+  /** Its position among the file's documents. */
+  readonly index: number;
+  readonly head: ObjectHead;
+  /** Its text: the whole file for a file of one document, else the document without its `---` line. */
+  readonly text: string;
+  /** Its data, as this sink reads YAML (parsed when first asked for). */
+  data(): unknown;
+}
+
+/**
+ * The documents of a file that hold objects, in order (a document that is not an object, or cannot be
+ * read, is left out). A file of one document the kernel rendered is not parsed until its data is asked for.
+ */
+export function objectDocuments(text: string): ObjectDocument[] {
+  let heads: (ObjectHead | undefined)[];
+  try {
+    heads = objectHeads(text);
+  } catch {
+    return [];
+  }
+  if (heads.length === 1) {
+    const head = heads[0];
+    if (!head) return [];
+    let data: { value: unknown } | undefined;
+    return [{ index: 0, head, text, data: () => (data ??= { value: readDocuments(text)[0] ? dataOf(readDocuments(text)[0] as Document.Parsed) : undefined }).value }];
+  }
+  const documents = readDocuments(text);
+  const found: ObjectDocument[] = [];
+  documents.forEach((document, index) => {
+    const head = heads[index];
+    if (!head) return;
+    const value = dataOf(document);
+    const own = text.slice(document.range[0], document.range[2]).replace(DOCUMENT_START, '');
+    found.push({ index, head, text: own, data: () => value });
+  });
+  return found;
+}
+
+/** A `---` line (with nothing but a comment after it) that starts a document. */
+const DOCUMENT_START = /^---[ \t]*(?:#[^\n]*)?\r?\n/;
+
+/** True when two documents' texts are the same but for the line ends and blank lines around them. */
+export function sameDocumentText(a: string, b: string): boolean {
+  return a === b || a.replace(/\r\n/g, '\n').trim() === b.replace(/\r\n/g, '\n').trim();
 }
 
 function isYamlWord(value: string): boolean {
