@@ -47,7 +47,7 @@ export interface ObjectDocument {
   /** Its position among the file's documents. */
   readonly index: number;
   readonly head: ObjectHead;
-  /** Its text: the whole file for a file of one document, else the document without its `---` line. */
+  /** Its text: the whole file for a file of one document that starts with it, else the document without its `---` line and the comments above it. */
   readonly text: string;
   /** Its data, as this sink reads YAML (parsed when first asked for). */
   data(): unknown;
@@ -64,7 +64,9 @@ export function objectDocuments(text: string): ObjectDocument[] {
   } catch {
     return [];
   }
-  if (heads.length === 1) {
+  // A file that starts with its object (the kernel's rendering) is its document; one with comments or
+  // a `---` before it is cut like a file of several, so a comment above it is no part of the object.
+  if (heads.length === 1 && text.startsWith('apiVersion:')) {
     const head = heads[0];
     if (!head) return [];
     let data: { value: unknown } | undefined;
