@@ -1,5 +1,4 @@
 import { parseApiVersion } from '@gitops-reverser/contract';
-import type { Document } from 'yaml';
 import { dataOf, readDocuments } from './yaml-syntax.js';
 
 /** What a YAML document says about the object it holds: enough to know which object it is. */
@@ -70,7 +69,11 @@ export function objectDocuments(text: string): ObjectDocument[] {
     const head = heads[0];
     if (!head) return [];
     let data: { value: unknown } | undefined;
-    return [{ index: 0, head, text, data: () => (data ??= { value: readDocuments(text)[0] ? dataOf(readDocuments(text)[0] as Document.Parsed) : undefined }).value }];
+    const parse = () => {
+      const document = readDocuments(text)[0];
+      return { value: document ? dataOf(document) : undefined };
+    };
+    return [{ index: 0, head, text, data: () => (data ??= parse()).value }];
   }
   const documents = readDocuments(text);
   const found: ObjectDocument[] = [];

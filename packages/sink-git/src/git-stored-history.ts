@@ -177,19 +177,12 @@ export class GitStoredHistory implements StoredHistory {
     const reader = new GitObjectReader(gitdir);
     try {
       const chosen = await this.select(where, selection, listed, commit, new StoredReading(where, reader));
-      const documents: StoredObjectDocument[] = chosen.map((document) => ({
-        path: document.path,
-        document: document.index,
-        name: document.name,
-        ...(document.cluster ? { cluster: document.cluster } : {}),
-        text: document.text,
-        object: document.document.data() as KubeObject,
-      }));
+      const documents = chosen.map((document) => storedDocumentOf(document));
       if (!options.withRevisions || documents.length === 0) return documents;
       const last = await this.lastRevisions(gitdir, commit, [...new Set(documents.map((document) => document.path))]);
-      return documents.map((document) => {
+      return chosen.map((document, i) => {
         const revision = last.get(document.path);
-        return revision ? { ...document, revision } : document;
+        return revision ? storedDocumentOf(document, revision) : (documents[i] as StoredObjectDocument);
       });
     } finally {
       reader.close();
@@ -510,6 +503,24 @@ export class GitStoredHistory implements StoredHistory {
     for (let i = 0; i < listed.length && order.size < oids.size; i++) if (oids.has(listed[i] as string)) order.set(listed[i] as string, i);
     return order;
   }
+}
+
+/**
+ * A resolved document as the contract gives it. Its `object` is parsed when first read: `diff` of a
+ * target of 10,000 kernel-rendered files compares most by their text and never needs it.
+ */
+function storedDocumentOf(document: ResolvedDocument, revision?: StoredRevision): StoredObjectDocument {
+  return {
+    path: document.path,
+    document: document.index,
+    name: document.name,
+    ...(document.cluster ? { cluster: document.cluster } : {}),
+    text: document.text,
+    get object() {
+      return document.document.data() as KubeObject;
+    },
+    ...(revision ? { revision } : {}),
+  };
 }
 
 function specOf(pattern: FilePattern): LogSpec {
