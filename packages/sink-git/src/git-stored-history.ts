@@ -105,8 +105,9 @@ class StoredReading {
 }
 
 /**
- * The git sink's StoredHistory: reads a target's branch with the git CLI (ADR 0019). History follows
- * an object by its content (apiVersion, kind, metadata) across the files a person moved it between,
+ * The git sink's StoredHistory: reads a target's branch with the git CLI (ADR 0019). Its unit is the
+ * YAML document, resolved as the writer resolves it (stored-documents.ts). History follows an object
+ * by its content (apiVersion, kind, metadata) across the files and documents a person moved it between,
  * and keeps git's commit-graph with changed-path Bloom filters up to date, so the history of one
  * object of a 100,000-commit repository is read in a fraction of a second. Nothing here writes
  * commits; `refresh` fetches a remote into its clone (the same clone the writer uses) and moves the

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
 import { parseCommitMessage } from '../src/commit-record.js';
 import { GitStoredHistory } from '../src/git-stored-history.js';
-import { storedIdentityOf } from '../src/stored-object-identity.js';
 import { change, contextFor, git, items, marker, tempDir } from './helpers.js';
 
 // The stored history against repositories the sink itself wrote, moved around by a person with the git CLI.
@@ -342,17 +341,5 @@ describe('parseCommitMessage', () => {
       '[CREATE] v1/configmaps/a/b\n[DELETE] v1/configmaps/a/c',
     );
     expect(parseCommitMessage('subject\n\nsome words: not a trailer\nplain line\n').trailers).toEqual({});
-  });
-});
-
-describe('storedIdentityOf', () => {
-  it('reads rendered files line by line and anything else with the YAML parser, to the same answer', () => {
-    const rendered = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  labels:\n    name: not-this\n  name: web\n  namespace: team-a\nspec:\n  replicas: 1\n';
-    expect(storedIdentityOf(rendered)).toEqual({ group: 'apps', kind: 'Deployment', namespace: 'team-a', name: 'web' });
-    expect(storedIdentityOf('kind: Namespace\napiVersion: v1\nmetadata: { name: "007" }\n')).toEqual({ group: '', kind: 'Namespace', namespace: '', name: '007' });
-    expect(storedIdentityOf('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "123"\n  namespace: a\n')).toEqual({ group: '', kind: 'ConfigMap', namespace: 'a', name: '123' });
-    expect(storedIdentityOf('# a comment\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n')).toEqual({ group: '', kind: 'ConfigMap', namespace: '', name: 'x' });
-    expect(storedIdentityOf('creation_rules: []\n')).toBeUndefined();
-    expect(storedIdentityOf('{ not yaml')).toBeUndefined();
   });
 });
