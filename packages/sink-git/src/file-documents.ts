@@ -1,4 +1,5 @@
 import { parseApiVersion } from '@gitops-reverser/contract';
+import type { Document } from 'yaml';
 import { dataOf, readDocuments } from './yaml-syntax.js';
 
 /** What a YAML document says about the object it holds: enough to know which object it is. */
@@ -9,6 +10,12 @@ export interface ObjectHead {
   readonly name: string;
   /** Undefined when the document has no `metadata.namespace` (cluster-scoped, or set by a kustomization). */
   readonly namespace: string | undefined;
+  /**
+   * Set when the document cannot be read (a syntax error, an alias to no anchor) and its head was
+   * taken from what the parser still found: the object is claimed there, but the document is not
+   * edited, removed or pruned until a person fixes it (ADR 0039).
+   */
+  readonly unreadable?: true;
 }
 
 // The kernel's rendering starts every object this way: most files are read without a YAML parser.
@@ -28,7 +35,28 @@ export function objectHeads(text: string): (ObjectHead | undefined)[] {
       return [{ ...parseApiVersion(apiVersion), kind, name, namespace }];
     }
   }
-  return readDocuments(text).map((document) => headOf(dataOf(document)));
+  return readDocuments(text).map((document) => {
+    const data = dataOf(document);
+    return data === undefined ? unreadableHeadOf(document) : headOf(data);
+  });
+}
+
+/**
+ * The object a document that cannot be read still names: its `apiVersion`, `kind` and
+ * `metadata.name/namespace` as the parser found them (plain scalars, no alias resolved). Without
+ * this, a person's typo would hide the object, and its next change would write a second file.
+ */
+function unreadableHeadOf(document: Document.Parsed): ObjectHead | undefined {
+  const text = (path: string[]) => {
+    try {
+      const value = document.getIn(path, false);
+      return typeof value === 'string' ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const head = headOf({ apiVersion: text(['apiVersion']), kind: text(['kind']), metadata: { name: text(['metadata', 'name']), namespace: text(['metadata', 'namespace']) } });
+  return head ? { ...head, unreadable: true } : undefined;
 }
 
 /** The head of a parsed document's data. */
