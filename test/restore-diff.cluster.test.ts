@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '@gitops-reverser/contract';
@@ -42,6 +42,7 @@ function setup(
   rules = `
   - { target: live, scope: Namespaced, namespaces: [${ns}], apiGroups: ["", apps, rbac.authorization.k8s.io], resources: ["*"] }
   - { target: live, scope: Cluster, resources: [namespaces] }`,
+  targetWith = '',
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'gr-restore-'));
   writeFileSync(join(dir, 'kubeconfig'), access.kubeconfigText('admin'));
@@ -55,7 +56,7 @@ shutdown: { timeoutSeconds: 10 }
 sources: [ { use: "@gitops-reverser/source-informer", cluster: e2e, with: { kubeconfig: ./kubeconfig } } ]
 normalizers: [ { use: "@gitops-reverser/sanitizer-sops", with: { identitiesFile: ./key.agekey } } ]
 sink: { use: "@gitops-reverser/sink-git", with: { providers: [ { name: local, url: ./state.git } ] } }
-targets: [ { name: live, with: { provider: local, branch: main, path: clusters/e2e, prune: ${prune} } } ]
+targets: [ { name: live, with: { provider: local, branch: main, path: clusters/e2e, prune: ${prune}${targetWith} } } ]
 rules:${rules}
 `,
   );
@@ -268,6 +269,111 @@ describe('gitops-reverser restore of custom resources', () => {
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('applied: 4 object(s) written');
     for (const name of ['g1', 'g2', 'g3']) expect((await api('GET', `/apis/${group}/v1/namespaces/${ns}/gadgets/${name}`))?.['spec']).toEqual({ size: name });
+  });
+});
+
+describe('history, diff and restore of a file a person wrote with two objects', () => {
+  it('two ConfigMaps in one file without metadata.namespace under a kustomization`s namespace: a live change is one object`s history, diff is in step, restore re-creates both in their namespace', async () => {
+    const ns = await createTestNamespace(access, 'multidoc');
+    for (const [name, v] of [
+      ['one', '1'],
+      ['two', '2'],
+    ])
+      await api('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v } });
+    const { dir, repo, git, start, stop, config, kubeconfig } = setup(ns, 'OnEvent', undefined, ', omitNamespace: true');
+    let daemon = await start();
+    const layoutPath = (name: string) => `clusters/e2e/${ns}/configmaps/${name}.yaml`;
+    const at = (path: string) => {
+      try {
+        return git('show', `main:${path}`);
+      } catch {
+        return undefined;
+      }
+    };
+    await until(() => (at(layoutPath('one')) && at(layoutPath('two')) ? true : undefined), 'the seed');
+    await stop(daemon);
+
+    // A person keeps both in one file of their own, without metadata.namespace: the kustomization sets it.
+    const clone = join(dir, 'person');
+    execFileSync('git', ['clone', '--quiet', repo, clone]);
+    const file = 'clusters/e2e/apps/shop/configs.yaml';
+    const shop = join(clone, 'clusters/e2e/apps/shop');
+    mkdirSync(shop, { recursive: true });
+    const seeded = { one: at(layoutPath('one')) as string, two: at(layoutPath('two')) as string };
+    const document = (name: 'one' | 'two') => seeded[name].replace(`  namespace: ${ns}\n`, '');
+    expect(document('one')).not.toContain('namespace');
+    writeFileSync(join(shop, 'configs.yaml'), `# the shop's settings, applied with kubectl apply -k\n${document('one')}---\n${document('two')}`);
+    writeFileSync(join(shop, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${ns}\nresources:\n  - configs.yaml\n`);
+    execFileSync('git', ['-C', clone, 'rm', '--quiet', layoutPath('one'), layoutPath('two')]);
+    execFileSync('git', ['-C', clone, 'add', '-A']);
+    execFileSync('git', ['-C', clone, '-c', 'user.name=Pat Person', '-c', 'user.email=pat@example.com', 'commit', '--quiet', '-m', 'the shop settings in one file']);
+    execFileSync('git', ['-C', clone, 'push', '--quiet', 'origin', 'HEAD:main']);
+
+    // A live change of one of them: the daemon edits its document in place, the other untouched.
+    daemon = await start();
+    await new Promise((r) => setTimeout(r, 1500));
+    await api('PATCH', `/api/v1/namespaces/${ns}/configmaps/one`, { data: { v: '9' } });
+    await until(() => (at(file)?.includes('v: "9"') ? true : undefined), 'the live change written into the person`s file');
+    expect(at(file)).toContain(`# the shop's settings, applied with kubectl apply -k\n`);
+    expect(at(file)).toContain(`---\n${document('two')}`);
+    expect(at(layoutPath('one'))).toBeUndefined();
+    await stop(daemon);
+
+    // history: the live change is one's alone.
+    type Entry = { operation: string; path: string; previousPath?: string; object?: { namespace: string; name: string }; fields: { path: string; before?: unknown; after?: unknown }[] };
+    const historyOf = async (name: string) => {
+      const run = await cli('history', `ConfigMap/${ns}/${name}`, '--config', config, '--output', 'json');
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      return (JSON.parse(run.stdout) as { targets: { changes: Entry[] }[] }).targets[0]?.changes ?? [];
+    };
+    const one = await historyOf('one');
+    expect(one.map((c) => [c.operation, c.path, c.previousPath])).toEqual([
+      ['UPDATE', file, undefined],
+      ['MOVE', file, layoutPath('one')],
+      ['CREATE', layoutPath('one'), undefined],
+    ]);
+    expect(one[0]?.fields).toEqual([{ path: 'data.v', before: '1', after: '9' }]);
+    const two = await historyOf('two');
+    expect(two.map((c) => [c.operation, c.path, c.previousPath])).toEqual([
+      ['MOVE', file, layoutPath('two')],
+      ['CREATE', layoutPath('two'), undefined],
+    ]);
+    const ofFile = await cli('history', `path:${file}`, '--config', config);
+    expect(ofFile.code).toBe(0);
+    expect(ofFile.stdout).toContain(`object: ConfigMap ${ns}/one`);
+    expect(ofFile.stdout).toContain(`object: ConfigMap ${ns}/two`);
+
+    // diff: each object is compared with its own document by values: in step, kept where the person put them.
+    const diff = await cli('diff', '--config', config, '--output', 'json');
+    expect(diff.stderr).toBe('');
+    const report = JSON.parse(diff.stdout) as { inStep: boolean; targets: { differences: { state: string; drift: boolean; object: { namespace: string; name: string }; storedPath?: string }[] }[] };
+    const ours = (report.targets[0]?.differences ?? []).filter((d) => d.object.namespace === ns || d.object.name === ns);
+    expect(ours.filter((d) => d.drift)).toEqual([]);
+    expect(ours.map((d) => [d.state, d.object.namespace, d.object.name, d.storedPath])).toEqual([
+      ['moved', ns, 'one', file],
+      ['moved', ns, 'two', file],
+    ]);
+    expect(diff.code).toBe(0);
+
+    // Both deleted while the daemon watches (the file goes with them); restore brings both back in their namespace.
+    daemon = await start();
+    await new Promise((r) => setTimeout(r, 1500));
+    const when = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 1100));
+    for (const name of ['one', 'two']) await api('DELETE', `/api/v1/namespaces/${ns}/configmaps/${name}`);
+    await until(() => (at(file) === undefined ? true : undefined), 'the deletes committed');
+    await stop(daemon);
+    const restored = await cli('restore', ns, '--at', when, '--config', config, '--kubeconfig', kubeconfig, '--apply', '--output', 'json');
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+    const objects = (JSON.parse(restored.stdout) as { objects: { kind: string; namespace: string; name: string; action: string; result?: string; path: string }[] }).objects;
+    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.namespace, o.name, o.action, o.result, o.path])).toEqual([
+      [ns, 'one', 'create', 'written', file],
+      [ns, 'two', 'create', 'written', file],
+    ]);
+    expect((await api('GET', `/api/v1/namespaces/${ns}/configmaps/one`))?.['data']).toEqual({ v: '9' });
+    expect((await api('GET', `/api/v1/namespaces/${ns}/configmaps/two`))?.['data']).toEqual({ v: '2' });
   });
 });
 

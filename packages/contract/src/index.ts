@@ -41,7 +41,7 @@ export { defineAdapter, serviceToken, serviceNeeds, KernelServices, ADAPTER_SLOT
 export { packageVersionOf } from './package-version.js';
 export type { StoredContent } from './stored-content.js';
 export { StoredContentService } from './stored-content.js';
-export type { StoredHistory, StoredRevision, StoredObjectFile, StoredObjectChange, StoredObjectRef, StoredSelection, StoredHistoryQuery } from './stored-history.js';
+export type { StoredHistory, StoredRevision, StoredObjectDocument, StoredObjectName, StoredObjectChange, StoredObjectRef, StoredSelection, StoredHistoryQuery } from './stored-history.js';
 export { StoredHistoryService } from './stored-history.js';
 export { adapterShapeProblems, changeEventProblem, attributionFactProblem } from './adapter-shape.js';
 

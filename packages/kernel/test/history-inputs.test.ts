@@ -1,4 +1,6 @@
+import type { KubeObject } from '@gitops-reverser/contract';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { fieldChangeLines, fieldChanges, secretValues } from '../src/cli/field-diff.js';
 import { historyEntryOf } from '../src/cli/history-entry.js';
 import { parseSelector } from '../src/cli/object-selector.js';
@@ -147,7 +149,17 @@ describe('historyEntryOf', () => {
 });
 
 describe('seedDifferences', () => {
-  const seed = (name: string, yaml: string) => ({ identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'a', name }, object: {}, yaml });
+  const seed = (name: string, yaml: string) => ({
+    identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'a', name },
+    object: parse(yaml) as KubeObject,
+    yaml,
+  });
+  /** A stored document of ConfigMap a/<name>, as the stored history resolves it. */
+  const stored = (path: string, text: string, document = 0) => {
+    const object = parse(text) as KubeObject;
+    return { path, document, name: { group: '', kind: 'ConfigMap', namespace: 'a', name: object.metadata?.name as string }, text, object };
+  };
+  const asStored = (s: { object: KubeObject }) => s.object;
   const file = (name: string, data: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: a\ndata:\n  v: "${data}"\n`;
   const pathOf = (s: { identity: { name: string } }) => `a/configmaps/${s.identity.name}.yaml`;
   it('finds missing, different, moved and gone objects; gone is drift only where a seed removes files', () => {
@@ -161,15 +173,16 @@ describe('seedDifferences', () => {
         seed('commented', file('commented', '1')),
       ],
       stored: [
-        { path: 'a/configmaps/same.yaml', text: file('same', '1') },
-        { path: 'a/configmaps/changed.yaml', text: file('changed', '1') },
-        { path: 'a/elsewhere/moved.yaml', text: file('moved', '1') },
-        { path: 'a/elsewhere/moved-changed.yaml', text: file('moved-changed', '1') },
+        stored('a/configmaps/same.yaml', file('same', '1')),
+        stored('a/configmaps/changed.yaml', file('changed', '1')),
+        stored('a/elsewhere/moved.yaml', file('moved', '1')),
+        stored('a/elsewhere/moved-changed.yaml', file('moved-changed', '1')),
         // A person's comment and key order: the writer edits values in place and keeps them.
-        { path: 'a/configmaps/commented.yaml', text: `# ours\nkind: ConfigMap\napiVersion: v1\nmetadata:\n  namespace: a\n  name: commented\ndata:\n  v: "1" # one\n` },
-        { path: 'a/configmaps/old.yaml', text: file('old', '1') },
+        stored('a/configmaps/commented.yaml', `# ours\nkind: ConfigMap\napiVersion: v1\nmetadata:\n  namespace: a\n  name: commented\ndata:\n  v: "1" # one\n`),
+        stored('a/configmaps/old.yaml', file('old', '1')),
       ],
       pathOf,
+      storedFormOf: asStored,
       removesMissing: false,
       partial: false,
     };
@@ -188,7 +201,51 @@ describe('seedDifferences', () => {
     expect(kept[3]?.fields).toEqual([{ path: 'data.v', before: '1', after: '2' }]);
     expect(seedDifferences({ ...input, removesMissing: true }).find((d) => d.state === 'gone')?.drift).toBe(true);
     expect(seedDifferences({ ...input, removesMissing: true, partial: true }).find((d) => d.state === 'gone')?.drift).toBe(false);
-    expect(seedDifferences({ ...input, seed: [seed('same', file('same', '1'))], stored: [{ path: 'a/configmaps/same.yaml', text: file('same', '1') }] })).toEqual([]);
+    expect(seedDifferences({ ...input, seed: [seed('same', file('same', '1'))], stored: [stored('a/configmaps/same.yaml', file('same', '1'))] })).toEqual([]);
+  });
+});
+
+describe('seedDifferences of a file a person wrote', () => {
+  // Two ConfigMaps in one file without metadata.namespace: a kustomization's namespace: a sets it, and
+  // the stored history resolves the documents' names so (the target leaves metadata.namespace out).
+  const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\ndata:\n  v: "1"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two\ndata:\n  v: "2"\n';
+  const [first, second] = text.split('---\n') as [string, string];
+  const document = (index: number, yaml: string) => {
+    const object = parse(yaml) as KubeObject;
+    return { path: 'apps/team/configs.yaml', document: index, name: { group: '', kind: 'ConfigMap', namespace: 'a', name: object.metadata?.name as string }, text: yaml, object };
+  };
+  const live = (name: string, v: string) => {
+    const object: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'a' }, data: { v } };
+    return { identity: { clusterId: 'dev', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'a', name }, object, yaml: `rendered ${name}` };
+  };
+  const withoutNamespace = (s: { object: KubeObject }) => {
+    const { namespace: _, ...metadata } = s.object.metadata ?? {};
+    return { ...s.object, metadata };
+  };
+  const input = (seed: ReturnType<typeof live>[]) => ({
+    seed,
+    stored: [document(0, first), document(1, second)],
+    pathOf: (s: { identity: { name: string } }) => `a/configmaps/${s.identity.name}.yaml`,
+    storedFormOf: withoutNamespace,
+    removesMissing: false,
+    partial: false,
+  });
+
+  it('each object is compared with its own document by values: both in step, kept where the person put them', () => {
+    const differences = seedDifferences(input([live('one', '1'), live('two', '2')]));
+    expect(differences.map((d) => [d.state, d.object.name, d.storedPath, d.drift])).toEqual([
+      ['moved', 'one', 'apps/team/configs.yaml', false],
+      ['moved', 'two', 'apps/team/configs.yaml', false],
+    ]);
+  });
+
+  it('a change of one object is drift of that object only; an object the cluster no longer has is gone', () => {
+    const differences = seedDifferences(input([live('one', '9')]));
+    expect(differences.map((d) => [d.state, d.object.name, d.drift])).toEqual([
+      ['moved', 'one', true],
+      ['gone', 'two', false],
+    ]);
+    expect(differences[0]?.fields).toEqual([{ path: 'data.v', before: '1', after: '9' }]);
   });
 });
 

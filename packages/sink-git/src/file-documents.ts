@@ -75,6 +75,60 @@ export function headOf(data: unknown): ObjectHead | undefined {
   return { ...parseApiVersion(apiVersion), kind, name, namespace };
 }
 
+/** One document of a file that holds an object. */
+export interface ObjectDocument {
+  /** Its position among the file's documents. */
+  readonly index: number;
+  readonly head: ObjectHead;
+  /** Its text: the whole file for a file of one document that starts with it, else the document without its `---` line and the comments above it. */
+  readonly text: string;
+  /** Its data, as this sink reads YAML (parsed when first asked for). */
+  data(): unknown;
+}
+
+/**
+ * The documents of a file that hold objects, in order (a document that is not an object, or cannot be
+ * read, is left out). A file of one document the kernel rendered is not parsed until its data is asked for.
+ */
+export function objectDocuments(text: string): ObjectDocument[] {
+  let heads: (ObjectHead | undefined)[];
+  try {
+    heads = objectHeads(text);
+  } catch {
+    return [];
+  }
+  // A file that starts with its object (the kernel's rendering) is its document; one with comments or
+  // a `---` before it is cut like a file of several, so a comment above it is no part of the object.
+  if (heads.length === 1 && text.startsWith('apiVersion:')) {
+    const head = heads[0];
+    if (!head) return [];
+    let data: { value: unknown } | undefined;
+    const parse = () => {
+      const document = readDocuments(text)[0];
+      return { value: document ? dataOf(document) : undefined };
+    };
+    return [{ index: 0, head, text, data: () => (data ??= parse()).value }];
+  }
+  const documents = readDocuments(text);
+  const found: ObjectDocument[] = [];
+  documents.forEach((document, index) => {
+    const head = heads[index];
+    if (!head) return;
+    const value = dataOf(document);
+    const own = text.slice(document.range[0], document.range[2]).replace(DOCUMENT_START, '');
+    found.push({ index, head, text: own, data: () => value });
+  });
+  return found;
+}
+
+/** A `---` line (with nothing but a comment after it) that starts a document. */
+const DOCUMENT_START = /^---[ \t]*(?:#[^\n]*)?\r?\n/;
+
+/** True when two documents' texts are the same but for the line ends and blank lines around them. */
+export function sameDocumentText(a: string, b: string): boolean {
+  return a === b || a.replace(/\r\n/g, '\n').trim() === b.replace(/\r\n/g, '\n').trim();
+}
+
 function isYamlWord(value: string): boolean {
   return /^(?:y|n|yes|no|on|off|true|false|null)$/i.test(value);
 }

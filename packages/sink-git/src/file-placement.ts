@@ -7,7 +7,8 @@ import { encodeObject, type EncodedObject, isTreeMode } from './git-objects.js';
 import type { GitTarget } from './git-target.js';
 import { editDocument } from './in-place-edit.js';
 import { isKustomizationText, KUSTOMIZATION_FILES, newKustomization, onlyResources, readKustomization, sameResource, withoutResource, withResource } from './kustomizations.js';
-import { type ObjectIndex, type PlacedDocument, parentOf } from './object-index.js';
+import { parentOf } from './document-place.js';
+import type { ObjectIndex, PlacedDocument } from './object-index.js';
 import { isSopsFileName, isSopsObject } from './sops-files.js';
 import type { TreeStore } from './tree-store.js';
 import { blockedPath, objectName, sharedSopsFile, sopsFileTaken, uneditableDocument, unreadableFile } from './write-refusal.js';
@@ -104,7 +105,9 @@ export class FilePlacement {
   private async upsert(write: FileWrite): Promise<void> {
     const { identity } = write;
     const object = objectOf(write);
-    const desired = this.target.omitNamespace && identity.namespace !== '' ? withoutNamespace(object) : object;
+    // A SOPS file keeps its namespace: its MAC covers every value, and sops (Flux's decryption,
+    // restore) refuses a file missing one. A kustomization's `namespace:` sets the same value.
+    const desired = this.target.omitNamespace && identity.namespace !== '' && write.sops === undefined ? withoutNamespace(object) : object;
     const rendering = desired === object && write.yaml !== null ? write.yaml : canonicalYaml(desired);
     this.remember(this.keyOf(identity));
     const found = await this.locate(identity);

@@ -7,7 +7,8 @@ import {
   type StoredHistory,
   type StoredHistoryQuery,
   type StoredObjectChange,
-  type StoredObjectFile,
+  type StoredObjectDocument,
+  type StoredObjectName,
   type StoredObjectRef,
   type StoredRevision,
   type StoredSelection,
@@ -16,16 +17,21 @@ import { parseCommitMessage } from './commit-record.js';
 import { runGit } from './git-cli.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import { commitChanges, type LoggedCommit, type LoggedFileChange, logCommits } from './git-log.js';
+import { foldersAbove, isLayoutPathOf } from './document-place.js';
+import { type ObjectDocument, objectDocuments, sameDocumentText } from './file-documents.js';
 import { GitObjectReader } from './git-object-reader.js';
 import { GitRemoteError } from './git-remote.js';
 import type { GitRepository } from './git-sink.js';
 import { type GitPartition, gitTargetOptions, isGitPartition } from './git-target.js';
 import { GitHistoryErrorCodes } from './history-error-codes.js';
+import { isIndexedFile } from './object-index.js';
 import { PathLayout } from './path-layout.js';
 import { repoLocationOf } from './repo-location.js';
-import { type FilePattern, isLiteral, literalFolder, namespacePatterns, objectFilePaths, objectPatterns, patternRegExp } from './selection-paths.js';
-import { isSopsObject, SOPS_CONFIG_FILE } from './sops-files.js';
-import { refersTo, sameObject, type StoredIdentity, storedIdentityOf } from './stored-object-identity.js';
+import { RevisionKustomizations } from './revision-kustomizations.js';
+import { type FilePattern, isLiteral, literalFolder, objectFilePaths, objectPatterns, patternRegExp } from './selection-paths.js';
+import { isSopsObject } from './sops-files.js';
+import { documentChanges, needsKustomization, objectKey, ownedDocuments, type ResolvedDocument, resolveDocuments } from './stored-documents.js';
+import { refersTo } from './stored-object-identity.js';
 
 /** A target as the history reads it: its branch, folder, layout, the clusters feeding it, and its repository. */
 interface TargetRepository {
@@ -43,20 +49,65 @@ interface LogSpec {
   readonly matches: (path: string) => boolean;
 }
 
-/** One file change of a selected object, before changes of one commit are paired into a move. */
+/** What one commit did to a selected object's document in one file, before changes of one commit are paired into a move. */
 interface FoundChange {
   readonly commit: LoggedCommit;
   readonly path: string;
   /** Which log found it, and where in that log (newest first). */
   readonly log: number;
   readonly position: number;
+  /** The object (absent for a change of a selected file that changed none of its objects' documents). */
+  readonly name?: StoredObjectName;
+  readonly cluster?: string | undefined;
+  /** Its document before and after (the whole file when `name` is absent). */
   readonly before?: string;
   readonly after?: string;
 }
 
 /**
- * The git sink's StoredHistory: reads a target's branch with the git CLI (ADR 0019). History follows
- * an object by its content (apiVersion, kind, metadata) across the files a person moved it between,
+ * The documents of stored files as one read of the stored history resolves them: each blob read and
+ * parsed once; a document's namespace resolved with the kustomizations of the revision it is read at
+ * (only documents that need one, see stored-documents.ts).
+ */
+class StoredReading {
+  private readonly texts = new Map<string, Promise<string>>();
+  private readonly parsed = new Map<string, Promise<readonly ObjectDocument[]>>();
+  private readonly kustomizations: RevisionKustomizations;
+
+  constructor(
+    private readonly where: TargetRepository,
+    readonly reader: GitObjectReader,
+  ) {
+    this.kustomizations = new RevisionKustomizations(reader);
+  }
+
+  text(blob: string): Promise<string> {
+    let known = this.texts.get(blob);
+    if (!known) {
+      known = this.reader.readText(blob).then((text) => text ?? '');
+      this.texts.set(blob, known);
+    }
+    return known;
+  }
+
+  /** The objects of file `path` (blob `blob`) as read at `revision` (a commit id); none without a blob. */
+  async documents(revision: string | undefined, path: string, blob: string | undefined): Promise<ResolvedDocument[]> {
+    if (blob === undefined || revision === undefined) return [];
+    let known = this.parsed.get(blob);
+    if (!known) {
+      known = this.text(blob).then(objectDocuments);
+      this.parsed.set(blob, known);
+    }
+    const documents = await known;
+    const namespaces = documents.some((document) => needsKustomization(this.where, path, document)) ? await this.kustomizations.namespacesAt(revision, foldersAbove(path, this.where.path)) : undefined;
+    return resolveDocuments(this.where, path, documents, (folder) => namespaces?.get(folder));
+  }
+}
+
+/**
+ * The git sink's StoredHistory: reads a target's branch with the git CLI (ADR 0019). Its unit is the
+ * YAML document, resolved as the writer resolves it (stored-documents.ts). History follows an object
+ * by its content (apiVersion, kind, metadata) across the files and documents a person moved it between,
  * and keeps git's commit-graph with changed-path Bloom filters up to date, so the history of one
  * object of a 100,000-commit repository is read in a fraction of a second. Nothing here writes
  * commits; `refresh` fetches a remote into its clone (the same clone the writer uses) and moves the
@@ -116,26 +167,23 @@ export class GitStoredHistory implements StoredHistory {
     return commit ? revisionOf(commit) : undefined;
   }
 
-  async objects(target: PlannedTarget, selection: StoredSelection, options: { readonly revision?: string; readonly withRevisions?: boolean } = {}): Promise<StoredObjectFile[]> {
+  async objects(target: PlannedTarget, selection: StoredSelection, options: { readonly revision?: string; readonly withRevisions?: boolean } = {}): Promise<StoredObjectDocument[]> {
     const where = this.targetRepository(target);
     const gitdir = where.repository.directory.gitdir;
     // The latest state of a target nothing was written to yet is no files (what `diff` compares with).
     if (options.revision === undefined && !(await this.hasBranch(where))) return [];
     const revision = options.revision ?? (await this.head(where));
-    const listed = await this.listFiles(gitdir, revision, where.path);
+    const commit = (await runGit(gitdir, ['rev-parse', '--verify', '--end-of-options', `${revision}^{commit}`])).stdout.toString('utf8').trim();
+    const listed = await this.listFiles(gitdir, commit, where.path);
     const reader = new GitObjectReader(gitdir);
     try {
-      const chosen = await this.select(where, selection, listed, reader);
-      const files = await Promise.all(chosen.map(async ({ path, blob }) => ({ path, text: (await reader.readText(blob)) ?? '' })));
-      if (!options.withRevisions || files.length === 0) return files;
-      const last = await this.lastRevisions(
-        gitdir,
-        revision,
-        files.map((file) => file.path),
-      );
-      return files.map((file) => {
-        const revision = last.get(file.path);
-        return revision ? { ...file, revision } : file;
+      const chosen = await this.select(where, selection, listed, commit, new StoredReading(where, reader));
+      const documents = chosen.map((document) => storedDocumentOf(document));
+      if (!options.withRevisions || documents.length === 0) return documents;
+      const last = await this.lastRevisions(gitdir, commit, [...new Set(documents.map((document) => document.path))]);
+      return chosen.map((document, i) => {
+        const revision = last.get(document.path);
+        return revision ? storedDocumentOf(document, revision) : (documents[i] as StoredObjectDocument);
       });
     } finally {
       reader.close();
@@ -149,13 +197,16 @@ export class GitStoredHistory implements StoredHistory {
     await this.commitGraph(gitdir);
     const reader = new GitObjectReader(gitdir);
     try {
+      const read = new StoredReading(where, reader);
       let found: FoundChange[];
-      if (selection.kind === 'object') found = await this.objectHistory(where, head, selection.object, reader);
+      // Changes read by several object histories are put in order by the branch (their logs' positions differ).
+      let severalLogs = false;
+      if (selection.kind === 'object') found = await this.objectHistory(where, head, selection.object, read);
       else if (selection.kind === 'path' && isObjectFile(selection.path)) {
-        const ref = await this.objectAt(where, head, selection.path, reader);
-        found = ref ? await this.objectHistory(where, head, ref, reader, [selection.path]) : [];
-      } else found = await this.folderHistory(where, head, selection, reader);
-      const order = await this.commitOrder(gitdir, head, found);
+        found = await this.fileHistory(where, head, trimPath(selection.path), read);
+        severalLogs = true;
+      } else found = await this.folderHistory(where, head, selection, read);
+      const order = await this.commitOrder(gitdir, head, found, severalLogs);
       return pairMoves(found, order).filter((change) => inQuery(change, query));
     } finally {
       reader.close();
@@ -167,6 +218,14 @@ export class GitStoredHistory implements StoredHistory {
     const paths = objectFilePaths(where.layout, where.path, identity);
     if (!paths) return undefined;
     return isSopsObject(object) && paths.encrypted ? paths.encrypted : paths.plain;
+  }
+
+  storedFormOf(target: PlannedTarget, object: KubeObject): KubeObject {
+    const { omitNamespace } = gitTargetOptions(target.target);
+    // As file-placement.ts writes it: a SOPS file keeps its namespace (its MAC covers every value).
+    if (!omitNamespace || isSopsObject(object) || typeof object.metadata?.namespace !== 'string' || object.metadata.namespace === '') return object;
+    const { namespace: _, ...metadata } = object.metadata;
+    return { ...object, metadata };
   }
 
   snapshotRemovesMissing(target: PlannedTarget): boolean {
@@ -244,29 +303,38 @@ export class GitStoredHistory implements StoredHistory {
     return files;
   }
 
-  /** The listed files the selection takes; an object is found by its content, wherever a person put it. */
-  private async select(where: TargetRepository, selection: StoredSelection, listed: { path: string; blob: string }[], reader: GitObjectReader) {
-    if (selection.kind === 'all') return listed;
+  /**
+   * The documents the selection takes, one per object (the one the writer keeps up to date). An object
+   * is found by its content wherever a person put it: at its layout path first; else in every file that
+   * mentions its name.
+   */
+  private async select(where: TargetRepository, selection: StoredSelection, listed: { path: string; blob: string }[], revision: string, read: StoredReading): Promise<ResolvedDocument[]> {
+    const resolve = async (files: readonly { path: string; blob: string }[]) => (await Promise.all(files.map((file) => read.documents(revision, file.path, file.blob)))).flat();
+    if (selection.kind === 'all') return ownedDocuments(where, await resolve(listed));
     if (selection.kind === 'path') {
       const path = trimPath(selection.path);
-      return listed.filter((file) => file.path === path || file.path.startsWith(`${path}/`));
+      return ownedDocuments(where, await resolve(listed.filter((file) => path === '' || file.path === path || file.path.startsWith(`${path}/`))));
     }
-    const identityOf = async (blob: string) => storedIdentityOf((await reader.readText(blob)) ?? '');
-    if (selection.kind === 'namespace') {
-      const specs = namespaceSpecs(where, selection.namespace);
-      const candidates = listed.filter((file) => specs.some((spec) => spec.matches(file.path)));
-      const identities = await Promise.all(candidates.map((file) => identityOf(file.blob)));
-      return candidates.filter((_, i) => inNamespace(identities[i], selection.namespace));
-    }
+    // A document's namespace may come from a kustomization anywhere above it: every file is read.
+    if (selection.kind === 'namespace')
+      return ownedDocuments(
+        where,
+        (await resolve(listed)).filter((document) => inNamespace(document.name, selection.namespace)),
+      );
     const ref = selection.object;
     const patterns = objectPatterns(where.layout, where.path, where.clusters, ref).map(patternRegExp);
-    const placed = listed.filter((file) => patterns.some((pattern) => pattern.test(file.path)));
-    const placedIds = await Promise.all(placed.map((file) => identityOf(file.blob)));
-    const found = placed.filter((_, i) => refersTo(ref, placedIds[i]));
-    if (found.length > 0) return found;
-    // Not where the layout puts it: a person moved the file. Only files that mention the name are parsed.
-    const texts = await Promise.all(listed.map(async (file) => ({ file, text: (await reader.readText(file.blob)) ?? '' })));
-    return texts.filter(({ text }) => text.includes(ref.name) && refersTo(ref, storedIdentityOf(text))).map(({ file }) => file);
+    const placed = (await resolve(listed.filter((file) => patterns.some((pattern) => pattern.test(file.path))))).filter(
+      (document) => refersTo(ref, document.name) && isLayoutPathOf(where, document.path, document.document.head, document.name.namespace),
+    );
+    // At its layout path, a document is the one the writer keeps up to date.
+    if (placed.length > 0) return ownedDocuments(where, placed);
+    // Not there: a person moved it. Only files that mention the name are parsed.
+    const texts = await Promise.all(listed.map(async (file) => ({ file, text: await read.text(file.blob) })));
+    const mentioning = texts.filter(({ text }) => text.includes(ref.name)).map(({ file }) => file);
+    return ownedDocuments(
+      where,
+      (await resolve(mentioning)).filter((document) => refersTo(ref, document.name)),
+    );
   }
 
   /** The last revision (at or before `revision`) that changed each path: one log over the folders that hold them. */
@@ -282,24 +350,13 @@ export class GitStoredHistory implements StoredHistory {
     return found;
   }
 
-  /** The object a file holds at `head`, or (deleted since) in the last commit that had it. */
-  private async objectAt(where: TargetRepository, head: string, path: string, reader: GitObjectReader): Promise<StoredObjectRef | undefined> {
-    const file = trimPath(path);
-    for (const commit of await logCommits(where.repository.directory.gitdir, head, [file], { max: 1 })) {
-      const change = commit.files.find((f) => f.path === file);
-      const blob = change?.after ?? change?.before;
-      const identity = blob ? storedIdentityOf((await reader.readText(blob)) ?? '') : undefined;
-      if (identity) return { group: identity.group, kind: identity.kind, namespace: identity.namespace, name: identity.name };
-    }
-    return undefined;
-  }
-
   /**
-   * Every change of one object: the files the layout would put it in are read first (one literal path
-   * each, answered from git's path index); a file where it appears or disappears in a commit that
-   * removes or adds it elsewhere is a move, and that other file's history is read too.
+   * Every change of one object's document: the files the layout would put it in are read first (one
+   * literal path each, answered from git's path index); a file where it appears or disappears in a
+   * commit that removes or adds it elsewhere is a move, and that other file's history is read too. A
+   * commit that changed only other documents of a file is not a change of this object.
    */
-  private async objectHistory(where: TargetRepository, head: string, ref: StoredObjectRef, reader: GitObjectReader, alsoPaths: readonly string[] = []): Promise<FoundChange[]> {
+  private async objectHistory(where: TargetRepository, head: string, ref: StoredObjectRef, read: StoredReading, alsoPaths: readonly string[] = []): Promise<FoundChange[]> {
     const gitdir = where.repository.directory.gitdir;
     const patterns = objectPatterns(where.layout, where.path, where.clusters, ref);
     // The plain file first: an object that changed between plain and encrypted is followed into the
@@ -310,16 +367,15 @@ export class GitStoredHistory implements StoredHistory {
     let wave: LogSpec[] = plain;
     const logged = new Set<string>();
     const found = new Map<string, FoundChange>();
-    // A blob is read and recognized once: the after of one commit is the before of the next.
-    const blobs = new Map<string, Promise<{ text: string; holds: boolean }>>();
-    const blob = (oid: string | undefined) => {
-      if (oid === undefined) return Promise.resolve(undefined);
-      let known = blobs.get(oid);
-      if (!known) {
-        known = reader.readText(oid).then((text = '') => ({ text, holds: refersTo(ref, storedIdentityOf(text)) }));
-        blobs.set(oid, known);
-      }
-      return known;
+    // The object's document in a file version, as read at a revision (files that never name it are not parsed).
+    const holder = async (blob: string | undefined, path: string, revision: string | undefined): Promise<ResolvedDocument | undefined> => {
+      if (blob === undefined || !(await read.text(blob)).includes(ref.name)) return undefined;
+      return (await read.documents(revision, path, blob)).find((document) => refersTo(ref, document.name));
+    };
+    const sides = (commit: LoggedCommit, file: LoggedFileChange) => Promise.all([holder(file.before, file.path, commit.parents[0]), holder(file.after, file.path, commit.oid)]);
+    const record = (commit: LoggedCommit, file: LoggedFileChange, log: number, position: number, before: ResolvedDocument | undefined, after: ResolvedDocument | undefined) => {
+      const { name, cluster } = (after ?? before) as ResolvedDocument;
+      found.set(`${commit.oid}\0${file.path}`, { commit, path: file.path, log, position, name, cluster, ...(before ? { before: before.text } : {}), ...(after ? { after: after.text } : {}) });
     };
     const changesOf = new Map<string, Promise<LoggedFileChange[]>>();
     const commitFiles = (oid: string) => {
@@ -341,19 +397,18 @@ export class GitStoredHistory implements StoredHistory {
         logs++;
         for (const [position, commit] of commits.entries()) {
           for (const file of commit.files) {
-            const key = `${commit.oid}\0${file.path}`;
-            if (!spec.matches(file.path) || found.has(key)) continue;
-            const [before, after] = await Promise.all([blob(file.before), blob(file.after)]);
-            const wasHere = before?.holds === true;
-            const isHere = after?.holds === true;
-            if (!wasHere && !isHere) continue;
-            found.set(key, { commit, path: file.path, log: logs, position, ...(wasHere ? { before: before.text } : {}), ...(isHere ? { after: after.text } : {}) });
-            if (wasHere === isHere) continue;
+            if (!spec.matches(file.path) || found.has(`${commit.oid}\0${file.path}`)) continue;
+            const [before, after] = await sides(commit, file);
+            if (!before && !after) continue;
+            // Only other documents of the file changed.
+            if (before && after && sameDocumentText(before.text, after.text)) continue;
+            record(commit, file, logs, position, before, after);
+            if (Boolean(before) === Boolean(after)) continue;
             // It arrived here or left here: the file it left or arrived in, in the same commit, is part of its history.
             for (const other of await commitFiles(commit.oid)) {
-              if (other.path === file.path || logged.has(other.path) || next.includes(other.path)) continue;
-              const [otherBefore, otherAfter] = await Promise.all([blob(other.before), blob(other.after)]);
-              const counterpart = isHere ? otherBefore?.holds === true && otherAfter?.holds !== true : otherAfter?.holds === true && otherBefore?.holds !== true;
+              if (other.path === file.path || logged.has(other.path) || next.includes(other.path) || !isObjectFile(other.path)) continue;
+              const [otherBefore, otherAfter] = await sides(commit, other);
+              const counterpart = after ? otherBefore !== undefined && otherAfter === undefined : otherAfter !== undefined && otherBefore === undefined;
               if (counterpart) next.push(other.path);
             }
           }
@@ -368,31 +423,8 @@ export class GitStoredHistory implements StoredHistory {
       for (const [position, commit] of (await logCommits(gitdir, head, where.path === '' ? [] : [where.path])).entries()) {
         for (const file of commit.files) {
           if (!isObjectFile(file.path)) continue;
-          const [before, after] = await Promise.all([blob(file.before), blob(file.after)]);
-          const wasHere = before?.holds === true;
-          const isHere = after?.holds === true;
-          if (wasHere || isHere)
-            found.set(`${commit.oid}\0${file.path}`, { commit, path: file.path, log: logs, position, ...(wasHere ? { before: before.text } : {}), ...(isHere ? { after: after.text } : {}) });
-        }
-      }
-    }
-    return [...found.values()];
-  }
-
-  /** Changes of the files of a namespace, a folder or the whole target (no following: what left the folder shows as deleted). */
-  private async folderHistory(where: TargetRepository, head: string, selection: Exclude<StoredSelection, { kind: 'object' }>, reader: GitObjectReader): Promise<FoundChange[]> {
-    const gitdir = where.repository.directory.gitdir;
-    const specs: LogSpec[] =
-      selection.kind === 'namespace' ? namespaceSpecs(where, selection.namespace) : [{ pathspec: selection.kind === 'path' ? trimPath(selection.path) : where.path, matches: isObjectFile }];
-    const found = new Map<string, FoundChange>();
-    for (const [log, spec] of dedupeSpecs(specs).entries()) {
-      for (const [position, commit] of (await logCommits(gitdir, head, spec.pathspec === '' ? [] : [spec.pathspec])).entries()) {
-        for (const file of commit.files) {
-          const key = `${commit.oid}\0${file.path}`;
-          if (!spec.matches(file.path) || found.has(key)) continue;
-          const [before, after] = await Promise.all([file.before ? reader.readText(file.before) : undefined, file.after ? reader.readText(file.after) : undefined]);
-          if (selection.kind === 'namespace' && !inNamespace(storedIdentityOf(after ?? before ?? ''), selection.namespace)) continue;
-          found.set(key, { commit, path: file.path, log, position, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) });
+          const [before, after] = await sides(commit, file);
+          if ((before || after) && !(before && after && sameDocumentText(before.text, after.text))) record(commit, file, logs, position, before, after);
         }
       }
     }
@@ -400,13 +432,70 @@ export class GitStoredHistory implements StoredHistory {
   }
 
   /**
+   * Every change of the objects one file held, each followed wherever it went, and every other
+   * revision that changed the file (a comment between its documents, their order): those with the
+   * whole file before and after.
+   */
+  private async fileHistory(where: TargetRepository, head: string, path: string, read: StoredReading): Promise<FoundChange[]> {
+    const commits = await logCommits(where.repository.directory.gitdir, head, [path]);
+    const refs = new Map<string, StoredObjectRef>();
+    for (const commit of commits) {
+      const file = commit.files.find((change) => change.path === path);
+      if (!file) continue;
+      const documents = [...(await read.documents(commit.parents[0], path, file.before)), ...(await read.documents(commit.oid, path, file.after))];
+      for (const { name } of documents) refs.set(objectKey(name, undefined), name);
+    }
+    const found: FoundChange[] = [];
+    for (const ref of refs.values()) found.push(...(await this.objectHistory(where, head, ref, read, [path])));
+    const covered = new Set(found.filter((change) => change.path === path).map((change) => change.commit.oid));
+    for (const [position, commit] of commits.entries()) {
+      const file = commit.files.find((change) => change.path === path);
+      if (!file || covered.has(commit.oid)) continue;
+      const [before, after] = await Promise.all([file.before ? read.text(file.before) : undefined, file.after ? read.text(file.after) : undefined]);
+      found.push({ commit, path, log: 0, position, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) });
+    }
+    return found;
+  }
+
+  /**
+   * Changes of the objects of a namespace, a folder or the whole target, one per object whose document
+   * changed (no following: what left the folder shows as deleted). A namespace's documents may be
+   * anywhere a kustomization gives them its namespace: the whole target folder is read.
+   */
+  private async folderHistory(where: TargetRepository, head: string, selection: Exclude<StoredSelection, { kind: 'object' }>, read: StoredReading): Promise<FoundChange[]> {
+    const gitdir = where.repository.directory.gitdir;
+    const folder = selection.kind === 'path' ? trimPath(selection.path) : where.path;
+    const found: FoundChange[] = [];
+    for (const [position, commit] of (await logCommits(gitdir, head, folder === '' ? [] : [folder])).entries()) {
+      for (const file of commit.files) {
+        if (!isObjectFile(file.path)) continue;
+        const [before, after] = await Promise.all([read.documents(commit.parents[0], file.path, file.before), read.documents(commit.oid, file.path, file.after)]);
+        for (const change of documentChanges(before, after)) {
+          if (selection.kind === 'namespace' && !inNamespace(change.name, selection.namespace)) continue;
+          found.push({
+            commit,
+            path: file.path,
+            log: 0,
+            position,
+            name: change.name,
+            cluster: change.cluster,
+            ...(change.before ? { before: change.before.text } : {}),
+            ...(change.after ? { after: change.after.text } : {}),
+          });
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
    * Position of each found commit from the head (0 = newest), so changes read from several logs are in
    * one order. Changes that all came from one log are in its order already; otherwise the branch is
    * listed once (a few hundred milliseconds for 100,000 commits).
    */
-  private async commitOrder(gitdir: string, head: string, found: readonly FoundChange[]): Promise<Map<string, number>> {
+  private async commitOrder(gitdir: string, head: string, found: readonly FoundChange[], severalLogs: boolean): Promise<Map<string, number>> {
     const order = new Map<string, number>();
-    if (new Set(found.map((change) => change.log)).size <= 1) {
+    if (!severalLogs && new Set(found.map((change) => change.log)).size <= 1) {
       for (const change of found) order.set(change.commit.oid, change.position);
       return order;
     }
@@ -418,15 +507,21 @@ export class GitStoredHistory implements StoredHistory {
 }
 
 /**
- * Where a namespace's files are: every object file under the folders its layout puts them in (a person
- * may have moved one within them), and the Namespace's own file. Files are then checked by content.
+ * A resolved document as the contract gives it. Its `object` is parsed when first read: `diff` of a
+ * target of 10,000 kernel-rendered files compares most by their text and never needs it.
  */
-function namespaceSpecs(where: TargetRepository, namespace: string): LogSpec[] {
-  return namespacePatterns(where.layout, where.path, where.clusters, namespace).map((pattern) => {
-    if (isLiteral(pattern)) return specOf(pattern);
-    const folder = literalFolder(pattern);
-    return { pathspec: folder, matches: (path: string) => isObjectFile(path) && (folder === '' || path.startsWith(`${folder}/`)) };
-  });
+function storedDocumentOf(document: ResolvedDocument, revision?: StoredRevision): StoredObjectDocument {
+  return {
+    path: document.path,
+    document: document.index,
+    name: document.name,
+    ...(document.cluster ? { cluster: document.cluster } : {}),
+    text: document.text,
+    get object() {
+      return document.document.data() as KubeObject;
+    },
+    ...(revision ? { revision } : {}),
+  };
 }
 
 function specOf(pattern: FilePattern): LogSpec {
@@ -443,21 +538,22 @@ function dedupeSpecs(specs: readonly LogSpec[]): LogSpec[] {
 }
 
 /**
- * One change per commit and file, newest first; an object that left one file and arrived in another in
- * the same commit is one change with `previousPath` (a move).
+ * One change per commit, file and object, newest first; an object that left one file and arrived in
+ * another in the same commit is one change with `previousPath` (a move).
  */
 function pairMoves(found: readonly FoundChange[], order: ReadonlyMap<string, number>): StoredObjectChange[] {
   const byCommit = new Map<string, FoundChange[]>();
   for (const change of found) byCommit.set(change.commit.oid, [...(byCommit.get(change.commit.oid) ?? []), change]);
   const changes: StoredObjectChange[] = [];
+  const keyOf = (change: FoundChange) => (change.name ? objectKey(change.name, change.cluster) : undefined);
   for (const oid of [...byCommit.keys()].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))) {
     const inCommit = (byCommit.get(oid) as FoundChange[]).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const revision = revisionOf((inCommit[0] as FoundChange).commit);
-    const arrivals = inCommit.filter((c) => c.before === undefined && c.after !== undefined);
-    const departures = inCommit.filter((c) => c.before !== undefined && c.after === undefined);
+    const arrivals = inCommit.filter((c) => c.name && c.before === undefined && c.after !== undefined);
+    const departures = inCommit.filter((c) => c.name && c.before !== undefined && c.after === undefined);
     const movedFrom = new Map<FoundChange, FoundChange>();
     for (const arrival of arrivals) {
-      const from = departures.find((candidate) => ![...movedFrom.values()].includes(candidate) && sameObjectText(candidate.before as string, arrival.after as string));
+      const from = departures.find((candidate) => ![...movedFrom.values()].includes(candidate) && keyOf(candidate) === keyOf(arrival));
       if (from) movedFrom.set(arrival, from);
     }
     const paired = new Set(movedFrom.values());
@@ -467,16 +563,14 @@ function pairMoves(found: readonly FoundChange[], order: ReadonlyMap<string, num
       changes.push({
         revision,
         path: change.path,
-        ...(from ? { previousPath: from.path, before: from.before as string } : change.before !== undefined ? { before: change.before } : {}),
+        ...(from ? { previousPath: from.path } : {}),
+        ...(change.name ? { name: change.name } : {}),
+        ...(from ? { before: from.before as string } : change.before !== undefined ? { before: change.before } : {}),
         ...(change.after !== undefined ? { after: change.after } : {}),
       });
     }
   }
   return changes;
-}
-
-function sameObjectText(a: string, b: string): boolean {
-  return sameObject(storedIdentityOf(a), storedIdentityOf(b));
 }
 
 function inQuery(change: StoredObjectChange, query: StoredHistoryQuery): boolean {
@@ -509,13 +603,13 @@ function isoUtc(date: string): string {
   return Number.isFinite(time) ? new Date(time).toISOString() : date;
 }
 
-function inNamespace(identity: StoredIdentity | undefined, namespace: string): boolean {
-  return identity !== undefined && (identity.namespace === namespace || (identity.kind === 'Namespace' && identity.group === '' && identity.name === namespace));
+function inNamespace(name: StoredObjectName, namespace: string): boolean {
+  return name.namespace === namespace || (name.kind === 'Namespace' && name.group === '' && name.name === namespace);
 }
 
-/** An object's file: `.yaml`, not the folder's `.sops.yaml` creation rules. */
+/** A file that may hold objects: YAML the writer's index reads too (not the folder's `.sops.yaml` creation rules). */
 function isObjectFile(path: string): boolean {
-  return path.endsWith('.yaml') && path.slice(path.lastIndexOf('/') + 1) !== SOPS_CONFIG_FILE;
+  return isIndexedFile(path);
 }
 
 function trimPath(path: string): string {

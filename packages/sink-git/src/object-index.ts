@@ -1,4 +1,5 @@
 import type { Logger, ResourceIdentity } from '@gitops-reverser/contract';
+import { clusterByPlace, documentNamespace, parentOf } from './document-place.js';
 import { type ObjectHead, objectHeads } from './file-documents.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import type { GitTarget } from './git-target.js';
@@ -177,18 +178,14 @@ export class ObjectIndex {
     }
   }
 
-  /** The identity key of a document as the index resolves it (cluster and namespace from the path or a kustomization). */
+  /** The namespace of a document, as document-place.ts resolves it (its kustomizations as this index holds them). */
   namespaceOf(document: PlacedDocument): string {
-    if (document.head.namespace !== undefined) return document.head.namespace;
-    const place = this.target.layout.placeOf(this.relative(document.path));
-    if (place.namespace !== undefined) return place.namespace;
-    return this.governingNamespace(document.path) ?? '';
+    return documentNamespace(this.target, document.path, document.head, (folder) => this.kustomizationsByFolder.get(folder)?.namespace);
   }
 
   /** The cluster a document belongs to: "" when the layout has no `{cluster}` (one cluster per target). */
   clusterOf(document: PlacedDocument): string | undefined {
-    if (!this.target.layout.template.includes('{cluster}')) return '';
-    return this.target.layout.placeOf(this.relative(document.path)).cluster;
+    return clusterByPlace(this.target, document.path);
   }
 
   private holds(document: PlacedDocument, identity: ResourceIdentity): boolean {
@@ -196,16 +193,6 @@ export class ObjectIndex {
     const cluster = this.clusterOf(document);
     if (cluster !== '' && cluster !== identity.clusterId) return false;
     return this.namespaceOf(document) === identity.namespace;
-  }
-
-  private governingNamespace(path: string): string | undefined {
-    let folder = parentOf(path);
-    for (;;) {
-      const found = this.kustomizationsByFolder.get(folder);
-      if (found?.namespace) return found.namespace;
-      if (folder === this.target.path || folder === '') return undefined;
-      folder = parentOf(folder);
-    }
   }
 
   private kustomizationAt(path: string): Kustomization | undefined {
@@ -287,18 +274,8 @@ export class ObjectIndex {
   private inFolder(path: string): boolean {
     return this.target.path === '' || path.startsWith(`${this.target.path}/`);
   }
-
-  private relative(path: string): string {
-    return this.target.path === '' ? path : path.slice(this.target.path.length + 1);
-  }
 }
 
 function nameKey(group: string, kind: string, name: string): string {
   return `${group}|${kind}|${name}`;
-}
-
-/** The folder of a repository path ("" for the root). */
-export function parentOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
 }

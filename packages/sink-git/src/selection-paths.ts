@@ -38,14 +38,6 @@ export function objectPatterns(layout: PathLayout, targetPath: string, clusters:
   });
 }
 
-/** The files of a namespace's objects, and of the Namespace object itself. */
-export function namespacePatterns(layout: PathLayout, targetPath: string, clusters: readonly string[], namespace: string): FilePattern[] {
-  return [
-    ...patternsFor(layout, targetPath, clusters, { group: UNKNOWN.group, resource: UNKNOWN.resource, kind: UNKNOWN.kind, namespace, name: UNKNOWN.name }),
-    ...objectPatterns(layout, targetPath, clusters, { group: '', kind: 'Namespace', namespace: '', name: namespace }),
-  ];
-}
-
 /**
  * The file an object is written to, and its SOPS variant, as PathLayout names them (ADR 0016).
  */

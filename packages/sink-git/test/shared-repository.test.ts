@@ -4,7 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubeObject } from '@gitops-reverser/contract';
 import { memoryLogger } from '@gitops-reverser/contract/conformance';
-import { controlPlaneBinaries, GitHttpServer } from '@gitops-reverser/testkit';
+import { controlPlaneBinaries, GitHttpServer, toolBinaries } from '@gitops-reverser/testkit';
 import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
@@ -161,6 +161,55 @@ describe('a repository people and the sink share', () => {
     await pull(clone);
     expect(filesUnder(join(clone, 'clusters/dev')).some((p) => p.startsWith('shop-c/'))).toBe(false);
     expect(byKey(kustomize(join(clone, 'clusters/dev')))).toEqual(byKey([...live.values()]));
+  });
+
+  it('omitNamespace: a person merges a namespace`s objects into apps/<team>/all.yaml under a kustomization that sets the namespace; live changes go there, never to a second file', async () => {
+    const { dir, sink, context, apply } = setup(', kustomizations: Create, omitNamespace: true');
+    await sink.start(context);
+    await apply(cm('a', 'team-a', { k: '1' }), cm('b', 'team-a', { k: '2' }), cm('c', 'team-b', { k: '3' }));
+    const clone = await personClone(dir);
+    // The default layout is {namespace}/{resource}/{name}.yaml: apps/team-a/all.yaml has its shape,
+    // but names neither the namespace nor an object; the kustomization in its folder says team-a.
+    const root = join(clone, 'clusters/dev');
+    const documents = ['a', 'b'].map((name) => `# ${name}, by hand\n${readFileSync(join(root, `team-a/configmaps/${name}.yaml`), 'utf8')}`);
+    mkdirSync(join(root, 'apps/team-a'), { recursive: true });
+    writeFileSync(join(root, 'apps/team-a/all.yaml'), documents.join('---\n'));
+    writeFileSync(join(root, 'apps/team-a/kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: team-a\nresources: [all.yaml]\n');
+    git(clone, 'rm', '--quiet', '-r', 'clusters/dev/team-a');
+    writeFileSync(join(root, 'kustomization.yaml'), readFileSync(join(root, 'kustomization.yaml'), 'utf8').replace('- team-a', '- apps/team-a'));
+    await commitAndPush(clone, 'team-a in one file');
+    await apply(cm('a', 'team-a', { k: 'changed' }), cm('b', 'team-a', { k: '2' }));
+    await pull(clone);
+    const objects = objectsIn(root);
+    expect(objects.get('ConfigMap /a')).toEqual(['apps/team-a/all.yaml']);
+    expect(objects.get('ConfigMap /b')).toEqual(['apps/team-a/all.yaml']);
+    expect(filesUnder(root).some((path) => path.startsWith('team-a/'))).toBe(false);
+    expect(readFileSync(join(root, 'apps/team-a/all.yaml'), 'utf8')).toBe(documents.join('---\n').replace('k: "1"', 'k: "changed"'));
+    expect(byKey(kustomize(root))).toEqual(['ConfigMap team-a/a', 'ConfigMap team-a/b', 'ConfigMap team-b/c']);
+  });
+
+  it('omitNamespace leaves metadata.namespace in SOPS files: their MAC covers it, and sops decrypts them', async () => {
+    const { dir, sink, context, apply } = setup(', kustomizations: Create, omitNamespace: true');
+    await sink.start(context);
+    const tools = toolBinaries();
+    const key = join(dir, 'key.agekey');
+    execFileSync(tools.ageKeygen, ['-o', key], { stdio: 'ignore' });
+    const recipient = (/public key: (\S+)/.exec(readFileSync(key, 'utf8')) as RegExpExecArray)[1] as string;
+    const sops = (args: string[], text: string) => {
+      const file = join(dir, `sops-${Math.random().toString(36).slice(2)}.yaml`);
+      writeFileSync(file, text);
+      return execFileSync(tools.sops, [...args, file], { encoding: 'utf8', env: { ...process.env, SOPS_AGE_KEY_FILE: key } });
+    };
+    const plain = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'team-a' }, data: { password: 'aHVudGVy' }, type: 'Opaque' };
+    const encrypted = JSON.parse(
+      sops(['--encrypt', '--age', recipient, '--encrypted-regex', '^(data|stringData)$', '--input-type', 'json', '--output-type', 'json'], JSON.stringify(plain)),
+    ) as KubeObject;
+    await apply(change('db', { namespace: 'team-a', kind: 'Secret', resource: 'secrets', object: encrypted }), cm('settings', 'team-a', { k: '1' }));
+    const clone = await personClone(dir);
+    expect(readFileSync(join(clone, 'clusters/dev/team-a/configmaps/settings.yaml'), 'utf8')).not.toContain('namespace:');
+    const stored = readFileSync(join(clone, 'clusters/dev/team-a/secrets/db.sops.yaml'), 'utf8');
+    expect(stored).toContain('  namespace: team-a\n');
+    expect(JSON.parse(sops(['--decrypt', '--input-type', 'yaml', '--output-type', 'json'], stored))).toEqual(plain);
   });
 
   it('kustomizations: Maintain keeps a person`s kustomization.yaml listing new and deleted objects, its comments and order kept', async () => {

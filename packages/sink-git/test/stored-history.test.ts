@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { PlannedTarget } from '@gitops-reverser/contract';
@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
 import { parseCommitMessage } from '../src/commit-record.js';
 import { GitStoredHistory } from '../src/git-stored-history.js';
-import { storedIdentityOf } from '../src/stored-object-identity.js';
 import { change, contextFor, git, items, marker, tempDir } from './helpers.js';
 
 // The stored history against repositories the sink itself wrote, moved around by a person with the git CLI.
@@ -165,6 +164,83 @@ describe('GitStoredHistory', () => {
     ]);
   });
 
+  it('a file a person wrote with two objects and no metadata.namespace (a kustomization sets it): each object has its own document, history and place', async () => {
+    const { dir, repo, target, newSink, historyOf, partition } = setup(', omitNamespace: true');
+    let sink = await newSink();
+    await sink.apply({ partition, items: items(change('unrelated', { namespace: 'other' })) });
+    await sink.stop();
+    const person = personClone(dir, repo);
+    const shop = join(person.clone, 'clusters/dev/apps/shop');
+    mkdirSync(shop, { recursive: true });
+    writeFileSync(join(shop, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: shop\nresources:\n  - configs.yaml\n');
+    const one = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\ndata:\n  v: "${v}"\n`;
+    const two = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two\ndata:\n  v: "2"\n';
+    writeFileSync(join(shop, 'configs.yaml'), `# the shop's settings\n${one('1')}---\n${two}`);
+    person.commit('shop settings');
+    const written = git(repo, 'rev-parse', 'main').trim();
+
+    // A live change of one of them: the writer edits its document in place.
+    sink = await newSink();
+    await sink.apply({ partition, items: items(change('one', { namespace: 'shop', data: { v: '9' }, actor: alice })) });
+    await sink.stop();
+    expect(git(repo, 'show', 'main:clusters/dev/apps/shop/configs.yaml')).toBe(`# the shop's settings\n${one('9')}---\n${two}`);
+    // A comment between the documents changes neither object.
+    git(person.clone, 'pull', '--quiet');
+    writeFileSync(join(shop, 'configs.yaml'), `# the shop's settings\n${one('9')}--- # and then\n${two}`);
+    person.commit('comment');
+
+    const history = historyOf(sink);
+    const ref = (name: string) => ({ kind: 'ConfigMap', namespace: 'shop', name });
+    const oneChanges = await history.history(target, { kind: 'object', object: ref('one') });
+    expect(oneChanges.map((c) => [c.revision.subject, c.path, c.name?.namespace, c.before, c.after])).toEqual([
+      ['[UPDATE] v1/configmaps/shop/one', 'clusters/dev/apps/shop/configs.yaml', 'shop', one('1'), one('9')],
+      ['shop settings', 'clusters/dev/apps/shop/configs.yaml', 'shop', undefined, one('1')],
+    ]);
+    expect((await history.history(target, { kind: 'object', object: ref('two') })).map((c) => [c.revision.subject, c.after])).toEqual([['shop settings', two]]);
+    // A namespace: both objects, each change once; the comment is no change of either.
+    expect((await history.history(target, { kind: 'namespace', namespace: 'shop' })).map((c) => [c.revision.subject, c.name?.name])).toEqual([
+      ['[UPDATE] v1/configmaps/shop/one', 'one'],
+      ['shop settings', 'one'],
+      ['shop settings', 'two'],
+    ]);
+    // The file: each object's changes, and the revision that changed only the file.
+    const fileChanges = await history.history(target, { kind: 'path', path: 'clusters/dev/apps/shop/configs.yaml' });
+    expect(fileChanges.map((c) => [c.revision.subject, c.name?.name])).toEqual([
+      ['comment', undefined],
+      ['[UPDATE] v1/configmaps/shop/one', 'one'],
+      ['shop settings', 'one'],
+      ['shop settings', 'two'],
+    ]);
+    expect(fileChanges[0]?.after).toContain('--- # and then');
+
+    // One document per object, its namespace resolved, its data as stored (no metadata.namespace).
+    const stored = await history.objects(target, { kind: 'namespace', namespace: 'shop' }, { withRevisions: true });
+    expect(stored.map((d) => [d.path, d.document, d.name.name, d.name.namespace, d.text, d.revision?.subject])).toEqual([
+      ['clusters/dev/apps/shop/configs.yaml', 0, 'one', 'shop', one('9'), 'comment'],
+      ['clusters/dev/apps/shop/configs.yaml', 1, 'two', 'shop', two, 'comment'],
+    ]);
+    expect(stored[0]?.object).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'one' }, data: { v: '9' } });
+    expect((await history.objects(target, { kind: 'object', object: ref('one') }, { revision: written })).map((d) => d.text)).toEqual([one('1')]);
+    expect((await history.objects(target, { kind: 'all' })).map((d) => d.name.name)).toEqual(['one', 'two', 'unrelated']);
+    // What a write stores, to compare with a document: this target leaves metadata.namespace out.
+    expect(history.storedFormOf(target, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'one', namespace: 'shop' } })).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'one' },
+    });
+
+    // A person moves one document into a file of its own: its history follows it there.
+    writeFileSync(join(shop, 'configs.yaml'), `# the shop's settings\n${one('9')}`);
+    writeFileSync(join(shop, 'two.yaml'), two);
+    writeFileSync(join(shop, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: shop\nresources:\n  - configs.yaml\n  - two.yaml\n');
+    person.commit('two on its own');
+    expect((await history.history(target, { kind: 'object', object: ref('two') })).map((c) => [c.revision.subject, c.previousPath, c.path])).toEqual([
+      ['two on its own', 'clusters/dev/apps/shop/configs.yaml', 'clusters/dev/apps/shop/two.yaml'],
+      ['shop settings', undefined, 'clusters/dev/apps/shop/configs.yaml'],
+    ]);
+    expect((await history.history(target, { kind: 'object', object: ref('one') })).map((c) => c.revision.subject)).toEqual(['[UPDATE] v1/configmaps/shop/one', 'shop settings']);
+  });
+
   it('follows an object stored encrypted (.sops.yaml), also when it was plain before', async () => {
     const { target, newSink, historyOf, partition } = setup();
     const sink = await newSink();
@@ -265,17 +341,5 @@ describe('parseCommitMessage', () => {
       '[CREATE] v1/configmaps/a/b\n[DELETE] v1/configmaps/a/c',
     );
     expect(parseCommitMessage('subject\n\nsome words: not a trailer\nplain line\n').trailers).toEqual({});
-  });
-});
-
-describe('storedIdentityOf', () => {
-  it('reads rendered files line by line and anything else with the YAML parser, to the same answer', () => {
-    const rendered = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  labels:\n    name: not-this\n  name: web\n  namespace: team-a\nspec:\n  replicas: 1\n';
-    expect(storedIdentityOf(rendered)).toEqual({ group: 'apps', kind: 'Deployment', namespace: 'team-a', name: 'web' });
-    expect(storedIdentityOf('kind: Namespace\napiVersion: v1\nmetadata: { name: "007" }\n')).toEqual({ group: '', kind: 'Namespace', namespace: '', name: '007' });
-    expect(storedIdentityOf('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "123"\n  namespace: a\n')).toEqual({ group: '', kind: 'ConfigMap', namespace: 'a', name: '123' });
-    expect(storedIdentityOf('# a comment\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n')).toEqual({ group: '', kind: 'ConfigMap', namespace: '', name: 'x' });
-    expect(storedIdentityOf('creation_rules: []\n')).toBeUndefined();
-    expect(storedIdentityOf('{ not yaml')).toBeUndefined();
   });
 });

@@ -96,6 +96,7 @@ export async function diffCommand(config: GitopsReverserConfig, options: DiffOpt
         seed,
         stored: await stored.objects(target, { kind: 'all' }),
         pathOf: (object) => stored.pathOf(target, object.identity, object.object),
+        storedFormOf: (object) => stored.storedFormOf(target, object.object),
         removesMissing: stored.snapshotRemovesMissing(target),
         partial: comparer.endsOf(name).some((end) => end.partial === true),
       }),

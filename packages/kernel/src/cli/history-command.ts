@@ -56,14 +56,14 @@ export async function historyCommand(config: GitopsReverserConfig, options: Hist
   for (const result of results) {
     if (result.changes.length === 0) continue;
     const lines = [`${describeSelection(selection)} in target ${result.target} (${result.location}): ${result.changes.length} change(s), newest first`];
-    for (const entry of result.changes) lines.push('', ...entryLines(entry));
+    for (const entry of result.changes) lines.push('', ...entryLines(entry, selection.kind !== 'object'));
     blocks.push(lines.join('\n'));
   }
   io.stdout(`${blocks.join('\n\n')}\n`);
   return 0;
 }
 
-function entryLines(entry: HistoryEntry): string[] {
+function entryLines(entry: HistoryEntry, several: boolean): string[] {
   const when = entry.time.replace(/\.000Z$/, 'Z');
   const details = [entry.resourceVersion ? `resourceVersion ${entry.resourceVersion}` : undefined, entry.cluster ? `cluster ${entry.cluster}` : undefined].filter(Boolean).join(', ');
   const lines = [
@@ -71,7 +71,13 @@ function entryLines(entry: HistoryEntry): string[] {
     `  author known by: ${attributionText(entry.attribution)}${details ? `; ${details}` : ''}`,
     entry.previousPath ? `  file: ${entry.previousPath} -> ${entry.path}` : `  file: ${entry.path}`,
   ];
+  // Changes of several objects (a namespace, a folder, a file of several documents) say whose.
+  if (several) lines.splice(2, 0, `  object: ${entry.object ? objectText(entry.object) : 'none of its objects changed (the file only)'}`);
   // A create or delete would list every field: the file says it better.
   if (entry.operation === 'UPDATE' || (entry.operation === 'MOVE' && entry.fields.length > 0)) lines.push(...fieldChangeLines(entry.fields).map((line) => `    ${line}`));
   return lines;
+}
+
+function objectText(object: NonNullable<HistoryEntry['object']>): string {
+  return `${object.group ? `${object.group}/` : ''}${object.kind} ${object.namespace ? `${object.namespace}/` : ''}${object.name}`;
 }

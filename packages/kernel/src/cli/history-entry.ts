@@ -25,6 +25,8 @@ export interface HistoryEntry {
   readonly resourceVersion?: string;
   readonly cluster?: string;
   readonly subject: string;
+  /** The object whose document changed (absent for a change of a file that changed none of its objects' documents). */
+  readonly object?: { readonly group: string; readonly kind: string; readonly namespace: string; readonly name: string };
   readonly path: string;
   readonly previousPath?: string;
   readonly fields: readonly FieldChange[];
@@ -57,6 +59,7 @@ export function historyEntryOf(change: StoredObjectChange): HistoryEntry {
     ...(first('Resource-Version') ? { resourceVersion: first('Resource-Version') as string } : {}),
     ...(first('Cluster') ? { cluster: first('Cluster') as string } : {}),
     subject: revision.subject,
+    ...(change.name ? { object: { group: change.name.group, kind: change.name.kind, namespace: change.name.namespace, name: change.name.name } } : {}),
     path: change.path,
     ...(change.previousPath ? { previousPath: change.previousPath } : {}),
     fields: fieldChanges(parsed(change.before), parsed(change.after), secretValues(parsed(change.before), parsed(change.after))),
@@ -73,10 +76,12 @@ function operationOf(change: StoredObjectChange): HistoryOperation {
   const { subject, body } = change.revision;
   const fromSubject = OPERATION.exec(subject)?.[1];
   if (fromSubject) return fromSubject as HistoryOperation;
+  // The object as the sink resolved it: a document without metadata.namespace is in its kustomization's namespace.
   const object = parsed(change.after ?? change.before) as { metadata?: { name?: unknown; namespace?: unknown } } | undefined;
-  const name = object?.metadata?.name;
+  const name = change.name?.name ?? object?.metadata?.name;
+  const namespace = change.name ? change.name.namespace : typeof object?.metadata?.namespace === 'string' ? object.metadata.namespace : '';
   if (typeof name === 'string') {
-    const suffix = typeof object?.metadata?.namespace === 'string' ? `/${object.metadata.namespace}/${name}` : `/${name}`;
+    const suffix = namespace !== '' ? `/${namespace}/${name}` : `/${name}`;
     const line = body.split('\n').find((l) => OPERATION.test(l) && l.endsWith(suffix));
     const fromBody = line ? OPERATION.exec(line)?.[1] : undefined;
     if (fromBody) return fromBody as HistoryOperation;

@@ -1,6 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { grError, type KubeObject, parseApiVersion, type PlannedTarget, type StoredObjectFile, type StoredRevision } from '@gitops-reverser/contract';
-import { parse } from 'yaml';
+import { grError, type KubeObject, parseApiVersion, type PlannedTarget, type StoredObjectDocument, type StoredRevision } from '@gitops-reverser/contract';
 import type { GitopsReverserConfig } from '../config/config-types.js';
 import { ErrorCodes } from '../errors.js';
 import { createDefaultSanitizer } from '../normalize/default-sanitizer.js';
@@ -59,7 +58,8 @@ interface TargetPoint {
   readonly target: PlannedTarget;
   readonly location: string;
   readonly revision: StoredRevision;
-  readonly files: StoredObjectFile[];
+  /** The selected objects, one document each. */
+  readonly documents: StoredObjectDocument[];
 }
 
 /**
@@ -83,8 +83,8 @@ export async function restoreCommand(config: GitopsReverserConfig, options: Rest
       withoutRevision.push(`${target.target.name} (${history.describe(target)})`);
       continue;
     }
-    const files = await history.objects(target, selection, { revision: revision.id, withRevisions: true });
-    points.push({ target, location: history.describe(target), revision, files });
+    const documents = await history.objects(target, selection, { revision: revision.id, withRevisions: true });
+    points.push({ target, location: history.describe(target), revision, documents });
   }
   const atText = at instanceof Date ? at.toISOString() : at;
   if (points.length === 0) {
@@ -116,7 +116,7 @@ export async function restoreCommand(config: GitopsReverserConfig, options: Rest
   const encrypted = objects.filter((o) => isSopsEncrypted(o.object));
   if (encrypted.length > 0) {
     const identities = checkIdentitiesFile(options.identities, encrypted.length);
-    for (const object of encrypted) Object.assign(object, { object: withoutSops(await sopsDecrypt(serialized(object.object), identities, object.path)) });
+    for (const object of encrypted) Object.assign(object, { object: inNamespace(withoutSops(await sopsDecrypt(serialized(object.object), identities, object.path)), object.namespace) });
   }
 
   const api = await KubeApi.connect({ kubeconfig: options.kubeconfig, context: options.context });
@@ -205,34 +205,33 @@ export async function restoreCommand(config: GitopsReverserConfig, options: Rest
   return failed.length === 0 ? 0 : 1;
 }
 
-/** The stored files as objects to restore; one object stored in two targets must come from one (`--target`). */
+/** The stored documents as objects to restore (each object of a multi-document file); one object stored in two targets must come from one (`--target`). */
 function restoreObjects(points: readonly TargetPoint[], chosenTarget: string | undefined): RestoreObject[] {
   const byName = new Map<string, RestoreObject>();
   for (const point of points) {
-    for (const file of point.files) {
-      let object: KubeObject;
-      try {
-        object = parse(file.text) as KubeObject;
-      } catch {
-        continue; // not an object file: nothing to restore
-      }
-      const name = object?.metadata?.name;
-      if (!object || typeof object.apiVersion !== 'string' || typeof object.kind !== 'string' || typeof name !== 'string') continue;
-      const namespace = typeof object.metadata?.namespace === 'string' ? object.metadata.namespace : '';
-      const key = `${parseApiVersion(object.apiVersion).group}/${object.kind}/${namespace}/${name}`;
+    for (const document of point.documents) {
+      const { group, kind, namespace, name } = document.name;
+      const stored = document.object;
+      if (!stored || typeof stored !== 'object' || typeof stored.apiVersion !== 'string') continue;
+      // A document without metadata.namespace (a kustomization's namespace: sets it) is restored into
+      // the namespace the sink resolved for it, as kustomize would render it.
+      // An encrypted document gets it once decrypted (its MAC covers every value).
+      const object: KubeObject = isSopsEncrypted(stored) ? stored : inNamespace(stored, namespace);
+      const key = `${group}/${kind}/${namespace}/${name}${document.cluster ? `@${document.cluster}` : ''}`;
       const known = byName.get(key);
       if (known) {
         if (chosenTarget === undefined && known.target !== point.target.target.name) {
-          throw grError(ErrorCodes.CLI_TARGET, `${object.kind} ${namespace ? `${namespace}/` : ''}${name} is stored in targets ${known.target} and ${point.target.target.name}`, {
+          throw grError(ErrorCodes.CLI_TARGET, `${kind} ${namespace ? `${namespace}/` : ''}${name} is stored in targets ${known.target} and ${point.target.target.name}`, {
             fix: `pass --target ${known.target} or --target ${point.target.target.name}`,
           });
         }
         continue;
       }
-      const cluster = file.revision?.trailers['Cluster']?.[0] ?? (point.target.target.clusters?.length === 1 ? point.target.target.clusters[0] : undefined);
+      const file = document;
+      const cluster = document.cluster ?? file.revision?.trailers['Cluster']?.[0] ?? (point.target.target.clusters?.length === 1 ? point.target.target.clusters[0] : undefined);
       byName.set(key, {
-        apiVersion: object.apiVersion,
-        kind: object.kind,
+        apiVersion: stored.apiVersion,
+        kind,
         namespace,
         name,
         target: point.target.target.name,
@@ -320,6 +319,11 @@ async function established(api: KubeApi, crd: RestoreObject): Promise<void> {
     if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) return;
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The object with `metadata.namespace` (what the stored history resolved for a document that leaves it out). */
+function inNamespace(object: KubeObject, namespace: string): KubeObject {
+  return namespace === '' || object.metadata?.namespace === namespace ? object : { ...object, metadata: { ...object.metadata, namespace } };
 }
 
 /** How the live object differs from what the restore writes: values redacted in git are not written, so they are no difference. */

@@ -1,5 +1,4 @@
-import { parseApiVersion, type StoredObjectFile } from '@gitops-reverser/contract';
-import { parse } from 'yaml';
+import type { KubeObject, StoredObjectDocument } from '@gitops-reverser/contract';
 import type { SeedObject } from './comparing-sink.js';
 import { type FieldChange, fieldChanges, secretValues } from './field-diff.js';
 
@@ -35,88 +34,85 @@ export interface Difference {
 
 export interface SeedComparisonInput {
   readonly seed: readonly SeedObject[];
-  readonly stored: readonly StoredObjectFile[];
+  /** The stored objects, one document each (as the sink's stored history gives them). */
+  readonly stored: readonly StoredObjectDocument[];
   /** Where the sink writes a seed object (undefined: it cannot be placed; such objects are left out). */
   readonly pathOf: (object: SeedObject) => string | undefined;
+  /** What the sink stores in an object's document (e.g. without metadata.namespace): compared with the stored document's data. */
+  readonly storedFormOf: (object: SeedObject) => KubeObject;
   /** The target removes files of objects a complete snapshot did not contain. */
   readonly removesMissing: boolean;
   /** A snapshot of the target was partial: nothing would be removed. */
   readonly partial: boolean;
 }
 
-/** Compares a seed with the store: each object by the file the layout gives it, then by content for files a person moved. */
+/**
+ * Compares a seed with the store, object by object: each seed object with the stored document of the
+ * same object (its namespace as the sink resolves it, so a document without metadata.namespace under a
+ * kustomization's `namespace:` is found), by its values.
+ */
 export function seedDifferences(input: SeedComparisonInput): Difference[] {
-  const byPath = new Map(input.stored.map((file) => [file.path, file]));
-  const claimed = new Set<string>();
+  const byName = new Map<string, StoredObjectDocument[]>();
+  for (const document of input.stored) {
+    const key = nameKey(document.name);
+    byName.set(key, [...(byName.get(key) ?? []), document]);
+  }
+  const claimed = new Set<StoredObjectDocument>();
   const differences: Difference[] = [];
-  const unplaced: { seed: SeedObject; path: string }[] = [];
   for (const seed of input.seed) {
     const path = input.pathOf(seed);
     if (path === undefined) continue;
-    const stored = byPath.get(path);
+    const name = nameOfSeed(seed);
+    // Where the layout keeps clusters apart, a document belongs to the cluster its path names.
+    const stored = (byName.get(nameKey(name)) ?? []).find((document) => !claimed.has(document) && (!document.cluster || document.cluster === seed.identity.clusterId));
     if (!stored) {
-      unplaced.push({ seed, path });
+      differences.push({ state: 'missing', drift: true, object: name, path });
       continue;
     }
-    claimed.add(path);
-    if (stored.text !== seed.yaml) {
-      const difference = different(seed, path, stored.text);
-      // Same values, written differently: a person formatted or commented the file, and the writer
-      // edits values in place, keeping that (ADR 0020). Encrypted files are compared by their bytes.
-      if (difference.fields?.length === 0 && difference.note === SAME_FIELDS_NOTE) continue;
-      differences.push(difference);
-    }
-  }
-  const looseFiles = input.stored.filter((file) => !claimed.has(file.path)).map((file) => ({ file, name: nameOf(file.text) }));
-  for (const { seed, path } of unplaced) {
-    const name = nameOfSeed(seed);
-    const elsewhere = looseFiles.find((loose) => !claimed.has(loose.file.path) && loose.name !== undefined && sameName(loose.name, name));
-    if (elsewhere) {
-      claimed.add(elsewhere.file.path);
-      const fields = fieldChanges(parsed(elsewhere.file.text), parsed(seed.yaml), secretValues(parsed(elsewhere.file.text), seed.object));
+    claimed.add(stored);
+    const form = input.storedFormOf(seed);
+    const fields = stored.text === seed.yaml ? [] : fieldChanges(stored.object, form, secretValues(stored.object, seed.object));
+    if (stored.path !== path) {
       differences.push({
         state: 'moved',
         // The writer updates the object where the person put it (ADR 0020): only its values can drift.
         drift: fields.length > 0,
         object: name,
         path,
-        storedPath: elsewhere.file.path,
+        storedPath: stored.path,
         fields,
-        ...(fields.length === 0 ? { note: 'kept: a person moved the file; the writer updates it there' } : {}),
+        ...(fields.length === 0 ? { note: 'kept: a person moved it; the writer updates it there' } : {}),
       });
-    } else differences.push({ state: 'missing', drift: true, object: name, path });
+      continue;
+    }
+    if (stored.text === seed.yaml) continue;
+    // Same values, written differently: a person formatted or commented the file, and the writer
+    // edits values in place, keeping that (ADR 0020). Encrypted files are compared by their bytes.
+    const encrypted = typeof seed.object['sops'] === 'object';
+    if (fields.length === 0 && !encrypted) continue;
+    differences.push({
+      state: 'different',
+      drift: true,
+      object: name,
+      path,
+      fields,
+      ...(fields.length === 0
+        ? { note: 'encrypted values differ: with fingerprintKey or identitiesFile the encoder keeps unchanged Secrets byte for byte, so they changed (without either, every seed encrypts them anew)' }
+        : {}),
+    });
   }
   const removed = input.removesMissing && !input.partial;
-  for (const { file, name } of looseFiles) {
-    if (claimed.has(file.path) || name === undefined) continue;
+  for (const document of input.stored) {
+    if (claimed.has(document)) continue;
     differences.push({
       state: 'gone',
       drift: removed,
-      object: name,
-      path: file.path,
+      object: document.name,
+      path: document.path,
       ...(removed ? {} : { note: input.partial ? 'kept: a snapshot was partial, so nothing is removed' : 'kept: this target removes files only for deletes it sees (prune is not Always)' }),
     });
   }
   return differences;
-}
-
-const SAME_FIELDS_NOTE = 'the same fields, written differently (formatting or key order)';
-
-function different(seed: SeedObject, path: string, stored: string): Difference {
-  const fields = fieldChanges(parsed(stored), parsed(seed.yaml), secretValues(parsed(stored), seed.object));
-  const encrypted = fields.length === 0 && typeof seed.object['sops'] === 'object';
-  return {
-    state: 'different',
-    drift: true,
-    object: nameOfSeed(seed),
-    path,
-    fields,
-    ...(encrypted
-      ? { note: 'encrypted values differ: with fingerprintKey or identitiesFile the encoder keeps unchanged Secrets byte for byte, so they changed (without either, every seed encrypts them anew)' }
-      : fields.length === 0
-        ? { note: SAME_FIELDS_NOTE }
-        : {}),
-  };
 }
 
 function nameOfSeed(seed: SeedObject): ObjectName {
@@ -124,25 +120,6 @@ function nameOfSeed(seed: SeedObject): ObjectName {
   return { group, kind, namespace, name };
 }
 
-function nameOf(text: string): ObjectName | undefined {
-  const object = parsed(text) as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | undefined;
-  if (!object || typeof object !== 'object' || typeof object.apiVersion !== 'string' || typeof object.kind !== 'string' || typeof object.metadata?.name !== 'string') return undefined;
-  return {
-    group: parseApiVersion(object.apiVersion).group,
-    kind: object.kind,
-    namespace: typeof object.metadata.namespace === 'string' ? object.metadata.namespace : '',
-    name: object.metadata.name,
-  };
-}
-
-function sameName(a: ObjectName, b: ObjectName): boolean {
-  return a.group === b.group && a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
-}
-
-function parsed(text: string): unknown {
-  try {
-    return parse(text);
-  } catch {
-    return undefined;
-  }
+function nameKey(name: ObjectName): string {
+  return `${name.group}|${name.kind}|${name.namespace}|${name.name}`;
 }
