@@ -169,7 +169,7 @@ export function lineText({ title, unit, xUnit = 's', series, marks = [], limits 
     return r % 3 === 0 || r === height - 1 ? String(Math.round(value)).padStart(5) : '     ';
   };
   const lines = [`${title} (${unit})`];
-  grid.forEach((cells, r) => lines.push(`${label(r)} |${cells.join('')}`));
+  for (const [r, cells] of grid.entries()) lines.push(`${label(r)} |${cells.join('')}`);
   lines.push(`      +${'-'.repeat(width)}`);
   lines.push(`       0${' '.repeat(Math.max(1, width - String(Math.round(xMax)).length - 1))}${Math.round(xMax)} ${xUnit}`);
   lines.push(
