@@ -8,6 +8,7 @@ import { isTreeMode, TREE_MODE, type CommitFields, type EncodedObject, type Tree
 import { isomorphicGit } from './isomorphic-git-module.js';
 import { LOOSE_UNKNOWN, looseObject, looseObjectState, looseRef } from './loose-reads.js';
 import { ObjectStoreState, storeObjects, worktreeOnBranch, writeRefFile } from './object-files.js';
+import { PackReads } from './pack-reads.js';
 import { repoLocationOf } from './repo-location.js';
 
 /** The remote a clone belongs to, as the clone records it. */
@@ -36,6 +37,8 @@ export class GitDirectory {
   private resolved: string | undefined;
   /** Known object folders and spare files, for the git directory in use. */
   private objectStore: ObjectStoreState | undefined;
+  /** Blobs read from packs without isomorphic-git, for the git directory in use. */
+  private packs: PackReads | undefined;
 
   /** `path`: a repository folder (its `.git` is used when it has one) or a bare git directory. */
   constructor(readonly path: string) {}
@@ -94,6 +97,7 @@ export class GitDirectory {
   async hasObject(oid: string): Promise<boolean> {
     const loose = looseObjectState(this.gitdir, oid);
     if (loose !== LOOSE_UNKNOWN) return loose;
+    if (this.packReads().has(oid) === true) return true;
     const git = await isomorphicGit();
     try {
       await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'deflated', cache: this.objectCache });
@@ -112,6 +116,8 @@ export class GitDirectory {
   async readBlob(oid: string): Promise<Uint8Array> {
     const loose = looseObject(this.gitdir, oid, 'blob');
     if (loose !== LOOSE_UNKNOWN) return loose;
+    const packed = this.packReads().blob(oid);
+    if (packed !== LOOSE_UNKNOWN) return packed;
     const git = await isomorphicGit();
     return (await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.objectCache })).blob;
   }
@@ -158,6 +164,11 @@ export class GitDirectory {
     if ((await this.readRef(ref)) === undefined) return;
     const git = await isomorphicGit();
     await git.deleteRef({ fs, gitdir: this.gitdir, ref });
+  }
+
+  private packReads(): PackReads {
+    if (this.packs?.gitdir !== this.gitdir) this.packs = new PackReads(this.gitdir);
+    return this.packs;
   }
 
   /** Removes the spare files prepared for large objects; the directory can be opened and used again. */

@@ -7,6 +7,9 @@ import git from 'isomorphic-git';
 import { describe, expect, it } from 'vitest';
 import { initBareRepository } from '../src/git-init.js';
 import { LOOSE_UNKNOWN, looseObject, looseObjectState, looseRef } from '../src/loose-reads.js';
+import { encodeObject } from '../src/git-objects.js';
+import { writePack } from '../src/object-files.js';
+import { PackReads } from '../src/pack-reads.js';
 import { git as gitCli, tempDir } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -75,6 +78,14 @@ describe('isomorphic-git is loaded only when needed (ADR 0041)', () => {
     gitCli(repo, 'fsck', '--strict');
     expect(gitCli(repo, 'rev-list', '--count', 'main').trim()).toBe('2');
     expect(gitCli(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n')).toHaveLength(20);
+    expect(gitCli(repo, 'show', 'main:clusters/test/team/configmaps/c-0.yaml')).toContain('generation: "1"');
+  });
+
+  it('a seed written as a pack (from 256 objects) and a change to a packed file do not load it either', () => {
+    const { files, repo } = isomorphicGitFilesLoadedBy({ objects: 300, readTree: false });
+    expect(readdirSync(join(repo, 'objects', 'pack')).filter((name) => name.endsWith('.pack'))).toHaveLength(1);
+    expect(files).toBe(0);
+    gitCli(repo, 'fsck', '--strict');
     expect(gitCli(repo, 'show', 'main:clusters/test/team/configmaps/c-0.yaml')).toContain('generation: "1"');
   });
 
@@ -166,5 +177,50 @@ describe('loose reads answer what isomorphic-git answers, or defer to it', () =>
     const blob = gitCli(dir, 'rev-parse', 'HEAD:a.txt').trim();
     gitCli(dir, 'gc', '--quiet');
     expect(looseObject(gitdir, blob, 'blob')).toBe(LOOSE_UNKNOWN);
+  });
+
+  it('blobs stored whole in a pack read as isomorphic-git reads them; deltas and other types are left to it', async () => {
+    const { dir, gitdir } = repository();
+    const versions = [];
+    for (let n = 0; n < 3; n++) {
+      // Similar large contents: git stores all but one of them as deltas.
+      writeFileSync(join(dir, 'big.txt'), `${'line of text\n'.repeat(2000)}version ${n}\n`);
+      gitCli(dir, 'add', 'big.txt');
+      gitCli(dir, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '--quiet', '-m', `v${n}`);
+      versions.push(gitCli(dir, 'rev-parse', 'HEAD:big.txt').trim());
+    }
+    const small = gitCli(dir, 'rev-parse', 'HEAD:a.txt').trim();
+    const head = gitCli(dir, 'rev-parse', 'HEAD').trim();
+    gitCli(dir, 'gc', '--quiet', '--aggressive');
+    const packs = new PackReads(gitdir);
+    let whole = 0;
+    for (const oid of [small, ...versions]) {
+      const ours = packs.blob(oid);
+      expect(packs.has(oid)).toBe(true);
+      if (ours === LOOSE_UNKNOWN) continue;
+      whole += 1;
+      expect(Buffer.from(ours)).toEqual(Buffer.from((await git.readBlob({ fs, gitdir, oid })).blob));
+    }
+    // a.txt and at least one version of big.txt are whole; at least one version is a delta.
+    expect(whole).toBeGreaterThanOrEqual(2);
+    expect(whole).toBeLessThan(4);
+    expect(packs.blob(head)).toBe(LOOSE_UNKNOWN);
+    expect(packs.has('0123456789012345678901234567890123456789')).toBe(false);
+    expect(packs.blob('0123456789012345678901234567890123456789')).toBe(LOOSE_UNKNOWN);
+  });
+
+  it('every blob of a pack this sink wrote is found and read (many per fan-out bucket)', async () => {
+    const gitdir = tempDir('gr-pack-');
+    initBareRepository(gitdir, 'main');
+    const blobs = Array.from({ length: 3000 }, (_, i) => encodeObject('blob', Buffer.from(`object ${i}\n`.repeat((i % 7) + 1))));
+    await writePack(gitdir, blobs);
+    const packs = new PackReads(gitdir);
+    for (const blob of blobs) {
+      const ours = packs.blob(blob.oid);
+      expect(ours).not.toBe(LOOSE_UNKNOWN);
+      expect(Buffer.from(ours as Uint8Array)).toEqual(Buffer.from(blob.content));
+    }
+    const sample = blobs[1234] as (typeof blobs)[number];
+    expect(Buffer.from((await git.readBlob({ fs, gitdir, oid: sample.oid })).blob)).toEqual(Buffer.from(sample.content));
   });
 });
