@@ -85,8 +85,8 @@ export interface ConfigInput {
 
 // Values are checked as written; only those from `${VAR}` (always strings) are first converted to
 // the schema's type (`port: "${PORT}"`), by a coercing copy of the validator (see coerceExpandedValues).
-// Both are compiled on first use, the coercing one only for a config with `${VAR}` values: each
-// compiled validator is ~5 MB of generated code a running process keeps (docs/adr/0041).
+// Both are compiled on first use, the coercing one only for a config with `${VAR}` values: compiling
+// the config schema grows a process's resident memory by ~5 MB, which V8 keeps (docs/adr/0041).
 let validateRaw: ValidateFunction | undefined;
 let coerceRaw: ValidateFunction | undefined;
 

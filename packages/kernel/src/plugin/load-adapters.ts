@@ -168,7 +168,7 @@ export function validateTargetOptions(
 // As for the config itself, values are checked as written; only those from `${VAR}` (always strings,
 // e.g. `port: "${PORT}"`) are first converted to the schema's types by the coercing validator.
 // The coercing validator of a schema is compiled only when a value under it came from `${VAR}`:
-// each compiled validator is generated code a running process keeps (docs/adr/0041).
+// each compile grows a process's heap, which V8 keeps (docs/adr/0041).
 const optionsValidator = new Ajv({ allErrors: true, verbose: true, useDefaults: true, allowUnionTypes: true, strict: false });
 let coercingValidator: Ajv | undefined;
 const compiled = new WeakMap<object, { readonly validate: ValidateFunction; readonly coerce: () => ValidateFunction }>();
