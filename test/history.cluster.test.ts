@@ -110,7 +110,7 @@ describe('gitops-reverser history against a real API server, audit webhook and g
       execFileSync('git', ['-C', clone, 'mv', path, 'clusters/hist/shop/settings.yaml']);
       execFileSync('git', ['-C', clone, '-c', 'user.name=Pat Person', '-c', 'user.email=pat@example.com', 'commit', '--quiet', '-m', 'keep settings next to the namespace']);
       await gitAsync(clone, 'push', '--quiet', 'origin', 'HEAD:main');
-      // The cluster changes it again: the daemon replays its commit on the person's.
+      // The cluster changes it again: the daemon edits the file where the person put it (ADR 0020).
       await call('PATCH', '/api/v1/namespaces/shop/configmaps/settings', 'bob', { data: { color: 'black' } });
       await until(() => subjects().filter((s) => s === '[UPDATE] v1/configmaps/shop/settings').length === 3 || undefined, "bob's second update", 60_000);
     } finally {
@@ -124,7 +124,7 @@ describe('gitops-reverser history against a real API server, audit webhook and g
       expect(code).toBe(0);
       const changes = (JSON.parse(stdout) as { targets: { changes: Entry[] }[] }).targets[0]?.changes ?? [];
       expect(changes.map((c) => [c.operation, c.author.name, c.attribution.by, c.path, c.previousPath ?? ''])).toEqual([
-        ['UPDATE', 'bob', 'audit', path, ''],
+        ['UPDATE', 'bob', 'audit', 'clusters/hist/shop/settings.yaml', ''],
         ['MOVE', 'Pat Person', 'git', 'clusters/hist/shop/settings.yaml', path],
         ['UPDATE', 'admin', 'audit', path, ''],
         ['UPDATE', 'bob', 'audit', path, ''],

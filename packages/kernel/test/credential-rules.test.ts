@@ -129,6 +129,26 @@ describe('the credential gate', () => {
     expect(other.marker(password)).not.toBe(marker);
   });
 
+  it('a 1 MiB value of thousands of credentials, copied into another key: every one found, redacted, none left readable (linear work: a quadratic scan would not finish)', () => {
+    const keys = Array.from({ length: 40_000 }, () => `AKIA${random(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`);
+    const big = keys.join(' ');
+    const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { big, copy: keys.slice(0, 100).join(','), 'notes.txt': `see ${keys[7]}` } };
+    const identity = { clusterId: 'c', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: '', name: 'c' };
+    const findings = gate.findings(object, identity);
+    expect(findings.filter((f) => f.path[1] === 'big')).toHaveLength(40_000);
+    expect(findings.filter((f) => f.path[1] === 'copy')).toHaveLength(100);
+    expect(findings.filter((f) => f.path[1] === 'notes.txt')).toHaveLength(1);
+    const redacted = gate.redact(object, findings);
+    expect(gate.leaks(redacted, findings)).toEqual([]);
+    expect((redacted['data'] as Record<string, string>)['notes.txt']).toBe(`see ${gate.marker(keys[7] as string)}`);
+  });
+
+  it('long runs that almost match (a name then a megabyte, schemes without a host, JWT starts) are scanned and found clean', () => {
+    const scanner = new CredentialScanner();
+    const values = ['token' + 'a'.repeat(1_000_000), 'password=' + 'Ab1'.repeat(300_000), 'x://' + 'u'.repeat(1_000_000), 'eyJ'.repeat(300_000), '://'.repeat(300_000)];
+    for (const value of values) expect(scanner.scan({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { value } }).map((f) => f.rule)).toEqual([]);
+  });
+
   it('leaves core Secrets to the Secret guard and the encoders', () => {
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, stringData: { password: random(24) } };
     expect(gate.findings(secret, { clusterId: 'c', group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespace: 'x', name: 's' })).toEqual([]);

@@ -14,7 +14,9 @@ export function gitArgs(gitdir: string, args: readonly string[]): string[] {
   return ['-c', `safe.directory=${gitdir}`, '-c', 'core.quotePath=false', '-c', 'log.showSignature=false', '--git-dir', gitdir, ...args];
 }
 
-export const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' };
+// GIT_LITERAL_PATHSPECS: paths are file names, never patterns (`*`, `?`, `[` and `:(exclude)` in a
+// selector or in a file a person named are matched as written).
+export const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0', GIT_LITERAL_PATHSPECS: '1' };
 
 /**
  * Runs one git command on a git directory and returns its stdout. A missing git, or git failing, is

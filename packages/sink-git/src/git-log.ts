@@ -24,7 +24,8 @@ export interface LoggedCommit {
   readonly files: readonly LoggedFileChange[];
 }
 
-const RECORD = '\x1e';
+// A control character and a word: a commit message holding a lone \x1e (a person's) does not split its record.
+const RECORD = '\x1egr-commit\x1e';
 const FIELD = '\x1f';
 const FORMAT = `${RECORD}%H${FIELD}%P${FIELD}%an${FIELD}%ae${FIELD}%aI${FIELD}%cI${FIELD}%B${FIELD}`;
 const ZERO = /^0+$/;

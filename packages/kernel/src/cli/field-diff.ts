@@ -1,3 +1,5 @@
+import { holdsRedaction } from './redacted-values.js';
+
 /** One leaf that differs between two versions of an object: `path` in `a.b[0].c` form. */
 export interface FieldChange {
   readonly path: string;
@@ -15,7 +17,8 @@ export type HiddenValues = (path: string) => boolean;
 
 /**
  * The values never printed: a core Secret's `data` and `stringData`, and every value one of the given
- * objects holds encrypted (`ENC[...]`), so a restore that decrypted a file shows none of it.
+ * objects holds encrypted (`ENC[...]`), so a restore that decrypted a file shows none of it, or
+ * redacted (the credential gate's marker: the other side holds the credential).
  */
 export function secretValues(...objects: unknown[]): HiddenValues {
   const secret = objects.some((object) => {
@@ -32,7 +35,8 @@ export function secretValues(...objects: unknown[]): HiddenValues {
 }
 
 function collectEncrypted(value: unknown, path: string, into: Set<string>): void {
-  if (isEncrypted(value)) into.add(path);
+  // A redaction marker is no secret, but the live value across from it is one.
+  if (isEncrypted(value) || holdsRedaction(value)) into.add(path);
   else if (Array.isArray(value)) for (const [i, item] of value.entries()) collectEncrypted(item, `${path}[${i}]`, into);
   else if (isContainer(value)) for (const [key, child] of Object.entries(value)) collectEncrypted(child, path === '' ? key : `${path}.${key}`, into);
 }

@@ -5,6 +5,7 @@ import type { GitopsReverserConfig } from '../config/config-types.js';
 import { ErrorCodes } from '../errors.js';
 import { createDefaultSanitizer } from '../normalize/default-sanitizer.js';
 import { type FieldChange, fieldChangeLines, fieldChanges, type HiddenValues, secretValues } from './field-diff.js';
+import { isUnder, withoutRedactedValues } from './redacted-values.js';
 import { KubeApi, type ServedType } from './kube-api.js';
 import { describeSelection, parseSelector } from './object-selector.js';
 import { parsePointInTime } from './point-in-time.js';
@@ -46,6 +47,8 @@ interface RestoreObject {
   readonly object: KubeObject;
   /** Values never printed: a Secret's, and whatever the stored file held encrypted. */
   readonly hidden: HiddenValues;
+  /** Paths of values the credential gate redacted in git: left out of the apply, the live value stays. */
+  readonly redacted: readonly string[];
   action?: Action;
   fields?: FieldChange[];
   result?: Result;
@@ -140,7 +143,7 @@ export async function restoreCommand(config: GitopsReverserConfig, options: Rest
       object.action = 'create';
       if (object.kind === 'Namespace' && parseApiVersion(object.apiVersion).group === '') creatingNamespaces.add(object.name);
     } else if (live.status === 200) {
-      object.fields = fieldChanges(await sanitize(JSON.parse(live.body) as KubeObject), object.object, object.hidden);
+      object.fields = restorableChanges(await sanitize(JSON.parse(live.body) as KubeObject), object);
       object.action = object.fields.length === 0 ? 'unchanged' : 'update';
     } else {
       object.result = 'failed';
@@ -179,7 +182,7 @@ export async function restoreCommand(config: GitopsReverserConfig, options: Rest
       if (object.result !== 'written') continue;
       const served = types.get(object) ?? (await api.servedType(object.apiVersion, object.kind));
       const live = served ? await api.request('GET', api.objectPath(object.apiVersion, served, object.namespace, object.name)) : undefined;
-      const left = live?.status === 200 ? fieldChanges(await sanitize(JSON.parse(live.body) as KubeObject), object.object, object.hidden) : undefined;
+      const left = live?.status === 200 ? restorableChanges(await sanitize(JSON.parse(live.body) as KubeObject), object) : undefined;
       if (left && left.length > 0) {
         object.result = 'still differs';
         object.fields = left;
@@ -195,7 +198,7 @@ export async function restoreCommand(config: GitopsReverserConfig, options: Rest
     mode: dryRun ? 'dry-run' : 'apply',
     cluster: { from: [...new Set(objects.map((o) => o.cluster).filter(Boolean))], to: destination, server: api.server, context: api.contextName, verified },
     revisions: points.map((p) => ({ target: p.target.target.name, location: p.location, revision: p.revision.id, time: p.revision.recordedAt, subject: p.revision.subject })),
-    objects: ordered.map(({ object: _object, hidden: _hidden, ...rest }) => rest),
+    objects: ordered.map(({ object: _object, hidden: _hidden, redacted, ...rest }) => ({ ...rest, ...(redacted.length > 0 ? { redacted } : {}) })),
   };
   if (options.output === 'json') io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
   else io.stdout(textReport(summary, ordered, dryRun));
@@ -236,8 +239,9 @@ function restoreObjects(points: readonly TargetPoint[], chosenTarget: string | u
         path: file.path,
         revision: file.revision?.id ?? point.revision.id,
         ...(cluster ? { cluster } : {}),
-        object,
+        object: withoutRedactedValues(object).object,
         hidden: secretValues(object),
+        redacted: withoutRedactedValues(object).redacted,
       });
     }
   }
@@ -318,6 +322,11 @@ async function established(api: KubeApi, crd: RestoreObject): Promise<void> {
   }
 }
 
+/** How the live object differs from what the restore writes: values redacted in git are not written, so they are no difference. */
+function restorableChanges(live: KubeObject, object: RestoreObject): FieldChange[] {
+  return fieldChanges(live, object.object, object.hidden).filter((change) => !isUnder(change.path, object.redacted));
+}
+
 function withoutSops(object: KubeObject): KubeObject {
   const { sops: _sops, ...rest } = object;
   return rest;
@@ -343,6 +352,7 @@ function textReport(
     const result = object.result && object.result !== 'checked' && object.result !== 'written' ? `  [${object.result}]` : '';
     lines.push(`  ${action.padEnd(9)}  ${describe(object)}${result}`);
     if (object.action === 'update' || object.result === 'still differs') for (const line of fieldChangeLines(object.fields ?? [])) lines.push(`      ${line}`);
+    if (object.redacted.length > 0) lines.push(`      kept as live (redacted in git, never restored): ${object.redacted.join(', ')}`);
     // Not checked in a dry run: said once below, not per object.
     if (object.message && object.result !== 'not checked') lines.push(`      ${object.message}`);
   }

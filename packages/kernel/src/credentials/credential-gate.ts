@@ -4,7 +4,7 @@ import { ErrorCodes } from '../errors.js';
 import type { CredentialsConfig } from '../config/config-types.js';
 import { fieldPathText, type FieldPathStep } from '../normalize/field-path.js';
 import type { KernelMetrics } from '../runtime/metrics.js';
-import { type CredentialFinding, CredentialScanner, samePath, type ValuePath } from './credential-scanner.js';
+import { type CredentialFinding, CredentialScanner, pathKey, TextFinder, type ValuePath } from './credential-scanner.js';
 
 export const CREDENTIAL_GATE_NAME = 'credential-gate';
 
@@ -13,6 +13,9 @@ export const REDACTION_PREFIX = 'REDACTED:sha256-hmac:';
 
 /** Log lines remembered before the same finding is only counted again. */
 const REMEMBERED = 10_000;
+
+/** Findings logged one by one per object and target; the rest are counted in one line (a hostile object may hold thousands). */
+const LOGGED_PER_OBJECT = 20;
 
 /**
  * The gate between sanitizing and writing (ADR 0022): finds credentials in objects that are written
@@ -43,16 +46,26 @@ export class CredentialGate {
 
   /** Counts what was found for a target, and logs it once per object, target, rule and place (never the value). */
   report(findings: readonly CredentialFinding[], key: string, target: string, mode: CredentialMode, action: string): void {
+    let logged = 0;
+    const places = new Set<string>();
     for (const finding of findings) {
       this.metrics.credentialsFound.inc({ target, rule: finding.rule, mode });
       const where = describePath(finding.path);
+      places.add(where);
       const once = `${key}|${target}|${finding.rule}|${where}|${mode}`;
       if (this.logged.has(once)) continue;
       this.logged.add(once);
       if (this.logged.size > REMEMBERED) this.logged.delete(this.logged.values().next().value as string);
+      if (++logged > LOGGED_PER_OBJECT) continue;
       this.logger.warn(
         { key, target, rule: finding.rule, path: where, mode, ...(this.redactionKey ? { fingerprint: this.fingerprint(finding.text) } : {}) },
         `credential (${finding.rule}) in ${key} at ${where}, target ${target}: ${action} (credentials: ${mode})`,
+      );
+    }
+    if (logged > LOGGED_PER_OBJECT) {
+      this.logger.warn(
+        { key, target, mode, credentials: findings.length, places: places.size },
+        `${logged - LOGGED_PER_OBJECT} more credentials in ${key} not logged one by one (${findings.length} in ${places.size} places), target ${target}: ${action} (credentials: ${mode})`,
       );
     }
   }
@@ -60,21 +73,28 @@ export class CredentialGate {
   /** A copy of `object` with every finding replaced by its marker; the input is not changed. */
   redact(object: KubeObject, findings: readonly CredentialFinding[]): KubeObject {
     const copy = structuredClone(object);
-    const byPath: { path: ValuePath; spans: CredentialFinding[] }[] = [];
+    const byPath = new Map<string, { path: ValuePath; spans: CredentialFinding[] }>();
     for (const finding of findings) {
-      const entry = byPath.find((e) => samePath(e.path, finding.path));
+      const key = pathKey(finding.path);
+      const entry = byPath.get(key);
       if (entry) entry.spans.push(finding);
-      else byPath.push({ path: finding.path, spans: [finding] });
+      else byPath.set(key, { path: finding.path, spans: [finding] });
     }
-    for (const { path, spans } of byPath) {
+    for (const { path, spans } of byPath.values()) {
       const parent = path.slice(0, -1).reduce<unknown>((value, step) => (value as Record<string | number, unknown> | undefined)?.[step], copy) as Record<string | number, unknown> | undefined;
       const last = path[path.length - 1] as string | number;
       const value = parent?.[last];
       if (typeof value !== 'string' || !parent) continue;
-      let text = value;
-      // From the end, so earlier spans keep their offsets.
-      for (const span of [...spans].sort((a, b) => b.start - a.start)) text = `${text.slice(0, span.start)}${this.marker(span.text)}${text.slice(span.end)}`;
-      parent[last] = text;
+      // One pass in order of place (the spans of one value do not overlap): linear in the value.
+      const parts: string[] = [];
+      let from = 0;
+      for (const span of [...spans].sort((a, b) => a.start - b.start)) {
+        if (span.start < from) continue;
+        parts.push(value.slice(from, span.start), this.marker(span.text));
+        from = span.end;
+      }
+      parts.push(value.slice(from));
+      parent[last] = parts.join('');
     }
     return copy;
   }
@@ -86,16 +106,19 @@ export class CredentialGate {
 
   /** Findings whose credential text can still be read anywhere in `stored` (values and keys): what redaction or encryption left behind. */
   leaks(stored: KubeObject, findings: readonly CredentialFinding[]): CredentialFinding[] {
-    const texts = new Set(findings.map((finding) => finding.text));
+    const texts = new Map<string, string>();
+    for (const finding of findings) texts.set(finding.text, finding.rule);
+    const finder = new TextFinder(texts);
     const readable = new Set<string>();
+    const look = (value: string) => finder.each(value, (_at, text) => readable.add(text));
     const visit = (value: unknown) => {
       if (typeof value === 'string') {
-        for (const text of texts) if (value.includes(text)) readable.add(text);
+        look(value);
         return;
       }
       if (value === null || typeof value !== 'object') return;
       for (const [key, item] of Object.entries(value)) {
-        for (const text of texts) if (key.includes(text)) readable.add(text);
+        look(key);
         visit(item);
       }
     };
@@ -113,9 +136,9 @@ export class CredentialGate {
 
 /** The distinct value paths of some findings (the `encryptPaths` hint). */
 export function valuePaths(findings: readonly CredentialFinding[]): ValuePath[] {
-  const paths: ValuePath[] = [];
-  for (const finding of findings) if (!paths.some((path) => samePath(path, finding.path))) paths.push(finding.path);
-  return paths;
+  const paths = new Map<string, ValuePath>();
+  for (const finding of findings) if (!paths.has(pathKey(finding.path))) paths.set(pathKey(finding.path), finding.path);
+  return [...paths.values()];
 }
 
 /** A value path in the field path syntax (`spec.template.spec.containers[0].env[2].value`). */

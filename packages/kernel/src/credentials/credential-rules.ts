@@ -114,7 +114,12 @@ export function isSecretName(key: string): boolean {
   return known;
 }
 
-/** The rule set, in the order findings are reported. */
+/**
+ * The rule set, in the order findings are reported. Every pattern runs in time linear in the value
+ * (a ConfigMap value may be 1 MiB, written by anyone who may write ConfigMaps): a match starts only
+ * where a run of its characters starts (a lookbehind) or after a literal, and what follows an
+ * unbounded run is bounded, so no start position rescans the rest of the value.
+ */
 export const CREDENTIAL_RULES: readonly CredentialRule[] = [
   patternRule(
     'private-key',
@@ -127,7 +132,7 @@ export const CREDENTIAL_RULES: readonly CredentialRule[] = [
     'an AWS secret access key assigned in text (aws_secret_access_key = ..., "SecretAccessKey": ...)',
     /(?:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/gi,
   ),
-  patternRule('gcp-service-account-key', 'the private_key of a Google Cloud service account key file (JSON)', /"private_key"\s*:\s*"(-----BEGIN[^"]*)"/g),
+  patternRule('gcp-service-account-key', 'the private_key of a Google Cloud service account key file (JSON)', /"private_key"\s*:\s*"(-----BEGIN[^"]{0,16384})"/g),
   patternRule('azure-storage-key', 'an Azure storage account key in a connection string (AccountKey=...)', /AccountKey=([A-Za-z0-9+/]{86}==)/g),
   patternRule('github-token', 'a GitHub token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)', /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])/g),
   patternRule('gitlab-token', 'a GitLab token (glpat-, gldt-, glrt-, glptt-, glft-, glsoat-)', /(?<![A-Za-z0-9_-])gl(?:pat|dt|rt|ptt|ft|soat)-[A-Za-z0-9_-]{20,}/g),
@@ -142,14 +147,19 @@ export const CREDENTIAL_RULES: readonly CredentialRule[] = [
     /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,}/g,
   ),
   patternRule('bearer-token', 'a token after "Bearer " (an Authorization header written into configuration)', /\bBearer\s+([A-Za-z0-9\-._~+/]{20,}=*)/gi, looksRandom),
-  patternRule('url-password', 'a password in a URL (scheme://user:password@host)', /[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]{4,})@/gi, (text) => !isReference(text) && !/^\$|^\{\{/.test(text)),
+  patternRule(
+    'url-password',
+    'a password in a URL (scheme://user:password@host)',
+    /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/]{1,256}:([^\s@/]{4,1024})@/gi,
+    (text) => !isReference(text) && !/^\$|^\{\{/.test(text),
+  ),
   {
     id: 'secret-assignment',
     description: 'a random-looking value assigned to a secret-like name inside text (.env, properties, INI, YAML or JSON kept in one value)',
     find: (value) => {
       if (value.length < 12) return [];
       const spans: CredentialSpan[] = [];
-      for (const match of value.matchAll(/(?:^|[\s;,{"'])([A-Za-z0-9_.-]*(?:pass|secret|token|key|credential)[A-Za-z0-9_.-]*)["']?[ \t]*[:=][ \t]*["']?([^\s"',;}]+)/gi)) {
+      for (const match of value.matchAll(/(?:^|[\s;,{"'])([A-Za-z0-9_.-]{0,64}(?:pass|secret|token|key|credential)[A-Za-z0-9_.-]{0,64})["']?[ \t]*[:=][ \t]*["']?([^\s"',;}]{1,8192})/gi)) {
         const [whole, name = '', text = ''] = match;
         if (!isSecretName(name) || !looksRandom(text)) continue;
         // The pattern ends with the value, so it ends where the match does.
@@ -171,4 +181,4 @@ export const CREDENTIAL_RULES: readonly CredentialRule[] = [
  * `secret-name` rule looks at the key instead). Most values (names, images, numbers) stop here.
  */
 export const CREDENTIAL_HINT =
-  /-----BEGIN|A[KS]IA|ABIA|ACCA|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat)-|xox[abposre]-|hooks\.slack|eyJ|bearer|accountkey=|private_key|:\/\/[^\s@/]+@|pass|secret|token|api[_-]?key|access[_-]?key/i;
+  /-----BEGIN|A[KS]IA|ABIA|ACCA|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat)-|xox[abposre]-|hooks\.slack|eyJ|bearer|accountkey=|private_key|:\/\/[^\s@/]{1,1300}@|pass|secret|token|api[_-]?key|access[_-]?key/i;

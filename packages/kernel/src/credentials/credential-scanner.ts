@@ -28,6 +28,7 @@ interface CompiledIgnore {
 
 const PATTERN_RULES = CREDENTIAL_RULES.filter((rule) => rule.id !== 'secret-name');
 const NAME_RULE = CREDENTIAL_RULES.find((rule) => rule.id === 'secret-name');
+const ruleIdAt = (index: number): string => (PATTERN_RULES[index] ?? NAME_RULE)?.id ?? 'secret-name';
 
 /**
  * Walks every string of an object (values and the text in them) with the rule set, and reports
@@ -80,20 +81,25 @@ export class CredentialScanner {
   }
 
   private inString(value: string, key: string, path: readonly (string | number)[]): CredentialFinding[] {
-    const spans: { rule: string; span: CredentialSpan }[] = [];
-    if (CREDENTIAL_HINT.test(value)) for (const rule of PATTERN_RULES) for (const span of rule.find(value, key)) spans.push({ rule: rule.id, span });
-    if (NAME_RULE && isSecretName(key)) for (const span of NAME_RULE.find(value, key)) spans.push({ rule: NAME_RULE.id, span });
+    const spans: { rule: number; span: CredentialSpan }[] = [];
+    if (CREDENTIAL_HINT.test(value))
+      PATTERN_RULES.forEach((rule, index) => {
+        for (const span of rule.find(value, key)) spans.push({ rule: index, span });
+      });
+    if (NAME_RULE && isSecretName(key)) for (const span of NAME_RULE.find(value, key)) spans.push({ rule: PATTERN_RULES.length, span });
     if (spans.length === 0) return [];
-    // Overlapping spans are one credential: the first rule (the most specific) names it.
-    const merged: { rule: string; start: number; end: number }[] = [];
+    // Overlapping spans are one credential: the first rule (the most specific) names it. Sorted by
+    // start, each span overlaps at most the last merged one: linear after the sort, however many.
+    spans.sort((a, b) => a.span.start - b.span.start || a.rule - b.rule);
+    const merged: { rule: number; start: number; end: number }[] = [];
     for (const { rule, span } of spans) {
-      const overlapping = merged.find((m) => span.start < m.end && m.start < span.end);
-      if (overlapping) {
-        overlapping.start = Math.min(overlapping.start, span.start);
-        overlapping.end = Math.max(overlapping.end, span.end);
+      const last = merged[merged.length - 1];
+      if (last && span.start < last.end) {
+        last.end = Math.max(last.end, span.end);
+        last.rule = Math.min(last.rule, rule);
       } else merged.push({ rule, start: span.start, end: span.end });
     }
-    return merged.map((m) => ({ rule: m.rule, path: [...path], start: m.start, end: m.end, text: value.slice(m.start, m.end) }));
+    return merged.map((m) => ({ rule: ruleIdAt(m.rule), path: [...path], start: m.start, end: m.end, text: value.slice(m.start, m.end) }));
   }
 
   private ignored(finding: CredentialFinding, object: KubeObject): boolean {
@@ -113,22 +119,73 @@ export class CredentialScanner {
   }
 }
 
-/** Every other place the found credentials' text appears in a string of the object. */
+/** Beyond this many distinct texts, occurrences are found by one pass per string and text length, not one search per text. */
+const SEARCH_EACH_UP_TO = 32;
+
+/**
+ * Finds where any of a set of texts (found credentials) occurs in a string, in time linear in the
+ * string for any number of texts (a hostile 1 MiB value may hold tens of thousands): few texts are
+ * searched one by one, many are looked up by their length in one pass.
+ */
+export class TextFinder {
+  private readonly lengths: readonly number[];
+
+  constructor(private readonly texts: ReadonlyMap<string, string>) {
+    this.lengths = [...new Set([...texts.keys()].map((text) => text.length))];
+  }
+
+  /** Calls `found` for each occurrence, in order of text (few texts) or of place (many); an occurrence starts after the previous one of the same text ends. */
+  each(value: string, found: (at: number, text: string, label: string) => void): void {
+    if (this.texts.size <= SEARCH_EACH_UP_TO) {
+      for (const [text, label] of this.texts) for (let at = value.indexOf(text); at >= 0; at = value.indexOf(text, at + text.length)) found(at, text, label);
+      return;
+    }
+    for (const length of this.lengths) {
+      const nextFree = new Map<string, number>();
+      for (let at = 0; at + length <= value.length; at++) {
+        const text = value.slice(at, at + length);
+        const label = this.texts.get(text);
+        if (label === undefined || at < (nextFree.get(text) ?? 0)) continue;
+        nextFree.set(text, at + length);
+        found(at, text, label);
+      }
+    }
+  }
+}
+
+/**
+ * Every other place the found credentials' text appears in a string of the object, in time linear in
+ * the object's text however many were found: which characters of a string are already covered is a
+ * mask.
+ */
 function copiesElsewhere(object: KubeObject, findings: readonly CredentialFinding[]): CredentialFinding[] {
   const secrets = new Map<string, string>();
   for (const finding of findings) if (!secrets.has(finding.text)) secrets.set(finding.text, finding.rule);
-  const covered = (path: ValuePath, start: number, end: number) => findings.some((f) => samePath(f.path, path) && start < f.end && f.start < end);
+  const finder = new TextFinder(secrets);
+  const foundAt = new Map<string, CredentialFinding[]>();
+  for (const finding of findings) {
+    const key = pathKey(finding.path);
+    const atPath = foundAt.get(key);
+    if (atPath) atPath.push(finding);
+    else foundAt.set(key, [finding]);
+  }
   const copies: CredentialFinding[] = [];
   const path: (string | number)[] = [];
+  const inString = (value: string) => {
+    let mask: Uint8Array | undefined;
+    finder.each(value, (at, text, rule) => {
+      if (!mask) {
+        mask = new Uint8Array(value.length);
+        for (const finding of foundAt.get(pathKey(path)) ?? []) mask.fill(1, finding.start, finding.end);
+      }
+      for (let i = at; i < at + text.length; i++) if (mask[i] === 1) return;
+      mask.fill(1, at, at + text.length);
+      copies.push({ rule, path: [...path], start: at, end: at + text.length, text });
+    });
+  };
   const visit = (value: unknown) => {
     if (typeof value === 'string') {
-      for (const [text, rule] of secrets) {
-        for (let at = value.indexOf(text); at >= 0; at = value.indexOf(text, at + text.length)) {
-          if (!covered(path, at, at + text.length) && !copies.some((c) => samePath(c.path, path) && at < c.end && c.start < at + text.length)) {
-            copies.push({ rule, path: [...path], start: at, end: at + text.length, text });
-          }
-        }
-      }
+      inString(value);
       return;
     }
     if (value === null || typeof value !== 'object') return;
@@ -143,6 +200,5 @@ function copiesElsewhere(object: KubeObject, findings: readonly CredentialFindin
   return copies;
 }
 
-export function samePath(a: ValuePath, b: ValuePath): boolean {
-  return a.length === b.length && a.every((step, i) => step === b[i]);
-}
+/** A path as one map key (keys may hold any character, so JSON, not a join). */
+export const pathKey = (path: ValuePath): string => JSON.stringify(path);
