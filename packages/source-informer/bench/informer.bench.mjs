@@ -139,7 +139,7 @@ rules: [ { target: live, scope: Namespaced, namespaces: [small], resources: [con
         }),
       ],
     };
-    summary.missedTargets = summary.memory.settledRssMb > 60 ? ['small-install memory (docs/adr/0012: what a run loads and keeps)'] : [];
+    summary.missedTargets = summary.memory.settledRssMb > 60 ? ['small-install memory (docs/adr/0041: what a run loads and keeps)'] : [];
     console.log(`source-informer small install: \`run\` watching ${SMALL_OBJECTS} ConfigMaps, server and /metrics on (load ${load.join(' ')}; NODE_OPTIONS "${NODE_OPTIONS}")`);
     console.log(
       `  memory           settled RSS ${summary.memory.settledRssMb} MB (anon ${summary.memory.settledAnonMb}, file ${summary.memory.settledFileMb}) after ${SMALL_SECONDS} s (target <= 60 MB); peak ${summary.memory.peakRssMb} MB; seed committed at ${summary.seedCommitAtSeconds} s`,
@@ -402,16 +402,16 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${NAMESPACE}], resource
     }
     // A missed target is printed with where its profile is written down.
     summary.missedTargets = [
-      ...(summary.seed.ratioToBareList > SEED_TARGET ? ['seed vs bare LIST (docs/adr/0012: per-object work a LIST does not do: normalize, render, hash, compress, commit)'] : []),
+      ...(summary.seed.ratioToBareList > SEED_TARGET ? ['seed vs bare LIST (docs/adr/0041 and 0012: per-object work a LIST does not do: normalize, render, hash, compress, commit)'] : []),
       ...(memory.peakRssMb > peakTarget || (settledTarget !== undefined && memory.rssMb > settledTarget)
-        ? ['memory (docs/adr/0012: the seed holds every message until its one commit, and V8 keeps the grown heap until its memory reducer runs)']
+        ? ['memory (docs/adr/0041 and 0012: the seed holds every message until its one commit, and V8 keeps the grown heap until its memory reducer runs)']
         : []),
       ...(summary.latency.ratioP99 > LATENCY_TARGET
         ? [
-            `latency p99 (docs/adr/0012: the commit is file writes${OBJECTS >= 100_000 ? ', here a 4.5 MB tree per commit: see latencySharded for the {shard} layout' : ''}; run packages/source-informer/bench/latency-stages.mjs for the stages)`,
+            `latency p99 (docs/adr/0041 and 0012: the commit is file writes${OBJECTS >= 100_000 ? ', here a 4.5 MB tree per commit: see latencySharded for the {shard} layout' : ''}; run packages/source-informer/bench/latency-stages.mjs for the stages)`,
           ]
         : []),
-      ...((summary.latencySharded?.ratioP99 ?? 0) > LATENCY_TARGET ? ['latency p99 with the {shard} layout (docs/adr/0012)'] : []),
+      ...((summary.latencySharded?.ratioP99 ?? 0) > LATENCY_TARGET ? ['latency p99 with the {shard} layout (docs/adr/0041 and 0012)'] : []),
     ];
     for (const missed of summary.missedTargets) console.log(`  target missed: ${missed}`);
     console.log(`BENCH_JSON ${JSON.stringify(summary)}`);
