@@ -38,8 +38,10 @@ function render(namespace: string, valuesFile?: string, extra: string[] = [], re
   return run(helm, ['template', release, chart, '--namespace', namespace, ...(valuesFile ? ['-f', join(chart, 'examples', valuesFile)] : []), ...extra]);
 }
 
-/** Helm hooks (the webhook-certificate Job and its access) run around an install; the rest is the release. */
+/** Helm hooks (the webhook-certificate Jobs and their access) run around an install and after an uninstall; the rest is the release. */
 const isHook = (manifest: Manifest) => manifest.metadata.annotations?.['helm.sh/hook'] !== undefined;
+/** Hooks of the post-delete event only (the Secret's removal), or of every other event. */
+const isDeleteHook = (manifest: Manifest) => manifest.metadata.annotations?.['helm.sh/hook'] === 'post-delete';
 
 function documents(yaml: string): Manifest[] {
   return parseAllDocuments(yaml)
@@ -79,21 +81,25 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
       name: 'audit-enabled',
       namespace: 'gr-audit',
       values: 'values-audit.yaml',
-      // Role, RoleBinding, ServiceAccount and Job of the webhook-certificate hook included.
+      // Role, RoleBinding, ServiceAccount and Job of the webhook-certificate hook and of its post-delete hook included.
       kinds: [
         'ClusterRole',
         'ClusterRoleBinding',
         'ConfigMap',
         'Deployment',
         'Job',
+        'Job',
         'NetworkPolicy',
         'Role',
         'Role',
         'Role',
+        'Role',
+        'RoleBinding',
         'RoleBinding',
         'RoleBinding',
         'RoleBinding',
         'Service',
+        'ServiceAccount',
         'ServiceAccount',
         'ServiceAccount',
       ],
@@ -111,14 +117,18 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
         'ConfigMap',
         'Deployment',
         'Job',
+        'Job',
         'NetworkPolicy',
         'Role',
         'Role',
         'Role',
+        'Role',
+        'RoleBinding',
         'RoleBinding',
         'RoleBinding',
         'RoleBinding',
         'Service',
+        'ServiceAccount',
         'ServiceAccount',
         'ServiceAccount',
         'ValidatingWebhookConfiguration',
@@ -178,7 +188,7 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
   it('audit-enabled values: no certificate in the render; the hook makes one for the Service names, in the Secret mounted where the audit source reads it', () => {
     const manifests = documents(render('gr-audit', 'values-audit.yaml').stdout);
     expect(manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
-    const job = manifests.find((m) => m.kind === 'Job') as Manifest;
+    const job = manifests.find((m) => m.kind === 'Job' && !isDeleteHook(m)) as Manifest;
     expect(job.metadata.annotations).toMatchObject({
       'helm.sh/hook': 'pre-install,pre-upgrade,post-install,post-upgrade',
       'argocd.argoproj.io/hook': 'PreSync,PostSync',
@@ -200,6 +210,24 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
     expect(service.ports.map((p) => p.name)).toEqual(['http', 'audit']);
     const config = manifests.find((m) => m.kind === 'ConfigMap')?.data?.['config.yaml'] as string;
     expect(config).toContain('/etc/gitops-reverser/audit-tls/tls.crt');
+
+    // After `helm uninstall` a Job of its own deletes that Secret (Argo CD: PostDelete), unless it is kept.
+    const deletion = manifests.filter(isDeleteHook);
+    expect(deletion.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual(['Job', 'Role', 'RoleBinding', 'ServiceAccount'].map((kind) => `${kind}/gr-gitops-reverser-webhook-certificate-delete`));
+    for (const hook of deletion) {
+      expect(hook.metadata.annotations).toMatchObject({
+        'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+        'argocd.argoproj.io/hook': 'PostDelete',
+        'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation,HookSucceeded',
+      });
+    }
+    const deleteJob = deletion.find((m) => m.kind === 'Job') as Manifest;
+    expect(podSpecOf(deleteJob)['containers'][0].args).toEqual(['webhook-certificate', '--delete', '--namespace=gr-audit', '--secret=gr-gitops-reverser-webhook-tls']);
+    expect(podSpecOf(deleteJob)['containers'][0].image).toBe(podSpecOf(job)['containers'][0].image);
+    expect(deletion.find((m) => m.kind === 'Role')?.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['gr-gitops-reverser-webhook-tls'], verbs: ['get', 'delete'] }]);
+    const kept = documents(render('gr-audit', 'values-audit.yaml', ['--set', 'webhookCertificate.keepOnUninstall=true']).stdout);
+    expect(kept.filter(isDeleteHook)).toEqual([]);
+    expect(kept.filter(isHook).map((m) => m.kind)).toContain('Job');
   });
 
   it('admission-enabled values: the webhook configuration is what `gitops-reverser admission-webhook` prints for the same config, also for mixed rules and two clusters', () => {
@@ -268,13 +296,15 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
     const policy = manifests.find((m) => m.kind === 'NetworkPolicy')?.spec as { ingress: unknown[] };
     expect(policy.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }, { ports: [{ port: 'admission', protocol: 'TCP' }], from: [{ ipBlock: { cidr: '10.0.0.0/28' } }] }]);
     const hookRules = manifests.filter((m) => isHook(m) && (m.kind === 'Role' || m.kind === 'ClusterRole')).flatMap((m) => (m as unknown as { rules: unknown[] }).rules);
-    expect(hookRules).toHaveLength(3);
+    expect(hookRules).toHaveLength(4);
     expect(hookRules).toEqual(
       expect.arrayContaining([
         { apiGroups: [''], resources: ['secrets'], resourceNames: ['gr-gitops-reverser-webhook-tls'], verbs: ['get'] },
         // Kubernetes cannot limit create by name.
         { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
         { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], resourceNames: ['gr-gitops-reverser'], verbs: ['get', 'patch'] },
+        // The post-delete hook's.
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['gr-gitops-reverser-webhook-tls'], verbs: ['get', 'delete'] },
       ]),
     );
     // The default NetworkPolicy: only the http port, from anyone (httpFrom empty).
@@ -306,13 +336,13 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
     expect(configuration.webhooks.every((w) => w.clientConfig.caBundle === 'Q0E=')).toBe(true);
   });
 
-  it('install and upgrade (hooks run as the Job would: its arguments, its ServiceAccount): the certificate is made once, the caBundle is right after each, helm upgrade keeps it', async () => {
+  it('install, upgrade and uninstall (hooks run as their Jobs would: their arguments, their ServiceAccounts): the certificate is made once, the caBundle is right after each, helm upgrade keeps it, uninstall deletes it', async () => {
     const release = 'gri';
     const namespace = 'gr-install';
     const values = ['-f', join(chart, 'examples', 'values-admission.yaml')];
     const kube = ['--kubeconfig', cluster.kubeconfig];
     const manifests = documents(render(namespace, 'values-admission.yaml', [], release).stdout);
-    const hooks = manifests.filter(isHook);
+    const hooks = manifests.filter((m) => isHook(m) && !isDeleteHook(m));
     const job = hooks.find((m) => m.kind === 'Job') as Manifest;
     const jobArgs = podSpecOf(job)['containers'][0].args as string[];
     const secretName = `${release}-gitops-reverser-webhook-tls`;
@@ -324,13 +354,18 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
     const applied = run(kubectl, [...kube, 'apply', '--server-side', '--field-manager=chart-test', '-f', '-'], hookAccess.map((m) => `---\n${JSON.stringify(m)}\n`).join(''));
     expect(applied.stderr).toBe('');
     const serviceAccount = podSpecOf(job)['serviceAccountName'] as string;
-    const hookKubeconfig = join(dir, 'hook.kubeconfig');
+    /** A kubeconfig with a token of `account`, as its Job's pod would have. */
+    const kubeconfigOf = async (account: string) => {
+      const token = await access.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`, {
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
+      });
+      expect(token.status).toBe(201);
+      const file = join(dir, `${account}.kubeconfig`);
+      writeFileSync(file, access.kubeconfigForToken((JSON.parse(token.body) as { status: { token: string } }).status.token, account));
+      return file;
+    };
+    const hookKubeconfig = await kubeconfigOf(serviceAccount);
     const hookRun = (args = jobArgs) => run(process.execPath, [cli, ...args, '--kubeconfig', hookKubeconfig]);
-    const token = await access.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`, {
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
-    });
-    expect(token.status).toBe(201);
-    writeFileSync(hookKubeconfig, access.kubeconfigForToken((JSON.parse(token.body) as { status: { token: string } }).status.token, serviceAccount));
     const secretData = async () => (JSON.parse((await access.request('GET', `/api/v1/namespaces/${namespace}/secrets/${secretName}`)).body) as { data: Record<string, string> }).data;
     const configuration = async () =>
       JSON.parse((await access.request('GET', `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${configurationName}`)).body) as {
@@ -373,13 +408,47 @@ describe('helm chart deploy/helm/gitops-reverser', () => {
       expect(other.stderr).toContain('GR_ERR_WEBHOOK_CERTIFICATE: cannot read Secret gr-install/some-other-secret');
       expect(other.stderr).toContain('HTTP 403');
 
-      // Uninstall removes the configuration; the Secret stays for a reinstall (it is not part of the release).
-      expect(run(helm, ['uninstall', release, '--namespace', namespace, ...kube]).code).toBe(0);
+      // Uninstall removes the configuration; the Secret is not part of the release, so it is still there.
+      expect(run(helm, ['uninstall', release, '--namespace', namespace, '--no-hooks', ...kube]).code).toBe(0);
       expect((await access.request('GET', `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${configurationName}`)).status).toBe(404);
       expect(await secretData()).toEqual(first);
+
+      // post-delete: the removal hook's own access, then its command as its Job runs it, deletes the Secret.
+      const removal = manifests.filter(isDeleteHook);
+      const removalJob = removal.find((m) => m.kind === 'Job') as Manifest;
+      const removalArgs = podSpecOf(removalJob)['containers'][0].args as string[];
+      const removalAccess = removal.filter((m) => m.kind !== 'Job');
+      expect(run(kubectl, [...kube, 'apply', '--server-side', '--field-manager=chart-test', '-f', '-'], removalAccess.map((m) => `---\n${JSON.stringify(m)}\n`).join('')).stderr).toBe('');
+      const removalKubeconfig = await kubeconfigOf(podSpecOf(removalJob)['serviceAccountName'] as string);
+      const removalRun = (args = removalArgs) => run(process.execPath, [cli, ...args, '--kubeconfig', removalKubeconfig]);
+      // It may touch no other Secret.
+      const otherRemoval = removalRun(removalArgs.map((arg) => (arg.startsWith('--secret=') ? '--secret=some-other-secret' : arg)));
+      expect(otherRemoval.code).toBe(1);
+      expect(otherRemoval.stderr).toContain('GR_ERR_WEBHOOK_CERTIFICATE: cannot read Secret gr-install/some-other-secret');
+      expect(removalRun()).toMatchObject({ code: 0, stdout: `Secret ${namespace}/${secretName}: deleted\n`, stderr: '' });
+      expect((await access.request('GET', `/api/v1/namespaces/${namespace}/secrets/${secretName}`)).status).toBe(404);
+      expect(removalRun()).toMatchObject({ code: 0, stdout: `Secret ${namespace}/${secretName}: not there\n` });
+      // A Secret of that name someone made (without the labels webhook-certificate gives) is theirs: kept.
+      const own = await access.request('POST', `/api/v1/namespaces/${namespace}/secrets`, {
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName }, type: 'kubernetes.io/tls', data: first },
+      });
+      expect(own.status).toBe(201);
+      expect(removalRun().stdout).toBe(`Secret ${namespace}/${secretName}: kept (not made by webhook-certificate: it lacks the label app.kubernetes.io/component=webhook-certificate)\n`);
+      expect(await secretData()).toEqual(first);
     } finally {
-      run(helm, ['uninstall', release, '--namespace', namespace, '--ignore-not-found', ...kube]);
+      run(helm, ['uninstall', release, '--namespace', namespace, '--ignore-not-found', '--no-hooks', ...kube]);
+      await access.request('DELETE', `/api/v1/namespaces/${namespace}/secrets/${secretName}`);
     }
+  });
+
+  it('service.clusterIP fixes the Service address (the audit webhook kubeconfig names it); unset, the API server allocates one', () => {
+    const serviceOf = (extra: string[]) => {
+      const rendered = render('gr-default', undefined, extra);
+      expect(rendered.code).toBe(0);
+      return documents(rendered.stdout).find((m) => m.kind === 'Service') as unknown as { spec: { clusterIP?: string } };
+    };
+    expect(serviceOf([]).spec.clusterIP).toBeUndefined();
+    expect(serviceOf(['--set', 'service.clusterIP=10.0.0.77']).spec.clusterIP).toBe('10.0.0.77');
   });
 
   it('refuses more than one replica without the durable bus, naming the fix', () => {

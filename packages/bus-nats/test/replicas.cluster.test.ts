@@ -185,14 +185,24 @@ describe('bus-nats: two replicas, one writer, nothing lost', () => {
       .filter((item) => item.metadata.name.startsWith('cm-'))
       .map((item) => `ha/${ns}/configmaps/${item.metadata.name}.yaml`)
       .sort();
+    // Files and contents read at one commit: `main` moves while the writer catches up, and a file
+    // listed at one head may be gone at the next.
     const same = () => {
-      const now = files()
+      let head: string;
+      try {
+        head = execFileSync('git', ['-C', remote, 'rev-parse', '--verify', '--quiet', 'main'], { encoding: 'utf8' }).trim();
+      } catch {
+        return false;
+      }
+      const now = execFileSync('git', ['-C', remote, 'ls-tree', '-r', '--name-only', head, '--', `ha/${ns}/configmaps`], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
         .filter((f) => f.includes('/cm-'))
         .sort();
       if (JSON.stringify(now) !== JSON.stringify(expected)) return false;
       return live.items
         .filter((item) => item.metadata.name.startsWith('cm-'))
-        .every((item) => execFileSync('git', ['-C', remote, 'show', `main:ha/${ns}/configmaps/${item.metadata.name}.yaml`], { encoding: 'utf8' }).includes(`v: "${item.data?.['v']}"`));
+        .every((item) => execFileSync('git', ['-C', remote, 'show', `${head}:ha/${ns}/configmaps/${item.metadata.name}.yaml`], { encoding: 'utf8' }).includes(`v: "${item.data?.['v']}"`));
     };
     try {
       await until(() => same() || undefined, 'the repository to equal the live state', 150_000);
@@ -200,8 +210,12 @@ describe('bus-nats: two replicas, one writer, nothing lost', () => {
       const now = files()
         .filter((f) => f.includes('/cm-'))
         .sort();
+      const older = live.items
+        .filter((item) => item.metadata.name.startsWith('cm-') && now.includes(`ha/${ns}/configmaps/${item.metadata.name}.yaml`))
+        .filter((item) => !execFileSync('git', ['-C', remote, 'show', `main:ha/${ns}/configmaps/${item.metadata.name}.yaml`], { encoding: 'utf8' }).includes(`v: "${item.data?.['v']}"`))
+        .map((item) => item.metadata.name);
       throw new Error(
-        `${(error as Error).message}: missing ${JSON.stringify(expected.filter((f) => !now.includes(f)))}, extra ${JSON.stringify(now.filter((f) => !expected.includes(f)))}\n${replicas
+        `${(error as Error).message}: missing ${JSON.stringify(expected.filter((f) => !now.includes(f)))}, extra ${JSON.stringify(now.filter((f) => !expected.includes(f)))}, older than live ${JSON.stringify(older)}\n${replicas
           .map((r) =>
             r.output
               .split('\n')

@@ -32,6 +32,11 @@ export interface SnapshotEndMessage {
   readonly partial?: boolean;
   readonly clusterId: string;
   readonly completedAt: string;
+  /**
+   * Per type (`<group>/<resource>`, the core group empty), the resourceVersion the snapshot shows it
+   * as of (`SnapshotWriter.complete`): a change of that type with a newer one happened after it.
+   */
+  readonly resourceVersions?: Readonly<Record<string, string>>;
 }
 
 /**

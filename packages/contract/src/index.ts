@@ -23,6 +23,7 @@ export type {
   SinkBatch,
   SinkChange,
   SinkMessage,
+  SinkSnapshotEnd,
   SinkItem,
   SinkOutcome,
   SinkContext,

@@ -1,5 +1,6 @@
 import type { AdapterHealth } from './adapter-health.js';
 import type { ChangeMessage, SnapshotEndMessage } from './bus-message.js';
+import type { ResourceIdentity } from './identity.js';
 import type { Logger, Metrics } from './observability.js';
 import type { TargetConfig } from './selection.js';
 
@@ -51,8 +52,18 @@ export interface SinkChange extends ChangeMessage {
   readonly superseded?: boolean;
 }
 
+/** A snapshot end as a sink receives it: the bus message, plus what the kernel knows of newer writes. */
+export interface SinkSnapshotEnd extends SnapshotEndMessage {
+  /**
+   * Set by the kernel: objects not in the snapshot that were written at a newer resourceVersion than
+   * the snapshot shows their type as of (created or changed after another replica listed, ADR 0040).
+   * A sink that prunes on this snapshot must keep them, like superseded seeds.
+   */
+  readonly newerWritten?: readonly ResourceIdentity[];
+}
+
 /** What sinks receive: changes and snapshot ends. Attribution facts are the kernel's; sinks never see one. */
-export type SinkMessage = SinkChange | SnapshotEndMessage;
+export type SinkMessage = SinkChange | SinkSnapshotEnd;
 
 export interface SinkItem {
   readonly message: SinkMessage;

@@ -13,7 +13,16 @@ export interface SnapshotWriter {
    * All objects were emitted: each covered target gets its snapshot marker. `partialTargets`: targets
    * whose selection could not be listed completely (their markers say so; writers then prune nothing).
    */
-  complete(options?: { partialTargets?: readonly string[] }): Promise<void>;
+  complete(options?: {
+    partialTargets?: readonly string[];
+    /**
+     * Per type (`<group>/<resource>`, the core group empty: `/configmaps`, `apps/deployments`), the
+     * resourceVersion the emitted state of that type is as of (its list's). Writers then keep the file
+     * of an object they wrote at a newer resourceVersion, which another replica saw after this one
+     * listed (ADR 0040). Omitted: such files may be pruned until the object's next change.
+     */
+    resourceVersions?: Readonly<Record<string, string>>;
+  }): Promise<void>;
 }
 
 export interface SourceContext {

@@ -103,11 +103,32 @@ describe('gitops-reverser webhook-certificate', () => {
       code: 1,
       stderr: expect.stringContaining('not running in a pod (KUBERNETES_SERVICE_HOST is not set): pass --kubeconfig <file>'),
     });
+    // A kubeconfig that cannot be used: the code, the file and what to pass, not a bare ENOENT.
+    const missing = runCli(['webhook-certificate', '--namespace', 'ops', '--secret', 's', '--dns-name', 'a', '--kubeconfig', '/nonexistent/kubeconfig']);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('GR_ERR_CLI_USAGE: --kubeconfig /nonexistent/kubeconfig cannot be used: ENOENT') });
+    expect(missing.stderr).toContain('fix: pass --kubeconfig <file> with a token or client certificate');
+  });
+
+  it('--delete needs --namespace and --secret and refuses the options of making a certificate; outside a pod without --kubeconfig it says so', () => {
+    const usage = 'webhook-certificate --delete needs --namespace and --secret, and takes none of --dns-name, --validity-days, --webhook-configuration';
+    expect(runCli(['webhook-certificate', '--delete', '--namespace', 'ops'])).toMatchObject({ code: 2, stderr: expect.stringContaining(usage) });
+    for (const extra of [
+      ['--dns-name', 'a'],
+      ['--validity-days', '30'],
+      ['--webhook-configuration', 'w'],
+    ]) {
+      expect(runCli(['webhook-certificate', '--delete', '--namespace', 'ops', '--secret', 's', ...extra])).toMatchObject({ code: 2, stderr: expect.stringContaining(usage) });
+    }
+    expect(runCli(['webhook-certificate', '--delete', '--namespace', 'ops', '--secret', 's'], { KUBERNETES_SERVICE_HOST: undefined })).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('not running in a pod (KUBERNETES_SERVICE_HOST is not set): pass --kubeconfig <file>'),
+    });
   });
 
   it('--help lists both commands', () => {
     const help = runCli(['--help']).stdout;
     expect(help).toContain('gitops-reverser admission-webhook --config <file>');
     expect(help).toContain('gitops-reverser webhook-certificate --namespace <ns>');
+    expect(help).toContain('gitops-reverser webhook-certificate --delete --namespace <ns> --secret <name>');
   });
 });

@@ -72,6 +72,24 @@ describe('gitops-reverser CLI', () => {
     expect(result.stdout).toContain('bus @gitops-reverser/bus-memory; sink gitops-reverser-sink-jsonl; 1 target(s) in 1 partition(s)');
   });
 
+  it('validate: reads the shared key files as run does (a short key is refused at its key path)', () => {
+    const { file, cleanup } = exampleConfig();
+    const keys = mkdtempSync(join(tmpdir(), 'gr-keys-'));
+    writeFileSync(join(keys, 'short.key'), 'too-short\n');
+    writeFileSync(join(keys, 'good.key'), `${'k'.repeat(40)}\n`);
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, `${text}credentials: { redactionKeyFile: ${join(keys, 'short.key')} }\nattribution: { contentKeyFile: ${join(keys, 'missing.key')} }\n`);
+    const refused = runCli(['validate', '--config', file]);
+    writeFileSync(file, `${text}credentials: { redactionKeyFile: ${join(keys, 'good.key')} }\n`);
+    const accepted = runCli(['validate', '--config', file]);
+    cleanup();
+    rmSync(keys, { recursive: true, force: true });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/credentials\.redactionKeyFile: .*short\.key holds 9 characters; at least 32 are needed \[GR_ERR_CONFIG_INVALID\]/);
+    expect(refused.stderr).toMatch(/attribution\.contentKeyFile: cannot read .*missing\.key/);
+    expect(accepted.code, accepted.stderr).toBe(0);
+  });
+
   it('validate: the quickstart config resolves every adapter it names', () => {
     const result = runCli(['validate', '--config', join(examples, 'quickstart.yaml')]);
     expect(result.code, result.stderr).toBe(0);
@@ -217,6 +235,13 @@ describe('gitops-reverser CLI', () => {
       expect(new Set(documents[0]?.rules?.flatMap((r) => r.verbs))).toEqual(new Set(['get', 'list', 'watch']));
       expect(documents[1]?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'mirror', namespace: 'ops' }]);
       expect(result.stdout).toContain('# note: rules[0] selects every resource of the core group, Secrets included');
+      // --cluster with an id no source observes is a typo, even though rules without clusters: apply to every id.
+      expect(runCli(['rbac', '--config', config.file, '--cluster', 'demo'])).toMatchObject({ code: 0 });
+      expect(runCli(['rbac', '--config', config.file, '--cluster', 'dmeo'])).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: expect.stringContaining('GR_ERR_CLI_USAGE: no source of'),
+      });
     } finally {
       config.cleanup();
     }

@@ -61,6 +61,17 @@ describe('config: label selectors on rules', () => {
   });
 });
 
+describe('config: names a rule can never match', () => {
+  it('refuses a Kind where a resource belongs and a namespace that cannot exist, each at its key path', () => {
+    const error = problemsOf(config('  - { target: live, namespaces: [shop, Team-A, team_a, "*"], resources: [configmaps, ConfigMap, "*"] }'));
+    expect(error.problems.map((p) => p.keyPath).sort()).toEqual(['rules[0].namespaces[1]', 'rules[0].namespaces[2]', 'rules[0].namespaces[3]', 'rules[0].resources[1]']);
+    expect(error.problems.find((p) => p.keyPath === 'rules[0].resources[1]')).toMatchObject({ code: 'GR_ERR_CONFIG_INVALID', fix: expect.stringContaining('ConfigMap: configmaps') });
+    expect(error.problems.find((p) => p.keyPath === 'rules[0].namespaces[1]')?.fix).toContain('"team-a"?');
+    expect(error.problems.find((p) => p.keyPath === 'rules[0].namespaces[2]')?.fix).toBe('write the namespace as it is named in the cluster');
+    expect(error.problems.find((p) => p.keyPath === 'rules[0].namespaces[3]')?.fix).toBe('leave namespaces out to select every namespace');
+  });
+});
+
 describe('config: sanitizer lists and field paths', () => {
   it('fills the built-in list switches, from false or from a mapping', () => {
     const base = config('  - { target: live, resources: [configmaps] }');
@@ -83,19 +94,27 @@ describe('config: sanitizer lists and field paths', () => {
   removeFields: [ "spec..replicas", metadata.name, { path: "spec.containers[x]", kinds: [Deployment] }, "spec.template.spec.containers[name=istio-proxy]" ]
   keepMetadata: [finalizers, finalisers]
 credentials:
-  ignore: [ { paths: ["data["] } ]
+  ignore: [ { paths: ["data["] }, { rules: [jwt, jwts] } ]
 `,
       ),
     );
     expect(error.problems.map((p) => p.keyPath).sort()).toEqual([
       'credentials.ignore[0].paths[0]',
+      'credentials.ignore[1].rules[1]',
       'sanitizer.keepMetadata[1]',
       'sanitizer.removeFields[0]',
       'sanitizer.removeFields[1]',
       'sanitizer.removeFields[2]',
     ]);
     expect(error.problems.find((p) => p.keyPath === 'sanitizer.removeFields[1]')?.message).toMatch(/names the object itself/);
+    // The fix says what to do about it, not how field paths are spelled (the path is well formed).
+    expect(error.problems.find((p) => p.keyPath === 'sanitizer.removeFields[1]')?.fix).toMatch(/^remove this entry/);
     expect(error.problems.find((p) => p.keyPath === 'sanitizer.keepMetadata[1]')?.fix).toMatch(/finalizers/);
+    // A misspelt rule id would ignore nothing: refused, with the id meant.
+    expect(error.problems.find((p) => p.keyPath === 'credentials.ignore[1].rules[1]')).toMatchObject({
+      message: '"jwts" is not a rule of the credential gate',
+      fix: expect.stringContaining('did you mean "jwt"?'),
+    });
   });
 });
 

@@ -54,6 +54,16 @@ describe('config: the documented shape', () => {
     expect(config.sink.use).toBe('@gitops-reverser/sink-git');
   });
 
+  it('a sink: or bus: written without use: names the package leaving the key out would load', () => {
+    const error = problemsOf(VALID.replace('  use: "@gitops-reverser/sink-git"\n', '').replace('bus:  { use: "@gitops-reverser/bus-memory" }', 'bus: { with: {} }'));
+    expect(error.problems.find((p) => p.keyPath === 'sink.use')).toMatchObject({
+      code: 'GR_ERR_CONFIG_INVALID',
+      message: 'is required',
+      fix: expect.stringContaining('use: "@gitops-reverser/sink-git"'),
+    });
+    expect(error.problems.find((p) => p.keyPath === 'bus.use')?.fix).toContain('use: "@gitops-reverser/bus-memory"');
+  });
+
   it('expands ${VAR}, ${VAR:-default} and $$ in values only', () => {
     const config = parseConfig(VALID.replace('path: clusters/dev', 'path: "clusters/${CLUSTER:-fallback}"'), file, { env: { GIT_TOKEN: 'a$b' } });
     expect(config.targets[0]?.with['path']).toBe('clusters/fallback');
@@ -174,6 +184,22 @@ describe('config errors: each names the file, the key path and the fix', () => {
     const error = problemsOf(VALID, {});
     expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_ENV', keyPath: 'sink.with.providers[0].auth.password', message: 'environment variable GIT_TOKEN is not set' });
     expect(error.problems[0]?.fix).toContain('export GIT_TOKEN=');
+  });
+
+  it('an empty environment variable is said to be empty (an empty token is no token)', () => {
+    const error = problemsOf(VALID, { GIT_TOKEN: '' });
+    expect(error.problems[0]).toMatchObject({ code: 'GR_ERR_CONFIG_ENV', keyPath: 'sink.with.providers[0].auth.password', message: 'environment variable GIT_TOKEN is empty' });
+  });
+
+  it('a ${ that starts no reference is refused, never passed on as text; $${ is the literal', () => {
+    const withPassword = (password: string) => VALID.replace('"${GIT_TOKEN}"', () => `"${password}"`);
+    for (const written of ['${GIT_TOKEN', '${1TOKEN}', 'x${}']) {
+      const error = problemsOf(withPassword(written));
+      expect(error.problems.map((p) => [p.code, p.keyPath])).toEqual([['GR_ERR_CONFIG_ENV', 'sink.with.providers[0].auth.password']]);
+      expect(error.problems[0]?.fix).toContain('$${');
+    }
+    const literal = parseConfig(withPassword('a$${b'), file, { env: {} });
+    expect(JSON.stringify(literal.sink.with)).toContain('"password":"a${b"');
   });
 
   it('a rule naming a target that does not exist', () => {

@@ -390,6 +390,52 @@ describe('pipeline: source -> kernel -> memory bus -> sink', () => {
     expect(seen).toEqual(['20', '10 superseded', 'marker', '30']);
   });
 
+  it('judges staleness within a batch too: a lagging seed behind a newer live change in the same batch arrives superseded, a lagging live change behind a newer seed is dropped', async () => {
+    // A window long enough that the live change, the lagging snapshot and its end form one batch,
+    // as they do when another replica's seeds follow the live burst closely (ADR 0040).
+    const { source, sink } = await startRuntime({ sink: new RecordingSink({ windowMs: 400, maxBytes: 1 << 20 }) });
+    await source.ctx.emit({ ...configMap('fresh', { v: 'new' }), resourceVersion: '20' });
+    const snapshot = source.ctx.beginSnapshot(['live']);
+    await snapshot.emit({ ...configMap('fresh', { v: 'old' }), resourceVersion: '10' });
+    await snapshot.emit({ ...configMap('other', { v: 'seeded' }), resourceVersion: '25' });
+    await source.ctx.emit({ ...configMap('other', { v: 'lagging' }), resourceVersion: '22' });
+    await snapshot.complete({ resourceVersions: { '/configmaps': '25' } });
+    await until(() => sink.items.some((m) => m.kind === 'snapshot-end'), 'the marker');
+    expect(sink.batches).toHaveLength(1);
+    const seen = sink.items.map((m) => (m.kind === 'change' ? `${m.event.identity.name} ${m.event.resourceVersion}${m.superseded ? ' superseded' : ''}` : 'marker'));
+    expect(seen).toEqual(['fresh 20', 'fresh 10 superseded', 'other 25', 'marker']);
+  });
+
+  it('tells the sink which objects a lagging snapshot must not prune: written after its source listed their type, in an earlier batch or the same one', async () => {
+    const { source, sink } = await startRuntime({ sink: new RecordingSink({ windowMs: 300, maxBytes: 1 << 20 }) });
+    // Written in an earlier batch: one created after the snapshot's list (rv 30 > 25), one before it (rv 5).
+    await source.ctx.emit({ ...configMap('created-after-list', { v: '1' }), resourceVersion: '30' });
+    await source.ctx.emit({ ...configMap('deleted-before-list', { v: '1' }), resourceVersion: '5' });
+    await until(() => sink.items.length === 2, 'the first batch');
+    await new Promise((r) => setTimeout(r, 50));
+    // Same batch as the snapshot: created after its list, ahead of its seeds.
+    await source.ctx.emit({ ...configMap('created-in-batch', { v: '1' }), resourceVersion: '31' });
+    const snapshot = source.ctx.beginSnapshot(['live']);
+    await snapshot.emit({ ...configMap('listed', { v: '1' }), resourceVersion: '12' });
+    await snapshot.complete({ resourceVersions: { '/configmaps': '25' } });
+    await until(() => sink.items.some((m) => m.kind === 'snapshot-end'), 'the marker');
+    const end = sink.items.find((m) => m.kind === 'snapshot-end');
+    expect(end?.kind === 'snapshot-end' && end.resourceVersions).toEqual({ '/configmaps': '25' });
+    expect(end?.kind === 'snapshot-end' ? (end.newerWritten ?? []).map((identity) => identity.name).sort() : []).toEqual(['created-after-list', 'created-in-batch']);
+  });
+
+  it('tells the sink nothing to keep when the snapshot does not say what its types are as of', async () => {
+    const { source, sink } = await startRuntime();
+    await source.ctx.emit({ ...configMap('created-after-list', { v: '1' }), resourceVersion: '30' });
+    await until(() => sink.items.length === 1, 'the live change');
+    const snapshot = source.ctx.beginSnapshot(['live']);
+    await snapshot.emit({ ...configMap('listed', { v: '1' }), resourceVersion: '12' });
+    await snapshot.complete();
+    await until(() => sink.items.some((m) => m.kind === 'snapshot-end'), 'the marker');
+    const end = sink.items.find((m) => m.kind === 'snapshot-end');
+    expect(end?.kind === 'snapshot-end' && end.newerWritten).toBeUndefined();
+  });
+
   it('runs encode-phase normalizers after the hash, so random output does not defeat no-op detection', async () => {
     const encoder: Normalizer = { name: 'random-encoder', phase: 'encode', normalize: (object) => ({ ...object, nonce: Math.random() }) };
     const dropper: Normalizer = { name: 'drop-secret-named', phase: 'sanitize', normalize: (object) => (object.metadata?.name === 'drop-me' ? null : object) };

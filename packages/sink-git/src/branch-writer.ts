@@ -2,10 +2,12 @@ import { errorText, grError, isGitopsReverserError, type Logger, type SinkItem, 
 import { CommitBuilder } from './commit-builder.js';
 import type { Identity, MessageTemplates } from './commit-message.js';
 import { completeSnapshotTargets, planCommits, type PlannedCommit } from './commit-plan.js';
+import { objectName } from './write-refusal.js';
 import type { GitDirectory } from './git-directory.js';
 import { GitRemoteError, type GitRemote, type RemoteFailureKind } from './git-remote.js';
 import { GitErrorCodes } from './git-error-codes.js';
 import type { GitTarget } from './git-target.js';
+import { RefusedObjects } from './refused-objects.js';
 import { type HistoryLoss, RemoteSync } from './remote-sync.js';
 import { TreeStore } from './tree-store.js';
 
@@ -34,6 +36,15 @@ export interface BranchWriterOptions {
    * repository re-created): the sources must seed them again (SinkContext.requestSnapshot).
    */
   readonly onHistoryLost?: (targets: readonly string[], reason: string) => void;
+  /** A person's file stopped an object's write (ADR 0039): counted by code. */
+  readonly onRefused?: (code: string) => void;
+  /** How many objects are not written because a person's file stops them. */
+  readonly onRefusedCount?: (count: number) => void;
+  /**
+   * A file that stopped objects changed (fixed or removed): a fresh snapshot of these targets writes
+   * them (SinkContext.requestSnapshot).
+   */
+  readonly onRefusedFileChanged?: (targets: readonly string[], reason: string) => void;
 }
 
 export interface WriterState {
@@ -67,6 +78,8 @@ export class BranchWriter {
   /** Found at open: the remote lost our history; the snapshot is asked for with the first batch. */
   private unseeded: HistoryLoss | undefined;
   private state: WriterState = { ok: true, pendingCommits: 0 };
+  /** Objects a person's file stops (ADR 0039): the writer is degraded while there are any. */
+  private readonly refused = new RefusedObjects();
 
   /** The repository as logs and errors name it (no credentials). */
   private readonly location: string;
@@ -101,6 +114,11 @@ export class BranchWriter {
     return this.state;
   }
 
+  /** The objects not written because a person's file stops them, with why (for health). */
+  get refusedObjects(): RefusedObjects {
+    return this.refused;
+  }
+
   async apply(items: readonly SinkItem[]): Promise<SinkOutcome[]> {
     if (!this.opened) {
       try {
@@ -118,7 +136,8 @@ export class BranchWriter {
     }
     let committed = await this.commit(plans, planned);
     if (!committed.ok) return retryAll(items, committed.reason);
-    if (!this.remote || this.remote.pendingCount === 0) return committed.outcomes;
+    const refusedFirst = new Set(plans.flatMap((plan) => [...(plan.refused?.keys() ?? [])]));
+    if (!this.remote || this.remote.pendingCount === 0) return await this.settleRefusals(items, plans, committed.outcomes, refusedFirst);
     let pushed = await this.push(plans);
     if (!pushed.ok && pushed.lost) {
       // The remote lost our history: this batch goes on what it holds now (the seed asked for brings the rest).
@@ -126,11 +145,33 @@ export class BranchWriter {
       if (!committed.ok) return retryAll(items, committed.reason);
       pushed = this.remote.pendingCount > 0 ? await this.push(plans) : { ok: true };
     }
-    const { outcomes } = committed;
+    // A replay on a moved remote placed the writes again: its refusals are the ones that count.
+    const outcomes = await this.settleRefusals(items, plans, committed.outcomes, refusedFirst);
     if (!pushed.ok) {
       const { reason } = pushed;
       return items.map((_, i) => (outcomes[i]?.status === 'rejected' ? (outcomes[i] as SinkOutcome) : { status: 'retry', reason }));
     }
+    return outcomes;
+  }
+
+  /**
+   * Objects a person's file stopped are `rejected` with the refusal's code, file and fix (the kernel
+   * logs and dead-letters them; the rest of the partition goes on); each is logged here once, with
+   * its code, and counted. A file that stopped objects before and has changed since (a person fixed
+   * or removed it) has its target snapshotted again, which writes them.
+   */
+  private async settleRefusals(items: readonly SinkItem[], plans: readonly PlannedCommit[], outcomes: SinkOutcome[], refusedFirst: ReadonlySet<number>): Promise<SinkOutcome[]> {
+    const fresh = this.refused.settle(items, plans, outcomes, refusedFirst);
+    for (const refusal of fresh) {
+      this.options.onRefused?.(refusal.code);
+      this.options.logger.warn({ code: refusal.code, path: refusal.path, object: objectName(refusal.identity) }, refusal.reason);
+    }
+    if (this.refused.size > 0 && this.options.onRefusedFileChanged) {
+      const tree = await this.builder.treeOf(this.head);
+      const { targets, paths } = await this.refused.fixed(async (path) => (await this.trees.lookup(tree, path))?.oid);
+      if (targets.length > 0) this.options.onRefusedFileChanged(targets, `${paths.join(', ')} changed since it stopped objects from being written (ADR 0039): a fresh snapshot writes them`);
+    }
+    this.options.onRefusedCount?.(this.refused.size);
     return outcomes;
   }
 
@@ -144,6 +185,8 @@ export class BranchWriter {
     try {
       for (const plan of plans) {
         const commit = await this.builder.build(plan, this.head);
+        // Objects a person's file stopped are not written; the commit holds the others (ADR 0039).
+        for (const [index, refusal] of plan.refused ?? []) outcomes[index] = { status: 'rejected', reason: refusal.reason };
         if (!commit) continue;
         this.head = commit.oid;
         committed = true;
@@ -196,8 +239,8 @@ export class BranchWriter {
     if (this.remote && this.remote.pendingCount > 0) await this.push([]);
   }
 
-  /** One open at a time. */
-  private ensureOpen(): Promise<void> {
+  /** Loads the branch (for a remote: fetches it) unless it is open; one open at a time. */
+  ensureOpen(): Promise<void> {
     this.opening ??= this.open().finally(() => {
       this.opening = undefined;
     });

@@ -8,6 +8,7 @@ import { ObjectIndex } from './object-index.js';
 import { encodeObject, serializeCommit, type EncodedObject, type Signature } from './git-objects.js';
 import { creationRulesFor, SOPS_CONFIG_FILE } from './sops-files.js';
 import type { TreeStore } from './tree-store.js';
+import { refusalOf } from './write-refusal.js';
 
 /** What a commit changed, in a form that can be replayed on another base. */
 export interface CommitRecord {
@@ -67,9 +68,17 @@ export class CommitBuilder {
     // The last write of an object wins.
     const finalWrites = new Map<string, FileWrite>();
     for (const write of plan.writes) finalWrites.set(identityKey(write.identity), write);
+    plan.refused = new Map();
     for (const write of finalWrites.values()) {
-      if (write.yaml === null) await placement.delete(write);
-      else await placement.upsert(write);
+      try {
+        await placement.place(write);
+      } catch (error) {
+        // A person's file stops this object only: the commit goes on without it (ADR 0039).
+        const refusal = refusalOf(error);
+        if (!refusal) throw error;
+        const blocker = refusal.path === '' ? undefined : await trees.lookup(headTree, refusal.path);
+        plan.refused.set(write.itemIndex, { ...refusal, identity: write.identity, ...(blocker ? { blob: blocker.oid } : {}) });
+      }
     }
     if (plan.kind === 'seed' && plan.target.prune === 'Always') {
       // Rejected objects have no file; they were seen, so they do not make the snapshot incomplete.
@@ -80,7 +89,15 @@ export class CommitBuilder {
       }
     }
     const { changes, blobs, lines, created } = await placement.result();
-    await this.addSopsConfig(plan, headTree, [...finalWrites.values()], changes, blobs);
+    // A refused write adds no `.sops.yaml` (its file was not written).
+    const refused = plan.refused;
+    await this.addSopsConfig(
+      plan,
+      headTree,
+      [...finalWrites.values()].filter((write) => !refused.has(write.itemIndex)),
+      changes,
+      blobs,
+    );
     if (changes.size === 0) return undefined;
     await this.warnOfCaseCollisions(headTree, created);
 
@@ -99,7 +116,7 @@ export class CommitBuilder {
     const key = `${target.name}|${target.path}|${target.layout.template}`;
     let index = this.indexes.get(key);
     if (!index) {
-      index = new ObjectIndex(target, this.options.trees, (oid) => this.options.directory.readBlob(oid));
+      index = new ObjectIndex(target, this.options.trees, (oid) => this.options.directory.readBlob(oid), this.options.logger);
       this.indexes.set(key, index);
     }
     return index;

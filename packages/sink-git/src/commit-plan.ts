@@ -2,6 +2,7 @@ import { grError, identityKey, type KubeObject, type ResourceIdentity, type Sink
 import { GitErrorCodes } from './git-error-codes.js';
 import type { GitTarget } from './git-target.js';
 import { isSopsObject } from './sops-files.js';
+import type { WriteRefusal } from './write-refusal.js';
 
 /**
  * One object write resolved from a message: its new state, or a delete. Where it lands is decided
@@ -24,6 +25,12 @@ export interface FileWrite {
   readonly event: SinkChange['event'];
 }
 
+/** A write a person's file stopped, with what that file was when it did (its blob or folder id; none: absent). */
+export interface PlannedRefusal extends WriteRefusal {
+  readonly identity: ResourceIdentity;
+  readonly blob?: string;
+}
+
 /** What one commit will contain, before anything is read from or written to git. */
 export interface PlannedCommit {
   kind: 'event' | 'group' | 'seed';
@@ -37,10 +44,15 @@ export interface PlannedCommit {
   readonly authorKey: string;
   /** Seeds: items of the snapshot that were rejected; they count as seen, so they never block pruning. */
   rejected?: number;
-  /** Seeds: objects of the snapshot whose newer state is already written (superseded): kept, never pruned. */
+  /** Seeds: objects whose newer state is already written (superseded seeds, the end's `newerWritten`): kept, never pruned. */
   kept?: ResourceIdentity[];
   /** Seeds: how many objects `kept` holds. */
   keptObjects?: number;
+  /**
+   * Items whose object a person's file stopped when the commit was last built (write-refusal.ts):
+   * set by each build, so a replay on a moved remote reports what that placement found.
+   */
+  refused?: Map<number, PlannedRefusal>;
 }
 
 export interface PlanOptions {
@@ -79,6 +91,8 @@ export function planCommits(items: readonly SinkItem[], targets: ReadonlyMap<str
       const plan = snapshotPlan(message.target, message.snapshotId, target);
       plan.items.push(index);
       plan.end = { index, objectCount: message.objectCount, clusterId: message.clusterId, partial: message.partial === true };
+      // Written after the snapshot's source listed (the kernel says which): kept, not counted as its objects.
+      if (message.newerWritten && message.newerWritten.length > 0) (plan.kept ??= []).push(...message.newerWritten);
       return;
     }
     if (message.superseded && message.event.snapshotId) {

@@ -2,13 +2,15 @@ import { CLUSTER_SCOPE_KEY, type KubeObject, type Logger, type ResourceIdentity 
 import type { FileOperation } from './commit-message.js';
 import type { FileWrite } from './commit-plan.js';
 import { headOf, type ObjectHead, objectHeads, withDocument, withoutDocument } from './file-documents.js';
+import { GitErrorCodes } from './git-error-codes.js';
 import { encodeObject, type EncodedObject, isTreeMode } from './git-objects.js';
 import type { GitTarget } from './git-target.js';
 import { editDocument } from './in-place-edit.js';
-import { KUSTOMIZATION_FILES, newKustomization, onlyResources, readKustomization, sameResource, withoutResource, withResource } from './kustomizations.js';
+import { isKustomizationText, KUSTOMIZATION_FILES, newKustomization, onlyResources, readKustomization, sameResource, withoutResource, withResource } from './kustomizations.js';
 import { type ObjectIndex, type PlacedDocument, parentOf } from './object-index.js';
-import { isSopsFileName } from './sops-files.js';
+import { isSopsFileName, isSopsObject } from './sops-files.js';
 import type { TreeStore } from './tree-store.js';
+import { blockedPath, objectName, sharedSopsFile, sopsFileTaken, uneditableDocument, unreadableFile } from './write-refusal.js';
 import { canonicalYaml, dataOf, readDocuments, TO_JS } from './yaml-syntax.js';
 
 /** What a target's writes came to: the file changes of one commit. */
@@ -31,6 +33,22 @@ export interface PlacementMemory {
 }
 
 const MAX_CANONICAL_BLOBS = 200_000;
+
+/** A path the overlay had no entry for before a write (see `Journal`). */
+const ABSENT = Symbol('absent');
+
+/**
+ * What one object's write changed in the overlay, so a refused write (write-refusal.ts) is undone
+ * without copying the overlay per write (a seed places 10,000 writes in one commit).
+ */
+interface Journal {
+  readonly texts: Map<string, string | null | typeof ABSENT>;
+  readonly heads: Map<string, readonly (ObjectHead | undefined)[] | typeof ABSENT>;
+  readonly rendered: Map<string, boolean>;
+  readonly lines: number;
+  readonly created: number;
+  written?: string;
+}
 
 /**
  * Turns one commit's object writes into file changes on `headTree`, for one target
@@ -55,6 +73,7 @@ export class FilePlacement {
   private readonly heads = new Map<string, readonly (ObjectHead | undefined)[]>();
   private readonly lines: { write: FileWrite; operation: FileOperation }[] = [];
   private readonly created: string[] = [];
+  private journal: Journal | undefined;
 
   constructor(
     private readonly target: GitTarget,
@@ -65,22 +84,47 @@ export class FilePlacement {
     private readonly logger: Logger,
   ) {}
 
-  async upsert(write: FileWrite): Promise<void> {
+  /**
+   * Places one object's write as a unit: when it throws (a refusal, or anything else), whatever it
+   * had changed in the overlay is undone, so the commit holds the other writes and nothing half-done.
+   */
+  async place(write: FileWrite): Promise<void> {
+    this.journal = { texts: new Map(), heads: new Map(), rendered: new Map(), lines: this.lines.length, created: this.created.length };
+    try {
+      if (write.yaml === null) await this.delete(write);
+      else await this.upsert(write);
+    } catch (error) {
+      this.undo(this.journal);
+      throw error;
+    } finally {
+      this.journal = undefined;
+    }
+  }
+
+  private async upsert(write: FileWrite): Promise<void> {
     const { identity } = write;
     const object = objectOf(write);
     const desired = this.target.omitNamespace && identity.namespace !== '' ? withoutNamespace(object) : object;
     const rendering = desired === object && write.yaml !== null ? write.yaml : canonicalYaml(desired);
-    this.memory.written.add(this.keyOf(identity));
+    this.remember(this.keyOf(identity));
     const found = await this.locate(identity);
     if (!found) {
-      if (write.alsoDelete && (await this.read(write.alsoDelete)) !== undefined && !(await this.holdsOther(write.alsoDelete, identity))) this.set(write.alsoDelete, null);
+      if (write.alsoDelete) await this.removeVariant(write.alsoDelete, identity);
       await this.create(write.path, rendering, identity);
       this.lines.push({ write, operation: 'CREATE' });
       return;
     }
     const { path, index } = found;
     const before = (await this.read(path)) as string;
+    if (isSharedSopsFile(path, before)) throw sharedSopsFile(identity, path, write.path);
     const encrypted = write.sops !== undefined;
+    // Parsed once: the check for an untouched file and the edit read the same documents.
+    let documents: ReturnType<typeof readDocuments> | undefined;
+    const parsed = () => (documents ??= readDocuments(before));
+    // A document a person broke (its head was still found) is neither edited nor replaced: what they
+    // were writing would be lost. A file whose bytes are a rendering is not parsed for this.
+    const rendered = await this.isRendered(path, before, parsed);
+    if (found.unreadable || (!rendered && !readable(parsed()[index]))) throw unreadableFile(identity, path, write.path);
     if (encrypted !== isSopsFileName(basename(path))) {
       // Plain <-> SOPS: the document leaves its file, and the object takes the layout's name for its
       // state in the same folder (a Secret once encrypted never stays in plain text beside it).
@@ -90,14 +134,15 @@ export class FilePlacement {
       return;
     }
     let after: string;
-    // Parsed once: the check for an untouched file and the edit read the same documents.
-    let documents: ReturnType<typeof readDocuments> | undefined;
-    const parsed = () => (documents ??= readDocuments(before));
-    if (encrypted || (await this.isRendered(path, before, parsed))) {
+    if (encrypted || rendered) {
       after = rendering;
-      this.rendered.add(path);
+      this.markRendered(path, true);
     } else {
-      after = editDocument(before, index, desired, parsed());
+      try {
+        after = editDocument(before, index, desired, parsed());
+      } catch (error) {
+        throw uneditableDocument(identity, path, write.path, error instanceof Error ? error.message : String(error));
+      }
     }
     if (after === before) return;
     const heads = this.headsOf(path);
@@ -105,16 +150,19 @@ export class FilePlacement {
     // The edited document now reads as `desired`, the others as they did: the index takes these
     // heads instead of parsing the file again after the commit.
     if (heads && !this.rendered.has(path))
-      this.heads.set(
+      this.setHeads(
         path,
         heads.map((head, i) => (i === index ? headOf(desired) : head)),
       );
     this.lines.push({ write, operation: 'UPDATE' });
   }
 
-  async delete(write: FileWrite): Promise<void> {
+  private async delete(write: FileWrite): Promise<void> {
     let removed = false;
     for (let found = await this.locate(write.identity); found; found = await this.locate(write.identity)) {
+      // A broken document is a person's work in progress: never removed on the sink's word.
+      if (found.unreadable || (await this.brokenAt(found.path, found.index))) throw unreadableFile(write.identity, found.path, write.path);
+      if (isSharedSopsFile(found.path, (await this.read(found.path)) as string)) throw sharedSopsFile(write.identity, found.path, write.path);
       await this.removeDocument(found.path, found.index);
       removed = true;
     }
@@ -146,6 +194,13 @@ export class FilePlacement {
       };
       const key = this.keyOf(identity);
       if (keys.has(key)) continue;
+      if (document.head.unreadable) {
+        this.logger.warn(
+          { path: document.path, object: `${document.head.kind} ${identity.namespace}/${identity.name}` },
+          `not in the snapshot, kept: ${document.path} cannot be read (fix its YAML; the next complete snapshot prunes it)`,
+        );
+        continue;
+      }
       if (!this.memory.written.has(key) && !this.atLayoutPath(document, identity)) {
         this.logger.debug({ path: document.path, object: `${document.head.kind} ${identity.namespace}/${identity.name}` }, 'not in the snapshot, kept: not a file this sink placed');
         continue;
@@ -158,8 +213,23 @@ export class FilePlacement {
       if (this.texts.get(document.path) === null) continue;
       const text = await this.read(document.path);
       if (text === undefined) continue;
-      const index = this.texts.has(document.path) ? this.positionIn(text, identity) : document.index;
-      if (index !== undefined) await this.removeDocument(document.path, index);
+      if (isSharedSopsFile(document.path, text)) {
+        this.logger.warn(
+          { code: GitErrorCodes.SOPS_FILE_SHARED, path: document.path, object: `${document.head.kind} ${identity.namespace}/${identity.name}` },
+          `not in the snapshot, kept: ${document.path} is a SOPS file of several documents, and removing one would break the MAC of the others (give each object a SOPS file of its own)`,
+        );
+        continue;
+      }
+      const index = this.texts.has(document.path) ? this.positionIn(document.path, text, identity)?.index : document.index;
+      if (index === undefined) continue;
+      if (await this.brokenAt(document.path, index)) {
+        this.logger.warn(
+          { path: document.path, object: `${identity.kind} ${identity.namespace}/${identity.name}` },
+          `not in the snapshot, kept: ${document.path} cannot be read (fix its YAML; the next complete snapshot prunes it)`,
+        );
+        continue;
+      }
+      await this.removeDocument(document.path, index);
     }
   }
 
@@ -185,7 +255,7 @@ export class FilePlacement {
   }
 
   /** The document that holds an object as this commit leaves the files, or undefined. */
-  private async locate(identity: ResourceIdentity): Promise<{ path: string; index: number } | undefined> {
+  private async locate(identity: ResourceIdentity): Promise<{ path: string; index: number; unreadable: boolean } | undefined> {
     const place = this.index.find(identity);
     if (!place) return undefined;
     if (place.others.length > 0) {
@@ -195,31 +265,39 @@ export class FilePlacement {
       );
     }
     for (const document of [place.owner, ...place.others]) {
-      if (!this.texts.has(document.path)) return { path: document.path, index: document.index };
+      if (!this.texts.has(document.path)) return { path: document.path, index: document.index, unreadable: document.head.unreadable === true };
       const text = this.texts.get(document.path);
       if (text === null || text === undefined) continue;
-      const index = this.positionIn(text, identity);
-      if (index !== undefined) return { path: document.path, index };
+      const position = this.positionIn(document.path, text, identity);
+      if (position !== undefined) return { path: document.path, ...position };
     }
     return undefined;
   }
 
-  /** Where in a file (as this commit has it) a document of the object is. */
-  private positionIn(text: string, identity: ResourceIdentity): number | undefined {
+  /**
+   * Where in a file (as this commit has it) a document of the object is: its namespace resolved as
+   * the index resolves it (a document without one is not of every namespace).
+   */
+  private positionIn(path: string, text: string, identity: ResourceIdentity): { index: number; unreadable: boolean } | undefined {
     const heads = objectHeads(text);
-    const index = heads.findIndex((head) => head !== undefined && matches(head, identity));
-    return index < 0 ? undefined : index;
+    const index = heads.findIndex((head) => head !== undefined && this.index.isOf(path, head, identity));
+    return index < 0 ? undefined : { index, unreadable: heads[index]?.unreadable === true };
   }
 
   /** A new object's file at `path`; a file already there (someone else's) gets it as one more document. */
   private async create(path: string, rendering: string, identity: ResourceIdentity): Promise<void> {
     const existing = await this.read(path);
     if (existing !== undefined) {
+      // One more document in a SOPS file breaks the MAC that covers the ones there.
+      if (isSopsFile(path, existing)) throw sopsFileTaken(identity, path);
       this.set(path, withDocument(existing, rendering));
       return;
     }
+    // Git would take the new file for the folder (or the folder for the file): what is there is lost.
+    const blocker = await this.blockerOf(path);
+    if (blocker) throw blockedPath(identity, path, blocker.path, blocker.folder);
     this.set(path, rendering);
-    this.rendered.add(path);
+    this.markRendered(path, true);
     this.created.push(path);
     await this.listInKustomization(path, identity);
   }
@@ -228,7 +306,7 @@ export class FilePlacement {
     const text = await this.read(path);
     if (text === undefined) return;
     const rest = withoutDocument(text, index);
-    this.rendered.delete(path);
+    this.markRendered(path, false);
     if (rest !== undefined) {
       this.set(path, rest);
       return;
@@ -255,6 +333,15 @@ export class FilePlacement {
   private async ensureKustomization(folder: string, namespace: string | undefined): Promise<void> {
     if (await this.kustomizationIn(folder)) return;
     const path = joinPath(folder, 'kustomization.yaml');
+    // Its folder was checked with the object's file; a folder named kustomization.yaml is not replaced.
+    if ((await this.blockerOf(path))?.path === path) return;
+    // An object's file at that name (written before such names were escaped) is not replaced either:
+    // the folder goes without one, its files listed by the kustomization above.
+    if ((await this.read(path)) !== undefined) {
+      this.logger.warn({ path }, `no kustomization made in ${folder}: ${path} holds an object, not a kustomization (move that object's file, and kustomize can read the folder)`);
+      if (folder !== this.target.path && this.inTarget(folder)) await this.ensureKustomization(parentOf(folder), undefined);
+      return;
+    }
     this.set(path, newKustomization([], namespace));
     this.created.push(path);
     if (folder === this.target.path || !this.inTarget(folder)) return;
@@ -305,7 +392,8 @@ export class FilePlacement {
     for (const name of KUSTOMIZATION_FILES) {
       const path = joinPath(folder, name);
       if (this.texts.has(path)) {
-        if (this.texts.get(path) !== null) return path;
+        const text = this.texts.get(path);
+        if (text !== null && text !== undefined && isKustomizationText(text)) return path;
         continue;
       }
       if (this.index.kustomizationOf(folder)?.path === path) return path;
@@ -330,16 +418,49 @@ export class FilePlacement {
     return canonical;
   }
 
+  /**
+   * True when document `index` of the file at `path` (as this commit has it) cannot be read: a file
+   * read by its canonical first lines (file-documents.ts) is not parsed for its head, so a person's
+   * syntax error below them is found here, before the document is removed. Files this sink rendered
+   * are not parsed.
+   */
+  private async brokenAt(path: string, index: number): Promise<boolean> {
+    if (this.rendered.has(path)) return false;
+    if (!this.texts.has(path)) {
+      const entry = await this.trees.lookup(this.headTree, path);
+      if (entry && this.memory.canonicalBlobs.has(entry.oid)) return false;
+    }
+    const text = await this.read(path);
+    return text !== undefined && !readable(readDocuments(text)[index]);
+  }
+
   private rememberCanonical(oid: string): void {
     if (this.memory.canonicalBlobs.size >= MAX_CANONICAL_BLOBS) this.memory.canonicalBlobs.clear();
     this.memory.canonicalBlobs.add(oid);
   }
 
-  /** True when the file at `path` holds documents of objects other than `identity`. */
-  private async holdsOther(path: string, identity: ResourceIdentity): Promise<boolean> {
+  /**
+   * The file of the object's other form (plain vs SOPS, ADR 0016) at its layout path, when no
+   * document of the object was found: a SOPS file whose object the index cannot name. It goes only
+   * when it holds exactly that: one document, a SOPS object naming no other object. A file that
+   * cannot be parsed, holds only comments, other documents or anything else is a person's and stays;
+   * a removed file leaves its kustomization's `resources:` too.
+   */
+  private async removeVariant(path: string, identity: ResourceIdentity): Promise<void> {
     const text = await this.read(path);
-    if (text === undefined) return false;
-    return objectHeads(text).some((head) => head !== undefined && !matches(head, identity));
+    if (text === undefined) return;
+    const documents = readDocuments(text);
+    if (documents.some((document) => document.errors.length > 0)) {
+      this.logger.warn({ path, object: objectName(identity) }, `kept: ${path} (where ${objectName(identity)} would be in its other form, plain or SOPS) cannot be parsed, so it is not removed`);
+      return;
+    }
+    const filled = documents.flatMap((document, index) => (document.contents === null ? [] : [index]));
+    const index = filled[0];
+    if (filled.length !== 1 || index === undefined) return;
+    const data = dataOf(documents[index] as (typeof documents)[number]);
+    const head = headOf(data);
+    if (!isSopsObject(data as KubeObject) || (head !== undefined && !this.index.isOf(path, head, identity))) return;
+    await this.removeDocument(path, index);
   }
 
   private atLayoutPath(document: PlacedDocument, identity: ResourceIdentity): boolean {
@@ -370,8 +491,71 @@ export class FilePlacement {
   }
 
   private set(path: string, text: string | null): void {
+    this.keep(path);
     this.texts.set(path, text);
     this.heads.delete(path);
+  }
+
+  private setHeads(path: string, heads: readonly (ObjectHead | undefined)[]): void {
+    this.keep(path);
+    this.heads.set(path, heads);
+  }
+
+  private markRendered(path: string, rendered: boolean): void {
+    this.keep(path);
+    if (rendered) this.rendered.add(path);
+    else this.rendered.delete(path);
+  }
+
+  private remember(key: string): void {
+    if (this.journal && !this.memory.written.has(key)) this.journal.written = key;
+    this.memory.written.add(key);
+  }
+
+  /** Notes what the overlay held for `path` before the write at hand first changed it. */
+  private keep(path: string): void {
+    const journal = this.journal;
+    if (!journal || journal.texts.has(path)) return;
+    journal.texts.set(path, this.texts.has(path) ? (this.texts.get(path) as string | null) : ABSENT);
+    journal.heads.set(path, this.heads.get(path) ?? ABSENT);
+    journal.rendered.set(path, this.rendered.has(path));
+  }
+
+  private undo(journal: Journal): void {
+    for (const [path, text] of journal.texts) {
+      if (text === ABSENT) this.texts.delete(path);
+      else this.texts.set(path, text);
+      const heads = journal.heads.get(path);
+      if (heads === ABSENT || heads === undefined) this.heads.delete(path);
+      else this.heads.set(path, heads);
+      if (journal.rendered.get(path)) this.rendered.add(path);
+      else this.rendered.delete(path);
+    }
+    this.lines.length = journal.lines;
+    this.created.length = journal.created;
+    if (journal.written !== undefined) this.memory.written.delete(journal.written);
+  }
+
+  /**
+   * What stops a file from being created at `path`: a folder there, or a file where one of its
+   * folders must be (as this commit leaves the tree). Undefined when nothing does.
+   */
+  private async blockerOf(path: string): Promise<{ path: string; folder: boolean } | undefined> {
+    const segments = path.split('/');
+    for (let end = 1; end <= segments.length; end++) {
+      const prefix = segments.slice(0, end).join('/');
+      const last = end === segments.length;
+      if (this.texts.has(prefix)) {
+        if (!last && this.texts.get(prefix) !== null) return { path: prefix, folder: false };
+        continue;
+      }
+      const entry = await this.trees.lookup(this.headTree, prefix);
+      if (!entry) return undefined;
+      const folder = isTreeMode(entry.mode);
+      if (last && folder) return { path: prefix, folder: true };
+      if (!last && !folder) return { path: prefix, folder: false };
+    }
+    return undefined;
   }
 
   /** The object heads of a file as this commit has it so far, when known without parsing it. */
@@ -380,9 +564,32 @@ export class FilePlacement {
   }
 }
 
-/** True when a document's head names the object (a head without namespace matches any namespace). */
-function matches(head: ObjectHead, identity: ResourceIdentity): boolean {
-  return head.group === identity.group && head.kind === identity.kind && head.name === identity.name && (head.namespace === undefined || head.namespace === identity.namespace);
+/** True when a document can be read as data (no syntax error, no alias to nothing). */
+function readable(document: Parameters<typeof dataOf>[0] | undefined): boolean {
+  return document !== undefined && document.errors.length === 0 && dataOf(document) !== undefined;
+}
+
+/**
+ * True when a file is SOPS-encrypted and holds more than one document (named `*.sops.yaml`, or
+ * holding a document with a `sops` block): sops encrypts such a file as a whole, with one MAC over
+ * every document, so no document of it can be replaced or removed alone without breaking the others.
+ */
+function isSharedSopsFile(path: string, text: string): boolean {
+  // One document unless a line starts a new one (`---`, or `...` ending the first).
+  return /^(?:---|\.\.\.)/m.test(text) && sopsDocumentCount(path, text) > 1;
+}
+
+/** True when a file holds a SOPS-encrypted document (named `*.sops.yaml` and not empty, or holding a `sops` block). */
+function isSopsFile(path: string, text: string): boolean {
+  return sopsDocumentCount(path, text) > 0;
+}
+
+/** The documents (with content) of a SOPS file, or 0 for a file that is not one. */
+function sopsDocumentCount(path: string, text: string): number {
+  const named = isSopsFileName(basename(path));
+  if (!named && !text.includes('sops:')) return 0;
+  const documents = readDocuments(text).filter((document) => document.contents !== null);
+  return named || documents.some((document) => isSopsObject(dataOf(document) as KubeObject)) ? documents.length : 0;
 }
 
 function objectOf(write: FileWrite): KubeObject {

@@ -32,4 +32,14 @@ export const GitErrorCodes = {
   TARGET_PATH: 'GR_ERR_GIT_TARGET_PATH',
   /** Two targets on one repository branch whose folders are equal or nested. */
   TARGET_OVERLAP: 'GR_ERR_GIT_TARGET_OVERLAP',
+  /** An object's document is in a file that cannot be read (syntax error, alias to no anchor): the object is not written (ADR 0039). */
+  FILE_UNREADABLE: 'GR_ERR_GIT_FILE_UNREADABLE',
+  /** The in-place editor could not make an object's document hold the object: the object is not written (ADR 0039). */
+  FILE_UNEDITABLE: 'GR_ERR_GIT_FILE_UNEDITABLE',
+  /** An object's file cannot be created: a folder is at its path, or a file where a folder of its path must be (ADR 0039). */
+  PATH_BLOCKED: 'GR_ERR_GIT_PATH_BLOCKED',
+  /** An object's document is in a SOPS file that holds other documents too: sops encrypts the file as a whole (one MAC), so the object is not written (ADR 0039). */
+  SOPS_FILE_SHARED: 'GR_ERR_GIT_SOPS_FILE_SHARED',
+  /** A YAML document in a target folder uses aliases more than 10,000 times (an alias bomb): it is not read (logged once per version of the file). */
+  YAML_ALIASES: 'GR_ERR_GIT_YAML_ALIASES',
 } as const;

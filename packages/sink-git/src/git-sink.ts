@@ -29,6 +29,7 @@ import { PathLayout } from './path-layout.js';
 import type { ProviderConfig } from './provider-config.js';
 import { isRemoteUrl, repoLocationOf } from './repo-location.js';
 import { isSshUrl } from './ssh-url.js';
+import { objectName } from './write-refusal.js';
 
 /** isomorphic-git: pure JavaScript, local and http(s). nodegit: libgit2, also SSH (optional dependency). */
 export type GitEngineName = 'isomorphic-git' | 'nodegit';
@@ -62,6 +63,9 @@ export function parseDuration(value: number | string): number {
   return Math.round(match[2] === 's' ? amount * 1000 : match[2] === 'm' ? amount * 60_000 : amount);
 }
 
+/** How long a read waits before it tries again to clone a remote that failed (it answers undefined meanwhile). */
+const CLONE_RETRY_MS = 60_000;
+
 /** A repository as a writer uses it: the local git directory, and the remote half for a clone of a remote. */
 export interface GitRepository {
   readonly directory: GitDirectory;
@@ -90,7 +94,18 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   private readonly layouts = new Map<string, PathLayout>();
   private readonly parsedTargets = new WeakMap<TargetConfig, GitTarget>();
   private stopped = false;
-  private metrics: { commits: CounterMetric<'partition' | 'kind'>; pushes: CounterMetric<'partition' | 'result'>; remoteOk: GaugeMetric<'partition'>; pending: GaugeMetric<'partition'> } | undefined;
+  /** When a read last failed to clone a partition's remote (see `readFile`). */
+  private readonly cloneFailures = new Map<string, number>();
+  private metrics:
+    | {
+        commits: CounterMetric<'partition' | 'kind'>;
+        pushes: CounterMetric<'partition' | 'result'>;
+        remoteOk: GaugeMetric<'partition'>;
+        pending: GaugeMetric<'partition'>;
+        refusedWrites: CounterMetric<'partition' | 'code'>;
+        refusedObjects: GaugeMetric<'partition'>;
+      }
+    | undefined;
 
   constructor(
     private readonly options: GitSinkOptions,
@@ -123,6 +138,8 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
       pushes: metrics.counter('git_pushes_total', 'Push attempts by result: ok, rejected (remote moved), auth, unreachable, other.', ['partition', 'result']),
       remoteOk: metrics.gauge('git_remote_ok', '1 when the last write/push of the partition succeeded, 0 while it is failing.', ['partition']),
       pending: metrics.gauge('git_pending_commits', 'Commits made locally and not yet pushed.', ['partition']),
+      refusedWrites: metrics.counter('git_refused_writes_total', "Object writes a person's file stopped (ADR 0039), by error code; the other objects were written.", ['partition', 'code']),
+      refusedObjects: metrics.gauge('git_refused_objects', "Objects not written because a person's file stops them (the sink is degraded while > 0).", ['partition']),
     };
   }
 
@@ -153,21 +170,40 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
     if (this.stopped) return { state: 'stopped' };
     if (!this.context) return { state: 'starting' };
     const failing = [...this.writers.entries()].filter(([, w]) => !w.status.ok);
-    if (failing.length === 0) return { state: 'ready', details: { partitions: this.writers.size } };
+    // A person's file that stops objects degrades the sink (ADR 0003: still ready; ADR 0039).
+    const refusing = [...this.writers.entries()].filter(([, w]) => w.refusedObjects.size > 0);
+    if (failing.length === 0 && refusing.length === 0) return { state: 'ready', details: { partitions: this.writers.size } };
+    const refusals = refusing.map(([key, w]) => {
+      const objects = w.refusedObjects.list();
+      const first = objects[0];
+      return [
+        key,
+        {
+          count: objects.length,
+          text: `${key}: ${objects.length} object(s) not written because a file stops them; the first: ${first ? `${objectName(first.identity)}, ${first.code} (${first.path})` : ''}`,
+        },
+      ] as const;
+    });
+    const details: Record<string, unknown> = Object.fromEntries(failing.map(([key, w]) => [key, { code: w.status.code, pendingCommits: w.status.pendingCommits }]));
+    for (const [key, { count }] of refusals) {
+      const objects = (this.writers.get(key) as BranchWriter).refusedObjects.list().slice(0, 10);
+      details[key] = { ...(details[key] as object | undefined), refusedObjects: count, refused: objects.map((o) => ({ object: objectName(o.identity), code: o.code, path: o.path })) };
+    }
     return {
       state: 'degraded',
-      reason: failing.map(([key, w]) => `${key}: ${w.status.reason ?? 'failing'}`).join('; '),
-      details: Object.fromEntries(failing.map(([key, w]) => [key, { code: w.status.code, pendingCommits: w.status.pendingCommits }])),
+      reason: [...failing.map(([key, w]) => `${key}: ${w.status.reason ?? 'failing'}`), ...refusals.map(([, r]) => r.text)].join('; '),
+      details,
     };
   }
 
   /**
    * What the branch holds for an object on a target (its `.sops.yaml` variant first): the
-   * StoredContent service encoders use to keep unchanged Secrets byte-for-byte. Never fetches and
-   * never opens a writer: with an open writer for the partition here, the file at its head (its last
-   * commit, pushed or not); otherwise the branch as the local repository, or the clone of a remote in
-   * `cacheDir`, holds it (on a replica that does not write the partition, possibly behind the remote);
-   * undefined when there is no local copy.
+   * StoredContent service encoders use to keep unchanged Secrets byte-for-byte. With an open writer
+   * for the partition here, the file at its head (its last commit, pushed or not); otherwise the branch
+   * as the local repository, or the clone of a remote in `cacheDir`, holds it (on a replica that does
+   * not write the partition, possibly behind the remote). Fetches only when there is no local copy of
+   * a remote's branch yet (a new node): then the partition's writer is opened once, which clones it;
+   * undefined when that fails.
    */
   async read(targetName: string, identity: ResourceIdentity): Promise<string | undefined> {
     const planned = this.context?.targets().find((t) => t.target.name === targetName);
@@ -184,7 +220,15 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
   }
 
   private async readFile(partition: GitPartition, path: string): Promise<string | undefined> {
-    const writer = this.writers.get(partition.key);
+    let writer = this.writers.get(partition.key);
+    if (!writer?.isOpen && isRemoteUrl(partition.provider.url) && this.mayClone(partition.key) && !(await this.hasLocalBranch(partition))) {
+      // A new node (an empty cacheDir, as a pod's emptyDir after a restart): without the branch every
+      // SOPS file of the first snapshot would be encrypted anew, one commit of churn per restart
+      // (ADR 0009, 0039). The writer is opened once: it clones, as its first write would anyway. A
+      // failed attempt (the remote down) is not repeated for a minute: reads must not wait on it.
+      writer = this.writer(partition);
+      await writer.ensureOpen().catch(() => this.cloneFailures.set(partition.key, Date.now()));
+    }
     if (writer?.isOpen) {
       // The writer's head: its last commit, pushed or not (and its trees are cached).
       this.readers.delete(partition.key);
@@ -196,6 +240,17 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
       this.readers.set(partition.key, reader);
     }
     return await reader.readFile(path);
+  }
+
+  private mayClone(partitionKey: string): boolean {
+    const failed = this.cloneFailures.get(partitionKey);
+    return failed === undefined || Date.now() - failed >= CLONE_RETRY_MS;
+  }
+
+  /** True when the partition's git directory holds its branch (a clone made, the branch fetched). */
+  private async hasLocalBranch(partition: GitPartition): Promise<boolean> {
+    const { directory } = this.repositoryOf(partition);
+    return directory.exists() && (await directory.readBranch(partition.branch).catch(() => undefined)) !== undefined;
   }
 
   /** The targets of one partition now (asked per batch, so a reload takes effect). */
@@ -253,6 +308,9 @@ export class GitSink implements Sink<GitPartition>, StoredContent {
         metrics?.pending.set({ partition: key }, pending);
       },
       onHistoryLost: (targets, reason) => context.requestSnapshot(targets, reason),
+      onRefused: (code) => metrics?.refusedWrites.inc({ partition: key, code }),
+      onRefusedCount: (count) => metrics?.refusedObjects.set({ partition: key }, count),
+      onRefusedFileChanged: (targets, reason) => context.requestSnapshot(targets, reason),
     });
     this.writers.set(key, writer);
     return writer;

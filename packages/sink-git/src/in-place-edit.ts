@@ -17,30 +17,41 @@ export function editDocument(text: string, index: number, desired: unknown, docu
   if (!document) throw new Error(`the file has no document ${index}`);
   if (sameData(dataOf(document), desired)) return text;
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const original = { text, documents };
   try {
     const editor = new DocumentEditor(text, eol, document);
     editor.patch(document.contents, desired, { kind: 'root' });
     const edited = editor.result();
-    if (holds(edited, index, desired, documents.length)) return edited;
+    if (holds(edited, index, desired, original)) return edited;
     // An alias whose anchor went with a removed value reads as nothing: written out, it holds.
     const resolved = withAliasesResolved(edited, index, desired);
-    if (resolved !== edited && holds(resolved, index, desired, documents.length)) return resolved;
+    if (resolved !== edited && holds(resolved, index, desired, original)) return resolved;
   } catch (error) {
     if (!(error instanceof NotInPlace)) throw error;
   }
   const whole = replaceContents(text, document, desired, eol);
-  if (holds(whole, index, desired, documents.length)) return whole;
+  if (holds(whole, index, desired, original)) return whole;
   throw new Error(`document ${index} could not be written to hold the object`);
 }
 
 /** The shape at hand is not edited in place: the caller writes the document whole. */
 class NotInPlace extends Error {}
 
-function holds(text: string, index: number, desired: unknown, count: number): boolean {
+/**
+ * True when `text` holds `desired` at `index` and every other document as `original` had it: byte
+ * for byte, so a person's broken document beside the object (a syntax error they are still fixing)
+ * neither stops the edit nor is touched by it.
+ */
+function holds(text: string, index: number, desired: unknown, original: { readonly text: string; readonly documents: readonly Document.Parsed[] }): boolean {
   const documents = readDocuments(text);
-  if (documents.length !== count || documents.some((d) => d.errors.length > 0)) return false;
+  if (documents.length !== original.documents.length) return false;
   const document = documents[index];
-  return document !== undefined && sameData(dataOf(document), desired);
+  if (!document || document.errors.length > 0 || !sameData(dataOf(document), desired)) return false;
+  return documents.every((other, i) => {
+    if (i === index) return true;
+    const before = original.documents[i] as Document.Parsed;
+    return other.errors.length === before.errors.length && text.slice(other.range[0], other.range[2]) === original.text.slice(before.range[0], before.range[2]);
+  });
 }
 
 /**
@@ -188,7 +199,11 @@ class DocumentEditor {
     }
     const firstKey = pairs[0]?.key as Node;
     const inline = !onlySpaceBefore(this.src, rangeOf(firstKey)[0]);
-    // A run of removed pairs loses its lines; the comments above a kept key stay with it.
+    // A removed pair loses its own lines (its key, its value and the comments inside the value). The
+    // comment lines above a removed key are a person's and are never removed with it: they stay
+    // above the key that follows in this map, or at the end of the map, at their own column, in
+    // their own document. Each pair is removed on its own, so the comments between the pairs of a
+    // removed run stay too.
     for (let i = 0; i < pairs.length; i++) {
       const key = keys[i] as string;
       if (wants(key)) {
@@ -205,7 +220,10 @@ class DocumentEditor {
         if (!next) throw new NotInPlace('every key of an inline map removed');
         this.add(keyStart, rangeOf(next.key as Node)[0], '');
       } else {
-        this.add(lineStartOf(this.src, keyStart), this.pairEnd(pairs[last] as Pair), '');
+        for (let removed = i; removed <= last; removed++) {
+          const pair = pairs[removed] as Pair;
+          this.add(lineStartOf(this.src, rangeOf(pair.key as Node)[0]), this.pairEnd(pair), '');
+        }
       }
       i = last;
     }
@@ -258,6 +276,7 @@ class DocumentEditor {
       return;
     }
     const dashColumn = this.column(this.dashOf(items[0] as Node));
+    // Each removed item loses its own lines; the comment lines above it stay, as for keys.
     for (let i = head; i < oldEnd; i++) {
       const dash = this.dashOf(items[i] as Node);
       if (!onlySpaceBefore(this.src, dash)) throw new NotInPlace('a list item that shares its line');

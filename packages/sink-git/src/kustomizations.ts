@@ -19,6 +19,22 @@ export function isKustomizationFile(path: string): boolean {
   return (KUSTOMIZATION_FILES as readonly string[]).includes(name);
 }
 
+/**
+ * True when a file at a kustomization's name is one: its (first) document is kustomize's
+ * (`apiVersion: kustomize.config.k8s.io/...` or none, `kind: Kustomization` or `Component` or none), or
+ * cannot be read as a map at all (kustomize would try it, and this sink leaves it alone). A document
+ * of another kind (a ConfigMap named `kustomization`, a Flux `Kustomization`) is an object's file.
+ */
+export function isKustomizationText(text: string): boolean {
+  const document = readDocuments(text)[0];
+  const data = document ? dataOf(document) : undefined;
+  if (!isRecord(data)) return true;
+  const { apiVersion, kind } = data;
+  const apiOk = apiVersion === undefined || apiVersion === null || (typeof apiVersion === 'string' && apiVersion.startsWith('kustomize.config.k8s.io/'));
+  const kindOk = kind === undefined || kind === null || kind === 'Kustomization' || kind === 'Component';
+  return apiOk && kindOk;
+}
+
 export function readKustomization(path: string, blob: string, text: string): Kustomization {
   const document = readDocuments(text)[0];
   const data = document ? dataOf(document) : undefined;

@@ -1,8 +1,10 @@
-import type { ResourceIdentity } from '@gitops-reverser/contract';
+import type { Logger, ResourceIdentity } from '@gitops-reverser/contract';
 import { type ObjectHead, objectHeads } from './file-documents.js';
+import { GitErrorCodes } from './git-error-codes.js';
 import type { GitTarget } from './git-target.js';
 import { isTreeMode } from './git-objects.js';
-import { type Kustomization, isKustomizationFile, readKustomization } from './kustomizations.js';
+import { type Kustomization, isKustomizationFile, isKustomizationText, readKustomization } from './kustomizations.js';
+import { MAX_ALIAS_COUNT } from './yaml-syntax.js';
 import { SOPS_CONFIG_FILE } from './sops-files.js';
 import type { TreeStore } from './tree-store.js';
 
@@ -61,6 +63,7 @@ export class ObjectIndex {
     private readonly target: GitTarget,
     private readonly trees: TreeStore,
     private readonly readBlob: (oid: string) => Promise<Uint8Array>,
+    private readonly logger?: Logger,
   ) {}
 
   get built(): boolean {
@@ -112,11 +115,28 @@ export class ObjectIndex {
     this.folderTree = null;
   }
 
+  /**
+   * True when a document (at `path`, with `head`) holds the object, as `find` resolves it: its
+   * namespace from the document, else its path, else the governing kustomization; its cluster from
+   * the path. For documents of files a commit has already changed, which the index has not read.
+   */
+  isOf(path: string, head: ObjectHead, identity: ResourceIdentity): boolean {
+    return head.kind === identity.kind && head.name === identity.name && this.holds({ path, index: 0, head }, identity);
+  }
+
   /** Where an object lives in the folder, or undefined when no document holds it. */
   find(identity: ResourceIdentity): ObjectPlace | undefined {
-    const candidates = (this.byName.get(nameKey(identity.group, identity.kind, identity.name)) ?? []).filter((document) => this.holds(document, identity));
-    if (candidates.length === 0) return undefined;
     const layout = this.target.layout.pathOf(this.target.path, identity);
+    const candidates = (this.byName.get(nameKey(identity.group, identity.kind, identity.name)) ?? []).filter((document) => this.holds(document, identity));
+    if (candidates.length === 0) {
+      // A source that does not know the kind (an audited delete answered with a Status names the
+      // plural resource): the document at the object's layout path naming the object is it.
+      if ('problem' in layout || identity.kind !== identity.resource) return undefined;
+      const atPath = [layout.path, ...(layout.encrypted ? [layout.encrypted] : [])].flatMap((path) =>
+        (this.files.get(path)?.heads ?? []).flatMap((head, index) => (head && head.name === identity.name ? [{ path, index, head }] : [])).filter((document) => this.holds(document, identity)),
+      );
+      return atPath.length === 1 ? { owner: atPath[0] as PlacedDocument, others: [] } : undefined;
+    }
     const atLayout = 'problem' in layout ? undefined : candidates.find((d) => d.path === layout.path || d.path === layout.encrypted);
     const sorted = [...candidates].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.index - b.index));
     const owner = atLayout ?? (sorted[0] as PlacedDocument);
@@ -206,15 +226,26 @@ export class ObjectIndex {
     this.forget(path);
     const known = this.known.get(oid);
     const text = known?.text ?? Buffer.from(await this.readBlob(oid)).toString('utf8');
-    if (isKustomizationFile(path)) {
+    // An object a person (or an older version of this sink) named `kustomization.yaml` is an object,
+    // not the folder's kustomization.
+    if (isKustomizationFile(path) && isKustomizationText(text)) {
       this.kustomizationsByFolder.set(parentOf(path), readKustomization(path, oid, text));
       return;
     }
+    if (!isIndexedFile(path)) return;
+    const overLimit: number[] = [];
     let heads: readonly (ObjectHead | undefined)[];
     try {
-      heads = known?.heads ?? objectHeads(text);
+      heads = known?.heads ?? objectHeads(text, (index) => overLimit.push(index));
     } catch {
       heads = [];
+    }
+    // Said once per version of the file: the index reads a file again only when it changed.
+    if (overLimit.length > 0) {
+      this.logger?.warn(
+        { code: GitErrorCodes.YAML_ALIASES, path, documents: overLimit.map((i) => i + 1) },
+        `${GitErrorCodes.YAML_ALIASES}: ${path} (document ${overLimit.map((i) => i + 1).join(', ')}) uses aliases more than ${MAX_ALIAS_COUNT} times and is not read (an object it names is not written or removed); fix: write the values out, or remove the file if nobody meant it`,
+      );
     }
     this.files.set(path, { blob: oid, heads });
     heads.forEach((head, index) => {

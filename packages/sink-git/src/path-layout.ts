@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CLUSTER_SCOPE_KEY, grError, type ResourceIdentity } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
+import { KUSTOMIZATION_FILES } from './kustomizations.js';
 import { isSopsFileName, objectFileNames } from './sops-files.js';
 import { isGitDirName } from './target-path.js';
 
@@ -98,9 +99,10 @@ export class PathLayout {
     // ".git" is unsafe as a segment in any spelling a checkout may take for it (case, trailing dots or spaces, git~1).
     if (segments.some((s) => s === '' || s === '.' || s === '..' || isGitDirName(s))) return { problem: `layout produced an unsafe path "${produced}"` };
     const names = objectFileNames(segments.pop() as string);
+    const plain = notAKustomizationName(names.plain);
     const folder = [...(targetPath === '' ? [] : [targetPath]), ...segments.map(fitSegment)].join('/');
     const placed = (name: string) => (folder === '' ? fitSegment(name) : `${folder}/${fitSegment(name)}`);
-    return { path: placed(names.plain), ...(names.encrypted ? { encrypted: placed(names.encrypted) } : {}) };
+    return { path: placed(plain), ...(names.encrypted ? { encrypted: placed(names.encrypted) } : {}) };
   }
 }
 
@@ -118,6 +120,19 @@ function unsafeValue(value: string): string | undefined {
   if (value.includes('/') || value.includes('\\')) return 'contains a path separator';
   if (value.includes('\0')) return 'contains a NUL byte';
   return undefined;
+}
+
+/**
+ * An object's file name that kustomize would read as the folder's kustomization (`kustomization.yaml`,
+ * `kustomization.yml`, `Kustomization`; any case, for case-insensitive checkouts), as an object named
+ * `kustomization` gets under the default layout: its first letter is written as `%XX` (`%6Bustomization.yaml`).
+ * No Kubernetes name or kind contains `%`, so no other object's file can have that name, and the
+ * folder's kustomization is never an object's file (or the other way round).
+ */
+export function notAKustomizationName(name: string): string {
+  const lower = name.toLowerCase();
+  if (!KUSTOMIZATION_FILES.some((file) => file.toLowerCase() === lower)) return name;
+  return `%${name.charCodeAt(0).toString(16).toUpperCase()}${name.slice(1)}`;
 }
 
 /** File systems refuse names over 255 bytes (git itself does not, so a clone would fail to check out). */

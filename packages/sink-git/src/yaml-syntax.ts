@@ -13,8 +13,16 @@ export const READ_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   customTags: (tags) => tags.filter((tag) => typeof tag === 'string' || tag.tag !== 'tag:yaml.org,2002:timestamp'),
 };
 
-/** `toJS` options: aliases resolved however often they are used (a person's file is not an attack). */
-export const TO_JS = { maxAliasCount: -1 } as const;
+/**
+ * How many alias uses reading one document may take (the `yaml` library's count: each use weighs the
+ * aliases inside what it stands for). A person's anchors stay far below it; a "billion laughs" file
+ * pushed to the repository (aliases of aliases, growing exponentially) is over it at once, and is read
+ * as a document that cannot be read instead of exhausting memory and time on every start.
+ */
+export const MAX_ALIAS_COUNT = 10_000;
+
+/** `toJS` options: aliases resolved up to `MAX_ALIAS_COUNT`. */
+export const TO_JS = { maxAliasCount: MAX_ALIAS_COUNT } as const;
 
 /**
  * The kernel's rendering (`renderYaml` in @gitops-reverser/kernel: the contract's key order, then
@@ -34,17 +42,24 @@ export function readDocuments(text: string) {
 }
 
 /**
- * A document's data, or undefined when it cannot be read: a syntax error, or an alias to an anchor
- * that is not set before it (the parser accepts that; only reading the data fails). A person's file
- * may hold either; it then holds no object this sink can find or edit.
+ * A document's data, or undefined when it cannot be read: a syntax error, an alias to an anchor
+ * that is not set before it (the parser accepts that; only reading the data fails), or more alias
+ * uses than `MAX_ALIAS_COUNT` (`onAliasLimit` is told). A person's file may hold any of these; it then
+ * holds no object this sink can edit.
  */
-export function dataOf(document: Document.Parsed): unknown {
+export function dataOf(document: Document.Parsed, onAliasLimit?: () => void): unknown {
   if (document.errors.length > 0) return undefined;
   try {
     return document.toJS(TO_JS);
-  } catch {
+  } catch (error) {
+    if (onAliasLimit && isAliasLimitError(error)) onAliasLimit();
     return undefined;
   }
+}
+
+/** The `yaml` library's error for a document over `maxAliasCount`. */
+function isAliasLimitError(error: unknown): boolean {
+  return error instanceof ReferenceError && error.message.startsWith('Excessive alias count');
 }
 
 /** True when two JSON-like values hold the same data (key order ignored, list order kept). */

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, beforeEach } from 'vitest';
 import { memoryLogger } from '@gitops-reverser/contract/conformance';
+import type { SinkChange, SinkMessage } from '@gitops-reverser/contract';
 import { GitDirectory } from '../src/git-directory.js';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
 import { change, contextFor, git, items, log, marker, tempDir, engineUnderTest, testEngines, useEngine } from './helpers.js';
@@ -504,6 +505,36 @@ describe.each(testEngines())('%s engine', (engine) => {
       expect(outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
       expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n').sort()).toEqual(['strict/default/configmaps/newer.yaml', 'strict/default/configmaps/other.yaml']);
       expect(git(repo, 'show', 'main:strict/default/configmaps/newer.yaml')).toContain('v: new');
+    });
+
+    it('deletes the file of an object whose delete names the plural resource for its kind (an audited delete answered with a Status)', async () => {
+      const { repo, apply, start } = setup();
+      await start();
+      await apply(change('gone-by-status'), change('stays'));
+      const before = git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n');
+      expect(before.filter((f) => f.endsWith('/gone-by-status.yaml'))).toHaveLength(1);
+      const outcomes = await apply(change('gone-by-status', { operation: 'delete', kind: 'configmaps' }));
+      expect(outcomes.map((o) => o.status)).toEqual(['applied']);
+      const after = git(repo, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n');
+      expect(after).toEqual(before.filter((f) => !f.endsWith('/gone-by-status.yaml')));
+    });
+
+    it("keeps the files the snapshot end's newerWritten names under prune: Always, in the same batch or after (ADR 0040)", async () => {
+      const { repo, apply, start } = setup({ targets: '  - { name: strict, provider: origin, branch: main, path: strict, prune: Always }', rules: ', { target: strict, resources: ["*"] }' });
+      await start();
+      await apply(change('written-before', { target: 'strict' }), change('gone', { target: 'strict' }));
+      const newer = (name: string) => (change(name, { target: 'strict' }) as SinkChange).event.identity;
+      // A live create ahead of the lagging snapshot in the same batch, and one written in the batch before.
+      const outcomes = await apply(change('created-in-batch', { target: 'strict' }), change('listed', { target: 'strict', snapshotId: 'lag' }), {
+        ...marker('lag', 1, 'strict'),
+        newerWritten: [newer('written-before'), newer('created-in-batch')],
+      } as SinkMessage);
+      expect(outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied']);
+      expect(git(repo, 'ls-tree', '-r', '--name-only', 'main', 'strict').trim().split('\n').sort()).toEqual([
+        'strict/default/configmaps/created-in-batch.yaml',
+        'strict/default/configmaps/listed.yaml',
+        'strict/default/configmaps/written-before.yaml',
+      ]);
     });
   });
 });

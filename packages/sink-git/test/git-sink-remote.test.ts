@@ -209,8 +209,8 @@ describe.each(testEngines())('%s engine', (engine) => {
       await replica.stop();
     });
 
-    it('without a clone in cacheDir there is nothing to read: undefined, and nothing is created or fetched', async () => {
-      const { dir, sink, context, apply } = setup();
+    it('without a clone in cacheDir (a new node) the first read clones the branch once and returns the stored file; later reads send nothing (ADR 0039)', async () => {
+      const { dir, sink, context, apply, remote } = setup();
       await sink.start(context);
       await apply(change('app'));
       await sink.stop();
@@ -218,8 +218,28 @@ describe.each(testEngines())('%s engine', (engine) => {
       const emptyCache = join(dir, 'other-cache');
       const replica = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers, cacheDir: emptyCache, remoteTimeoutSeconds: 5 });
       await replica.start(context);
+      expect(await replica.read('live', change('app').event.identity)).toBe(git(remote, 'show', file));
+      expect(existsSync(emptyCache)).toBe(true);
+      expect(server.log.length).toBeGreaterThan(0);
+      server.log.length = 0;
+      expect(await replica.read('live', change('app').event.identity)).toBe(git(remote, 'show', file));
+      expect(await replica.read('live', change('never-written').event.identity)).toBeUndefined();
+      expect(server.log).toEqual([]);
+      await replica.stop();
+    });
+
+    it('without a clone and with the git server down, a read answers undefined, and the next reads do not try again at once', async () => {
+      const { dir, sink, context, apply } = setup();
+      await sink.start(context);
+      await apply(change('app'));
+      await sink.stop();
+      await server.stop();
+      const replica = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers, cacheDir: join(dir, 'other-cache'), remoteTimeoutSeconds: 5 });
+      await replica.start(context);
       expect(await replica.read('live', change('app').event.identity)).toBeUndefined();
-      expect(existsSync(emptyCache)).toBe(false);
+      await server.start();
+      server.log.length = 0;
+      expect(await replica.read('live', change('app').event.identity)).toBeUndefined();
       expect(server.log).toEqual([]);
       await replica.stop();
     });

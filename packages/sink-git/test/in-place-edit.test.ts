@@ -177,3 +177,69 @@ spec:
     }
   });
 });
+
+describe('comments above a removed or replaced key are a person`s: they stay, above the next key or at the end of their map, never in another document', () => {
+  const head = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
+  const object = (rest: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, ...rest });
+  const file = `${head}data:\n  # about a\n  a: "1"\n  # about b\n  b: "2"\n  # about c\n  c: "3"\n  # about d\n  d: "4"\n---\n# the next document\nkind: Other\n`;
+
+  it('a key with one after it in its map: its own lines go, the comment above it stays above the key that follows', () => {
+    expect(editDocument(file, 0, object({ data: { a: '1', c: '3', d: '4' } }))).toBe(file.replace('  b: "2"\n', ''));
+  });
+
+  it('a run of keys: each loses its own lines; the comments above each stay, in order, above the key after the run (as when removed one at a time)', () => {
+    const atOnce = editDocument(file, 0, object({ data: { a: '1', d: '4' } }));
+    expect(atOnce).toBe(file.replace('  b: "2"\n', '').replace('  c: "3"\n', ''));
+    expect(editDocument(editDocument(file, 0, object({ data: { a: '1', c: '3', d: '4' } })), 0, object({ data: { a: '1', d: '4' } }))).toBe(atOnce);
+  });
+
+  it('the last key of a map: its comment stays at the end of the map, in its document: before `---`, never after it', () => {
+    const edited = editDocument(file, 0, object({ data: { a: '1', b: '2', c: '3' } }));
+    expect(edited).toBe(file.replace('  d: "4"\n', ''));
+    const [first, second] = edited.split(/^---\n/m);
+    expect(first).toContain('  # about d\n');
+    expect(second).toBe('# the next document\nkind: Other\n');
+  });
+
+  it('the last key of a nested map: its comment stays at the nested map`s column (it does not become a comment of the outer key that follows)', () => {
+    const text = `${head}  # who runs it\n  labels:\n    # the team\n    team: web\ndata:\n  a: "1"\n`;
+    // The comment inside the removed value goes with it; the one above the key stays where it was.
+    expect(editDocument(text, 0, object({ data: { a: '1' } }))).toBe(`${head}  # who runs it\ndata:\n  a: "1"\n`);
+  });
+
+  it('a replaced value keeps the comment above its key (the key is still there)', () => {
+    expect(editDocument(file, 0, object({ data: { a: '1', b: { nested: true }, c: '3', d: '4' } }))).toBe(file.replace('  b: "2"\n', '  b:\n    nested: true\n'));
+  });
+
+  it('list items: as keys', () => {
+    const list = 'apiVersion: v1\nkind: List\nitems:\n  # first\n  - a\n  # second\n  - b\n  # third\n  - c\n---\nkind: Other\n';
+    const items = (values: string[]) => ({ apiVersion: 'v1', kind: 'List', items: values });
+    expect(editDocument(list, 0, items(['a', 'c']))).toBe(list.replace('  - b\n', ''));
+    expect(editDocument(list, 0, items(['a']))).toBe(list.replace('  - b\n', '').replace('  - c\n', ''));
+  });
+
+  it('on every map of the hand-written files: removing a key with a scalar value keeps every comment line of the file, each in its own document', () => {
+    const commentsByDocument = (text: string) => text.split(/^---.*$/m).map((chunk) => chunk.split(/\r?\n/).filter((line) => /^\s*#/.test(line)));
+    let checked = 0;
+    for (const { name, text } of corpus) {
+      readDocuments(text).forEach((document, index) => {
+        const data = document.toJS(TO_JS) as unknown;
+        for (const path of paths(data)) {
+          const map = get(data, path);
+          if (path.length === 0 || map === null || typeof map !== 'object' || Array.isArray(map)) continue;
+          for (const key of Object.keys(map)) {
+            const value = (map as Record<string, unknown>)[key];
+            if (Object.keys(map).length < 2 || (value !== null && typeof value === 'object') || IDENTITY.some((fixed) => fixed.join('.') === [...path, key].join('.'))) continue;
+            const desired = structuredClone(data) as Record<string, unknown>;
+            delete (get(desired, path) as Record<string, unknown>)[key];
+            const edited = editDocument(text, index, desired);
+            expect(sameData(readDocuments(edited)[index]?.toJS(TO_JS), desired), `${name} ${[...path, key].join('.')}`).toBe(true);
+            expect(commentsByDocument(edited), `${name} ${[...path, key].join('.')}`).toEqual(commentsByDocument(text));
+            checked++;
+          }
+        }
+      });
+    }
+    expect(checked).toBeGreaterThan(20);
+  });
+});

@@ -60,6 +60,18 @@ describe('PathLayout', () => {
     expect(path.split('/').pop()).toBe(`${name}.yaml`);
   });
 
+  it('never names an object`s file as kustomize names a folder`s kustomization: the first letter is written %XX', () => {
+    const cm = { ...identity, group: '', resource: 'configmaps', kind: 'ConfigMap', name: 'kustomization' };
+    expect(new PathLayout().pathOf('t', cm)).toEqual({ path: 't/shop/configmaps/%6Bustomization.yaml', encrypted: 't/shop/configmaps/kustomization.sops.yaml' });
+    expect(new PathLayout('{namespace}/{name}').pathOf('t', { ...cm, name: 'kustomization.yml' })).toEqual({ path: 't/shop/%6Bustomization.yml' });
+    expect(new PathLayout('{namespace}/{name}/{kind}').pathOf('t', { ...cm, name: 'app', kind: 'Kustomization' })).toEqual({ path: 't/shop/app/%4Bustomization' });
+    // Any case (a checkout on a case-insensitive disk), and nothing else.
+    expect(new PathLayout('{name}').pathOf('', { ...cm, name: 'KUSTOMIZATION.YAML' })).toEqual({ path: '%4BUSTOMIZATION.YAML' });
+    expect(new PathLayout().pathOf('t', { ...cm, name: 'kustomization-app' })).toMatchObject({ path: 't/shop/configmaps/kustomization-app.yaml' });
+    // A folder may be named so: only a file is read as a kustomization.
+    expect(new PathLayout('{name}/manifest.yaml').pathOf('t', { ...cm, name: 'kustomization.yaml' })).toMatchObject({ path: 't/kustomization.yaml/manifest.yaml' });
+  });
+
   it('refuses templates that could escape or collide', () => {
     expect(() => new PathLayout('../{name}.yaml')).toThrow(/relative path without/);
     expect(() => new PathLayout('/{name}.yaml')).toThrow(/relative path without/);

@@ -112,11 +112,14 @@ export function interpret(event: AuditEvent, clusterId: string, mapping: ActorMa
 
   // deletecollection: each item of the response list is one deleted object (its own metadata).
   const items = event.verb === 'deletecollection' && isObject(response) && Array.isArray(response['items']) ? (response['items'] as unknown[]) : undefined;
+  // The items of a list response carry no kind of their own: the list's names it (`ConfigMapList`).
+  const listKind =
+    items && isObject(response) && isString(response.kind) && response.kind.length > 'List'.length && response.kind.endsWith('List') ? response.kind.slice(0, -'List'.length) : undefined;
   const one = (object: unknown, fallbackName: string | undefined, fallbackNamespace: string, operation: 'upsert' | 'delete', created: boolean) => {
     const metadata = metadataOf(object);
     const name = metadata.name ?? fallbackName;
     if (!name) return undefined;
-    const kind = isObject(object) && isString(object.kind) && object.kind !== 'Status' && !object.kind.endsWith('List') ? object.kind : (ref.resource as string);
+    const kind = isObject(object) && isString(object.kind) && object.kind !== 'Status' && !object.kind.endsWith('List') ? object.kind : (listKind ?? (ref.resource as string));
     const identity: ResourceIdentity = { ...base, kind, namespace: metadata.namespace ?? fallbackNamespace, name };
     const resourceVersion = metadata.resourceVersion ?? '';
     const uid = operation === 'delete' ? (items ? metadata.uid : deletedUid(object, ref)) : undefined;

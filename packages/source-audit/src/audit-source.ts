@@ -22,11 +22,13 @@ export interface AuditSourceOptions {
 class RecentSet {
   private readonly entries = new Set<string>();
   constructor(private readonly max: number) {}
-  add(key: string): boolean {
-    if (this.entries.has(key)) return false;
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+  add(key: string): void {
+    if (this.entries.has(key)) return;
     this.entries.add(key);
     if (this.entries.size > this.max) this.entries.delete(this.entries.values().next().value as string);
-    return true;
   }
 }
 
@@ -53,6 +55,8 @@ export class AuditSource implements Source {
   private readonly newest = new Map<string, string>();
   private metrics: { events: CounterMetric<'cluster' | 'result' | 'reason'>; requests: CounterMetric<'cluster' | 'code'> } | undefined;
   private address = '';
+  /** The batch being handled: the next one waits for it (see handleRequest). */
+  private handling: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: AuditSourceOptions) {
     this.attributes = options.mode === 'attribute';
@@ -100,8 +104,13 @@ export class AuditSource implements Source {
     if (list === null || typeof list !== 'object' || list.kind !== 'EventList' || list.apiVersion !== 'audit.k8s.io/v1' || !Array.isArray(list.items)) {
       return { status: 400, body: 'bad request: expected an audit.k8s.io/v1 EventList' };
     }
+    // One batch at a time, in the order they arrived: the API server posts batches concurrently, and
+    // two handled at once interleave while they wait for the bus, so a create could reach the check
+    // for older events after the delete that followed it and be dropped as older.
+    const turn = this.handling.then(() => this.handleBatch(list.items as AuditEvent[]));
+    this.handling = turn.catch(() => undefined);
     try {
-      await this.handleBatch(list.items as AuditEvent[]);
+      await turn;
       return { status: 200, body: 'ok' };
     } catch {
       return { status: 503, body: 'unavailable: the batch could not be handed over; retry' };
@@ -133,17 +142,20 @@ export class AuditSource implements Source {
         this.metrics?.events.inc({ cluster, result: reading.reason === 'malformed' ? 'rejected' : 'skipped', reason: reading.reason });
         continue;
       }
-      // Batches are retried and may overlap: each audit ID counts once.
-      if (!this.seen.add(`${String(event.auditID)}|${String(event.stage)}`)) {
+      // Batches are retried and may overlap: each audit ID counts once, once it was handed over (a
+      // batch answered 503 midway is retried, and the events not yet handed over must not be skipped).
+      const id = `${String(event.auditID)}|${String(event.stage)}`;
+      if (this.seen.has(id)) {
         this.metrics?.events.inc({ cluster, result: 'skipped', reason: 'duplicate' });
         continue;
       }
-      this.metrics?.events.inc({ cluster, result: 'accepted', reason: '' });
       if (this.options.mode === 'attribute') {
         for (const fact of reading.facts) await context.attribute(fact);
       } else {
         for (const change of reading.changes) if (this.isNewest(change)) await context.emit(change);
       }
+      this.seen.add(id);
+      this.metrics?.events.inc({ cluster, result: 'accepted', reason: '' });
     }
   }
 

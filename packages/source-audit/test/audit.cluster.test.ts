@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, Runtime, silentLogger } from '@gitops-reverser/kernel';
+import { memoryLogger } from '@gitops-reverser/contract/conformance';
+import { parseConfig, Runtime } from '@gitops-reverser/kernel';
 import { ControlPlane, ControlPlaneAccess, controlPlaneBinaries, createPki, freePort, issueCertificate, until } from '@gitops-reverser/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -22,6 +23,8 @@ let main: ControlPlane;
 let edge: ControlPlane;
 let runtime: Runtime;
 let port: number;
+// Kept to say what went wrong when the wait below runs out.
+const logger = memoryLogger();
 
 beforeAll(async () => {
   port = await freePort();
@@ -47,7 +50,7 @@ rules:
   - { target: main, clusters: [main], scope: Namespaced, namespaces: [team], resources: [configmaps] }
   - { target: edge, clusters: [edge], scope: Namespaced, namespaces: [team], resources: [configmaps] }
 `;
-  runtime = await Runtime.create(parseConfig(yaml, join(dir, 'config.yaml')), { logger: silentLogger() });
+  runtime = await Runtime.create(parseConfig(yaml, join(dir, 'config.yaml')), { logger });
   await runtime.start();
 }, 600_000);
 
@@ -126,7 +129,23 @@ describe('source-audit against two real API servers', () => {
     await writes(main);
     await writes(edge);
     const file = (cluster: string, name: string) => `clusters/${cluster}/team/configmaps/${name}.yaml`;
-    await until(() => ['main', 'edge'].every((c) => authors(file(c, 'batch-3')).length === 2) || undefined, 'every write and delete on both clusters', 60_000);
+    // Commits each file must have: creates, and the three deletes of one deletecollection.
+    const expected: Record<string, number> = { 'jane-cm': 1, 'alice-cm': 1, 'sa-cm': 1, 'batch-1': 2, 'batch-2': 2, 'batch-3': 2 };
+    const missing = () =>
+      ['main', 'edge'].flatMap((c) => Object.entries(expected).flatMap(([name, n]) => (authors(file(c, name)).length < n ? [`${c}/${name}: ${authors(file(c, name)).length} of ${n} commits`] : [])));
+    try {
+      await until(() => missing().length === 0 || undefined, 'every write and delete on both clusters', 60_000);
+    } catch (error) {
+      // Lost or late: which writes are not in git, what the writer and the API servers' audit webhooks said.
+      const said = logger.lines.filter((line) => line.level === 'warn' || line.level === 'error').map((line) => `${line.level} ${line.message}`);
+      const webhook = (plane: ControlPlane) =>
+        readFileSync(join(plane.info.dataDir, 'kube-apiserver.log'), 'utf8')
+          .split('\n')
+          .filter((line) => /audit|webhook/i.test(line) && /error|fail|drop/i.test(line));
+      throw new Error(
+        `${(error as Error).message}; missing: ${missing().join(', ')}; writer: ${said.slice(-20).join(' | ')}; main's webhook: ${webhook(main).slice(-5).join(' | ')}; edge's webhook: ${webhook(edge).slice(-5).join(' | ')}`,
+      );
+    }
     for (const cluster of ['main', 'edge']) {
       expect(authors(file(cluster, 'jane-cm'))).toEqual(['jane <jane@main.cluster.local>|admin'.replace('main.', `${cluster}.`)]);
       expect(authors(file(cluster, 'alice-cm'))).toEqual(['alice@example.com <alice@example.com>|']);

@@ -89,6 +89,24 @@ describe('interpret: which audit events are writes', () => {
     expect(reading.kind === 'write' && reading.changes).toHaveLength(3);
   });
 
+  it("a deletecollection item takes its kind from the list's: the API server's list items carry none", () => {
+    const items = ['a', 'b'].map((name) => ({ metadata: { name, namespace: 'shop', resourceVersion: '50', uid: `u-${name}` }, data: { name } }));
+    const reading = interpret(
+      event({
+        verb: 'deletecollection',
+        objectRef: { resource: 'configmaps', namespace: 'shop', apiVersion: 'v1' },
+        responseStatus: { code: 200 },
+        responseObject: { kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '51' }, items },
+      }),
+      'dev',
+      mapping,
+    );
+    expect(reading.kind === 'write' && reading.changes.map((c) => [c.identity.kind, c.identity.name, c.operation])).toEqual([
+      ['ConfigMap', 'a', 'delete'],
+      ['ConfigMap', 'b', 'delete'],
+    ]);
+  });
+
   it('a delete names the uid of the object it removed: from the Status details, the returned object, or the objectRef', () => {
     const base = { verb: 'delete', requestURI: '/api/v1/namespaces/shop/configmaps/settings', responseStatus: { code: 200 } };
     const fromStatus = interpret(

@@ -230,7 +230,7 @@ export class InformerSource implements Source {
         }
         // Without the namespaces' labels, rules that select namespaces by label could not be listed.
         if (this.namespaces && !this.namespaces.ready) for (const rule of selection.rules) if (selectsNamespacesByLabel(rule)) partialTargets.add(rule.target);
-        await snapshot.complete({ partialTargets: [...partialTargets] });
+        await snapshot.complete({ partialTargets: [...partialTargets], resourceVersions: listedAt([...added, ...running]) });
         logger.info({ targets: seedTargets, watches: this.watchers.size, partial: [...partialTargets] }, 'snapshot written');
       } finally {
         for (const watcher of running) watcher.resume();
@@ -335,4 +335,20 @@ export class InformerSource implements Source {
 /** True for a namespaced rule with a non-empty namespaceSelector. */
 function selectsNamespacesByLabel(rule: RuleConfig): boolean {
   return rule.scope === 'Namespaced' && !isEmptyLabelSelector(rule.namespaceSelector);
+}
+
+/**
+ * Per type (`<group>/<resource>`), the oldest resourceVersion its watchers listed at: the snapshot
+ * shows the type as of then, so a writer keeps the files of objects changed after it (ADR 0040).
+ */
+function listedAt(watchers: readonly ResourceWatcher[]): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const watcher of watchers) {
+    const listed = watcher.listedAt;
+    if (listed === undefined || !/^\d+$/.test(listed)) continue;
+    const key = `${watcher.spec.served.group}/${watcher.spec.served.resource}`;
+    const known = versions[key];
+    if (known === undefined || BigInt(listed) < BigInt(known)) versions[key] = listed;
+  }
+  return versions;
 }

@@ -54,7 +54,7 @@ export class KubeClient {
     } catch (cause) {
       if ((cause as { code?: string }).code === InformerErrorCodes.KUBECONFIG) throw cause;
       throw grError(InformerErrorCodes.KUBECONFIG, `cannot load the kubeconfig from ${where}: ${(cause as Error).message}`, {
-        fix: 'set cluster.kubeconfig to a readable kubeconfig file (relative to the config file), or run inside a pod',
+        fix: 'set sources[].with.kubeconfig of @gitops-reverser/source-informer to a readable kubeconfig file (relative to the config file) and, when it has no current-context, with.context to one of its contexts; or run inside a pod',
         cause,
       });
     }
@@ -125,7 +125,10 @@ async function loadWithClientNode(options: KubeClientOptions): Promise<KubeAcces
   else kubeConfig.loadFromDefault();
   if (options.context) kubeConfig.setCurrentContext(options.context);
   const cluster = kubeConfig.getCurrentCluster();
-  if (!cluster) throw grError(InformerErrorCodes.KUBECONFIG, 'the kubeconfig has no current cluster', { fix: 'set current-context, or cluster.context in the config' });
+  if (!cluster)
+    throw grError(InformerErrorCodes.KUBECONFIG, 'the kubeconfig has no current cluster', {
+      fix: "set the kubeconfig's current-context, or sources[].with.context of @gitops-reverser/source-informer",
+    });
   return { server: cluster.server.replace(/\/+$/, ''), applyToHTTPSOptions: (request) => kubeConfig.applyToHTTPSOptions(request) };
 }
 

@@ -123,6 +123,13 @@ export class ResourceWatcher {
     return this.lastProblem;
   }
 
+  /** The resourceVersion of this watcher's last complete list: what it emitted is the type's state as of then. */
+  get listedAt(): string | undefined {
+    return this.listedAtValue || undefined;
+  }
+
+  private listedAtValue = '';
+
   /**
    * Lists the type again and emits each object that is not being deleted, page by page:
    * the state a snapshot writes for a watch that is already running. Returns false when the list
@@ -131,7 +138,7 @@ export class ResourceWatcher {
    */
   async eachObject(phase: ChangePhase, emit: (event: ChangeEvent) => Promise<void>, namespace?: string): Promise<boolean> {
     try {
-      await this.listPages(async (items) => {
+      this.listedAtValue = await this.listPages(async (items) => {
         for (const item of items) if (!item.metadata?.deletionTimestamp) await this.emitSafely(item, 'upsert', false, phase, emit);
       }, namespace);
       return true;
@@ -173,6 +180,7 @@ export class ResourceWatcher {
         for (const item of items) if (!item.metadata?.deletionTimestamp) await this.emitSafely(item, 'upsert', false, phase, emit);
       });
       this.resourceVersion = resourceVersion;
+      this.listedAtValue = resourceVersion;
       this.stateValue = 'idle';
       this.lastProblem = undefined;
       return true;

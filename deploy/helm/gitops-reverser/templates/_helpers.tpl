@@ -50,6 +50,55 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if or (and .Values.auditWebhook.enabled (not .Values.auditWebhook.tlsSecretName)) (and .Values.admissionWebhook.enabled (not .Values.admissionWebhook.tlsSecretName)) }}true{{ end }}
 {{- end }}
 
+{{/* Labels of the webhook-certificate hooks' objects (Jobs, their pods and access). */}}
+{{- define "gitops-reverser.webhookCertificateLabels" -}}
+{{- toYaml (dict "app.kubernetes.io/name" (printf "%s-webhook-certificate" (include "gitops-reverser.name" .)) "app.kubernetes.io/instance" .Release.Name "app.kubernetes.io/component" "webhook-certificate" "app.kubernetes.io/managed-by" .Release.Service "helm.sh/chart" (printf "%s-%s" .Chart.Name .Chart.Version)) }}
+{{- end }}
+
+{{/*
+  The spec of a webhook-certificate hook Job: the product image, as the pod's user, running
+  `gitops-reverser` with `args` under `serviceAccountName`. Called with a dict: root, serviceAccountName, labels, args.
+*/}}
+{{- define "gitops-reverser.webhookCertificateJobSpec" -}}
+{{- $root := .root }}
+spec:
+  backoffLimit: 4
+  activeDeadlineSeconds: 300
+  template:
+    metadata:
+      labels:
+        {{- toYaml .labels | nindent 8 }}
+    spec:
+      serviceAccountName: {{ .serviceAccountName }}
+      restartPolicy: Never
+      {{- with $root.Values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      securityContext:
+        {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
+      containers:
+        - name: webhook-certificate
+          image: "{{ $root.Values.image.repository }}:{{ $root.Values.image.tag | default $root.Chart.AppVersion }}"
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          args:
+            {{- range .args }}
+            - {{ . }}
+            {{- end }}
+          securityContext:
+            {{- toYaml $root.Values.securityContext | nindent 12 }}
+          resources:
+            {{- toYaml $root.Values.webhookCertificate.resources | nindent 12 }}
+      {{- with $root.Values.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $root.Values.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+{{- end }}
+
 {{/* The names the generated serving certificate is valid for: the Service's. */}}
 {{- define "gitops-reverser.webhookDnsNames" -}}
 {{- $service := include "gitops-reverser.fullname" . }}

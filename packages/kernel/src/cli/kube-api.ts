@@ -1,5 +1,8 @@
-import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { grError, parseApiVersion } from '@gitops-reverser/contract';
 import { ErrorCodes } from '../errors.js';
 
@@ -59,9 +62,10 @@ export class KubeApi {
       path: `${url.pathname}${url.search}`,
       headers: { accept: 'application/json', 'user-agent': 'gitops-reverser-restore', ...(options.body !== undefined ? { 'content-type': options.contentType ?? 'application/json' } : {}) },
     };
-    await this.apply(requestOptions);
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     try {
+      // Inside the try: client-node refuses some kubeconfigs only here (e.g. an http:// server without skipTLSVerify).
+      await this.apply(requestOptions);
       return await new Promise<KubeResponse>((resolve, reject) => {
         const req = send(requestOptions, (res) => {
           const chunks: Buffer[] = [];
@@ -122,6 +126,12 @@ async function loadKubeconfig(choice: KubeconfigChoice): Promise<{ server: strin
   const { KubeConfig } = await import('@kubernetes/client-node');
   const config = new KubeConfig();
   const where = choice.kubeconfig ?? process.env['KUBECONFIG'] ?? '~/.kube/config';
+  // Without any kubeconfig client-node falls back to http://localhost:8080, which names no cluster of the person's.
+  if (!choice.kubeconfig && !process.env['KUBECONFIG'] && !process.env['KUBERNETES_SERVICE_HOST'] && !existsSync(join(homedir(), '.kube', 'config'))) {
+    throw grError(ErrorCodes.RESTORE_KUBECONFIG, 'no kubeconfig to restore with: no --kubeconfig, $KUBECONFIG is not set and ~/.kube/config does not exist', {
+      fix: 'pass --kubeconfig <file> (and --context <name>) with credentials for the cluster to restore into',
+    });
+  }
   try {
     if (choice.kubeconfig) config.loadFromFile(choice.kubeconfig);
     else config.loadFromDefault();

@@ -8,6 +8,7 @@ import { KERNEL_VERSION } from '../plugin/kernel-version.js';
 import { createLogger, silentLogger } from '../runtime/logger.js';
 import { KernelMetrics } from '../runtime/metrics.js';
 import { Runtime, type SnapshotProgress, type SnapshotReport } from '../runtime/runtime.js';
+import { readSharedKeys } from '../runtime/shared-key-files.js';
 import { rbacForRules } from '../rbac/rbac-for-rules.js';
 import { defaultsDocument } from './defaults-command.js';
 import { serviceLines } from './service-lines.js';
@@ -29,6 +30,8 @@ Usage:
                                              print the ValidatingWebhookConfiguration for the config's source-admission sources
   gitops-reverser webhook-certificate --namespace <ns> --secret <name> --dns-name <name>... [--webhook-configuration <name>]
                                              create the webhooks' serving certificate Secret once; set the configuration's caBundle from it
+  gitops-reverser webhook-certificate --delete --namespace <ns> --secret <name>
+                                             delete that Secret (only one webhook-certificate made)
   gitops-reverser defaults [--config <file>] print the built-in noise lists and credential rules (as the config changes them)
 ${STORED_COMMAND_USAGE}
 
@@ -50,6 +53,7 @@ Options:
   --validity-days <n>   webhook-certificate: lifetime of a new certificate (default 3650)
   --webhook-configuration <name>  webhook-certificate: ValidatingWebhookConfiguration whose caBundle is set (when it exists)
   --kubeconfig <file>   webhook-certificate: API access (default: the pod's ServiceAccount)
+  --delete              webhook-certificate: delete the Secret instead (when it has the labels webhook-certificate gives)
 ${STORED_COMMAND_OPTION_USAGE}
   -h, --help            this text
   -v, --version         print the version
@@ -111,8 +115,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }
   if (command === 'webhook-certificate') {
     // Needs no config: the chart's hook Job runs it before the config matters.
-    const { namespace, secret, 'dns-name': dnsNames, 'validity-days': validityDays, 'webhook-configuration': webhookConfiguration, kubeconfig } = values;
-    return await webhookCertificateCommand({ namespace, secret, dnsNames, validityDays, webhookConfiguration, kubeconfig }, io).catch((error: unknown) => {
+    const { namespace, secret, 'dns-name': dnsNames, 'validity-days': validityDays, 'webhook-configuration': webhookConfiguration, kubeconfig, delete: remove } = values;
+    return await webhookCertificateCommand({ namespace, secret, dnsNames, validityDays, webhookConfiguration, kubeconfig, delete: remove }, io).catch((error: unknown) => {
       io.stderr(`${describeError(error)}\n`);
       return 1;
     });
@@ -179,6 +183,8 @@ async function assembled(config: GitopsReverserConfig) {
 
 async function validate(config: GitopsReverserConfig, io: CliIo): Promise<number> {
   const assembly = await assembled(config);
+  // The shared key files are read as run reads them at start (Runtime.create), so a short or missing key fails here too.
+  readSharedKeys(config);
   const clusters = [...new Set(assembly.sources.map((s) => s.cluster))];
   const partitions = new Set([...assembly.plan.partitions.values()].map((p) => p.key));
   io.stdout(
@@ -260,6 +266,12 @@ async function snapshot(config: GitopsReverserConfig, io: CliIo, timeoutSeconds:
 
 /** Prints the RBAC the rules need as multi-document YAML, ready for `kubectl apply -f -`. Loads no adapter. */
 function rbac(config: GitopsReverserConfig, io: CliIo, options: { serviceAccount: string; namespace: string; name: string; cluster?: string }): number {
+  const clusters = [...new Set(config.sources.map((source) => source.cluster))];
+  // A cluster id no source observes is a typo: rules without clusters: would still print a role for it.
+  if (options.cluster !== undefined && !clusters.includes(options.cluster)) {
+    io.stderr(`${ErrorCodes.CLI_USAGE}: no source of ${config.configFile} observes cluster "${options.cluster}"\n  fix: use --cluster ${clusters.join(' or --cluster ')} (sources[].cluster)\n`);
+    return 1;
+  }
   const rules = options.cluster ? rulesForCluster(config.rules, options.cluster) : config.rules;
   if (rules.length === 0) {
     io.stderr(

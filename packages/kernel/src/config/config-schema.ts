@@ -20,6 +20,16 @@ const adapterRefProperties = {
 
 const adapterRef = { type: 'object', additionalProperties: false, required: ['use'], properties: adapterRefProperties } as const;
 
+/** `bus:` / `sink:`: `use` is required once the key is written, so the fix names the package that leaving the key out means. */
+const slotRef = (slot: 'bus' | 'sink', defaultPackage: string) =>
+  ({
+    ...adapterRef,
+    properties: {
+      ...adapterRefProperties,
+      use: { ...adapterRefProperties.use, 'x-fix': `name the ${slot}'s npm package or a path starting with ./, e.g. use: "${defaultPackage}" (the default when ${slot}: is left out)` },
+    },
+  }) as const;
+
 const sourceRef = {
   type: 'object',
   additionalProperties: false,
@@ -141,8 +151,8 @@ export const configSchema = {
         },
       },
     },
-    bus: adapterRef,
-    sink: adapterRef,
+    bus: slotRef('bus', '@gitops-reverser/bus-memory'),
+    sink: slotRef('sink', '@gitops-reverser/sink-git'),
     targets: {
       type: 'array',
       minItems: 1,

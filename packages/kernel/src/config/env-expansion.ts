@@ -24,11 +24,21 @@ export function expandEnvironment(
       problems.push({
         code: ErrorCodes.CONFIG_ENV,
         keyPath: keyPathOf(path),
-        message: `environment variable ${name} is not set`,
+        message: `environment variable ${name} is ${resolved === '' ? 'empty' : 'not set'}`,
         fix: `export ${name}=... before starting, or write \${${name}:-default} to give a default`,
       });
       return '';
     });
+    // What is left of a `${` once every reference and `$$` is taken out is a reference written wrong
+    // (`${TOKEN`, `${1X}`): kept as text it would reach the adapter as a literal, e.g. a password.
+    if (value.replace(REFERENCE, '').includes('${')) {
+      problems.push({
+        code: ErrorCodes.CONFIG_ENV,
+        keyPath: keyPathOf(path),
+        message: 'a ${ that does not start a variable reference: ${NAME} or ${NAME:-default}, NAME of letters, digits and _ (not starting with a digit), closed by }',
+        fix: 'close the reference with }, fix the variable name, or write $${ for a literal ${',
+      });
+    }
     if (result !== value && expanded) expanded.set(keyPathOf(path), { written: value, value: result });
     return result;
   }

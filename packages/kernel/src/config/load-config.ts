@@ -13,6 +13,7 @@ import {
   type TargetConfig,
   type UnselectedPolicy,
 } from '@gitops-reverser/contract';
+import { CREDENTIAL_RULES } from '../credentials/credential-rules.js';
 import { ErrorCodes } from '../errors.js';
 import { configSchema } from './config-schema.js';
 import { ConfigValidationError, type ConfigProblem } from './config-problem.js';
@@ -353,7 +354,31 @@ function checkReferences(config: GitopsReverserConfig, problems: ConfigProblem[]
         fix: 'add a selector, or remove unselected',
       });
     }
+    // A namespace name that cannot exist would select nothing, silently.
+    const isNamespaceName = (name: string) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) && name.length <= 63;
+    rule.namespaces.forEach((namespace, k) => {
+      if (!isNamespaceName(namespace)) {
+        problems.push({
+          code: ErrorCodes.CONFIG_INVALID,
+          keyPath: `rules[${i}].namespaces[${k}]`,
+          message: `"${namespace}" is not a namespace name (a DNS label: lowercase letters, digits and "-"), so it would select nothing`,
+          fix:
+            namespace === '*'
+              ? 'leave namespaces out to select every namespace'
+              : `write the namespace as it is named in the cluster${isNamespaceName(namespace.toLowerCase()) ? `: "${namespace.toLowerCase()}"?` : ''}`,
+        });
+      }
+    });
     rule.resources.forEach((resource, k) => {
+      // Resources are lowercase plurals (kubectl api-resources); a Kind (ConfigMap) would select nothing.
+      if (resource !== '*' && resource !== resource.toLowerCase()) {
+        problems.push({
+          code: ErrorCodes.CONFIG_INVALID,
+          keyPath: `rules[${i}].resources[${k}]`,
+          message: `"${resource}" is not a resource name: resources are lowercase plurals, so it would select nothing`,
+          fix: `write the plural as kubectl api-resources lists it (ConfigMap: configmaps, Deployment: deployments)`,
+        });
+      }
       if (resource.includes('/')) {
         problems.push({
           code: ErrorCodes.CONFIG_INVALID,
@@ -370,6 +395,7 @@ function checkReferences(config: GitopsReverserConfig, problems: ConfigProblem[]
 function checkSanitizerAndCredentials(config: GitopsReverserConfig, problems: ConfigProblem[]): void {
   const pathProblem = (path: string, keyPath: string, identityMatters: boolean) => {
     let message: string | undefined;
+    let fix = 'keys joined by ".", a key with dots quoted (metadata.annotations["example.com/x"]) or escaped (example\\.com), list items as [name=istio-proxy], [0] or [*]';
     try {
       const steps = parseFieldPath(path);
       const first = steps[0];
@@ -382,6 +408,7 @@ function checkSanitizerAndCredentials(config: GitopsReverserConfig, problems: Co
           (steps.length === 2 && names(first, 'metadata') && (names(second, 'name') || names(second, 'namespace'))))
       ) {
         message = `"${path}" names the object itself (apiVersion, kind, metadata, metadata.name, metadata.namespace) and cannot be removed`;
+        fix = 'remove this entry, or name a field below it (e.g. metadata.annotations["example.com/x"])';
       }
     } catch (error) {
       if (!(error instanceof FieldPathError)) throw error;
@@ -392,7 +419,7 @@ function checkSanitizerAndCredentials(config: GitopsReverserConfig, problems: Co
         code: ErrorCodes.CONFIG_INVALID,
         keyPath,
         message,
-        fix: 'keys joined by ".", a key with dots quoted (metadata.annotations["example.com/x"]) or escaped (example\\.com), list items as [name=istio-proxy], [0] or [*]',
+        fix,
       });
     }
   };
@@ -408,6 +435,20 @@ function checkSanitizerAndCredentials(config: GitopsReverserConfig, problems: Co
     }
   });
   for (const [i, entry] of config.credentials.ignore.entries()) for (const [k, path] of entry.paths.entries()) pathProblem(path, `credentials.ignore[${i}].paths[${k}]`, false);
+  // A misspelt rule id would silently ignore nothing: refuse it with the ids there are.
+  const ruleIds = CREDENTIAL_RULES.map((rule) => rule.id);
+  for (const [i, entry] of config.credentials.ignore.entries()) {
+    for (const [k, id] of entry.rules.entries()) {
+      if (!ruleIds.includes(id)) {
+        problems.push({
+          code: ErrorCodes.CONFIG_INVALID,
+          keyPath: `credentials.ignore[${i}].rules[${k}]`,
+          message: `"${id}" is not a rule of the credential gate`,
+          fix: suggestion(id, ruleIds, 'the rule ids (gitops-reverser defaults lists them)'),
+        });
+      }
+    }
+  }
   const redacting = [
     config.credentials.mode === 'redact' ? 'credentials.mode' : undefined,
     ...config.rules.map((rule) => (rule.credentials === 'redact' ? `${rule.keyPath}.credentials` : undefined)),

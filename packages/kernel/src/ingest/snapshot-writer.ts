@@ -62,6 +62,7 @@ export function beginSnapshot(options: SnapshotWriterOptions): SnapshotWriter {
           clusterId: options.origin.cluster,
           completedAt: new Date().toISOString(),
           ...(partial.has(target) || who ? { partial: true } : {}),
+          ...(completion.resourceVersions && Object.keys(completion.resourceVersions).length > 0 ? { resourceVersions: { ...completion.resourceVersions } } : {}),
         };
         await options.bus.publish(route.partition.key, end);
         options.metrics.messagesPublished.inc({ target, kind: 'snapshot-end' });

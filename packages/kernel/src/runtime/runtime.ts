@@ -2,10 +2,8 @@ import { errorText, rulesForCluster, type Clock, type Logger, type Normalizer, t
 import { type AssembledSource, type Assembly, assemble, type GivenAdapters } from '../assembly/assemble.js';
 import type { GitopsReverserConfig } from '../config/config-types.js';
 import { type ConfigInput, defineConfig, type LoadConfigOptions } from '../config/load-config.js';
-import { readFileSync } from 'node:fs';
 import { ConfigValidationError } from '../config/config-problem.js';
 import { configProblems } from '../config/load-config.js';
-import { ErrorCodes } from '../errors.js';
 import { CredentialGate } from '../credentials/credential-gate.js';
 import { credentialEncoderProblems } from '../credentials/credential-encoder-check.js';
 import { ContentHasher } from '../ingest/content-hasher.js';
@@ -25,6 +23,7 @@ import { createLogger } from './logger.js';
 import { KernelMetrics } from './metrics.js';
 import { SnapshotCounters } from './snapshot-progress.js';
 import { SnapshotRequests } from './snapshot-requests.js';
+import { readSharedKeys } from './shared-key-files.js';
 import { withTimeout } from './with-timeout.js';
 import { WorkerSupervisor } from './worker-supervisor.js';
 
@@ -170,8 +169,7 @@ export class Runtime {
     const logger = options.logger ?? createLogger(config.log.level, undefined, config.log.format);
     const metrics = options.metrics ?? new KernelMetrics({ processMetrics: true });
     const assembly = await assemble(config, { logger, metrics, ...(options.clock ? { clock: options.clock } : {}), ...(options.adapters ? { given: options.adapters } : {}) });
-    const contentKey = readKeyFile(config, config.attribution.contentKeyFile, 'attribution.contentKeyFile', 'content.key');
-    const redactionKey = readKeyFile(config, config.credentials.redactionKeyFile, 'credentials.redactionKeyFile', 'redaction.key');
+    const { contentKey, redactionKey } = readSharedKeys(config);
     return new Runtime(config, logger, metrics, assembly, options.serve ?? config.server.enabled ?? false, contentKey, redactionKey);
   }
 
@@ -464,29 +462,6 @@ export class Runtime {
       this.metrics.adapterUp.set({ slot: adapter.slot, adapter: adapter.name }, state === 'ready' || state === 'degraded' ? 1 : 0);
     }
   }
-}
-
-/**
- * A shared key from a file (`attribution.contentKeyFile`, `credentials.redactionKeyFile`): 32+
- * characters, or undefined when the key is not configured. A bad file is a config problem.
- */
-function readKeyFile(config: GitopsReverserConfig, file: string | undefined, keyPath: string, example: string): Buffer | undefined {
-  if (!file) return undefined;
-  let problem: string | undefined;
-  let key = '';
-  try {
-    key = readFileSync(file, 'utf8').trim();
-    if (key.length < 32) problem = `${file} holds ${key.length} characters; at least 32 are needed`;
-  } catch (error) {
-    problem = `cannot read ${file}: ${(error as Error).message}`;
-  }
-  if (problem) {
-    throw new ConfigValidationError(
-      config.configFile,
-      configProblems(config, [{ code: ErrorCodes.CONFIG_INVALID, keyPath, message: problem, fix: `a file with a random secret every replica shares, e.g. openssl rand -hex 32 > ${example}` }]),
-    );
-  }
-  return Buffer.from(key, 'utf8');
 }
 
 /** The sanitize phase keeps config order, then the encode phase: encoding always sees sanitized content. */

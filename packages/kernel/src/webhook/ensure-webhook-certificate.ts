@@ -28,6 +28,9 @@ export interface WebhookCertificateReport {
 /** Field manager of the `caBundle` patch: Helm and Argo CD never set the field, so they leave it to this one. */
 export const CA_BUNDLE_FIELD_MANAGER = 'gitops-reverser-webhook-certificate';
 
+/** Labels of the Secret this creates: `webhook-certificate --delete` removes only a Secret that has them. */
+export const WEBHOOK_CERTIFICATE_LABELS = { 'app.kubernetes.io/name': 'gitops-reverser', 'app.kubernetes.io/component': 'webhook-certificate' } as const;
+
 interface SecretObject {
   data?: Record<string, string>;
 }
@@ -61,7 +64,7 @@ export async function ensureWebhookCertificate(api: KubeApiClient, options: Ensu
       metadata: {
         name: options.secret,
         namespace: options.namespace,
-        labels: { 'app.kubernetes.io/name': 'gitops-reverser', 'app.kubernetes.io/component': 'webhook-certificate' },
+        labels: { ...WEBHOOK_CERTIFICATE_LABELS },
         annotations: { 'gitops-reverser.io/renew': 'delete this Secret, then run `gitops-reverser webhook-certificate` again (the chart does on every upgrade)' },
       },
       data: { 'ca.crt': base64(generated.caCert), 'tls.crt': base64(generated.cert), 'tls.key': base64(generated.key) },

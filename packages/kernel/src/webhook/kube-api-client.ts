@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { grError } from '@gitops-reverser/contract';
+import { ErrorCodes } from '../errors.js';
 
 /** The answer of one API request. */
 export interface KubeApiResponse {
@@ -33,7 +35,7 @@ const IN_CLUSTER = '/var/run/secrets/kubernetes.io/serviceaccount';
  * it). Exec plugins and auth providers are not supported: a Job in the cluster needs neither.
  */
 export function kubeApiClient(kubeconfigFile?: string): KubeApiClient {
-  const connection = kubeconfigFile ? fromKubeconfig(kubeconfigFile) : inCluster();
+  const connection = connectionFor(kubeconfigFile);
   return {
     server: connection.server,
     request: (method, path, body, contentType = 'application/json') =>
@@ -65,6 +67,17 @@ export function kubeApiClient(kubeconfigFile?: string): KubeApiClient {
         req.end(payload);
       }),
   };
+}
+
+/** Where to connect and as whom; a kubeconfig that cannot be used is the user's option to fix (GR_ERR_CLI_USAGE). */
+function connectionFor(kubeconfigFile: string | undefined): Connection {
+  try {
+    return kubeconfigFile ? fromKubeconfig(kubeconfigFile) : inCluster();
+  } catch (error) {
+    throw grError(ErrorCodes.CLI_USAGE, kubeconfigFile ? `--kubeconfig ${kubeconfigFile} cannot be used: ${(error as Error).message}` : (error as Error).message, {
+      fix: 'pass --kubeconfig <file> with a token or client certificate for the cluster (exec plugins are not supported here), or run it in a pod with its ServiceAccount (the chart’s hook does)',
+    });
+  }
 }
 
 function inCluster(): Connection {

@@ -22,6 +22,9 @@ export function busMessageProblem(message: unknown): string | undefined {
       if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) return 'snapshot end: objectCount is not a whole number >= 0';
       if (!isText(record['clusterId'])) return 'snapshot end: clusterId is missing';
       if (record['partial'] !== undefined && typeof record['partial'] !== 'boolean') return 'snapshot end: partial is not a boolean';
+      const versions = record['resourceVersions'];
+      if (versions !== undefined && (versions === null || typeof versions !== 'object' || Array.isArray(versions) || Object.values(versions).some((v) => typeof v !== 'string')))
+        return 'snapshot end: resourceVersions is not a map of type to resourceVersion';
       return undefined;
     }
     case 'attribution': {

@@ -18,10 +18,12 @@ import { renderYamlOnce } from '../normalize/render-yaml.js';
 import type { KernelMetrics } from '../runtime/metrics.js';
 import { AttributionJoin, type AttributedChange } from './attribution-join.js';
 import type { AuthorDirectory } from './author-directory.js';
+import { staleChanges } from './batch-staleness.js';
 import { busMessageProblem } from './bus-message-check.js';
 import { OpenSnapshots } from './open-snapshots.js';
 import { checkSinkAnswer } from './sink-answer.js';
 import { DEFAULT_WATCHDOG, SinkCallWatch, type SinkCallState, type WatchdogSettings } from './sink-call-watch.js';
+import { newerThanSnapshot } from './snapshot-horizon.js';
 import { StalenessWatermark } from './staleness-watermark.js';
 
 export interface PartitionWorkerOptions {
@@ -186,15 +188,23 @@ export class PartitionWorker {
     const { sink, metrics, sinkName } = this.options;
     const partition = this.partitionKey;
     const stopTimer = metrics.sinkApplySeconds.startTimer({ partition });
-    // Older than what was written (from another replica's lagging view): live changes are settled as
-    // unchanged without the sink; seed events go with `superseded` so the snapshot still counts them.
-    const stale = batch.map((held) => held.delivery.message.kind === 'change' && this.watermark.isStale(held.delivery.message));
+    // Older than what was written, or than an earlier change in this batch (from another replica's
+    // lagging view): live changes are settled as unchanged without the sink; seed events go with
+    // `superseded` so the snapshot still counts them.
+    const messages = batch.map((held) => held.delivery.message);
+    const stale = staleChanges(messages, this.watermark);
     const forSink = batch.flatMap((held, i) => (!stale[i] || isSeed(held.delivery.message) ? [i] : []));
     let outcomes: SinkOutcome[] = batch.map((): SinkOutcome => ({ status: 'unchanged' }));
     try {
       const items = forSink.map((i): SinkItem => {
         const delivery = (batch[i] as Held).delivery;
-        return { message: this.sinkMessage(delivery.message, stale[i] === true), attempt: delivery.attempt };
+        const message = delivery.message;
+        if (message.kind === 'snapshot-end') {
+          // Objects written after the snapshot's source listed are not in it: its prune keeps them.
+          const newerWritten = newerThanSnapshot(message, messages, stale, this.watermark);
+          return { message: newerWritten.length > 0 ? { ...message, newerWritten } : message, attempt: delivery.attempt };
+        }
+        return { message: this.sinkMessage(message, stale[i] === true), attempt: delivery.attempt };
       });
       const watched = forSink.length === 0 ? { timedOut: false as const, value: [] } : await this.watch.run('apply', items.length, () => sink.apply({ partition: this.options.partition(), items }));
       if (watched.timedOut) {
