@@ -24,6 +24,8 @@ const ENGINES = nodegitAvailable() ? ['isomorphic-git', 'nodegit'] : ['isomorphi
 if (ENGINES.length === 1) console.log('nodegit is not installed: only the isomorphic-git engine runs (see the sink-git README to install it)');
 const CHANGES = Number(process.env.BENCH_PUSH_CHANGES ?? 200);
 const NAMESPACES = 100;
+// Issue 28: a one-object change reaches the remote within 10 ms (p50) of the server's own floor.
+const PUSH_TARGET_ABOVE_FLOOR_MS = 10;
 // The git server runs in this process: git commands must not block the event loop.
 const gitAsync = async (cwd, ...args) => (await promisify(execFile)('git', args, { cwd, maxBuffer: 1 << 28 })).stdout;
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
@@ -154,7 +156,7 @@ async function run({ engine, transport, files, url, repoPath, provider, env }) {
     ...(posts.length > 0 ? { oursPostRoundTrip: stats(posts), oursOutsidePost: stats(outsidePost) } : {}),
     gitCliPushOnly: stats(cli),
     ratioP50: +(stats(ours).p50 / stats(cli).p50).toFixed(2),
-    ...(transport === 'http' ? { serverFloor: floor, oursAboveFloorP50Ms: +(stats(ours).p50 - floor.p50).toFixed(2), targetP50Ms: 15 } : {}),
+    ...(transport === 'http' ? { serverFloor: floor, oursAboveFloorP50Ms: +(stats(ours).p50 - floor.p50).toFixed(2), targetAboveFloorP50Ms: PUSH_TARGET_ABOVE_FLOOR_MS } : {}),
     histograms: [
       {
         name: `git-push-${files}-${engine}-${transport}`,
@@ -171,7 +173,9 @@ async function run({ engine, transport, files, url, repoPath, provider, env }) {
     console.log(`        of which the POST round trip     p50 ${summary.oursPostRoundTrip.p50} ms; everything else (plan, trees, pack) p50 ${summary.oursOutsidePost.p50} ms`);
   console.log(`  git CLI  git push only (${transport})        p50 ${summary.gitCliPushOnly.p50} ms  p99 ${summary.gitCliPushOnly.p99} ms   ratio p50 ${summary.ratioP50}`);
   if (transport === 'http')
-    console.log(`  ours above the server floor (${floor.p50} ms): ${summary.oursAboveFloorP50Ms} ms p50 (target ours p50 <= 15 ms; the floor alone is above it on this server)`);
+    console.log(
+      `  ours above the server floor (${floor.p50} ms): ${summary.oursAboveFloorP50Ms} ms p50 (target <= ${PUSH_TARGET_ABOVE_FLOOR_MS} ms above it)${summary.oursAboveFloorP50Ms > PUSH_TARGET_ABOVE_FLOOR_MS ? '   target missed: see docs/adr/0041 (where a push above the floor goes)' : ''}`,
+    );
   console.log(`BENCH_JSON ${JSON.stringify(summary)}`);
   results.push(summary);
   await sink.stop();

@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import git from 'isomorphic-git';
 import { grError } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
+import { initBareRepository } from './git-init.js';
 import { isTreeMode, TREE_MODE, type CommitFields, type EncodedObject, type TreeEntry } from './git-objects.js';
+import { isomorphicGit } from './isomorphic-git-module.js';
+import { LOOSE_UNKNOWN, looseObject, looseObjectState, looseRef } from './loose-reads.js';
 import { ObjectStoreState, storeObjects, worktreeOnBranch, writeRefFile } from './object-files.js';
+import { PackReads } from './pack-reads.js';
 import { repoLocationOf } from './repo-location.js';
 
 /** The remote a clone belongs to, as the clone records it. */
@@ -21,7 +24,9 @@ export interface CloneOrigin {
  * written in place, or of the clone of a remote. Objects the writer builds go in as git's own files
  * (object-files.ts, ADR 0005); objects, refs and config are read with isomorphic-git's reader, which
  * reads whatever git, libgit2 or this sink wrote; refs move the way git moves them. An engine adds
- * only the remote half (fetch, push) beside it.
+ * only the remote half (fetch, push) beside it. A ref or object that is a plain loose file is read
+ * here directly, and a new repository is created here, so isomorphic-git is loaded only when a pack,
+ * packed refs or a read of objects is needed (ADR 0041: it costs ~8 MB of resident memory).
  */
 export class GitDirectory {
   /**
@@ -32,6 +37,8 @@ export class GitDirectory {
   private resolved: string | undefined;
   /** Known object folders and spare files, for the git directory in use. */
   private objectStore: ObjectStoreState | undefined;
+  /** Blobs read from packs without isomorphic-git, for the git directory in use. */
+  private packs: PackReads | undefined;
 
   /** `path`: a repository folder (its `.git` is used when it has one) or a bare git directory. */
   constructor(readonly path: string) {}
@@ -59,8 +66,9 @@ export class GitDirectory {
     try {
       const { gitdir, create } = prepareGitDir(this.path, origin !== undefined);
       this.resolved = gitdir;
-      if (create) await git.init({ fs, gitdir, bare: true, defaultBranch: initialBranch });
+      if (create) initBareRepository(gitdir, initialBranch);
       if (origin) {
+        const git = await isomorphicGit();
         const stored = await git.getConfig({ fs, gitdir, path: 'remote.origin.url' });
         if (typeof stored === 'string' && repoLocationOf(stored) !== origin.location) {
           throw grError(GitErrorCodes.REPO, `the clone at ${gitdir} belongs to ${repoLocationOf(stored)}, not ${origin.location}`, {
@@ -87,6 +95,10 @@ export class GitDirectory {
   }
 
   async hasObject(oid: string): Promise<boolean> {
+    const loose = looseObjectState(this.gitdir, oid);
+    if (loose !== LOOSE_UNKNOWN) return loose;
+    if (this.packReads().has(oid) === true) return true;
+    const git = await isomorphicGit();
     try {
       await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'deflated', cache: this.objectCache });
       return true;
@@ -96,15 +108,22 @@ export class GitDirectory {
   }
 
   async readTree(oid: string): Promise<TreeEntry[]> {
+    const git = await isomorphicGit();
     const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.objectCache });
     return tree.map((entry) => ({ mode: isTreeMode(entry.mode) ? TREE_MODE : entry.mode, name: entry.path, oid: entry.oid }));
   }
 
   async readBlob(oid: string): Promise<Uint8Array> {
+    const loose = looseObject(this.gitdir, oid, 'blob');
+    if (loose !== LOOSE_UNKNOWN) return loose;
+    const packed = this.packReads().blob(oid);
+    if (packed !== LOOSE_UNKNOWN) return packed;
+    const git = await isomorphicGit();
     return (await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.objectCache })).blob;
   }
 
   async readCommit(oid: string): Promise<CommitFields> {
+    const git = await isomorphicGit();
     const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.objectCache });
     return {
       tree: commit.tree,
@@ -126,6 +145,9 @@ export class GitDirectory {
 
   /** Any ref (e.g. `refs/gitops-reverser/pushed/main`, loose or packed); undefined when missing. */
   async readRef(ref: string): Promise<string | undefined> {
+    const loose = looseRef(this.gitdir, ref);
+    if (loose !== LOOSE_UNKNOWN) return loose;
+    const git = await isomorphicGit();
     try {
       return await git.resolveRef({ fs, gitdir: this.gitdir, ref });
     } catch {
@@ -140,7 +162,13 @@ export class GitDirectory {
   /** Removes a ref (loose or packed); nothing happens when it does not exist. */
   async deleteRef(ref: string): Promise<void> {
     if ((await this.readRef(ref)) === undefined) return;
+    const git = await isomorphicGit();
     await git.deleteRef({ fs, gitdir: this.gitdir, ref });
+  }
+
+  private packReads(): PackReads {
+    if (this.packs?.gitdir !== this.gitdir) this.packs = new PackReads(this.gitdir);
+    return this.packs;
   }
 
   /** Removes the spare files prepared for large objects; the directory can be opened and used again. */

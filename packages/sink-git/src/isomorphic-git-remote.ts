@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import git, { type HttpClient } from 'isomorphic-git';
-import nodeHttp from 'isomorphic-git/http/node';
+import type { HttpClient } from 'isomorphic-git';
 import type { GitDirectory } from './git-directory.js';
 import type { EncodedObject } from './git-objects.js';
+import { isomorphicGit, isomorphicGitHttp } from './isomorphic-git-module.js';
 import { GitRemoteError, type GitRemote } from './git-remote.js';
 import type { ProviderAuth } from './provider-config.js';
 import { ReceivePackClient } from './receive-pack.js';
@@ -46,11 +46,13 @@ export class IsomorphicGitRemote implements GitRemote {
     this.auth = credentials.auth;
     this.query = credentials.query;
     const query = this.query;
-    this.http = query === '' ? nodeHttp : { request: (request) => nodeHttp.request({ ...request, url: withQuery(request.url, query) }) };
+    // isomorphic-git's client is imported with the first request (docs/adr/0041).
+    this.http = { request: async (request) => (await isomorphicGitHttp()).request(query === '' ? request : { ...request, url: withQuery(request.url, query) }) };
   }
 
   async fetch(branch: string): Promise<string | undefined> {
     const url = this.url;
+    const git = await isomorphicGit();
     const remoteHead = await this.remote('reading the remote branch', async () => {
       const info = await git.getRemoteInfo2({ http: this.http, url, protocolVersion: 1, ...this.authCallbacks() });
       return info.refs?.find((ref) => ref.ref === `refs/heads/${branch}`)?.oid;
@@ -76,6 +78,7 @@ export class IsomorphicGitRemote implements GitRemote {
 
   async push(branch: string, oldOid: string | undefined, newOid: string): Promise<void> {
     const url = this.url;
+    const git = await isomorphicGit();
     // The local branch must point at what is pushed: isomorphic-git pushes a ref, not an oid.
     await this.directory.writeBranch(branch, newOid);
     const result = await this.remote('pushing', () =>

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { encodeEntry, isTreeMode, treeSortKey, type EncodedObject, type TreeEntry } from './git-objects.js';
+import { encodeEntry, isTreeMode, TREE_MODE, treeSortKey, type EncodedObject, type TreeEntry } from './git-objects.js';
 
 /** From this many entries a tree is kept as a LargeTree (below it, re-serializing is cheaper than the bookkeeping). */
 export const LARGE_TREE_ENTRIES = 2048;
@@ -56,6 +56,49 @@ export function adler32Combine(adler1: number, adler2: number, length2: number):
 
 function makeBlock(entries: readonly TreeEntry[]): TreeBlock {
   const bytes = Buffer.concat(entries.map(encodeEntry));
+  return { entries, bytes, adler: adler32(bytes) };
+}
+
+/** The length of an entry's bytes in a tree object ("{mode} {name}\0" and a 20-byte id), without encoding it. */
+function entryLength(entry: TreeEntry): number {
+  return (isTreeMode(entry.mode) ? TREE_MODE.length : entry.mode.length) + Buffer.byteLength(entry.name) + 22;
+}
+
+/**
+ * `entries` (a block's entries with a few set or removed) as a block: runs of entries shared with
+ * `old` (the same objects, in the same order) are copied from its bytes, only new entries are encoded.
+ */
+function rebuildBlock(old: TreeBlock, entries: readonly TreeEntry[]): TreeBlock {
+  const pieces: Buffer[] = [];
+  const previous = old.entries;
+  let oldAt = 0;
+  let oldOffset = 0;
+  let runStart = 0;
+  let runLength = 0;
+  const flush = () => {
+    if (runLength > 0) pieces.push(old.bytes.subarray(runStart, runStart + runLength));
+    runLength = 0;
+  };
+  for (const entry of entries) {
+    // Old entries before this one that it does not keep were removed or replaced: skip their bytes.
+    while (oldAt < previous.length && previous[oldAt] !== entry && compareKeys(treeSortKey(previous[oldAt] as TreeEntry), treeSortKey(entry)) <= 0) {
+      flush();
+      oldOffset += entryLength(previous[oldAt] as TreeEntry);
+      oldAt++;
+    }
+    if (previous[oldAt] === entry) {
+      if (runLength === 0) runStart = oldOffset;
+      const length = entryLength(entry);
+      runLength += length;
+      oldOffset += length;
+      oldAt++;
+    } else {
+      flush();
+      pieces.push(encodeEntry(entry));
+    }
+  }
+  flush();
+  const bytes = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
   return { entries, bytes, adler: adler32(bytes) };
 }
 
@@ -200,7 +243,7 @@ export class LargeTree {
       }
       if (firstChanged < 0) firstChanged = blocks.length;
       if (entries.length === 0) continue;
-      const rebuilt = makeBlock(entries);
+      const rebuilt = block ? rebuildBlock(block, entries) : makeBlock(entries);
       if (rebuilt.bytes.length <= BLOCK_MAX) blocks.push(rebuilt);
       else blocks.push(...blocksOf(entries));
     }

@@ -97,3 +97,34 @@ export async function openPlainWatch(plane, api, namespace, onMarker) {
   await new Promise((r) => setTimeout(r, 500));
   return () => abort.abort();
 }
+
+/** Resident memory of a process from /proc, in MB: total, anonymous (heaps), file-backed (the node binary's pages) and its peak. */
+export function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (field) => Math.round(Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 102.4) / 10;
+  return { rssMb: mb('VmRSS'), anonMb: mb('RssAnon'), fileMb: mb('RssFile'), peakRssMb: mb('VmHWM') };
+}
+
+/**
+ * The NODE_OPTIONS the container image sets (deploy/docker/Dockerfile, `ENV NODE_OPTIONS=...`), '' when
+ * none: the benches start `gitops-reverser run` with them, so the memory measured is the image's.
+ */
+export function imageNodeOptions() {
+  const dockerfile = readFileSync(new URL('../../../deploy/docker/Dockerfile', import.meta.url), 'utf8');
+  return /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1] ?? '';
+}
+
+/** A line plot (scripts/bench-report.mjs) of memory samples `{ at (s), rssMb, anonMb, fileMb }`. */
+export function memoryPlot(name, title, samples, { marks = [], limits = [] } = {}) {
+  const series = (field) => samples.map((sample) => [+sample.at.toFixed(1), sample[field]]);
+  return {
+    kind: 'line',
+    name,
+    title,
+    unit: 'MB',
+    xUnit: 'seconds since process start',
+    series: { RSS: series('rssMb'), 'anonymous (heaps)': series('anonMb'), 'file-backed (node binary)': series('fileMb') },
+    marks,
+    limits,
+  };
+}

@@ -13,10 +13,10 @@ import type { ExpandedValue } from './env-expansion.js';
  *
  * `data` sits at `prefix` in the config (e.g. `['sink', 'with']`), where `expanded` is keyed.
  */
-export function coerceExpandedValues<T>(data: T, coercing: ValidateFunction, prefix: readonly (string | number)[], expanded: ReadonlyMap<string, ExpandedValue> | undefined): T {
+export function coerceExpandedValues<T>(data: T, coercing: () => ValidateFunction, prefix: readonly (string | number)[], expanded: ReadonlyMap<string, ExpandedValue> | undefined): T {
   if (!expanded || !hasExpandedValueUnder(expanded, keyPathOf(prefix))) return data;
   const coerced = structuredClone(data);
-  coercing(coerced);
+  coercing()(coerced);
   return takeExpanded(data, coerced, [...prefix], expanded) as T;
 }
 

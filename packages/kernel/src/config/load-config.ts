@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import {
   labelSelectorProblem,
@@ -86,12 +86,28 @@ export interface ConfigInput {
 
 // Values are checked as written; only those from `${VAR}` (always strings) are first converted to
 // the schema's type (`port: "${PORT}"`), by a coercing copy of the validator (see coerceExpandedValues).
-const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });
-ajv.addVocabulary(['x-fix']);
-const validateRaw = ajv.compile(configSchema);
-const coercingAjv = new Ajv({ allErrors: true, allowUnionTypes: true, coerceTypes: true });
-coercingAjv.addVocabulary(['x-fix']);
-const coerceRaw = coercingAjv.compile(configSchema);
+// Both are compiled on first use, the coercing one only for a config with `${VAR}` values: compiling
+// the config schema grows a process's resident memory by ~5 MB, which V8 keeps (docs/adr/0041).
+let validateRaw: ValidateFunction | undefined;
+let coerceRaw: ValidateFunction | undefined;
+
+function configValidator(): ValidateFunction {
+  if (!validateRaw) {
+    const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });
+    ajv.addVocabulary(['x-fix']);
+    validateRaw = ajv.compile(configSchema);
+  }
+  return validateRaw;
+}
+
+function coercingConfigValidator(): ValidateFunction {
+  if (!coerceRaw) {
+    const coercingAjv = new Ajv({ allErrors: true, allowUnionTypes: true, coerceTypes: true });
+    coercingAjv.addVocabulary(['x-fix']);
+    coerceRaw = coercingAjv.compile(configSchema);
+  }
+  return coerceRaw;
+}
 
 /** Reads, expands and validates a config file. Throws ConfigValidationError listing every problem. */
 export function loadConfigFile(file: string, options: LoadConfigOptions = {}): GitopsReverserConfig {
@@ -173,8 +189,9 @@ function validateConfig(
   const problems: ConfigProblem[] = [];
   const expandedValues = new Map<string, ExpandedValue>();
   const written = expandEnvironment(raw, options.env ?? process.env, problems, [], expandedValues) as Record<string, unknown>;
-  const expanded = coerceExpandedValues(written, coerceRaw, [], expandedValues);
-  if (!validateRaw(expanded)) problems.push(...schemaProblems(validateRaw.errors ?? [], [], { reference: 'examples/quickstart.yaml', expanded: expandedValues }));
+  const expanded = coerceExpandedValues(written, coercingConfigValidator, [], expandedValues);
+  const validate = configValidator();
+  if (!validate(expanded)) problems.push(...schemaProblems(validate.errors ?? [], [], { reference: 'examples/quickstart.yaml', expanded: expandedValues }));
   const refuse = () => new ConfigValidationError(configFile, locateProblems(hideExpandedValues(problems, expandedValues), findPosition));
   if (problems.length > 0) throw refuse();
 

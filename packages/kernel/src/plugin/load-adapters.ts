@@ -167,9 +167,21 @@ export function validateTargetOptions(
 // Options are validated with defaults applied (`useDefaults`), so adapters see complete options.
 // As for the config itself, values are checked as written; only those from `${VAR}` (always strings,
 // e.g. `port: "${PORT}"`) are first converted to the schema's types by the coercing validator.
+// The coercing validator of a schema is compiled only when a value under it came from `${VAR}`:
+// each compile grows a process's heap, which V8 keeps (docs/adr/0041).
 const optionsValidator = new Ajv({ allErrors: true, verbose: true, useDefaults: true, allowUnionTypes: true, strict: false });
-const coercingValidator = new Ajv({ allErrors: true, allowUnionTypes: true, strict: false, coerceTypes: true });
-const compiled = new WeakMap<object, { readonly validate: ValidateFunction; readonly coerce: ValidateFunction }>();
+let coercingValidator: Ajv | undefined;
+const compiled = new WeakMap<object, { readonly validate: ValidateFunction; readonly coerce: () => ValidateFunction }>();
+
+/** The coercing validator of `schema`, compiled on first call (the schema already compiled once without coercion). */
+function lazyCoercion(schema: Readonly<Record<string, unknown>>): () => ValidateFunction {
+  let coerce: ValidateFunction | undefined;
+  return () => {
+    coercingValidator ??= new Ajv({ allErrors: true, allowUnionTypes: true, strict: false, coerceTypes: true });
+    coerce ??= coercingValidator.compile(schema);
+    return coerce;
+  };
+}
 
 function validateAgainst(
   schema: Readonly<Record<string, unknown>>,
@@ -182,7 +194,7 @@ function validateAgainst(
   let validators = compiled.get(schema);
   if (!validators) {
     try {
-      validators = { validate: optionsValidator.compile(schema), coerce: coercingValidator.compile(schema) };
+      validators = { validate: optionsValidator.compile(schema), coerce: lazyCoercion(schema) };
     } catch (cause) {
       const problem = { code: ErrorCodes.PLUGIN_SHAPE, keyPath, message: `${adapterName} has an invalid ${what} schema: ${(cause as Error).message}`, fix: 'report this to the adapter author' };
       return { value: structuredClone(written) as Record<string, unknown>, problems: [problem] };
