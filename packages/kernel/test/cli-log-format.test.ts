@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -98,6 +98,25 @@ describe('log format of the CLI', () => {
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(/log\.format/);
       expect(result.stderr).toContain('auto (readable lines on a terminal, JSON otherwise), json or text');
+    } finally {
+      config.cleanup();
+    }
+  });
+
+  it('text logs into a pipe whose reader went away (`run | head -1`): the process keeps running and stops cleanly on SIGTERM', async () => {
+    const config = debugConfig('{ level: debug, format: text }');
+    try {
+      const child = spawn(process.execPath, [cli, 'run', '--config', config.file], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      // Read the first line, then close the pipe as head does.
+      await new Promise<void>((done) => child.stdout.once('data', () => done()));
+      child.stdout.destroy();
+      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      // The stop logs several lines into the closed pipe.
+      setTimeout(() => child.kill('SIGTERM'), 500);
+      expect(await exited).toBe(0);
+      expect(stderr).not.toContain('EPIPE');
     } finally {
       config.cleanup();
     }

@@ -199,6 +199,13 @@ describe('gitops-reverser CLI', () => {
       const listed = Number(/(\d+) object\(s\) listed/.exec(result.stdout)?.[1]);
       expect(listed).toBeGreaterThan(0);
       expect(written.length).toBeGreaterThanOrEqual(listed);
+      // Every listed object settled, and only objects are counted (not the snapshot's end marker).
+      const lastProgress =
+        result.stdout
+          .split('\n')
+          .filter((line) => line.includes('file(s) written'))
+          .at(-1) ?? '';
+      expect(Number(/(\d+) file\(s\) written/.exec(lastProgress)?.[1])).toBe(listed);
       expect(runCli(['snapshot', '--config', config.file, '--timeout', 'soon'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--timeout "soon" is not a positive number') });
     } finally {
       config.cleanup();

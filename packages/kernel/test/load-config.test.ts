@@ -113,6 +113,7 @@ rules: [ { target: live, resources: [configmaps] } ]
 describe('config errors: each names the file, the key path and the fix', () => {
   it('a missing file', () => {
     expect(() => loadConfigFile(join(dir, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read config: file not found \[GR_ERR_CONFIG_READ\]\n\s+fix: pass the path of an existing YAML file/);
+    expect(() => loadConfigFile(dir)).toThrow(/cannot read config: it is a folder, not a file \[GR_ERR_CONFIG_READ\]/);
   });
 
   it('broken YAML, with line and column', () => {

@@ -62,7 +62,14 @@ export const gitSinkOptionsSchema = {
           auth: {
             type: 'object',
             additionalProperties: false,
-            properties: { username: { type: 'string' }, password: { type: 'string' }, token: { type: 'string' } },
+            'x-fix': 'give { username, password } or { token } (a username beside a token is optional), from the environment: password: "${GIT_PASSWORD}"',
+            properties: {
+              username: { type: 'string', minLength: 1, pattern: '^\\S+$', 'x-fix': 'a username without spaces, or leave username out' },
+              password: { type: 'string', minLength: 1, 'x-fix': 'an empty password sends no credential: set it (password: "${GIT_PASSWORD}") or remove auth' },
+              token: { type: 'string', minLength: 1, pattern: '^\\S+$', 'x-fix': 'a token without spaces (an empty token sends no credential): token: "${GIT_TOKEN}", or remove auth' },
+            },
+            dependencies: { password: ['username'] },
+            not: { required: ['password', 'token'] },
           },
           ssh: {
             type: 'object',

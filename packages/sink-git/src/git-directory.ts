@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { grError } from '@gitops-reverser/contract';
 import { GitErrorCodes } from './git-error-codes.js';
 import { initBareRepository } from './git-init.js';
@@ -203,6 +203,28 @@ function prepareGitDir(path: string, isClone: boolean): { gitdir: string; create
       fix: 'point the provider url at a git repository, an empty folder or a path that does not exist yet',
     });
   }
-  mkdirSync(gitdir, { recursive: true, ...(isClone ? { mode: 0o700 } : {}) });
+  makeFolders(gitdir, isClone ? 0o700 : undefined);
   return { gitdir, create: true };
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node's recursive mkdirSync spins forever on a path under a
+ * folder where creating is refused with ENOENT (`/proc/nope/repo`): here that is an error naming it.
+ */
+function makeFolders(path: string, mode: number | undefined): void {
+  const missing: string[] = [];
+  for (let at = resolve(path); !existsSync(at); at = dirname(at)) {
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder, mode === undefined ? {} : { mode });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw grError(GitErrorCodes.REPO, `cannot create ${folder} for the repository ${path}: ${(error as Error).message}`, {
+        fix: 'point the provider url (or cacheDir) at a folder this process may create and write',
+      });
+    }
+  }
 }

@@ -304,6 +304,27 @@ describe.each(testEngines())('%s engine', (engine) => {
       expect(readFileSync(join(dir, 'state-repo', 'thesis.tex'), 'utf8')).toBe('years of work\n');
     });
 
+    it('a provider path that cannot be created (under /proc) is a retry naming the folder, not a hang', async () => {
+      const dir = tempDir();
+      const context = contextFor(
+        `cluster: { id: dev }
+providers: [ { name: origin, url: /proc/gr-nope/state-repo, allowedBranches: [main] } ]
+targets:
+  - { name: live, provider: origin, branch: main, path: clusters/dev }
+rules: [ { target: live, resources: ["*"] } ]
+`,
+        dir,
+      );
+      const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine: engineUnderTest(), providers: context.providers });
+      await sink.start(context);
+      try {
+        const [outcome] = await sink.apply({ partition: context.partition('live'), items: items(change('a')) });
+        expect(outcome).toMatchObject({ status: 'retry', reason: expect.stringContaining('cannot create /proc/gr-nope for the repository /proc/gr-nope/state-repo') });
+      } finally {
+        await sink.stop();
+      }
+    });
+
     it('a 253-character name gets a shortened, deterministic file name that git clone can check out', async () => {
       const { dir, repo, apply, start } = setup();
       await start();

@@ -85,6 +85,23 @@ describe('git sink: target options checked when the config is loaded', () => {
     expect(error.problems.find((p) => p.keyPath === 'targets[0].with.brnch')?.fix).toContain('did you mean "branch"');
   });
 
+  it('provider credentials that would send none, or two: an empty or spaced token, an empty password, a password without a username, a password and a token', async () => {
+    const auths = ['{ token: "" }', '{ token: "a b" }', '{ username: u, password: "" }', '{ password: p }', '{ username: u, password: p, token: t }'];
+    for (const auth of auths) {
+      const error = await problemsOf('  - { name: live, with: { provider: origin, branch: main } }', `[ { name: origin, url: "https://git.example/r.git", auth: ${auth} } ]`);
+      expect(
+        error.problems.map((p) => [p.code, p.keyPath.startsWith('sink.with.providers[0].auth')]),
+        auth,
+      ).toEqual([['GR_ERR_PLUGIN_OPTIONS', true]]);
+      expect(error.problems[0]?.fix, auth).toBeTruthy();
+    }
+    for (const auth of ['{ token: t }', '{ username: u, token: t }', '{ username: u, password: p }']) {
+      await expect(problemsOf('  - { name: live, with: { provider: origin, branch: main } }', `[ { name: origin, url: "https://git.example/r.git", auth: ${auth} } ]`)).rejects.toThrow(
+        'expected the config to be refused',
+      );
+    }
+  });
+
   describe('a target fed by several clusters', () => {
     const twoClusters = '[ { use: "@gitops-reverser/source-informer", cluster: east }, { use: "@gitops-reverser/source-informer", cluster: west } ]';
     const allClusters = '[ { target: live, resources: [configmaps] } ]';

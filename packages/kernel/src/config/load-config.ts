@@ -116,7 +116,8 @@ export function loadConfigFile(file: string, options: LoadConfigOptions = {}): G
   try {
     text = readFileSync(configFile, 'utf8');
   } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String((cause as Error).message);
+    const code = (cause as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a folder, not a file' : code === 'EACCES' ? 'permission denied' : String((cause as Error).message);
     throw new ConfigValidationError(configFile, [
       {
         code: ErrorCodes.CONFIG_READ,

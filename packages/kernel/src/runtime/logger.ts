@@ -22,9 +22,18 @@ export function createLogger(level: LogLevel, destination?: NodeJS.WritableStrea
   // on Linux); colours only on a terminal that wants them.
   const out = destination ?? process.stdout;
   const colour = terminal && process.env['NO_COLOR'] === undefined && process.env['TERM'] !== 'dumb';
+  // A reader that went away (`run | head`) must not stop the process: its log is dropped from then
+  // on, as pino's own destination does (an unhandled EPIPE would crash the daemon mid-write).
+  let closed = false;
+  if (out === process.stdout && process.stdout.listenerCount('error') === 0) {
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      closed = true;
+    });
+  }
   const text: DestinationStream = {
     write: (record: string) => {
-      out.write(textLogLine(record, { colour }));
+      if (!closed) out.write(textLogLine(record, { colour }));
     },
   };
   return pino(options, text);

@@ -247,8 +247,11 @@ export class PartitionWorker {
         case 'unchanged':
           // The fact first: the join reads the version this change replaced from the watermark.
           this.settleAttribution(held);
-          if (delivery.message.kind === 'change') this.watermark.written(delivery.message);
-          written++;
+          if (delivery.message.kind === 'change') {
+            this.watermark.written(delivery.message);
+            // Objects only: a snapshot's end marker is no file (snapshot's "N file(s) written").
+            written++;
+          }
           await delivery.ack();
           break;
         case 'rejected':
