@@ -64,12 +64,13 @@ export const gitSinkOptionsSchema = {
             additionalProperties: false,
             'x-fix': 'give { username, password } or { token } (a username beside a token is optional), from the environment: password: "${GIT_PASSWORD}"',
             properties: {
-              username: { type: 'string', minLength: 1, pattern: '^\\S+$', 'x-fix': 'a username without spaces, or leave username out' },
+              username: { type: 'string', pattern: '^\\S+$', 'x-fix': 'a username without spaces, or leave username out' },
               password: { type: 'string', minLength: 1, 'x-fix': 'an empty password sends no credential: set it (password: "${GIT_PASSWORD}") or remove auth' },
-              token: { type: 'string', minLength: 1, pattern: '^\\S+$', 'x-fix': 'a token without spaces (an empty token sends no credential): token: "${GIT_TOKEN}", or remove auth' },
+              token: { type: 'string', pattern: '^\\S+$', 'x-fix': 'a token without spaces (an empty token sends no credential): token: "${GIT_TOKEN}", or remove auth' },
             },
             dependencies: { password: ['username'] },
             not: { required: ['password', 'token'] },
+            'x-not': 'has both password and token: only one of them is sent',
           },
           ssh: {
             type: 'object',

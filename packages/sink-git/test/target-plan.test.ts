@@ -94,6 +94,7 @@ describe('git sink: target options checked when the config is loaded', () => {
         auth,
       ).toEqual([['GR_ERR_PLUGIN_OPTIONS', true]]);
       expect(error.problems[0]?.fix, auth).toBeTruthy();
+      expect(error.problems[0]?.message, auth).not.toContain('must NOT be valid');
     }
     for (const auth of ['{ token: t }', '{ username: u, token: t }', '{ username: u, password: p }']) {
       await expect(problemsOf('  - { name: live, with: { provider: origin, branch: main } }', `[ { name: origin, url: "https://git.example/r.git", auth: ${auth} } ]`)).rejects.toThrow(

@@ -86,6 +86,11 @@ function schemaProblem(error: ErrorObject, prefix: readonly (string | number)[],
         message: `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,
         fix: fix ?? 'use one of the values listed',
       };
+    case 'not': {
+      // `not` says only "must NOT be valid": a schema that uses it names the combination in `x-not`.
+      const said = (error.parentSchema as { 'x-not'?: unknown } | undefined)?.['x-not'];
+      return { code: ErrorCodes.CONFIG_INVALID, keyPath: here, message: typeof said === 'string' ? said : 'is a combination of keys that is not allowed', ...(fix ? { fix } : {}) };
+    }
     case 'pattern':
       return { code: ErrorCodes.CONFIG_INVALID, keyPath: here, message: `${JSON.stringify(error.data)} has the wrong form`, fix: fix ?? `must match ${(error.params as { pattern: string }).pattern}` };
     default:
