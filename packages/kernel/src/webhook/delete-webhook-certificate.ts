@@ -1,6 +1,5 @@
-import { grError } from '@gitops-reverser/contract';
-import { ErrorCodes } from '../errors.js';
 import type { KubeApiClient, KubeApiResponse } from './kube-api-client.js';
+import { webhookCertificateFailure } from './webhook-certificate-failure.js';
 import { WEBHOOK_CERTIFICATE_LABELS } from './ensure-webhook-certificate.js';
 
 export interface DeleteWebhookCertificateOptions {
@@ -41,14 +40,6 @@ export async function deleteWebhookCertificate(api: KubeApiClient, options: Dele
   throw failure(`delete ${what}`, response, api);
 }
 
-function failure(action: string, response: KubeApiResponse, api: KubeApiClient) {
-  let message = response.body.slice(0, 300);
-  try {
-    message = (JSON.parse(response.body) as { message?: string }).message ?? message;
-  } catch {
-    // not a Status object: the raw text says it
-  }
-  return grError(ErrorCodes.WEBHOOK_CERTIFICATE, `cannot ${action} (${api.server}): HTTP ${response.status} ${message}`, {
-    fix: response.status === 401 || response.status === 403 ? 'the ServiceAccount needs get and delete on that Secret (the chart grants exactly these)' : 'see the API server message',
-  });
+function failure(action: string, response: KubeApiResponse, api: KubeApiClient): Error {
+  return webhookCertificateFailure(action, response, api, 'get and delete on that Secret');
 }

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { grError } from '@gitops-reverser/contract';
 import { ErrorCodes } from '../errors.js';
 import type { KubeApiClient, KubeApiResponse } from './kube-api-client.js';
+import { webhookCertificateFailure } from './webhook-certificate-failure.js';
 import { createWebhookCertificate } from './webhook-certificate.js';
 
 export interface EnsureWebhookCertificateOptions {
@@ -134,19 +135,8 @@ async function existing<T>(api: KubeApiClient, path: string, what: string): Prom
   return JSON.parse(response.body) as T;
 }
 
-function failure(action: string, response: KubeApiResponse, api: KubeApiClient) {
-  let message = response.body.slice(0, 300);
-  try {
-    message = (JSON.parse(response.body) as { message?: string }).message ?? message;
-  } catch {
-    // not a Status object: the raw text says it
-  }
-  return grError(ErrorCodes.WEBHOOK_CERTIFICATE, `cannot ${action} (${api.server}): HTTP ${response.status} ${message}`, {
-    fix:
-      response.status === 401 || response.status === 403
-        ? 'the ServiceAccount needs get/create on that Secret and get/patch on that ValidatingWebhookConfiguration (the chart grants exactly these)'
-        : 'see the API server message',
-  });
+function failure(action: string, response: KubeApiResponse, api: KubeApiClient): Error {
+  return webhookCertificateFailure(action, response, api, 'get/create on that Secret and get/patch on that ValidatingWebhookConfiguration');
 }
 
 const base64 = (text: string) => Buffer.from(text).toString('base64');
