@@ -3,12 +3,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubeObject, SinkOutcome } from '@gitops-reverser/contract';
-import { memoryLogger } from '@gitops-reverser/contract/conformance';
 import { controlPlaneBinaries, GitHttpServer, toolBinaries } from '@gitops-reverser/testkit';
 import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
-import { change, contextFor, git, items, marker, tempDir } from './helpers.js';
+import { remoteSink, WRITER } from './remote-sink.js';
+import { change, git, marker } from './helpers.js';
 
 // What a person wrote into the target folder is never lost to a write of the sink, end to end over
 // a real git server: the person's files are made and read with the git CLI (and encrypted with the
@@ -16,7 +15,7 @@ import { change, contextFor, git, items, marker, tempDir } from './helpers.js';
 
 let server: GitHttpServer;
 beforeEach(async () => {
-  server = new GitHttpServer({ credentials: { username: 'writer', password: 's3cret' } });
+  server = new GitHttpServer({ credentials: WRITER });
   await server.start();
 });
 afterEach(async () => {
@@ -26,20 +25,7 @@ afterEach(async () => {
 const gitAsync = async (...args: string[]) => (await promisify(execFile)('git', args, { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })).stdout;
 
 function setup(targetOptions = '') {
-  const dir = tempDir('gr-kept-');
-  server.createRepo('state');
-  const context = contextFor(
-    `providers:
-  - { name: origin, url: "${server.url('state')}", auth: { username: writer, password: s3cret } }
-targets: [ { name: live, provider: origin, branch: main, path: clusters/dev${targetOptions} } ]
-`,
-    dir,
-  );
-  const logger = memoryLogger();
-  const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers, cacheDir: join(dir, 'cache'), remoteTimeoutSeconds: 10, pushAttempts: 5 });
-  const partition = context.partition('live');
-  const apply = (...messages: Parameters<typeof items>) => sink.apply({ partition, items: items(...messages) });
-  return { dir, sink, context: { ...context, logger }, logger, apply };
+  return remoteSink(server, { prefix: 'gr-kept-', targetOptions });
 }
 
 /** A person's clone with the given files committed and pushed (paths relative to the repository). */

@@ -3,11 +3,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KernelMetrics } from '@gitops-reverser/kernel';
-import { memoryLogger } from '@gitops-reverser/contract/conformance';
 import { GitHttpServer } from '@gitops-reverser/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
-import { change, contextFor, git, items, marker, tempDir, testEngines, useEngine } from './helpers.js';
+import { remoteSink, WRITER } from './remote-sink.js';
+import { change, git, marker, testEngines, useEngine } from './helpers.js';
 
 // ADR 0039: a person's file that stops one object's write (a document they broke, a folder or a file
 // where the object's file must go) stops that object only. The rest of the batch is committed and
@@ -18,7 +17,7 @@ import { change, contextFor, git, items, marker, tempDir, testEngines, useEngine
 
 let server: GitHttpServer;
 beforeEach(async () => {
-  server = new GitHttpServer({ credentials: { username: 'writer', password: 's3cret' } });
+  server = new GitHttpServer({ credentials: WRITER });
   await server.start();
 });
 afterEach(async () => {
@@ -42,19 +41,7 @@ describe.each(testEngines())('%s engine: a file that stops one object', (engine)
   beforeEach(() => useEngine(engine));
 
   function setup(targetOptions = '') {
-    const dir = tempDir('gr-refused-');
-    server.createRepo('state');
-    const context = contextFor(
-      `providers:
-  - { name: origin, url: "${server.url('state')}", auth: { username: writer, password: s3cret } }
-targets: [ { name: live, provider: origin, branch: main, path: clusters/dev${targetOptions} } ]
-`,
-      dir,
-    );
-    const logger = memoryLogger();
-    const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, engine, providers: context.providers, cacheDir: join(dir, 'cache'), remoteTimeoutSeconds: 10, pushAttempts: 5 });
-    const apply = (...messages: Parameters<typeof items>) => sink.apply({ partition: context.partition('live'), items: items(...messages) });
-    return { dir, sink, context: { ...context, logger }, logger, apply };
+    return remoteSink(server, { prefix: 'gr-refused-', targetOptions, engine });
   }
 
   async function personClone(dir: string): Promise<string> {

@@ -3,12 +3,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubeObject } from '@gitops-reverser/contract';
-import { memoryLogger } from '@gitops-reverser/contract/conformance';
 import { controlPlaneBinaries, GitHttpServer, toolBinaries } from '@gitops-reverser/testkit';
 import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
-import { change, contextFor, git, items, marker, tempDir } from './helpers.js';
+import { remoteSink, WRITER } from './remote-sink.js';
+import { change, git, marker } from './helpers.js';
 
 // A repository people and this sink share, end to end over a real git server: people clone, move,
 // comment and write kustomizations with the git CLI and push; the sink keeps writing live changes on
@@ -17,7 +16,7 @@ import { change, contextFor, git, items, marker, tempDir } from './helpers.js';
 
 let server: GitHttpServer;
 beforeEach(async () => {
-  server = new GitHttpServer({ credentials: { username: 'writer', password: 's3cret' } });
+  server = new GitHttpServer({ credentials: WRITER });
   await server.start();
 });
 afterEach(async () => {
@@ -27,20 +26,7 @@ afterEach(async () => {
 const gitAsync = async (...args: string[]) => (await promisify(execFile)('git', args, { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })).stdout;
 
 function setup(targetOptions = '') {
-  const dir = tempDir('gr-shared-');
-  server.createRepo('state');
-  const context = contextFor(
-    `providers:
-  - { name: origin, url: "${server.url('state')}", auth: { username: writer, password: s3cret } }
-targets: [ { name: live, provider: origin, branch: main, path: clusters/dev${targetOptions} } ]
-`,
-    dir,
-  );
-  const logger = memoryLogger();
-  const sink = new GitSink({ ...DEFAULT_GIT_SINK_OPTIONS, providers: context.providers, cacheDir: join(dir, 'cache'), remoteTimeoutSeconds: 10, pushAttempts: 5 });
-  const partition = context.partition('live');
-  const apply = (...messages: Parameters<typeof items>) => sink.apply({ partition, items: items(...messages) });
-  return { dir, sink, context: { ...context, logger }, logger, apply, remote: server.repoPath('state') };
+  return remoteSink(server, { prefix: 'gr-shared-', targetOptions });
 }
 
 /** A person's clone, with the git CLI. */
