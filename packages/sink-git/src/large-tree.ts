@@ -152,8 +152,12 @@ function storedZlib(pieces: readonly Buffer[], adler: number): Buffer[] {
  */
 export class LargeTree {
   private flat: TreeEntry[] | undefined;
-  /** Lower-cased name -> names, for case-collision warnings; moved to the next version by `apply`. */
-  private caseIndex: Map<string, Set<string>> | undefined;
+  /**
+   * Lower-cased name -> the name, or the names once two differ only in case, for case-collision
+   * warnings; moved to the next version by `apply`. A name alone is kept without a set (a set per
+   * entry cost ~150 bytes per file of a large folder, ADR 0041).
+   */
+  private caseIndex: Map<string, string | Set<string>> | undefined;
   /** Hash states after the header and blocks[0..k], valid for this version's blocks. */
   private states: (Hash | undefined)[] = [];
   /** The size the hash states were computed for (they are valid only while it is unchanged). */
@@ -194,7 +198,8 @@ export class LargeTree {
       this.caseIndex = new Map();
       for (const entry of this.entries()) addToIndex(this.caseIndex, entry.name);
     }
-    return [...(this.caseIndex.get(name.toLowerCase()) ?? [])].filter((other) => other !== name);
+    const names = this.caseIndex.get(name.toLowerCase());
+    return (names === undefined ? [] : typeof names === 'string' ? [names] : [...names]).filter((other) => other !== name);
   }
 
   /** A new version with `changes` applied; this version stays valid and unchanged. */
@@ -325,15 +330,23 @@ function indexIn(entries: readonly TreeEntry[], key: string): { found: boolean; 
   return { found: low < entries.length && treeSortKey(entries[low] as TreeEntry) === key, index: low };
 }
 
-function addToIndex(index: Map<string, Set<string>>, name: string): void {
+function addToIndex(index: Map<string, string | Set<string>>, name: string): void {
   const lower = name.toLowerCase();
-  let names = index.get(lower);
-  if (!names) index.set(lower, (names = new Set()));
-  names.add(name);
+  const names = index.get(lower);
+  if (names === undefined) index.set(lower, name);
+  else if (typeof names !== 'string') names.add(name);
+  else if (names !== name) index.set(lower, new Set([names, name]));
 }
 
-function removeFromIndex(index: Map<string, Set<string>>, name: string): void {
-  const names = index.get(name.toLowerCase());
-  names?.delete(name);
-  if (names?.size === 0) index.delete(name.toLowerCase());
+function removeFromIndex(index: Map<string, string | Set<string>>, name: string): void {
+  const lower = name.toLowerCase();
+  const names = index.get(lower);
+  if (names === undefined) return;
+  if (typeof names === 'string') {
+    if (names === name) index.delete(lower);
+    return;
+  }
+  names.delete(name);
+  if (names.size === 1) index.set(lower, [...names][0] as string);
+  else if (names.size === 0) index.delete(lower);
 }

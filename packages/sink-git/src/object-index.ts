@@ -53,8 +53,12 @@ export class ObjectIndex {
   /** The folder's tree id this index reflects; null until built. */
   private folderTree: string | undefined | null = null;
   private readonly files = new Map<string, IndexedFile>();
-  /** `group|kind|name` -> documents (namespace and cluster are resolved at lookup). */
-  private readonly byName = new Map<string, PlacedDocument[]>();
+  /**
+   * Object name -> its document, or documents once a name repeats (group, kind, namespace and
+   * cluster are resolved at lookup). Keyed by the head's own name string and holding no array for a
+   * name held once: no key string and no array per object (ADR 0041).
+   */
+  private readonly byName = new Map<string, PlacedDocument | PlacedDocument[]>();
   /** Folder (repository path) -> its kustomization. */
   private readonly kustomizationsByFolder = new Map<string, Kustomization>();
   /** Texts of blobs this writer just made, so recording its own commit reads nothing back (and, where the writer knows them, their object heads, so it parses nothing either). */
@@ -128,7 +132,7 @@ export class ObjectIndex {
   /** Where an object lives in the folder, or undefined when no document holds it. */
   find(identity: ResourceIdentity): ObjectPlace | undefined {
     const layout = this.target.layout.pathOf(this.target.path, identity);
-    const candidates = (this.byName.get(nameKey(identity.group, identity.kind, identity.name)) ?? []).filter((document) => this.holds(document, identity));
+    const candidates = this.named(identity.name).filter((document) => document.head.kind === identity.kind && this.holds(document, identity));
     if (candidates.length === 0) {
       // A source that does not know the kind (an audited delete answered with a Status names the
       // plural resource): the document at the object's layout path naming the object is it.
@@ -151,7 +155,10 @@ export class ObjectIndex {
 
   /** Every document that holds an object, for pruning. */
   *documents(): Iterable<PlacedDocument> {
-    for (const documents of this.byName.values()) yield* documents;
+    for (const documents of this.byName.values()) {
+      if (Array.isArray(documents)) yield* documents;
+      else yield documents;
+    }
   }
 
   /** True when a file is at `path` (any file the index reads). */
@@ -237,10 +244,11 @@ export class ObjectIndex {
     this.files.set(path, { blob: oid, heads });
     heads.forEach((head, index) => {
       if (!head) return;
-      const key = nameKey(head.group, head.kind, head.name);
-      let list = this.byName.get(key);
-      if (!list) this.byName.set(key, (list = []));
-      list.push({ path, index, head });
+      const document: PlacedDocument = { path, index, head };
+      const known = this.byName.get(head.name);
+      if (known === undefined) this.byName.set(head.name, document);
+      else if (Array.isArray(known)) known.push(document);
+      else this.byName.set(head.name, [known, document]);
     });
   }
 
@@ -252,11 +260,16 @@ export class ObjectIndex {
     this.files.delete(path);
     for (const head of file.heads) {
       if (!head) continue;
-      const key = nameKey(head.group, head.kind, head.name);
-      const list = (this.byName.get(key) ?? []).filter((d) => d.path !== path);
-      if (list.length === 0) this.byName.delete(key);
-      else this.byName.set(key, list);
+      const list = this.named(head.name).filter((d) => d.path !== path);
+      if (list.length === 0) this.byName.delete(head.name);
+      else this.byName.set(head.name, list.length === 1 ? (list[0] as PlacedDocument) : list);
     }
+  }
+
+  /** The documents whose object has this name. */
+  private named(name: string): readonly PlacedDocument[] {
+    const known = this.byName.get(name);
+    return known === undefined ? [] : Array.isArray(known) ? known : [known];
   }
 
   private clear(): void {
@@ -274,8 +287,4 @@ export class ObjectIndex {
   private inFolder(path: string): boolean {
     return this.target.path === '' || path.startsWith(`${this.target.path}/`);
   }
-}
-
-function nameKey(group: string, kind: string, name: string): string {
-  return `${group}|${kind}|${name}`;
 }
