@@ -227,20 +227,20 @@ function restoreObjects(points: readonly TargetPoint[], chosenTarget: string | u
         }
         continue;
       }
-      const file = document;
-      const cluster = document.cluster ?? file.revision?.trailers['Cluster']?.[0] ?? (point.target.target.clusters?.length === 1 ? point.target.target.clusters[0] : undefined);
+      const cluster = document.cluster ?? document.revision?.trailers['Cluster']?.[0] ?? (point.target.target.clusters?.length === 1 ? point.target.target.clusters[0] : undefined);
+      const restorable = withoutRedactedValues(object);
       byName.set(key, {
         apiVersion: stored.apiVersion,
         kind,
         namespace,
         name,
         target: point.target.target.name,
-        path: file.path,
-        revision: file.revision?.id ?? point.revision.id,
+        path: document.path,
+        revision: document.revision?.id ?? point.revision.id,
         ...(cluster ? { cluster } : {}),
-        object: withoutRedactedValues(object).object,
+        object: restorable.object,
         hidden: secretValues(object),
-        redacted: withoutRedactedValues(object).redacted,
+        redacted: restorable.redacted,
       });
     }
   }
