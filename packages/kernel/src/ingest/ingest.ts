@@ -334,34 +334,26 @@ export class Ingest {
         }
         gate.report(findings, key, target, mode, 'not written: no encoder encrypts values by path');
         refused.push(
-          toTarget(
-            this.refuse({
-              code: ErrorCodes.CREDENTIAL_UNENCRYPTED,
-              adapter: CREDENTIAL_GATE_NAME,
-              source: origin.source,
-              key,
-              target,
-              message: `${key} holds ${describeFindings(findings)} and is not written to target ${target}: credentials: encrypt, but no configured encoder encrypts values by path`,
-              fix: 'configure @gitops-reverser/sanitizer-sops under normalizers, or choose credentials: redact or refuse for this rule',
-            }),
+          this.credentialRefusal(
+            ErrorCodes.CREDENTIAL_UNENCRYPTED,
+            origin,
+            key,
             target,
+            `${key} holds ${describeFindings(findings)} and is not written to target ${target}: credentials: encrypt, but no configured encoder encrypts values by path`,
+            'configure @gitops-reverser/sanitizer-sops under normalizers, or choose credentials: redact or refuse for this rule',
           ),
         );
         return undefined;
       default:
         gate.report(findings, key, target, mode, 'not written');
         refused.push(
-          toTarget(
-            this.refuse({
-              code: ErrorCodes.CREDENTIAL_FOUND,
-              adapter: CREDENTIAL_GATE_NAME,
-              source: origin.source,
-              key,
-              target,
-              message: `${key} holds ${describeFindings(findings)} and is not written to target ${target} (credentials: refuse)`,
-              fix: 'move the credential into a Secret (or remove it), set credentials: redact or encrypt on the rule, or list known-safe content under credentials.ignore',
-            }),
+          this.credentialRefusal(
+            ErrorCodes.CREDENTIAL_FOUND,
+            origin,
+            key,
             target,
+            `${key} holds ${describeFindings(findings)} and is not written to target ${target} (credentials: refuse)`,
+            'move the credential into a Secret (or remove it), set credentials: redact or encrypt on the rule, or list known-safe content under credentials.ignore',
           ),
         );
         return undefined;
@@ -382,17 +374,13 @@ export class Ingest {
       return true;
     }
     refused.push(
-      toTarget(
-        this.refuse({
-          code: ErrorCodes.CREDENTIAL_UNENCRYPTED,
-          adapter: CREDENTIAL_GATE_NAME,
-          source: origin.source,
-          key,
-          target,
-          message: `${key} would still hold ${describeFindings(leaks)} readable after encoding; it is not written to target ${target}`,
-          fix: 'let the encoder encrypt those values (sanitizer-sops: encryptedRegex, or credentials: encrypt), or choose credentials: redact or refuse',
-        }),
+      this.credentialRefusal(
+        ErrorCodes.CREDENTIAL_UNENCRYPTED,
+        origin,
+        key,
         target,
+        `${key} would still hold ${describeFindings(leaks)} readable after encoding; it is not written to target ${target}`,
+        'let the encoder encrypt those values (sanitizer-sops: encryptedRegex, or credentials: encrypt), or choose credentials: redact or refuse',
       ),
     );
     return false;
@@ -548,6 +536,11 @@ export class Ingest {
       message: `normalizer "${normalizer.name}" failed on ${key}${target ? ` for target ${target}` : ''}; the change is not written: ${errorText(error)}`,
       fix: "see the normalizer's message; a snapshot that held this object prunes nothing until it is written",
     });
+  }
+
+  /** A change the credential gate keeps from one target: recorded (log, metric) and returned for that target. */
+  private credentialRefusal(code: string, origin: EventOrigin, key: string, target: string, message: string, fix: string): TargetRefusal {
+    return toTarget(this.refuse({ code, adapter: CREDENTIAL_GATE_NAME, source: origin.source, key, target, message, fix }), target);
   }
 
   private refuse(refusal: Refusal): Refusal {
