@@ -13,6 +13,21 @@ export function machine() {
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
 
+/** The size and margins every SVG plot here shares. */
+const FRAME = { width: 760, height: 360, left: 60, top: 40, plotW: 760 - 60 - 20, plotH: 360 - 40 - 60 };
+
+/** The opening of a plot: the SVG element, a white background, the title and the two axes. */
+function svgFrame(title) {
+  const { width, height, left, top, plotW, plotH } = FRAME;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`,
+    `<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="black"/>`,
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="black"/>`,
+  ];
+}
+
 function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
@@ -34,23 +49,11 @@ export function histogramSvg({ title, unit, series }) {
     }
     return c.map((n) => n / series[name].length);
   });
-  const width = 760;
-  const height = 360;
-  const left = 60;
-  const right = 20;
-  const top = 40;
-  const bottom = 60;
-  const plotW = width - left - right;
-  const plotH = height - top - bottom;
+  const { width, height, left, top, plotW, plotH } = FRAME;
   const maxShare = Math.max(...counts.flat(), 0.01);
   const x = (v) => left + (Math.log(v / lo) / Math.log(hi / lo)) * plotW;
   const y = (share) => top + plotH - (share / maxShare) * plotH;
-  const parts = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`);
-  parts.push(`<rect width="100%" height="100%" fill="white"/>`);
-  parts.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);
-  parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="black"/>`);
-  parts.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="black"/>`);
+  const parts = svgFrame(title);
   for (const tick of [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]) {
     if (tick < lo || tick > hi) continue;
     parts.push(`<line x1="${x(tick)}" y1="${top + plotH}" x2="${x(tick)}" y2="${top + plotH + 5}" stroke="black"/>`);
@@ -95,22 +98,10 @@ export function lineSvg({ title, unit, xUnit = 's', series, marks = [], limits =
   const points = names.flatMap((name) => series[name]);
   const xMax = Math.max(...points.map(([x]) => x), 1);
   const yMax = Math.max(...points.map(([, y]) => y), ...limits.map((l) => l.y), 1) * 1.08;
-  const width = 760;
-  const height = 360;
-  const left = 60;
-  const right = 20;
-  const top = 40;
-  const bottom = 60;
-  const plotW = width - left - right;
-  const plotH = height - top - bottom;
+  const { width, height, left, top, plotW, plotH } = FRAME;
   const x = (v) => left + (v / xMax) * plotW;
   const y = (v) => top + plotH - (v / yMax) * plotH;
-  const parts = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`);
-  parts.push(`<rect width="100%" height="100%" fill="white"/>`);
-  parts.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);
-  parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="black"/>`);
-  parts.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="black"/>`);
+  const parts = svgFrame(title);
   for (const tick of niceTicks(xMax)) {
     parts.push(`<line x1="${x(tick)}" y1="${top + plotH}" x2="${x(tick)}" y2="${top + plotH + 5}" stroke="black"/>`);
     parts.push(`<text x="${x(tick)}" y="${top + plotH + 18}" text-anchor="middle">${tick}</text>`);
