@@ -49,7 +49,7 @@ export function histogramSvg({ title, unit, series }) {
     }
     return c.map((n) => n / series[name].length);
   });
-  const { width, height, left, top, plotW, plotH } = FRAME;
+  const { height, left, top, plotW, plotH } = FRAME;
   const maxShare = Math.max(...counts.flat(), 0.01);
   const x = (v) => left + (Math.log(v / lo) / Math.log(hi / lo)) * plotW;
   const y = (share) => top + plotH - (share / maxShare) * plotH;
@@ -98,7 +98,7 @@ export function lineSvg({ title, unit, xUnit = 's', series, marks = [], limits =
   const points = names.flatMap((name) => series[name]);
   const xMax = Math.max(...points.map(([x]) => x), 1);
   const yMax = Math.max(...points.map(([, y]) => y), ...limits.map((l) => l.y), 1) * 1.08;
-  const { width, height, left, top, plotW, plotH } = FRAME;
+  const { height, left, top, plotW, plotH } = FRAME;
   const x = (v) => left + (v / xMax) * plotW;
   const y = (v) => top + plotH - (v / yMax) * plotH;
   const parts = svgFrame(title);
