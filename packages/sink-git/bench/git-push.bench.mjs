@@ -135,6 +135,8 @@ async function gitHttpServer() {
 }
 
 const server = await gitHttpServer();
+const SERVER_PROCESS = process.env.BENCH_PUSH_SERVER === 'inline' ? 'inline' : 'own process';
+console.log(`git server: git http-backend behind testkit's GitHttpServer, ${SERVER_PROCESS === 'inline' ? 'inside this process (BENCH_PUSH_SERVER=inline)' : 'in a process of its own'}`);
 const results = [];
 
 // The server's floor: one receive-pack POST of a tiny commit (3 objects) into a one-file repository.
@@ -329,6 +331,7 @@ async function run({ engine, transport, files, url, repoPath, provider, env, flo
     transport,
     files,
     changes: CHANGES,
+    ...(transport === 'http' ? { gitServer: SERVER_PROCESS } : {}),
     seedMs: Math.round(seedMs),
     oursChangeToRemote: stats(ours),
     ...(posts.length > 0 ? { oursPostRoundTrip: stats(posts), oursOutsidePost: stats(outsidePost) } : {}),
