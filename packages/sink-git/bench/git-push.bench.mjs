@@ -90,8 +90,8 @@ ReceivePackClient.prototype.push = async function timedPush(...args) {
 /**
  * The smart-HTTP git server (testkit's GitHttpServer: git http-backend per request) in a process of
  * its own, as a real server is. Started inside this process (BENCH_PUSH_SERVER=inline, the earlier
- * runs), each request's spawn forks this process with its heap of the seeded sink: that fork (~10 ms at
- * 100,000 files) was counted as the server's, in our POST, the floor and twice per `git push`.
+ * runs), each request's spawn forks this process, heap of the seeded sink and all, on our event loop,
+ * and that time was counted as the server's (in our POST, the floor's and twice per `git push`).
  */
 async function gitHttpServer() {
   if (process.env.BENCH_PUSH_SERVER === 'inline') {
