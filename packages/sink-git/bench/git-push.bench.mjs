@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink, PathLayout, encodeObject, nodegitAvailable, serializeCommit, serializeTree } from '@gitops-reverser/sink-git/internal';
+import { GitDirectory } from '../dist/git-directory.js';
 import { packOf } from '../dist/object-files.js';
 import { parsePktLines, ReceivePackClient } from '../dist/receive-pack.js';
 import { GitHttpServer, GitSshServer } from '@gitops-reverser/testkit';
@@ -86,6 +87,20 @@ ReceivePackClient.prototype.push = async function timedPush(...args) {
     postObjects.push(args[3]);
   }
 };
+
+// Time the clone's file writes too (object files, refs: where a shared VM's disk shows), per change.
+let fileWriteMs = 0;
+for (const method of ['writeObjects', 'writeBranch', 'writeRef']) {
+  const original = GitDirectory.prototype[method];
+  GitDirectory.prototype[method] = async function timedWrite(...args) {
+    const start = process.hrtime.bigint();
+    try {
+      return await original.apply(this, args);
+    } finally {
+      fileWriteMs += ms(start);
+    }
+  };
+}
 
 /**
  * The smart-HTTP git server (testkit's GitHttpServer: git http-backend per request) in a process of
@@ -278,14 +293,17 @@ async function run({ engine, transport, files, url, repoPath, provider, env, flo
 
   const floorAtSize = floorName ? await prepareFloor(files, repoPath, floorName, dir) : undefined;
   const ours = [];
+  const fileWrites = [];
   const floorTimes = [];
   postTimes.length = 0;
   postObjects.length = 0;
   const ourChange = async (n) => {
     const item = { message: message((n * 7919) % files, n + 1), attempt: 1 };
+    fileWriteMs = 0;
     const start = process.hrtime.bigint();
     const [outcome] = await sink.apply({ partition, items: [item] });
     ours.push(ms(start));
+    fileWrites.push(fileWriteMs);
     if (outcome.status !== 'applied') throw new Error(`change ${n}: ${JSON.stringify(outcome)}`);
   };
   const floorChange = async (n) => {
@@ -335,6 +353,7 @@ async function run({ engine, transport, files, url, repoPath, provider, env, flo
     seedMs: Math.round(seedMs),
     oursChangeToRemote: stats(ours),
     ...(posts.length > 0 ? { oursPostRoundTrip: stats(posts), oursOutsidePost: stats(outsidePost) } : {}),
+    oursFileWrites: stats(fileWrites),
     gitCliPushOnly: stats(cli),
     ratioP50: +(stats(ours).p50 / stats(cli).p50).toFixed(2),
     ...(transport === 'http' ? { serverFloor: floor, oursAboveFloorP50Ms: +(stats(ours).p50 - floor.p50).toFixed(2), targetAboveFloorP50Ms: PUSH_TARGET_ABOVE_FLOOR_MS } : {}),
@@ -364,7 +383,7 @@ async function run({ engine, transport, files, url, repoPath, provider, env, flo
   console.log(`  ours  change -> remote (commit + push)  p50 ${summary.oursChangeToRemote.p50} ms  p99 ${summary.oursChangeToRemote.p99} ms`);
   if (summary.oursPostRoundTrip)
     console.log(
-      `        of which the POST round trip     p50 ${summary.oursPostRoundTrip.p50} ms (${summary.oursRequest ? `${summary.oursRequest.objects} objects, ${summary.oursRequest.packBytes} bytes of pack` : ''}); everything else (plan, trees, pack) p50 ${summary.oursOutsidePost.p50} ms`,
+      `        of which the POST round trip     p50 ${summary.oursPostRoundTrip.p50} ms (${summary.oursRequest ? `${summary.oursRequest.objects} objects, ${summary.oursRequest.packBytes} bytes of pack` : ''}); everything else (plan, trees, pack) p50 ${summary.oursOutsidePost.p50} ms, of which writing the clone's object files and refs p50 ${summary.oursFileWrites.p50} ms`,
     );
   if (summary.serverFloorAtSize)
     console.log(
