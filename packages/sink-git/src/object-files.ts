@@ -3,7 +3,7 @@ import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync,
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { deflate, looseBytes, type EncodedObject, type GitObjectType } from './git-objects.js';
+import { contentDeflated, looseBytes, type EncodedObject, type GitObjectType } from './git-objects.js';
 
 /**
  * Stores objects in a git directory in git's own on-disk formats. Written here rather than through
@@ -275,7 +275,7 @@ export function packOf(objects: readonly EncodedObject[]): { pack: Buffer; entri
   let offset = 12;
   const entries: { oid: string; offset: number; crc: number }[] = [];
   for (const object of unique) {
-    const entry = Buffer.concat([entryHeader(PACK_TYPE[object.type], object.content.byteLength), ...(object.zlib ? object.zlib(false) : [deflate(object.content)])]);
+    const entry = Buffer.concat([entryHeader(PACK_TYPE[object.type], object.content.byteLength), ...contentDeflated(object)]);
     entries.push({ oid: object.oid, offset, crc: crc32(entry) });
     chunks.push(entry);
     offset += entry.length;

@@ -1,12 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { encodeObject, objectIdOf, serializeCommit, serializeTree } from '../src/git-objects.js';
-import { ObjectStoreState, writeRefFile, writeLooseObjects, writePack } from '../src/object-files.js';
+import { contentDeflated, encodeObject, objectIdOf, serializeCommit, serializeTree } from '../src/git-objects.js';
+import { ObjectStoreState, packOf, writeRefFile, writeLooseObjects, writePack } from '../src/object-files.js';
 import { git, tempDir } from './helpers.js';
 import { until } from '@gitops-reverser/testkit';
 
@@ -81,6 +81,28 @@ describe('git object files', () => {
     expect(git(repo, 'count-objects', '-v')).toMatch(/^garbage: 0$/m);
     await state.close();
     expect(spares()).toEqual([]);
+  });
+
+  it('a loose object and the pack entry of the same object share one deflate of its content; git reads both (an empty blob too)', async () => {
+    const loose = bareRepo();
+    const { commit, all } = objects();
+    const empty = encodeObject('blob', Buffer.alloc(0));
+    await writeLooseObjects(loose, [...all, empty]);
+    writeRefFile(loose, 'refs/heads/main', commit.oid);
+    expect(git(loose, 'cat-file', '-s', empty.oid).trim()).toBe('0');
+    git(loose, 'fsck', '--strict');
+    for (const object of [...all, empty]) {
+      const [zlib] = contentDeflated(object);
+      // The stream the loose form was made of, not a second deflate.
+      expect(contentDeflated(object)[0]).toBe(zlib);
+      expect(inflateSync(zlib as Buffer).equals(Buffer.from(object.content))).toBe(true);
+    }
+    // The pushed pack is made of those streams: a repository that has none of the objects takes it.
+    const remote = bareRepo();
+    execFileSync('git', ['index-pack', '--stdin', '--strict'], { cwd: remote, input: packOf([...all, empty]).pack });
+    writeRefFile(remote, 'refs/heads/main', commit.oid);
+    expect(git(remote, 'show', 'main:a.txt')).toBe('alpha\n');
+    git(remote, 'fsck', '--strict');
   });
 
   it('writes a pack with an index that git verify-pack and fsck accept', async () => {
