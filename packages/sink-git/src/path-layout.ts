@@ -18,6 +18,7 @@ type Placeholder = (typeof PLACEHOLDERS)[number];
 export class PathLayout {
   private readonly parts: (string | { placeholder: Placeholder })[];
   private pattern: RegExp | undefined;
+  private readonly usesShard: boolean;
 
   constructor(readonly template: string = DEFAULT_LAYOUT) {
     this.parts = [];
@@ -34,6 +35,7 @@ export class PathLayout {
       last = (match.index ?? 0) + match[0].length;
     }
     this.parts.push(template.slice(last));
+    this.usesShard = this.parts.some((part) => typeof part !== 'string' && part.placeholder === 'shard');
     if (template.startsWith('/') || template.split('/').some((s) => s === '..' || s === '.')) {
       throw grError(GitErrorCodes.LAYOUT, `layout "${template}" must be a relative path without "." or ".." segments`, { fix: `start from the default "${DEFAULT_LAYOUT}"` });
     }
@@ -87,8 +89,9 @@ export class PathLayout {
       namespace: identity.namespace === '' ? CLUSTER_SCOPE_KEY : identity.namespace,
       name: identity.name,
       // 256 folders by the name's hash: keeps each folder's tree small when a namespace holds
-      // tens of thousands of objects of one kind (every commit rewrites its folder's tree).
-      shard: createHash('sha256').update(identity.name).digest('hex').slice(0, 2),
+      // tens of thousands of objects of one kind (every commit rewrites its folder's tree). Hashed
+      // only for a layout that uses it: a seed asks for 10,000 paths and more.
+      shard: this.usesShard ? createHash('sha256').update(identity.name).digest('hex').slice(0, 2) : '',
     };
     for (const key of ['namespace', 'name', 'resource', 'group', 'kind', 'cluster'] as const) {
       const problem = unsafeValue(values[key]);
