@@ -331,20 +331,23 @@ function packIndex(entries: readonly { oid: string; offset: number; crc: number 
   buffer.writeUInt32BE(0xff744f63, at); // "\377tOc"
   buffer.writeUInt32BE(2, (at += 4));
   at += 4;
-  const fanout = new Array<number>(256).fill(0);
+  // The ids first (written from hex in place, no buffer per id), then the fan-out counted from their first bytes.
+  const fanoutAt = at;
+  at += 256 * 4;
+  const idsAt = at;
   for (const entry of sorted) {
-    const bucket = parseInt(entry.oid.slice(0, 2), 16);
-    fanout[bucket] = (fanout[bucket] ?? 0) + 1;
+    buffer.write(entry.oid, at, 20, 'hex');
+    at += 20;
+  }
+  const fanout = new Uint32Array(256);
+  for (let i = 0; i < n; i++) {
+    const bucket = buffer[idsAt + i * 20] as number;
+    fanout[bucket] = (fanout[bucket] as number) + 1;
   }
   let cumulative = 0;
   for (let i = 0; i < 256; i++) {
     cumulative += fanout[i] as number;
-    buffer.writeUInt32BE(cumulative, at);
-    at += 4;
-  }
-  for (const entry of sorted) {
-    Buffer.from(entry.oid, 'hex').copy(buffer, at);
-    at += 20;
+    buffer.writeUInt32BE(cumulative, fanoutAt + i * 4);
   }
   for (const entry of sorted) {
     buffer.writeUInt32BE(entry.crc >>> 0, at);
