@@ -19,6 +19,7 @@ export class PathLayout {
   private readonly parts: (string | { placeholder: Placeholder })[];
   private pattern: RegExp | undefined;
   private readonly usesShard: boolean;
+  private readonly folders = new Map<string, string | null>();
 
   constructor(readonly template: string = DEFAULT_LAYOUT) {
     this.parts = [];
@@ -98,14 +99,29 @@ export class PathLayout {
       if (problem && !(key === 'group' && values.group === '')) return { problem: `${key} "${values[key]}" ${problem}` };
     }
     const produced = this.parts.map((part) => (typeof part === 'string' ? part : values[part.placeholder])).join('');
-    const segments = produced.split('/');
-    // ".git" is unsafe as a segment in any spelling a checkout may take for it (case, trailing dots or spaces, git~1).
-    if (segments.some((s) => s === '' || s === '.' || s === '..' || isGitDirName(s))) return { problem: `layout produced an unsafe path "${produced}"` };
-    const names = objectFileNames(segments.pop() as string);
+    const slash = produced.lastIndexOf('/');
+    const name = produced.slice(slash + 1);
+    const folder = this.folderOf(targetPath, slash < 0 ? undefined : produced.slice(0, slash));
+    if (folder === null || unsafeSegment(name)) return { problem: `layout produced an unsafe path "${produced}"` };
+    const names = objectFileNames(name);
     const plain = notAKustomizationName(names.plain);
-    const folder = [...(targetPath === '' ? [] : [targetPath]), ...segments.map(fitSegment)].join('/');
-    const placed = (name: string) => (folder === '' ? fitSegment(name) : `${folder}/${fitSegment(name)}`);
+    const placed = (file: string) => (folder === '' ? fitSegment(file) : `${folder}/${fitSegment(file)}`);
     return { path: placed(plain), ...(names.encrypted ? { encrypted: placed(names.encrypted) } : {}) };
+  }
+
+  /**
+   * The repository folder of a produced folder path (`{target.path}/` and each segment fitted), or null
+   * when a segment is unsafe. Remembered: a seed asks for the same few folders thousands of times.
+   */
+  private folderOf(targetPath: string, produced: string | undefined): string | null {
+    const key = `${targetPath}\0${produced ?? ''}`;
+    const known = this.folders.get(key);
+    if (known !== undefined) return known;
+    const segments = produced === undefined ? [] : produced.split('/');
+    const folder = segments.some(unsafeSegment) ? null : [...(targetPath === '' ? [] : [targetPath]), ...segments.map(fitSegment)].join('/');
+    if (this.folders.size >= MAX_REMEMBERED_FOLDERS) this.folders.clear();
+    this.folders.set(key, folder);
+    return folder;
   }
 }
 
@@ -115,6 +131,14 @@ export interface PathPlace {
   readonly cluster?: string;
   /** The namespace ("" for `_cluster`), for a file at a path the whole layout produces. */
   readonly namespace?: string;
+}
+
+/** Folders a layout remembers (see `folderOf`); past this many it starts over. */
+const MAX_REMEMBERED_FOLDERS = 4096;
+
+/** ".git" is unsafe as a segment in any spelling a checkout may take for it (case, trailing dots or spaces, git~1). */
+function unsafeSegment(segment: string): boolean {
+  return segment === '' || segment === '.' || segment === '..' || isGitDirName(segment);
 }
 
 function unsafeValue(value: string): string | undefined {
