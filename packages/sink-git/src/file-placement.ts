@@ -38,14 +38,20 @@ const MAX_CANONICAL_BLOBS = 200_000;
 /** A path the overlay had no entry for before a write (see `Journal`). */
 const ABSENT = Symbol('absent');
 
+/** What the overlay held for one path before a write changed it. */
+interface KeptPath {
+  readonly text: string | null | typeof ABSENT;
+  readonly heads: readonly (ObjectHead | undefined)[] | typeof ABSENT;
+  readonly rendered: boolean;
+}
+
 /**
  * What one object's write changed in the overlay, so a refused write (write-refusal.ts) is undone
  * without copying the overlay per write (a seed places 10,000 writes in one commit).
  */
 interface Journal {
-  readonly texts: Map<string, string | null | typeof ABSENT>;
-  readonly heads: Map<string, readonly (ObjectHead | undefined)[] | typeof ABSENT>;
-  readonly rendered: Map<string, boolean>;
+  /** Per path the write changed: what the overlay held for it before (one map: a seed journals 10,000 writes). */
+  readonly kept: Map<string, KeptPath>;
   readonly lines: number;
   readonly created: number;
   written?: string;
@@ -90,7 +96,7 @@ export class FilePlacement {
    * had changed in the overlay is undone, so the commit holds the other writes and nothing half-done.
    */
   async place(write: FileWrite): Promise<void> {
-    this.journal = { texts: new Map(), heads: new Map(), rendered: new Map(), lines: this.lines.length, created: this.created.length };
+    this.journal = { kept: new Map(), lines: this.lines.length, created: this.created.length };
     try {
       if (write.yaml === null) await this.delete(write);
       else await this.upsert(write);
@@ -112,7 +118,8 @@ export class FilePlacement {
     this.remember(this.keyOf(identity));
     const found = await this.locate(identity);
     if (!found) {
-      if (write.alsoDelete) await this.removeVariant(write.alsoDelete, identity);
+      const variant = write.alsoDelete === undefined ? undefined : await this.read(write.alsoDelete);
+      if (variant !== undefined) await this.removeVariant(write.alsoDelete as string, variant, identity);
       await this.create(write.path, rendering, identity);
       this.lines.push({ write, operation: 'CREATE' });
       return;
@@ -302,7 +309,8 @@ export class FilePlacement {
     this.set(path, rendering);
     this.markRendered(path, true);
     this.created.push(path);
-    await this.listInKustomization(path, identity);
+    // Most new files have no kustomization above them: asked without entering an async function.
+    if (this.target.kustomizations === 'Create' || (this.target.kustomizations === 'Maintain' && this.governing(parentOf(path)))) await this.listInKustomization(path, identity);
   }
 
   private async removeDocument(path: string, index: number): Promise<void> {
@@ -327,14 +335,14 @@ export class FilePlacement {
       const namespace = this.target.omitNamespace && identity.namespace !== '' ? identity.namespace : undefined;
       await this.ensureKustomization(folder, namespace);
     }
-    const governing = await this.governing(folder);
+    const governing = this.governing(folder);
     if (!governing) return;
     await this.addResource(governing, relativeTo(parentOf(governing), path));
   }
 
   /** `Create`: a kustomization in `folder`, listed by the one above it, up to the target folder. */
   private async ensureKustomization(folder: string, namespace: string | undefined): Promise<void> {
-    if (await this.kustomizationIn(folder)) return;
+    if (this.kustomizationIn(folder)) return;
     const path = joinPath(folder, 'kustomization.yaml');
     // Its folder was checked with the object's file; a folder named kustomization.yaml is not replaced.
     if ((await this.blockerOf(path))?.path === path) return;
@@ -350,7 +358,7 @@ export class FilePlacement {
     if (folder === this.target.path || !this.inTarget(folder)) return;
     const parent = parentOf(folder);
     await this.ensureKustomization(parent, undefined);
-    const above = await this.governing(parent);
+    const above = this.governing(parent);
     if (above) await this.addResource(above, relativeTo(parentOf(above), folder));
   }
 
@@ -358,7 +366,7 @@ export class FilePlacement {
   private async unlistFromKustomization(path: string): Promise<void> {
     if (this.target.kustomizations === 'Ignore') return;
     const folder = parentOf(path);
-    const governing = await this.governing(folder);
+    const governing = this.governing(folder);
     if (!governing) return;
     const text = (await this.read(governing)) as string;
     const entry = relativeTo(parentOf(governing), path);
@@ -381,17 +389,17 @@ export class FilePlacement {
   }
 
   /** The kustomization file governing files of `folder` (its own or the nearest above, within the target). */
-  private async governing(folder: string): Promise<string | undefined> {
+  private governing(folder: string): string | undefined {
     let at = folder;
     for (;;) {
-      const own = await this.kustomizationIn(at);
+      const own = this.kustomizationIn(at);
       if (own) return own;
       if (at === this.target.path || at === '' || !this.inTarget(at)) return undefined;
       at = parentOf(at);
     }
   }
 
-  private async kustomizationIn(folder: string): Promise<string | undefined> {
+  private kustomizationIn(folder: string): string | undefined {
     for (const name of KUSTOMIZATION_FILES) {
       const path = joinPath(folder, name);
       if (this.texts.has(path)) {
@@ -449,9 +457,7 @@ export class FilePlacement {
    * cannot be parsed, holds only comments, other documents or anything else is a person's and stays;
    * a removed file leaves its kustomization's `resources:` too.
    */
-  private async removeVariant(path: string, identity: ResourceIdentity): Promise<void> {
-    const text = await this.read(path);
-    if (text === undefined) return;
+  private async removeVariant(path: string, text: string, identity: ResourceIdentity): Promise<void> {
     const documents = readDocuments(text);
     if (documents.some((document) => document.errors.length > 0)) {
       this.logger.warn({ path, object: objectName(identity) }, `kept: ${path} (where ${objectName(identity)} would be in its other form, plain or SOPS) cannot be parsed, so it is not removed`);
@@ -488,9 +494,10 @@ export class FilePlacement {
     return this.target.path === '' || folder === this.target.path || folder.startsWith(`${this.target.path}/`);
   }
 
-  private async read(path: string): Promise<string | undefined> {
+  /** Not itself async: the overlay and a new branch answer at once (a seed reads each new file's path twice). */
+  private read(path: string): string | undefined | Promise<string | undefined> {
     if (this.texts.has(path)) return this.texts.get(path) ?? undefined;
-    return await this.trees.fileText(this.headTree, path);
+    return this.headTree === undefined ? undefined : this.trees.fileText(this.headTree, path);
   }
 
   private set(path: string, text: string | null): void {
@@ -518,20 +525,21 @@ export class FilePlacement {
   /** Notes what the overlay held for `path` before the write at hand first changed it. */
   private keep(path: string): void {
     const journal = this.journal;
-    if (!journal || journal.texts.has(path)) return;
-    journal.texts.set(path, this.texts.has(path) ? (this.texts.get(path) as string | null) : ABSENT);
-    journal.heads.set(path, this.heads.get(path) ?? ABSENT);
-    journal.rendered.set(path, this.rendered.has(path));
+    if (!journal || journal.kept.has(path)) return;
+    journal.kept.set(path, {
+      text: this.texts.has(path) ? (this.texts.get(path) as string | null) : ABSENT,
+      heads: this.heads.get(path) ?? ABSENT,
+      rendered: this.rendered.has(path),
+    });
   }
 
   private undo(journal: Journal): void {
-    for (const [path, text] of journal.texts) {
+    for (const [path, { text, heads, rendered }] of journal.kept) {
       if (text === ABSENT) this.texts.delete(path);
       else this.texts.set(path, text);
-      const heads = journal.heads.get(path);
-      if (heads === ABSENT || heads === undefined) this.heads.delete(path);
+      if (heads === ABSENT) this.heads.delete(path);
       else this.heads.set(path, heads);
-      if (journal.rendered.get(path)) this.rendered.add(path);
+      if (rendered) this.rendered.add(path);
       else this.rendered.delete(path);
     }
     this.lines.length = journal.lines;
