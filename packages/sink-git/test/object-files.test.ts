@@ -5,7 +5,7 @@ import { deflateSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { encodeObject, objectIdOf, serializeCommit, serializeTree } from '../src/git-objects.js';
+import { encodeObject, encodeText, objectIdOf, serializeCommit, serializeTree } from '../src/git-objects.js';
 import { LARGE_TREE_ENTRIES, LargeTree } from '../src/large-tree.js';
 import { ObjectStoreState, writeRefFile, writeLooseObjects, writePack } from '../src/object-files.js';
 import { git, tempDir } from './helpers.js';
@@ -40,6 +40,14 @@ describe('git object files', () => {
   it('computes the ids git computes', () => {
     const content = Buffer.from('hello\n');
     expect(objectIdOf('blob', content)).toBe(execFileSync('git', ['hash-object', '--stdin'], { input: content, encoding: 'utf8' }).trim());
+  });
+
+  it('encodes a text as the blob git makes of its UTF-8 bytes (one buffer, one hash call)', () => {
+    for (const text of ['', 'hello\n', 'naïve: ✓ 日本語 🚀\n', 'x'.repeat(70_000)]) {
+      const blob = encodeText('blob', text);
+      expect(blob.oid).toBe(execFileSync('git', ['hash-object', '--stdin'], { input: text, encoding: 'utf8' }).trim());
+      expect(blob).toEqual(encodeObject('blob', Buffer.from(text)));
+    }
   });
 
   it('writes loose objects the git CLI reads and fsck accepts', async () => {
