@@ -81,6 +81,8 @@ export class FilePlacement {
   private readonly lines: { write: FileWrite; operation: FileOperation }[] = [];
   private readonly created: string[] = [];
   private journal: Journal | undefined;
+  /** The governing kustomization of folders asked so far (see `governing`); emptied when one may have changed. */
+  private readonly governingOf = new Map<string, string | undefined>();
 
   constructor(
     private readonly target: GitTarget,
@@ -390,6 +392,14 @@ export class FilePlacement {
 
   /** The kustomization file governing files of `folder` (its own or the nearest above, within the target). */
   private governing(folder: string): string | undefined {
+    // Asked for every new file, mostly for the same few folders: remembered until a kustomization changes.
+    if (this.governingOf.has(folder)) return this.governingOf.get(folder);
+    const found = this.findGoverning(folder);
+    this.governingOf.set(folder, found);
+    return found;
+  }
+
+  private findGoverning(folder: string): string | undefined {
     let at = folder;
     for (;;) {
       const own = this.kustomizationIn(at);
@@ -487,7 +497,7 @@ export class FilePlacement {
 
   private keyOf(identity: ResourceIdentity): string {
     const cluster = this.target.layout.template.includes('{cluster}') ? identity.clusterId : '';
-    return [cluster, identity.group, identity.kind, identity.namespace || CLUSTER_SCOPE_KEY, identity.name].join('|');
+    return `${cluster}|${identity.group}|${identity.kind}|${identity.namespace || CLUSTER_SCOPE_KEY}|${identity.name}`;
   }
 
   private inTarget(folder: string): boolean {
@@ -504,6 +514,7 @@ export class FilePlacement {
     this.keep(path);
     this.texts.set(path, text);
     this.heads.delete(path);
+    if ((KUSTOMIZATION_FILES as readonly string[]).includes(basename(path))) this.governingOf.clear();
   }
 
   private setHeads(path: string, heads: readonly (ObjectHead | undefined)[]): void {
@@ -534,6 +545,7 @@ export class FilePlacement {
   }
 
   private undo(journal: Journal): void {
+    this.governingOf.clear();
     for (const [path, { text, heads, rendered }] of journal.kept) {
       if (text === ABSENT) this.texts.delete(path);
       else this.texts.set(path, text);
