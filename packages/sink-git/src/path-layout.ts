@@ -94,19 +94,20 @@ export class PathLayout {
       // only for a layout that uses it: a seed asks for 10,000 paths and more.
       shard: this.usesShard ? createHash('sha256').update(identity.name).digest('hex').slice(0, 2) : '',
     };
-    for (const key of ['namespace', 'name', 'resource', 'group', 'kind', 'cluster'] as const) {
+    for (const key of CHECKED_VALUES) {
       const problem = unsafeValue(values[key]);
       if (problem && !(key === 'group' && values.group === '')) return { problem: `${key} "${values[key]}" ${problem}` };
     }
-    const produced = this.parts.map((part) => (typeof part === 'string' ? part : values[part.placeholder])).join('');
+    let produced = '';
+    for (const part of this.parts) produced += typeof part === 'string' ? part : values[part.placeholder];
     const slash = produced.lastIndexOf('/');
     const name = produced.slice(slash + 1);
     const folder = this.folderOf(targetPath, slash < 0 ? undefined : produced.slice(0, slash));
     if (folder === null || unsafeSegment(name)) return { problem: `layout produced an unsafe path "${produced}"` };
     const names = objectFileNames(name);
     const plain = notAKustomizationName(names.plain);
-    const placed = (file: string) => (folder === '' ? fitSegment(file) : `${folder}/${fitSegment(file)}`);
-    return { path: placed(plain), ...(names.encrypted ? { encrypted: placed(names.encrypted) } : {}) };
+    const path = placedIn(folder, plain);
+    return names.encrypted ? { path, encrypted: placedIn(folder, names.encrypted) } : { path };
   }
 
   /**
@@ -131,6 +132,14 @@ export interface PathPlace {
   readonly cluster?: string;
   /** The namespace ("" for `_cluster`), for a file at a path the whole layout produces. */
   readonly namespace?: string;
+}
+
+/** The placeholder values checked for unsafe path segments, in the order a problem names the first. */
+const CHECKED_VALUES = ['namespace', 'name', 'resource', 'group', 'kind', 'cluster'] as const;
+
+/** A file's repository path in a fitted folder ('' for the repository's root). */
+function placedIn(folder: string, file: string): string {
+  return folder === '' ? fitSegment(file) : `${folder}/${fitSegment(file)}`;
 }
 
 /** Folders a layout remembers (see `folderOf`); past this many it starts over. */
