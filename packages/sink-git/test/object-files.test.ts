@@ -108,9 +108,16 @@ describe('git object files', () => {
     const repo = bareRepo();
     // Sizes at the edges of the entry header's 4- and 7-bit groups, and a tree of LargeTree blocks (its own zlib pieces).
     const blobs = [0, 15, 16, 2047, 2048, 262_143, 262_144].map((size, i) => encodeObject('blob', Buffer.alloc(size, String.fromCharCode(97 + i))));
-    const entries = Array.from({ length: LARGE_TREE_ENTRIES + 10 }, (_, i) => ({ mode: '100644', name: `cm-${String(i).padStart(5, '0')}.yaml`, oid: (blobs[i % blobs.length] as (typeof blobs)[number]).oid }));
+    const entries = Array.from({ length: LARGE_TREE_ENTRIES + 10 }, (_, i) => ({
+      mode: '100644',
+      name: `cm-${String(i).padStart(5, '0')}.yaml`,
+      oid: (blobs[i % blobs.length] as (typeof blobs)[number]).oid,
+    }));
     const tree = LargeTree.fromEntries(entries).encode();
-    const commit = encodeObject('commit', serializeCommit({ tree: tree.oid, parents: [], author: { name: 'A', email: 'a@example.com', timestamp: 1 }, committer: { name: 'C', email: 'c@example.com', timestamp: 2 }, message: 'many' }));
+    const commit = encodeObject(
+      'commit',
+      serializeCommit({ tree: tree.oid, parents: [], author: { name: 'A', email: 'a@example.com', timestamp: 1 }, committer: { name: 'C', email: 'c@example.com', timestamp: 2 }, message: 'many' }),
+    );
     const name = await writePack(repo, [...blobs, tree, commit]);
     const verified = git(repo, 'verify-pack', '-v', join(repo, 'objects/pack', `${name}.idx`));
     expect(verified).toContain('ok');
