@@ -93,8 +93,12 @@ const encodedEntries = new WeakMap<TreeEntry, Buffer>();
 export function encodeEntry(entry: TreeEntry): Buffer {
   let bytes = encodedEntries.get(entry);
   if (!bytes) {
-    const head = Buffer.from(`${isTreeMode(entry.mode) ? TREE_MODE : entry.mode} ${entry.name}\0`);
-    bytes = Buffer.concat([head, Buffer.from(entry.oid, 'hex')]);
+    // One buffer per entry: the head written as UTF-8, the id from its hex (a folder of 100,000 files has as many).
+    const head = `${isTreeMode(entry.mode) ? TREE_MODE : entry.mode} ${entry.name}\0`;
+    const headBytes = Buffer.byteLength(head);
+    bytes = Buffer.allocUnsafe(headBytes + 20);
+    bytes.write(head, 0, 'utf8');
+    bytes.write(entry.oid, headBytes, 20, 'hex');
     encodedEntries.set(entry, bytes);
   }
   return bytes;
