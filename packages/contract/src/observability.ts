@@ -1,5 +1,5 @@
 /**
- * The logging and metrics surface adapters see. The kernel implements it with pino and prom-client;
+ * The logging and metrics surface adapters see. The kernel implements it with pino and its own metrics;
  * adapters type against these small interfaces only, so the contract carries no runtime dependency
  * and a test can pass its own implementation.
  */

@@ -17,6 +17,8 @@ export type { GivenAdapter, GivenAdapters, GivenSource } from './assembly/assemb
 export type { HealthReport } from './runtime/health-report.js';
 export { createLogger, silentLogger } from './runtime/logger.js';
 export { KernelMetrics, METRIC_PREFIX } from './runtime/metrics.js';
+export type { MetricRegistry } from './metrics/metric-registry.js';
+export type { MetricFamily, MetricSample, MetricSnapshot, MetricType, LabelValues } from './metrics/metric-family.js';
 export { KERNEL_VERSION } from './plugin/kernel-version.js';
 export type { RbacSubject, RbacPlan, PolicyRule, KubernetesManifest } from './rbac/rbac-for-rules.js';
 export { rbacForRules } from './rbac/rbac-for-rules.js';

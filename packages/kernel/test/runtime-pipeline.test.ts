@@ -469,7 +469,12 @@ describe('runtime lifecycle and operations endpoints', () => {
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ready: true, status: 'ready' });
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const scrape = await fetch(`${base}/metrics`);
+    expect(scrape.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const metrics = await scrape.text();
+    expect(metrics).toContain(
+      '# HELP gitops_reverser_events_received_total Change events handed to the kernel by sources, by source and phase (seed, live, sweep).\n# TYPE gitops_reverser_events_received_total counter\n',
+    );
     expect(metrics).toContain('gitops_reverser_events_received_total{source="TestSource",phase="live"} 1');
     expect(metrics).toContain('gitops_reverser_events_suppressed_total');
     expect(metrics).toContain('gitops_reverser_queue_depth');

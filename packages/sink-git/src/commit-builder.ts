@@ -166,6 +166,8 @@ export class CommitBuilder {
    * disk (macOS, Windows): a checkout there shows one of them. Written anyway; said once per file.
    */
   private async warnOfCaseCollisions(headTree: string | undefined, created: readonly string[]): Promise<void> {
+    // Twins are looked for in the head tree: a new branch has none (a seed's 10,000 files ask nothing).
+    if (headTree === undefined) return;
     for (const path of created) {
       const slash = path.lastIndexOf('/');
       const twin = (await this.options.trees.caseTwins(headTree, slash < 0 ? '' : path.slice(0, slash), path.slice(slash + 1)))[0];

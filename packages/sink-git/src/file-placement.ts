@@ -3,7 +3,7 @@ import type { FileOperation } from './commit-message.js';
 import type { FileWrite } from './commit-plan.js';
 import { headOf, type ObjectHead, objectHeads, withDocument, withoutDocument } from './file-documents.js';
 import { GitErrorCodes } from './git-error-codes.js';
-import { encodeObject, type EncodedObject, isTreeMode } from './git-objects.js';
+import { encodeText, type EncodedObject, isTreeMode } from './git-objects.js';
 import type { GitTarget } from './git-target.js';
 import { editDocument } from './in-place-edit.js';
 import { isKustomizationText, KUSTOMIZATION_FILES, newKustomization, onlyResources, readKustomization, sameResource, withoutResource, withResource } from './kustomizations.js';
@@ -38,14 +38,20 @@ const MAX_CANONICAL_BLOBS = 200_000;
 /** A path the overlay had no entry for before a write (see `Journal`). */
 const ABSENT = Symbol('absent');
 
+/** What the overlay held for one path before a write changed it. */
+interface KeptPath {
+  readonly text: string | null | typeof ABSENT;
+  readonly heads: readonly (ObjectHead | undefined)[] | typeof ABSENT;
+  readonly rendered: boolean;
+}
+
 /**
  * What one object's write changed in the overlay, so a refused write (write-refusal.ts) is undone
  * without copying the overlay per write (a seed places 10,000 writes in one commit).
  */
 interface Journal {
-  readonly texts: Map<string, string | null | typeof ABSENT>;
-  readonly heads: Map<string, readonly (ObjectHead | undefined)[] | typeof ABSENT>;
-  readonly rendered: Map<string, boolean>;
+  /** Per path the write changed: what the overlay held for it before (one map: a seed journals 10,000 writes). */
+  readonly kept: Map<string, KeptPath>;
   readonly lines: number;
   readonly created: number;
   written?: string;
@@ -75,6 +81,8 @@ export class FilePlacement {
   private readonly lines: { write: FileWrite; operation: FileOperation }[] = [];
   private readonly created: string[] = [];
   private journal: Journal | undefined;
+  /** The governing kustomization of folders asked so far (see `governing`); emptied when one may have changed. */
+  private readonly governingOf = new Map<string, string | undefined>();
 
   constructor(
     private readonly target: GitTarget,
@@ -90,7 +98,7 @@ export class FilePlacement {
    * had changed in the overlay is undone, so the commit holds the other writes and nothing half-done.
    */
   async place(write: FileWrite): Promise<void> {
-    this.journal = { texts: new Map(), heads: new Map(), rendered: new Map(), lines: this.lines.length, created: this.created.length };
+    this.journal = { kept: new Map(), lines: this.lines.length, created: this.created.length };
     try {
       if (write.yaml === null) await this.delete(write);
       else await this.upsert(write);
@@ -112,7 +120,8 @@ export class FilePlacement {
     this.remember(this.keyOf(identity));
     const found = await this.locate(identity);
     if (!found) {
-      if (write.alsoDelete) await this.removeVariant(write.alsoDelete, identity);
+      const variant = write.alsoDelete === undefined ? undefined : await this.read(write.alsoDelete);
+      if (variant !== undefined) await this.removeVariant(write.alsoDelete as string, variant, identity);
       await this.create(write.path, rendering, identity);
       this.lines.push({ write, operation: 'CREATE' });
       return;
@@ -247,7 +256,7 @@ export class FilePlacement {
         if (existingBlob) changes.set(path, null);
         continue;
       }
-      const blob = encodeObject('blob', Buffer.from(text));
+      const blob = encodeText('blob', text);
       this.index.remember(blob.oid, text, this.heads.get(path));
       if (this.rendered.has(path)) this.rememberCanonical(blob.oid);
       if (existingBlob === blob.oid) continue;
@@ -302,7 +311,8 @@ export class FilePlacement {
     this.set(path, rendering);
     this.markRendered(path, true);
     this.created.push(path);
-    await this.listInKustomization(path, identity);
+    // Most new files have no kustomization above them: asked without entering an async function.
+    if (this.target.kustomizations === 'Create' || (this.target.kustomizations === 'Maintain' && this.governing(parentOf(path)))) await this.listInKustomization(path, identity);
   }
 
   private async removeDocument(path: string, index: number): Promise<void> {
@@ -327,14 +337,14 @@ export class FilePlacement {
       const namespace = this.target.omitNamespace && identity.namespace !== '' ? identity.namespace : undefined;
       await this.ensureKustomization(folder, namespace);
     }
-    const governing = await this.governing(folder);
+    const governing = this.governing(folder);
     if (!governing) return;
     await this.addResource(governing, relativeTo(parentOf(governing), path));
   }
 
   /** `Create`: a kustomization in `folder`, listed by the one above it, up to the target folder. */
   private async ensureKustomization(folder: string, namespace: string | undefined): Promise<void> {
-    if (await this.kustomizationIn(folder)) return;
+    if (this.kustomizationIn(folder)) return;
     const path = joinPath(folder, 'kustomization.yaml');
     // Its folder was checked with the object's file; a folder named kustomization.yaml is not replaced.
     if ((await this.blockerOf(path))?.path === path) return;
@@ -350,7 +360,7 @@ export class FilePlacement {
     if (folder === this.target.path || !this.inTarget(folder)) return;
     const parent = parentOf(folder);
     await this.ensureKustomization(parent, undefined);
-    const above = await this.governing(parent);
+    const above = this.governing(parent);
     if (above) await this.addResource(above, relativeTo(parentOf(above), folder));
   }
 
@@ -358,7 +368,7 @@ export class FilePlacement {
   private async unlistFromKustomization(path: string): Promise<void> {
     if (this.target.kustomizations === 'Ignore') return;
     const folder = parentOf(path);
-    const governing = await this.governing(folder);
+    const governing = this.governing(folder);
     if (!governing) return;
     const text = (await this.read(governing)) as string;
     const entry = relativeTo(parentOf(governing), path);
@@ -381,17 +391,25 @@ export class FilePlacement {
   }
 
   /** The kustomization file governing files of `folder` (its own or the nearest above, within the target). */
-  private async governing(folder: string): Promise<string | undefined> {
+  private governing(folder: string): string | undefined {
+    // Asked for every new file, mostly for the same few folders: remembered until a kustomization changes.
+    if (this.governingOf.has(folder)) return this.governingOf.get(folder);
+    const found = this.findGoverning(folder);
+    this.governingOf.set(folder, found);
+    return found;
+  }
+
+  private findGoverning(folder: string): string | undefined {
     let at = folder;
     for (;;) {
-      const own = await this.kustomizationIn(at);
+      const own = this.kustomizationIn(at);
       if (own) return own;
       if (at === this.target.path || at === '' || !this.inTarget(at)) return undefined;
       at = parentOf(at);
     }
   }
 
-  private async kustomizationIn(folder: string): Promise<string | undefined> {
+  private kustomizationIn(folder: string): string | undefined {
     for (const name of KUSTOMIZATION_FILES) {
       const path = joinPath(folder, name);
       if (this.texts.has(path)) {
@@ -449,9 +467,7 @@ export class FilePlacement {
    * cannot be parsed, holds only comments, other documents or anything else is a person's and stays;
    * a removed file leaves its kustomization's `resources:` too.
    */
-  private async removeVariant(path: string, identity: ResourceIdentity): Promise<void> {
-    const text = await this.read(path);
-    if (text === undefined) return;
+  private async removeVariant(path: string, text: string, identity: ResourceIdentity): Promise<void> {
     const documents = readDocuments(text);
     if (documents.some((document) => document.errors.length > 0)) {
       this.logger.warn({ path, object: objectName(identity) }, `kept: ${path} (where ${objectName(identity)} would be in its other form, plain or SOPS) cannot be parsed, so it is not removed`);
@@ -481,22 +497,24 @@ export class FilePlacement {
 
   private keyOf(identity: ResourceIdentity): string {
     const cluster = this.target.layout.template.includes('{cluster}') ? identity.clusterId : '';
-    return [cluster, identity.group, identity.kind, identity.namespace || CLUSTER_SCOPE_KEY, identity.name].join('|');
+    return `${cluster}|${identity.group}|${identity.kind}|${identity.namespace || CLUSTER_SCOPE_KEY}|${identity.name}`;
   }
 
   private inTarget(folder: string): boolean {
     return this.target.path === '' || folder === this.target.path || folder.startsWith(`${this.target.path}/`);
   }
 
-  private async read(path: string): Promise<string | undefined> {
+  /** Not itself async: the overlay and a new branch answer at once (a seed reads each new file's path twice). */
+  private read(path: string): string | undefined | Promise<string | undefined> {
     if (this.texts.has(path)) return this.texts.get(path) ?? undefined;
-    return await this.trees.fileText(this.headTree, path);
+    return this.headTree === undefined ? undefined : this.trees.fileText(this.headTree, path);
   }
 
   private set(path: string, text: string | null): void {
     this.keep(path);
     this.texts.set(path, text);
     this.heads.delete(path);
+    if ((KUSTOMIZATION_FILES as readonly string[]).includes(basename(path))) this.governingOf.clear();
   }
 
   private setHeads(path: string, heads: readonly (ObjectHead | undefined)[]): void {
@@ -518,20 +536,22 @@ export class FilePlacement {
   /** Notes what the overlay held for `path` before the write at hand first changed it. */
   private keep(path: string): void {
     const journal = this.journal;
-    if (!journal || journal.texts.has(path)) return;
-    journal.texts.set(path, this.texts.has(path) ? (this.texts.get(path) as string | null) : ABSENT);
-    journal.heads.set(path, this.heads.get(path) ?? ABSENT);
-    journal.rendered.set(path, this.rendered.has(path));
+    if (!journal || journal.kept.has(path)) return;
+    journal.kept.set(path, {
+      text: this.texts.has(path) ? (this.texts.get(path) as string | null) : ABSENT,
+      heads: this.heads.get(path) ?? ABSENT,
+      rendered: this.rendered.has(path),
+    });
   }
 
   private undo(journal: Journal): void {
-    for (const [path, text] of journal.texts) {
+    this.governingOf.clear();
+    for (const [path, { text, heads, rendered }] of journal.kept) {
       if (text === ABSENT) this.texts.delete(path);
       else this.texts.set(path, text);
-      const heads = journal.heads.get(path);
-      if (heads === ABSENT || heads === undefined) this.heads.delete(path);
+      if (heads === ABSENT) this.heads.delete(path);
       else this.heads.set(path, heads);
-      if (journal.rendered.get(path)) this.rendered.add(path);
+      if (rendered) this.rendered.add(path);
       else this.rendered.delete(path);
     }
     this.lines.length = journal.lines;

@@ -115,7 +115,8 @@ export class IsomorphicGitRemote implements GitRemote {
   async pushObjects(branch: string, oldOid: string | undefined, newOid: string, objects: readonly EncodedObject[]): Promise<void> {
     const credentials = this.credentials();
     this.receivePack ??= new ReceivePackClient({ url: this.url, query: this.query, timeoutMs: this.options.timeoutMs, ...(credentials ? { credentials } : {}) });
-    await this.directory.writeBranch(branch, newOid);
+    // The local branch is not written here: the writer moved it to `newOid` when it committed (or
+    // replayed), and the objects go from memory, not from the branch (one ref write less per push).
     try {
       await this.receivePack.push(`refs/heads/${branch}`, oldOid, newOid, objects);
     } catch (error) {

@@ -1,57 +1,21 @@
 import { createHash, type Hash } from 'node:crypto';
 import { encodeEntry, isTreeMode, TREE_MODE, treeSortKey, type EncodedObject, type TreeEntry } from './git-objects.js';
+import { adler32, adler32Combine } from './adler32.js';
+import { type EntryChange, indexIn } from './sorted-entries.js';
+
+export type { EntryChange } from './sorted-entries.js';
 
 /** From this many entries a tree is kept as a LargeTree (below it, re-serializing is cheaper than the bookkeeping). */
 export const LARGE_TREE_ENTRIES = 2048;
 /** A zlib stored block holds at most 65,535 bytes; blocks are filled to about this much. */
 const BLOCK_FILL = 60_000;
 const BLOCK_MAX = 65_535;
-const ADLER_BASE = 65_521;
 
 /** A run of consecutive entries with their serialized bytes and the bytes' Adler-32. Never mutated. */
 interface TreeBlock {
   readonly entries: readonly TreeEntry[];
   readonly bytes: Buffer;
   readonly adler: number;
-}
-
-/** One change to a folder's entries: set `name` to a file or folder id, or delete it (oid null). */
-export interface EntryChange {
-  readonly name: string;
-  readonly mode: string;
-  readonly oid: string | null;
-}
-
-/** Adler-32 (zlib's checksum) of `bytes`, continuing from `adler` (1 for a fresh start). */
-export function adler32(bytes: Uint8Array, adler = 1): number {
-  let a = adler & 0xffff;
-  let b = adler >>> 16;
-  let at = 0;
-  while (at < bytes.length) {
-    // 5552 bytes is the longest run before the sums may overflow 32 bits (zlib's NMAX).
-    const end = Math.min(at + 5552, bytes.length);
-    for (; at < end; at++) {
-      a += bytes[at] as number;
-      b += a;
-    }
-    a %= ADLER_BASE;
-    b %= ADLER_BASE;
-  }
-  return ((b << 16) | a) >>> 0;
-}
-
-/** The Adler-32 of two pieces joined, from each piece's Adler-32 and the second one's length (zlib's adler32_combine). */
-export function adler32Combine(adler1: number, adler2: number, length2: number): number {
-  const rem = length2 % ADLER_BASE;
-  let sum1 = adler1 & 0xffff;
-  let sum2 = (rem * sum1) % ADLER_BASE;
-  sum1 += (adler2 & 0xffff) + ADLER_BASE - 1;
-  sum2 += (adler1 >>> 16) + (adler2 >>> 16) + ADLER_BASE - rem;
-  if (sum1 >= ADLER_BASE) sum1 -= ADLER_BASE;
-  if (sum1 >= ADLER_BASE) sum1 -= ADLER_BASE;
-  if (sum2 >= ADLER_BASE * 2) sum2 -= ADLER_BASE * 2;
-  if (sum2 >= ADLER_BASE) sum2 -= ADLER_BASE;
-  return ((sum2 << 16) | sum1) >>> 0;
 }
 
 function makeBlock(entries: readonly TreeEntry[]): TreeBlock {
@@ -316,18 +280,6 @@ export class LargeTree {
     const at = indexIn(block.entries, key);
     return at.found ? { entry: block.entries[at.index] as TreeEntry } : undefined;
   }
-}
-
-/** Binary search by git order key: where `key` is, or where it would go. */
-function indexIn(entries: readonly TreeEntry[], key: string): { found: boolean; index: number } {
-  let low = 0;
-  let high = entries.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (compareKeys(treeSortKey(entries[mid] as TreeEntry), key) < 0) low = mid + 1;
-    else high = mid;
-  }
-  return { found: low < entries.length && treeSortKey(entries[low] as TreeEntry) === key, index: low };
 }
 
 function addToIndex(index: Map<string, string | Set<string>>, name: string): void {

@@ -3,7 +3,7 @@ import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync,
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { deflate, looseBytes, type EncodedObject, type GitObjectType } from './git-objects.js';
+import { contentDeflated, looseBytes, type EncodedObject, type GitObjectType } from './git-objects.js';
 
 /**
  * Stores objects in a git directory in git's own on-disk formats. Written here rather than through
@@ -263,40 +263,62 @@ export async function writePack(gitdir: string, objects: readonly EncodedObject[
   return name;
 }
 
-/** A version 2 pack of whole objects (no deltas; duplicates dropped): what writePack stores and a push sends. */
+/**
+ * A version 2 pack of whole objects (no deltas; duplicates dropped): what writePack stores and a push
+ * sends. Each entry's zlib stream is made first, then the pack is written into one buffer of its exact
+ * size (a seed's pack holds 10,000 entries and more: no copy per entry, no joined copies of the whole).
+ */
 export function packOf(objects: readonly EncodedObject[]): { pack: Buffer; entries: { oid: string; offset: number; crc: number }[]; checksum: Buffer } {
   const unique = [...new Map(objects.map((o) => [o.oid, o])).values()];
-  const chunks: Buffer[] = [];
-  const header = Buffer.alloc(12);
-  header.write('PACK', 0, 'ascii');
-  header.writeUInt32BE(2, 4);
-  header.writeUInt32BE(unique.length, 8);
-  chunks.push(header);
-  let offset = 12;
-  const entries: { oid: string; offset: number; crc: number }[] = [];
+  const streams: (readonly Uint8Array[])[] = [];
+  let size = PACK_HEADER_BYTES + CHECKSUM_BYTES;
   for (const object of unique) {
-    const entry = Buffer.concat([entryHeader(PACK_TYPE[object.type], object.content.byteLength), ...(object.zlib ? object.zlib(false) : [deflate(object.content)])]);
-    entries.push({ oid: object.oid, offset, crc: crc32(entry) });
-    chunks.push(entry);
-    offset += entry.length;
+    const stream = contentDeflated(object);
+    streams.push(stream);
+    size += entryHeaderLength(object.content.byteLength);
+    for (const piece of stream) size += piece.byteLength;
   }
-  const body = Buffer.concat(chunks);
-  const checksum = createHash('sha1').update(body).digest();
-  return { pack: Buffer.concat([body, checksum]), entries, checksum };
+  const pack = Buffer.allocUnsafe(size);
+  pack.write('PACK', 0, 'ascii');
+  pack.writeUInt32BE(2, 4);
+  pack.writeUInt32BE(unique.length, 8);
+  let offset = PACK_HEADER_BYTES;
+  const entries: { oid: string; offset: number; crc: number }[] = [];
+  unique.forEach((object, i) => {
+    let at = writeEntryHeader(pack, offset, PACK_TYPE[object.type], object.content.byteLength);
+    for (const piece of streams[i] as readonly Uint8Array[]) {
+      pack.set(piece, at);
+      at += piece.byteLength;
+    }
+    entries.push({ oid: object.oid, offset, crc: crc32(pack.subarray(offset, at)) });
+    offset = at;
+  });
+  const checksum = createHash('sha1').update(pack.subarray(0, offset)).digest();
+  checksum.copy(pack, offset);
+  return { pack, entries, checksum };
 }
 
-/** Object header in a pack: type and size, size continued in 7-bit groups. */
-function entryHeader(type: number, size: number): Buffer {
-  const bytes: number[] = [];
+const PACK_HEADER_BYTES = 12;
+const CHECKSUM_BYTES = 20;
+
+/** Bytes of an entry's header for an object of `size` bytes: 4 bits of size in the first, 7 in each next. */
+function entryHeaderLength(size: number): number {
+  let length = 1;
+  for (let rest = Math.floor(size / 16); rest > 0; rest = Math.floor(rest / 128)) length += 1;
+  return length;
+}
+
+/** Writes an object's header in a pack (type and size, size continued in 7-bit groups) at `at`; returns where it ends. */
+function writeEntryHeader(pack: Buffer, at: number, type: number, size: number): number {
   let byte = (type << 4) | (size & 0x0f);
   let rest = Math.floor(size / 16);
   while (rest > 0) {
-    bytes.push(byte | 0x80);
+    pack[at++] = byte | 0x80;
     byte = rest & 0x7f;
     rest = Math.floor(rest / 128);
   }
-  bytes.push(byte);
-  return Buffer.from(bytes);
+  pack[at++] = byte;
+  return at;
 }
 
 /** Pack index version 2: fan-out, sorted ids, CRC32s, offsets, checksums. */
@@ -309,20 +331,23 @@ function packIndex(entries: readonly { oid: string; offset: number; crc: number 
   buffer.writeUInt32BE(0xff744f63, at); // "\377tOc"
   buffer.writeUInt32BE(2, (at += 4));
   at += 4;
-  const fanout = new Array<number>(256).fill(0);
+  // The ids first (written from hex in place, no buffer per id), then the fan-out counted from their first bytes.
+  const fanoutAt = at;
+  at += 256 * 4;
+  const idsAt = at;
   for (const entry of sorted) {
-    const bucket = parseInt(entry.oid.slice(0, 2), 16);
-    fanout[bucket] = (fanout[bucket] ?? 0) + 1;
+    buffer.write(entry.oid, at, 20, 'hex');
+    at += 20;
+  }
+  const fanout = new Uint32Array(256);
+  for (let i = 0; i < n; i++) {
+    const bucket = buffer[idsAt + i * 20] as number;
+    fanout[bucket] = (fanout[bucket] as number) + 1;
   }
   let cumulative = 0;
   for (let i = 0; i < 256; i++) {
     cumulative += fanout[i] as number;
-    buffer.writeUInt32BE(cumulative, at);
-    at += 4;
-  }
-  for (const entry of sorted) {
-    Buffer.from(entry.oid, 'hex').copy(buffer, at);
-    at += 20;
+    buffer.writeUInt32BE(cumulative, fanoutAt + i * 4);
   }
   for (const entry of sorted) {
     buffer.writeUInt32BE(entry.crc >>> 0, at);

@@ -18,6 +18,8 @@ type Placeholder = (typeof PLACEHOLDERS)[number];
 export class PathLayout {
   private readonly parts: (string | { placeholder: Placeholder })[];
   private pattern: RegExp | undefined;
+  private readonly usesShard: boolean;
+  private readonly folders = new Map<string, string | null>();
 
   constructor(readonly template: string = DEFAULT_LAYOUT) {
     this.parts = [];
@@ -34,6 +36,7 @@ export class PathLayout {
       last = (match.index ?? 0) + match[0].length;
     }
     this.parts.push(template.slice(last));
+    this.usesShard = this.parts.some((part) => typeof part !== 'string' && part.placeholder === 'shard');
     if (template.startsWith('/') || template.split('/').some((s) => s === '..' || s === '.')) {
       throw grError(GitErrorCodes.LAYOUT, `layout "${template}" must be a relative path without "." or ".." segments`, { fix: `start from the default "${DEFAULT_LAYOUT}"` });
     }
@@ -87,22 +90,39 @@ export class PathLayout {
       namespace: identity.namespace === '' ? CLUSTER_SCOPE_KEY : identity.namespace,
       name: identity.name,
       // 256 folders by the name's hash: keeps each folder's tree small when a namespace holds
-      // tens of thousands of objects of one kind (every commit rewrites its folder's tree).
-      shard: createHash('sha256').update(identity.name).digest('hex').slice(0, 2),
+      // tens of thousands of objects of one kind (every commit rewrites its folder's tree). Hashed
+      // only for a layout that uses it: a seed asks for 10,000 paths and more.
+      shard: this.usesShard ? createHash('sha256').update(identity.name).digest('hex').slice(0, 2) : '',
     };
-    for (const key of ['namespace', 'name', 'resource', 'group', 'kind', 'cluster'] as const) {
+    for (const key of CHECKED_VALUES) {
       const problem = unsafeValue(values[key]);
       if (problem && !(key === 'group' && values.group === '')) return { problem: `${key} "${values[key]}" ${problem}` };
     }
-    const produced = this.parts.map((part) => (typeof part === 'string' ? part : values[part.placeholder])).join('');
-    const segments = produced.split('/');
-    // ".git" is unsafe as a segment in any spelling a checkout may take for it (case, trailing dots or spaces, git~1).
-    if (segments.some((s) => s === '' || s === '.' || s === '..' || isGitDirName(s))) return { problem: `layout produced an unsafe path "${produced}"` };
-    const names = objectFileNames(segments.pop() as string);
+    let produced = '';
+    for (const part of this.parts) produced += typeof part === 'string' ? part : values[part.placeholder];
+    const slash = produced.lastIndexOf('/');
+    const name = produced.slice(slash + 1);
+    const folder = this.folderOf(targetPath, slash < 0 ? undefined : produced.slice(0, slash));
+    if (folder === null || unsafeSegment(name)) return { problem: `layout produced an unsafe path "${produced}"` };
+    const names = objectFileNames(name);
     const plain = notAKustomizationName(names.plain);
-    const folder = [...(targetPath === '' ? [] : [targetPath]), ...segments.map(fitSegment)].join('/');
-    const placed = (name: string) => (folder === '' ? fitSegment(name) : `${folder}/${fitSegment(name)}`);
-    return { path: placed(plain), ...(names.encrypted ? { encrypted: placed(names.encrypted) } : {}) };
+    const path = placedIn(folder, plain);
+    return names.encrypted ? { path, encrypted: placedIn(folder, names.encrypted) } : { path };
+  }
+
+  /**
+   * The repository folder of a produced folder path (`{target.path}/` and each segment fitted), or null
+   * when a segment is unsafe. Remembered: a seed asks for the same few folders thousands of times.
+   */
+  private folderOf(targetPath: string, produced: string | undefined): string | null {
+    const key = `${targetPath}\0${produced ?? ''}`;
+    const known = this.folders.get(key);
+    if (known !== undefined) return known;
+    const segments = produced === undefined ? [] : produced.split('/');
+    const folder = segments.some(unsafeSegment) ? null : [...(targetPath === '' ? [] : [targetPath]), ...segments.map(fitSegment)].join('/');
+    if (this.folders.size >= MAX_REMEMBERED_FOLDERS) this.folders.clear();
+    this.folders.set(key, folder);
+    return folder;
   }
 }
 
@@ -112,6 +132,22 @@ export interface PathPlace {
   readonly cluster?: string;
   /** The namespace ("" for `_cluster`), for a file at a path the whole layout produces. */
   readonly namespace?: string;
+}
+
+/** The placeholder values checked for unsafe path segments, in the order a problem names the first. */
+const CHECKED_VALUES = ['namespace', 'name', 'resource', 'group', 'kind', 'cluster'] as const;
+
+/** A file's repository path in a fitted folder ('' for the repository's root). */
+function placedIn(folder: string, file: string): string {
+  return folder === '' ? fitSegment(file) : `${folder}/${fitSegment(file)}`;
+}
+
+/** Folders a layout remembers (see `folderOf`); past this many it starts over. */
+const MAX_REMEMBERED_FOLDERS = 4096;
+
+/** ".git" is unsafe as a segment in any spelling a checkout may take for it (case, trailing dots or spaces, git~1). */
+function unsafeSegment(segment: string): boolean {
+  return segment === '' || segment === '.' || segment === '..' || isGitDirName(segment);
 }
 
 function unsafeValue(value: string): string | undefined {

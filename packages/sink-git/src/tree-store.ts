@@ -1,6 +1,7 @@
 import type { GitDirectory } from './git-directory.js';
-import { encodeObject, FILE_MODE, isTreeMode, serializeTree, TREE_MODE, treeSortKey, type EncodedObject, type TreeEntry } from './git-objects.js';
-import { LARGE_TREE_ENTRIES, LargeTree, type EntryChange } from './large-tree.js';
+import { encodeObject, FILE_MODE, isTreeMode, serializeTree, sortTreeEntries, TREE_MODE, treeSortKey, type EncodedObject, type TreeEntry } from './git-objects.js';
+import { LARGE_TREE_ENTRIES, LargeTree } from './large-tree.js';
+import { applySorted, type EntryChange, FEW_CHANGES, findEntry } from './sorted-entries.js';
 
 /** A change to one file: the new blob id, or null to delete it. */
 export type FileChanges = ReadonlyMap<string, string | null>;
@@ -11,6 +12,8 @@ interface ChangeNode {
 }
 
 const MAX_CACHED_TREES = 50_000;
+/** What the empty tree holds at any path, one settled promise for every such question. */
+const NO_ENTRY: Promise<TreeEntry | undefined> = Promise.resolve(undefined);
 /** Large trees hold tens of kilobytes per version: only the newest few stay cached (older ones are re-read). */
 const MAX_CACHED_LARGE_TREES = 8;
 
@@ -35,7 +38,8 @@ export class TreeStore {
   private async tree(oid: string): Promise<TreeEntry[] | LargeTree> {
     const cached = this.cache.get(oid) ?? this.largeCache.get(oid);
     if (cached) return cached;
-    const entries = await this.directory.readTree(oid);
+    // In git's order (a tree a tool wrote out of order is sorted here): lookups and edits are binary searches.
+    const entries = sortTreeEntries(await this.directory.readTree(oid)) as TreeEntry[];
     const tree = entries.length >= LARGE_TREE_ENTRIES ? LargeTree.fromEntries(entries) : entries;
     this.remember(oid, tree);
     return tree;
@@ -44,7 +48,7 @@ export class TreeStore {
   /** Entry `name` of the tree `oid` (binary search in a large one). */
   private async child(oid: string, name: string): Promise<TreeEntry | undefined> {
     const tree = await this.tree(oid);
-    return tree instanceof LargeTree ? tree.find(name) : tree.find((e) => e.name === name);
+    return tree instanceof LargeTree ? tree.find(name) : findEntry(tree, name);
   }
 
   /** Names in folder `path` of `root` equal to `name` ignoring case, other than `name` (for case-collision warnings). */
@@ -57,9 +61,16 @@ export class TreeStore {
     return tree.filter((entry) => entry.name !== name && entry.name.toLowerCase() === lower).map((entry) => entry.name);
   }
 
-  /** The entry at `path` in the tree `root` (undefined root: the empty tree). */
-  async lookup(root: string | undefined, path: string): Promise<TreeEntry | undefined> {
-    if (!root) return undefined;
+  /**
+   * The entry at `path` in the tree `root` (undefined root: the empty tree). Not itself async: a seed
+   * into a new branch asks the empty tree about every file several times, and each call of an async
+   * function allocates its frame (~0.4 KB here) before it can answer.
+   */
+  lookup(root: string | undefined, path: string): Promise<TreeEntry | undefined> {
+    return root ? this.lookupIn(root, path) : NO_ENTRY;
+  }
+
+  private async lookupIn(root: string, path: string): Promise<TreeEntry | undefined> {
     const segments = path.split('/');
     let current = root;
     for (const [index, name] of segments.entries()) {
@@ -153,7 +164,7 @@ export class TreeStore {
     // Folders first: their new ids are entry changes of this level.
     const changes: EntryChange[] = [...node.files].map(([name, blob]) => ({ name, mode: FILE_MODE, oid: blob }));
     for (const [name, child] of node.dirs) {
-      const existing = current instanceof LargeTree ? current.find(name) : current.find((e) => e.name === name);
+      const existing = current instanceof LargeTree ? current.find(name) : findEntry(current, name);
       const childOid = await this.rewrite(existing && isTreeMode(existing.mode) ? existing.oid : undefined, child, objects);
       changes.push({ name, mode: TREE_MODE, oid: childOid ?? null });
     }
@@ -161,6 +172,11 @@ export class TreeStore {
       const next = current.apply(changes);
       if (next.entryCount === 0) return undefined;
       return this.store(next.entryCount >= LARGE_TREE_ENTRIES ? next : next.entries(), objects);
+    }
+    if (changes.length <= Math.max(FEW_CHANGES, current.length / 16)) {
+      const entries = applySorted(current, changes);
+      if (entries.length === 0) return undefined;
+      return this.store(entries.length >= LARGE_TREE_ENTRIES ? LargeTree.fromEntries(entries) : entries, objects);
     }
     // By name (a name is a file or a folder in git, never both), then sorted once: a seed of 100,000
     // files into one folder is n log n, not n squared.

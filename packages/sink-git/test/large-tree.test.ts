@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { GitDirectory } from '../src/git-directory.js';
 import { encodeObject, serializeCommit, serializeTree, type TreeEntry } from '../src/git-objects.js';
 import { TreeStore } from '../src/tree-store.js';
-import { adler32, adler32Combine, LARGE_TREE_ENTRIES, LargeTree, type EntryChange } from '../src/large-tree.js';
+import { adler32, adler32Combine } from '../src/adler32.js';
+import { LARGE_TREE_ENTRIES, LargeTree, type EntryChange } from '../src/large-tree.js';
 import { git, tempDir } from './helpers.js';
 import { until } from '@gitops-reverser/testkit';
 

@@ -1,12 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { encodeObject, objectIdOf, serializeCommit, serializeTree } from '../src/git-objects.js';
-import { ObjectStoreState, writeRefFile, writeLooseObjects, writePack } from '../src/object-files.js';
+import { contentDeflated, encodeObject, encodeText, objectIdOf, serializeCommit, serializeTree } from '../src/git-objects.js';
+import { LARGE_TREE_ENTRIES, LargeTree } from '../src/large-tree.js';
+import { ObjectStoreState, packOf, writeRefFile, writeLooseObjects, writePack } from '../src/object-files.js';
 import { git, tempDir } from './helpers.js';
 import { until } from '@gitops-reverser/testkit';
 
@@ -39,6 +40,14 @@ describe('git object files', () => {
   it('computes the ids git computes', () => {
     const content = Buffer.from('hello\n');
     expect(objectIdOf('blob', content)).toBe(execFileSync('git', ['hash-object', '--stdin'], { input: content, encoding: 'utf8' }).trim());
+  });
+
+  it('encodes a text as the blob git makes of its UTF-8 bytes (one buffer, one hash call)', () => {
+    for (const text of ['', 'hello\n', 'naïve: ✓ 日本語 🚀\n', 'x'.repeat(70_000)]) {
+      const blob = encodeText('blob', text);
+      expect(blob.oid).toBe(execFileSync('git', ['hash-object', '--stdin'], { input: text, encoding: 'utf8' }).trim());
+      expect(blob).toEqual(encodeObject('blob', Buffer.from(text)));
+    }
   });
 
   it('writes loose objects the git CLI reads and fsck accepts', async () => {
@@ -83,6 +92,28 @@ describe('git object files', () => {
     expect(spares()).toEqual([]);
   });
 
+  it('a loose object and the pack entry of the same object share one deflate of its content; git reads both (an empty blob too)', async () => {
+    const loose = bareRepo();
+    const { commit, all } = objects();
+    const empty = encodeObject('blob', Buffer.alloc(0));
+    await writeLooseObjects(loose, [...all, empty]);
+    writeRefFile(loose, 'refs/heads/main', commit.oid);
+    expect(git(loose, 'cat-file', '-s', empty.oid).trim()).toBe('0');
+    git(loose, 'fsck', '--strict');
+    for (const object of [...all, empty]) {
+      const [zlib] = contentDeflated(object);
+      // The stream the loose form was made of, not a second deflate.
+      expect(contentDeflated(object)[0]).toBe(zlib);
+      expect(inflateSync(zlib as Buffer).equals(Buffer.from(object.content))).toBe(true);
+    }
+    // The pushed pack is made of those streams: a repository that has none of the objects takes it.
+    const remote = bareRepo();
+    execFileSync('git', ['index-pack', '--stdin', '--strict'], { cwd: remote, input: packOf([...all, empty]).pack });
+    writeRefFile(remote, 'refs/heads/main', commit.oid);
+    expect(git(remote, 'show', 'main:a.txt')).toBe('alpha\n');
+    git(remote, 'fsck', '--strict');
+  });
+
   it('writes a pack with an index that git verify-pack and fsck accept', async () => {
     const repo = bareRepo();
     const { commit, all } = objects();
@@ -93,6 +124,30 @@ describe('git object files', () => {
     writeRefFile(repo, 'refs/heads/release/1', commit.oid);
     expect(git(repo, 'show', 'release/1:a.txt')).toBe('alpha\n');
     git(repo, 'fsck', '--strict');
+  });
+
+  it('writes pack entries of every header length and a large tree as stored blocks into one pack git reads back', async () => {
+    const repo = bareRepo();
+    // Sizes at the edges of the entry header's 4- and 7-bit groups, and a tree of LargeTree blocks (its own zlib pieces).
+    const blobs = [0, 15, 16, 2047, 2048, 262_143, 262_144].map((size, i) => encodeObject('blob', Buffer.alloc(size, String.fromCharCode(97 + i))));
+    const entries = Array.from({ length: LARGE_TREE_ENTRIES + 10 }, (_, i) => ({
+      mode: '100644',
+      name: `cm-${String(i).padStart(5, '0')}.yaml`,
+      oid: (blobs[i % blobs.length] as (typeof blobs)[number]).oid,
+    }));
+    const tree = LargeTree.fromEntries(entries).encode();
+    const commit = encodeObject(
+      'commit',
+      serializeCommit({ tree: tree.oid, parents: [], author: { name: 'A', email: 'a@example.com', timestamp: 1 }, committer: { name: 'C', email: 'c@example.com', timestamp: 2 }, message: 'many' }),
+    );
+    const name = await writePack(repo, [...blobs, tree, commit]);
+    const verified = git(repo, 'verify-pack', '-v', join(repo, 'objects/pack', `${name}.idx`));
+    expect(verified).toContain('ok');
+    expect(verified).toMatch(/^non delta: 9 objects$/m);
+    writeRefFile(repo, 'refs/heads/main', commit.oid);
+    git(repo, 'fsck', '--strict', '--full');
+    for (const blob of blobs) expect(execFileSync('git', ['-C', repo, 'cat-file', 'blob', blob.oid]).equals(Buffer.from(blob.content))).toBe(true);
+    expect(git(repo, 'ls-tree', '--name-only', 'main').trim().split('\n')).toHaveLength(LARGE_TREE_ENTRIES + 10);
   });
 
   it('orders tree entries the way git does (a directory sorts as if it ended with "/")', () => {

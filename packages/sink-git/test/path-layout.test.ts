@@ -29,6 +29,19 @@ describe('PathLayout', () => {
     }
   });
 
+  it('answers the same when asked again for a folder it remembers, safe or unsafe, and checks each file name itself', () => {
+    const layout = new PathLayout('{namespace}/{name}.yaml');
+    for (let round = 0; round < 2; round++) {
+      expect(layout.pathOf('t', { ...identity, namespace: 'shop', name: `web-${round}` })).toEqual({ path: `t/shop/web-${round}.yaml`, encrypted: `t/shop/web-${round}.sops.yaml` });
+      expect(layout.pathOf('t', { ...identity, namespace: '.GIT', name: `web-${round}` })).toEqual({ problem: `layout produced an unsafe path ".GIT/web-${round}.yaml"` });
+      // The same folder under another target folder is another folder.
+      expect(layout.pathOf('u', { ...identity, namespace: 'shop', name: 'web' })).toEqual({ path: 'u/shop/web.yaml', encrypted: 'u/shop/web.sops.yaml' });
+    }
+    const bare = new PathLayout('{namespace}/{name}');
+    expect(bare.pathOf('t', { ...identity, name: 'web' })).toEqual({ path: 't/shop/web' });
+    expect(bare.pathOf('t', { ...identity, name: '.git' })).toEqual({ problem: 'layout produced an unsafe path "shop/.git"' });
+  });
+
   it('shortens a segment over 255 bytes to a readable prefix and a hash, the same every time', () => {
     const name = 'x'.repeat(253);
     const first = new PathLayout().pathOf('t', { ...identity, name }) as { path: string };

@@ -49,10 +49,72 @@ export function resourceKey(resource: Pick<ServedResource, 'group' | 'resource'>
   return resource.group === '' ? resource.resource : `${resource.resource}.${resource.group}`;
 }
 
+/**
+ * Aggregated discovery (apidiscovery.k8s.io/v2, Kubernetes 1.26+, GA in 1.30): every group, version and
+ * type in the answers of /api and /apis, instead of one request per group version (~30 on a bare API
+ * server, ~40 ms before a seed's first LIST). A server without it answers the plain JSON asked second.
+ */
+export const AGGREGATED_DISCOVERY = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
+
+interface LegacyCore {
+  readonly kind?: string;
+  readonly versions: string[];
+}
+interface LegacyGroups {
+  readonly kind?: string;
+  readonly groups: { name: string; versions: { version: string }[]; preferredVersion?: { version: string } }[];
+}
+/** apidiscovery.k8s.io/v2 APIGroupDiscoveryList: versions in order of preference, the first preferred. */
+interface AggregatedList {
+  readonly kind: 'APIGroupDiscoveryList';
+  readonly items?: {
+    metadata?: { name?: string };
+    versions?: {
+      version: string;
+      /** "Stale": an aggregated API server that did not answer; its types are not known. */
+      freshness?: string;
+      resources?: { resource: string; responseKind?: { kind?: string }; scope?: string; verbs?: string[] }[];
+    }[];
+  }[];
+}
+
+function isAggregated(answer: unknown): answer is AggregatedList {
+  return (answer as { kind?: unknown }).kind === 'APIGroupDiscoveryList';
+}
+
 /** Reads /api and /apis: every group, its versions and preferred version, and the types of each. */
 export async function discover(client: KubeClient, logger: Logger): Promise<DiscoveryResult> {
-  const core = await client.getJson<{ versions: string[] }>('/api');
-  const apis = await client.getJson<{ groups: { name: string; versions: { version: string }[]; preferredVersion?: { version: string } }[] }>('/apis');
+  const [core, apis] = await Promise.all([
+    client.getJson<LegacyCore | AggregatedList>('/api', undefined, AGGREGATED_DISCOVERY),
+    client.getJson<LegacyGroups | AggregatedList>('/apis', undefined, AGGREGATED_DISCOVERY),
+  ]);
+  if (isAggregated(core) && isAggregated(apis)) return fromAggregated([...(core.items ?? []), ...(apis.items ?? [])], logger);
+  // A server that answers one of them in each form is asked again, plainly.
+  return await discoverByGroupVersion(client, isAggregated(core) ? await client.getJson<LegacyCore>('/api') : core, isAggregated(apis) ? await client.getJson<LegacyGroups>('/apis') : apis, logger);
+}
+
+/** The groups and types of aggregated discovery's answers, as the per-group-version requests give them. */
+function fromAggregated(items: NonNullable<AggregatedList['items']>, logger: Logger): DiscoveryResult {
+  const groups: ServedGroup[] = [];
+  const resources: ServedResource[] = [];
+  for (const item of items) {
+    const group = item.metadata?.name ?? '';
+    const versions = item.versions ?? [];
+    groups.push({ name: group, versions: versions.map((v) => v.version), preferredVersion: versions[0]?.version ?? (group === '' ? 'v1' : '') });
+    for (const { version, freshness, resources: served } of versions) {
+      if (freshness === 'Stale') {
+        const path = group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
+        logger.warn({ groupVersion: `${group || 'core'}/${version}` }, `discovery of ${path} is stale (its API server did not answer); its types are skipped until the next discovery`);
+        continue;
+      }
+      for (const r of served ?? []) resources.push({ group, version, resource: r.resource, kind: r.responseKind?.kind ?? '', namespaced: r.scope === 'Namespaced', verbs: r.verbs ?? [] });
+    }
+  }
+  return { groups, resources };
+}
+
+/** Discovery without the aggregated form: one request per group version. */
+async function discoverByGroupVersion(client: KubeClient, core: LegacyCore, apis: LegacyGroups, logger: Logger): Promise<DiscoveryResult> {
   const groups: ServedGroup[] = [
     { name: '', versions: core.versions, preferredVersion: core.versions[0] ?? 'v1' },
     ...apis.groups.map((g) => ({ name: g.name, versions: g.versions.map((v) => v.version), preferredVersion: g.preferredVersion?.version ?? g.versions[0]?.version ?? '' })),
@@ -74,6 +136,14 @@ export async function discover(client: KubeClient, logger: Logger): Promise<Disc
     );
   }
   return { groups, resources };
+}
+
+/**
+ * Discovery by one request per group version, even where the server has the aggregated form: what
+ * the aggregated answers are checked against (tests), and the way older servers are read.
+ */
+export async function discoverEachGroupVersion(client: KubeClient, logger: Logger): Promise<DiscoveryResult> {
+  return await discoverByGroupVersion(client, await client.getJson<LegacyCore>('/api'), await client.getJson<LegacyGroups>('/apis'), logger);
 }
 
 /** One list+watch to run: a type, and the namespaces to watch it in (undefined: all / cluster-scoped). */

@@ -61,8 +61,9 @@ export class KubeClient {
     return new KubeClient(access, options.requestTimeoutMs ?? 60_000);
   }
 
-  async getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-    const response = await this.open(path, signal, this.requestTimeoutMs);
+  /** GET `path` as JSON; `accept` names the representation asked for (discovery asks for its aggregated form). */
+  async getJson<T>(path: string, signal?: AbortSignal, accept = 'application/json'): Promise<T> {
+    const response = await this.open(path, signal, this.requestTimeoutMs, accept);
     const body = await readBody(response);
     if ((response.statusCode ?? 0) >= 300) throw apiError(response.statusCode ?? 0, body, path);
     return JSON.parse(body) as T;
@@ -95,9 +96,9 @@ export class KubeClient {
     }
   }
 
-  private async open(path: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<IncomingMessage> {
+  private async open(path: string, signal: AbortSignal | undefined, timeoutMs: number, accept = 'application/json'): Promise<IncomingMessage> {
     const url = new URL(this.server + path);
-    const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+    const options: RequestOptions = { method: 'GET', headers: { accept } };
     await this.access.applyToHTTPSOptions(options);
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return await new Promise<IncomingMessage>((resolve, reject) => {

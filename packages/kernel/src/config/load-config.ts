@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import {
   labelSelectorProblem,
@@ -15,7 +14,7 @@ import {
 } from '@gitops-reverser/contract';
 import { CREDENTIAL_RULES } from '../credentials/credential-rules.js';
 import { ErrorCodes } from '../errors.js';
-import { configSchema } from './config-schema.js';
+import { coercingConfigValidator, configValidator } from './config-validators.js';
 import { ConfigValidationError, type ConfigProblem } from './config-problem.js';
 import { CONFIG_API_VERSION, type AdapterRef, type FieldRemoval, type GitopsReverserConfig, type LogFormat, type LogLevel, type SourcePosition, type SourceRef } from './config-types.js';
 import { DEFAULT_SANITIZER_CONFIG } from '../normalize/default-sanitizer.js';
@@ -86,28 +85,7 @@ export interface ConfigInput {
 
 // Values are checked as written; only those from `${VAR}` (always strings) are first converted to
 // the schema's type (`port: "${PORT}"`), by a coercing copy of the validator (see coerceExpandedValues).
-// Both are compiled on first use, the coercing one only for a config with `${VAR}` values: compiling
-// the config schema grows a process's resident memory by ~5 MB, which V8 keeps (docs/adr/0041).
-let validateRaw: ValidateFunction | undefined;
-let coerceRaw: ValidateFunction | undefined;
-
-function configValidator(): ValidateFunction {
-  if (!validateRaw) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });
-    ajv.addVocabulary(['x-fix']);
-    validateRaw = ajv.compile(configSchema);
-  }
-  return validateRaw;
-}
-
-function coercingConfigValidator(): ValidateFunction {
-  if (!coerceRaw) {
-    const coercingAjv = new Ajv({ allErrors: true, allowUnionTypes: true, coerceTypes: true });
-    coercingAjv.addVocabulary(['x-fix']);
-    coerceRaw = coercingAjv.compile(configSchema);
-  }
-  return coerceRaw;
-}
+// Both are generated at build time (config-validators.ts).
 
 /** Reads, expands and validates a config file. Throws ConfigValidationError listing every problem. */
 export function loadConfigFile(file: string, options: LoadConfigOptions = {}): GitopsReverserConfig {

@@ -326,7 +326,7 @@ export class PartitionWorker {
     const fact = this.facts.take(this.joinable(message));
     const { metrics } = this.options;
     metrics.attributions.inc({ result: fact ? 'hit' : 'miss' });
-    metrics.attributionWaitSeconds.observe((Date.now() - held.fetchedAt) / 1000);
+    metrics.attributionWaitSeconds.observe({}, (Date.now() - held.fetchedAt) / 1000);
   }
 }
 
