@@ -372,7 +372,8 @@ export class ResourceWatcher {
   }
 
   private keyOf(object: KubeObject): string {
-    return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+    // Joined, not a template literal: a flat string, not a concatenated one kept beside its flattened text (one per watched object).
+    return [object.metadata?.namespace ?? '', object.metadata?.name ?? ''].join('/');
   }
 
   /** A bad object is logged and skipped; the watch goes on. */

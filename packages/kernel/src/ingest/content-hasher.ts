@@ -18,8 +18,8 @@ export class ContentHasher {
     if (protectedObject && !this.key) return undefined;
     return createHmac('sha256', this.key ?? PUBLIC_KEY)
       .update(text)
-      .digest('hex')
-      .slice(0, 32);
+      .digest()
+      .toString('hex', 0, 16); // 128 bits; a slice of the 64-digit text would keep all of it alive
   }
 }
 
