@@ -143,3 +143,12 @@ export function testEngines(): GitEngineName[] {
   if (process.env['GR_REQUIRE_NODEGIT'] === '1') throw new Error(`GR_REQUIRE_NODEGIT=1 but nodegit cannot load: ${NODEGIT_INSTALL_FIX}`);
   return ['isomorphic-git'];
 }
+
+/** A deterministic pseudo-random sequence in [0, 1] (the same cases every run). */
+export function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state / 0x7fffffff;
+  };
+}

@@ -8,7 +8,7 @@ import { encodeObject, serializeCommit, serializeTree, type TreeEntry } from '..
 import { TreeStore } from '../src/tree-store.js';
 import { adler32, adler32Combine } from '../src/adler32.js';
 import { LARGE_TREE_ENTRIES, LargeTree, type EntryChange } from '../src/large-tree.js';
-import { git, tempDir } from './helpers.js';
+import { git, seededRandom, tempDir } from './helpers.js';
 import { until } from '@gitops-reverser/testkit';
 
 const FILE = '100644';
@@ -24,15 +24,6 @@ function applyReference(entries: TreeEntry[], changes: readonly EntryChange[]): 
   }
   const key = (entry: TreeEntry) => (entry.mode === DIR ? `${entry.name}/` : entry.name);
   return next.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
-
-/** A deterministic pseudo-random sequence (the same cases every run). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    return state / 0x7fffffff;
-  };
 }
 
 describe('LargeTree', () => {
@@ -63,7 +54,7 @@ describe('LargeTree', () => {
   });
 
   it('stays equal to a full re-serialization through 400 random edits (updates, inserts, deletes, file<->folder, block splits and empties)', () => {
-    const next = random(42);
+    const next = seededRandom(42);
     let reference = applyReference(
       [],
       Array.from({ length: LARGE_TREE_ENTRIES + 500 }, (_, i) => ({ name: `cm-${String(i).padStart(5, '0')}.yaml`, mode: FILE, oid: oidOf(i) })),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeObject, type TreeEntry, treeSortKey } from '../src/git-objects.js';
 import { applySorted, type EntryChange, findEntry } from '../src/sorted-entries.js';
+import { seededRandom } from './helpers.js';
 
 const FILE = '100644';
 const DIR = '40000';
@@ -16,18 +17,9 @@ function applyReference(entries: readonly TreeEntry[], changes: readonly EntryCh
   return next.sort((a, b) => (treeSortKey(a) < treeSortKey(b) ? -1 : treeSortKey(a) > treeSortKey(b) ? 1 : 0));
 }
 
-/** A deterministic pseudo-random sequence (the same cases every run). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    return state / 0x7fffffff;
-  };
-}
-
 describe('sorted tree entries', () => {
   it('applies few changes by binary search exactly as a full re-sort does, through 500 random edits (updates, inserts, deletes, file<->folder, "a" next to "a.yaml" and "a-b")', () => {
-    const next = random(7);
+    const next = seededRandom(7);
     let reference = applyReference(
       [],
       Array.from({ length: 1000 }, (_, i) => ({ name: `cm-${i}.yaml`, mode: FILE, oid: oidOf(i) })),
