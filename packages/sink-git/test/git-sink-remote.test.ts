@@ -7,7 +7,7 @@ import { GitHttpServer } from '@gitops-reverser/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_GIT_SINK_OPTIONS, GitSink } from '../src/git-sink.js';
 import { memoryLogger } from '@gitops-reverser/contract/conformance';
-import { change, contextFor, git, items, log, marker, tempDir, engineUnderTest, testEngines, useEngine } from './helpers.js';
+import { change, contextFor, git, items, log, marker, tempDir, engineUnderTest, testEngines, useEngine, gitAsync } from './helpers.js';
 
 let server: GitHttpServer;
 
@@ -39,8 +39,6 @@ rules: [ { target: live, resources: ["*"] } ]
 }
 
 // The git server runs in this process: commands that talk to it must not block the event loop.
-const gitAsync = async (...args: string[]) => (await promisify(execFile)('git', args, { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })).stdout;
-
 /** A separate clone pushing with the git CLI: "another writer". */
 async function foreignClone(dir: string): Promise<string> {
   const clone = join(dir, 'foreign');

@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import type { Actor, ChangeEvent, KubeObject, SinkChange, SinkContext, SinkItem, SinkMessage, TargetConfig, TargetPlan } from '@gitops-reverser/contract';
 import { KernelMetrics, renderYaml, silentLogger } from '@gitops-reverser/kernel';
@@ -151,4 +152,9 @@ export function seededRandom(seed: number): () => number {
     state = (state * 1103515245 + 12345) & 0x7fffffff;
     return state / 0x7fffffff;
   };
+}
+
+/** The git CLI run asynchronously (a test's own git server answers in this process), its stdout; never prompts for credentials. */
+export async function gitAsync(...args: string[]): Promise<string> {
+  return (await promisify(execFile)('git', args, { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })).stdout;
 }

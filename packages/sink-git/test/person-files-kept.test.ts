@@ -1,13 +1,12 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import type { KubeObject, SinkOutcome } from '@gitops-reverser/contract';
 import { controlPlaneBinaries, GitHttpServer, toolBinaries } from '@gitops-reverser/testkit';
 import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { remoteSink, WRITER } from './remote-sink.js';
-import { change, git, marker } from './helpers.js';
+import { change, git, marker, gitAsync } from './helpers.js';
 
 // What a person wrote into the target folder is never lost to a write of the sink, end to end over
 // a real git server: the person's files are made and read with the git CLI (and encrypted with the
@@ -21,8 +20,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await server.dispose();
 });
-
-const gitAsync = async (...args: string[]) => (await promisify(execFile)('git', args, { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })).stdout;
 
 function setup(targetOptions = '') {
   return remoteSink(server, { prefix: 'gr-kept-', targetOptions });

@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import type { KernelMetrics } from '@gitops-reverser/kernel';
 import { GitHttpServer } from '@gitops-reverser/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { remoteSink, WRITER } from './remote-sink.js';
-import { change, git, marker, testEngines, useEngine } from './helpers.js';
+import { change, git, marker, testEngines, useEngine, gitAsync } from './helpers.js';
 
 // ADR 0039: a person's file that stops one object's write (a document they broke, a folder or a file
 // where the object's file must go) stops that object only. The rest of the batch is committed and
@@ -23,8 +21,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await server.dispose();
 });
-
-const gitAsync = async (...args: string[]) => (await promisify(execFile)('git', args, { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })).stdout;
 
 const X = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: shop\ndata:\n  k: old\n';
 /** A person's file whose object document has a syntax error: the object is still named in it. */

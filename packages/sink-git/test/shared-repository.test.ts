@@ -1,13 +1,12 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import type { KubeObject } from '@gitops-reverser/contract';
 import { controlPlaneBinaries, GitHttpServer, toolBinaries } from '@gitops-reverser/testkit';
 import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { remoteSink, WRITER } from './remote-sink.js';
-import { change, git, marker } from './helpers.js';
+import { change, git, marker, gitAsync } from './helpers.js';
 
 // A repository people and this sink share, end to end over a real git server: people clone, move,
 // comment and write kustomizations with the git CLI and push; the sink keeps writing live changes on
@@ -22,8 +21,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await server.dispose();
 });
-
-const gitAsync = async (...args: string[]) => (await promisify(execFile)('git', args, { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })).stdout;
 
 function setup(targetOptions = '') {
   return remoteSink(server, { prefix: 'gr-shared-', targetOptions });
