@@ -497,7 +497,9 @@ export class FilePlacement {
 
   private keyOf(identity: ResourceIdentity): string {
     const cluster = this.target.layout.template.includes('{cluster}') ? identity.clusterId : '';
-    return `${cluster}|${identity.group}|${identity.kind}|${identity.namespace || CLUSTER_SCOPE_KEY}|${identity.name}`;
+    // Joined, not a template literal: the key is kept per written object (`memory.written`), and a
+    // template's concatenated string stays beside its flattened text once hashed (as the kernel's keys).
+    return [cluster, identity.group, identity.kind, identity.namespace || CLUSTER_SCOPE_KEY, identity.name].join('|');
   }
 
   private inTarget(folder: string): boolean {
