@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { toolBinaries } from './binaries.js';
@@ -62,8 +62,34 @@ export class NatsServer {
 
   async start(): Promise<void> {
     if (this.child) return;
-    this.port ||= this.options.port ?? (await freePort());
-    this.monitorPort ||= await freePort();
+    // A port picked here was free a moment ago; under a busy test run another process can take it
+    // first (an outgoing connection's ephemeral port), and nats-server exits on it: picked again.
+    const clientPortFixed = Boolean(this.options.port ?? this.port);
+    for (let attempt = 1; ; attempt++) {
+      this.port ||= this.options.port ?? (await freePort());
+      this.monitorPort ||= await freePort();
+      const exit = this.spawnServer();
+      const outcome = await Promise.race([
+        this.waitReady().then(
+          () => 'ready' as const,
+          (error: unknown) => error,
+        ),
+        exit.then(() => 'exited' as const),
+      ]);
+      if (outcome === 'ready') return;
+      if (this.child) throw outcome; // running, but never ready
+      const log = this.logTail();
+      if (attempt < 3 && /address already in use/i.test(log)) {
+        this.monitorPort = 0;
+        if (!clientPortFixed) this.port = 0;
+        continue;
+      }
+      throw new Error(`nats-server on port ${this.port} exited while starting (attempt ${attempt}); its log ends:\n${log}`);
+    }
+  }
+
+  /** Starts the process on the current ports; resolves when it exits. */
+  private spawnServer(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-m', String(this.monitorPort), '-js', '-sd', join(this.dataDir, 'jetstream')];
     const config = this.configFile();
@@ -72,15 +98,31 @@ export class NatsServer {
       args.push('--cluster_name', this.options.clusterName ?? 'gr-test', '--cluster', `nats://127.0.0.1:${this.options.clusterPort}`, '-n', this.options.serverName ?? this.id);
       if (this.options.routes?.length) args.push('--routes', this.options.routes.map((p) => `nats://127.0.0.1:${p}`).join(','));
     }
-    const log = openSync(join(this.dataDir, 'nats-server.log'), 'a');
+    const log = openSync(this.logFile, 'a');
     const child = spawn(toolBinaries().natsServer, args, { stdio: ['ignore', log, log], detached: true });
     closeSync(log);
     this.child = child;
-    child.once('exit', () => {
-      if (this.child === child) this.child = undefined;
+    const exited = new Promise<void>((resolve) => {
+      child.once('exit', () => {
+        if (this.child === child) this.child = undefined;
+        resolve();
+      });
     });
     recordEntry({ id: this.id, ownerPid: process.pid, pids: [{ pid: child.pid as number, executable: 'nats-server' }], dataDir: this.dataDir });
-    await this.waitReady();
+    return exited;
+  }
+
+  private get logFile(): string {
+    return join(this.dataDir, 'nats-server.log');
+  }
+
+  /** The log's last lines, for an error (the data folder, and the log with it, goes at dispose). */
+  private logTail(lines = 20): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
   }
 
   /** The config file for what flags cannot say (TLS, users, operator, limits); undefined when nothing needs one. */
@@ -133,7 +175,8 @@ export class NatsServer {
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline + (path === '/healthz' ? 30_000 : 0)) throw new Error(`nats-server on port ${this.port} did not become ready (log: ${join(this.dataDir, 'nats-server.log')})`);
+      if (!this.child) throw new Error(`nats-server on port ${this.port} is not running; its log ends:\n${this.logTail()}`);
+      if (Date.now() > deadline + (path === '/healthz' ? 30_000 : 0)) throw new Error(`nats-server on port ${this.port} did not become ready; its log ends:\n${this.logTail()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
