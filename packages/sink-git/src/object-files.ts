@@ -434,17 +434,37 @@ function packIndex(entries: readonly { oid: string; offset: number; crc: number 
 
 /**
  * Moves a branch the way git does: write `refs/heads/{branch}.lock`, then rename it over the ref,
- * so a reader sees the old or the new value, never a partial one.
+ * so a reader sees the old or the new value, never a partial one. With `state`, the lock file is a
+ * blank written and renamed to the lock's name (no file created on a commit's path, see ObjectStoreState).
  */
-export function writeRefFile(gitdir: string, ref: string, oid: string): void {
+export function writeRefFile(gitdir: string, ref: string, oid: string, state?: ObjectStoreState): void {
   const file = join(gitdir, ...ref.split('/'));
   mkdirSync(dirname(file), { recursive: true });
   try {
-    writeFileSync(`${file}.lock`, `${oid}\n`);
+    if (!writeBlankAs(state, `${file}.lock`, `${oid}\n`)) writeFileSync(`${file}.lock`, `${oid}\n`);
     renameSync(`${file}.lock`, file);
   } catch (error) {
     // A lock left behind would stop git itself from moving the ref.
     rmSync(`${file}.lock`, { force: true });
     throw error;
   }
+}
+
+/** Writes `text` into a blank of `state` and renames it to `file`; false when no blank was ready or it vanished. */
+function writeBlankAs(state: ObjectStoreState | undefined, file: string, text: string): boolean {
+  const blank = state?.takeBlank();
+  if (!blank) return false;
+  try {
+    writeFileSync(blank, text, { flag: 'r+' });
+  } catch {
+    rmSync(blank, { force: true });
+    return false;
+  }
+  try {
+    renameSync(blank, file);
+  } catch (error) {
+    rmSync(blank, { force: true });
+    throw error;
+  }
+  return true;
 }

@@ -92,7 +92,7 @@ describe('git object files', () => {
     expect(spares()).toEqual([]);
   });
 
-  it('writes small objects into blanks made ahead in the background (no file created on the commit path); git reads them, fsck and count-objects see nothing amiss; a vanished blank is replaced; close removes the blanks', async () => {
+  it('writes small objects into blanks made ahead in the background (no file created on the commit path); git reads them, fsck and count-objects see nothing amiss; a vanished blank is replaced; the branch lock file is a blank; close removes the blanks', async () => {
     const repo = bareRepo();
     const blanks = () => readdirSync(join(repo, 'objects')).filter((name) => name.startsWith('tmp_obj_gr_blank_'));
     // A blank a crashed process left behind (its pid no longer runs) goes when the first blanks are made.
@@ -115,7 +115,11 @@ describe('git object files', () => {
     expect(blanks()).toHaveLength(29);
     for (const object of [...first.all, ...second]) expect(execFileSync('git', ['-C', repo, 'cat-file', '-p', object.oid]).length).toBeGreaterThan(0);
     expect(git(repo, 'cat-file', 'blob', (second[2] as { oid: string }).oid)).toBe('blob 3 of the second write\n');
-    writeRefFile(repo, 'refs/heads/main', first.commit.oid);
+    // The branch's lock file is a blank too: written, renamed to `main.lock`, renamed over the ref.
+    writeRefFile(repo, 'refs/heads/main', first.commit.oid, state);
+    expect(blanks()).toHaveLength(28);
+    expect(git(repo, 'rev-parse', 'main').trim()).toBe(first.commit.oid);
+    expect(readdirSync(join(repo, 'refs/heads'))).toEqual(['main']);
     git(repo, 'fsck', '--strict');
     expect(git(repo, 'count-objects', '-v')).toMatch(/^garbage: 0$/m);
     await state.close();
