@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +148,21 @@ describe('git object files', () => {
     git(repo, 'fsck', '--strict', '--full');
     for (const blob of blobs) expect(execFileSync('git', ['-C', repo, 'cat-file', 'blob', blob.oid]).equals(Buffer.from(blob.content))).toBe(true);
     expect(git(repo, 'ls-tree', '--name-only', 'main').trim().split('\n')).toHaveLength(LARGE_TREE_ENTRIES + 10);
+  });
+
+  it('writes the pack as it is made, in chunks, with the bytes packOf gives (duplicates dropped, more than one chunk)', async () => {
+    const repo = bareRepo();
+    // Incompressible blobs: the pack passes several 1 MB chunks; a duplicate and a large tree's own zlib pieces go with them.
+    const blobs = Array.from({ length: 40 }, () => encodeObject('blob', randomBytes(100_000)));
+    const tree = LargeTree.fromEntries(Array.from({ length: LARGE_TREE_ENTRIES + 3 }, (_, i) => ({ mode: '100644', name: `f-${String(i).padStart(5, '0')}`, oid: (blobs[i % blobs.length] as (typeof blobs)[number]).oid }))).encode();
+    const objects = [...blobs, blobs[3] as (typeof blobs)[number], tree];
+    const name = await writePack(repo, objects);
+    const { pack, checksum } = packOf(objects);
+    expect(name).toBe(`pack-${checksum.toString('hex')}`);
+    expect(readFileSync(join(repo, 'objects/pack', `${name}.pack`)).equals(pack)).toBe(true);
+    expect(pack.byteLength).toBeGreaterThan(3 << 20);
+    expect(git(repo, 'verify-pack', '-v', join(repo, 'objects/pack', `${name}.idx`))).toMatch(/^non delta: 41 objects$/m);
+    expect(readdirSync(join(repo, 'objects/pack')).filter((file) => file.startsWith('tmp_'))).toEqual([]);
   });
 
   it('orders tree entries the way git does (a directory sorts as if it ended with "/")', () => {
