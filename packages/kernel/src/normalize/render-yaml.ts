@@ -133,7 +133,7 @@ function writtenKeys(map: Record<string, unknown>, leading: readonly string[]): 
     keys[kept++] = key;
   }
   keys.length = kept;
-  keys.sort(compareKeys);
+  sortKeys(keys);
   // The leading keys present move to the front in their order; the rest stay sorted behind them.
   let front = 0;
   for (const lead of leading) {
@@ -143,6 +143,26 @@ function writtenKeys(map: Record<string, unknown>, leading: readonly string[]): 
     keys[front++] = lead;
   }
   return keys;
+}
+
+/**
+ * Sorts keys in code-unit order in place. A map's few keys by insertion: Array.prototype.sort copies
+ * into a work array first, which was most of what rendering a ConfigMap allocated (ADR 0045).
+ */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 24) {
+    keys.sort(compareKeys);
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
 }
 
 /** Code-unit order, as `inWrittenOrder` sorts. */
@@ -162,39 +182,51 @@ function writeMap(map: Record<string, unknown>, indent: number, firstPrefix: str
     const value = map[key];
     const keyText = scalarText(key);
     if (keyText === undefined || value === undefined) return false;
-    const prefix = first && firstPrefix !== undefined ? firstPrefix : ' '.repeat(indent);
+    const prefix = first && firstPrefix !== undefined ? firstPrefix : padOf(indent);
     first = false;
+    // Pieces, not a template per line: join writes them once (a line's own string was garbage).
     if (Array.isArray(value)) {
-      if (value.length === 0) out.push(`${prefix}${keyText}: []\n`);
+      if (value.length === 0) out.push(prefix, keyText, ': []\n');
       else {
-        out.push(`${prefix}${keyText}:\n`);
+        out.push(prefix, keyText, ':\n');
         if (!writeList(value, indent + 2, out, ordered)) return false;
       }
     } else if (isMap(value)) {
-      if (isEmptyMap(value, ordered)) out.push(`${prefix}${keyText}: {}\n`);
+      if (isEmptyMap(value, ordered)) out.push(prefix, keyText, ': {}\n');
       else {
-        out.push(`${prefix}${keyText}:\n`);
+        out.push(prefix, keyText, ':\n');
         if (!writeMap(value, indent + 2, undefined, out, ordered, ordered && leading === LEADING_KEYS && key === 'metadata' ? LEADING_METADATA_KEYS : NO_KEYS)) return false;
       }
     } else {
       const text = scalarText(value);
       if (text === undefined) return false;
-      out.push(`${prefix}${keyText}: ${text}\n`);
+      out.push(prefix, keyText, ': ', text, '\n');
     }
   }
   return true;
 }
 
+/** Indentation by width, made once per width. */
+const PADS: string[] = [];
+function padOf(indent: number): string {
+  let pad = PADS[indent];
+  if (pad === undefined) {
+    pad = ' '.repeat(indent);
+    if (indent < 64) PADS[indent] = pad;
+  }
+  return pad;
+}
+
 function writeList(list: readonly unknown[], indent: number, out: string[], ordered: boolean): boolean {
-  const pad = ' '.repeat(indent);
+  const pad = padOf(indent);
   for (const item of list) {
     if (isMap(item)) {
-      if (isEmptyMap(item, ordered)) out.push(`${pad}- {}\n`);
+      if (isEmptyMap(item, ordered)) out.push(pad, '- {}\n');
       else if (!writeMap(item, indent + 2, `${pad}- `, out, ordered, NO_KEYS)) return false;
     } else {
       const text = Array.isArray(item) ? undefined : scalarText(item);
       if (text === undefined) return false;
-      out.push(`${pad}- ${text}\n`);
+      out.push(pad, '- ', text, '\n');
     }
   }
   return true;
