@@ -154,7 +154,9 @@ describe('git object files', () => {
     const repo = bareRepo();
     // Incompressible blobs: the pack passes several 1 MB chunks; a duplicate and a large tree's own zlib pieces go with them.
     const blobs = Array.from({ length: 40 }, () => encodeObject('blob', randomBytes(100_000)));
-    const tree = LargeTree.fromEntries(Array.from({ length: LARGE_TREE_ENTRIES + 3 }, (_, i) => ({ mode: '100644', name: `f-${String(i).padStart(5, '0')}`, oid: (blobs[i % blobs.length] as (typeof blobs)[number]).oid }))).encode();
+    const tree = LargeTree.fromEntries(
+      Array.from({ length: LARGE_TREE_ENTRIES + 3 }, (_, i) => ({ mode: '100644', name: `f-${String(i).padStart(5, '0')}`, oid: (blobs[i % blobs.length] as (typeof blobs)[number]).oid })),
+    ).encode();
     const objects = [...blobs, blobs[3] as (typeof blobs)[number], tree];
     const name = await writePack(repo, objects);
     const { pack, checksum } = packOf(objects);
