@@ -3,7 +3,7 @@ import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync,
 import { mkdir, open, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { contentDeflated, looseBytes, type EncodedObject, type GitObjectType } from './git-objects.js';
+import { contentDeflated, looseBytes, objectSize, type EncodedObject, type GitObjectType } from './git-objects.js';
 
 /**
  * Stores objects in a git directory in git's own on-disk formats. Written here rather than through
@@ -298,7 +298,7 @@ async function appendPack(file: string, objects: readonly EncodedObject[]): Prom
     let offset = PACK_HEADER_BYTES;
     const entries: { oid: string; offset: number; crc: number }[] = [];
     for (const object of unique) {
-      const size = object.content.byteLength;
+      const size = objectSize(object);
       const entryHeader = Buffer.allocUnsafe(entryHeaderLength(size));
       writeEntryHeader(entryHeader, 0, PACK_TYPE[object.type], size);
       let crc = crc32(entryHeader);
@@ -341,7 +341,7 @@ export function packOf(objects: readonly EncodedObject[]): { pack: Buffer; entri
   for (const object of unique) {
     const stream = contentDeflated(object);
     streams.push(stream);
-    size += entryHeaderLength(object.content.byteLength);
+    size += entryHeaderLength(objectSize(object));
     for (const piece of stream) size += piece.byteLength;
   }
   const pack = Buffer.allocUnsafe(size);
@@ -351,7 +351,7 @@ export function packOf(objects: readonly EncodedObject[]): { pack: Buffer; entri
   let offset = PACK_HEADER_BYTES;
   const entries: { oid: string; offset: number; crc: number }[] = [];
   unique.forEach((object, i) => {
-    let at = writeEntryHeader(pack, offset, PACK_TYPE[object.type], object.content.byteLength);
+    let at = writeEntryHeader(pack, offset, PACK_TYPE[object.type], objectSize(object));
     for (const piece of streams[i] as readonly Uint8Array[]) {
       pack.set(piece, at);
       at += piece.byteLength;

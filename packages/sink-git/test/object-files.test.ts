@@ -5,7 +5,7 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { contentDeflated, encodeObject, encodeText, objectIdOf, serializeCommit, serializeTree } from '../src/git-objects.js';
+import { contentDeflated, encodeDeflatedText, encodeObject, encodeText, objectIdOf, serializeCommit, serializeTree } from '../src/git-objects.js';
 import { LARGE_TREE_ENTRIES, LargeTree } from '../src/large-tree.js';
 import { ObjectStoreState, packOf, writeRefFile, writeLooseObjects, writePack } from '../src/object-files.js';
 import { git, tempDir } from './helpers.js';
@@ -47,6 +47,27 @@ describe('git object files', () => {
       const blob = encodeText('blob', text);
       expect(blob.oid).toBe(execFileSync('git', ['hash-object', '--stdin'], { input: text, encoding: 'utf8' }).trim());
       expect(blob).toEqual(encodeObject('blob', Buffer.from(text)));
+    }
+  });
+
+  it('a text kept only as its zlib stream is the same blob, stored loose and in a pack that git reads back', async () => {
+    const texts = ['', 'hello\n', 'naïve: ✓ 日本語 🚀\n', 'x'.repeat(70_000), `${randomBytes(30_000).toString('base64')}\n`];
+    const blobs = texts.map((text) => encodeDeflatedText('blob', text));
+    texts.forEach((text, i) => {
+      const blob = blobs[i] as (typeof blobs)[number];
+      const plain = encodeText('blob', text);
+      expect({ oid: blob.oid, type: blob.type, size: blob.size }).toEqual({ oid: plain.oid, type: 'blob', size: plain.content.byteLength });
+      expect(inflateSync(contentDeflated(blob)[0] as Buffer).equals(Buffer.from(plain.content))).toBe(true);
+      expect(Buffer.from(blob.content).equals(Buffer.from(plain.content))).toBe(true);
+    });
+    const loose = bareRepo();
+    await writeLooseObjects(loose, blobs);
+    const packed = bareRepo();
+    const name = await writePack(packed, blobs);
+    expect(git(packed, 'verify-pack', '-v', join(packed, 'objects/pack', `${name}.idx`))).toMatch(/^non delta: 5 objects$/m);
+    for (const repo of [loose, packed]) {
+      texts.forEach((text, i) => expect(execFileSync('git', ['-C', repo, 'cat-file', 'blob', (blobs[i] as (typeof blobs)[number]).oid], { encoding: 'utf8', maxBuffer: 1 << 24 })).toBe(text));
+      git(repo, 'fsck', '--strict');
     }
   });
 
