@@ -63,18 +63,42 @@ export function encodeDeflatedText(type: GitObjectType, text: string): EncodedOb
   scratch.write(header, 0, 'latin1');
   scratch.write(text, header.length, 'utf8');
   const oid = hash('sha1', scratch.subarray(0, length), 'hex');
-  const zlib = kept(deflate(scratch.subarray(header.length, length)));
-  let content: Uint8Array | undefined;
-  return {
-    oid,
-    type,
-    size,
-    get content(): Uint8Array {
-      content ??= inflateSync(zlib);
-      return content;
-    },
-    zlib: (withHeader: boolean) => (withHeader ? looseZlib(type, size, zlib) : [zlib]),
-  };
+  const zlib = deflate(scratch.subarray(header.length, length));
+  if (zlib.byteLength > SLAB_BYTES / 4) return new DeflatedObject(oid, type, size, Buffer.from(zlib), 0, zlib.byteLength);
+  if (slab.byteLength - slabUsed < zlib.byteLength) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  zlib.copy(slab, slabUsed);
+  slabUsed += zlib.byteLength;
+  return new DeflatedObject(oid, type, size, slab, slabUsed - zlib.byteLength, zlib.byteLength);
+}
+
+/**
+ * An object held as its content's zlib stream: one object per blob, the stream a range of a shared
+ * slab (no buffer view of its own until one is asked for).
+ */
+class DeflatedObject implements EncodedObject {
+  constructor(
+    readonly oid: string,
+    readonly type: GitObjectType,
+    readonly size: number,
+    private readonly slab: Buffer,
+    private readonly start: number,
+    private readonly length: number,
+  ) {}
+
+  get content(): Uint8Array {
+    return inflateSync(this.stream());
+  }
+
+  zlib(withHeader: boolean): readonly Buffer[] {
+    return withHeader ? looseZlib(this.type, this.size, this.stream()) : [this.stream()];
+  }
+
+  private stream(): Buffer {
+    return this.slab.subarray(this.start, this.start + this.length);
+  }
 }
 
 /** Where `encodeDeflatedText` writes a text before hashing it (grown as needed, never shrunk: a few KB). */
@@ -84,18 +108,6 @@ let scratch = Buffer.allocUnsafeSlow(4096);
 const SLAB_BYTES = 64 * 1024;
 let slab = Buffer.allocUnsafeSlow(0);
 let slabUsed = 0;
-
-function kept(bytes: Buffer): Buffer {
-  if (bytes.byteLength > SLAB_BYTES / 4) return Buffer.from(bytes);
-  if (slab.byteLength - slabUsed < bytes.byteLength) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const copy = slab.subarray(slabUsed, slabUsed + bytes.byteLength);
-  bytes.copy(copy);
-  slabUsed += bytes.byteLength;
-  return copy;
-}
 
 /**
  * zlib-deflates `bytes` (level 1: fast). Node's deflateSync writes into a 16 KB buffer by default and
