@@ -66,7 +66,9 @@ describe('git object files', () => {
     const name = await writePack(packed, blobs);
     expect(git(packed, 'verify-pack', '-v', join(packed, 'objects/pack', `${name}.idx`))).toMatch(/^non delta: 5 objects$/m);
     for (const repo of [loose, packed]) {
-      texts.forEach((text, i) => expect(execFileSync('git', ['-C', repo, 'cat-file', 'blob', (blobs[i] as (typeof blobs)[number]).oid], { encoding: 'utf8', maxBuffer: 1 << 24 })).toBe(text));
+      texts.forEach((text, i) => {
+        expect(execFileSync('git', ['-C', repo, 'cat-file', 'blob', (blobs[i] as (typeof blobs)[number]).oid], { encoding: 'utf8', maxBuffer: 1 << 24 })).toBe(text);
+      });
       git(repo, 'fsck', '--strict');
     }
   });
