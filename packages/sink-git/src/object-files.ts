@@ -330,9 +330,10 @@ function uniqueObjects(objects: readonly EncodedObject[]): EncodedObject[] {
 }
 
 /**
- * A version 2 pack of whole objects (no deltas; duplicates dropped): what writePack stores and a push
- * sends. Each entry's zlib stream is made first, then the pack is written into one buffer of its exact
- * size (a seed's pack holds 10,000 entries and more: no copy per entry, no joined copies of the whole).
+ * A version 2 pack of whole objects (no deltas; duplicates dropped) in one buffer: what a push sends
+ * (writePack writes the same bytes to a file as it makes them). Each entry's zlib stream is made
+ * first, then the pack is written into one buffer of its exact size (no copy per entry, no joined
+ * copies of the whole).
  */
 export function packOf(objects: readonly EncodedObject[]): { pack: Buffer; entries: { oid: string; offset: number; crc: number }[]; checksum: Buffer } {
   const unique = uniqueObjects(objects);
