@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
-import semver from 'semver';
+// Two functions of semver, not its index, which loads all of its ~40 modules (docs/adr/0043-small-install-memory.md).
+import satisfies from 'semver/functions/satisfies.js';
+import validRange from 'semver/ranges/valid.js';
 import { ADAPTER_SLOTS, type AdapterDescriptor, type AdapterSlot, type TargetConfig } from '@gitops-reverser/contract';
 import type { ConfigProblem } from '../config/config-problem.js';
 import { ConfigValidationError } from '../config/config-problem.js';
@@ -131,7 +133,7 @@ export function checkDescriptor<S extends AdapterSlot>(
     });
     return undefined;
   }
-  if (!semver.validRange(descriptor.meta.kernel) || !semver.satisfies(KERNEL_VERSION, descriptor.meta.kernel, { includePrerelease: true })) {
+  if (!validRange(descriptor.meta.kernel) || !satisfies(KERNEL_VERSION, descriptor.meta.kernel, { includePrerelease: true })) {
     problems.push({
       code: ErrorCodes.PLUGIN_KERNEL_VERSION,
       keyPath: useKey,
