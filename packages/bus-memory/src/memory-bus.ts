@@ -10,6 +10,7 @@ import {
   type Logger,
   type PartitionLease,
 } from '@gitops-reverser/contract';
+import { jsonByteLength } from './json-size.js';
 
 export interface MemoryBusOptions {
   /**
@@ -108,8 +109,8 @@ export class MemoryBus implements Bus {
       await partition.spaceFreed.wait(1_000, options.signal);
     }
     this.assertOpen();
-    // The size a durable bus would carry; also makes sure the message is plain data.
-    const sizeBytes = Buffer.byteLength(JSON.stringify(message));
+    // The size a durable bus would carry, measured without writing the text; what JSON cannot carry throws here.
+    const sizeBytes = jsonByteLength(message);
     partition.queue.push({ seq: this.nextSeq++, message, sizeBytes, attempt: 1, notBefore: 0 });
     partition.messageArrived.notifyAll();
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inWrittenOrder } from '@gitops-reverser/contract';
-import { renderCommonYaml, renderYaml, renderYamlWithLibrary } from '../src/normalize/render-yaml.js';
+import { renderCommonYaml, renderCommonYamlInWrittenOrder, renderYaml, renderYamlWithLibrary } from '../src/normalize/render-yaml.js';
 
 // The fast path must give the `yaml` library's bytes exactly (a different byte would rewrite every
 // file of every repository once). Objects are generated from pools that mix what the fast path takes
@@ -142,6 +142,34 @@ describe('renderYaml', () => {
       const fast = renderCommonYaml(object);
       expect({ n, fast }).toEqual({ n, fast: renderYamlWithLibrary(object) });
     }
+  });
+
+  it('written in order as walked, the fast path gives the bytes of the ordered copy (undefined values, index keys, metadata first)', () => {
+    const next = random(13);
+    // Keys in any order, some with undefined values, some array indexes ("0", "10"), metadata's name and namespace anywhere.
+    const keys = [...COMMON_STRINGS.filter(Boolean), 'name', 'namespace', 'metadata', 'kind', 'apiVersion', 'zz', 'Ab'];
+    let taken = 0;
+    for (let n = 0; n < 10_000; n++) {
+      const object: Record<string, unknown> = {};
+      const size = 1 + Math.floor(next() * 6);
+      for (let i = 0; i < size; i++) {
+        const key = keys[Math.floor(next() * keys.length)] as string;
+        object[key] = next() < 0.1 ? undefined : generate(next, 3, COMMON_STRINGS, keys, COMMON_NUMBERS);
+      }
+      if (next() < 0.7) object['metadata'] = { ...(next() < 0.5 ? { labels: { b: 'x', a: 'y' } } : {}), namespace: 'shop', name: `cm-${n}`, ...(next() < 0.2 ? { '3': 'x' } : {}) };
+      if (next() < 0.7) object['apiVersion'] = 'v1';
+      const direct = renderCommonYamlInWrittenOrder(object);
+      const copied = renderCommonYaml(inWrittenOrder(object as never));
+      if (direct === undefined) {
+        // Given up only where the copy's order is not the walk's (an index key) or the copy is no common shape.
+        expect({ n, copied: copied === undefined || JSON.stringify(object).match(/"(0|[1-9][0-9]*)":/) !== null }).toEqual({ n, copied: true });
+        continue;
+      }
+      taken++;
+      expect({ n, direct }).toEqual({ n, direct: copied });
+      expect(renderYaml(object as never)).toBe(renderYamlWithLibrary(inWrittenOrder(object as never)));
+    }
+    expect(taken).toBeGreaterThan(3_000);
   });
 
   it('takes a typical object and renders it as the library does', () => {

@@ -3,7 +3,7 @@ import type { FileOperation } from './commit-message.js';
 import type { FileWrite } from './commit-plan.js';
 import { headOf, type ObjectHead, objectHeads, withDocument, withoutDocument } from './file-documents.js';
 import { GitErrorCodes } from './git-error-codes.js';
-import { encodeText, type EncodedObject, isTreeMode } from './git-objects.js';
+import { encodeDeflatedText, type EncodedObject, isTreeMode } from './git-objects.js';
 import type { GitTarget } from './git-target.js';
 import { editDocument } from './in-place-edit.js';
 import { isKustomizationText, KUSTOMIZATION_FILES, newKustomization, onlyResources, readKustomization, sameResource, withoutResource, withResource } from './kustomizations.js';
@@ -256,7 +256,7 @@ export class FilePlacement {
         if (existingBlob) changes.set(path, null);
         continue;
       }
-      const blob = encodeText('blob', text);
+      const blob = encodeDeflatedText('blob', text);
       this.index.remember(blob.oid, text, this.heads.get(path));
       if (this.rendered.has(path)) this.rememberCanonical(blob.oid);
       if (existingBlob === blob.oid) continue;

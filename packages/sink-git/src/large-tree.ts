@@ -245,6 +245,7 @@ export class LargeTree {
     return {
       oid,
       type: 'tree',
+      size,
       get content(): Uint8Array {
         content ??= Buffer.concat(blocks.map((block) => block.bytes));
         return content;

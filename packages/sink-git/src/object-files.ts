@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writevSync } from 'node:fs';
-import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { contentDeflated, looseBytes, type EncodedObject, type GitObjectType } from './git-objects.js';
+import { contentDeflated, looseBytes, objectSize, type EncodedObject, type GitObjectType } from './git-objects.js';
 
 /**
  * Stores objects in a git directory in git's own on-disk formats. Written here rather than through
@@ -240,42 +240,109 @@ const PACK_TYPE: Record<GitObjectType, number> = { commit: 1, tree: 2, blob: 3 }
 /**
  * One packfile (version 2, no deltas) plus its index (version 2) for many objects at once: two file
  * writes instead of thousands. The index is written last (via rename), so a reader never sees a
- * pack without it.
+ * pack without it. The pack is written as it is made, each object deflated when its turn comes and
+ * appended in chunks of PACK_CHUNK_BYTES: the whole pack and every object's zlib stream were held at
+ * once before (a seed of 100,000 objects: tens of megabytes beside its blobs, ADR 0045). The bytes
+ * are those of `packOf`.
  */
 export async function writePack(gitdir: string, objects: readonly EncodedObject[]): Promise<string> {
-  const { pack, entries, checksum } = packOf(objects);
-  const name = `pack-${checksum.toString('hex')}`;
   const dir = join(gitdir, 'objects', 'pack');
   await mkdir(dir, { recursive: true });
   // Both files complete under temporary names first: a failed write (a full disk) leaves nothing.
-  const packFile = join(dir, `${name}.pack`);
-  const packTemporary = temporaryName(packFile, 'tmp_pack_');
-  const indexTemporary = temporaryName(packFile, 'tmp_idx_');
+  // The pack is named by its checksum, known once it is written.
+  const packTemporary = temporaryName(join(dir, 'pack'), 'tmp_pack_');
+  const indexTemporary = temporaryName(join(dir, 'pack'), 'tmp_idx_');
   try {
-    await writeFile(packTemporary, pack, { flag: 'wx' });
+    const { entries, checksum } = await appendPack(packTemporary, objects);
+    const name = `pack-${checksum.toString('hex')}`;
     await writeFile(indexTemporary, packIndex(entries, checksum), { flag: 'wx' });
-    await rename(packTemporary, packFile);
+    await rename(packTemporary, join(dir, `${name}.pack`));
     await rename(indexTemporary, join(dir, `${name}.idx`));
+    return name;
   } catch (error) {
     await Promise.all([rm(packTemporary, { force: true }), rm(indexTemporary, { force: true })]);
     throw error;
   }
-  return name;
+}
+
+/** How much of a pack is gathered before it is written to its file. */
+const PACK_CHUNK_BYTES = 1 << 20;
+
+/** Writes the pack of `objects` (as `packOf` makes it) into a new file `file`, one chunk at a time. */
+async function appendPack(file: string, objects: readonly EncodedObject[]): Promise<{ entries: { oid: string; offset: number; crc: number }[]; checksum: Buffer }> {
+  const unique = uniqueObjects(objects);
+  const handle = await open(file, 'wx');
+  try {
+    const hash = createHash('sha1');
+    let chunk: Uint8Array[] = [];
+    let chunkBytes = 0;
+    const put = async (bytes: Uint8Array) => {
+      hash.update(bytes);
+      chunk.push(bytes);
+      chunkBytes += bytes.byteLength;
+      if (chunkBytes >= PACK_CHUNK_BYTES) await flush();
+    };
+    const flush = async () => {
+      if (chunkBytes === 0) return;
+      const bytes = Buffer.concat(chunk, chunkBytes);
+      chunk = [];
+      chunkBytes = 0;
+      let written = 0;
+      while (written < bytes.byteLength) written += (await handle.write(bytes, written, bytes.byteLength - written)).bytesWritten;
+    };
+    const header = Buffer.alloc(PACK_HEADER_BYTES);
+    header.write('PACK', 0, 'ascii');
+    header.writeUInt32BE(2, 4);
+    header.writeUInt32BE(unique.length, 8);
+    await put(header);
+    let offset = PACK_HEADER_BYTES;
+    const entries: { oid: string; offset: number; crc: number }[] = [];
+    for (const object of unique) {
+      const size = objectSize(object);
+      const entryHeader = Buffer.allocUnsafe(entryHeaderLength(size));
+      writeEntryHeader(entryHeader, 0, PACK_TYPE[object.type], size);
+      let crc = crc32(entryHeader);
+      let length = entryHeader.byteLength;
+      await put(entryHeader);
+      for (const piece of contentDeflated(object)) {
+        crc = crc32(piece, crc);
+        length += piece.byteLength;
+        await put(piece);
+      }
+      entries.push({ oid: object.oid, offset, crc });
+      offset += length;
+    }
+    const checksum = hash.digest();
+    chunk.push(checksum);
+    chunkBytes += checksum.byteLength;
+    await flush();
+    await handle.close();
+    return { entries, checksum };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The objects with duplicates dropped (the first of each id kept), in their order. */
+function uniqueObjects(objects: readonly EncodedObject[]): EncodedObject[] {
+  return [...new Map(objects.map((o) => [o.oid, o])).values()];
 }
 
 /**
- * A version 2 pack of whole objects (no deltas; duplicates dropped): what writePack stores and a push
- * sends. Each entry's zlib stream is made first, then the pack is written into one buffer of its exact
- * size (a seed's pack holds 10,000 entries and more: no copy per entry, no joined copies of the whole).
+ * A version 2 pack of whole objects (no deltas; duplicates dropped) in one buffer: what a push sends
+ * (writePack writes the same bytes to a file as it makes them). Each entry's zlib stream is made
+ * first, then the pack is written into one buffer of its exact size (no copy per entry, no joined
+ * copies of the whole).
  */
 export function packOf(objects: readonly EncodedObject[]): { pack: Buffer; entries: { oid: string; offset: number; crc: number }[]; checksum: Buffer } {
-  const unique = [...new Map(objects.map((o) => [o.oid, o])).values()];
+  const unique = uniqueObjects(objects);
   const streams: (readonly Uint8Array[])[] = [];
   let size = PACK_HEADER_BYTES + CHECKSUM_BYTES;
   for (const object of unique) {
     const stream = contentDeflated(object);
     streams.push(stream);
-    size += entryHeaderLength(object.content.byteLength);
+    size += entryHeaderLength(objectSize(object));
     for (const piece of stream) size += piece.byteLength;
   }
   const pack = Buffer.allocUnsafe(size);
@@ -285,7 +352,7 @@ export function packOf(objects: readonly EncodedObject[]): { pack: Buffer; entri
   let offset = PACK_HEADER_BYTES;
   const entries: { oid: string; offset: number; crc: number }[] = [];
   unique.forEach((object, i) => {
-    let at = writeEntryHeader(pack, offset, PACK_TYPE[object.type], object.content.byteLength);
+    let at = writeEntryHeader(pack, offset, PACK_TYPE[object.type], objectSize(object));
     for (const piece of streams[i] as readonly Uint8Array[]) {
       pack.set(piece, at);
       at += piece.byteLength;

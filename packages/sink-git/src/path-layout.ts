@@ -166,10 +166,13 @@ function unsafeValue(value: string): string | undefined {
  * folder's kustomization is never an object's file (or the other way round).
  */
 export function notAKustomizationName(name: string): string {
-  const lower = name.toLowerCase();
-  if (!KUSTOMIZATION_FILES.some((file) => file.toLowerCase() === lower)) return name;
+  // Every object's file name is asked about: only one of a kustomization's lengths is lowercased.
+  if (!KUSTOMIZATION_NAME_LENGTHS.has(name.length) || !KUSTOMIZATION_NAMES_LOWER.has(name.toLowerCase())) return name;
   return `%${name.charCodeAt(0).toString(16).toUpperCase()}${name.slice(1)}`;
 }
+
+const KUSTOMIZATION_NAMES_LOWER: ReadonlySet<string> = new Set(KUSTOMIZATION_FILES.map((file) => file.toLowerCase()));
+const KUSTOMIZATION_NAME_LENGTHS: ReadonlySet<number> = new Set(KUSTOMIZATION_FILES.map((file) => file.length));
 
 /** File systems refuse names over 255 bytes (git itself does not, so a clone would fail to check out). */
 export const MAX_SEGMENT_BYTES = 255;

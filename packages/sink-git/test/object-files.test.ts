@@ -1,11 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { contentDeflated, encodeObject, encodeText, objectIdOf, serializeCommit, serializeTree } from '../src/git-objects.js';
+import { contentDeflated, encodeDeflatedText, encodeObject, encodeText, objectIdOf, serializeCommit, serializeTree } from '../src/git-objects.js';
 import { LARGE_TREE_ENTRIES, LargeTree } from '../src/large-tree.js';
 import { ObjectStoreState, packOf, writeRefFile, writeLooseObjects, writePack } from '../src/object-files.js';
 import { git, tempDir } from './helpers.js';
@@ -47,6 +47,29 @@ describe('git object files', () => {
       const blob = encodeText('blob', text);
       expect(blob.oid).toBe(execFileSync('git', ['hash-object', '--stdin'], { input: text, encoding: 'utf8' }).trim());
       expect(blob).toEqual(encodeObject('blob', Buffer.from(text)));
+    }
+  });
+
+  it('a text kept only as its zlib stream is the same blob, stored loose and in a pack that git reads back', async () => {
+    const texts = ['', 'hello\n', 'naïve: ✓ 日本語 🚀\n', 'x'.repeat(70_000), `${randomBytes(30_000).toString('base64')}\n`];
+    const blobs = texts.map((text) => encodeDeflatedText('blob', text));
+    texts.forEach((text, i) => {
+      const blob = blobs[i] as (typeof blobs)[number];
+      const plain = encodeText('blob', text);
+      expect({ oid: blob.oid, type: blob.type, size: blob.size }).toEqual({ oid: plain.oid, type: 'blob', size: plain.content.byteLength });
+      expect(inflateSync(contentDeflated(blob)[0] as Buffer).equals(Buffer.from(plain.content))).toBe(true);
+      expect(Buffer.from(blob.content).equals(Buffer.from(plain.content))).toBe(true);
+    });
+    const loose = bareRepo();
+    await writeLooseObjects(loose, blobs);
+    const packed = bareRepo();
+    const name = await writePack(packed, blobs);
+    expect(git(packed, 'verify-pack', '-v', join(packed, 'objects/pack', `${name}.idx`))).toMatch(/^non delta: 5 objects$/m);
+    for (const repo of [loose, packed]) {
+      texts.forEach((text, i) => {
+        expect(execFileSync('git', ['-C', repo, 'cat-file', 'blob', (blobs[i] as (typeof blobs)[number]).oid], { encoding: 'utf8', maxBuffer: 1 << 24 })).toBe(text);
+      });
+      git(repo, 'fsck', '--strict');
     }
   });
 
@@ -148,6 +171,23 @@ describe('git object files', () => {
     git(repo, 'fsck', '--strict', '--full');
     for (const blob of blobs) expect(execFileSync('git', ['-C', repo, 'cat-file', 'blob', blob.oid]).equals(Buffer.from(blob.content))).toBe(true);
     expect(git(repo, 'ls-tree', '--name-only', 'main').trim().split('\n')).toHaveLength(LARGE_TREE_ENTRIES + 10);
+  });
+
+  it('writes the pack as it is made, in chunks, with the bytes packOf gives (duplicates dropped, more than one chunk)', async () => {
+    const repo = bareRepo();
+    // Incompressible blobs: the pack passes several 1 MB chunks; a duplicate and a large tree's own zlib pieces go with them.
+    const blobs = Array.from({ length: 40 }, () => encodeObject('blob', randomBytes(100_000)));
+    const tree = LargeTree.fromEntries(
+      Array.from({ length: LARGE_TREE_ENTRIES + 3 }, (_, i) => ({ mode: '100644', name: `f-${String(i).padStart(5, '0')}`, oid: (blobs[i % blobs.length] as (typeof blobs)[number]).oid })),
+    ).encode();
+    const objects = [...blobs, blobs[3] as (typeof blobs)[number], tree];
+    const name = await writePack(repo, objects);
+    const { pack, checksum } = packOf(objects);
+    expect(name).toBe(`pack-${checksum.toString('hex')}`);
+    expect(readFileSync(join(repo, 'objects/pack', `${name}.pack`)).equals(pack)).toBe(true);
+    expect(pack.byteLength).toBeGreaterThan(3 << 20);
+    expect(git(repo, 'verify-pack', '-v', join(repo, 'objects/pack', `${name}.idx`))).toMatch(/^non delta: 41 objects$/m);
+    expect(readdirSync(join(repo, 'objects/pack')).filter((file) => file.startsWith('tmp_'))).toEqual([]);
   });
 
   it('orders tree entries the way git does (a directory sorts as if it ended with "/")', () => {
