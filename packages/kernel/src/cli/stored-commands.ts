@@ -1,9 +1,6 @@
 import { errorText, grError, isGitopsReverserError } from '@gitops-reverser/contract';
 import type { GitopsReverserConfig } from '../config/config-types.js';
 import { ErrorCodes } from '../errors.js';
-import { diffCommand } from './diff-command.js';
-import { historyCommand } from './history-command.js';
-import { restoreCommand } from './restore-command.js';
 import type { CliIo } from './run-cli.js';
 
 /** The commands that read what the sink stored: the audit trail, drift against the cluster, and the undo. */
@@ -49,6 +46,9 @@ export function isStoredCommand(command: string): command is StoredCommand {
   return (STORED_COMMANDS as readonly string[]).includes(command);
 }
 
+// The three commands are imported when run: `run` and the other commands do not load them and what
+// they use (the cluster client, SOPS decryption, the field diff; docs/adr/0043-small-install-memory.md).
+
 /**
  * Runs history, diff or restore. Errors are printed with their code and fix. Exit codes: history and
  * restore 0 or 1; diff 0 (in step), 1 (drifted) or 2 (an error: it could not tell).
@@ -61,6 +61,7 @@ export async function runStoredCommand(command: StoredCommand, config: GitopsRev
     const fetch = values['no-fetch'] !== true;
     if (command === 'diff') {
       if (positionals.length > 0) throw usage(`diff takes no selector ("${positionals.join(' ')}")`, 'diff compares every object of each target; narrow it with --target');
+      const { diffCommand } = await import('./diff-command.js');
       return await diffCommand(config, { target: values.target, output, fetch, timeoutSeconds: Number(values.timeout ?? 600) }, io);
     }
     const selector = positionals[0];
@@ -68,12 +69,14 @@ export async function runStoredCommand(command: StoredCommand, config: GitopsRev
       throw usage(`${command} takes one selector${positionals.length > 1 ? `, not ${positionals.length}` : ''}`, `e.g. gitops-reverser ${command} ConfigMap/team-a/settings --config <file>`);
     }
     if (command === 'history') {
+      const { historyCommand } = await import('./history-command.js');
       return await historyCommand(config, { selector, target: values.target, since: values.since, until: values.until, author: values.author, output, fetch }, io);
     }
     if (values.at === undefined) throw usage('restore needs --at <time|commit>', 'e.g. --at 2026-11-20T14:30Z, --at 2d, or a commit id from gitops-reverser history');
     const dryRun = values['dry-run'];
     if (dryRun !== undefined && dryRun !== 'server') throw usage(`--dry-run=${dryRun} is not known`, 'use --dry-run=server (the default), or --apply to write');
     if (dryRun === 'server' && values.apply) throw usage('--apply and --dry-run=server contradict each other', 'leave out one of them');
+    const { restoreCommand } = await import('./restore-command.js');
     return await restoreCommand(
       config,
       {

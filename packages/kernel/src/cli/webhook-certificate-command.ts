@@ -1,7 +1,4 @@
 import { ErrorCodes } from '../errors.js';
-import { deleteWebhookCertificate } from '../webhook/delete-webhook-certificate.js';
-import { ensureWebhookCertificate } from '../webhook/ensure-webhook-certificate.js';
-import { kubeApiClient } from '../webhook/kube-api-client.js';
 import type { CliIo } from './run-cli.js';
 
 /** The options of `webhook-certificate` (parsed with the CLI's others; `--namespace` is shared). */
@@ -46,6 +43,7 @@ export async function webhookCertificateCommand(args: WebhookCertificateArgs, io
     io.stderr(`${ErrorCodes.CLI_USAGE}: --validity-days "${args.validityDays}" is not a whole number of days\n  fix: e.g. --validity-days 3650\n`);
     return 2;
   }
+  const [{ ensureWebhookCertificate }, { kubeApiClient }] = await Promise.all([import('../webhook/ensure-webhook-certificate.js'), import('../webhook/kube-api-client.js')]);
   const report = await ensureWebhookCertificate(kubeApiClient(args.kubeconfig), {
     namespace: args.namespace,
     secret: args.secret,
@@ -75,6 +73,7 @@ async function deleteCommand(args: WebhookCertificateArgs, io: CliIo): Promise<n
     );
     return 2;
   }
+  const [{ deleteWebhookCertificate }, { kubeApiClient }] = await Promise.all([import('../webhook/delete-webhook-certificate.js'), import('../webhook/kube-api-client.js')]);
   const result = await deleteWebhookCertificate(kubeApiClient(args.kubeconfig), { namespace: args.namespace, secret: args.secret });
   const secret = `Secret ${args.namespace}/${args.secret}`;
   if (result === 'deleted') io.stdout(`${secret}: deleted\n`);

@@ -1,5 +1,8 @@
-import { Ajv, type ValidateFunction } from 'ajv';
-import semver from 'semver';
+import { createRequire } from 'node:module';
+import type { Ajv, ValidateFunction } from 'ajv';
+// Two functions of semver, not its index, which loads all of its ~40 modules (docs/adr/0043-small-install-memory.md).
+import satisfies from 'semver/functions/satisfies.js';
+import validRange from 'semver/ranges/valid.js';
 import { ADAPTER_SLOTS, type AdapterDescriptor, type AdapterSlot, type TargetConfig } from '@gitops-reverser/contract';
 import type { ConfigProblem } from '../config/config-problem.js';
 import { ConfigValidationError } from '../config/config-problem.js';
@@ -11,6 +14,8 @@ import { schemaProblems } from '../config/schema-problems.js';
 import { ErrorCodes } from '../errors.js';
 import { KERNEL_VERSION } from './kernel-version.js';
 import { COMMONJS_FIX, moduleDescriptor } from './module-descriptor.js';
+import { OPTIONS_COERCING, OPTIONS_PLAIN } from './options-validator-options.js';
+import { prebuiltOptionsValidator } from './prebuilt-options-validators.js';
 import { resolveAdapter, type ResolvedAdapterModule } from './resolve-adapter.js';
 
 /** An adapter found, imported and checked; nothing of it has run yet. */
@@ -128,7 +133,7 @@ export function checkDescriptor<S extends AdapterSlot>(
     });
     return undefined;
   }
-  if (!semver.validRange(descriptor.meta.kernel) || !semver.satisfies(KERNEL_VERSION, descriptor.meta.kernel, { includePrerelease: true })) {
+  if (!validRange(descriptor.meta.kernel) || !satisfies(KERNEL_VERSION, descriptor.meta.kernel, { includePrerelease: true })) {
     problems.push({
       code: ErrorCodes.PLUGIN_KERNEL_VERSION,
       keyPath: useKey,
@@ -168,17 +173,36 @@ export function validateTargetOptions(
 // As for the config itself, values are checked as written; only those from `${VAR}` (always strings,
 // e.g. `port: "${PORT}"`) are first converted to the schema's types by the coercing validator.
 // The coercing validator of a schema is compiled only when a value under it came from `${VAR}`:
-// each compile grows a process's heap, which V8 keeps (docs/adr/0041).
-const optionsValidator = new Ajv({ allErrors: true, verbose: true, useDefaults: true, allowUnionTypes: true, strict: false });
+// each compile grows a process's heap, which V8 keeps (docs/adr/0041). A first-party adapter's
+// validators were generated at build time (prebuilt-options-validators.ts): ajv is loaded (with
+// require, being CommonJS, so that validation stays synchronous) only to compile another schema.
+const require = createRequire(import.meta.url);
+let optionsValidator: Ajv | undefined;
 let coercingValidator: Ajv | undefined;
 const compiled = new WeakMap<object, { readonly validate: ValidateFunction; readonly coerce: () => ValidateFunction }>();
 
-/** The coercing validator of `schema`, compiled on first call (the schema already compiled once without coercion). */
+function newAjv(options: typeof OPTIONS_PLAIN): Ajv {
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  return new AjvClass(options);
+}
+
+/** The plain validator of `schema`: generated at build time, or compiled now. */
+function plainValidator(schema: Readonly<Record<string, unknown>>): ValidateFunction {
+  const prebuilt = prebuiltOptionsValidator(schema, 'plain');
+  if (prebuilt) return prebuilt;
+  optionsValidator ??= newAjv(OPTIONS_PLAIN);
+  return optionsValidator.compile(schema);
+}
+
+/** The coercing validator of `schema`, found or compiled on first call (the schema already compiled once without coercion). */
 function lazyCoercion(schema: Readonly<Record<string, unknown>>): () => ValidateFunction {
   let coerce: ValidateFunction | undefined;
   return () => {
-    coercingValidator ??= new Ajv({ allErrors: true, allowUnionTypes: true, strict: false, coerceTypes: true });
-    coerce ??= coercingValidator.compile(schema);
+    coerce ??= prebuiltOptionsValidator(schema, 'coercing');
+    if (!coerce) {
+      coercingValidator ??= newAjv(OPTIONS_COERCING);
+      coerce = coercingValidator.compile(schema);
+    }
     return coerce;
   };
 }
@@ -194,7 +218,7 @@ function validateAgainst(
   let validators = compiled.get(schema);
   if (!validators) {
     try {
-      validators = { validate: optionsValidator.compile(schema), coerce: lazyCoercion(schema) };
+      validators = { validate: plainValidator(schema), coerce: lazyCoercion(schema) };
     } catch (cause) {
       const problem = { code: ErrorCodes.PLUGIN_SHAPE, keyPath, message: `${adapterName} has an invalid ${what} schema: ${(cause as Error).message}`, fix: 'report this to the adapter author' };
       return { value: structuredClone(written) as Record<string, unknown>, problems: [problem] };
