@@ -140,7 +140,7 @@ export class GitDirectory {
   }
 
   async writeBranch(branch: string, oid: string): Promise<void> {
-    writeRefFile(this.gitdir, `refs/heads/${branch}`, oid);
+    writeRefFile(this.gitdir, `refs/heads/${branch}`, oid, this.objectStore);
   }
 
   /** Any ref (e.g. `refs/gitops-reverser/pushed/main`, loose or packed); undefined when missing. */

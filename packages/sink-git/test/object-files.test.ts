@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +113,40 @@ describe('git object files', () => {
     expect(git(repo, 'count-objects', '-v')).toMatch(/^garbage: 0$/m);
     await state.close();
     expect(spares()).toEqual([]);
+  });
+
+  it('writes small objects into blanks made ahead in the background (no file created on the commit path); git reads them, fsck and count-objects see nothing amiss; a vanished blank is replaced; the branch lock file is a blank; close removes the blanks', async () => {
+    const repo = bareRepo();
+    const blanks = () => readdirSync(join(repo, 'objects')).filter((name) => name.startsWith('tmp_obj_gr_blank_'));
+    // A blank a crashed process left behind (its pid no longer runs) goes when the first blanks are made.
+    const gone = spawnSync('true').pid as number;
+    writeFileSync(join(repo, 'objects', `tmp_obj_gr_blank_${gone}_0`), '');
+    const state = new ObjectStoreState(repo);
+    const first = objects();
+    await writeLooseObjects(repo, first.all, state);
+    await until(() => state.blanksReady === 32 || undefined, 'blanks made in the background');
+    expect(blanks()).toHaveLength(32);
+    expect(blanks().every((name) => name.startsWith(`tmp_obj_gr_blank_${process.pid}_`))).toBe(true);
+    const before = new Set(blanks());
+    // One blank vanishes (as `git gc` prunes temporary files): the object it was taken for is written anyway.
+    const newest = [...before].sort((a, b) => Number(b.split('_').at(-1)) - Number(a.split('_').at(-1)))[0] as string;
+    unlinkSync(join(repo, 'objects', newest));
+    const second = [1, 2, 3].map((n) => encodeObject('blob', Buffer.from(`blob ${n} of the second write\n`)));
+    await writeLooseObjects(repo, second, state);
+    // Three blanks were taken (one of them the vanished one) and none was created meanwhile.
+    expect(blanks().filter((name) => !before.has(name))).toEqual([]);
+    expect(blanks()).toHaveLength(29);
+    for (const object of [...first.all, ...second]) expect(execFileSync('git', ['-C', repo, 'cat-file', '-p', object.oid]).length).toBeGreaterThan(0);
+    expect(git(repo, 'cat-file', 'blob', (second[2] as { oid: string }).oid)).toBe('blob 3 of the second write\n');
+    // The branch's lock file is a blank too: written, renamed to `main.lock`, renamed over the ref.
+    writeRefFile(repo, 'refs/heads/main', first.commit.oid, state);
+    expect(blanks()).toHaveLength(28);
+    expect(git(repo, 'rev-parse', 'main').trim()).toBe(first.commit.oid);
+    expect(readdirSync(join(repo, 'refs/heads'))).toEqual(['main']);
+    git(repo, 'fsck', '--strict');
+    expect(git(repo, 'count-objects', '-v')).toMatch(/^garbage: 0$/m);
+    await state.close();
+    expect(blanks()).toEqual([]);
   });
 
   it('a loose object and the pack entry of the same object share one deflate of its content; git reads both (an empty blob too)', async () => {
