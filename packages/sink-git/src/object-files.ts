@@ -517,7 +517,7 @@ export function writeRefFile(gitdir: string, ref: string, oid: string, state?: O
   }
 }
 
-/** Writes `text` into a blank of `state` and renames it to `file`; false when no blank was ready or it vanished. */
+/** Writes `text` into a blank of `state` and renames it to `file`; false when no blank was ready, it vanished or could not be moved there. */
 function writeBlankAs(state: ObjectStoreState | undefined, file: string, text: string): boolean {
   const blank = state?.takeBlank();
   if (!blank) return false;
@@ -529,9 +529,10 @@ function writeBlankAs(state: ObjectStoreState | undefined, file: string, text: s
   }
   try {
     renameSync(blank, file);
-  } catch (error) {
+  } catch {
+    // E.g. refs on another file system than objects (EXDEV): the lock is then written as a new file.
     rmSync(blank, { force: true });
-    throw error;
+    return false;
   }
   return true;
 }
