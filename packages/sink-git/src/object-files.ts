@@ -333,8 +333,7 @@ export async function writePack(gitdir: string, objects: readonly EncodedObject[
 const PACK_CHUNK_BYTES = 1 << 20;
 
 /** Writes the pack of `objects` (as `packOf` makes it) into a new file `file`, one chunk at a time. */
-async function appendPack(file: string, objects: readonly EncodedObject[]): Promise<{ entries: { oid: string; offset: number; crc: number }[]; checksum: Buffer }> {
-  const unique = uniqueObjects(objects);
+async function appendPack(file: string, objects: readonly EncodedObject[]): Promise<{ entries: PackEntry[]; checksum: Buffer }> {
   const handle = await open(file, 'wx');
   try {
     const hash = createHash('sha1');
@@ -354,28 +353,8 @@ async function appendPack(file: string, objects: readonly EncodedObject[]): Prom
       let written = 0;
       while (written < bytes.byteLength) written += (await handle.write(bytes, written, bytes.byteLength - written)).bytesWritten;
     };
-    const header = Buffer.alloc(PACK_HEADER_BYTES);
-    header.write('PACK', 0, 'ascii');
-    header.writeUInt32BE(2, 4);
-    header.writeUInt32BE(unique.length, 8);
-    await put(header);
-    let offset = PACK_HEADER_BYTES;
-    const entries: { oid: string; offset: number; crc: number }[] = [];
-    for (const object of unique) {
-      const size = objectSize(object);
-      const entryHeader = Buffer.allocUnsafe(entryHeaderLength(size));
-      writeEntryHeader(entryHeader, 0, PACK_TYPE[object.type], size);
-      let crc = crc32(entryHeader);
-      let length = entryHeader.byteLength;
-      await put(entryHeader);
-      for (const piece of contentDeflated(object)) {
-        crc = crc32(piece, crc);
-        length += piece.byteLength;
-        await put(piece);
-      }
-      entries.push({ oid: object.oid, offset, crc });
-      offset += length;
-    }
+    const entries: PackEntry[] = [];
+    for (const piece of packPieces(uniqueObjects(objects), entries)) await put(piece);
     const checksum = hash.digest();
     chunk.push(checksum);
     chunkBytes += checksum.byteLength;
@@ -393,44 +372,57 @@ function uniqueObjects(objects: readonly EncodedObject[]): EncodedObject[] {
   return [...new Map(objects.map((o) => [o.oid, o])).values()];
 }
 
+/** Where an object starts in a pack, and the CRC-32 of its entry (for the pack's index). */
+interface PackEntry {
+  readonly oid: string;
+  readonly offset: number;
+  readonly crc: number;
+}
+
 /**
- * A version 2 pack of whole objects (no deltas; duplicates dropped) in one buffer: what a push sends
- * (writePack writes the same bytes to a file as it makes them). Each entry's zlib stream is made
- * first, then the pack is written into one buffer of its exact size (no copy per entry, no joined
- * copies of the whole).
+ * A version 2 pack of `unique` piece by piece, without its trailing checksum: the header, then each
+ * object's entry header and zlib stream, deflated when its turn comes; each entry is recorded in
+ * `entries` once its pieces are out.
  */
-export function packOf(objects: readonly EncodedObject[]): { pack: Buffer; entries: { oid: string; offset: number; crc: number }[]; checksum: Buffer } {
-  const unique = uniqueObjects(objects);
-  const streams: (readonly Uint8Array[])[] = [];
-  let size = PACK_HEADER_BYTES + CHECKSUM_BYTES;
-  for (const object of unique) {
-    const stream = contentDeflated(object);
-    streams.push(stream);
-    size += entryHeaderLength(objectSize(object));
-    for (const piece of stream) size += piece.byteLength;
-  }
-  const pack = Buffer.allocUnsafe(size);
-  pack.write('PACK', 0, 'ascii');
-  pack.writeUInt32BE(2, 4);
-  pack.writeUInt32BE(unique.length, 8);
+function* packPieces(unique: readonly EncodedObject[], entries: PackEntry[]): Generator<Uint8Array> {
+  const header = Buffer.alloc(PACK_HEADER_BYTES);
+  header.write('PACK', 0, 'ascii');
+  header.writeUInt32BE(2, 4);
+  header.writeUInt32BE(unique.length, 8);
+  yield header;
   let offset = PACK_HEADER_BYTES;
-  const entries: { oid: string; offset: number; crc: number }[] = [];
-  unique.forEach((object, i) => {
-    let at = writeEntryHeader(pack, offset, PACK_TYPE[object.type], objectSize(object));
-    for (const piece of streams[i] as readonly Uint8Array[]) {
-      pack.set(piece, at);
-      at += piece.byteLength;
+  for (const object of unique) {
+    const size = objectSize(object);
+    const entryHeader = Buffer.allocUnsafe(entryHeaderLength(size));
+    writeEntryHeader(entryHeader, 0, PACK_TYPE[object.type], size);
+    let crc = crc32(entryHeader);
+    let length = entryHeader.byteLength;
+    yield entryHeader;
+    for (const piece of contentDeflated(object)) {
+      crc = crc32(piece, crc);
+      length += piece.byteLength;
+      yield piece;
     }
-    entries.push({ oid: object.oid, offset, crc: crc32(pack.subarray(offset, at)) });
-    offset = at;
-  });
-  const checksum = createHash('sha1').update(pack.subarray(0, offset)).digest();
-  checksum.copy(pack, offset);
-  return { pack, entries, checksum };
+    entries.push({ oid: object.oid, offset, crc });
+    offset += length;
+  }
+}
+
+/**
+ * A version 2 pack of whole objects (no deltas; duplicates dropped) in one buffer of its exact size:
+ * what a push sends (writePack writes the same pieces to a file as it makes them).
+ */
+export function packOf(objects: readonly EncodedObject[]): { pack: Buffer; entries: PackEntry[]; checksum: Buffer } {
+  const entries: PackEntry[] = [];
+  const pieces = [...packPieces(uniqueObjects(objects), entries)];
+  const hash = createHash('sha1');
+  for (const piece of pieces) hash.update(piece);
+  const checksum = hash.digest();
+  pieces.push(checksum);
+  return { pack: Buffer.concat(pieces), entries, checksum };
 }
 
 const PACK_HEADER_BYTES = 12;
-const CHECKSUM_BYTES = 20;
 
 /** Bytes of an entry's header for an object of `size` bytes: 4 bits of size in the first, 7 in each next. */
 function entryHeaderLength(size: number): number {
@@ -453,7 +445,7 @@ function writeEntryHeader(pack: Buffer, at: number, type: number, size: number):
 }
 
 /** Pack index version 2: fan-out, sorted ids, CRC32s, offsets, checksums. */
-function packIndex(entries: readonly { oid: string; offset: number; crc: number }[], packChecksum: Buffer): Buffer {
+function packIndex(entries: readonly PackEntry[], packChecksum: Buffer): Buffer {
   const sorted = [...entries].sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
   const n = sorted.length;
   const large = sorted.filter((e) => e.offset >= 0x80000000);
