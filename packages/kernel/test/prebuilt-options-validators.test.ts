@@ -1,28 +1,22 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OPTIONS_COERCING, OPTIONS_PLAIN } from '../src/plugin/options-validator-options.js';
 import { prebuiltOptionsValidator } from '../src/plugin/prebuilt-options-validators.js';
+import { firstPartyDescriptors } from '../scripts/standalone-validators.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const packages = resolve(here, '../..');
 const cli = join(here, '../bin/gitops-reverser.js');
 type Schema = Record<string, unknown> & { properties?: Record<string, Record<string, unknown>> };
 
-/** The first-party adapters' descriptors, from their built entries (as the build's generator reads them). */
+/** The first-party adapters' option schemas, found as the build's generator finds them. */
 async function firstPartySchemas(): Promise<[string, Schema][]> {
   const schemas: [string, Schema][] = [];
-  for (const name of readdirSync(packages).sort()) {
-    const manifest = join(packages, name, 'package.json');
-    if (!existsSync(manifest)) continue;
-    const main = JSON.parse(readFileSync(manifest, 'utf8')).main;
-    if (typeof main !== 'string' || !existsSync(join(packages, name, main))) continue;
-    const descriptor = (await import(pathToFileURL(join(packages, name, main)).href)).default;
-    if (!descriptor?.meta?.slot || !descriptor.optionsSchema) continue;
+  for (const descriptor of await firstPartyDescriptors()) {
     schemas.push([`${descriptor.meta.name} options`, descriptor.optionsSchema]);
     if (descriptor.targetOptionsSchema) schemas.push([`${descriptor.meta.name} target options`, descriptor.targetOptionsSchema]);
   }
