@@ -241,17 +241,24 @@ rules: [ { target: live, scope: Namespaced, namespaces: [${ns}], resources: [con
       await until(() => replicas.find((r) => r.output.includes('this replica writes')), 'a writing replica', 60_000);
       const writer = replicas.find((r) => r.output.includes('this replica writes'));
       const other = replicas.find((r) => r !== writer);
+      /** Audit batches a replica answered with 200 (handed over to the bus). */
+      const answered = async (replica: (typeof replicas)[number] | undefined) => {
+        const metrics = await (await fetch(`http://127.0.0.1:${replica?.metricsPort}/metrics`)).text();
+        return Number(/gitops_reverser_audit_requests_total\{cluster="rand",code="200"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      };
       front.retarget('127.0.0.1', (other ?? replicas[0])?.port as number);
       const expected = await workload(ns, 300, async (step) => {
-        if (step === 150) front.retarget('127.0.0.1', (writer ?? replicas[0])?.port as number);
+        if (step !== 150) return;
+        // The switch waits until the non-writer answered a batch: the API server posts every 200 ms,
+        // 150 writes take well under a second, and a batch still being handled when the proxy cuts its
+        // connection is retried at the writer; on a loaded machine none had been answered (CI, stop 32).
+        await until(async () => (await answered(other)) > 0 || undefined, `replica ${other?.id} (not writing) answering an audit batch`, 60_000);
+        front.retarget('127.0.0.1', (writer ?? replicas[0])?.port as number);
       });
       const result = await settled(expected, () => authorsByFile(git.repoPath('rand'), `live/${ns}/configmaps`));
       expect(replicas.filter((r) => r.output.includes('this replica writes'))).toHaveLength(1);
-      // Both replicas received audit batches: the facts of the non-writer crossed the bus.
-      for (const replica of replicas) {
-        const metrics = await (await fetch(`http://127.0.0.1:${replica.metricsPort}/metrics`)).text();
-        expect(Number(/gitops_reverser_audit_requests_total\{cluster="rand",code="200"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
-      }
+      // Both replicas answered audit batches: the facts of the non-writer crossed the bus.
+      for (const replica of replicas) expect(await answered(replica), `audit batches answered by replica ${replica.id}`).toBeGreaterThan(0);
       expect(result.missing).toEqual([]);
       expect(result.wrong).toEqual([]);
       expect(result.attributed / result.total).toBeGreaterThanOrEqual(0.99);
