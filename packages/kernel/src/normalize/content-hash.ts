@@ -1,8 +1,8 @@
 import { xxhash64 } from './xxhash64.js';
 
 /**
- * Bytes hashed within one window after which the WebAssembly xxhash is loaded: a seed or a burst
- * (~1,000 objects), never the changes of a small install (ADR 0046).
+ * Characters (UTF-16 units) hashed within one window after which the WebAssembly xxhash is loaded: a
+ * seed or a burst (~1,000 objects of ~1 KB), never the changes of a small install (ADR 0046).
  */
 const BURST_CHARS = 1_000_000;
 const BURST_WINDOW_MS = 10_000;

@@ -2,9 +2,9 @@
  * xxHash64 (seed 0) of a string's UTF-8 bytes, in plain JavaScript (ADR 0046).
  *
  * Each 64-bit value is held as two unsigned 32-bit halves in the module's registers below (`hi`,
- * `lo`), so a hash allocates nothing but its UTF-8 copy and the result string: a WebAssembly module
- * would do the arithmetic natively but brings V8's WebAssembly compiler into every process, the
- * smallest install included.
+ * `lo`), and the UTF-8 bytes go into one reused buffer, so a hash allocates nothing but its result.
+ * A WebAssembly module does the arithmetic natively but brings V8's WebAssembly compiler into every
+ * process, the smallest install included.
  */
 
 // The five primes of the specification, split into high and low halves.
@@ -63,6 +63,29 @@ function round(inHi: number, inLo: number): void {
   multiply(P1_HI, P1_LO);
 }
 
+/** (hi, lo) += rotl(v, r). */
+function addRotated(vHi: number, vLo: number, r: number): void {
+  const sumHi = hi;
+  const sumLo = lo;
+  hi = vHi;
+  lo = vLo;
+  rotateLeft(r);
+  add(sumHi, sumLo);
+}
+
+/** The specification's merge of an accumulator v into (hi, lo) as h: h = (h ^ round(0, v)) * P1 + P4. */
+function mergeAccumulator(vHi: number, vLo: number): void {
+  const hHi = hi;
+  const hLo = lo;
+  hi = 0;
+  lo = 0;
+  round(vHi, vLo);
+  hi = (hi ^ hHi) >>> 0;
+  lo = (lo ^ hLo) >>> 0;
+  multiply(P1_HI, P1_LO);
+  add(P4_HI, P4_LO);
+}
+
 let bytes = new Uint8Array(4096);
 const encoder = new TextEncoder();
 
@@ -112,43 +135,17 @@ export function xxhash64(text: string): string {
       v4Lo = lo;
       at += 32;
     } while (at <= limit);
-    // h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)
+    // h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18), then each accumulator merged in.
     hi = v1Hi;
     lo = v1Lo;
     rotateLeft(1);
-    hHi = hi;
-    hLo = lo;
-    for (const [vHi, vLo, r] of [
-      [v2Hi, v2Lo, 7],
-      [v3Hi, v3Lo, 12],
-      [v4Hi, v4Lo, 18],
-    ] as const) {
-      hi = vHi;
-      lo = vLo;
-      rotateLeft(r);
-      add(hHi, hLo);
-      hHi = hi;
-      hLo = lo;
-    }
-    // Each accumulator merged in: h = (h ^ round(0, v)) * P1 + P4.
-    for (const [vHi, vLo] of [
-      [v1Hi, v1Lo],
-      [v2Hi, v2Lo],
-      [v3Hi, v3Lo],
-      [v4Hi, v4Lo],
-    ] as const) {
-      hi = 0;
-      lo = 0;
-      round(vHi, vLo);
-      hi = (hi ^ hHi) >>> 0;
-      lo = (lo ^ hLo) >>> 0;
-      multiply(P1_HI, P1_LO);
-      add(P4_HI, P4_LO);
-      hHi = hi;
-      hLo = lo;
-    }
-    hi = hHi;
-    lo = hLo;
+    addRotated(v2Hi, v2Lo, 7);
+    addRotated(v3Hi, v3Lo, 12);
+    addRotated(v4Hi, v4Lo, 18);
+    mergeAccumulator(v1Hi, v1Lo);
+    mergeAccumulator(v2Hi, v2Lo);
+    mergeAccumulator(v3Hi, v3Lo);
+    mergeAccumulator(v4Hi, v4Lo);
   } else {
     hi = P5_HI;
     lo = P5_LO;
