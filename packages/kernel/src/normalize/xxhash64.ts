@@ -86,6 +86,10 @@ function mergeAccumulator(vHi: number, vLo: number): void {
   add(P4_HI, P4_LO);
 }
 
+const SEED_ACCUMULATORS = Uint32Array.of(0x60ea27ee, 0xadc0b5d6, P2_HI, P2_LO, 0, 0, 0x61c8864e, 0x7a143579);
+const accumulators = new Uint32Array(8);
+/** One half of an accumulator: its high half at 2k, its low half at 2k + 1. */
+const accumulator = (i: number): number => accumulators[i] as number;
 let bytes = new Uint8Array(4096);
 const encoder = new TextEncoder();
 
@@ -102,50 +106,27 @@ export function xxhash64(text: string): string {
   let hHi: number;
   let hLo: number;
   if (length >= 32) {
-    // Four accumulators, seed 0: P1 + P2, P2, 0, -P1.
-    let v1Hi = 0x60ea27ee;
-    let v1Lo = 0xadc0b5d6;
-    let v2Hi = P2_HI;
-    let v2Lo = P2_LO;
-    let v3Hi = 0;
-    let v3Lo = 0;
-    let v4Hi = 0x61c8864e;
-    let v4Lo = 0x7a143579;
+    // Four accumulators, seed 0: P1 + P2, P2, 0, -P1 (high and low halves, one after the other).
+    accumulators.set(SEED_ACCUMULATORS);
     const limit = length - 32;
     do {
-      hi = v1Hi;
-      lo = v1Lo;
-      round(u32(at + 4), u32(at));
-      v1Hi = hi;
-      v1Lo = lo;
-      hi = v2Hi;
-      lo = v2Lo;
-      round(u32(at + 12), u32(at + 8));
-      v2Hi = hi;
-      v2Lo = lo;
-      hi = v3Hi;
-      lo = v3Lo;
-      round(u32(at + 20), u32(at + 16));
-      v3Hi = hi;
-      v3Lo = lo;
-      hi = v4Hi;
-      lo = v4Lo;
-      round(u32(at + 28), u32(at + 24));
-      v4Hi = hi;
-      v4Lo = lo;
-      at += 32;
+      for (let lane = 0; lane < 8; lane += 2) {
+        hi = accumulator(lane);
+        lo = accumulator(lane + 1);
+        round(u32(at + 4), u32(at));
+        accumulators[lane] = hi;
+        accumulators[lane + 1] = lo;
+        at += 8;
+      }
     } while (at <= limit);
     // h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18), then each accumulator merged in.
-    hi = v1Hi;
-    lo = v1Lo;
+    hi = accumulator(0);
+    lo = accumulator(1);
     rotateLeft(1);
-    addRotated(v2Hi, v2Lo, 7);
-    addRotated(v3Hi, v3Lo, 12);
-    addRotated(v4Hi, v4Lo, 18);
-    mergeAccumulator(v1Hi, v1Lo);
-    mergeAccumulator(v2Hi, v2Lo);
-    mergeAccumulator(v3Hi, v3Lo);
-    mergeAccumulator(v4Hi, v4Lo);
+    addRotated(accumulator(2), accumulator(3), 7);
+    addRotated(accumulator(4), accumulator(5), 12);
+    addRotated(accumulator(6), accumulator(7), 18);
+    for (let lane = 0; lane < 8; lane += 2) mergeAccumulator(accumulator(lane), accumulator(lane + 1));
   } else {
     hi = P5_HI;
     lo = P5_LO;
